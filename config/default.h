@@ -1,0 +1,42 @@
+/* Pollux build-time configuration: the documented defaults.
+ *
+ * To change a setting, copy this file and build with it:
+ *     cp config/default.h config/local.h   (edit config/local.h)
+ *     make CONFIG=config/local.h
+ * Every value is checked at build time (kernel/config_check.h); a bad one fails the build
+ * with a message naming the setting.
+ */
+
+/* Service answered on every core: POLLUX_SERVICE_HTTP or POLLUX_SERVICE_ECHO. */
+#define POLLUX_SERVICE POLLUX_SERVICE_HTTP
+
+/* Addressing: 1 = DHCP (what EC2 needs), 0 = the static address below. */
+#define POLLUX_USE_DHCP 1
+#define POLLUX_STATIC_IP      "198.18.0.2"
+#define POLLUX_STATIC_NETMASK "255.255.255.0"
+#define POLLUX_STATIC_GW      "198.18.0.1"
+
+/* Ports of the services. */
+#define POLLUX_HTTP_PORT 80
+#define POLLUX_ECHO_PORT 7
+
+/* Most cores Pollux will start (1..256); cores beyond this stay parked in firmware. */
+#define POLLUX_MAX_CORES 64
+
+/* Per-core stack size in bytes (power of two, 16 KiB..1 MiB). */
+#define POLLUX_STACK_SIZE (64 * 1024)
+
+/* NIC descriptor ring entries per queue (power of two, 64..4096). */
+#define POLLUX_RX_RING_SIZE 256
+#define POLLUX_TX_RING_SIZE 256
+
+/* Seconds between one-line statistics summaries on the console; 0 = never. */
+#define POLLUX_STATS_INTERVAL_S 10
+
+/* Console UART baud rate when Pollux programs the UART itself (0 = keep the firmware's). */
+#define POLLUX_CONSOLE_BAUD 0
+
+/* Test-only console commands (`fault`): 0 in production images. `make test` sets it to 1. */
+#ifndef POLLUX_TEST_COMMANDS
+#define POLLUX_TEST_COMMANDS 0
+#endif

@@ -1,0 +1,46 @@
+/* What each arch/<arch>/ provides to shared code. The inline part lives in arch/<arch>/arch_inline.h. */
+#ifndef POLLUX_ARCH_H
+#define POLLUX_ARCH_H
+
+#include <stdint.h>
+
+struct cpu;
+struct acpi_info;
+struct boot_info;
+struct pt_format;
+
+#include "arch_inline.h"   /* mmio_*, barriers, arch_counter(), arch_relax(), this_cpu() */
+
+extern const char arch_name[];          /* "x86_64" or "aarch64" */
+extern const struct pt_format arch_pt_format;
+
+/* Boot core, first thing after ExitBootServices: exception vectors, per-core pointer. */
+void arch_init_boot(struct cpu *c);
+/* Calibrate the counter (x86: TSC against the ACPI PM timer or the PIT). */
+void arch_time_init(const struct acpi_info *ai);
+uint64_t arch_counter_hz(void);
+/* Addresses where the cache type of physical memory changes (x86 MTRRs); returns count. */
+uint32_t arch_cache_bounds(uint64_t *bounds, uint32_t max);
+/* Highest physical address + 1 the CPU can address (capped to what one 4-level map covers). */
+uint64_t arch_phys_limit(void);
+/* Check the CPU can do what we need (x86: PDPE1GB, NX; AArch64: EL1, 4 KiB granule). 0 or panics. */
+void arch_check_cpu(void);
+/* Load the page tables at root on this core (and enable the MMU/NX/caches as needed). */
+void arch_paging_enable(uint64_t root);
+/* Prepare what secondaries need (x86: the real-mode trampoline below 1 MiB). */
+void arch_smp_prepare(const struct acpi_info *ai, uint64_t root);
+/* Start secondary c (its stack and boot_arg are set). Returns 0 when the start was requested. */
+int arch_start_core(const struct acpi_info *ai, struct cpu *c);
+/* Hardware ID of the calling core (APIC ID / MPIDR affinity). */
+uint64_t arch_hwid(void);
+/* Stop this core forever with interrupts off. */
+void arch_halt(void) __attribute__((noreturn));
+/* Busy-wait (uses the calibrated counter). */
+void arch_delay_us(uint64_t us);
+
+/* Port I/O; on AArch64 these panic (there is none). */
+uint8_t arch_inb(uint16_t port);
+void arch_outb(uint16_t port, uint8_t v);
+uint32_t arch_inl(uint16_t port);
+
+#endif

@@ -1,0 +1,47 @@
+/* Build-time checks of the configuration header: a bad value stops the build with its name. */
+#ifndef POLLUX_CONFIG_CHECK_H
+#define POLLUX_CONFIG_CHECK_H
+
+#define POLLUX_SERVICE_HTTP 1
+#define POLLUX_SERVICE_ECHO 2
+
+#ifndef POLLUX_CONFIG_INCLUDED
+#include POLLUX_CONFIG_FILE
+#define POLLUX_CONFIG_INCLUDED
+#endif
+
+#if !defined(POLLUX_SERVICE) || (POLLUX_SERVICE != POLLUX_SERVICE_HTTP && POLLUX_SERVICE != POLLUX_SERVICE_ECHO)
+#error "config: POLLUX_SERVICE must be POLLUX_SERVICE_HTTP or POLLUX_SERVICE_ECHO"
+#endif
+#if !defined(POLLUX_USE_DHCP) || (POLLUX_USE_DHCP != 0 && POLLUX_USE_DHCP != 1)
+#error "config: POLLUX_USE_DHCP must be 0 or 1"
+#endif
+#if !defined(POLLUX_HTTP_PORT) || POLLUX_HTTP_PORT < 1 || POLLUX_HTTP_PORT > 65535
+#error "config: POLLUX_HTTP_PORT must be 1..65535"
+#endif
+#if !defined(POLLUX_ECHO_PORT) || POLLUX_ECHO_PORT < 1 || POLLUX_ECHO_PORT > 65535
+#error "config: POLLUX_ECHO_PORT must be 1..65535"
+#endif
+#if !defined(POLLUX_MAX_CORES) || POLLUX_MAX_CORES < 1 || POLLUX_MAX_CORES > 256
+#error "config: POLLUX_MAX_CORES must be 1..256"
+#endif
+#if !defined(POLLUX_STACK_SIZE) || POLLUX_STACK_SIZE < 16384 || POLLUX_STACK_SIZE > 1048576 || (POLLUX_STACK_SIZE & (POLLUX_STACK_SIZE - 1))
+#error "config: POLLUX_STACK_SIZE must be a power of two in 16 KiB..1 MiB"
+#endif
+#if !defined(POLLUX_RX_RING_SIZE) || POLLUX_RX_RING_SIZE < 64 || POLLUX_RX_RING_SIZE > 4096 || (POLLUX_RX_RING_SIZE & (POLLUX_RX_RING_SIZE - 1))
+#error "config: POLLUX_RX_RING_SIZE must be a power of two in 64..4096"
+#endif
+#if !defined(POLLUX_TX_RING_SIZE) || POLLUX_TX_RING_SIZE < 64 || POLLUX_TX_RING_SIZE > 4096 || (POLLUX_TX_RING_SIZE & (POLLUX_TX_RING_SIZE - 1))
+#error "config: POLLUX_TX_RING_SIZE must be a power of two in 64..4096"
+#endif
+#if !defined(POLLUX_STATS_INTERVAL_S) || POLLUX_STATS_INTERVAL_S < 0 || POLLUX_STATS_INTERVAL_S > 86400
+#error "config: POLLUX_STATS_INTERVAL_S must be 0..86400"
+#endif
+#if !defined(POLLUX_CONSOLE_BAUD) || (POLLUX_CONSOLE_BAUD != 0 && (POLLUX_CONSOLE_BAUD < 1200 || POLLUX_CONSOLE_BAUD > 115200 || 115200 % POLLUX_CONSOLE_BAUD != 0))
+#error "config: POLLUX_CONSOLE_BAUD must be 0 or a divisor of 115200 (1200..115200)"
+#endif
+#if !defined(POLLUX_TEST_COMMANDS) || (POLLUX_TEST_COMMANDS != 0 && POLLUX_TEST_COMMANDS != 1)
+#error "config: POLLUX_TEST_COMMANDS must be 0 or 1"
+#endif
+
+#endif

@@ -1,0 +1,223 @@
+/* Index of the kernel: every cross-file function, grouped under the file that owns it. */
+#ifndef POLLUX_KERNEL_H
+#define POLLUX_KERNEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bootinfo.h"
+#include "config_check.h"
+
+#define KiB(x) ((uint64_t)(x) << 10)
+#define MiB(x) ((uint64_t)(x) << 20)
+#define GiB(x) ((uint64_t)(x) << 30)
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CACHELINE 64
+
+/* assert() is never compiled out and never wraps a side effect. */
+#define assert(e) ((e) ? (void)0 : panic("assertion failed: %s (%s:%d)", #e, __FILE__, __LINE__))
+
+/* ---- acpi.c: firmware tables, parsed once on the boot core ---- */
+#define ACPI_MAX_CPUS 256
+#define ACPI_MAX_MCFG 8
+
+struct acpi_cpu {
+	uint64_t hwid;          /* x86: (x2)APIC ID; AArch64: MPIDR affinity bits */
+	uint32_t uid;           /* ACPI processor UID */
+};
+
+struct acpi_gas {               /* Generic Address Structure (ACPI 6.5, 5.2.3.2) */
+	uint8_t space;          /* 0 system memory, 1 system I/O */
+	uint8_t bit_width;
+	uint8_t bit_offset;
+	uint8_t access_size;
+	uint64_t address;
+};
+
+struct acpi_info {
+	uint32_t ncpus;                 /* enabled cores, MADT order (boot core first) */
+	struct acpi_cpu cpu[ACPI_MAX_CPUS];
+	uint64_t lapic_base;            /* x86 local APIC MMIO base from MADT */
+	bool has_spcr;
+	uint8_t spcr_type;              /* SPCR interface type: 0 16550, 3 PL011, 0x12 16550-compatible with GAS... */
+	struct acpi_gas spcr_addr;
+	uint32_t spcr_baud;             /* 0 = as the firmware left it */
+	uint32_t nmcfg;
+	struct { uint64_t base; uint16_t segment; uint8_t bus_start, bus_end; } mcfg[ACPI_MAX_MCFG];
+	bool has_fadt;
+	uint16_t arm_boot_flags;        /* FADT ARM_BOOT_ARCH: bit 0 PSCI compliant, bit 1 PSCI uses HVC */
+	struct acpi_gas pm_timer;       /* FADT X_PM_TMR_BLK (or PM_TMR_BLK as I/O); address 0 if none */
+	bool pm_timer_32bit;            /* FADT flag TMR_VAL_EXT */
+	char oem_id[7];
+};
+
+/* Parse RSDP -> XSDT (or RSDT) -> MADT, SPCR, MCFG, FADT at rsdp (a physical = virtual address).
+ * Checks every signature, length and checksum. Returns 0, or a negative ACPI_E* with *out partly filled. */
+int acpi_parse(uint64_t rsdp, struct acpi_info *out);
+const char *acpi_strerror(int err);
+#define ACPI_ENORSDP   (-1)   /* bad RSDP signature or checksum */
+#define ACPI_ENOXSDT   (-2)   /* bad XSDT/RSDT */
+#define ACPI_EBADTABLE (-3)   /* a table's checksum or length is wrong */
+#define ACPI_ENOMADT   (-4)   /* no MADT: cores cannot be found */
+
+/* ---- pagetable.c: the one-time identity map ---- */
+enum pt_kind {
+	PT_HOLE = 0,    /* nothing there: mapped as device memory, never executable */
+	PT_RAM,         /* normal write-back, read-write, never executable */
+	PT_DEVICE,      /* uncached device memory, read-write, never executable */
+	PT_TEXT,        /* normal write-back, read-only, executable */
+};
+
+/* How one architecture writes entries. Both of ours use 4 KiB granules and 4 levels of 512. */
+struct pt_format {
+	const char *name;
+	uint64_t (*table)(uint64_t pa);                         /* entry pointing to a next-level table */
+	uint64_t (*leaf)(uint64_t pa, int level, enum pt_kind k); /* level 1: 1 GiB, 2: 2 MiB, 3: 4 KiB */
+};
+
+struct pt_range { uint64_t base, end; };
+
+struct pt_input {
+	const struct mem_range *ranges;   /* the boot memory map */
+	uint32_t nranges;
+	uint64_t limit;                   /* map [0, limit): everything not RAM becomes device memory */
+	const struct pt_range *exec;      /* ranges mapped PT_TEXT (4 KiB aligned) */
+	uint32_t nexec;
+	const uint64_t *bounds;           /* addresses where the arch's cache type changes (x86 MTRRs) */
+	uint32_t nbounds;                 /* a page never straddles one of these */
+};
+
+struct pt_stats {
+	uint64_t pages_1g, pages_2m, pages_4k, tables;
+	uint64_t ram_bytes;               /* bytes mapped as PT_RAM or PT_TEXT */
+	uint64_t device_bytes;
+};
+
+/* A table page source: returns a zeroed, 4 KiB aligned page or 0. */
+typedef uint64_t (*pt_alloc_fn)(void *ctx);
+
+/* Build the tables for in with format f; *root gets the level-0 table. Returns 0 or -1 (out of pages). */
+int pt_build(const struct pt_input *in, const struct pt_format *f, pt_alloc_fn alloc, void *ctx,
+	     uint64_t *root, struct pt_stats *st);
+/* FNV-1a over every table page reachable from root, in walk order. */
+uint64_t pt_checksum(uint64_t root, const struct pt_format *f);
+/* Classify the 4 KiB page at pa the way pt_build would (for tests and `mem`). */
+enum pt_kind pt_classify(const struct pt_input *in, uint64_t pa, uint64_t size);
+
+/* ---- mem.c: physical memory, handed out once and kept (physical = virtual) ---- */
+/* Take the free ranges of bi; reserve lo_bytes below 4 GiB for tables and trampolines. */
+void mem_init(const struct boot_info *bi);
+/* Split what is left into ncores equal arenas (called once, before secondaries start). */
+void mem_init_arenas(uint32_t ncores);
+/* Allocate size bytes aligned to align (a power of two, >= 64) from core's arena, zeroed.
+ * Lock-free: only core `core` ever calls it with its own index. Returns 0 when the arena is empty. */
+uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align);
+/* Boot-core only, before arenas: allocate below `below` (for page tables and the AP trampoline). */
+uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below);
+uint64_t mem_free_bytes(void);   /* not yet handed out, summed over arenas */
+uint64_t mem_total_ram(void);
+
+/* Pure allocator core, host-tested: a list of free ranges carved from the front. */
+#define MEM_MAX_FREE 128
+struct mem_pool {
+	uint32_t n;
+	struct pt_range r[MEM_MAX_FREE];   /* sorted by base */
+};
+void mem_pool_init(struct mem_pool *p, const struct mem_range *ranges, uint32_t n, uint64_t min_addr);
+uint64_t mem_pool_alloc(struct mem_pool *p, uint64_t size, uint64_t align, uint64_t below);
+uint64_t mem_pool_bytes(const struct mem_pool *p);
+/* Move about `bytes` (whole ranges or a split) from p into out. Returns bytes moved. */
+uint64_t mem_pool_take(struct mem_pool *p, struct mem_pool *out, uint64_t bytes);
+
+/* ---- printf.c: formatting, no allocation ---- */
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- console.c: polled serial console, whole lines, never interleaved ---- */
+void console_init(const struct acpi_info *ai);
+/* Print a formatted line (or lines) atomically with respect to other cores. */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kvprintf(const char *fmt, va_list ap);
+/* Called from core 0's loop: read pending input, run complete lines. */
+void console_poll(void);
+/* For panic and crash reports: print without taking the lock if it is stuck. */
+void console_emergency(const char *s);
+
+/* Line editing and command dispatch, pure and host-tested. */
+#define CONSOLE_LINE_MAX 128
+#define CONSOLE_ARGS_MAX 8
+struct lineedit {
+	char buf[CONSOLE_LINE_MAX];
+	uint32_t len;
+	bool overflow;          /* the line grew past the buffer: it is discarded at the newline */
+	bool last_cr;           /* swallow the LF of a CRLF pair */
+};
+/* Feed one received byte. Returns 1 with the line NUL-terminated in le->buf when a line ends,
+ * -1 when an overlong line ended (discarded), 0 otherwise. echo (may be NULL) gets what to echo. */
+int lineedit_feed(struct lineedit *le, int c, void (*echo)(const char *s));
+void lineedit_reset(struct lineedit *le);
+/* Split line in place on spaces and tabs; returns argc (at most max). */
+int console_split(char *line, char **argv, int max);
+
+struct console_cmd {
+	const char *name;
+	const char *help;
+	void (*fn)(int argc, char **argv);
+};
+/* Run a split command line against table cmds (NULL-terminated). Returns 0, or -1 if unknown. */
+int console_dispatch(const struct console_cmd *cmds, int argc, char **argv);
+extern const struct console_cmd console_cmds[];
+
+/* ---- cpu.c: cores, their data and the loop ---- */
+enum cpu_state { CPU_ABSENT = 0, CPU_STARTING, CPU_RUNNING, CPU_STOPPED };
+
+struct cpu {
+	struct cpu *self;               /* offset 0: x86 finds itself through %gs:0 */
+	uint32_t idx;                   /* 0 = boot core */
+	uint32_t hwid_lo;
+	uint64_t hwid;                  /* APIC ID or MPIDR */
+	uint64_t stack_top;
+	volatile uint32_t state;        /* enum cpu_state, written by the core itself */
+	uint32_t pad0;
+	/* Written only by this core on its data path. */
+	uint64_t loops;
+	uint64_t last_poll;             /* counter at the start of the last loop iteration */
+	uint64_t max_gap;               /* longest gap between two polls since the last read, ticks */
+	uint64_t seen_reset;            /* reset generation this core has applied */
+	/* Written only by the reader (console), on its own cache line. */
+	uint64_t reset_gen __attribute__((aligned(CACHELINE)));
+	/* Arch start-up scratch (stack, tables, entry), read by the secondary before its MMU is on. */
+	uint64_t boot_arg[8] __attribute__((aligned(CACHELINE)));
+} __attribute__((aligned(CACHELINE)));
+
+extern struct cpu cpus[POLLUX_MAX_CORES];
+extern uint32_t ncpus;                  /* cores found and started */
+extern volatile uint32_t cpus_running;  /* cores inside their loop */
+/* Start every core in ai (except the boot core) and wait until each is in its loop. */
+void cpu_start_all(const struct acpi_info *ai);
+/* Every core's loop; never returns. */
+void cpu_loop(struct cpu *c) __attribute__((noreturn));
+/* Entry of a secondary core once arch code has its stack and MMU set. */
+void cpu_secondary_main(struct cpu *c) __attribute__((noreturn));
+
+/* ---- main.c ---- */
+extern struct boot_info *boot;
+extern struct acpi_info acpi;
+extern uint64_t pt_root;
+extern struct pt_stats pt_stat;
+extern uint64_t pt_sum_boot;            /* table checksum taken right after they were built */
+extern const struct pt_format *pt_fmt;
+void kmain(struct boot_info *bi) __attribute__((noreturn));
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* ---- time.c ---- */
+uint64_t time_ns(void);                 /* since efi_main */
+uint64_t ticks_to_ns(uint64_t ticks);
+
+#include "arch.h"
+
+#endif
