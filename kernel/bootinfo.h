@@ -29,6 +29,7 @@ struct boot_info {
 	uint64_t text_start;    /* [text_start, text_end): mapped read-only and executable */
 	uint64_t text_end;
 	uint32_t nranges;
+	uint32_t ranges_dropped;   /* descriptors that did not fit (reported by `mem`) */
 	struct mem_range ranges[BOOT_MAX_RANGES]; /* sorted by base, merged, non-overlapping */
 };
 

@@ -72,12 +72,19 @@ enum pt_kind {
 	PT_TEXT,        /* normal write-back, read-only, executable */
 };
 
-/* How one architecture writes entries. Both of ours use 4 KiB granules and 4 levels of 512. */
+/* How one architecture writes entries. Both of ours use 4 KiB granules and 4 levels of 512:
+ * level 0 covers 512 GiB per entry (always a table), 1: 1 GiB, 2: 2 MiB, 3: 4 KiB (always a leaf). */
 struct pt_format {
 	const char *name;
 	uint64_t (*table)(uint64_t pa);                         /* entry pointing to a next-level table */
 	uint64_t (*leaf)(uint64_t pa, int level, enum pt_kind k); /* level 1: 1 GiB, 2: 2 MiB, 3: 4 KiB */
+	int (*is_table)(uint64_t e, int level);                 /* e (at level) points to a next-level table */
+	uint64_t (*next)(uint64_t e);                           /* the table address inside such an e */
 };
+extern const struct pt_format pt_format_x86_64;     /* arch/x86_64/pte.c */
+extern const struct pt_format pt_format_aarch64;    /* arch/aarch64/pte.c */
+/* MAIR_EL1 the aarch64 entries assume: attr0 = 0x04 Device-nGnRE, attr1 = 0xFF Normal write-back. */
+#define PT_AARCH64_MAIR 0x000000000000FF04ULL
 
 struct pt_range { uint64_t base, end; };
 
@@ -100,12 +107,14 @@ struct pt_stats {
 /* A table page source: returns a zeroed, 4 KiB aligned page or 0. */
 typedef uint64_t (*pt_alloc_fn)(void *ctx);
 
-/* Build the tables for in with format f; *root gets the level-0 table. Returns 0 or -1 (out of pages). */
+/* Build the tables for in with format f; *root gets the level-0 table. Returns 0, or -1 when out of
+ * pages or the input is unusable (ranges unsorted/overlapping, limit above 256 TiB). */
 int pt_build(const struct pt_input *in, const struct pt_format *f, pt_alloc_fn alloc, void *ctx,
 	     uint64_t *root, struct pt_stats *st);
 /* FNV-1a over every table page reachable from root, in walk order. */
 uint64_t pt_checksum(uint64_t root, const struct pt_format *f);
-/* Classify the 4 KiB page at pa the way pt_build would (for tests and `mem`). */
+/* Classify the 4 KiB page at pa the way pt_build would (for tests and `mem`). Any [pa, pa+size) gets
+ * the strongest kind present in it: PT_TEXT > PT_RAM > PT_DEVICE > PT_HOLE. */
 enum pt_kind pt_classify(const struct pt_input *in, uint64_t pa, uint64_t size);
 
 /* ---- mem.c: physical memory, handed out once and kept (physical = virtual) ---- */
@@ -208,6 +217,7 @@ void cpu_secondary_main(struct cpu *c) __attribute__((noreturn));
 extern struct boot_info *boot;
 extern struct acpi_info acpi;
 extern uint64_t pt_root;
+extern uint64_t pt_limit;               /* [0, pt_limit) is mapped */
 extern struct pt_stats pt_stat;
 extern uint64_t pt_sum_boot;            /* table checksum taken right after they were built */
 extern const struct pt_format *pt_fmt;

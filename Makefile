@@ -1,0 +1,163 @@
+# Pollux: one GNU Makefile for both architectures, the image, QEMU runs and the tests.
+#
+#   make                 build build/x86_64/BOOTX64.EFI and build/aarch64/BOOTAA64.EFI
+#   make image           build/pollux.img: a GPT disk whose ESP holds both loaders
+#   make run [ARCH=aarch64] [CORES=4] [MEM=2G]   boot in QEMU, console on this terminal
+#   make test            every test, ends with "N passed, N failed"
+#   make deps            Debian packages and sources (run implicitly)
+#   V=1                  show commands
+
+ARCH ?= x86_64
+CORES ?= 4
+MEM ?= 2G
+O ?= build
+CONFIG ?= config/default.h
+TEST_COMMANDS ?= 0
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(ARCH),x86_64)
+CROSS :=
+EFI_NAME := BOOTX64.EFI
+ARCH_CFLAGS := -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args -mcmodel=small
+EFI_CFLAGS := -DGNU_EFI_USE_MS_ABI
+OBJCOPY_FMT := --target efi-app-x86_64
+LD_EXTRA :=
+else ifeq ($(ARCH),aarch64)
+CROSS := aarch64-linux-gnu-
+EFI_NAME := BOOTAA64.EFI
+ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align
+EFI_CFLAGS :=
+# gnu-efi's AArch64 crt0 carries its own PE/COFF header; objcopy only flattens the image.
+OBJCOPY_FMT := -O binary
+# binutils 2.40 warns about gnu-efi's single RWX load segment; our own tables enforce W^X.
+LD_EXTRA := --defsym=EFI_SUBSYSTEM=0xa --no-warn-rwx-segments
+else
+$(error ARCH must be x86_64 or aarch64, not '$(ARCH)')
+endif
+
+CC := $(CROSS)gcc
+LD := $(CROSS)ld
+OBJCOPY := $(CROSS)objcopy
+HOSTCC := gcc
+
+B := $(O)/$(ARCH)
+# Dependencies are shared by every build variant (O=build/test too).
+DEPS := build/deps
+DEPS_STAMP := $(DEPS)/.ready
+GNUEFI := $(DEPS)/$(ARCH)/gnu-efi
+NEWLIB := $(DEPS)/$(ARCH)/newlib
+GCC_INC := $(shell $(CC) -print-file-name=include 2>/dev/null)
+LIBGCC := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
+
+# Sources, listed explicitly. arch/$(ARCH) is chosen by path, not by #ifdef.
+BOOT_SRCS := boot/efimap.c
+EFI_SRCS := boot/efi_main.c
+KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
+	kernel/printf.c kernel/console.c kernel/cmdline.c kernel/cpu.c kernel/time.c
+DRIVER_SRCS := drivers/uart.c
+ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
+ARCH_ASM := arch/$(ARCH)/entry.S
+C_SRCS := $(BOOT_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_SRCS)
+
+OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o)
+
+COMMON_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin-printf \
+	-fno-stack-protector -fno-stack-check -fpic -fshort-wchar -fno-strict-aliasing \
+	-fno-omit-frame-pointer -fno-merge-all-constants -nostdinc -isystem $(GCC_INC) \
+	-MMD -MP $(ARCH_CFLAGS) -DPOLLUX_CONFIG_FILE='"$(CONFIG)"' -DPOLLUX_TEST_COMMANDS=$(TEST_COMMANDS)
+KCFLAGS := $(COMMON_CFLAGS) -I. -Ikernel -Iarch/$(ARCH) -isystem $(NEWLIB)/include
+EFICFLAGS := $(COMMON_CFLAGS) $(EFI_CFLAGS) -I$(GNUEFI)/inc -I$(GNUEFI)/inc/$(ARCH) -I$(GNUEFI)/inc/protocol \
+	-Iarch/$(ARCH)
+LDFLAGS := -nostdlib --no-undefined --warn-common -znocombreloc -z noexecstack -shared -Bsymbolic --build-id=sha1 \
+	-T $(GNUEFI)/lib/elf_$(ARCH)_efi.lds $(LD_EXTRA)
+
+.PHONY: all deps image run test unit qemu-test bench clean distclean both
+.DEFAULT_GOAL := all
+
+all: $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory ARCH=x86_64 efi
+	$(Q)$(MAKE) --no-print-directory ARCH=aarch64 efi
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)scripts/deps.sh build
+	$(Q)touch $@
+
+.PHONY: efi
+efi: $(B)/$(EFI_NAME)
+
+$(B)/$(EFI_NAME): $(B)/pollux.so
+	@echo "  EFI     $@"
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .rel.* -j .rela.* -j .reloc $(OBJCOPY_FMT) $< $@
+
+$(B)/pollux.so: $(OBJS) $(GNUEFI)/lib/elf_$(ARCH)_efi.lds
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) $(GNUEFI)/lib/crt0-efi-$(ARCH).o $(OBJS) -o $@ \
+		-L$(GNUEFI)/lib -lefi -lgnuefi $(NEWLIB)/lib/libc.a $(LIBGCC)
+
+$(B)/boot/efi_main.o: boot/efi_main.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(EFICFLAGS) -c $< -o $@
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(B)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+IMAGE := $(O)/pollux.img
+image: $(IMAGE)
+$(IMAGE): all scripts/mkimage.sh
+	@echo "  IMAGE   $@"
+	$(Q)scripts/mkimage.sh $@ $(O)/x86_64/BOOTX64.EFI $(O)/aarch64/BOOTAA64.EFI
+
+# QEMU: TCG (no KVM here), serial on this terminal, every core given to the guest.
+run: image
+	$(Q)scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
+
+# Host unit tests: pure code, compiled for the build machine.
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console
+UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
+	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
+UNIT_DIR := $(O)/unit
+test_efimap_SRCS := boot/efimap.c
+test_acpi_SRCS := kernel/acpi.c
+test_pagetable_SRCS := kernel/pagetable.c arch/x86_64/pte.c arch/aarch64/pte.c
+test_mem_SRCS := kernel/mempool.c
+test_printf_SRCS := kernel/printf.c
+test_console_SRCS := kernel/cmdline.c
+
+define unit_rule
+$(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h
+	@mkdir -p $(UNIT_DIR)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -Wno-format-truncation $$(filter %.c,$$^) -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%)
+
+# make test: unit tests, then QEMU boot tests of test builds (test-only console commands on).
+test: $(DEPS_STAMP) unit
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test TEST_COMMANDS=1 ARCH=x86_64 efi
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test TEST_COMMANDS=1 ARCH=aarch64 efi
+	$(Q)scripts/mkimage.sh $(O)/test/pollux.img $(O)/test/x86_64/BOOTX64.EFI $(O)/test/aarch64/BOOTAA64.EFI
+	$(Q)tests/run.sh $(O)
+
+clean:
+	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/unit $(IMAGE)
+
+distclean:
+	rm -rf $(O)
+
+-include $(OBJS:.o=.d)

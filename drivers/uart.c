@@ -1,0 +1,120 @@
+/* Polled UART drivers: 16550 family (PC COM ports, EC2 Graviton's MMIO UART) and ARM PL011. */
+#include "kernel.h"
+#include "uart.h"
+
+/* 16550 registers (TI PC16550D datasheet, table 2), in units of the register stride. */
+#define UART_RBR 0      /* receive buffer, RO (DLAB=0) */
+#define UART_THR 0      /* transmit holding, WO (DLAB=0) */
+#define UART_DLL 0      /* divisor latch low, RW (DLAB=1) */
+#define UART_IER 1      /* interrupt enable, RW (DLAB=0) */
+#define UART_DLM 1      /* divisor latch high, RW (DLAB=1) */
+#define UART_FCR 2      /* FIFO control, WO */
+#define UART_LCR 3      /* line control, RW */
+#define  UART_LCR_8N1 0x03
+#define  UART_LCR_DLAB 0x80
+#define UART_MCR 4      /* modem control, RW */
+#define  UART_MCR_DTR_RTS 0x03
+#define UART_LSR 5      /* line status, RO */
+#define  UART_LSR_DR 0x01       /* data ready */
+#define  UART_LSR_THRE 0x20     /* transmit holding register empty */
+
+/* PL011 registers (ARM PrimeCell UART PL011 TRM, 3.2). */
+#define PL011_DR 0x000  /* data, RW */
+#define PL011_FR 0x018  /* flags, RO */
+#define  PL011_FR_RXFE (1u << 4)  /* receive FIFO empty */
+#define  PL011_FR_TXFF (1u << 5)  /* transmit FIFO full */
+#define PL011_IMSC 0x038 /* interrupt mask set/clear, RW */
+
+static uint8_t ns_read(const struct uart *u, uint32_t reg)
+{
+	if (u->type == UART_16550_PIO)
+		return arch_inb((uint16_t)(u->base + reg));
+	uint64_t a = u->base + ((uint64_t)reg << u->shift);
+	return u->mmio32 ? (uint8_t)mmio_read32(a) : mmio_read8(a);
+}
+
+static void ns_write(const struct uart *u, uint32_t reg, uint8_t v)
+{
+	if (u->type == UART_16550_PIO) {
+		arch_outb((uint16_t)(u->base + reg), v);
+		return;
+	}
+	uint64_t a = u->base + ((uint64_t)reg << u->shift);
+	if (u->mmio32)
+		mmio_write32(a, v);
+	else
+		mmio_write8(a, v);
+}
+
+void uart_init(struct uart *u, uint32_t baud)
+{
+	switch (u->type) {
+	case UART_16550_PIO:
+	case UART_16550_MMIO:
+		ns_write(u, UART_IER, 0);       /* polled: no interrupts, ever */
+		if (baud) {
+			uint32_t div = 115200 / baud;
+			ns_write(u, UART_LCR, UART_LCR_DLAB);
+			ns_write(u, UART_DLL, (uint8_t)div);
+			ns_write(u, UART_DLM, (uint8_t)(div >> 8));
+			ns_write(u, UART_LCR, UART_LCR_8N1);
+		}
+		ns_write(u, UART_FCR, 0x07);    /* enable and clear both FIFOs */
+		ns_write(u, UART_MCR, UART_MCR_DTR_RTS);
+		break;
+	case UART_PL011:
+		/* Keep the firmware's baud and line setup; only make sure no interrupt is enabled. */
+		mmio_write32(u->base + PL011_IMSC, 0);
+		break;
+	case UART_NONE:
+		break;
+	}
+}
+
+void uart_putc(const struct uart *u, char c)
+{
+	switch (u->type) {
+	case UART_16550_PIO:
+	case UART_16550_MMIO:
+		for (uint32_t spin = 0; !(ns_read(u, UART_LSR) & UART_LSR_THRE) && spin < 1000000; spin++)
+			arch_relax();
+		ns_write(u, UART_THR, (uint8_t)c);
+		break;
+	case UART_PL011:
+		for (uint32_t spin = 0; (mmio_read32(u->base + PL011_FR) & PL011_FR_TXFF) && spin < 1000000; spin++)
+			arch_relax();
+		mmio_write32(u->base + PL011_DR, (uint8_t)c);
+		break;
+	case UART_NONE:
+		break;
+	}
+}
+
+int uart_getc(const struct uart *u)
+{
+	switch (u->type) {
+	case UART_16550_PIO:
+	case UART_16550_MMIO:
+		if (!(ns_read(u, UART_LSR) & UART_LSR_DR))
+			return -1;
+		return ns_read(u, UART_RBR);
+	case UART_PL011:
+		if (mmio_read32(u->base + PL011_FR) & PL011_FR_RXFE)
+			return -1;
+		return (int)(mmio_read32(u->base + PL011_DR) & 0xff);
+	case UART_NONE:
+		break;
+	}
+	return -1;
+}
+
+const char *uart_name(const struct uart *u)
+{
+	switch (u->type) {
+	case UART_16550_PIO: return "16550 (I/O port)";
+	case UART_16550_MMIO: return "16550 (MMIO)";
+	case UART_PL011: return "PL011";
+	case UART_NONE: break;
+	}
+	return "none";
+}

@@ -1,0 +1,112 @@
+/* Cores: find them in ACPI, start them one by one, and run every core's poll loop. */
+#include "kernel.h"
+
+struct cpu cpus[POLLUX_MAX_CORES];
+uint32_t ncpus = 1;
+volatile uint32_t cpus_running;
+
+/* A secondary that has not reached its loop after this long is reported and left alone. */
+#define CPU_START_TIMEOUT_MS 5000
+
+void cpu_start_all(const struct acpi_info *ai)
+{
+	uint64_t me = arch_hwid();
+	uint32_t want = ai->ncpus < POLLUX_MAX_CORES ? ai->ncpus : POLLUX_MAX_CORES;
+	bool found_self = false;
+
+	cpus[0].idx = 0;
+	cpus[0].hwid = me;
+	cpus[0].state = CPU_RUNNING;
+	cpus[0].last_poll = arch_counter();
+	__sync_fetch_and_add(&cpus_running, 1);
+	mem_init_arenas(want ? want : 1);
+	arch_smp_prepare(ai, pt_root);
+
+	for (uint32_t i = 0; i < ai->ncpus && ncpus < want; i++) {
+		if (ai->cpu[i].hwid == me) {
+			found_self = true;
+			continue;
+		}
+		struct cpu *c = &cpus[ncpus];
+		uint64_t stack = mem_alloc_early(POLLUX_STACK_SIZE, 4096, 0);
+		if (!stack) {
+			kprintf("cpu: no memory for a stack, %u cores started\n", ncpus);
+			break;
+		}
+		c->self = c;
+		c->idx = ncpus;
+		c->hwid = ai->cpu[i].hwid;
+		c->stack_top = stack + POLLUX_STACK_SIZE;
+		c->state = CPU_STARTING;
+		int err = arch_start_core(ai, c);
+		if (err) {
+			kprintf("cpu: core hwid=0x%llx did not accept start (error %d)\n",
+				(unsigned long long)c->hwid, err);
+			c->state = CPU_ABSENT;
+			continue;
+		}
+		uint64_t deadline = arch_counter() + arch_counter_hz() / 1000 * CPU_START_TIMEOUT_MS;
+		while (c->state != CPU_RUNNING && arch_counter() < deadline)
+			arch_relax();
+		if (c->state != CPU_RUNNING) {
+			kprintf("cpu: core hwid=0x%llx did not reach its loop in %u ms\n",
+				(unsigned long long)c->hwid, CPU_START_TIMEOUT_MS);
+			c->state = CPU_ABSENT;
+			continue;
+		}
+		ncpus++;
+	}
+	if (!found_self && ai->ncpus)
+		kprintf("cpu: the boot core (hwid=0x%llx) is not in the MADT\n", (unsigned long long)me);
+	while (cpus_running != ncpus)
+		arch_relax();
+}
+
+void cpu_secondary_main(struct cpu *c)
+{
+	c->last_poll = arch_counter();
+	c->state = CPU_RUNNING;
+	__sync_fetch_and_add(&cpus_running, 1);
+	cpu_loop(c);
+}
+
+/* Core 0 prints a one-line summary every POLLUX_STATS_INTERVAL_S seconds. */
+static void stats_tick(uint64_t now)
+{
+	static uint64_t next;
+	if (POLLUX_STATS_INTERVAL_S == 0)
+		return;
+	uint64_t period = arch_counter_hz() * POLLUX_STATS_INTERVAL_S;
+	if (next == 0)
+		next = now + period;
+	if (now < next)
+		return;
+	next = now + period;
+	char line[512];
+	size_t n = (size_t)ksnprintf(line, sizeof(line), "stats: up=%llus", (unsigned long long)(time_ns() / 1000000000u));
+	for (uint32_t i = 0; i < ncpus && n < sizeof(line); i++)
+		n += (size_t)ksnprintf(line + n, sizeof(line) - n, " c%u=%lluk", i,
+				       (unsigned long long)(cpus[i].loops / 1000));
+	kprintf("%s loops\n", line);
+}
+
+void cpu_loop(struct cpu *c)
+{
+	for (;;) {
+		uint64_t now = arch_counter();
+		uint64_t gap = now - c->last_poll;
+		/* The reader bumps reset_gen to ask for a fresh maximum; only this core writes max_gap. */
+		if (c->seen_reset != c->reset_gen) {
+			c->seen_reset = c->reset_gen;
+			c->max_gap = 0;
+		} else if (gap > c->max_gap) {
+			c->max_gap = gap;
+		}
+		c->last_poll = now;
+		if (c->idx == 0) {
+			console_poll();
+			stats_tick(now);
+		}
+		c->loops++;
+	}
+}

@@ -1,0 +1,96 @@
+/* kmain: the boot core's path from ExitBootServices to every core in its loop. */
+#include "kernel.h"
+
+struct boot_info *boot;
+struct acpi_info acpi;
+uint64_t pt_root, pt_limit, pt_sum_boot;
+struct pt_stats pt_stat;
+const struct pt_format *pt_fmt = &arch_pt_format;
+
+static uint64_t pt_alloc_page(void *ctx)
+{
+	(void)ctx;
+	/* Below 4 GiB: an x86 AP loads CR3 from 32-bit code in its trampoline. */
+	return mem_alloc_early(4096, 4096, GiB(4));
+}
+
+/* Build the identity map once; nothing writes an entry after this. */
+static void paging_init(void)
+{
+	struct pt_range exec[4];
+	uint64_t bounds[64];
+	uint32_t nexec = arch_early_reserve(boot, exec, ARRAY_SIZE(exec) - 1);
+	exec[nexec++] = (struct pt_range){ boot->text_start, boot->text_end };
+
+	struct pt_input in = {
+		.ranges = boot->ranges,
+		.nranges = boot->nranges,
+		.exec = exec,
+		.nexec = nexec,
+		.bounds = bounds,
+		.nbounds = arch_cache_bounds(bounds, ARRAY_SIZE(bounds)),
+	};
+	/* Map the whole physical address space the CPU reports, and at least all RAM. */
+	uint64_t top = 0;
+	for (uint32_t i = 0; i < boot->nranges; i++)
+		if (boot->ranges[i].base + boot->ranges[i].size > top)
+			top = boot->ranges[i].base + boot->ranges[i].size;
+	pt_limit = arch_phys_limit();
+	if (pt_limit < top)
+		pt_limit = top;
+	in.limit = ALIGN_UP(pt_limit, GiB(1));
+	pt_limit = in.limit;
+
+	if (pt_build(&in, pt_fmt, pt_alloc_page, 0, &pt_root, &pt_stat) != 0)
+		panic("mem: out of memory below 4 GiB for page tables");
+	pt_sum_boot = pt_checksum(pt_root, pt_fmt);
+	arch_paging_enable(pt_root);
+}
+
+static void kmain_on_stack(void *arg)
+{
+	(void)arg;
+	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, into their loops */
+
+	uint64_t ms = time_ns() / 1000000u;
+	kprintf("pollux: ready arch=%s cores=%u ram=%lluMiB boot=%llums\n", arch_name, ncpus,
+		(unsigned long long)(mem_total_ram() >> 20), (unsigned long long)ms);
+	cpu_loop(&cpus[0]);
+}
+
+void kmain(struct boot_info *bi)
+{
+	boot = bi;
+	cpus[0].self = &cpus[0];
+	arch_init_boot(&cpus[0]);         /* exception vectors and per-core pointer first */
+	int err = acpi_parse(bi->rsdp, &acpi);
+	console_init(&acpi);              /* UART from SPCR, or the arch default */
+	kprintf("\npollux: booting on %s, ACPI OEM '%s'\n", arch_name, acpi.oem_id);
+	if (err)
+		panic("acpi: %s (RSDP at 0x%llx)", acpi_strerror(err), (unsigned long long)bi->rsdp);
+	arch_check_cpu();                 /* page sizes, NX, exception level */
+	arch_time_init(&acpi);            /* counter frequency */
+	mem_init(bi);                     /* free RAM from the UEFI map */
+	paging_init();                    /* our identity map, 1 GiB pages, W^X */
+
+	/* Leave the firmware's stack (boot-services memory) for one of our own. */
+	uint64_t stack = mem_alloc_early(POLLUX_STACK_SIZE, 4096, 0);
+	if (!stack)
+		panic("mem: no memory for the boot core's stack");
+	cpus[0].stack_top = stack + POLLUX_STACK_SIZE;
+	arch_switch_stack(cpus[0].stack_top, kmain_on_stack, 0);
+}
+
+void panic(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	struct cpu *c = this_cpu();
+	kprintf("pollux: panic on core %u: %s\n", c ? c->idx : 0, buf);
+	if (c)
+		c->state = CPU_STOPPED;
+	arch_halt();
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""QEMU boot tests: boot the test image on one architecture and check the console.
+
+Usage: boot.py ARCH IMAGE CORES MEM
+Prints one line per check ("PASS name: what it proves" / "FAIL name: why") and a final
+"boot-summary: N passed, M failed". The whole session has a hard time limit.
+"""
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+ARCH, IMAGE, CORES, MEM = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+TAG = f"{ARCH} {CORES}c {MEM}"
+BOOT_TIMEOUT = 180      # TCG on a loaded 2-core machine can be slow; a normal boot is ~10 s
+CMD_TIMEOUT = 30
+
+passed = failed = 0
+
+
+def result(ok, name, detail):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS [{TAG}] {name}: {detail}", flush=True)
+    else:
+        failed += 1
+        print(f"FAIL [{TAG}] {name}: {detail}", flush=True)
+
+
+class Console:
+    def __init__(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        qemu = os.path.join(here, "..", "..", "scripts", "qemu.sh")
+        self.p = subprocess.Popen([qemu, ARCH, IMAGE, str(CORES), MEM],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+        self.buf = b""
+        self.log = open(os.path.join(os.path.dirname(IMAGE),
+                                     f"console-{ARCH}-{CORES}c-{MEM}.log"), "wb")
+
+    def expect(self, pattern, timeout):
+        """Wait until pattern (a regex) appears in output after the read mark; return the match."""
+        rx = re.compile(pattern.encode())
+        end = time.time() + timeout
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                out = self.buf[:m.end()]
+                self.buf = self.buf[m.end():]
+                return m, out.decode(errors="replace")
+            left = end - time.time()
+            if left <= 0 or self.p.poll() is not None:
+                return None, self.buf.decode(errors="replace")
+            r, _, _ = select.select([self.p.stdout], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 65536)
+                if not chunk:
+                    continue
+                self.log.write(chunk)
+                self.log.flush()
+                self.buf += chunk
+
+    def send(self, line):
+        # Slowly: the console polls once a millisecond and the 16550 FIFO is 16 bytes.
+        for ch in (line + "\r").encode():
+            self.p.stdin.write(bytes([ch]))
+            self.p.stdin.flush()
+            time.sleep(0.01)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+        self.log.close()
+
+
+def main():
+    c = Console()
+    try:
+        m, out = c.expect(r"pollux: ready arch=(\S+) cores=(\d+) ram=(\d+)MiB boot=(\d+)ms", BOOT_TIMEOUT)
+        if not m:
+            result(False, "boot", "no 'pollux: ready' line; console said:\n" + out[-2000:])
+            return
+        arch, cores, ram, ms = m.group(1).decode(), int(m.group(2)), int(m.group(3)), int(m.group(4))
+        result(arch == ARCH, "ready-arch", f"ready line names arch={arch}")
+        result(cores == CORES, "ready-cores", f"every core reached its loop: cores={cores} of {CORES}")
+        want_mib = int(MEM[:-1]) * 1024 if MEM.endswith("G") else int(MEM[:-1])
+        result(want_mib * 0.85 <= ram <= want_mib, "ready-ram",
+               f"ram={ram}MiB is the guest's {want_mib}MiB less firmware holes")
+        result(0 < ms < BOOT_TIMEOUT * 1000, "ready-time", f"boot time from efi_main {ms} ms")
+
+        c.send("mem")
+        m1, out1 = c.expect(r"mem: checksum=(0x[0-9a-f]+) boot=(0x[0-9a-f]+) (\S+)", CMD_TIMEOUT)
+        pages = re.search(r"pages 1g=(\d+) 2m=(\d+) 4k=(\d+)", out1)
+        ok = bool(m1 and pages and int(pages.group(1)) > 0)
+        result(ok, "mem-1g-pages", f"RAM is mapped with 1 GiB pages: {pages.group(0) if pages else out1[-500:]}")
+        time.sleep(2)
+        c.send("cores")
+        mc, outc = c.expect(r"cores: (\d+) started of (\d+) in ACPI((?:\n.*core .*)+)", CMD_TIMEOUT)
+        if mc:
+            time.sleep(0.5)
+            _, more = c.expect(r"\n", 1)
+            lines = [l for l in (outc + more).splitlines() if "core " in l and "loops=" in l]
+            running = [l for l in lines if "running" in l and int(l.split("loops=")[1]) > 0]
+            result(len(running) == CORES, "cores-running",
+                   f"{len(running)} of {CORES} cores running their loop with loops > 0")
+        else:
+            result(False, "cores-running", "no answer to 'cores':\n" + outc[-500:])
+        c.send("mem")
+        m2, out2 = c.expect(r"mem: checksum=(0x[0-9a-f]+) boot=(0x[0-9a-f]+) (\S+)", CMD_TIMEOUT)
+        ok = bool(m1 and m2 and m1.group(1) == m2.group(1) == m1.group(2) and m2.group(3) == b"unchanged")
+        result(ok, "mem-checksum-stable",
+               "page-table checksum identical at boot and after all cores ran: "
+               + (m2.group(1).decode() if m2 else "no answer"))
+
+        c.send("uptime")
+        mu, outu = c.expect(r"uptime: (\d+)\.(\d+)s", CMD_TIMEOUT)
+        result(bool(mu), "uptime", f"console answers uptime: {mu.group(0).decode() if mu else outu[-300:]}")
+
+        c.send("frobnicate")
+        mx, outx = c.expect(r"unknown command 'frobnicate'", CMD_TIMEOUT)
+        result(bool(mx), "unknown-command", "an unknown command gets a clear error")
+
+        c.send("fault")
+        mf, outf = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
+        ok = bool(mf) and "pollux: crash core=0" in outf and "backtrace: +0x" in outf
+        # The faulting address the CPU reports (x86 cr2, AArch64 far) is the text address written.
+        target = re.search(r"writing to kernel text at (0x[0-9a-f]+)", outf)
+        fault_addr = re.search(r"(?:cr2|far)=(0x[0-9a-f]+)", outf)
+        ok = ok and bool(target and fault_addr) and int(target.group(1), 16) == int(fault_addr.group(1), 16)
+        result(ok, "crash-report",
+               "a write to kernel text faults and prints core, vector, registers, backtrace"
+               + ("" if ok else ":\n" + outf[-1500:]))
+    finally:
+        c.close()
+
+
+if __name__ == "__main__":
+    main()
+    print(f"boot-summary: {passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)
