@@ -90,7 +90,7 @@ static void con_write(const char *s)
 
 void kvprintf(const char *fmt, va_list ap)
 {
-	char buf[512];
+	char buf[1024];      /* a crash report's register dump is one call */
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	bool t = con_lock();
 	con_write(buf);

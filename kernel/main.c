@@ -42,7 +42,7 @@ static void paging_init(void)
 	pt_limit = in.limit;
 
 	if (pt_build(&in, pt_fmt, pt_alloc_page, 0, &pt_root, &pt_stat) != 0)
-		panic("mem: out of memory below 4 GiB for page tables");
+		panic("mem: cannot build page tables: no memory below 4 GiB, or the UEFI map overlaps itself");
 	pt_sum_boot = pt_checksum(pt_root, pt_fmt);
 	arch_paging_enable(pt_root);
 }

@@ -93,24 +93,22 @@ def main():
         result(0 < ms < BOOT_TIMEOUT * 1000, "ready-time", f"boot time from efi_main {ms} ms")
 
         c.send("mem")
-        m1, out1 = c.expect(r"mem: checksum=(0x[0-9a-f]+) boot=(0x[0-9a-f]+) (\S+)", CMD_TIMEOUT)
+        m1, out1 = c.expect(r"mem: checksum=(0x[0-9a-f]+) boot=(0x[0-9a-f]+) (\S+)\r?\n", CMD_TIMEOUT)
         pages = re.search(r"pages 1g=(\d+) 2m=(\d+) 4k=(\d+)", out1)
         ok = bool(m1 and pages and int(pages.group(1)) > 0)
         result(ok, "mem-1g-pages", f"RAM is mapped with 1 GiB pages: {pages.group(0) if pages else out1[-500:]}")
-        time.sleep(2)
         c.send("cores")
-        mc, outc = c.expect(r"cores: (\d+) started of (\d+) in ACPI((?:\n.*core .*)+)", CMD_TIMEOUT)
+        mc, outc = c.expect(r"cores: (\d+) started of (\d+) in ACPI\r?\n((?:[ \t]+core [^\n]*\n){%d})" % CORES,
+                            CMD_TIMEOUT)
         if mc:
-            time.sleep(0.5)
-            _, more = c.expect(r"\n", 1)
-            lines = [l for l in (outc + more).splitlines() if "core " in l and "loops=" in l]
+            lines = mc.group(3).decode().splitlines()
             running = [l for l in lines if "running" in l and int(l.split("loops=")[1]) > 0]
             result(len(running) == CORES, "cores-running",
                    f"{len(running)} of {CORES} cores running their loop with loops > 0")
         else:
             result(False, "cores-running", "no answer to 'cores':\n" + outc[-500:])
         c.send("mem")
-        m2, out2 = c.expect(r"mem: checksum=(0x[0-9a-f]+) boot=(0x[0-9a-f]+) (\S+)", CMD_TIMEOUT)
+        m2, out2 = c.expect(r"mem: checksum=(0x[0-9a-f]+) boot=(0x[0-9a-f]+) (\S+)\r?\n", CMD_TIMEOUT)
         ok = bool(m1 and m2 and m1.group(1) == m2.group(1) == m1.group(2) and m2.group(3) == b"unchanged")
         result(ok, "mem-checksum-stable",
                "page-table checksum identical at boot and after all cores ran: "
