@@ -30,7 +30,7 @@ LD_EXTRA :=
 else ifeq ($(ARCH),aarch64)
 CROSS := aarch64-linux-gnu-
 EFI_NAME := BOOTAA64.EFI
-ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align
+ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align -mno-outline-atomics
 EFI_CFLAGS :=
 # gnu-efi's AArch64 crt0 carries its own PE/COFF header; objcopy only flattens the image.
 OBJCOPY_FMT := -O binary
@@ -115,6 +115,9 @@ $(B)/%.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+# Flags live in this Makefile and settings in the config header: a change to either rebuilds.
+$(OBJS): Makefile $(CONFIG)
 
 IMAGE := $(O)/pollux.img
 image: $(IMAGE)
