@@ -1,26 +1,36 @@
-/* kvsnprintf: a small freestanding printf formatter (no floating point, no allocation). */
+/* kvsnprintf: a small freestanding printf formatter with C99 snprintf semantics (no floats, no allocation). */
 #include "kernel.h"
 
-struct out {
+struct pf_out {
 	char *buf;
 	size_t size;
-	size_t len;     /* what would have been written: C99 snprintf semantics */
+	size_t len;     /* what would have been written, so callers can detect truncation */
 };
 
-static void put(struct out *o, char c)
+struct pf_spec {
+	int width;
+	int prec;       /* -1: none given */
+	bool left, zero, plus, space, alt;
+};
+
+/* Width and precision are saturated here: a huge number in a format must not overflow an int. */
+#define PF_MAX_FIELD 100000000
+
+static void pf_put(struct pf_out *o, char c)
 {
+	/* Keep the last byte for the NUL; past it, only count. */
 	if (o->len + 1 < o->size)
 		o->buf[o->len] = c;
 	o->len++;
 }
 
-static void pad(struct out *o, char c, int n)
+static void pf_pad(struct pf_out *o, char c, int n)
 {
 	while (n-- > 0)
-		put(o, c);
+		pf_put(o, c);
 }
 
-static size_t slen(const char *s, size_t max)
+static size_t pf_strnlen(const char *s, size_t max)
 {
 	size_t n = 0;
 	while (n < max && s[n])
@@ -28,159 +38,210 @@ static size_t slen(const char *s, size_t max)
 	return n;
 }
 
-/* Format one integer: sign/prefix, precision zeros, width padding. */
-static void num(struct out *o, uint64_t v, bool neg, unsigned base, bool upper, int width, int prec,
-		bool left, bool zero, const char *prefix)
+/* One integer: [spaces][sign or prefix][zeros from 0 flag][zeros from precision]digits[spaces]. */
+static void pf_int(struct pf_out *o, const struct pf_spec *sp, uintmax_t v, bool neg, unsigned base,
+		   bool upper, bool pointer)
 {
-	char tmp[24];
-	int n = 0;
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	while (v) {
-		tmp[n++] = digits[v % base];
-		v /= base;
-	}
-	if (n == 0 && prec != 0)
+	char tmp[24];   /* 2^64 in octal is 22 digits */
+	int n = 0;
+	for (uintmax_t x = v; x; x /= base)
+		tmp[n++] = digits[x % base];
+	/* An explicit precision of 0 prints no digits for the value 0 (C11 7.21.6.1p8). */
+	if (n == 0 && sp->prec != 0)
 		tmp[n++] = '0';
-	int zeros = prec > n ? prec - n : 0;
-	int plen = (int)slen(prefix, 4) + (neg ? 1 : 0);
-	int total = plen + zeros + n;
-	if (prec >= 0)
-		zero = false;   /* a precision turns off the 0 flag (C11 7.21.6.1) */
-	if (!left && !zero)
-		pad(o, ' ', width - total);
+	int zeros = sp->prec > n ? sp->prec - n : 0;
+	/* '#' with o: the first digit must be a 0, added only if the precision did not already. */
+	if (sp->alt && base == 8 && zeros == 0 && (v != 0 || n == 0))
+		zeros = 1;
+
+	char pre[2];
+	int npre = 0;
 	if (neg)
-		put(o, '-');
-	for (const char *p = prefix; *p; p++)
-		put(o, *p);
-	if (!left && zero)
-		pad(o, '0', width - total);
-	pad(o, '0', zeros);
+		pre[npre++] = '-';
+	else if (sp->plus)
+		pre[npre++] = '+';
+	else if (sp->space)
+		pre[npre++] = ' ';
+	else if (base == 16 && (pointer || (sp->alt && v != 0))) {
+		pre[npre++] = '0';
+		pre[npre++] = upper ? 'X' : 'x';
+	}
+
+	int total = npre + zeros + n;
+	/* '-' overrides '0', and a precision turns '0' off for integers. */
+	bool zero_fill = sp->zero && !sp->left && sp->prec < 0;
+	if (!sp->left && !zero_fill)
+		pf_pad(o, ' ', sp->width - total);
+	for (int i = 0; i < npre; i++)
+		pf_put(o, pre[i]);
+	if (zero_fill)
+		pf_pad(o, '0', sp->width - total);
+	pf_pad(o, '0', zeros);
 	while (n)
-		put(o, tmp[--n]);
-	if (left)
-		pad(o, ' ', width - total);
+		pf_put(o, tmp[--n]);
+	if (sp->left)
+		pf_pad(o, ' ', sp->width - total);
 }
+
+static void pf_str(struct pf_out *o, const struct pf_spec *sp, const char *s, size_t n)
+{
+	int w = n > (size_t)PF_MAX_FIELD ? 0 : sp->width - (int)n;
+	if (!sp->left)
+		pf_pad(o, ' ', w);
+	for (size_t i = 0; i < n; i++)
+		pf_put(o, s[i]);
+	if (sp->left)
+		pf_pad(o, ' ', w);
+}
+
+static int pf_number(const char **f)
+{
+	int v = 0;
+	while (**f >= '0' && **f <= '9') {
+		if (v < PF_MAX_FIELD)
+			v = v * 10 + (**f - '0');
+		(*f)++;
+	}
+	return v;
+}
+
+enum pf_len { PF_NONE, PF_HH, PF_H, PF_L, PF_LL, PF_Z, PF_J, PF_T };
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { buf, size, 0 };
+	struct pf_out o = { buf, size, 0 };
 	for (const char *f = fmt; *f; f++) {
 		if (*f != '%') {
-			put(&o, *f);
+			pf_put(&o, *f);
 			continue;
 		}
-		f++;
-		bool left = false, zero = false;
+		const char *start = f++;
+		struct pf_spec sp = { 0, -1, false, false, false, false, false };
 		for (;; f++) {
 			if (*f == '-')
-				left = true;
+				sp.left = true;
 			else if (*f == '0')
-				zero = true;
-			else if (*f != ' ' && *f != '+' && *f != '#')
+				sp.zero = true;
+			else if (*f == '+')
+				sp.plus = true;
+			else if (*f == ' ')
+				sp.space = true;
+			else if (*f == '#')
+				sp.alt = true;
+			else
 				break;
 		}
-		int width = 0, prec = -1;
 		if (*f == '*') {
-			width = va_arg(ap, int);
-			if (width < 0) {
-				left = true;
-				width = -width;
-			}
+			int w = va_arg(ap, int);
 			f++;
+			/* A negative width argument means '-' plus its magnitude. */
+			if (w < 0) {
+				sp.left = true;
+				w = w < -PF_MAX_FIELD ? PF_MAX_FIELD : -w;
+			}
+			sp.width = w > PF_MAX_FIELD ? PF_MAX_FIELD : w;
 		} else {
-			while (*f >= '0' && *f <= '9')
-				width = width * 10 + (*f++ - '0');
+			sp.width = pf_number(&f);
 		}
 		if (*f == '.') {
 			f++;
-			prec = 0;
 			if (*f == '*') {
-				prec = va_arg(ap, int);
+				int p = va_arg(ap, int);
 				f++;
+				/* A negative precision argument counts as none. */
+				sp.prec = p < 0 ? -1 : p > PF_MAX_FIELD ? PF_MAX_FIELD : p;
 			} else {
-				while (*f >= '0' && *f <= '9')
-					prec = prec * 10 + (*f++ - '0');
+				sp.prec = pf_number(&f);
 			}
 		}
-		int lng = 0;    /* 0 int, 1 long, 2 long long, -1 short, -2 char, 3 size_t/intmax/ptrdiff */
-		for (;; f++) {
-			if (*f == 'l')
-				lng = lng == 1 ? 2 : 1;
-			else if (*f == 'h')
-				lng = lng == -1 ? -2 : -1;
-			else if (*f == 'z' || *f == 'j' || *f == 't')
-				lng = 3;
-			else
-				break;
+		enum pf_len len = PF_NONE;
+		if (*f == 'h') {
+			len = f[1] == 'h' ? PF_HH : PF_H;
+			f += len == PF_HH ? 2 : 1;
+		} else if (*f == 'l') {
+			len = f[1] == 'l' ? PF_LL : PF_L;
+			f += len == PF_LL ? 2 : 1;
+		} else if (*f == 'z' || *f == 'j' || *f == 't') {
+			len = *f == 'z' ? PF_Z : *f == 'j' ? PF_J : PF_T;
+			f++;
 		}
-		uint64_t u;
-		int64_t s;
+
 		switch (*f) {
 		case 'd':
-		case 'i':
-			if (lng >= 1)
-				s = lng == 1 ? va_arg(ap, long) : lng == 2 ? va_arg(ap, long long) : va_arg(ap, int64_t);
-			else
-				s = va_arg(ap, int);
-			if (lng == -1)
-				s = (short)s;
-			else if (lng == -2)
-				s = (signed char)s;
-			num(&o, s < 0 ? -(uint64_t)s : (uint64_t)s, s < 0, 10, false, width, prec, left, zero, "");
+		case 'i': {
+			intmax_t s;
+			switch (len) {
+			case PF_HH: s = (signed char)va_arg(ap, int); break;
+			case PF_H: s = (short)va_arg(ap, int); break;
+			case PF_L: s = va_arg(ap, long); break;
+			case PF_LL: s = va_arg(ap, long long); break;
+			/* %zd takes the signed type of size_t's width; reading it as size_t is allowed. */
+			case PF_Z: s = (intmax_t)(ptrdiff_t)va_arg(ap, size_t); break;
+			case PF_J: s = va_arg(ap, intmax_t); break;
+			case PF_T: s = va_arg(ap, ptrdiff_t); break;
+			default: s = va_arg(ap, int); break;
+			}
+			/* Negate in unsigned arithmetic so INT64_MIN has a magnitude. */
+			uintmax_t mag = s < 0 ? -(uintmax_t)s : (uintmax_t)s;
+			pf_int(&o, &sp, mag, s < 0, 10, false, false);
 			break;
+		}
 		case 'u':
 		case 'x':
 		case 'X':
-		case 'o':
-			if (lng >= 1)
-				u = lng == 1 ? va_arg(ap, unsigned long) : lng == 2 ? va_arg(ap, unsigned long long)
-									      : va_arg(ap, uint64_t);
-			else
-				u = va_arg(ap, unsigned int);
-			if (lng == -1)
-				u = (unsigned short)u;
-			else if (lng == -2)
-				u = (unsigned char)u;
-			num(&o, u, false, *f == 'o' ? 8 : *f == 'u' ? 10 : 16, *f == 'X', width, prec, left, zero, "");
+		case 'o': {
+			uintmax_t u;
+			switch (len) {
+			case PF_HH: u = (unsigned char)va_arg(ap, unsigned int); break;
+			case PF_H: u = (unsigned short)va_arg(ap, unsigned int); break;
+			case PF_L: u = va_arg(ap, unsigned long); break;
+			case PF_LL: u = va_arg(ap, unsigned long long); break;
+			case PF_Z: u = va_arg(ap, size_t); break;
+			case PF_J: u = va_arg(ap, uintmax_t); break;
+			case PF_T: u = (size_t)va_arg(ap, ptrdiff_t); break;
+			default: u = va_arg(ap, unsigned int); break;
+			}
+			/* '+' and ' ' only apply to signed conversions. */
+			sp.plus = sp.space = false;
+			unsigned base = *f == 'o' ? 8 : *f == 'u' ? 10 : 16;
+			pf_int(&o, &sp, u, false, base, *f == 'X', false);
 			break;
+		}
 		case 'p':
-			num(&o, (uint64_t)(uintptr_t)va_arg(ap, void *), false, 16, false, width, prec, left, zero, "0x");
+			sp.plus = sp.space = false;
+			pf_int(&o, &sp, (uintptr_t)va_arg(ap, void *), false, 16, false, true);
 			break;
-		case 'c':
-			if (!left)
-				pad(&o, ' ', width - 1);
-			put(&o, (char)va_arg(ap, int));
-			if (left)
-				pad(&o, ' ', width - 1);
+		case 'c': {
+			char c = (char)va_arg(ap, int);
+			pf_str(&o, &sp, &c, 1);
 			break;
+		}
 		case 's': {
-			const char *str = va_arg(ap, const char *);
-			if (!str)
-				str = "(null)";
-			int n = (int)slen(str, prec >= 0 ? (size_t)prec : (size_t)-1);
-			if (!left)
-				pad(&o, ' ', width - n);
-			for (int i = 0; i < n; i++)
-				put(&o, str[i]);
-			if (left)
-				pad(&o, ' ', width - n);
+			const char *s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
+			pf_str(&o, &sp, s, pf_strnlen(s, sp.prec >= 0 ? (size_t)sp.prec : (size_t)-1));
 			break;
 		}
 		case '%':
-			put(&o, '%');
+			pf_put(&o, '%');
 			break;
 		case '\0':
-			f--;    /* a lone % at the end: stop at the NUL */
+			/* A format ending inside a conversion: print nothing more, stop at the NUL. */
+			f--;
 			break;
-		default:        /* unknown conversion: print it as is, visibly */
-			put(&o, '%');
-			put(&o, *f);
+		default:
+			/* Unknown (including %n, which we never honour): show the text so the bug is visible. */
+			for (const char *q = start; q <= f; q++)
+				pf_put(&o, *q);
 			break;
 		}
 	}
-	if (size)
+	if (size > 0)
 		buf[o.len < size ? o.len : size - 1] = '\0';
-	return (int)o.len;
+	/* C leaves a result above INT_MAX undefined-ish (EOVERFLOW); saturate instead of wrapping. */
+	return o.len > 0x7fffffff ? 0x7fffffff : (int)o.len;
 }
 
 int ksnprintf(char *buf, size_t size, const char *fmt, ...)
