@@ -148,7 +148,28 @@ $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/h
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
-unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%)
+# lwIP: Debian's source, never edited; the file list comes from its own Filelists.mk.
+LWIPDIR := $(DEPS)/lwip/src
+-include $(LWIPDIR)/Filelists.mk
+LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c
+LWIP_INC := -Inet/port -I$(LWIPDIR)/include
+
+# Host copy of one instance (lwIP + net/inst.c), made twice by scripts/lwip-instances.sh.
+UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(UNIT_DIR)/lwip/inst.o
+$(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
+$(UNIT_DIR)/lwip/inst.o: net/inst.c net/inst.h net/port/lwipopts.h
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
+$(UNIT_DIR)/lwip/insts/inst0.o: $(UNIT_LWIP_OBJS) scripts/lwip-instances.sh
+	$(Q)ld -r $(UNIT_LWIP_OBJS) -o $(UNIT_DIR)/lwip/inst_all.o
+	$(Q)scripts/lwip-instances.sh nm objcopy $(UNIT_DIR)/lwip/inst_all.o 2 $(UNIT_DIR)/lwip/insts
+$(UNIT_DIR)/test_lwip_inst: tests/unit/test_lwip_inst.c $(UNIT_DIR)/lwip/insts/inst0.o tests/unit/test.h
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) tests/unit/test_lwip_inst.c $(UNIT_DIR)/lwip/insts/inst0.o \
+		$(UNIT_DIR)/lwip/insts/inst1.o -o $@
+
+unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst
 
 # make test: unit tests, then QEMU boot tests of test builds (test-only console commands on).
 test: $(DEPS_STAMP) unit

@@ -1,0 +1,235 @@
+/* One core's lwIP instance: netif, zero-copy RX pbufs, timers, echo service. Linked once per core. */
+#include "inst.h"
+
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/stats.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "lwip/udp.h"
+#include "netif/ethernet.h"
+
+unsigned char *lwip_inst_heap;          /* LWIP_RAM_HEAP_POINTER: this instance's heap */
+
+static struct net_inst_cfg cfg;
+static struct netif nif;
+static struct net_inst_stats st;
+static uint8_t tx_buf[1518 + 64];       /* linkoutput flattens chains here before the NIC copy */
+
+/* Zero-copy RX: a custom pbuf per frame in flight, from a fixed free list. */
+#define RX_WRAPS 2048
+struct rx_wrap {
+	struct pbuf_custom pc;          /* first: lwIP hands back the pbuf pointer */
+	void (*release)(void *frame, void *arg);
+	void *frame, *arg;
+	struct rx_wrap *next;
+};
+static struct rx_wrap *wrap_free;     /* the wrappers live at the end of the heap block */
+
+static void rx_free(struct pbuf *p)
+{
+	struct rx_wrap *w = (struct rx_wrap *)p;
+	w->release(w->frame, w->arg);
+	w->next = wrap_free;
+	wrap_free = w;
+}
+
+static void inst_input(void *frame, uint32_t len, void (*release)(void *, void *), void *arg)
+{
+	struct rx_wrap *w = wrap_free;
+	if (!w || len > 0xffff) {
+		st.rx_refused++;
+		release(frame, arg);
+		return;
+	}
+	wrap_free = w->next;
+	w->pc.custom_free_function = rx_free;
+	w->release = release;
+	w->frame = frame;
+	w->arg = arg;
+	struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &w->pc, frame, (u16_t)len);
+	st.rx_frames++;
+	st.rx_bytes += len;
+	if (nif.input(p, &nif) != ERR_OK) {
+		st.rx_refused++;
+		pbuf_free(p);
+	}
+}
+
+static err_t linkoutput(struct netif *n, struct pbuf *p)
+{
+	(void)n;
+	if (p->tot_len > sizeof(tx_buf)) {
+		st.tx_drop_ring++;
+		return ERR_BUF;
+	}
+	const void *frame = p->payload;
+	if (p->len != p->tot_len) {
+		pbuf_copy_partial(p, tx_buf, p->tot_len, 0);
+		frame = tx_buf;
+	}
+	if (cfg.tx(cfg.core, frame, p->tot_len) != 0) {
+		st.tx_drop_ring++;
+		return ERR_MEM;
+	}
+	st.tx_frames++;
+	st.tx_bytes += p->tot_len;
+	return ERR_OK;
+}
+
+static err_t nif_init(struct netif *n)
+{
+	n->name[0] = 'e';
+	n->name[1] = 'n';
+	n->mtu = cfg.mtu ? cfg.mtu : 1500;
+	n->hwaddr_len = 6;
+	for (int i = 0; i < 6; i++)
+		n->hwaddr[i] = cfg.mac[i];
+	n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
+	n->output = etharp_output;
+	n->linkoutput = linkoutput;
+	return ERR_OK;
+}
+
+/* ---- echo service: what arrives goes straight back, from the receive callback ---- */
+
+static void echo_err(void *arg, err_t err)
+{
+	(void)arg;
+	if (err == ERR_RST || err == ERR_ABRT)
+		st.tcp_reset++;
+	st.tcp_open--;
+}
+
+static err_t echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	(void)arg, (void)err;
+	if (!p) {               /* the peer closed: close our side too */
+		tcp_arg(pcb, NULL);
+		tcp_recv(pcb, NULL);
+		tcp_err(pcb, NULL);
+		st.tcp_open--;
+		if (tcp_close(pcb) != ERR_OK)
+			tcp_abort(pcb);
+		return ERR_OK;
+	}
+	/* Echo only what fits in the send buffer; what does not stays unacknowledged (window), and
+	 * lwIP offers it again through tcp_recved only once it is sent. */
+	if (p->tot_len > tcp_sndbuf(pcb)) {
+		st.tcp_drop_mem++;
+		return ERR_MEM;         /* lwIP keeps p and calls us again later */
+	}
+	for (struct pbuf *q = p; q; q = q->next) {
+		if (tcp_write(pcb, q->payload, q->len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+			st.tcp_drop_mem++;
+			return ERR_MEM;
+		}
+	}
+	tcp_recved(pcb, p->tot_len);
+	pbuf_free(p);
+	tcp_output(pcb);
+	return ERR_OK;
+}
+
+static err_t echo_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	(void)arg;
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	st.tcp_accepted++;
+	st.tcp_open++;
+	tcp_nagle_disable(pcb);
+	tcp_recv(pcb, echo_recv);
+	tcp_err(pcb, echo_err);
+	return ERR_OK;
+}
+
+static void echo_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+	(void)arg;
+	st.udp_rx++;
+	if (udp_sendto(pcb, p, addr, port) != ERR_OK)
+		st.udp_drop++;
+	pbuf_free(p);
+}
+
+static int echo_start(uint16_t port)
+{
+	struct tcp_pcb *l = tcp_new();
+	if (!l || tcp_bind(l, IP_ADDR_ANY, port) != ERR_OK)
+		return ERR_USE;
+	l = tcp_listen(l);
+	if (!l)
+		return ERR_MEM;
+	tcp_accept(l, echo_accept);
+	struct udp_pcb *u = udp_new();
+	if (!u || udp_bind(u, IP_ADDR_ANY, port) != ERR_OK)
+		return ERR_USE;
+	udp_recv(u, echo_udp, NULL);
+	return ERR_OK;
+}
+
+/* ---- entry points ---- */
+
+static int inst_init(const struct net_inst_cfg *c)
+{
+	cfg = *c;
+	if (!cfg.tx || !cfg.heap || cfg.heap_size < NET_INST_HEAP_SIZE)
+		return ERR_ARG;
+	lwip_inst_heap = cfg.heap;
+	struct rx_wrap *wraps = (struct rx_wrap *)((char *)cfg.heap + NET_INST_LWIP_HEAP);
+	_Static_assert(NET_INST_LWIP_HEAP + RX_WRAPS * sizeof(struct rx_wrap) <= NET_INST_HEAP_SIZE,
+		       "NET_INST_HEAP_SIZE holds the lwIP heap and the RX wrappers");
+	_Static_assert(MEM_SIZE + 1024 <= NET_INST_LWIP_HEAP, "lwIP heap with its bookkeeping fits");
+	for (int i = 0; i < RX_WRAPS; i++) {
+		wraps[i].next = wrap_free;
+		wrap_free = &wraps[i];
+	}
+	lwip_init();
+	ip4_addr_t ip, mask, gw;
+	ip4_addr_set_u32(&ip, cfg.dhcp ? 0 : cfg.ip);
+	ip4_addr_set_u32(&mask, cfg.dhcp ? 0 : cfg.mask);
+	ip4_addr_set_u32(&gw, cfg.dhcp ? 0 : cfg.gw);
+	if (!netif_add(&nif, &ip, &mask, &gw, NULL, nif_init, ethernet_input))
+		return ERR_IF;
+	netif_set_default(&nif);
+	netif_set_up(&nif);
+	if (cfg.dhcp) {
+		err_t e = dhcp_start(&nif);
+		if (e != ERR_OK)
+			return e;
+	}
+	if (cfg.echo_port)
+		return echo_start(cfg.echo_port);
+	return ERR_OK;
+}
+
+static void inst_poll(void)
+{
+	sys_check_timeouts();
+}
+
+static uint32_t inst_ip(void)
+{
+	return ip4_addr_get_u32(netif_ip4_addr(&nif));
+}
+
+static void inst_stats(struct net_inst_stats *out)
+{
+	*out = st;
+	out->ip_drop = lwip_stats.ip.drop;
+	out->arp_drop = lwip_stats.etharp.drop;
+	out->mem_err = lwip_stats.mem.err;
+}
+
+/* The only symbol the kernel looks up; renamed per core to lwip<N>_net_inst. */
+const struct net_inst net_inst = {
+	.init = inst_init,
+	.input = inst_input,
+	.poll = inst_poll,
+	.ip = inst_ip,
+	.stats = inst_stats,
+};

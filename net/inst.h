@@ -1,0 +1,52 @@
+/* One lwIP instance as the rest of Pollux sees it: a table of entry points, no lwIP types.
+ * net/inst.c and lwIP are linked once per core with every global renamed (lwip<N>_...), so each
+ * core's instance has its own state; lwip_insts[N] (generated) points at core N's table. */
+#ifndef POLLUX_NET_INST_H
+#define POLLUX_NET_INST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct net_inst_cfg {
+	uint32_t core;                  /* owning core: the only one that ever calls this instance */
+	uint8_t mac[6];
+	uint16_t mtu;
+	bool dhcp;                      /* else ip/mask/gw below, network byte order */
+	uint32_t ip, mask, gw;
+	void *heap;                     /* lwIP heap, from the core's own arena */
+	size_t heap_size;               /* at least NET_INST_HEAP_SIZE */
+	uint16_t echo_port;             /* TCP and UDP echo; 0 = off */
+	/* Send one complete Ethernet frame; returns 0, or -1 when the TX ring is full (counted). */
+	int (*tx)(uint32_t core, const void *frame, uint32_t len);
+};
+
+/* lwIP's heap (MEM_SIZE plus its bookkeeping), then the zero-copy RX wrappers. */
+#define NET_INST_LWIP_HEAP (4u * 1024 * 1024 + 4096)
+#define NET_INST_HEAP_SIZE (NET_INST_LWIP_HEAP + 256u * 1024)
+
+struct net_inst_stats {
+	uint64_t rx_frames, rx_bytes, rx_refused;       /* refused: the stack dropped the frame */
+	uint64_t tx_frames, tx_bytes, tx_drop_ring;     /* tx ring full */
+	uint64_t tcp_accepted, tcp_open, tcp_reset, tcp_drop_mem;
+	uint64_t udp_rx, udp_drop;
+	uint64_t ip_drop, arp_drop, mem_err;
+};
+
+struct net_inst {
+	/* Set up the netif and services. Returns 0 or a negative lwIP err_t. */
+	int (*init)(const struct net_inst_cfg *cfg);
+	/* Hand a received frame to the stack without copying; release(buf, arg) runs when lwIP is
+	 * done with it (at once, or later if TCP queues it out of order). */
+	void (*input)(void *frame, uint32_t len, void (*release)(void *frame, void *arg), void *arg);
+	/* Run lwIP's timers (call every loop; cheap when nothing is due). */
+	void (*poll)(void);
+	/* Current IPv4 address in network byte order, 0 while DHCP has none. */
+	uint32_t (*ip)(void);
+	void (*stats)(struct net_inst_stats *out);
+};
+
+extern const struct net_inst *const lwip_insts[];
+extern const unsigned lwip_ninsts;
+
+#endif

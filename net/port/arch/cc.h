@@ -1,0 +1,23 @@
+/* lwIP port: compiler and platform definitions for Pollux (lwIP doc/sys_arch.txt, "cc.h"). */
+#ifndef POLLUX_LWIP_CC_H
+#define POLLUX_LWIP_CC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Both our targets are little-endian; say so rather than depend on a libc header. */
+#define BYTE_ORDER LITTLE_ENDIAN
+
+/* newlib has inttypes.h, limits.h and ctype.h; lwIP's own errno values serve NO_SYS builds. */
+#define LWIP_PROVIDE_ERRNO 1
+
+/* Hooks implemented once, outside every instance (net/lwip_port.c). */
+void lwip_port_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lwip_port_assert(const char *msg, int line, const char *file) __attribute__((noreturn));
+uint32_t lwip_port_rand(void);
+
+#define LWIP_PLATFORM_DIAG(x) do { lwip_port_diag x; } while (0)
+#define LWIP_PLATFORM_ASSERT(x) lwip_port_assert((x), __LINE__, __FILE__)
+#define LWIP_RAND() lwip_port_rand()
+
+#endif

@@ -1,0 +1,61 @@
+/* lwIP options for Pollux: NO_SYS, raw API only, IPv4 TCP/UDP/ICMP/ARP/DHCP, one netif per instance.
+ * Every core links its own copy of lwIP (see net/Makefile.inc), so none of this state is shared. */
+#ifndef POLLUX_LWIPOPTS_H
+#define POLLUX_LWIPOPTS_H
+
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0          /* one core per instance, no interrupts: nothing to protect */
+#define LWIP_TIMERS 1
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define LWIP_SINGLE_NETIF 1
+
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_ICMP 1
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_RAW 0
+#define LWIP_DHCP 1
+#define DHCP_DOES_ARP_CHECK 0           /* saves a second of boot; the server owns the lease */
+#define LWIP_DNS 0
+#define LWIP_IGMP 0
+#define LWIP_AUTOIP 0
+#define LWIP_NETIF_STATUS_CALLBACK 1
+#define LWIP_NETIF_LINK_CALLBACK 0
+#define LWIP_SUPPORT_CUSTOM_PBUF 1      /* zero-copy RX: pbufs that wrap the NIC's DMA buffer */
+
+/* Memory: one heap per instance, carved from the core's own arena at start-up; pools come from
+ * that heap, so the image carries no per-instance arrays. */
+#define MEM_ALIGNMENT 8
+#define MEM_SIZE (4 * 1024 * 1024)
+#define LWIP_RAM_HEAP_POINTER lwip_inst_heap
+#define MEMP_MEM_MALLOC 1
+#define MEMP_NUM_TCP_PCB 4096
+#define MEMP_NUM_TCP_PCB_LISTEN 8
+#define MEMP_NUM_UDP_PCB 8
+#define MEMP_NUM_TCP_SEG 8192
+#define PBUF_POOL_SIZE 256
+#define TCP_LISTEN_BACKLOG 0
+
+#define TCP_MSS 1460
+#define TCP_WND (32 * TCP_MSS)
+#define TCP_SND_BUF (32 * TCP_MSS)
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_QUEUE_OOSEQ 1
+#define LWIP_TCP_TIMESTAMPS 0
+#define LWIP_CHECKSUM_ON_COPY 1
+
+#define LWIP_STATS 1                    /* drop counters, read by `stats` */
+#define LWIP_STATS_DISPLAY 0
+#define MEM_STATS 1
+#define MEMP_STATS 0
+#define SYS_STATS 0
+
+#define LWIP_DEBUG 0
+
+extern unsigned char *lwip_inst_heap;
+
+#endif
