@@ -64,7 +64,18 @@ ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
 ARCH_ASM := arch/$(ARCH)/entry.S
 C_SRCS := $(BOOT_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_SRCS)
 
-OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o)
+# lwIP: Debian's source, never edited; the file list comes from its own Filelists.mk.
+LWIPDIR := build/deps/lwip/src
+-include $(LWIPDIR)/Filelists.mk
+LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c
+LWIP_INC := -Inet/port -I$(LWIPDIR)/include
+# One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
+NINST := $(shell echo POLLUX_MAX_CORES | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
+INST_OBJS := $(shell seq -f '$(B)/net/insts/inst%g.o' 0 $$(($(NINST) - 1)) 2>/dev/null) $(B)/net/insts/insts.o
+NET_SRCS := net/lwip_port.c
+
+OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o) $(NET_SRCS:%.c=$(B)/%.o) \
+	$(INST_OBJS)
 
 COMMON_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin-printf \
 	-fno-stack-protector -fno-stack-check -fpic -fshort-wchar -fno-strict-aliasing \
@@ -106,6 +117,28 @@ $(B)/boot/efi_main.o: boot/efi_main.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(EFICFLAGS) -c $< -o $@
 
+# lwIP is not ours: its own warnings are not errors here.
+LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(B)/net/lwip/%.o)
+$(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
+$(B)/net/inst.o: net/inst.c net/inst.h net/port/lwipopts.h Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
+$(B)/net/lwip_port.o: net/lwip_port.c Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
+$(B)/net/insts/insts.c: $(LWIP_OBJS) $(B)/net/inst.o scripts/lwip-instances.sh
+	@echo "  INST    $(NINST) lwIP instances"
+	$(Q)$(LD) -r $(LWIP_OBJS) $(B)/net/inst.o -o $(B)/net/inst_all.o
+	$(Q)scripts/lwip-instances.sh $(CROSS)nm $(OBJCOPY) $(B)/net/inst_all.o $(NINST) $(B)/net/insts
+$(filter-out %/insts.o,$(INST_OBJS)): $(B)/net/insts/insts.c
+$(B)/net/insts/insts.o: $(B)/net/insts/insts.c
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -130,7 +163,7 @@ run: image
 	$(Q)scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -140,19 +173,14 @@ test_pagetable_SRCS := kernel/pagetable.c arch/x86_64/pte.c arch/aarch64/pte.c
 test_mem_SRCS := kernel/mempool.c
 test_printf_SRCS := kernel/printf.c
 test_console_SRCS := kernel/cmdline.c
+test_spsc_SRCS := net/spsc.c
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h
 	@mkdir -p $(UNIT_DIR)
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -Wno-format-truncation $$(filter %.c,$$^) -o $$@
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -Wno-format-truncation $$(filter %.c,$$^) -o $$@ -pthread
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
-
-# lwIP: Debian's source, never edited; the file list comes from its own Filelists.mk.
-LWIPDIR := $(DEPS)/lwip/src
--include $(LWIPDIR)/Filelists.mk
-LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c
-LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 
 # Host copy of one instance (lwIP + net/inst.c), made twice by scripts/lwip-instances.sh.
 UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(UNIT_DIR)/lwip/inst.o
