@@ -148,9 +148,9 @@ static void cmd_help(int argc, char **argv)
 {
 	(void)argc, (void)argv;
 	char out[1024];
-	size_t n = 0;
+	struct kbuf b = { out, sizeof(out), 0 };
 	for (const struct console_cmd *c = console_cmds; c->name; c++)
-		n += (size_t)ksnprintf(out + n, sizeof(out) - n, "  %-8s %s\n", c->name, c->help);
+		kbprintf(&b, "  %-8s %s\n", c->name, c->help);
 	kprintf("%s", out);
 }
 
@@ -169,10 +169,11 @@ static void cmd_cores(int argc, char **argv)
 	(void)argc, (void)argv;
 	static const char *const state[] = { "absent", "starting", "running", "stopped" };
 	char out[4096];
-	size_t n = (size_t)ksnprintf(out, sizeof(out), "cores: %u started of %u in ACPI\n", ncpus, acpi.ncpus);
-	for (uint32_t i = 0; i < ncpus && n < sizeof(out); i++) {
+	struct kbuf b = { out, sizeof(out), 0 };
+	kbprintf(&b, "cores: %u started of %u in ACPI\n", ncpus, acpi.ncpus);
+	for (uint32_t i = 0; i < ncpus; i++) {
 		struct cpu *c = &cpus[i];
-		n += (size_t)ksnprintf(out + n, sizeof(out) - n, "  core %-3u hwid=0x%-8llx %-8s loops=%llu\n",
+		kbprintf(&b, "  core %-3u hwid=0x%-8llx %-8s loops=%llu\n",
 				       c->idx, (unsigned long long)c->hwid, state[c->state & 3],
 				       (unsigned long long)c->loops);
 	}

@@ -83,10 +83,10 @@ static void stats_tick(uint64_t now)
 		return;
 	next = now + period;
 	char line[512];
-	size_t n = (size_t)ksnprintf(line, sizeof(line), "stats: up=%llus", (unsigned long long)(time_ns() / 1000000000u));
-	for (uint32_t i = 0; i < ncpus && n < sizeof(line); i++)
-		n += (size_t)ksnprintf(line + n, sizeof(line) - n, " c%u=%lluk", i,
-				       (unsigned long long)(cpus[i].loops / 1000));
+	struct kbuf b = { line, sizeof(line), 0 };
+	kbprintf(&b, "stats: up=%llus", (unsigned long long)(time_ns() / 1000000000u));
+	for (uint32_t i = 0; i < ncpus; i++)
+		kbprintf(&b, " c%u=%lluk", i, (unsigned long long)(cpus[i].loops / 1000));
 	kprintf("%s loops\n", line);
 }
 

@@ -145,6 +145,13 @@ uint64_t mem_pool_take(struct mem_pool *p, struct mem_pool *out, uint64_t bytes)
 /* ---- printf.c: formatting, no allocation ---- */
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A line or table built piece by piece: kbprintf appends and never writes past size; once the
+ * buffer is full, len stays at size - 1 and the text is cut there. */
+struct kbuf {
+	char *buf;
+	size_t size, len;
+};
+void kbprintf(struct kbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- console.c: polled serial console, whole lines, never interleaved ---- */
 void console_init(const struct acpi_info *ai);

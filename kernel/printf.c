@@ -99,8 +99,9 @@ static int pf_number(const char **f)
 {
 	int v = 0;
 	while (**f >= '0' && **f <= '9') {
-		if (v < PF_MAX_FIELD)
-			v = v * 10 + (**f - '0');
+		v = v * 10 + (**f - '0');     /* at most 10 * PF_MAX_FIELD + 9: no overflow */
+		if (v > PF_MAX_FIELD)
+			v = PF_MAX_FIELD;
 		(*f)++;
 	}
 	return v;
@@ -251,4 +252,16 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 	int n = kvsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+void kbprintf(struct kbuf *b, const char *fmt, ...)
+{
+	if (b->size == 0 || b->len >= b->size - 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = kvsnprintf(b->buf + b->len, b->size - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n < b->size - b->len ? (size_t)n : b->size - 1 - b->len;
 }

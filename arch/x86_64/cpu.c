@@ -398,9 +398,9 @@ void x86_exception(struct x86_frame *f)
 		(unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
 
 	/* Walk the rbp chain, but only while frames stay on this core's stack. */
-	char line[256];
-	size_t n = (size_t)ksnprintf(line, sizeof(line), "backtrace: +0x%llx",
-				     (unsigned long long)(f->rip - (uint64_t)(uintptr_t)ImageBase));
+	char line[512];
+	struct kbuf b = { line, sizeof(line), 0 };
+	kbprintf(&b, "backtrace: +0x%llx", (unsigned long long)(f->rip - (uint64_t)(uintptr_t)ImageBase));
 	uint64_t lo = c && c->stack_top ? c->stack_top - POLLUX_STACK_SIZE : 0;
 	uint64_t hi = c && c->stack_top ? c->stack_top : 0;
 	uint64_t fp = f->rbp;
@@ -408,8 +408,7 @@ void x86_exception(struct x86_frame *f)
 		uint64_t ret = ((uint64_t *)(uintptr_t)fp)[1];
 		if (!in_image(ret))
 			break;
-		n += (size_t)ksnprintf(line + n, sizeof(line) - n, " +0x%llx",
-				       (unsigned long long)(ret - (uint64_t)(uintptr_t)ImageBase));
+		kbprintf(&b, " +0x%llx", (unsigned long long)(ret - (uint64_t)(uintptr_t)ImageBase));
 		uint64_t next = ((uint64_t *)(uintptr_t)fp)[0];
 		if (next <= fp)
 			break;
