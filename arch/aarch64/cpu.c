@@ -2,33 +2,45 @@
 #include "kernel.h"
 #include "../../drivers/uart.h"
 
+#include <stddef.h>
+
 const char arch_name[] = "aarch64";
 
 /* SCTLR_EL1 bits (ARM ARM D17.2.118). */
-#define SCTLR_M (1ul << 0)      /* MMU on */
+#define SCTLR_M (1ul << 0)      /* stage 1 MMU on */
+#define SCTLR_A (1ul << 1)      /* alignment check: off, unaligned normal-memory accesses are fine */
 #define SCTLR_C (1ul << 2)      /* data caches */
+#define SCTLR_SA (1ul << 3)     /* SP alignment check at EL1: kept as the firmware set it */
 #define SCTLR_I (1ul << 12)     /* instruction caches */
 #define SCTLR_WXN (1ul << 19)   /* writable implies never-execute: our tables already say so */
 
 /* TCR_EL1 fields (ARM ARM D17.2.131) for one 48-bit identity map through TTBR0. */
-#define TCR_T0SZ(n) ((uint64_t)(n) << 0)
-#define TCR_IRGN0_WBWA (1ul << 8)
-#define TCR_ORGN0_WBWA (1ul << 10)
-#define TCR_SH0_INNER (3ul << 12)
+#define TCR_T0SZ(n) ((uint64_t)(n) << 0)        /* VA size 64 - n: 16 = 48 bits, walk from level 0 */
+#define TCR_IRGN0_WBWA (1ul << 8)               /* table walks: inner write-back, write-allocate */
+#define TCR_ORGN0_WBWA (1ul << 10)              /* outer write-back, write-allocate */
+#define TCR_SH0_INNER (3ul << 12)               /* walks are inner shareable: coherent with every core */
 #define TCR_TG0_4K (0ul << 14)
 #define TCR_T1SZ(n) ((uint64_t)(n) << 16)
-#define TCR_EPD1 (1ul << 23)    /* never walk TTBR1 */
-#define TCR_IPS(n) ((uint64_t)(n) << 32)
+#define TCR_EPD1 (1ul << 23)                    /* never walk TTBR1 */
+#define TCR_TG1_4K (2ul << 30)                  /* TG1 = 0b00 is reserved even when TTBR1 is unused */
+#define TCR_IPS(n) ((uint64_t)(n) << 32)        /* intermediate PA size, ID_AA64MMFR0_EL1.PARange encoding */
 
-/* PSCI 1.1 (ARM DEN 0022), SMC64 calling convention. */
+/* PSCI 1.1 (ARM DEN 0022D), SMC64 calling convention. */
 #define PSCI_CPU_ON 0xC4000003u
 #define PSCI_SUCCESS 0
 /* FADT ARM_BOOT_ARCH flags (ACPI 6.5, table 5.11). */
 #define ARM_BOOT_PSCI_COMPLIANT 0x1
 #define ARM_BOOT_PSCI_USE_HVC 0x2
 
-extern char a64_vectors[], a64_secondary_entry[], ImageBase[], _edata[];
+extern char a64_vectors[], a64_secondary_entry[];
+/* gnu-efi's elf_aarch64_efi.lds: the image starts at ImageBase (with .text); _etext ends code and
+ * read-only data; _edata ends data and bss. */
+extern char ImageBase[], _etext[], _edata[];
 void a64_mmu_switch(uint64_t ttbr0, uint64_t mair, uint64_t tcr, uint64_t sctlr);
+
+/* entry.S reads boot_arg with its own offsets. */
+_Static_assert(offsetof(struct cpu, boot_arg) == A64_CPU_BOOT_ARG, "A64_CPU_BOOT_ARG in arch_inline.h");
+_Static_assert(A64_BA_VBAR < ARRAY_SIZE(((struct cpu *)0)->boot_arg), "boot_arg slots");
 
 static uint64_t cnt_hz;
 static uint64_t tcr_value, sctlr_value;
@@ -51,44 +63,55 @@ uint32_t arch_inl(uint16_t port)
 	panic("no port I/O on aarch64 (inl 0x%x)", port);
 }
 
+/* After ExitBootServices the firmware's vectors are of no use: install ours before anything can
+ * fault, and the per-core pointer this_cpu() reads. */
 void arch_init_boot(struct cpu *c)
 {
 	__asm__ volatile("msr daifset, #0xf");
-	__asm__ volatile("msr vbar_el1, %0; msr tpidr_el1, %1; isb" ::"r"(a64_vectors), "r"(c));
+	__asm__ volatile("msr vbar_el1, %0\n\tmsr tpidr_el1, %1\n\tisb" ::"r"(a64_vectors), "r"(c) : "memory");
 }
 
 void arch_check_cpu(void)
 {
 	uint64_t el = (READ_SYSREG(CurrentEL) >> 2) & 3;
 	if (el != 1)
-		panic("cpu: entered at EL%llu; Pollux runs at EL1", (unsigned long long)el);
+		panic("cpu: entered at EL%llu, not supported (Pollux runs at EL1)", (unsigned long long)el);
 	uint64_t mmfr0 = READ_SYSREG(id_aa64mmfr0_el1);
-	if (((mmfr0 >> 28) & 0xf) == 0xf)
-		panic("cpu: no 4 KiB translation granule");
+	if (((mmfr0 >> 28) & 0xf) == 0xf)       /* TGran4: 0b1111 = no 4 KiB granule */
+		panic("cpu: no 4 KiB translation granule (ID_AA64MMFR0_EL1=0x%llx)", (unsigned long long)mmfr0);
+}
+
+/* ID_AA64MMFR0_EL1.PARange (bits 3:0): physical address bits. */
+static uint32_t pa_range(void)
+{
+	return (uint32_t)(READ_SYSREG(id_aa64mmfr0_el1) & 0xf);
 }
 
 static uint32_t pa_bits(void)
 {
 	static const uint8_t bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-	uint64_t r = READ_SYSREG(id_aa64mmfr0_el1) & 0xf;
+	uint32_t r = pa_range();
 	return r < sizeof(bits) ? bits[r] : 48;
 }
 
 uint64_t arch_phys_limit(void)
 {
 	uint32_t b = pa_bits();
-	return 1ull << (b > 48 ? 48 : b);
+	return 1ull << (b > 48 ? 48 : b);       /* our descriptors carry 48-bit output addresses */
 }
 
+/* Affinity fields Aff3 (39:32) and Aff2..Aff0 (23:0): the MADT GICC MPIDR and PSCI target format. */
 uint64_t arch_hwid(void)
 {
 	return READ_SYSREG(mpidr_el1) & 0xFF00FFFFFFull;
 }
 
+/* ---- time: the generic timer's virtual count, at the frequency the firmware put in CNTFRQ ---- */
+
 void arch_time_init(const struct acpi_info *ai)
 {
 	(void)ai;
-	cnt_hz = READ_SYSREG(cntfrq_el0);
+	cnt_hz = READ_SYSREG(cntfrq_el0) & 0xffffffffu;
 	if (cnt_hz == 0)
 		panic("cpu: CNTFRQ_EL0 is 0: the firmware did not set the counter frequency");
 }
@@ -100,10 +123,14 @@ uint64_t arch_counter_hz(void)
 
 void arch_delay_us(uint64_t us)
 {
-	uint64_t end = arch_counter() + cnt_hz / 1000000 * us;
-	while (arch_counter() < end)
+	/* Whole seconds and the rest apart: exact for 62.5 MHz and without overflow. */
+	uint64_t ticks = us / 1000000 * cnt_hz + us % 1000000 * cnt_hz / 1000000;
+	uint64_t start = arch_counter();
+	while (arch_counter() - start < ticks)
 		arch_relax();
 }
+
+/* ---- memory ---- */
 
 uint32_t arch_cache_bounds(uint64_t *b, uint32_t max)
 {
@@ -123,17 +150,22 @@ int arch_default_uart(struct uart *u)
 	return -1;      /* without SPCR there is no safe guess on AArch64 */
 }
 
+/* Boot core, once, with UEFI's MMU on: see a64_mmu_switch in entry.S for why the MMU goes off for a
+ * moment rather than switching under it. The values are kept for the secondaries. */
 void arch_paging_enable(uint64_t root)
 {
-	uint32_t b = pa_bits();
-	uint64_t ips = b >= 48 ? 5 : (READ_SYSREG(id_aa64mmfr0_el1) & 0xf);
+	uint32_t r = pa_range();
+	uint64_t ips = r > 5 ? 5 : r;   /* 48 bits at most: our tables never hold a larger address */
 	tcr_value = TCR_T0SZ(16) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K |
-		    TCR_T1SZ(16) | TCR_EPD1 | TCR_IPS(ips);
-	sctlr_value = (READ_SYSREG(sctlr_el1) | SCTLR_M | SCTLR_C | SCTLR_I) & ~SCTLR_WXN;
+		    TCR_T1SZ(16) | TCR_EPD1 | TCR_TG1_4K | TCR_IPS(ips);
+	/* Keep what the firmware set (RES1 bits, SA, endianness), turn on the MMU and both caches;
+	 * WXN off (our entries already never make a page both writable and executable), A off. */
+	sctlr_value = (READ_SYSREG(sctlr_el1) | SCTLR_M | SCTLR_C | SCTLR_I) & ~(SCTLR_WXN | SCTLR_A);
 	a64_mmu_switch(root, PT_AARCH64_MAIR, tcr_value, sctlr_value);
 }
 
-/* Clean [a, a+len) to the point of coherency: a secondary reads it with its caches off. */
+/* Clean [a, a+len) to the point of coherency (DC CVAC by line; CTR_EL0.DminLine is log2 of the
+ * smallest data cache line in words): what an observer with its caches off then reads from memory. */
 static void clean_to_poc(uint64_t a, uint64_t len)
 {
 	uint64_t line = 4ul << ((READ_SYSREG(ctr_el0) >> 16) & 0xf);
@@ -142,22 +174,43 @@ static void clean_to_poc(uint64_t a, uint64_t len)
 	__asm__ volatile("dsb sy" ::: "memory");
 }
 
-void arch_smp_prepare(const struct acpi_info *ai, uint64_t root)
+static void clean_tables(uint64_t table, int level)
 {
-	(void)ai, (void)root;
-	/* A secondary fetches its first instructions with the MMU and caches off. The page tables
-	 * need no cleaning: they are walked only after its MMU is on, with cacheable, inner-shareable
-	 * walks (TCR) that see the boot core's cached writes. */
-	clean_to_poc((uint64_t)(uintptr_t)ImageBase, (uint64_t)(_edata - ImageBase));
+	clean_to_poc(table, 4096);
+	if (level == 3)
+		return;
+	const uint64_t *e = (const uint64_t *)(uintptr_t)table;
+	for (int i = 0; i < 512; i++)
+		if (arch_pt_format.is_table(e[i], level))
+			clean_tables(arch_pt_format.next(e[i]), level + 1);
 }
 
+/*
+ * What a secondary needs from memory before its caches are on. It fetches secondary_entry and
+ * reads its struct cpu with the MMU off, i.e. uncached, straight from memory: the kernel image is
+ * cleaned here (UEFI's loader only cleaned it to the point of unification for the boot core's own
+ * instruction fetches), the struct cpu in arch_start_core once its boot_arg is written.
+ * The page tables are first read by the secondary's table walker after its MMU is on, and TCR makes
+ * those walks cacheable and inner shareable, so they see the boot core's cached writes; they need
+ * no cleaning. They are cleaned anyway, once, because it costs a few dozen pages and removes any
+ * doubt about an implementation's walker. Nothing in them changes after this point.
+ */
+void arch_smp_prepare(const struct acpi_info *ai, uint64_t root)
+{
+	(void)ai;
+	clean_to_poc((uint64_t)(uintptr_t)ImageBase, (uint64_t)(_edata - ImageBase));
+	if (root)
+		clean_tables(root, 0);
+}
+
+/* SMC Calling Convention (ARM DEN 0028): function ID in w0, arguments x1-x3, result in x0;
+ * SMCCC 1.0 lets the callee clobber x4-x17. */
 static int64_t psci_call(bool hvc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	register uint64_t x0 __asm__("x0") = fn;
 	register uint64_t x1 __asm__("x1") = a1;
 	register uint64_t x2 __asm__("x2") = a2;
 	register uint64_t x3 __asm__("x3") = a3;
-	/* SMCCC 1.0 lets the callee clobber x4-x17. */
 	if (hvc)
 		__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)::"x4", "x5", "x6", "x7", "x8", "x9",
 				 "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "memory");
@@ -167,21 +220,31 @@ static int64_t psci_call(bool hvc, uint64_t fn, uint64_t a1, uint64_t a2, uint64
 	return (int64_t)x0;
 }
 
+/*
+ * PSCI CPU_ON(target MPIDR, entry point address, context_id = c). The conduit (SMC to EL3 firmware
+ * or HVC to a hypervisor) is the one the FADT names. Returns 0, -1 when the platform is not PSCI
+ * compliant, or the PSCI error: -2 INVALID_PARAMETERS, -3 DENIED, -4 ALREADY_ON (the core was not
+ * left off by the firmware: it is not ours to start), -5 ON_PENDING, -6 INTERNAL_FAILURE,
+ * -9 INVALID_ADDRESS.
+ */
 int arch_start_core(const struct acpi_info *ai, struct cpu *c)
 {
 	if (!(ai->arm_boot_flags & ARM_BOOT_PSCI_COMPLIANT))
-		return -100;    /* no PSCI: the firmware gives no way to start cores */
-	c->boot_arg[0] = pt_root;
-	c->boot_arg[1] = PT_AARCH64_MAIR;
-	c->boot_arg[2] = tcr_value;
-	c->boot_arg[3] = sctlr_value;
-	c->boot_arg[4] = (uint64_t)(uintptr_t)a64_vectors;
-	c->boot_arg[5] = c->stack_top;
-	c->boot_arg[6] = (uint64_t)(uintptr_t)c;
+		return -1;
+	c->boot_arg[A64_BA_TTBR0] = pt_root;
+	c->boot_arg[A64_BA_MAIR] = PT_AARCH64_MAIR;
+	c->boot_arg[A64_BA_TCR] = tcr_value;
+	c->boot_arg[A64_BA_SCTLR] = sctlr_value;
+	c->boot_arg[A64_BA_STACK] = c->stack_top;
+	c->boot_arg[A64_BA_VBAR] = (uint64_t)(uintptr_t)a64_vectors;
 	clean_to_poc((uint64_t)(uintptr_t)c, sizeof(*c));
-	int64_t r = psci_call(ai->arm_boot_flags & ARM_BOOT_PSCI_USE_HVC, PSCI_CPU_ON, c->hwid,
-			      (uint64_t)(uintptr_t)a64_secondary_entry, (uint64_t)(uintptr_t)c->boot_arg);
-	return r == PSCI_SUCCESS ? 0 : (int)r;
+	/* Identity map: the entry's virtual address is its physical address. */
+	/* PSCI return codes are 32-bit signed: look at w0 only. */
+	int32_t r = (int32_t)psci_call(ai->arm_boot_flags & ARM_BOOT_PSCI_USE_HVC, PSCI_CPU_ON, c->hwid,
+				       (uint64_t)(uintptr_t)a64_secondary_entry, (uint64_t)(uintptr_t)c);
+	if (r == PSCI_SUCCESS)
+		return 0;
+	return r < 0 ? r : -6;
 }
 
 void arch_halt(void)
@@ -193,65 +256,130 @@ void arch_halt(void)
 
 /* ---- crash reports ---- */
 
+/* Laid out by a64_exception_common in entry.S. */
 struct a64_frame {
 	uint64_t x[31];
 	uint64_t sp, elr, spsr, esr, far;
 };
 _Static_assert(sizeof(struct a64_frame) == 288, "frame layout shared with entry.S");
 
-static const char *const vec_kind[4] = { "sync", "irq", "fiq", "serror" };
-static const char *const vec_origin[4] = { "EL1 SP0", "EL1", "EL0 64-bit", "EL0 32-bit" };
+void arch_exception(struct a64_frame *f, uint64_t vec);
 
+/* Vector index = 4 * group + kind (ARM ARM D1.10.2). */
+static const char *const vec_kind[4] = { "sync", "irq", "fiq", "serror" };
+static const char *const vec_origin[4] = { "EL1t", "EL1h", "EL0 AArch64", "EL0 AArch32" };
+
+/* ESR_ELx.EC, bits 31:26 (ARM ARM D17.2.37). */
 static const char *ec_name(uint32_t ec)
 {
 	switch (ec) {
-	case 0x00: return "unknown reason";
+	case 0x00: return "unknown reason (undefined instruction)";
+	case 0x01: return "WFI/WFE trap";
+	case 0x07: return "FP/SIMD access trap";
 	case 0x0e: return "illegal execution state";
 	case 0x15: return "SVC";
+	case 0x16: return "HVC";
+	case 0x17: return "SMC";
 	case 0x18: return "system register trap";
-	case 0x20: case 0x21: return "instruction abort";
+	case 0x20: return "instruction abort from EL0";
+	case 0x21: return "instruction abort";
 	case 0x22: return "PC alignment fault";
-	case 0x24: case 0x25: return "data abort";
+	case 0x24: return "data abort from EL0";
+	case 0x25: return "data abort";
 	case 0x26: return "SP alignment fault";
+	case 0x2c: return "FP exception";
 	case 0x2f: return "SError";
-	case 0x3c: return "BRK";
+	case 0x30: case 0x31: return "breakpoint";
+	case 0x32: case 0x33: return "software step";
+	case 0x34: case 0x35: return "watchpoint";
+	case 0x3c: return "BRK instruction";
 	}
 	return "other";
 }
 
-static bool in_image(uint64_t a)
+/* Abort details from the ISS: the fault status code (DFSC/IFSC, bits 5:0) and, for data, WnR (bit 6). */
+static int abort_detail(char *s, size_t size, uint32_t ec, uint64_t esr)
 {
-	return a >= (uint64_t)(uintptr_t)ImageBase && a < (uint64_t)(uintptr_t)_edata;
+	uint32_t fsc = esr & 0x3f;
+	const char *what;
+	switch (fsc >> 2) {
+	case 0: what = "address size fault"; break;
+	case 1: what = "translation fault"; break;
+	case 2: what = "access flag fault"; break;
+	case 3: what = "permission fault"; break;
+	default:
+		what = fsc == 0x10 ? "synchronous external abort" : fsc == 0x21 ? "alignment fault" :
+		       fsc == 0x30 ? "TLB conflict" : "other fault";
+		break;
+	}
+	const char *dir = "";
+	if (ec == 0x24 || ec == 0x25)
+		dir = esr & (1u << 6) ? "write, " : "read, ";
+	if (fsc < 0x10)
+		return ksnprintf(s, size, ", %s%s, level %u", dir, what, fsc & 3);
+	return ksnprintf(s, size, ", %s%s", dir, what);
 }
+
+static bool in_text(uint64_t a)
+{
+	return a >= (uint64_t)(uintptr_t)ImageBase && a < (uint64_t)(uintptr_t)_etext;
+}
+
+/* One flag per core: an exception while reporting (a bad frame pointer, say) must not loop. */
+static volatile uint8_t reporting[POLLUX_MAX_CORES];
 
 void arch_exception(struct a64_frame *f, uint64_t vec)
 {
 	struct cpu *c = this_cpu();
-	uint32_t idx = c ? c->idx : 0;
+	uint32_t idx = c && c->idx < POLLUX_MAX_CORES ? c->idx : 0;
 	uint64_t base = (uint64_t)(uintptr_t)ImageBase;
+	if (reporting[idx]) {
+		console_emergency("pollux: another exception while printing the crash report\n");
+		arch_halt();
+	}
+	reporting[idx] = 1;
+
 	uint32_t ec = (uint32_t)(f->esr >> 26) & 0x3f;
+	char what[96] = "";
+	if ((vec & 3) == 0) {
+		/* Every piece fits: the longest is well under sizeof(what). */
+		size_t n = (size_t)ksnprintf(what, sizeof(what), " (%s", ec_name(ec));
+		if (ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25)
+			n += (size_t)abort_detail(what + n, sizeof(what) - n, ec, f->esr);
+		ksnprintf(what + n, sizeof(what) - n, ")");
+	}
 	char regs[1024];
 	size_t n = 0;
 	for (int i = 0; i < 31; i++)
 		n += (size_t)ksnprintf(regs + n, sizeof(regs) - n, "x%-2d=0x%016llx%s", i,
 				       (unsigned long long)f->x[i], i % 4 == 3 ? "\n" : " ");
-	kprintf("pollux: crash core=%u vector=%s from %s (%s)\n"
-		"esr=0x%08llx far=0x%016llx elr=0x%016llx (+0x%llx) spsr=0x%llx\n%s sp=0x%016llx\n",
-		idx, vec_kind[vec & 3], vec_origin[(vec >> 2) & 3], (vec & 3) == 0 ? ec_name(ec) : "interrupt",
+	kprintf("pollux: crash core=%u vector=%s%s from %s\n"
+		"esr=0x%08llx far=0x%016llx elr=0x%016llx spsr=0x%08llx\n"
+		"elr=+0x%llx lr=+0x%llx (offsets from ImageBase 0x%llx, for addr2line)\n"
+		"%s sp=0x%016llx\n",
+		idx, vec_kind[vec & 3], what, vec_origin[(vec >> 2) & 3],
 		(unsigned long long)f->esr, (unsigned long long)f->far, (unsigned long long)f->elr,
-		(unsigned long long)(f->elr - base), (unsigned long long)f->spsr, regs, (unsigned long long)f->sp);
+		(unsigned long long)f->spsr, (unsigned long long)(f->elr - base),
+		(unsigned long long)(f->x[30] - base), (unsigned long long)base, regs, (unsigned long long)f->sp);
 
-	/* Follow the x29 frame records while they stay on this core's stack. */
+	/* Follow the x29 frame records {previous x29, return address}, but only while they stay on
+	 * this core's own stack and climb it; a core 0 crash before it left the firmware's stack
+	 * (stack_top 0 or sp outside its stack) gets no walk. */
 	char line[256];
 	n = (size_t)ksnprintf(line, sizeof(line), "backtrace: +0x%llx", (unsigned long long)(f->elr - base));
-	uint64_t lo = c && c->stack_top ? c->stack_top - POLLUX_STACK_SIZE : 0;
-	uint64_t hi = c && c->stack_top ? c->stack_top : 0;
+	uint64_t lo = 0, hi = 0;
+	if (c && c->stack_top && f->sp >= c->stack_top - POLLUX_STACK_SIZE && f->sp <= c->stack_top) {
+		lo = c->stack_top - POLLUX_STACK_SIZE;
+		hi = c->stack_top;
+	}
 	uint64_t fp = f->x[29];
-	for (int depth = 0; depth < 16 && fp >= lo && fp + 16 <= hi && !(fp & 15); depth++) {
+	for (int depth = 0; depth < 16 && fp >= lo && fp + 16 <= hi && !(fp & 7); depth++) {
 		uint64_t ret = ((uint64_t *)(uintptr_t)fp)[1];
-		if (!in_image(ret))
+		if (ret == 0 || !in_text(ret))
 			break;
 		n += (size_t)ksnprintf(line + n, sizeof(line) - n, " +0x%llx", (unsigned long long)(ret - base));
+		if (n >= sizeof(line))
+			break;
 		uint64_t next = ((uint64_t *)(uintptr_t)fp)[0];
 		if (next <= fp)
 			break;
