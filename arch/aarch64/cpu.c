@@ -349,10 +349,9 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 		ksnprintf(what + n, sizeof(what) - n, ")");
 	}
 	char regs[1024];
-	size_t n = 0;
+	struct kbuf rb = { regs, sizeof(regs), 0 };
 	for (int i = 0; i < 31; i++)
-		n += (size_t)ksnprintf(regs + n, sizeof(regs) - n, "x%-2d=0x%016llx%s", i,
-				       (unsigned long long)f->x[i], i % 4 == 3 ? "\n" : " ");
+		kbprintf(&rb, "x%-2d=0x%016llx%s", i, (unsigned long long)f->x[i], i % 4 == 3 ? "\n" : " ");
 	kprintf("pollux: crash core=%u vector=%s%s from %s\n"
 		"esr=0x%08llx far=0x%016llx elr=0x%016llx spsr=0x%08llx\n"
 		"elr=+0x%llx lr=+0x%llx (offsets from ImageBase 0x%llx, for addr2line)\n"
@@ -365,8 +364,9 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 	/* Follow the x29 frame records {previous x29, return address}, but only while they stay on
 	 * this core's own stack and climb it; a core 0 crash before it left the firmware's stack
 	 * (stack_top 0 or sp outside its stack) gets no walk. */
-	char line[256];
-	n = (size_t)ksnprintf(line, sizeof(line), "backtrace: +0x%llx", (unsigned long long)(f->elr - base));
+	char line[512];
+	struct kbuf lb = { line, sizeof(line), 0 };
+	kbprintf(&lb, "backtrace: +0x%llx", (unsigned long long)(f->elr - base));
 	uint64_t lo = 0, hi = 0;
 	if (c && c->stack_top && f->sp >= c->stack_top - POLLUX_STACK_SIZE && f->sp <= c->stack_top) {
 		lo = c->stack_top - POLLUX_STACK_SIZE;
@@ -377,9 +377,7 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 		uint64_t ret = ((uint64_t *)(uintptr_t)fp)[1];
 		if (ret == 0 || !in_text(ret))
 			break;
-		n += (size_t)ksnprintf(line + n, sizeof(line) - n, " +0x%llx", (unsigned long long)(ret - base));
-		if (n >= sizeof(line))
-			break;
+		kbprintf(&lb, " +0x%llx", (unsigned long long)(ret - base));
 		uint64_t next = ((uint64_t *)(uintptr_t)fp)[0];
 		if (next <= fp)
 			break;
