@@ -1,6 +1,8 @@
 /* The serial console: whole lines out under one lock, line input and commands on core 0. */
 #include "kernel.h"
+#include "../drivers/pci.h"
 #include "../drivers/uart.h"
+#include "../net/net.h"
 
 static struct uart con;
 static volatile uint32_t con_owner;     /* 0 = free, else core index + 1 */
@@ -195,6 +197,18 @@ static void cmd_mem(int argc, char **argv)
 		sum == pt_sum_boot ? "unchanged" : "CHANGED");
 }
 
+static void cmd_stats(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	net_print_stats();
+}
+
+static void cmd_pci(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	pci_print();
+}
+
 #if POLLUX_TEST_COMMANDS
 /* Test-only: write to our own text, which the page tables map read-only. The crash report
  * that follows proves the exception path and the W^X mapping at once. */
@@ -212,6 +226,8 @@ const struct console_cmd console_cmds[] = {
 	{ "cores", "every core: hardware ID, state, loop iterations", cmd_cores },
 	{ "mem", "memory map: RAM, page sizes, page-table checksum", cmd_mem },
 	{ "uptime", "time since efi_main", cmd_uptime },
+	{ "stats", "network: per core and queue packets, bytes, drops, TCP connections", cmd_stats },
+	{ "pci", "PCI functions with their BARs", cmd_pci },
 #if POLLUX_TEST_COMMANDS
 	{ "fault", "test only: write to read-only kernel text and crash this core", cmd_fault },
 #endif

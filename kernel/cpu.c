@@ -1,5 +1,6 @@
 /* Cores: find them in ACPI, start them one by one, and run every core's poll loop. */
 #include "kernel.h"
+#include "../net/net.h"
 
 struct cpu cpus[POLLUX_MAX_CORES];
 uint32_t ncpus = 1;
@@ -64,6 +65,7 @@ void cpu_start_all(const struct acpi_info *ai)
 
 void cpu_secondary_main(struct cpu *c)
 {
+	net_core_init(c);
 	c->last_poll = arch_counter();
 	c->state = CPU_RUNNING;
 	__sync_fetch_and_add(&cpus_running, 1);
@@ -103,6 +105,7 @@ void cpu_loop(struct cpu *c)
 			c->max_gap = gap;
 		}
 		c->last_poll = now;
+		net_poll(c, now);
 		if (c->idx == 0) {
 			console_poll();
 			stats_tick(now);

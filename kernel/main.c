@@ -1,5 +1,7 @@
 /* kmain: the boot core's path from ExitBootServices to every core in its loop. */
 #include "kernel.h"
+#include "../drivers/pci.h"
+#include "../net/net.h"
 
 struct boot_info *boot;
 struct acpi_info acpi;
@@ -50,7 +52,10 @@ static void paging_init(void)
 static void kmain_on_stack(void *arg)
 {
 	(void)arg;
-	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, into their loops */
+	pci_scan(&acpi);                  /* ECAM from MCFG: every function and its BARs */
+	net_init(acpi.ncpus < POLLUX_MAX_CORES ? acpi.ncpus : POLLUX_MAX_CORES);
+	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, own lwIP, into loops */
+	net_core_init(&cpus[0]);
 
 	uint64_t ms = time_ns() / 1000000u;
 	kprintf("pollux: ready arch=%s cores=%u ram=%lluMiB boot=%llums\n", arch_name, ncpus,

@@ -212,9 +212,39 @@ static void inst_poll(void)
 	sys_check_timeouts();
 }
 
-static uint32_t inst_ip(void)
+static void inst_input_copy(const void *frame, uint32_t len)
 {
+	struct pbuf *p = len <= 0xffff ? pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM) : NULL;
+	if (!p || pbuf_take(p, frame, (u16_t)len) != ERR_OK) {
+		st.rx_refused++;
+		if (p)
+			pbuf_free(p);
+		return;
+	}
+	st.rx_frames++;
+	st.rx_bytes += len;
+	if (nif.input(p, &nif) != ERR_OK) {
+		st.rx_refused++;
+		pbuf_free(p);
+	}
+}
+
+static uint32_t inst_addr(uint32_t *mask, uint32_t *gw)
+{
+	if (mask)
+		*mask = ip4_addr_get_u32(netif_ip4_netmask(&nif));
+	if (gw)
+		*gw = ip4_addr_get_u32(netif_ip4_gw(&nif));
 	return ip4_addr_get_u32(netif_ip4_addr(&nif));
+}
+
+static void inst_set_addr(uint32_t ip, uint32_t mask, uint32_t gw)
+{
+	ip4_addr_t a, m, g;
+	ip4_addr_set_u32(&a, ip);
+	ip4_addr_set_u32(&m, mask);
+	ip4_addr_set_u32(&g, gw);
+	netif_set_addr(&nif, &a, &m, &g);
 }
 
 static void inst_stats(struct net_inst_stats *out)
@@ -229,7 +259,9 @@ static void inst_stats(struct net_inst_stats *out)
 const struct net_inst net_inst = {
 	.init = inst_init,
 	.input = inst_input,
+	.input_copy = inst_input_copy,
 	.poll = inst_poll,
-	.ip = inst_ip,
+	.addr = inst_addr,
+	.set_addr = inst_set_addr,
 	.stats = inst_stats,
 };

@@ -39,10 +39,15 @@ struct net_inst {
 	/* Hand a received frame to the stack without copying; release(buf, arg) runs when lwIP is
 	 * done with it (at once, or later if TCP queues it out of order). */
 	void (*input)(void *frame, uint32_t len, void (*release)(void *frame, void *arg), void *arg);
+	/* Hand in a frame the stack must copy (it comes from a cross-core ring slot). */
+	void (*input_copy)(const void *frame, uint32_t len);
 	/* Run lwIP's timers (call every loop; cheap when nothing is due). */
 	void (*poll)(void);
-	/* Current IPv4 address in network byte order, 0 while DHCP has none. */
-	uint32_t (*ip)(void);
+	/* Current IPv4 address, mask and gateway in network byte order; returns the address,
+	 * 0 while DHCP has none. */
+	uint32_t (*addr)(uint32_t *mask, uint32_t *gw);
+	/* Take the address another instance obtained (all instances share the MAC and the IP). */
+	void (*set_addr)(uint32_t ip, uint32_t mask, uint32_t gw);
 	void (*stats)(struct net_inst_stats *out);
 };
 

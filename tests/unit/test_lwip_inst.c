@@ -124,8 +124,8 @@ static void two_instances(void)
 	b.echo_port = 0;
 	CHECK_EQ(lwip0_net_inst.init(&a), 0);
 	CHECK_EQ(lwip1_net_inst.init(&b), 0);
-	CHECK_EQ(lwip0_net_inst.ip(), PP_HTONL(0xC6120002));
-	CHECK_EQ(lwip1_net_inst.ip(), PP_HTONL(0xC6120003));
+	CHECK_EQ(lwip0_net_inst.addr(NULL, NULL), PP_HTONL(0xC6120002));
+	CHECK_EQ(lwip1_net_inst.addr(NULL, NULL), PP_HTONL(0xC6120003));
 
 	/* TCP: 100 kB through instance 1's client to instance 0's echo, back byte for byte. */
 	for (size_t i = 0; i < sizeof(sent); i++)
