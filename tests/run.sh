@@ -32,6 +32,20 @@ for arch in x86_64 aarch64; do
 	done
 done
 
+# Network: echo service on a tap device in a namespace of its own, 4 vCPUs with 4 queue pairs.
+echo "== network tests (netns + tap + dnsmasq, TCG)"
+for arch in x86_64 aarch64; do
+	out=$(timeout 600 python3 tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 4 2>&1)
+	echo "$out" | grep -v '^net-summary'
+	s=$(grep '^net-summary' <<<"$out")
+	if [ -z "$s" ]; then
+		failed=$((failed + 1)); echo "FAIL [$arch 4c 4q] network test did not finish"
+		continue
+	fi
+	p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$s"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$s")
+	passed=$((passed + p)); failed=$((failed + f))
+done
+
 echo "== $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

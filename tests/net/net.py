@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Network tests: boot Pollux (echo service) on a tap device in a network namespace this test
+creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
+and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
+
+Usage: net.py ARCH IMAGE CORES QUEUES
+"""
+import os
+import random
+import re
+import select
+import socket
+import subprocess
+import sys
+import time
+
+ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+TAG = f"{ARCH} {CORES}c {QUEUES}q"
+NS = f"pollux{os.getpid()}"
+HOST_IP = "198.18.0.1"
+passed = failed = 0
+
+
+def result(ok, name, detail):
+    global passed, failed
+    passed += bool(ok)
+    failed += not ok
+    print(f"{'PASS' if ok else 'FAIL'} [{TAG}] {name}: {detail}", flush=True)
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+def ns(*cmd, **kw):
+    return sh("ip", "netns", "exec", NS, *cmd, **kw)
+
+
+def setns():
+    """Move this process into the namespace so sockets below are made there."""
+    import ctypes
+    fd = os.open(f"/run/netns/{NS}", os.O_RDONLY)
+    if ctypes.CDLL(None, use_errno=True).setns(fd, 0x40000000) != 0:   # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "setns")
+    os.close(fd)
+
+
+class Guest:
+    def __init__(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        qemu = os.path.join(here, "..", "..", "scripts", "qemu.sh")
+        net = ["-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no,queues={QUEUES}",
+               "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
+        self.p = subprocess.Popen(["ip", "netns", "exec", NS, qemu, ARCH, IMAGE, str(CORES), "1G"] + net,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.buf = b""
+        self.log = open(os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q.log"), "wb")
+
+    def expect(self, pattern, timeout):
+        rx = re.compile(pattern.encode())
+        end = time.time() + timeout
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                out = self.buf[:m.end()]
+                self.buf = self.buf[m.end():]
+                return m, out.decode(errors="replace")
+            left = end - time.time()
+            if left <= 0 or self.p.poll() is not None:
+                return None, self.buf.decode(errors="replace")
+            r, _, _ = select.select([self.p.stdout], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 65536)
+                self.log.write(chunk)
+                self.log.flush()
+                self.buf += chunk
+
+    def send(self, line):
+        for ch in (line + "\r").encode():
+            self.p.stdin.write(bytes([ch]))
+            self.p.stdin.flush()
+            time.sleep(0.01)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+        self.log.close()
+
+
+def tcp_echo(ip, payload, timeout=30):
+    s = socket.create_connection((ip, 7), timeout=timeout)
+    s.sendall(payload)
+    s.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+    s.close()
+    return got
+
+
+def main():
+    sh("ip", "netns", "add", NS)
+    dns = None
+    g = None
+    try:
+        ns("ip", "link", "set", "lo", "up")
+        ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", "multi_queue")
+        ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
+        ns("ip", "link", "set", "tap0", "up")
+        lease = f"/tmp/{NS}.leases"
+        dns = subprocess.Popen(["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0",
+                                "--bind-interfaces", "--except-interface=lo", "--port=0", "--no-resolv",
+                                "--no-hosts", f"--dhcp-leasefile={lease}",
+                                "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        g = Guest()
+        m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+)", 180)
+        result(bool(m) and int(m.group(1)) == CORES, "ready", f"booted with a virtio-net NIC, cores={m.group(1).decode() if m else '?'}")
+        if not m:
+            print(out[-2000:])
+            return
+        m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
+        result(bool(m), "dhcp", f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
+        if not m:
+            return
+        ip = m.group(1).decode()
+        setns()
+        r = ns("ping", "-c", "5", "-i", "0.2", "-W", "3", ip, check=False)
+        result(r.returncode == 0 and " 0% packet loss" in r.stdout, "arp-ping",
+               "ARP resolves and ICMP echo answers: " + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
+        rnd = random.Random(7)
+        payload = bytes(rnd.getrandbits(8) for _ in range(256 * 1024))
+        got = tcp_echo(ip, payload)
+        result(got == payload, "tcp-echo", f"256 KiB through TCP echo came back identical ({len(got)} bytes)")
+        # Many short connections: the NIC's queues spread them, so every core must serve some.
+        bad = 0
+        for i in range(64):
+            msg = f"flow {i} ".encode() * (i + 1)
+            bad += tcp_echo(ip, msg) != msg
+        result(bad == 0, "tcp-flows", f"64 connections echoed, {bad} wrong")
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(3)
+        ok = 0
+        for i in range(20):
+            d = bytes(rnd.getrandbits(8) for _ in range(1 + i * 70))
+            u.sendto(d, (ip, 7))
+            try:
+                r2, _ = u.recvfrom(4096)
+                ok += r2 == d
+            except socket.timeout:
+                pass
+        result(ok == 20, "udp-echo", f"{ok} of 20 datagrams (1..1331 bytes) echoed byte for byte")
+        g.send("stats")
+        m, out = g.expect(r"core\s+q\s+rx_pkts[^\n]*\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
+        if m:
+            rows = [l.split() for l in m.group(1).decode().splitlines()]
+            served = [r for r in rows if int(r[6]) > 0 or int(r[2]) > 0]
+            accepted = [r for r in rows if int(r[10]) > 0]
+            result(len(accepted) == CORES, "every-core",
+                   f"{len(accepted)} of {CORES} cores accepted TCP connections (tcp_acc per core: "
+                   + ", ".join(r[10] for r in rows) + ")")
+        else:
+            result(False, "every-core", "no stats table:\n" + out[-800:])
+    finally:
+        if g:
+            g.close()
+        if dns:
+            dns.kill()
+            dns.wait()
+        sh("ip", "netns", "del", NS, check=False)
+
+
+if __name__ == "__main__":
+    main()
+    print(f"net-summary: {passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)
