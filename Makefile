@@ -2,7 +2,7 @@
 #
 #   make                 build build/x86_64/BOOTX64.EFI and build/aarch64/BOOTAA64.EFI
 #   make image           build/pollux.img: a GPT disk whose ESP holds both loaders
-#   make run [ARCH=aarch64] [CORES=4] [MEM=2G]   boot in QEMU, console on this terminal
+#   make run [ARCH=aarch64] [CORES=4] [MEM=2G] [NET=user|tap] [QUEUES=n]   boot in QEMU
 #   make test            every test, ends with "N passed, N failed"
 #   make deps            Debian packages and sources (run implicitly)
 #   V=1                  show commands
@@ -158,9 +158,12 @@ $(IMAGE): all scripts/mkimage.sh
 	@echo "  IMAGE   $@"
 	$(Q)scripts/mkimage.sh $@ $(O)/x86_64/BOOTX64.EFI $(O)/aarch64/BOOTAA64.EFI
 
-# QEMU: TCG (no KVM here), serial on this terminal, every core given to the guest.
+# QEMU: TCG (no KVM here), serial on this terminal. NET=user (default) forwards host ports
+# 8080 -> 80 and 8007 -> 7; NET=tap uses an existing tap device TAP with QUEUES queue pairs.
+NET ?= user
+QUEUES ?= $(CORES)
 run: image
-	$(Q)scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
+	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc

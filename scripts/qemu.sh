@@ -1,8 +1,26 @@
 #!/usr/bin/env bash
 # Boot a Pollux image in QEMU (TCG) with the serial console on stdio: qemu.sh ARCH IMAGE CORES MEM [qemu args...]
+# NET=user: QEMU user networking, host ports 8080 and 8007 forwarded to the guest's 80 and 7 (no root).
+# NET=tap: the existing tap device $TAP (default tap0) with $QUEUES queue pairs. Unset: no NIC.
 set -euo pipefail
 arch=$1 img=$2 cores=$3 mem=$4
 shift 4
+nic=()
+case "${NET:-}" in
+"") ;;
+user)
+	nic=(-netdev "user,id=n0,net=198.18.0.0/24,hostfwd=tcp::8080-:80,hostfwd=tcp::8007-:7,hostfwd=udp::8007-:7"
+		-device virtio-net-pci,netdev=n0) ;;
+tap)
+	q=${QUEUES:-1}
+	dev=virtio-net-pci,netdev=n0
+	[ "$q" -gt 1 ] && dev="$dev,mq=on,vectors=$((2 * q + 2))"
+	nic=(-netdev "tap,id=n0,ifname=${TAP:-tap0},script=no,downscript=no,queues=$q" -device "$dev") ;;
+*)
+	echo "qemu.sh: NET must be user or tap, not '$NET'" >&2
+	exit 2 ;;
+esac
+set -- "${nic[@]}" "$@"
 # snapshot=on: the image is never written, so runs (and parallel tests) can share it.
 drive=(-drive "file=$img,format=raw,if=virtio,snapshot=on")
 common=(-smp "$cores" -m "$mem" -nographic -no-reboot "${drive[@]}")
