@@ -72,7 +72,7 @@ LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 # One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
 NINST := $(shell echo POLLUX_MAX_CORES | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
 INST_OBJS := $(shell seq -f '$(B)/net/insts/inst%g.o' 0 $$(($(NINST) - 1)) 2>/dev/null) $(B)/net/insts/insts.o
-NET_SRCS := net/lwip_port.c net/net.c net/spsc.c
+NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/http.c
 
 OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o) $(NET_SRCS:%.c=$(B)/%.o) \
 	$(INST_OBJS)
@@ -123,7 +123,7 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefil
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-$(B)/net/inst.o: net/inst.c net/inst.h net/port/lwipopts.h Makefile
+$(B)/net/inst.o $(B)/net/inst_http.o: $(B)/net/%.o: net/%.c net/inst.h net/http.h net/port/lwipopts.h Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
@@ -131,9 +131,9 @@ $(B)/net/lwip_port.o: net/lwip_port.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
-$(B)/net/insts/insts.c: $(LWIP_OBJS) $(B)/net/inst.o scripts/lwip-instances.sh
+$(B)/net/insts/insts.c: $(LWIP_OBJS) $(B)/net/inst.o $(B)/net/inst_http.o scripts/lwip-instances.sh
 	@echo "  INST    $(NINST) lwIP instances"
-	$(Q)$(LD) -r $(LWIP_OBJS) $(B)/net/inst.o -o $(B)/net/inst_all.o
+	$(Q)$(LD) -r $(LWIP_OBJS) $(B)/net/inst.o $(B)/net/inst_http.o -o $(B)/net/inst_all.o
 	$(Q)scripts/lwip-instances.sh $(CROSS)nm $(OBJCOPY) $(B)/net/inst_all.o $(NINST) $(B)/net/insts
 $(filter-out %/insts.o,$(INST_OBJS)): $(B)/net/insts/insts.c
 $(B)/net/insts/insts.o: $(B)/net/insts/insts.c
@@ -186,18 +186,18 @@ endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 # Host copy of one instance (lwIP + net/inst.c), made twice by scripts/lwip-instances.sh.
-UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(UNIT_DIR)/lwip/inst.o
+UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(UNIT_DIR)/lwip/inst.o $(UNIT_DIR)/lwip/inst_http.o
 $(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
-$(UNIT_DIR)/lwip/inst.o: net/inst.c net/inst.h net/port/lwipopts.h
+$(UNIT_DIR)/lwip/inst.o $(UNIT_DIR)/lwip/inst_http.o: $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/http.h net/port/lwipopts.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
 $(UNIT_DIR)/lwip/insts/inst0.o: $(UNIT_LWIP_OBJS) scripts/lwip-instances.sh
 	$(Q)ld -r $(UNIT_LWIP_OBJS) -o $(UNIT_DIR)/lwip/inst_all.o
 	$(Q)scripts/lwip-instances.sh nm objcopy $(UNIT_DIR)/lwip/inst_all.o 2 $(UNIT_DIR)/lwip/insts
-$(UNIT_DIR)/test_lwip_inst: tests/unit/test_lwip_inst.c $(UNIT_DIR)/lwip/insts/inst0.o tests/unit/test.h
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) tests/unit/test_lwip_inst.c $(UNIT_DIR)/lwip/insts/inst0.o \
+$(UNIT_DIR)/test_lwip_inst: tests/unit/test_lwip_inst.c $(UNIT_DIR)/lwip/insts/inst0.o tests/unit/test.h net/http.c
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) tests/unit/test_lwip_inst.c net/http.c tests/unit/host/stubs.c $(UNIT_DIR)/lwip/insts/inst0.o \
 		$(UNIT_DIR)/lwip/insts/inst1.o -o $@
 
 unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst

@@ -40,3 +40,15 @@
 #ifndef POLLUX_TEST_COMMANDS
 #define POLLUX_TEST_COMMANDS 0
 #endif
+
+/* HTTP service (net/http.c). Longest request line + headers accepted, in bytes (256..16384):
+ * each connection holds a buffer this size; a longer request is answered 400 and closed. */
+#define POLLUX_HTTP_MAX_REQUEST 2048
+
+/* Bytes of the body served at "/" (0..1048576): a fixed printable pattern, 64-byte lines. */
+#define POLLUX_HTTP_BODY_SIZE 64
+
+/* Further routes, one R(path, content type, body) each; path starts with '/', body is a string
+ * literal (served from the image without a copy). Add a line (ending in a backslash) to add one. */
+#define POLLUX_HTTP_ROUTES(R) \
+	R("/hello", "text/plain", "Hello from Pollux\n")

@@ -45,3 +45,17 @@
 #endif
 
 #endif
+
+/* HTTP service (net/http.c). This block follows the guard above, so it carries its own. */
+#ifndef POLLUX_CONFIG_CHECK_HTTP
+#define POLLUX_CONFIG_CHECK_HTTP
+#if !defined(POLLUX_HTTP_MAX_REQUEST) || POLLUX_HTTP_MAX_REQUEST < 256 || POLLUX_HTTP_MAX_REQUEST > 16384
+#error "config: POLLUX_HTTP_MAX_REQUEST must be 256..16384"
+#endif
+#if !defined(POLLUX_HTTP_BODY_SIZE) || POLLUX_HTTP_BODY_SIZE < 0 || POLLUX_HTTP_BODY_SIZE > 1048576
+#error "config: POLLUX_HTTP_BODY_SIZE must be 0..1048576"
+#endif
+#if !defined(POLLUX_HTTP_ROUTES)
+#error "config: POLLUX_HTTP_ROUTES(R) must be defined (it may expand to nothing)"
+#endif
+#endif

@@ -12,6 +12,10 @@
 #include "lwip/udp.h"
 #include "netif/ethernet.h"
 
+/* net/inst_http.c, linked into the same instance. */
+int inst_http_start(uint16_t port, struct net_inst_stats *stats);
+void inst_http_stats(struct net_inst_stats *out);
+
 unsigned char *lwip_inst_heap;          /* LWIP_RAM_HEAP_POINTER: this instance's heap */
 
 static struct net_inst_cfg cfg;
@@ -202,8 +206,13 @@ static int inst_init(const struct net_inst_cfg *c)
 		if (e != ERR_OK)
 			return e;
 	}
-	if (cfg.echo_port)
-		return echo_start(cfg.echo_port);
+	if (cfg.echo_port) {
+		int e = echo_start(cfg.echo_port);
+		if (e != ERR_OK)
+			return e;
+	}
+	if (cfg.http_port)
+		return inst_http_start(cfg.http_port, &st);
 	return ERR_OK;
 }
 
@@ -253,6 +262,7 @@ static void inst_stats(struct net_inst_stats *out)
 	out->ip_drop = lwip_stats.ip.drop;
 	out->arp_drop = lwip_stats.etharp.drop;
 	out->mem_err = lwip_stats.mem.err;
+	inst_http_stats(out);
 }
 
 /* The only symbol the kernel looks up; renamed per core to lwip<N>_net_inst. */

@@ -17,6 +17,7 @@ struct net_inst_cfg {
 	void *heap;                     /* lwIP heap, from the core's own arena */
 	size_t heap_size;               /* at least NET_INST_HEAP_SIZE */
 	uint16_t echo_port;             /* TCP and UDP echo; 0 = off */
+	uint16_t http_port;             /* HTTP responder (net/http.c); 0 = off */
 	/* Send one complete Ethernet frame; returns 0, or -1 when the TX ring is full (counted). */
 	int (*tx)(uint32_t core, const void *frame, uint32_t len);
 };
@@ -31,6 +32,7 @@ struct net_inst_stats {
 	uint64_t tcp_accepted, tcp_open, tcp_reset, tcp_drop_mem;
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;
+	uint64_t http_requests, http_2xx, http_4xx, http_bad;
 };
 
 struct net_inst {

@@ -4,6 +4,7 @@
 
 #include "kernel.h"
 #include "net.h"
+#include "http.h"
 #include "inst.h"
 #include "spsc.h"
 #include "../drivers/virtio_net.h"
@@ -36,6 +37,8 @@ int net_init(uint32_t cores)
 		return -1;
 	}
 	nnet = cores;
+	if (POLLUX_SERVICE == POLLUX_SERVICE_HTTP)
+		http_init();            /* the shared, read-only route table, before any core serves */
 	return 0;
 }
 
@@ -76,6 +79,7 @@ int net_core_init(struct cpu *c)
 		.heap = heap,
 		.heap_size = NET_INST_HEAP_SIZE,
 		.echo_port = POLLUX_SERVICE == POLLUX_SERVICE_ECHO ? POLLUX_ECHO_PORT : 0,
+		.http_port = POLLUX_SERVICE == POLLUX_SERVICE_HTTP ? POLLUX_HTTP_PORT : 0,
 		.tx = tx_frame,
 	};
 	memcpy(cfg.mac, vnet_mac(), 6);
@@ -178,8 +182,9 @@ void net_print_stats(void)
 {
 	char out[8192];
 	struct kbuf b = { out, sizeof(out), 0 };
-	kbprintf(&b, "%-4s %-3s %10s %12s %10s %12s %8s %8s %8s %8s %7s %7s %7s\n", "core", "q", "rx_pkts", "rx_bytes",
-		 "tx_pkts", "tx_bytes", "rx_bad", "tx_full", "refused", "xdrops", "tcp_acc", "tcp_open", "tcp_rst");
+	kbprintf(&b, "%-4s %-3s %10s %12s %10s %12s %8s %8s %8s %8s %7s %7s %7s %9s %7s\n", "core", "q", "rx_pkts",
+		 "rx_bytes", "tx_pkts", "tx_bytes", "rx_bad", "tx_full", "refused", "xdrops", "tcp_acc", "tcp_open",
+		 "tcp_rst", "http_req", "http_4xx");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!n->up)
@@ -189,13 +194,14 @@ void net_print_stats(void)
 		struct vnet_qstats q = { 0 };
 		if (n->queue >= 0)
 			q = *vnet_stats((uint32_t)n->queue);
-		kbprintf(&b, "%-4u %-3d %10llu %12llu %10llu %12llu %8llu %8llu %8llu %8llu %7llu %7llu %7llu\n", i,
+		kbprintf(&b, "%-4u %-3d %10llu %12llu %10llu %12llu %8llu %8llu %8llu %8llu %7llu %7llu %7llu %9llu %7llu\n", i,
 			 n->queue, (unsigned long long)q.rx_packets, (unsigned long long)q.rx_bytes,
 			 (unsigned long long)q.tx_packets, (unsigned long long)q.tx_bytes,
 			 (unsigned long long)q.rx_drop_bad, (unsigned long long)(q.tx_drop_full + q.tx_drop_big),
 			 (unsigned long long)s.rx_refused, (unsigned long long)n->xring_drops,
 			 (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_open,
-			 (unsigned long long)s.tcp_reset);
+			 (unsigned long long)s.tcp_reset, (unsigned long long)s.http_requests,
+			 (unsigned long long)s.http_4xx);
 	}
 	kprintf("%s", out);
 }

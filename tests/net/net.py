@@ -3,7 +3,7 @@
 creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
 and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
 
-Usage: net.py ARCH IMAGE CORES QUEUES
+Usage: net.py ARCH IMAGE CORES QUEUES [echo|http]
 """
 import os
 import random
@@ -15,7 +15,8 @@ import sys
 import time
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-TAG = f"{ARCH} {CORES}c {QUEUES}q"
+SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
+TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}"
 NS = f"pollux{os.getpid()}"
 HOST_IP = "198.18.0.1"
 passed = failed = 0
@@ -54,7 +55,7 @@ class Guest:
         self.p = subprocess.Popen(["ip", "netns", "exec", NS, qemu, ARCH, IMAGE, str(CORES), "1G"] + net,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.buf = b""
-        self.log = open(os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q.log"), "wb")
+        self.log = open(os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}.log"), "wb")
 
     def expect(self, pattern, timeout):
         rx = re.compile(pattern.encode())
@@ -102,6 +103,94 @@ def tcp_echo(ip, payload, timeout=30):
     return got
 
 
+def echo_tests(ip):
+    rnd = random.Random(7)
+    payload = bytes(rnd.getrandbits(8) for _ in range(256 * 1024))
+    got = tcp_echo(ip, payload)
+    result(got == payload, "tcp-echo", f"256 KiB through TCP echo came back identical ({len(got)} bytes)")
+    # Many short connections: the NIC's queues spread them, so every core must serve some.
+    bad = 0
+    for i in range(64):
+        msg = f"flow {i} ".encode() * (i + 1)
+        bad += tcp_echo(ip, msg) != msg
+    result(bad == 0, "tcp-flows", f"64 connections echoed, {bad} wrong")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(3)
+    ok = 0
+    for i in range(20):
+        d = bytes(rnd.getrandbits(8) for _ in range(1 + i * 70))
+        u.sendto(d, (ip, 7))
+        try:
+            r2, _ = u.recvfrom(4096)
+            ok += r2 == d
+        except socket.timeout:
+            pass
+    result(ok == 20, "udp-echo", f"{ok} of 20 datagrams (1..1331 bytes) echoed byte for byte")
+
+
+def http_get(sock_file, sock, path, keep=True):
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n{'' if keep else 'Connection: close'}\r\n\r\n".encode())
+    status = sock_file.readline().decode()
+    headers = {}
+    while True:
+        line = sock_file.readline().decode().strip()
+        if not line:
+            break
+        k, v = line.split(":", 1)
+        headers[k.lower()] = v.strip()
+    body = sock_file.read(int(headers.get("content-length", "0")))
+    return status.split()[1] if status else "", headers, body
+
+
+def http_tests(ip):
+    r = ns("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", f"http://{ip}/", check=False)
+    result(r.stdout.startswith("200 "), "curl-200", f"GET / -> {r.stdout}")
+    r = ns("curl", "-s", f"http://{ip}/hello", check=False)
+    result(r.stdout == "Hello from Pollux\n", "curl-hello", f"GET /hello body {r.stdout!r}")
+    r = ns("curl", "-s", "-w", " %{http_code}", f"http://{ip}/no/such/path", check=False)
+    result(r.stdout.endswith(" 404"), "curl-404", f"unknown path -> {r.stdout.split()[-1] if r.stdout else '?'}")
+    s = socket.create_connection((ip, 80), timeout=30)
+    f = s.makefile("rb")
+    bad = 0
+    n = 3000
+    for i in range(n):
+        st, h, body = http_get(f, s, "/hello" if i % 2 else "/")
+        bad += st != "200" or len(body) != int(h.get("content-length", -1))
+    s.close()
+    result(bad == 0, "keepalive", f"{n} requests on one keep-alive connection, {bad} wrong")
+    s = socket.create_connection((ip, 80), timeout=30)
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n" * 50)
+    f = s.makefile("rb")
+    ok = 0
+    for i in range(50):
+        st = f.readline().decode().split()
+        hdr = {}
+        while True:
+            line = f.readline().decode().strip()
+            if not line:
+                break
+            k, v = line.split(":", 1)
+            hdr[k.lower()] = v.strip()
+        body = f.read(int(hdr.get("content-length", "0")))
+        ok += len(st) > 1 and st[1] == "200" and body == b"Hello from Pollux\n"
+    s.close()
+    result(ok == 50, "pipelined", f"{ok} of 50 pipelined requests answered in order")
+    s = socket.create_connection((ip, 80), timeout=10)
+    s.sendall(b"GARBAGE\x01\r\n\r\n")
+    resp = s.recv(4096)
+    s.close()
+    result(resp.startswith(b"HTTP/1.1 400"), "malformed-400", f"malformed request -> {resp[:12]!r}")
+    r = ns("wrk", "-t2", "-c16", "-d10s", f"http://{ip}/", check=False)
+    out = r.stdout
+    m = re.search(r"(\d+) requests in", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    ok = bool(m) and int(m.group(1)) > 0 and not errors and not non2xx
+    result(ok, "wrk", "wrk 10 s, 16 connections: " + (m.group(0) if m else "no result")
+           + (f"; socket errors {errors.group(1)}" if errors else "; 0 socket errors")
+           + (f"; non-2xx {non2xx.group(1)}" if non2xx else "; 0 non-2xx"))
+
+
 def main():
     sh("ip", "netns", "add", NS)
     dns = None
@@ -132,28 +221,10 @@ def main():
         r = ns("ping", "-c", "5", "-i", "0.2", "-W", "3", ip, check=False)
         result(r.returncode == 0 and " 0% packet loss" in r.stdout, "arp-ping",
                "ARP resolves and ICMP echo answers: " + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
-        rnd = random.Random(7)
-        payload = bytes(rnd.getrandbits(8) for _ in range(256 * 1024))
-        got = tcp_echo(ip, payload)
-        result(got == payload, "tcp-echo", f"256 KiB through TCP echo came back identical ({len(got)} bytes)")
-        # Many short connections: the NIC's queues spread them, so every core must serve some.
-        bad = 0
-        for i in range(64):
-            msg = f"flow {i} ".encode() * (i + 1)
-            bad += tcp_echo(ip, msg) != msg
-        result(bad == 0, "tcp-flows", f"64 connections echoed, {bad} wrong")
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.settimeout(3)
-        ok = 0
-        for i in range(20):
-            d = bytes(rnd.getrandbits(8) for _ in range(1 + i * 70))
-            u.sendto(d, (ip, 7))
-            try:
-                r2, _ = u.recvfrom(4096)
-                ok += r2 == d
-            except socket.timeout:
-                pass
-        result(ok == 20, "udp-echo", f"{ok} of 20 datagrams (1..1331 bytes) echoed byte for byte")
+        if SERVICE == "echo":
+            echo_tests(ip)
+        else:
+            http_tests(ip)
         g.send("stats")
         m, out = g.expect(r"core\s+q\s+rx_pkts[^\n]*\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
         if m:

@@ -1,0 +1,129 @@
+/* HTTP/1.1 static responder: a pure, incremental request parser and response writer, per connection. */
+#ifndef POLLUX_HTTP_H
+#define POLLUX_HTTP_H
+
+/*
+ * What it serves: GET and HEAD of the fixed routes (http_route_find), nothing else.
+ *
+ *   - Requests arrive as TCP hands them over, split at any byte or several to a segment
+ *     (pipelining); responses leave in request order.
+ *   - Request line `METHOD SP target SP HTTP/1.x`, lines end in CRLF or a bare LF; empty lines
+ *     before a request are skipped. The target is origin-form (`/path?query`) or absolute-form
+ *     (`http://host/path`); the query is ignored and the path is matched exactly, without
+ *     percent-decoding.
+ *   - Connection: HTTP/1.1 keeps the connection unless a `Connection: close` token; HTTP/1.0
+ *     closes it unless a `Connection: keep-alive` token (header names and tokens in any case).
+ *   - No request content is accepted: `Content-Length` > 0 or any `Transfer-Encoding` is answered
+ *     413 and the connection closes, because its body bytes would otherwise be read as requests.
+ *   - 400 + close: a malformed request line, a missing or malformed version, a control byte,
+ *     a header line without a colon (or with space before it, or folded), a bad Content-Length,
+ *     a request (line + headers) longer than HTTP_MAX_REQUEST bytes. 505 + close: HTTP/2+.
+ *     A missing Host header is tolerated (deliberately lenient for hand-typed tests).
+ *   - 405 with `Allow: GET, HEAD` for other methods; 404 with a short body for unknown paths.
+ *
+ * Memory: struct http_conn is fixed (HTTP_MAX_REQUEST bytes of buffer plus a few words); nothing
+ * is allocated. A request complete inside one segment is parsed in place, without a copy; only a
+ * request split across segments is gathered in the buffer.
+ *
+ * Routes come from the configuration header (config/default.h):
+ *   "/"     POLLUX_HTTP_BODY_SIZE bytes of a fixed pattern, made by http_init()
+ *   POLLUX_HTTP_ROUTES(R)   one R(path, content_type, "body") per extra route, e.g.
+ *       #define POLLUX_HTTP_ROUTES(R) \
+ *               R("/hello", "text/plain", "Hello from Pollux\n") \
+ *               R("/index.html", "text/html", "<h1>Pollux</h1>\n")
+ * Bodies are string literals: static memory, so they are handed to TCP without a copy.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config_check.h"
+
+#define HTTP_MAX_REQUEST POLLUX_HTTP_MAX_REQUEST   /* bytes of request line + headers */
+#define HTTP_CLOSE (-1)         /* http_input: every response is written; close the connection */
+
+struct http_route {
+	const char *path;       /* exact path, starts with '/' */
+	const char *type;       /* Content-Type */
+	const char *body;       /* static: stays valid while the image runs */
+	size_t len;
+};
+
+/* Counted when a response is decided (whether or not it has been written yet). */
+struct http_stats {
+	uint64_t requests;      /* requests answered, bad ones included */
+	uint64_t resp_2xx;
+	uint64_t resp_4xx;
+	uint64_t resp_5xx;
+	uint64_t bad_requests;  /* answered 400: malformed or oversized */
+};
+
+/*
+ * Where responses go. write(ctx, p, n, copy) hands over n > 0 bytes at p:
+ *   copy == false: p is static memory (a route body) that stays valid, so it may be sent by
+ *                  reference (lwIP: tcp_write without TCP_WRITE_FLAG_COPY);
+ *   copy == true:  p is a header built on the stack, valid only during the call.
+ * It returns how many bytes it took, from the front: n when it took them all, fewer (0 included)
+ * when the send buffer filled up, or a negative value when it took none. Anything short of n
+ * stops http_input (backpressure); the rest of that response is written by the next call.
+ * An lwIP glue takes min(n, tcp_sndbuf(pcb), 0xffff) and returns that count (-1 on ERR_MEM).
+ */
+struct http_out {
+	void *ctx;
+	int (*write)(void *ctx, const void *p, size_t n, bool copy);
+	struct http_stats *stats;       /* may be NULL; otherwise counted here too (a core's totals) */
+};
+
+/* A response decided but not yet fully written (the send buffer filled). Its header is built
+ * again, identically, from these fields when writing resumes. */
+struct http_resp {
+	const struct http_route *r;     /* type and body; NULL when nothing is pending */
+	size_t sent;                    /* bytes of header + body already taken by write */
+	uint16_t status;
+	uint8_t flags;                  /* HTTP_RF_* */
+};
+#define HTTP_RF_HEAD  0x01      /* HEAD: headers only, Content-Length of the body */
+#define HTTP_RF_CLOSE 0x02      /* `Connection: close`, then the connection ends */
+#define HTTP_RF_KA    0x04      /* `Connection: keep-alive` (an HTTP/1.0 client asked for it) */
+
+struct http_conn {
+	uint32_t len;           /* bytes of the current request seen so far (idle: 0) */
+	uint8_t scan;           /* where the scanner is in the current line (http.c) */
+	bool closed;            /* the closing response is written: input is ignored */
+	struct http_resp resp;
+	struct http_stats stats;        /* this connection's own counts */
+	char buf[HTTP_MAX_REQUEST];     /* a request split across calls, gathered */
+};
+
+/* Once at boot, before any connection: fill the "/" body and check the route table. */
+void http_init(void);
+
+/* A new connection (or reuse of c's memory for one). */
+void http_conn_init(struct http_conn *c);
+
+/*
+ * Feed len bytes just received on c's connection (len may be 0: resume writing only). Answers
+ * every complete request in order through out. Returns:
+ *   n >= 0      data[0..n) is consumed and must not be passed again; data[n..len) is not
+ *               (n < len only when out->write fell short). Keep the rest and call again, with
+ *               data + n, once the send buffer has room. If http_pending(c), call again even
+ *               with nothing left (len 0) so the response in progress is finished.
+ *   HTTP_CLOSE  the response that ends the connection (an error, `Connection: close`, HTTP/1.0)
+ *               has been taken whole by write: flush and close. Later calls return HTTP_CLOSE
+ *               and write nothing; bytes after that request are never looked at.
+ * Output is identical however the input is split and wherever write falls short.
+ * len is capped at INT_MAX per call (n tells how much was taken).
+ */
+int http_input(struct http_conn *c, const char *data, size_t len, struct http_out *out);
+
+/* A response is partly written: call http_input again when the send buffer has room. */
+static inline bool http_pending(const struct http_conn *c) { return c->resp.r != NULL; }
+
+/* The route for path[0..len) (no query), or NULL. */
+const struct http_route *http_route_find(const char *path, size_t len);
+
+/* sum += s, field by field (e.g. a closed connection's counts into a core's). */
+void http_stats_add(struct http_stats *sum, const struct http_stats *s);
+
+#endif
