@@ -175,9 +175,12 @@ static void cmd_cores(int argc, char **argv)
 	kbprintf(&b, "cores: %u started of %u in ACPI\n", ncpus, acpi.ncpus);
 	for (uint32_t i = 0; i < ncpus; i++) {
 		struct cpu *c = &cpus[i];
-		kbprintf(&b, "  core %-3u hwid=0x%-8llx %-8s loops=%llu\n",
-				       c->idx, (unsigned long long)c->hwid, state[c->state & 3],
-				       (unsigned long long)c->loops);
+		/* The longest gap between two polls since the last `cores`: what an interrupt or a
+		 * stall would show. Asking for a fresh maximum is a store to the core's reader line. */
+		kbprintf(&b, "  core %-3u hwid=0x%-8llx %-8s loops=%llu max_gap=%lluus\n",
+			 c->idx, (unsigned long long)c->hwid, state[c->state & 3], (unsigned long long)c->loops,
+			 (unsigned long long)(ticks_to_ns(c->max_gap) / 1000));
+		c->reset_gen++;
 	}
 	kprintf("%s", out);
 }

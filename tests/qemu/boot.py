@@ -102,7 +102,7 @@ def main():
                             CMD_TIMEOUT)
         if mc:
             lines = mc.group(3).decode().splitlines()
-            running = [l for l in lines if "running" in l and int(l.split("loops=")[1]) > 0]
+            running = [l for l in lines if "running" in l and int(re.search(r"loops=(\d+)", l).group(1)) > 0]
             result(len(running) == CORES, "cores-running",
                    f"{len(running)} of {CORES} cores running their loop with loops > 0")
         else:
