@@ -123,7 +123,7 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefil
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-$(B)/net/inst.o $(B)/net/inst_http.o: $(B)/net/%.o: net/%.c net/inst.h net/http.h net/port/lwipopts.h Makefile
+$(B)/net/inst.o $(B)/net/inst_http.o: $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/http.h net/port/lwipopts.h Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
@@ -190,7 +190,7 @@ UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(UNIT_DIR)/l
 $(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
-$(UNIT_DIR)/lwip/inst.o $(UNIT_DIR)/lwip/inst_http.o: $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/http.h net/port/lwipopts.h
+$(UNIT_DIR)/lwip/inst.o $(UNIT_DIR)/lwip/inst_http.o: $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/http.h net/port/lwipopts.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
 $(UNIT_DIR)/lwip/insts/inst0.o: $(UNIT_LWIP_OBJS) scripts/lwip-instances.sh

@@ -1,5 +1,5 @@
 /* One core's lwIP instance: netif, zero-copy RX pbufs, timers, echo service. Linked once per core. */
-#include "inst.h"
+#include "inst_priv.h"
 
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
@@ -11,10 +11,6 @@
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
 #include "netif/ethernet.h"
-
-/* net/inst_http.c, linked into the same instance. */
-int inst_http_start(uint16_t port, struct net_inst_stats *stats);
-void inst_http_stats(struct net_inst_stats *out);
 
 unsigned char *lwip_inst_heap;          /* LWIP_RAM_HEAP_POINTER: this instance's heap */
 
@@ -160,7 +156,7 @@ static void echo_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_ad
 	pbuf_free(p);
 }
 
-static int echo_start(uint16_t port)
+int inst_listen(uint16_t port, tcp_accept_fn fn)
 {
 	struct tcp_pcb *l = tcp_new();
 	if (!l || tcp_bind(l, IP_ADDR_ANY, port) != ERR_OK)
@@ -168,7 +164,15 @@ static int echo_start(uint16_t port)
 	l = tcp_listen(l);
 	if (!l)
 		return ERR_MEM;
-	tcp_accept(l, echo_accept);
+	tcp_accept(l, fn);
+	return ERR_OK;
+}
+
+static int echo_start(uint16_t port)
+{
+	int e = inst_listen(port, echo_accept);
+	if (e != ERR_OK)
+		return e;
 	struct udp_pcb *u = udp_new();
 	if (!u || udp_bind(u, IP_ADDR_ANY, port) != ERR_OK)
 		return ERR_USE;

@@ -1,6 +1,6 @@
 /* The HTTP service inside one core's lwIP instance: raw-API callbacks feeding net/http.c,
  * answering from the receive callback while the request is still in cache. Linked per core. */
-#include "inst.h"
+#include "inst_priv.h"
 #include "http.h"
 
 #include "lwip/mem.h"
@@ -42,6 +42,26 @@ static void hconn_free(struct hconn *c)
 	nst->tcp_open--;
 }
 
+/* Detach from lwIP and close. Input after the closing response is never parsed, but it is
+ * acknowledged: lwIP answers a close with unread data by a reset, which could destroy the
+ * response still in flight. */
+static void hconn_close(struct hconn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+	if (c->in) {
+		tcp_recved(pcb, (u16_t)(c->in->tot_len - c->in_off));
+		pbuf_free(c->in);
+		c->in = NULL;
+	}
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	hconn_free(c);
+	if (tcp_close(pcb) != ERR_OK)
+		tcp_abort(pcb);
+}
+
 /* Feed what is buffered to the parser until it is all consumed or the send buffer is full. */
 static void hconn_run(struct hconn *c)
 {
@@ -70,23 +90,8 @@ static void hconn_run(struct hconn *c)
 	if (consumed)
 		tcp_recved(c->pcb, (u16_t)consumed);
 	tcp_output(c->pcb);
-	if (c->closing && !http_pending(&c->h)) {
-		struct tcp_pcb *pcb = c->pcb;
-		/* Input after the closing response is never parsed, but it is acknowledged: lwIP
-		 * answers a close with unread data by a reset, which could destroy our response. */
-		if (c->in) {
-			tcp_recved(pcb, (u16_t)(c->in->tot_len - c->in_off));
-			pbuf_free(c->in);
-			c->in = NULL;
-		}
-		tcp_arg(pcb, NULL);
-		tcp_recv(pcb, NULL);
-		tcp_sent(pcb, NULL);
-		tcp_err(pcb, NULL);
-		hconn_free(c);
-		if (tcp_close(pcb) != ERR_OK)
-			tcp_abort(pcb);
-	}
+	if (c->closing && !http_pending(&c->h))
+		hconn_close(c);
 }
 
 static err_t h_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -100,21 +105,10 @@ static err_t h_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		}
 		return ERR_OK;
 	}
-	if (!p) {               /* the client closed: finish what is queued, then close */
+	if (!p) {               /* the client closed: finish the response in progress, then close */
 		c->closing = true;
-		if (c->in) {
-			pbuf_free(c->in);
-			c->in = NULL;
-		}
-		if (!http_pending(&c->h)) {
-			tcp_arg(pcb, NULL);
-			tcp_recv(pcb, NULL);
-			tcp_sent(pcb, NULL);
-			tcp_err(pcb, NULL);
-			hconn_free(c);
-			if (tcp_close(pcb) != ERR_OK)
-				tcp_abort(pcb);
-		}
+		if (!http_pending(&c->h))
+			hconn_close(c);
 		return ERR_OK;
 	}
 	if (c->in)
@@ -172,14 +166,7 @@ static err_t h_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 int inst_http_start(uint16_t port, struct net_inst_stats *stats)
 {
 	nst = stats;
-	struct tcp_pcb *l = tcp_new();
-	if (!l || tcp_bind(l, IP_ADDR_ANY, port) != ERR_OK)
-		return ERR_USE;
-	l = tcp_listen(l);
-	if (!l)
-		return ERR_MEM;
-	tcp_accept(l, h_accept);
-	return ERR_OK;
+	return inst_listen(port, h_accept);
 }
 
 void inst_http_stats(struct net_inst_stats *out)
