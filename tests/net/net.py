@@ -8,11 +8,13 @@ Usage: net.py ARCH IMAGE CORES QUEUES [echo|http]
 import os
 import random
 import re
-import select
 import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qemu"))
+from guest import QEMU_SH, Guest  # noqa: E402
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
@@ -44,49 +46,6 @@ def setns():
     if ctypes.CDLL(None, use_errno=True).setns(fd, 0x40000000) != 0:   # CLONE_NEWNET
         raise OSError(ctypes.get_errno(), "setns")
     os.close(fd)
-
-
-class Guest:
-    def __init__(self):
-        here = os.path.dirname(os.path.abspath(__file__))
-        qemu = os.path.join(here, "..", "..", "scripts", "qemu.sh")
-        net = ["-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no,queues={QUEUES}",
-               "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
-        self.p = subprocess.Popen(["ip", "netns", "exec", NS, qemu, ARCH, IMAGE, str(CORES), "1G"] + net,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.buf = b""
-        self.log = open(os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}.log"), "wb")
-
-    def expect(self, pattern, timeout):
-        rx = re.compile(pattern.encode())
-        end = time.time() + timeout
-        while True:
-            m = rx.search(self.buf)
-            if m:
-                out = self.buf[:m.end()]
-                self.buf = self.buf[m.end():]
-                return m, out.decode(errors="replace")
-            left = end - time.time()
-            if left <= 0 or self.p.poll() is not None:
-                return None, self.buf.decode(errors="replace")
-            r, _, _ = select.select([self.p.stdout], [], [], min(left, 0.5))
-            if r:
-                chunk = os.read(self.p.stdout.fileno(), 65536)
-                self.log.write(chunk)
-                self.log.flush()
-                self.buf += chunk
-
-    def send(self, line):
-        for ch in (line + "\r").encode():
-            self.p.stdin.write(bytes([ch]))
-            self.p.stdin.flush()
-            time.sleep(0.01)
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.kill()
-        self.p.wait()
-        self.log.close()
 
 
 def tcp_echo(ip, payload, timeout=30):
@@ -206,7 +165,10 @@ def main():
                                 "--no-hosts", f"--dhcp-leasefile={lease}",
                                 "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        g = Guest()
+        net = ["-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no,queues={QUEUES}",
+               "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
+        g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
+                  os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}.log"))
         m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+)", 180)
         result(bool(m) and int(m.group(1)) == CORES, "ready", f"booted with a virtio-net NIC, cores={m.group(1).decode() if m else '?'}")
         if not m:

@@ -7,10 +7,10 @@ Prints one line per check ("PASS name: what it proves" / "FAIL name: why") and a
 """
 import os
 import re
-import select
-import subprocess
 import sys
 import time
+
+from guest import QEMU_SH, Guest
 
 ARCH, IMAGE, CORES, MEM = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 TAG = f"{ARCH} {CORES}c {MEM}"
@@ -30,55 +30,9 @@ def result(ok, name, detail):
         print(f"FAIL [{TAG}] {name}: {detail}", flush=True)
 
 
-class Console:
-    def __init__(self):
-        here = os.path.dirname(os.path.abspath(__file__))
-        qemu = os.path.join(here, "..", "..", "scripts", "qemu.sh")
-        self.p = subprocess.Popen([qemu, ARCH, IMAGE, str(CORES), MEM],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT)
-        self.buf = b""
-        self.log = open(os.path.join(os.path.dirname(IMAGE),
-                                     f"console-{ARCH}-{CORES}c-{MEM}.log"), "wb")
-
-    def expect(self, pattern, timeout):
-        """Wait until pattern (a regex) appears in output after the read mark; return the match."""
-        rx = re.compile(pattern.encode())
-        end = time.time() + timeout
-        while True:
-            m = rx.search(self.buf)
-            if m:
-                out = self.buf[:m.end()]
-                self.buf = self.buf[m.end():]
-                return m, out.decode(errors="replace")
-            left = end - time.time()
-            if left <= 0 or self.p.poll() is not None:
-                return None, self.buf.decode(errors="replace")
-            r, _, _ = select.select([self.p.stdout], [], [], min(left, 0.5))
-            if r:
-                chunk = os.read(self.p.stdout.fileno(), 65536)
-                if not chunk:
-                    continue
-                self.log.write(chunk)
-                self.log.flush()
-                self.buf += chunk
-
-    def send(self, line):
-        # Slowly: the console polls once a millisecond and the 16550 FIFO is 16 bytes.
-        for ch in (line + "\r").encode():
-            self.p.stdin.write(bytes([ch]))
-            self.p.stdin.flush()
-            time.sleep(0.01)
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.kill()
-        self.p.wait()
-        self.log.close()
-
-
 def main():
-    c = Console()
+    c = Guest([QEMU_SH, ARCH, IMAGE, str(CORES), MEM],
+              os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-{CORES}c-{MEM}.log"))
     try:
         m, out = c.expect(r"pollux: ready arch=(\S+) cores=(\d+) ram=(\d+)MiB boot=(\d+)ms", BOOT_TIMEOUT)
         if not m:

@@ -1,0 +1,51 @@
+"""A Pollux guest under QEMU, driven through its serial console (shared by the QEMU tests)."""
+import os
+import re
+import select
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+QEMU_SH = os.path.join(HERE, "..", "..", "scripts", "qemu.sh")
+
+
+class Guest:
+    def __init__(self, argv, log_path):
+        """argv runs scripts/qemu.sh (possibly under `ip netns exec`); the console is logged."""
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+        self.buf = b""
+        self.log = open(log_path, "wb")
+
+    def expect(self, pattern, timeout):
+        """Wait until pattern (a regex) appears after the read mark; return (match, text read)."""
+        rx = re.compile(pattern.encode())
+        end = time.time() + timeout
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                out = self.buf[:m.end()]
+                self.buf = self.buf[m.end():]
+                return m, out.decode(errors="replace")
+            left = end - time.time()
+            if left <= 0 or self.p.poll() is not None:
+                return None, self.buf.decode(errors="replace")
+            r, _, _ = select.select([self.p.stdout], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 65536)
+                self.log.write(chunk)
+                self.log.flush()
+                self.buf += chunk
+
+    def send(self, line):
+        # Slowly: the console polls once a millisecond and the 16550 FIFO is 16 bytes.
+        for ch in (line + "\r").encode():
+            self.p.stdin.write(bytes([ch]))
+            self.p.stdin.flush()
+            time.sleep(0.01)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+        self.log.close()
