@@ -113,3 +113,35 @@ void cpu_loop(struct cpu *c)
 		c->loops++;
 	}
 }
+
+void cpu_crash_tail(struct cpu *c, uint64_t pc, uint64_t fp, uint64_t sp)
+{
+	/* Both architectures keep frame records {previous frame pointer, return address}. Follow
+	 * them only while they stay on this core's own stack and climb it, and only through
+	 * return addresses inside kernel text; a crash on the firmware's stack (boot core before
+	 * its own stack, stack_top 0) or with sp elsewhere gets no walk rather than a second fault. */
+	char line[512];
+	struct kbuf b = { line, sizeof(line), 0 };
+	uint64_t base = boot ? boot->image_base : 0;
+	kbprintf(&b, "backtrace: +0x%llx", (unsigned long long)(pc - base));
+	uint64_t lo = 0, hi = 0;
+	if (c && c->stack_top && sp >= c->stack_top - POLLUX_STACK_SIZE && sp <= c->stack_top) {
+		lo = c->stack_top - POLLUX_STACK_SIZE;
+		hi = c->stack_top;
+	}
+	for (int depth = 0; depth < 16 && fp >= lo && fp + 16 <= hi && !(fp & 7); depth++) {
+		uint64_t ret = ((uint64_t *)(uintptr_t)fp)[1];
+		if (!boot || ret < boot->text_start || ret >= boot->text_end)
+			break;
+		kbprintf(&b, " +0x%llx", (unsigned long long)(ret - base));
+		uint64_t next = ((uint64_t *)(uintptr_t)fp)[0];
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+	uint32_t idx = c ? c->idx : 0;
+	kprintf("%s\npollux: core %u stopped\n", line, idx);
+	if (c)
+		c->state = CPU_STOPPED;
+	arch_halt();
+}

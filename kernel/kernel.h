@@ -217,6 +217,9 @@ extern volatile uint32_t cpus_running;  /* cores inside their loop */
 void cpu_start_all(const struct acpi_info *ai);
 /* Every core's loop; never returns. */
 void cpu_loop(struct cpu *c) __attribute__((noreturn));
+/* End of a crash report (arch exception handlers): the backtrace from frame pointer fp,
+ * "pollux: core N stopped", and the core halts. */
+void cpu_crash_tail(struct cpu *c, uint64_t pc, uint64_t fp, uint64_t sp) __attribute__((noreturn));
 /* Entry of a secondary core once arch code has its stack and MMU set. */
 void cpu_secondary_main(struct cpu *c) __attribute__((noreturn));
 

@@ -320,11 +320,6 @@ static int abort_detail(char *s, size_t size, uint32_t ec, uint64_t esr)
 	return ksnprintf(s, size, ", %s%s", dir, what);
 }
 
-static bool in_text(uint64_t a)
-{
-	return a >= (uint64_t)(uintptr_t)ImageBase && a < (uint64_t)(uintptr_t)_etext;
-}
-
 /* One flag per core: an exception while reporting (a bad frame pointer, say) must not loop. */
 static volatile uint8_t reporting[POLLUX_MAX_CORES];
 
@@ -361,30 +356,5 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 		(unsigned long long)f->spsr, (unsigned long long)(f->elr - base),
 		(unsigned long long)(f->x[30] - base), (unsigned long long)base, regs, (unsigned long long)f->sp);
 
-	/* Follow the x29 frame records {previous x29, return address}, but only while they stay on
-	 * this core's own stack and climb it; a core 0 crash before it left the firmware's stack
-	 * (stack_top 0 or sp outside its stack) gets no walk. */
-	char line[512];
-	struct kbuf lb = { line, sizeof(line), 0 };
-	kbprintf(&lb, "backtrace: +0x%llx", (unsigned long long)(f->elr - base));
-	uint64_t lo = 0, hi = 0;
-	if (c && c->stack_top && f->sp >= c->stack_top - POLLUX_STACK_SIZE && f->sp <= c->stack_top) {
-		lo = c->stack_top - POLLUX_STACK_SIZE;
-		hi = c->stack_top;
-	}
-	uint64_t fp = f->x[29];
-	for (int depth = 0; depth < 16 && fp >= lo && fp + 16 <= hi && !(fp & 7); depth++) {
-		uint64_t ret = ((uint64_t *)(uintptr_t)fp)[1];
-		if (ret == 0 || !in_text(ret))
-			break;
-		kbprintf(&lb, " +0x%llx", (unsigned long long)(ret - base));
-		uint64_t next = ((uint64_t *)(uintptr_t)fp)[0];
-		if (next <= fp)
-			break;
-		fp = next;
-	}
-	kprintf("%s\npollux: core %u stopped\n", line, idx);
-	if (c)
-		c->state = CPU_STOPPED;
-	arch_halt();
+	cpu_crash_tail(c, f->elr, f->x[29], f->sp);
 }

@@ -367,11 +367,6 @@ static const char *const vec_names[32] = {
 	"control protection",
 };
 
-static bool in_image(uint64_t a)
-{
-	return a >= (uint64_t)(uintptr_t)ImageBase && a < (uint64_t)(uintptr_t)_edata;
-}
-
 void x86_exception(struct x86_frame *f)
 {
 	struct cpu *c = (struct cpu *)(uintptr_t)rdmsr(MSR_GS_BASE);
@@ -397,25 +392,5 @@ void x86_exception(struct x86_frame *f)
 		(unsigned long long)f->r10, (unsigned long long)f->r11, (unsigned long long)f->r12,
 		(unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
 
-	/* Walk the rbp chain, but only while frames stay on this core's stack. */
-	char line[512];
-	struct kbuf b = { line, sizeof(line), 0 };
-	kbprintf(&b, "backtrace: +0x%llx", (unsigned long long)(f->rip - (uint64_t)(uintptr_t)ImageBase));
-	uint64_t lo = c && c->stack_top ? c->stack_top - POLLUX_STACK_SIZE : 0;
-	uint64_t hi = c && c->stack_top ? c->stack_top : 0;
-	uint64_t fp = f->rbp;
-	for (int depth = 0; depth < 16 && fp >= lo && fp + 16 <= hi && !(fp & 7); depth++) {
-		uint64_t ret = ((uint64_t *)(uintptr_t)fp)[1];
-		if (!in_image(ret))
-			break;
-		kbprintf(&b, " +0x%llx", (unsigned long long)(ret - (uint64_t)(uintptr_t)ImageBase));
-		uint64_t next = ((uint64_t *)(uintptr_t)fp)[0];
-		if (next <= fp)
-			break;
-		fp = next;
-	}
-	kprintf("%s\npollux: core %u stopped\n", line, idx);
-	if (c)
-		c->state = CPU_STOPPED;
-	arch_halt();
+	cpu_crash_tail(c, f->rip, f->rbp, f->rsp);
 }
