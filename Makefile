@@ -67,6 +67,10 @@ C_SRCS := $(BOOT_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_SRCS)
 # lwIP: Debian's source, never edited; the file list comes from its own Filelists.mk.
 LWIPDIR := build/deps/lwip/src
 -include $(LWIPDIR)/Filelists.mk
+# On a fresh checkout the file list does not exist yet: getting the dependencies creates it,
+# and make then re-reads this Makefile with it.
+$(LWIPDIR)/Filelists.mk: | $(DEPS_STAMP)
+	@test -f $@ || { echo "deps: lwIP source missing ($@)"; exit 1; }
 LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c
 LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 # One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
@@ -166,7 +170,7 @@ run: image
 	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -178,6 +182,7 @@ test_printf_SRCS := kernel/printf.c
 test_console_SRCS := kernel/cmdline.c
 test_spsc_SRCS := net/spsc.c
 test_http_SRCS := net/http.c
+test_pci_SRCS := drivers/pci.c kernel/printf.c
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h

@@ -187,8 +187,8 @@ int vnet_attach(uint32_t want_pairs)
 	for (int off = pci_find_cap(d, PCI_CAP_VENDOR, 0); off; off = pci_find_cap(d, PCI_CAP_VENDOR, off)) {
 		uint8_t type = pci_cfg_read8(d, (uint16_t)(off + VIRTIO_CAP_CFG_TYPE));
 		uint8_t bar = pci_cfg_read8(d, (uint16_t)(off + VIRTIO_CAP_BAR));
-		if (bar > 5)
-			continue;
+		if (bar > 5 || pci_bar_addr(d, bar) == 0)
+			continue;       /* no such BAR, or an I/O BAR: we use memory-mapped regions only */
 		uint64_t a = pci_bar_addr(d, bar) + pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_OFFSET));
 		if (type == VIRTIO_PCI_CAP_COMMON_CFG && !vn.common)
 			vn.common = a;

@@ -17,6 +17,7 @@ struct net_core {
 	int32_t queue;                  /* NIC queue pair this core owns, -1 if none */
 	bool up;
 	bool have_addr;
+	bool addr_announced;            /* core 0: `pollux: ip=` printed */
 	uint64_t next_timers;
 	uint64_t xring_drops;           /* cross-core frames refused (ring full) */
 	struct spsc *in;                /* in[src]: frames other cores send to this core */
@@ -26,6 +27,8 @@ static struct net_core ncores[POLLUX_MAX_CORES];
 static uint32_t nnet;                   /* cores taking part */
 /* Core 0 publishes the DHCP (or static) address once; the others copy it into their instance. */
 static volatile uint32_t shared_ip, shared_mask, shared_gw;
+static volatile uint32_t addr_adopted;  /* other cores that have taken it */
+static volatile uint32_t nup;           /* cores whose instance is up */
 
 int net_init(uint32_t cores)
 {
@@ -96,6 +99,7 @@ int net_core_init(struct cpu *c)
 				  net_parse_ip(POLLUX_STATIC_GW));
 	}
 	n->up = true;
+	__sync_fetch_and_add(&nup, 1);
 	return 0;
 }
 
@@ -166,12 +170,17 @@ void net_poll(struct cpu *c, uint64_t now)
 				wmb();
 				shared_ip = ip;
 				n->have_addr = true;
-				kprintf("pollux: ip=%u.%u.%u.%u\n", ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24);
 			} else if (c->idx != 0 && shared_ip) {
 				rmb();
 				n->inst->set_addr(shared_ip, shared_mask, shared_gw);
 				n->have_addr = true;
+				__sync_fetch_and_add(&addr_adopted, 1);
 			}
+		} else if (c->idx == 0 && !n->addr_announced && addr_adopted == nup - 1) {
+			/* Announce the address only when every core answers on it. */
+			uint32_t ip = shared_ip;
+			n->addr_announced = true;
+			kprintf("pollux: ip=%u.%u.%u.%u\n", ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24);
 		}
 	}
 	if (n->queue >= 0)
