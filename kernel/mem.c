@@ -1,4 +1,6 @@
 /* Physical memory: one early pool for boot-time allocations, then one arena per core. */
+#include <string.h>
+
 #include "kernel.h"
 
 static struct mem_pool early;
@@ -7,13 +9,6 @@ static struct arena {
 } __attribute__((aligned(CACHELINE))) arenas[POLLUX_MAX_CORES];
 static uint32_t narenas;
 static uint64_t total_ram;
-
-static void zero(uint64_t pa, uint64_t size)
-{
-	uint64_t *p = (uint64_t *)(uintptr_t)pa;
-	for (uint64_t i = 0; i < size / 8; i++)
-		p[i] = 0;
-}
 
 void mem_init(const struct boot_info *bi)
 {
@@ -45,7 +40,7 @@ uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
 		return 0;
 	uint64_t pa = mem_pool_alloc(&arenas[core].pool, size, align, 0);
 	if (pa)
-		zero(pa, ALIGN_UP(size, 64));
+		memset((void *)(uintptr_t)pa, 0, ALIGN_UP(size, 64));
 	return pa;
 }
 
@@ -53,7 +48,7 @@ uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below)
 {
 	uint64_t pa = mem_pool_alloc(&early, size, align, below);
 	if (pa)
-		zero(pa, ALIGN_UP(size, 64));
+		memset((void *)(uintptr_t)pa, 0, ALIGN_UP(size, 64));
 	return pa;
 }
 

@@ -28,7 +28,7 @@ static uint64_t lapic_base;
 static uint64_t tramp_pa;               /* the AP trampoline page below 1 MiB; data at +0x1000 */
 
 extern char x86_vectors[], x86_tramp_start[], x86_tramp64[], x86_tramp_end[];
-extern char ImageBase[], _edata[];
+extern char ImageBase[];
 void x86_load_gdt(const void *gdtr);
 
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
@@ -162,12 +162,11 @@ static uint64_t tsc_calibrate_pm(const struct acpi_gas *g, bool ext)
 {
 	uint32_t mask = ext ? 0xffffffffu : 0xffffffu;
 	uint32_t want = 3579545 / 20;   /* 50 ms */
-	uint32_t (*rd)(uint16_t) = arch_inl;
-	uint32_t start = rd((uint16_t)g->address) & mask;
+	uint32_t start = arch_inl((uint16_t)g->address) & mask;
 	uint64_t t0 = arch_counter();
 	uint32_t now;
 	do
-		now = rd((uint16_t)g->address) & mask;
+		now = arch_inl((uint16_t)g->address) & mask;
 	while (((now - start) & mask) < want);
 	uint64_t t1 = arch_counter();
 	return (t1 - t0) * 3579545ull / ((now - start) & mask);
