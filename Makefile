@@ -59,7 +59,7 @@ BOOT_SRCS := boot/efimap.c
 EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
 	kernel/printf.c kernel/console.c kernel/cmdline.c kernel/cpu.c kernel/time.c
-DRIVER_SRCS := drivers/uart.c drivers/pci.c drivers/virtio_net.c
+DRIVER_SRCS := drivers/uart.c drivers/pci.c drivers/virtq.c drivers/virtio_net.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
 ARCH_ASM := arch/$(ARCH)/entry.S
 C_SRCS := $(BOOT_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_SRCS)
@@ -76,7 +76,7 @@ LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 # One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
 NINST := $(shell echo POLLUX_MAX_CORES | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
 INST_OBJS := $(shell seq -f '$(B)/net/insts/inst%g.o' 0 $$(($(NINST) - 1)) 2>/dev/null) $(B)/net/insts/insts.o
-NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/http.c
+NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c net/http.c
 
 OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o) $(NET_SRCS:%.c=$(B)/%.o) \
 	$(INST_OBJS)
@@ -170,7 +170,7 @@ run: image
 	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -183,6 +183,8 @@ test_console_SRCS := kernel/cmdline.c
 test_spsc_SRCS := net/spsc.c
 test_http_SRCS := net/http.c
 test_pci_SRCS := drivers/pci.c kernel/printf.c
+test_virtq_SRCS := drivers/virtq.c
+test_flow_SRCS := net/flow.c
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h

@@ -1,74 +1,51 @@
-/* virtio-net, modern PCI transport, split virtqueues; polled, one queue pair per core (vnet_). */
+/* virtio-net, modern PCI transport, split virtqueues (drivers/virtq.c); polled, one queue pair per
+ * core (vnet_). */
 #include <string.h>
 
 #include "kernel.h"
 #include "pci.h"
 #include "virtio_net.h"
 #include "virtio_net_reg.h"
+#include "virtq.h"
 
 #define VNET_MAX_PAIRS 64
-#define VNET_QSIZE_RX POLLUX_RX_RING_SIZE
-#define VNET_QSIZE_TX POLLUX_TX_RING_SIZE
-#define VNET_HDR 12
+#define VNET_HDR ((uint32_t)sizeof(struct virtio_net_hdr))
+#define VNET_RSS_KEY_LEN 40
+#define VNET_RSS_TABLE 128
 
-/* Split virtqueue layout (virtio 1.2, 2.7). */
-struct vring_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-#define  VRING_DESC_F_NEXT 1
-#define  VRING_DESC_F_WRITE 2
-	uint16_t next;
-};
-_Static_assert(sizeof(struct vring_desc) == 16, "virtq descriptor is 16 bytes");
-struct vring_avail {
-	uint16_t flags;
-#define  VRING_AVAIL_F_NO_INTERRUPT 1
-	uint16_t idx;
-	uint16_t ring[];        /* then used_event */
-};
-struct vring_used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-struct vring_used {
-	uint16_t flags;
-#define  VRING_USED_F_NO_NOTIFY 1
-	uint16_t idx;
-	struct vring_used_elem ring[];  /* then avail_event */
-};
-
-/* One virtqueue. Every buffer is one descriptor, and descriptor i always owns buffer i, so the
- * descriptor table is written once and a posting is a single avail-ring store. */
+/* A queue: the ring (virtq) plus its doorbell. */
 struct vq {
-	uint16_t size, index;
-	uint16_t avail_idx;     /* our shadow of avail->idx */
-	uint16_t kicked;        /* avail_idx at the last notification */
-	uint16_t last_used;
-	uint16_t nfree;         /* free descriptor ids on the stack (TX) */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	uint64_t notify;        /* doorbell address */
-	uint8_t *bufs;          /* size * VNET_BUF_SIZE */
-	uint16_t *free;         /* TX: free ids; RX: ids waiting to be reposted */
-	uint16_t nrefill;
+	struct virtq q;
+	uint64_t notify;
+	uint16_t index;
 };
 
+/*
+ * One pair, touched only by its core. RX buffer i is rxbufs + i * VNET_BUF_SIZE and travels as
+ * cookie i; a TX slot i is txbufs + i * VNET_BUF_SIZE (header and copied bytes) with the caller's
+ * reference for pieces sent in place.
+ */
 struct vnet_pair {
 	struct vq rx, tx;
+	uint8_t *rxbufs, *txbufs;
+	uint16_t *refill;               /* RX buffers released, posted again by vnet_flush */
+	uint16_t nrefill;
+	uint16_t *txfree;               /* free TX slots */
+	uint16_t ntxfree;
+	void **txref;                   /* [slot]: tx_done argument, or NULL */
+	void (*tx_done)(void *ref);
 	struct vnet_qstats st;
-	uint32_t core;
 } __attribute__((aligned(CACHELINE)));
 
 static struct {
 	struct pci_dev *pci;
 	uint64_t common, notify_base, device_cfg;
 	uint32_t notify_mult;
-	bool event_idx;
+	bool event_idx, rss, csum, guest_csum;
 	uint32_t npairs;
 	uint8_t mac[6];
 	struct vq ctrl;
+	uint8_t *ctrl_buf;
 } vn;
 static struct vnet_pair pairs[VNET_MAX_PAIRS];
 
@@ -87,95 +64,119 @@ static void cfg_w64(uint32_t off, uint64_t v)
 
 bool vnet_present(void) { return vn.npairs != 0; }
 uint32_t vnet_pairs(void) { return vn.npairs; }
+bool vnet_rss(void) { return vn.rss; }
+bool vnet_csum_offload(void) { return vn.csum; }
 const uint8_t *vnet_mac(void) { return vn.mac; }
-const struct vnet_qstats *vnet_stats(uint32_t q) { return &pairs[q].st; }
+
+void vnet_stats(uint32_t qi, struct vnet_qstats *out)
+{
+	const struct vnet_pair *p = &pairs[qi];
+	*out = p->st;
+	out->notifies = p->rx.q.stats.notifies + p->tx.q.stats.notifies;
+	out->notifies_saved = p->rx.q.stats.notifies_suppressed + p->tx.q.stats.notifies_suppressed;
+	out->bad_used = p->rx.q.stats.bad_used + p->tx.q.stats.bad_used + p->rx.q.stats.bad_len +
+			p->tx.q.stats.bad_len;
+}
 
 /* Set up queue `index` (4.1.5.1.3): size, ring addresses, no MSI-X vector, enable. */
-static int vq_setup(struct vq *q, uint16_t index, uint16_t want)
+static int vq_setup(struct vq *v, uint16_t index, uint16_t want)
 {
 	cfg_w16(VCFG_QUEUE_SELECT, index);
 	uint16_t max = cfg_r16(VCFG_QUEUE_SIZE);
 	if (max == 0)
 		return -1;
 	uint16_t size = want < max ? want : max;
-	size = (uint16_t)(1u << (31 - __builtin_clz(size)));   /* power of two for the masks */
-	q->size = size;
-	q->index = index;
-	q->desc = (void *)(uintptr_t)mem_alloc_early(16ul * size, 4096, 0);
-	q->avail = (void *)(uintptr_t)mem_alloc_early(6 + 2ul * size, 4096, 0);
-	q->used = (void *)(uintptr_t)mem_alloc_early(6 + 8ul * size, 4096, 0);
-	q->free = (void *)(uintptr_t)mem_alloc_early(2ul * size, 64, 0);
-	if (!q->desc || !q->avail || !q->used || !q->free)
+	size = (uint16_t)(1u << (31 - __builtin_clz(size)));   /* the ring code wants a power of two */
+	uint64_t mem = mem_alloc_early(virtq_mem_size(size), VIRTQ_MEM_ALIGN, 0);
+	if (!mem)
 		return -2;
-	/* Interrupts stay off: MSI-X is disabled and INTx masked at the PCI level; say so here too. */
-	q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	virtq_init(&v->q, size, (void *)(uintptr_t)mem, mem);  /* RAM is identity-mapped */
+	v->q.event_idx = vn.event_idx;
+	v->index = index;
 	cfg_w16(VCFG_QUEUE_SIZE, size);
 	cfg_w16(VCFG_QUEUE_MSIX_VECTOR, VIRTIO_MSI_NO_VECTOR);
-	cfg_w64(VCFG_QUEUE_DESC, (uint64_t)(uintptr_t)q->desc);
-	cfg_w64(VCFG_QUEUE_DRIVER, (uint64_t)(uintptr_t)q->avail);
-	cfg_w64(VCFG_QUEUE_DEVICE, (uint64_t)(uintptr_t)q->used);
-	q->notify = vn.notify_base + (uint64_t)cfg_r16(VCFG_QUEUE_NOTIFY_OFF) * vn.notify_mult;
+	cfg_w64(VCFG_QUEUE_DESC, virtq_desc_pa(&v->q));
+	cfg_w64(VCFG_QUEUE_DRIVER, virtq_avail_pa(&v->q));
+	cfg_w64(VCFG_QUEUE_DEVICE, virtq_used_pa(&v->q));
+	v->notify = vn.notify_base + (uint64_t)cfg_r16(VCFG_QUEUE_NOTIFY_OFF) * vn.notify_mult;
+	dma_wmb();                      /* the rings' initial contents before the device may look */
 	cfg_w16(VCFG_QUEUE_ENABLE, 1);
 	return 0;
 }
 
-/* Make what was added visible with one index store, and ring the doorbell only if the device
- * asked for it (EVENT_IDX, 2.7.10) or did not opt out (NO_NOTIFY). */
-static void vq_kick(struct vq *q, struct vnet_qstats *st)
+/* Publish what was added and ring the doorbell only if the device asked for it. */
+static void vq_kick(struct vq *v)
 {
-	if (q->avail_idx == q->kicked && q->avail->idx == q->avail_idx)
-		return;
-	dma_wmb();                      /* ring entries before the index */
-	q->avail->idx = q->avail_idx;
-	mb();                           /* the index store before reading the device's event */
-	bool need;
-	if (vn.event_idx) {
-		uint16_t event = *(volatile uint16_t *)&q->used->ring[q->size];
-		need = (uint16_t)(q->avail_idx - event - 1) < (uint16_t)(q->avail_idx - q->kicked);
-	} else {
-		need = !(q->used->flags & VRING_USED_F_NO_NOTIFY);
-	}
-	if (need) {
-		mmio_write16(q->notify, q->index);
-		if (st)
-			st->notifies++;
-	} else if (st) {
-		st->notifies_saved++;
-	}
-	q->kicked = q->avail_idx;
+	virtq_publish(&v->q);
+	if (virtq_need_notify(&v->q))
+		mmio_write16(v->notify, v->index);
 }
 
-/* Send one control command and wait for the device's answer (init only). */
+/* Send one control command and wait for the device's answer (boot only). */
 static int ctrl_cmd(uint8_t class, uint8_t cmd, const void *data, uint32_t len)
 {
-	struct vq *q = &vn.ctrl;
-	uint8_t *buf = q->bufs;
+	uint8_t *buf = vn.ctrl_buf;
+	volatile uint8_t *ack = buf + 2048;
+	if (2 + len > 2048)
+		return -3;
 	buf[0] = class;
 	buf[1] = cmd;
-	for (uint32_t i = 0; i < len; i++)
-		buf[2 + i] = ((const uint8_t *)data)[i];
-	volatile uint8_t *ack = buf + 512;
+	memcpy(buf + 2, data, len);
 	*ack = 0xff;
-	q->desc[0] = (struct vring_desc){ (uint64_t)(uintptr_t)buf, 2 + len, VRING_DESC_F_NEXT, 1 };
-	q->desc[1] = (struct vring_desc){ (uint64_t)(uintptr_t)ack, 1, VRING_DESC_F_WRITE, 0 };
-	q->avail->ring[q->avail_idx & (q->size - 1)] = 0;
-	q->avail_idx++;
-	dma_wmb();
-	q->avail->idx = q->avail_idx;
-	mb();
-	mmio_write16(q->notify, q->index);
+	struct virtq_seg seg[2] = {
+		{ (uint64_t)(uintptr_t)buf, 2 + len, false },
+		{ (uint64_t)(uintptr_t)ack, 1, true },
+	};
+	if (virtq_add_chain(&vn.ctrl.q, seg, 2, 0) < 0)
+		return -4;
+	vq_kick(&vn.ctrl);
+	struct virtq_done done;
 	uint64_t deadline = arch_counter() + arch_counter_hz();
-	while (*(volatile uint16_t *)&q->used->idx == q->last_used) {
+	while (virtq_poll_used(&vn.ctrl.q, &done, 1) == 0) {
 		if (arch_counter() > deadline)
 			return -1;
 		arch_relax();
 	}
-	dma_rmb();
-	q->last_used++;
 	return *ack == VIRTIO_NET_OK ? 0 : -2;
 }
 
-int vnet_attach(uint32_t want_pairs)
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v), put16(p + 2, (uint16_t)(v >> 16)); }
+
+/* RSS (5.1.6.5.7.1): TCP/UDP over IPv4 hashed on the 4-tuple, other IPv4 on the addresses, entry i
+ * of the table to pair i % n, the rest (ARP) to pair 0. Also sets n pairs in use. */
+static int rss_config(uint32_t n, const uint8_t *key)
+{
+	uint32_t types = mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) &
+			 (VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4);
+	uint32_t tab = mmio_read16(vn.device_cfg + VNET_CFG_RSS_MAX_TABLE);
+	if (tab > VNET_RSS_TABLE)
+		tab = VNET_RSS_TABLE;
+	if (tab == 0 || !(types & VIRTIO_NET_HASH_TCPV4))
+		return -1;
+	tab = 1u << (31 - __builtin_clz(tab));
+	uint8_t c[4 + 2 + 2 + 2 * VNET_RSS_TABLE + 2 + 1 + VNET_RSS_KEY_LEN], *p = c;
+	put32(p, types), p += 4;
+	put16(p, (uint16_t)(tab - 1)), p += 2;
+	put16(p, 0), p += 2;                    /* unclassified: pair 0 */
+	for (uint32_t i = 0; i < tab; i++, p += 2)
+		put16(p, (uint16_t)(i % n));
+	put16(p, (uint16_t)n), p += 2;          /* max_tx_vq */
+	*p++ = VNET_RSS_KEY_LEN;
+	memcpy(p, key, VNET_RSS_KEY_LEN), p += VNET_RSS_KEY_LEN;
+	return ctrl_cmd(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, c, (uint32_t)(p - c));
+}
+
+static int fail(int err, const char *why)
+{
+	kprintf("vnet0: %s\n", why);
+	if (vn.common)
+		cfg_w8(VCFG_DEVICE_STATUS, VSTAT_FAILED);
+	vn.npairs = 0;
+	return err;
+}
+
+int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key)
 {
 	struct pci_dev *d = pci_find(VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_NET, 0);
 	if (!d)
@@ -199,18 +200,16 @@ int vnet_attach(uint32_t want_pairs)
 			vn.device_cfg = a;
 	}
 	if (!vn.common || !vn.notify_base || !vn.device_cfg) {
-		kprintf("vnet0: not a modern virtio device (no common/notify/device capability)\n");
-		return -2;
+		vn.common = 0;
+		return fail(-2, "not a modern virtio device (no common/notify/device capability)");
 	}
 	pci_enable(d);
 
 	/* 3.1.1 Driver Requirements: 1. Reset the device. */
 	cfg_w8(VCFG_DEVICE_STATUS, 0);
 	for (uint32_t spin = 0; cfg_r8(VCFG_DEVICE_STATUS) != 0; spin++)
-		if (spin > 1000000) {
-			kprintf("vnet0: reset did not complete\n");
-			return -3;
-		}
+		if (spin > 1000000)
+			return fail(-3, "reset did not complete");
 	/* 2. ACKNOWLEDGE. 3. DRIVER. */
 	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE);
 	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER);
@@ -220,26 +219,28 @@ int vnet_attach(uint32_t want_pairs)
 	cfg_w32(VCFG_DEVICE_FEATURE_SELECT, 1);
 	have |= (uint64_t)cfg_r32(VCFG_DEVICE_FEATURE) << 32;
 	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_F_RING_EVENT_IDX) |
-			(1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ);
+			(1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_CSUM) |
+			(1ull << VIRTIO_NET_F_GUEST_CSUM);
+	if (rss_key)
+		want |= 1ull << VIRTIO_NET_F_RSS;
 	uint64_t use = have & want;
-	if (!(use & (1ull << VIRTIO_F_VERSION_1))) {
-		kprintf("vnet0: device lacks VIRTIO_F_VERSION_1\n");
-		return -4;
-	}
-	if (!(use & (1ull << VIRTIO_NET_F_CTRL_VQ)))
-		use &= ~(1ull << VIRTIO_NET_F_MQ);     /* MQ is configured through the control queue */
+	if (!(use & (1ull << VIRTIO_F_VERSION_1)))
+		return fail(-4, "device lacks VIRTIO_F_VERSION_1");
+	if (!(use & (1ull << VIRTIO_NET_F_CTRL_VQ)))    /* both are configured through the control queue */
+		use &= ~((1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_RSS));
+	if (!(use & (1ull << VIRTIO_NET_F_MQ)))
+		use &= ~(1ull << VIRTIO_NET_F_RSS);     /* one queue: nothing to spread */
 	cfg_w32(VCFG_DRIVER_FEATURE_SELECT, 0);
 	cfg_w32(VCFG_DRIVER_FEATURE, (uint32_t)use);
 	cfg_w32(VCFG_DRIVER_FEATURE_SELECT, 1);
 	cfg_w32(VCFG_DRIVER_FEATURE, (uint32_t)(use >> 32));
 	/* 5. FEATURES_OK, 6. and check the device kept it. */
 	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK);
-	if (!(cfg_r8(VCFG_DEVICE_STATUS) & VSTAT_FEATURES_OK)) {
-		kprintf("vnet0: device refused our features 0x%llx\n", (unsigned long long)use);
-		cfg_w8(VCFG_DEVICE_STATUS, VSTAT_FAILED);
-		return -5;
-	}
+	if (!(cfg_r8(VCFG_DEVICE_STATUS) & VSTAT_FEATURES_OK))
+		return fail(-5, "device refused our features");
 	vn.event_idx = (use >> VIRTIO_F_RING_EVENT_IDX) & 1;
+	vn.csum = (use >> VIRTIO_NET_F_CSUM) & 1;
+	vn.guest_csum = (use >> VIRTIO_NET_F_GUEST_CSUM) & 1;
 	for (int i = 0; i < 6; i++)
 		vn.mac[i] = mmio_read8(vn.device_cfg + VNET_CFG_MAC + i);
 	uint32_t max_pairs = 1;
@@ -250,98 +251,91 @@ int vnet_attach(uint32_t want_pairs)
 		n = VNET_MAX_PAIRS;
 	if (n == 0)
 		n = 1;
+	bool rss = (use >> VIRTIO_NET_F_RSS) & 1 && mmio_read8(vn.device_cfg + VNET_CFG_RSS_MAX_KEY) >= VNET_RSS_KEY_LEN;
 
 	/* 7. Virtqueues: rx0, tx0, rx1, tx1, ..., then the control queue at 2 * max_pairs. */
-	for (uint32_t i = 0; i < n; i++) {
-		if (vq_setup(&pairs[i].rx, (uint16_t)(2 * i), VNET_QSIZE_RX) ||
-		    vq_setup(&pairs[i].tx, (uint16_t)(2 * i + 1), VNET_QSIZE_TX)) {
-			kprintf("vnet0: cannot set up queue pair %u\n", i);
-			cfg_w8(VCFG_DEVICE_STATUS, VSTAT_FAILED);
-			return -6;
-		}
-	}
+	for (uint32_t i = 0; i < n; i++)
+		if (vq_setup(&pairs[i].rx, (uint16_t)(2 * i), POLLUX_RX_RING_SIZE) ||
+		    vq_setup(&pairs[i].tx, (uint16_t)(2 * i + 1), POLLUX_TX_RING_SIZE))
+			return fail(-6, "cannot set up a queue pair");
 	if (use & (1ull << VIRTIO_NET_F_CTRL_VQ)) {
 		if (vq_setup(&vn.ctrl, (uint16_t)(2 * max_pairs), 16) ||
-		    !(vn.ctrl.bufs = (void *)(uintptr_t)mem_alloc_early(4096, 4096, 0))) {
-			kprintf("vnet0: cannot set up the control queue\n");
-			cfg_w8(VCFG_DEVICE_STATUS, VSTAT_FAILED);
-			return -7;
-		}
+		    !(vn.ctrl_buf = (void *)(uintptr_t)mem_alloc_early(4096, 4096, 0)))
+			return fail(-7, "cannot set up the control queue");
 	}
 	/* 8. DRIVER_OK: the device is live. */
 	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK | VSTAT_DRIVER_OK);
-	if (n > 1) {
-		uint16_t np = (uint16_t)n;
-		if (ctrl_cmd(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &np, 2) != 0) {
+	if (rss && rss_config(n, rss_key) != 0) {
+		kprintf("vnet0: device refused the RSS configuration\n");
+		rss = false;
+	}
+	vn.rss = rss;
+	if (n > 1 && !rss) {
+		uint8_t np[2];
+		put16(np, (uint16_t)n);
+		if (ctrl_cmd(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, np, 2) != 0) {
 			kprintf("vnet0: device refused %u queue pairs, using 1\n", n);
 			n = 1;
 		}
 	}
 	vn.npairs = n;
-	kprintf("vnet0: %02x:%02x:%02x:%02x:%02x:%02x, %u queue pairs of %u, rings %u/%u, event idx %s\n",
-		vn.mac[0], vn.mac[1], vn.mac[2], vn.mac[3], vn.mac[4], vn.mac[5], n, max_pairs, pairs[0].rx.size,
-		pairs[0].tx.size, vn.event_idx ? "on" : "off");
+	kprintf("vnet0: %02x:%02x:%02x:%02x:%02x:%02x, %u queue pairs of %u, rings %u/%u, event idx %s, rss %s, "
+		"csum offload tx %s rx %s\n", vn.mac[0], vn.mac[1], vn.mac[2], vn.mac[3], vn.mac[4], vn.mac[5], n, max_pairs,
+		pairs[0].rx.q.size, pairs[0].tx.q.size, vn.event_idx ? "on" : "off", vn.rss ? "on" : "off",
+		vn.csum ? "on" : "off", vn.guest_csum ? "on" : "off");
 	return (int)n;
 }
 
-/* Bind buffers to descriptors once; RX descriptors are device-writable. */
-static int vq_bufs(struct vq *q, uint32_t core, bool rx)
-{
-	q->bufs = (void *)(uintptr_t)mem_alloc(core, (uint64_t)q->size * VNET_BUF_SIZE, 4096);
-	if (!q->bufs)
-		return -1;
-	for (uint16_t i = 0; i < q->size; i++) {
-		q->desc[i].addr = (uint64_t)(uintptr_t)(q->bufs + (uint64_t)i * VNET_BUF_SIZE);
-		q->desc[i].len = VNET_BUF_SIZE;
-		q->desc[i].flags = rx ? VRING_DESC_F_WRITE : 0;
-		q->desc[i].next = 0;
-	}
-	return 0;
-}
-
-int vnet_queue_start(uint32_t qi, uint32_t core)
+int vnet_queue_start(uint32_t qi, uint32_t core, void (*tx_done)(void *ref))
 {
 	struct vnet_pair *p = &pairs[qi];
-	p->core = core;
-	if (vq_bufs(&p->rx, core, true) || vq_bufs(&p->tx, core, false)) {
+	uint16_t nrx = p->rx.q.size, ntx = p->tx.q.size;
+	p->rxbufs = (void *)(uintptr_t)mem_alloc(core, (uint64_t)nrx * VNET_BUF_SIZE, 4096);
+	p->txbufs = (void *)(uintptr_t)mem_alloc(core, (uint64_t)ntx * VNET_BUF_SIZE, 4096);
+	p->refill = (void *)(uintptr_t)mem_alloc(core, 2ull * nrx, CACHELINE);
+	p->txfree = (void *)(uintptr_t)mem_alloc(core, 2ull * ntx, CACHELINE);
+	p->txref = (void *)(uintptr_t)mem_alloc(core, sizeof(void *) * ntx, CACHELINE);
+	if (!p->rxbufs || !p->txbufs || !p->refill || !p->txfree || !p->txref) {
 		kprintf("vnet0: no memory for queue %u buffers on core %u\n", qi, core);
 		return -1;
 	}
-	for (uint16_t i = 0; i < p->rx.size; i++)
-		p->rx.avail->ring[i] = i;       /* every RX buffer posted */
-	p->rx.avail_idx = p->rx.size;
-	for (uint16_t i = 0; i < p->tx.size; i++)
-		p->tx.free[i] = i;
-	p->tx.nfree = p->tx.size;
-	vq_kick(&p->rx, &p->st);
+	p->tx_done = tx_done;
+	for (uint16_t i = 0; i < ntx; i++)
+		p->txfree[i] = i;
+	p->ntxfree = ntx;
+	for (uint16_t i = 0; i < nrx; i++)
+		p->refill[i] = i;       /* every RX buffer posted by the first flush */
+	p->nrefill = nrx;
+	vnet_flush(qi);
 	return 0;
 }
 
-int vnet_rx(uint32_t qi, void (*deliver)(void *frame, uint32_t len, void *buf), int max)
+int vnet_rx(uint32_t qi, void (*deliver)(void *frame, uint32_t len, void *buf, unsigned flags), int max)
 {
 	struct vnet_pair *p = &pairs[qi];
-	struct vq *q = &p->rx;
-	uint16_t used = *(volatile uint16_t *)&q->used->idx;
+	struct virtq_done done[64];
 	int n = 0;
-	if (used == q->last_used)
-		return 0;
-	dma_rmb();                      /* the index before the entries it covers */
-	while (q->last_used != used && n < max) {
-		struct vring_used_elem e = q->used->ring[q->last_used & (q->size - 1)];
-		q->last_used++;
-		if (e.id >= q->size) {
-			p->st.bad_used++;
+	if (max > 64)
+		max = 64;
+	int got = virtq_poll_used(&p->rx.q, done, max);
+	for (int i = 0; i < got; i++) {
+		uint16_t id = (uint16_t)done[i].cookie;
+		uint8_t *buf = p->rxbufs + (uint64_t)id * VNET_BUF_SIZE;
+		uint32_t len = done[i].len;     /* clamped by virtq to what was posted */
+		if (len < VNET_HDR + 14) {
+			p->st.rx_drop_bad++;
+			p->refill[p->nrefill++] = id;
 			continue;
 		}
-		uint8_t *buf = q->bufs + (uint64_t)e.id * VNET_BUF_SIZE;
-		if (e.len < VNET_HDR + 14 || e.len > VNET_BUF_SIZE) {
-			p->st.rx_drop_bad++;
-			q->free[q->nrefill++] = (uint16_t)e.id;
-			continue;
+		const struct virtio_net_hdr *h = (const void *)buf;
+		unsigned flags = 0;
+		if (vn.guest_csum && (h->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM))) {
+			flags |= NIC_RX_CSUM_OK;
+			p->st.rx_csum_ok++;
 		}
 		p->st.rx_packets++;
-		p->st.rx_bytes += e.len - VNET_HDR;
-		deliver(buf + VNET_HDR, e.len - VNET_HDR, buf);
+		p->st.rx_bytes += len - VNET_HDR;
+		deliver(buf + VNET_HDR, len - VNET_HDR, buf, flags);
 		n++;
 	}
 	return n;
@@ -349,67 +343,93 @@ int vnet_rx(uint32_t qi, void (*deliver)(void *frame, uint32_t len, void *buf), 
 
 void vnet_rx_release(uint32_t qi, void *buf)
 {
-	struct vq *q = &pairs[qi].rx;
-	uint64_t id = ((uint8_t *)buf - q->bufs) / VNET_BUF_SIZE;
-	q->free[q->nrefill++] = (uint16_t)id;   /* reposted in a batch by vnet_flush */
+	struct vnet_pair *p = &pairs[qi];
+	uint64_t id = ((uint8_t *)buf - p->rxbufs) / VNET_BUF_SIZE;
+	p->refill[p->nrefill++] = (uint16_t)id; /* posted in a batch by vnet_flush */
 }
 
-/* Take back the TX descriptors the device has finished with. */
-static void tx_reap(struct vq *q, struct vnet_qstats *st)
+/* Take back the TX slots the device has finished with; hand in-place pieces back to their owner. */
+static void tx_reap(struct vnet_pair *p)
 {
-	uint16_t used = *(volatile uint16_t *)&q->used->idx;
-	if (used == q->last_used)
-		return;
-	dma_rmb();
-	while (q->last_used != used) {
-		uint32_t id = q->used->ring[q->last_used & (q->size - 1)].id;
-		q->last_used++;
-		if (id >= q->size) {
-			st->bad_used++;
-			continue;
+	struct virtq_done done[64];
+	int got;
+	while ((got = virtq_poll_used(&p->tx.q, done, 64)) > 0)
+		for (int i = 0; i < got; i++) {
+			uint16_t slot = (uint16_t)done[i].cookie;
+			if (p->txref[slot]) {
+				p->tx_done(p->txref[slot]);
+				p->txref[slot] = NULL;
+			}
+			p->txfree[p->ntxfree++] = slot;
 		}
-		q->free[q->nfree++] = (uint16_t)id;
-	}
 }
 
-int vnet_tx(uint32_t qi, const void *frame, uint32_t len)
+int vnet_tx(uint32_t qi, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
 {
 	struct vnet_pair *p = &pairs[qi];
-	struct vq *q = &p->tx;
-	if (len + VNET_HDR > VNET_BUF_SIZE) {
+	/* How many leading pieces to copy: up to the first long one, or all. */
+	unsigned ncopy = n;
+	if (ref) {
+		for (unsigned i = 0; i < n; i++)
+			if (f[i].len >= VNET_TX_REF_MIN) {
+				ncopy = i;
+				break;
+			}
+		if (n - ncopy > VNET_TX_MAX_REFS)
+			ncopy = n;
+	}
+	uint32_t copy_len = 0, total = 0;
+	for (unsigned i = 0; i < n; i++) {
+		total += f[i].len;
+		if (i < ncopy)
+			copy_len += f[i].len;
+	}
+	if (VNET_HDR + copy_len > VNET_BUF_SIZE || total > VNET_BUF_SIZE - VNET_HDR) {
 		p->st.tx_drop_big++;
 		return -1;
 	}
-	if (q->nfree == 0)
-		tx_reap(q, &p->st);
-	if (q->nfree == 0) {
+	if (p->ntxfree == 0 || virtq_free_count(&p->tx.q) < 1 + n - ncopy)
+		tx_reap(p);
+	if (p->ntxfree == 0 || virtq_free_count(&p->tx.q) < 1 + n - ncopy) {
 		p->st.tx_drop_full++;
 		return -1;
 	}
-	uint16_t id = q->free[--q->nfree];
-	uint8_t *buf = q->bufs + (uint64_t)id * VNET_BUF_SIZE;
-	for (int i = 0; i < VNET_HDR; i++)
-		buf[i] = 0;
-	memcpy(buf + VNET_HDR, frame, len);
-	q->desc[id].len = len + VNET_HDR;
-	q->avail->ring[q->avail_idx & (q->size - 1)] = id;
-	q->avail_idx++;
+	uint16_t slot = p->txfree[--p->ntxfree];
+	uint8_t *buf = p->txbufs + (uint64_t)slot * VNET_BUF_SIZE;
+	struct virtio_net_hdr *h = (void *)buf;
+	*h = (struct virtio_net_hdr){ 0 };
+	if (o && o->csum_start && vn.csum) {
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = o->csum_start;
+		h->csum_offset = o->csum_offset;
+		p->st.tx_csum_offload++;
+	}
+	uint32_t off = VNET_HDR;
+	for (unsigned i = 0; i < ncopy; i++) {
+		memcpy(buf + off, f[i].p, f[i].len);
+		off += f[i].len;
+	}
+	struct virtq_seg seg[1 + VNET_TX_MAX_REFS];
+	seg[0] = (struct virtq_seg){ (uint64_t)(uintptr_t)buf, off, false };
+	for (unsigned i = ncopy; i < n; i++)
+		seg[1 + i - ncopy] = (struct virtq_seg){ (uint64_t)(uintptr_t)f[i].p, f[i].len, false };
+	p->txref[slot] = ncopy < n ? ref : NULL;
+	virtq_add_chain(&p->tx.q, seg, 1 + n - ncopy, slot);    /* room checked above */
+	if (ncopy < n)
+		p->st.tx_zero_copy++;
 	p->st.tx_packets++;
-	p->st.tx_bytes += len;
-	return 0;
+	p->st.tx_bytes += total;
+	return ncopy < n;
 }
 
 void vnet_flush(uint32_t qi)
 {
 	struct vnet_pair *p = &pairs[qi];
-	struct vq *rx = &p->rx;
-	if (rx->nrefill) {
-		for (uint16_t i = 0; i < rx->nrefill; i++)
-			rx->avail->ring[(uint16_t)(rx->avail_idx + i) & (rx->size - 1)] = rx->free[i];
-		rx->avail_idx = (uint16_t)(rx->avail_idx + rx->nrefill);
-		rx->nrefill = 0;
-		vq_kick(rx, &p->st);
-	}
-	vq_kick(&p->tx, &p->st);
-	tx_reap(&p->tx, &p->st);
+	for (uint16_t i = 0; i < p->nrefill; i++)
+		virtq_add(&p->rx.q, (uint64_t)(uintptr_t)(p->rxbufs + (uint64_t)p->refill[i] * VNET_BUF_SIZE),
+			  VNET_BUF_SIZE, true, p->refill[i]);   /* never full: each buffer has its descriptor */
+	p->nrefill = 0;
+	vq_kick(&p->rx);
+	vq_kick(&p->tx);
+	tx_reap(p);
 }

@@ -45,26 +45,38 @@
 #define VCFG_QUEUE_DEVICE 0x30                  /* RW u64 */
 
 /* Feature bits (6, 5.1.3). */
+#define VIRTIO_NET_F_CSUM 0                     /* device completes partial checksums we send */
+#define VIRTIO_NET_F_GUEST_CSUM 1               /* device may hand us partial or checked checksums */
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_F_CTRL_VQ 17
 #define VIRTIO_NET_F_MQ 22
 #define VIRTIO_F_RING_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
+#define VIRTIO_NET_F_RSS 60
 
 /* Device configuration (5.1.4). */
 #define VNET_CFG_MAC 0                          /* RO u8[6] */
 #define VNET_CFG_STATUS 6                       /* RO u16 */
 #define VNET_CFG_MAX_PAIRS 8                    /* RO u16 */
+#define VNET_CFG_RSS_MAX_KEY 17                 /* RO u8, with VIRTIO_NET_F_RSS */
+#define VNET_CFG_RSS_MAX_TABLE 18               /* RO u16 */
+#define VNET_CFG_RSS_HASH_TYPES 20              /* RO u32 */
+#define  VIRTIO_NET_HASH_IPV4 (1u << 0)
+#define  VIRTIO_NET_HASH_TCPV4 (1u << 1)
+#define  VIRTIO_NET_HASH_UDPV4 (1u << 2)
 
 /* Control virtqueue (5.1.6.5). */
 #define VIRTIO_NET_CTRL_MQ 4
 #define  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define  VIRTIO_NET_CTRL_MQ_RSS_CONFIG 1        /* also sets the pairs in use (5.1.6.5.7.1) */
 #define VIRTIO_NET_OK 0
 
 /* Every buffer starts with this header; with VERSION_1 it is always 12 bytes (5.1.6). */
 struct virtio_net_hdr {
 	uint8_t flags;
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1           /* checksum at csum_start + csum_offset is partial */
+#define VIRTIO_NET_HDR_F_DATA_VALID 2           /* RX: the device checked the checksums */
 	uint8_t gso_type;
 	uint16_t hdr_len;
 	uint16_t gso_size;

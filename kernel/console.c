@@ -99,6 +99,13 @@ void kvprintf(const char *fmt, va_list ap)
 	con_unlock(t);
 }
 
+void kputs(const char *s)
+{
+	bool t = con_lock();
+	con_write(s);
+	con_unlock(t);
+}
+
 void kprintf(const char *fmt, ...)
 {
 	va_list ap;
@@ -110,13 +117,6 @@ void kprintf(const char *fmt, ...)
 void console_emergency(const char *s)
 {
 	con_write(s);
-}
-
-static void echo(const char *s)
-{
-	bool t = con_lock();
-	con_write(s);
-	con_unlock(t);
 }
 
 void console_poll(void)
@@ -131,7 +131,7 @@ void console_poll(void)
 		int ch = uart_getc(&con);
 		if (ch < 0)
 			return;
-		int r = lineedit_feed(&con_line, ch, echo);
+		int r = lineedit_feed(&con_line, ch, kputs);
 		if (r < 0) {
 			kprintf("console: line too long (max %d characters), ignored\n", CONSOLE_LINE_MAX - 1);
 		} else if (r > 0) {
@@ -153,7 +153,7 @@ static void cmd_help(int argc, char **argv)
 	struct kbuf b = { out, sizeof(out), 0 };
 	for (const struct console_cmd *c = console_cmds; c->name; c++)
 		kbprintf(&b, "  %-8s %s\n", c->name, c->help);
-	kprintf("%s", out);
+	kputs(out);
 }
 
 static void cmd_uptime(int argc, char **argv)
@@ -182,7 +182,7 @@ static void cmd_cores(int argc, char **argv)
 			 (unsigned long long)(ticks_to_ns(c->max_gap) / 1000));
 		c->reset_gen++;
 	}
-	kprintf("%s", out);
+	kputs(out);
 }
 
 static void cmd_mem(int argc, char **argv)

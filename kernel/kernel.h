@@ -156,7 +156,8 @@ void kbprintf(struct kbuf *b, const char *fmt, ...) __attribute__((format(printf
 /* ---- console.c: polled serial console, whole lines, never interleaved ---- */
 void console_init(const struct acpi_info *ai);
 /* Print a formatted line (or lines) atomically with respect to other cores. */
-void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* up to 1 KiB per call */
+void kputs(const char *s);              /* a whole string of any length, e.g. a kbprintf table */
 void kvprintf(const char *fmt, va_list ap);
 /* Called from core 0's loop: read pending input, run complete lines. */
 void console_poll(void);

@@ -4,6 +4,8 @@
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
+#include "lwip/ip4.h"
+#include "lwip/prot/ip4.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
@@ -17,7 +19,7 @@ unsigned char *lwip_inst_heap;          /* LWIP_RAM_HEAP_POINTER: this instance'
 static struct net_inst_cfg cfg;
 static struct netif nif;
 static struct net_inst_stats st;
-static uint8_t tx_buf[1518 + 64];       /* linkoutput flattens chains here before the NIC copy */
+static uint16_t csum_base;              /* NETIF_CHECKSUM_* for frames nobody vouched for */
 
 /* Zero-copy RX: a custom pbuf per frame in flight, from a fixed free list. */
 #define RX_WRAPS 2048
@@ -37,7 +39,28 @@ static void rx_free(struct pbuf *p)
 	wrap_free = w;
 }
 
-static void inst_input(void *frame, uint32_t len, void (*release)(void *, void *), void *arg)
+/* Checks lwIP skips for this frame: the NIC vouched for its TCP/UDP checksum. */
+static void csum_for(unsigned flags)
+{
+	uint16_t f = csum_base;
+	if (flags & NIC_RX_CSUM_OK)
+		f &= (uint16_t)~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
+	NETIF_SET_CHECKSUM_CTRL(&nif, f);
+}
+
+static void input_pbuf(struct pbuf *p, uint32_t len, unsigned flags)
+{
+	st.rx_frames++;
+	st.rx_bytes += len;
+	csum_for(flags);
+	if (nif.input(p, &nif) != ERR_OK) {
+		st.rx_refused++;
+		pbuf_free(p);
+	}
+	NETIF_SET_CHECKSUM_CTRL(&nif, csum_base);
+}
+
+static void inst_input(void *frame, uint32_t len, unsigned flags, void (*release)(void *, void *), void *arg)
 {
 	struct rx_wrap *w = wrap_free;
 	if (!w || len > 0xffff) {
@@ -50,34 +73,80 @@ static void inst_input(void *frame, uint32_t len, void (*release)(void *, void *
 	w->release = release;
 	w->frame = frame;
 	w->arg = arg;
-	struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &w->pc, frame, (u16_t)len);
-	st.rx_frames++;
-	st.rx_bytes += len;
-	if (nif.input(p, &nif) != ERR_OK) {
-		st.rx_refused++;
-		pbuf_free(p);
-	}
+	input_pbuf(pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &w->pc, frame, (u16_t)len), len, flags);
+}
+
+/*
+ * With the NIC completing checksums, lwIP leaves TCP and UDP ones at 0; put the pseudo-header sum
+ * there (not complemented, as the partial-checksum convention wants) and tell the NIC where it is.
+ * lwIP builds Ethernet, IP and TCP/UDP headers in the first piece of a frame; other frames (ARP,
+ * ICMP) carry their own checksums.
+ */
+static bool csum_offload(struct pbuf *p, struct nic_txo *o)
+{
+	if (p->len < SIZEOF_ETH_HDR + IP_HLEN)
+		return false;
+	uint8_t *f = p->payload;
+	struct ip_hdr *ip = (struct ip_hdr *)(f + SIZEOF_ETH_HDR);
+	if (f[12] != 0x08 || f[13] != 0x00 || IPH_V(ip) != 4 || (IPH_OFFSET(ip) & PP_HTONS(IP_OFFMASK | IP_MF)))
+		return false;
+	uint16_t ihl = (uint16_t)(IPH_HL(ip) * 4);
+	uint8_t proto = IPH_PROTO(ip);
+	uint16_t off = proto == IP_PROTO_TCP ? 16 : proto == IP_PROTO_UDP ? 6 : 0;
+	uint32_t l4 = SIZEOF_ETH_HDR + ihl;
+	if (!off || p->len < l4 + off + 2 || lwip_ntohs(IPH_LEN(ip)) < ihl)
+		return false;
+	uint16_t l4len = (uint16_t)(lwip_ntohs(IPH_LEN(ip)) - ihl);
+	const uint8_t *a = (const uint8_t *)&ip->src;
+	uint32_t sum = 0;
+	for (int i = 0; i < 8; i += 2)          /* source and destination address */
+		sum += (uint32_t)(a[i] << 8 | a[i + 1]);
+	sum += proto + l4len;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[l4 + off] = (uint8_t)(sum >> 8);
+	f[l4 + off + 1] = (uint8_t)sum;
+	o->csum_start = (uint16_t)l4;
+	o->csum_offset = off;
+	return true;
 }
 
 static err_t linkoutput(struct netif *n, struct pbuf *p)
 {
 	(void)n;
-	if (p->tot_len > sizeof(tx_buf)) {
-		st.tx_drop_ring++;
-		return ERR_BUF;
+	struct nic_frag f[16];
+	unsigned nf = 0;
+	struct pbuf *q;
+	for (q = p; q && nf < 16; q = q->next)
+		if (q->len)
+			f[nf++] = (struct nic_frag){ q->payload, q->len };
+	struct nic_txo o = { 0, 0 };
+	if (cfg.csum_offload)
+		csum_offload(p, &o);
+	/* More pieces than we describe: let the NIC copy them from a flat frame (ref NULL). */
+	int r = q ? -1 : cfg.tx(cfg.core, f, nf, &o, p);
+	if (q) {
+		static uint8_t flat[1518 + 64];
+		if (p->tot_len <= sizeof(flat)) {
+			pbuf_copy_partial(p, flat, p->tot_len, 0);
+			f[0] = (struct nic_frag){ flat, p->tot_len };
+			r = cfg.tx(cfg.core, f, 1, &o, NULL);
+		}
 	}
-	const void *frame = p->payload;
-	if (p->len != p->tot_len) {
-		pbuf_copy_partial(p, tx_buf, p->tot_len, 0);
-		frame = tx_buf;
-	}
-	if (cfg.tx(cfg.core, frame, p->tot_len) != 0) {
+	if (r < 0) {
 		st.tx_drop_ring++;
 		return ERR_MEM;
 	}
+	if (r == 1)
+		pbuf_ref(p);            /* the NIC reads it in place: freed by inst_tx_done */
 	st.tx_frames++;
 	st.tx_bytes += p->tot_len;
 	return ERR_OK;
+}
+
+static void inst_tx_done(void *ref)
+{
+	pbuf_free(ref);
 }
 
 static err_t nif_init(struct netif *n)
@@ -91,6 +160,10 @@ static err_t nif_init(struct netif *n)
 	n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
 	n->output = etharp_output;
 	n->linkoutput = linkoutput;
+	csum_base = NETIF_CHECKSUM_ENABLE_ALL;
+	if (cfg.csum_offload)
+		csum_base &= (uint16_t)~(NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_GEN_UDP);
+	NETIF_SET_CHECKSUM_CTRL(n, csum_base);
 	return ERR_OK;
 }
 
@@ -225,7 +298,7 @@ static void inst_poll(void)
 	sys_check_timeouts();
 }
 
-static void inst_input_copy(const void *frame, uint32_t len)
+static void inst_input_copy(const void *frame, uint32_t len, unsigned flags)
 {
 	struct pbuf *p = len <= 0xffff ? pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM) : NULL;
 	if (!p || pbuf_take(p, frame, (u16_t)len) != ERR_OK) {
@@ -234,12 +307,7 @@ static void inst_input_copy(const void *frame, uint32_t len)
 			pbuf_free(p);
 		return;
 	}
-	st.rx_frames++;
-	st.rx_bytes += len;
-	if (nif.input(p, &nif) != ERR_OK) {
-		st.rx_refused++;
-		pbuf_free(p);
-	}
+	input_pbuf(p, len, flags);
 }
 
 static uint32_t inst_addr(uint32_t *mask, uint32_t *gw)
@@ -266,6 +334,8 @@ static void inst_stats(struct net_inst_stats *out)
 	out->ip_drop = lwip_stats.ip.drop;
 	out->arp_drop = lwip_stats.etharp.drop;
 	out->mem_err = lwip_stats.mem.err;
+	out->csum_err = lwip_stats.ip.chkerr + lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr + lwip_stats.icmp.chkerr;
+	out->l4_drop = lwip_stats.tcp.drop + lwip_stats.udp.drop + lwip_stats.icmp.drop;
 	inst_http_stats(out);
 }
 
@@ -274,6 +344,7 @@ const struct net_inst net_inst = {
 	.init = inst_init,
 	.input = inst_input,
 	.input_copy = inst_input_copy,
+	.tx_done = inst_tx_done,
 	.poll = inst_poll,
 	.addr = inst_addr,
 	.set_addr = inst_set_addr,

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../drivers/nic.h"
+
 struct net_inst_cfg {
 	uint32_t core;                  /* owning core: the only one that ever calls this instance */
 	uint8_t mac[6];
@@ -18,8 +20,11 @@ struct net_inst_cfg {
 	size_t heap_size;               /* at least NET_INST_HEAP_SIZE */
 	uint16_t echo_port;             /* TCP and UDP echo; 0 = off */
 	uint16_t http_port;             /* HTTP responder (net/http.c); 0 = off */
-	/* Send one complete Ethernet frame; returns 0, or -1 when the TX ring is full (counted). */
-	int (*tx)(uint32_t core, const void *frame, uint32_t len);
+	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
+	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and
+	 * calls net_inst.tx_done(ref) once the NIC has read them; 0 when all was copied; -1 when the
+	 * frame was dropped (counted by the NIC or the ring). */
+	int (*tx)(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref);
 };
 
 /* lwIP's heap (MEM_SIZE plus its bookkeeping), then the zero-copy RX wrappers. */
@@ -32,6 +37,8 @@ struct net_inst_stats {
 	uint64_t tcp_accepted, tcp_open, tcp_reset, tcp_drop_mem;
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;
+	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */
+	uint64_t l4_drop;                               /* TCP/UDP/ICMP segments dropped by lwIP */
 	uint64_t http_requests, http_2xx, http_4xx, http_bad;
 };
 
@@ -39,10 +46,12 @@ struct net_inst {
 	/* Set up the netif and services. Returns 0 or a negative lwIP err_t. */
 	int (*init)(const struct net_inst_cfg *cfg);
 	/* Hand a received frame to the stack without copying; release(buf, arg) runs when lwIP is
-	 * done with it (at once, or later if TCP queues it out of order). */
-	void (*input)(void *frame, uint32_t len, void (*release)(void *frame, void *arg), void *arg);
+	 * done with it (at once, or later if TCP queues it out of order). flags: NIC_RX_*. */
+	void (*input)(void *frame, uint32_t len, unsigned flags, void (*release)(void *frame, void *arg), void *arg);
 	/* Hand in a frame the stack must copy (it comes from a cross-core ring slot). */
-	void (*input_copy)(const void *frame, uint32_t len);
+	void (*input_copy)(const void *frame, uint32_t len, unsigned flags);
+	/* The NIC has read a frame cfg.tx sent in place: ref is the tx call's. */
+	void (*tx_done)(void *ref);
 	/* Run lwIP's timers (call every loop; cheap when nothing is due). */
 	void (*poll)(void);
 	/* Current IPv4 address, mask and gateway in network byte order; returns the address,

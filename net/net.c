@@ -7,48 +7,135 @@
 #include "http.h"
 #include "inst.h"
 #include "spsc.h"
+#include "flow.h"
 #include "../drivers/virtio_net.h"
 
 #define NET_BATCH 64            /* frames per RX poll */
-#define XRING_SLOTS 16          /* per (sender, receiver) pair: ARP and DHCP are rare */
+#define XRING_SMALL 16          /* ARP and DHCP between two cores that both own a queue */
+#define XRING_BIG 256           /* software steering and forwarded TX */
+#define XF_TX 0x100             /* ring slot flag: a frame for the consumer to transmit */
 
+/*
+ * Who does what. Core q < vnet_pairs() owns NIC queue pair q. With as many pairs as cores, a frame
+ * is handled where the NIC put it (RSS, or the host's own flow hashing without it). With fewer
+ * pairs (EC2 A1: 2 queues for 16 vCPUs), each owner steers every IPv4 frame by its Toeplitz flow
+ * hash to the core core_of[hash] over a single-producer ring, so all cores serve flows and none is
+ * hot beyond the NIC work itself; a core without a queue hands its frames to transmit to the owner
+ * of queue (core % pairs). ARP goes to every core, DHCP replies to core 0 (which holds the lease).
+ */
 struct net_core {
 	const struct net_inst *inst;
 	int32_t queue;                  /* NIC queue pair this core owns, -1 if none */
+	uint32_t tx_owner;              /* the core whose queue sends our frames (ourselves if we own one) */
 	bool up;
 	bool have_addr;
 	bool addr_announced;            /* core 0: `pollux: ip=` printed */
 	uint64_t next_timers;
-	uint64_t xring_drops;           /* cross-core frames refused (ring full) */
+	uint64_t steered;               /* frames passed to the core owning their flow */
+	uint64_t forwarded;             /* frames passed to tx_owner to send */
+	uint64_t xring_drops;           /* frames for another core refused (its ring full) */
 	struct spsc *in;                /* in[src]: frames other cores send to this core */
 } __attribute__((aligned(CACHELINE)));
 
 static struct net_core ncores[POLLUX_MAX_CORES];
 static uint32_t nnet;                   /* cores taking part */
+static bool steer;                      /* fewer queue pairs than cores */
+static struct flow_key flow_key;        /* read-only after net_init, like core_of */
+static uint8_t core_of[FLOW_TABLE_LEN];
 /* Core 0 publishes the DHCP (or static) address once; the others copy it into their instance. */
 static volatile uint32_t shared_ip, shared_mask, shared_gw;
 static volatile uint32_t addr_adopted;  /* other cores that have taken it */
 static volatile uint32_t nup;           /* cores whose instance is up */
 
+/* A Toeplitz key of this boot's own: flows cannot be aimed at one core by a key known in advance. */
+static void make_key(uint8_t key[FLOW_KEY_LEN])
+{
+	uint64_t x = arch_counter() ^ 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < FLOW_KEY_LEN; i++) {
+		x ^= arch_counter() << 17;      /* splitmix64 over the counter's jitter */
+		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		key[i] = (uint8_t)(z ^ (z >> 31));
+	}
+}
+
 int net_init(uint32_t cores)
 {
 	if (cores > lwip_ninsts)
 		cores = lwip_ninsts;
-	int pairs = vnet_attach(cores);
+	uint8_t key[FLOW_KEY_LEN];
+	make_key(key);
+	flow_key_init(&flow_key, key);
+	int pairs = vnet_attach(cores, key);
 	if (pairs <= 0) {
 		kprintf("net: no virtio-net device: running without network\n");
 		return -1;
 	}
 	nnet = cores;
+	steer = (uint32_t)pairs < cores;
+	for (uint32_t i = 0; i < FLOW_TABLE_LEN; i++)
+		core_of[i] = (uint8_t)(i % cores);
+	for (uint32_t i = 0; i < cores; i++) {
+		ncores[i].queue = i < (uint32_t)pairs ? (int32_t)i : -1;
+		ncores[i].tx_owner = i % (uint32_t)pairs;
+	}
+	if (steer)
+		kprintf("net: %d queue pair%s for %u cores: steering flows in software\n", pairs, pairs > 1 ? "s" : "",
+			cores);
 	if (POLLUX_SERVICE == POLLUX_SERVICE_HTTP)
 		http_init();            /* the shared, read-only route table, before any core serves */
 	return 0;
 }
 
-static int tx_frame(uint32_t core, const void *frame, uint32_t len)
+/* Copy the pieces of a frame into a ring slot of dst (from src). */
+static bool push_frags(uint32_t src, uint32_t dst, const struct nic_frag *f, unsigned n, uint32_t flags,
+		       const struct nic_txo *o)
 {
-	struct net_core *n = &ncores[core];
-	return n->queue >= 0 ? vnet_tx((uint32_t)n->queue, frame, len) : -1;
+	uint32_t len = 0;
+	for (unsigned i = 0; i < n; i++)
+		len += f[i].len;
+	struct spsc *r = &ncores[dst].in[src];
+	struct spsc_slot *s = len <= SPSC_SLOT_BYTES ? spsc_reserve(r) : NULL;
+	if (!s) {
+		ncores[src].xring_drops++;
+		return false;
+	}
+	uint32_t off = 0;
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(s->data + off, f[i].p, f[i].len);
+		off += f[i].len;
+	}
+	s->len = len;
+	s->flags = flags;
+	s->csum_start = o ? o->csum_start : 0;
+	s->csum_offset = o ? o->csum_offset : 0;
+	spsc_commit(r);
+	return true;
+}
+
+static bool cross(uint32_t src, uint32_t dst, const void *frame, uint32_t len, uint32_t flags)
+{
+	struct nic_frag f = { frame, len };
+	return push_frags(src, dst, &f, 1, flags, NULL);
+}
+
+/* The instance's way out: our own queue, or the owner's through its ring. Returns 1 when the
+ * pieces are sent in place (tx_done(ref) follows), 0 when copied, -1 when dropped (counted). */
+static int tx_frame(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
+{
+	struct net_core *c = &ncores[core];
+	if (c->queue >= 0)
+		return vnet_tx((uint32_t)c->queue, f, n, o, ref);
+	if (!push_frags(core, c->tx_owner, f, n, XF_TX, o))
+		return -1;
+	c->forwarded++;
+	return 0;
+}
+
+static void tx_done(void *ref)
+{
+	ncores[this_cpu()->idx].inst->tx_done(ref);
 }
 
 static void rx_release(void *frame, void *arg)
@@ -58,23 +145,33 @@ static void rx_release(void *frame, void *arg)
 	vnet_rx_release((uint32_t)n->queue, arg);
 }
 
+static bool ring_big(uint32_t src, uint32_t dst)
+{
+	return steer && ((int32_t)src < (int32_t)vnet_pairs() || ncores[src].tx_owner == dst);
+}
+
 int net_core_init(struct cpu *c)
 {
 	if (!nnet || c->idx >= nnet)
 		return 0;
 	struct net_core *n = &ncores[c->idx];
-	n->queue = c->idx < vnet_pairs() ? (int32_t)c->idx : -1;
 	n->inst = lwip_insts[c->idx];
 	n->in = (struct spsc *)(uintptr_t)mem_alloc(c->idx, sizeof(struct spsc) * nnet, CACHELINE);
-	uint64_t slots = mem_alloc(c->idx, sizeof(struct spsc_slot) * XRING_SLOTS * nnet, 4096);
 	void *heap = (void *)(uintptr_t)mem_alloc(c->idx, NET_INST_HEAP_SIZE, 4096);
-	if (!n->in || !slots || !heap) {
+	if (!n->in || !heap) {
 		kprintf("net: core %u: no memory for its lwIP instance\n", c->idx);
 		return -1;
 	}
-	for (uint32_t i = 0; i < nnet; i++)
-		spsc_init(&n->in[i], (struct spsc_slot *)(uintptr_t)slots + i * XRING_SLOTS, XRING_SLOTS);
-	if (n->queue >= 0 && vnet_queue_start((uint32_t)n->queue, c->idx) != 0)
+	for (uint32_t i = 0; i < nnet; i++) {
+		uint32_t size = ring_big(i, c->idx) ? XRING_BIG : XRING_SMALL;
+		uint64_t slots = mem_alloc(c->idx, sizeof(struct spsc_slot) * size, 4096);
+		if (!slots) {
+			kprintf("net: core %u: no memory for its rings\n", c->idx);
+			return -1;
+		}
+		spsc_init(&n->in[i], (struct spsc_slot *)(uintptr_t)slots, size);
+	}
+	if (n->queue >= 0 && vnet_queue_start((uint32_t)n->queue, c->idx, tx_done) != 0)
 		return -1;
 	struct net_inst_cfg cfg = {
 		.core = c->idx,
@@ -83,6 +180,7 @@ int net_core_init(struct cpu *c)
 		.heap_size = NET_INST_HEAP_SIZE,
 		.echo_port = POLLUX_SERVICE == POLLUX_SERVICE_ECHO ? POLLUX_ECHO_PORT : 0,
 		.http_port = POLLUX_SERVICE == POLLUX_SERVICE_HTTP ? POLLUX_HTTP_PORT : 0,
+		.csum_offload = vnet_csum_offload(),
 		.tx = tx_frame,
 	};
 	memcpy(cfg.mac, vnet_mac(), 6);
@@ -116,34 +214,40 @@ uint32_t net_parse_ip(const char *s)
 	return parts[0] | parts[1] << 8 | parts[2] << 16 | parts[3] << 24;
 }
 
-/* Send a copy of frame to core dst's ring from core src. */
-static void cross(uint32_t src, uint32_t dst, const void *frame, uint32_t len)
-{
-	if (!spsc_push(&ncores[dst].in[src], frame, len))
-		ncores[src].xring_drops++;
-}
-
-/* Frames that belong to no single flow: ARP goes to every instance (any core may have to
- * resolve or answer), DHCP replies to core 0, which owns the lease. */
-static void deliver(void *frame, uint32_t len, void *buf)
+/* A frame from our queue: to this core's stack without a copy, or copied to the core that must see it. */
+static void deliver(void *frame, uint32_t len, void *buf, unsigned flags)
 {
 	uint32_t me = this_cpu()->idx;
 	struct net_core *n = &ncores[me];
-	const uint8_t *f = frame;
-	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
-	if (type == 0x0806) {
+	uint32_t hash = 0;
+	switch (flow_classify(steer ? &flow_key : NULL, frame, len, &hash)) {
+	case FLOW_EVERY_CORE:
 		for (uint32_t i = 0; i < nnet; i++)
 			if (i != me && ncores[i].up)
-				cross(me, i, frame, len);
-	} else if (me != 0 && type == 0x0800 && len >= 14 + 20 + 8 && f[23] == 17) {
-		uint32_t ihl = (f[14] & 0xf) * 4u;
-		if (len >= 14 + ihl + 8 && f[14 + ihl + 2] == 0 && f[14 + ihl + 3] == 68) {
-			cross(me, 0, frame, len);
+				cross(me, i, frame, len, flags);
+		break;
+	case FLOW_DHCP_CLIENT:
+		if (me != 0) {
+			cross(me, 0, frame, len, flags);
 			vnet_rx_release((uint32_t)n->queue, buf);
 			return;
 		}
+		break;
+	case FLOW_HASHED:
+		if (steer) {
+			uint32_t dst = core_of[hash & (FLOW_TABLE_LEN - 1)];
+			if (dst != me && ncores[dst].up) {
+				if (cross(me, dst, frame, len, flags))
+					n->steered++;
+				vnet_rx_release((uint32_t)n->queue, buf);
+				return;
+			}
+		}
+		break;
+	case FLOW_LOCAL:
+		break;
 	}
-	n->inst->input(frame, len, rx_release, buf);
+	n->inst->input(frame, len, flags, rx_release, buf);
 }
 
 void net_poll(struct cpu *c, uint64_t now)
@@ -156,7 +260,13 @@ void net_poll(struct cpu *c, uint64_t now)
 	for (uint32_t src = 0; src < nnet; src++) {
 		struct spsc_slot *s;
 		while ((s = spsc_peek(&n->in[src])) != 0) {
-			n->inst->input_copy(s->data, s->len);
+			if (s->flags & XF_TX) {
+				struct nic_frag f = { s->data, s->len };
+				struct nic_txo o = { s->csum_start, s->csum_offset };
+				vnet_tx((uint32_t)n->queue, &f, 1, &o, NULL);  /* a full ring is counted there */
+			} else {
+				n->inst->input_copy(s->data, s->len, s->flags & NIC_RX_CSUM_OK);
+			}
 			spsc_pop(&n->in[src]);
 		}
 	}
@@ -189,11 +299,12 @@ void net_poll(struct cpu *c, uint64_t now)
 
 void net_print_stats(void)
 {
-	char out[8192];
+	static char out[2 * 210 * POLLUX_MAX_CORES + 1024];     /* only the console core prints */
 	struct kbuf b = { out, sizeof(out), 0 };
-	kbprintf(&b, "%-4s %-3s %10s %12s %10s %12s %8s %8s %8s %8s %7s %7s %7s %9s %7s\n", "core", "q", "rx_pkts",
-		 "rx_bytes", "tx_pkts", "tx_bytes", "rx_bad", "tx_full", "refused", "xdrops", "tcp_acc", "tcp_open",
-		 "tcp_rst", "http_req", "http_4xx");
+	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
+	kbprintf(&b, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %11s %9s\n", "core", "q", "rx_pkts",
+		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
+		 "http_4xx", "loops", "max_gap_us");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!n->up)
@@ -202,15 +313,41 @@ void net_print_stats(void)
 		n->inst->stats(&s);
 		struct vnet_qstats q = { 0 };
 		if (n->queue >= 0)
-			q = *vnet_stats((uint32_t)n->queue);
-		kbprintf(&b, "%-4u %-3d %10llu %12llu %10llu %12llu %8llu %8llu %8llu %8llu %7llu %7llu %7llu %9llu %7llu\n", i,
-			 n->queue, (unsigned long long)q.rx_packets, (unsigned long long)q.rx_bytes,
+			vnet_stats((uint32_t)n->queue, &q);
+		struct cpu *c = &cpus[i];
+		kbprintf(&b, "%-4u %-3d %10llu %12llu %10llu %12llu %9llu %9llu %7llu %7llu %7llu %9llu %7llu %11llu %9llu\n",
+			 i, n->queue, (unsigned long long)q.rx_packets, (unsigned long long)q.rx_bytes,
 			 (unsigned long long)q.tx_packets, (unsigned long long)q.tx_bytes,
-			 (unsigned long long)q.rx_drop_bad, (unsigned long long)(q.tx_drop_full + q.tx_drop_big),
-			 (unsigned long long)s.rx_refused, (unsigned long long)n->xring_drops,
+			 (unsigned long long)n->steered, (unsigned long long)n->forwarded,
 			 (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_open,
 			 (unsigned long long)s.tcp_reset, (unsigned long long)s.http_requests,
-			 (unsigned long long)s.http_4xx);
+			 (unsigned long long)s.http_4xx, (unsigned long long)c->loops,
+			 (unsigned long long)(ticks_to_ns(c->max_gap) / 1000));
+		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
 	}
-	kprintf("%s", out);
+	/* Drops, each where it happened, and what the NIC's rings show. */
+	kbprintf(&b, "%-4s %-3s %7s %8s %7s %8s %7s %8s %8s %8s %8s %8s | %10s %10s %9s %9s %9s %8s\n", "core", "q",
+		 "rx_bad", "tx_full", "tx_big", "refused", "xdrops", "ip_drop", "l4_drop", "csum_err", "tcp_mem",
+		 "mem_err", "doorbells", "db_saved", "rx_csumok", "tx_csumof", "tx_zcopy", "bad_used");
+	for (uint32_t i = 0; i < nnet; i++) {
+		struct net_core *n = &ncores[i];
+		if (!n->up)
+			continue;
+		struct net_inst_stats s;
+		n->inst->stats(&s);
+		struct vnet_qstats q = { 0 };
+		if (n->queue >= 0)
+			vnet_stats((uint32_t)n->queue, &q);
+		kbprintf(&b, "%-4u %-3d %7llu %8llu %7llu %8llu %7llu %8llu %8llu %8llu %8llu %8llu | %10llu %10llu %9llu %9llu "
+			 "%9llu %8llu\n",
+			 i, n->queue, (unsigned long long)q.rx_drop_bad, (unsigned long long)q.tx_drop_full,
+			 (unsigned long long)q.tx_drop_big, (unsigned long long)s.rx_refused,
+			 (unsigned long long)n->xring_drops, (unsigned long long)s.ip_drop,
+			 (unsigned long long)s.l4_drop, (unsigned long long)s.csum_err,
+			 (unsigned long long)s.tcp_drop_mem, (unsigned long long)s.mem_err,
+			 (unsigned long long)q.notifies, (unsigned long long)q.notifies_saved,
+			 (unsigned long long)q.rx_csum_ok, (unsigned long long)q.tx_csum_offload,
+			 (unsigned long long)q.tx_zero_copy, (unsigned long long)q.bad_used);
+	}
+	kputs(out);
 }

@@ -1,4 +1,6 @@
 /* Lock-free single-producer single-consumer frame rings (see spsc.h). */
+#include <string.h>
+
 #include "kernel.h"
 #include "spsc.h"
 
@@ -11,27 +13,38 @@ void spsc_init(struct spsc *r, struct spsc_slot *mem, uint32_t size)
 	r->slots = mem;
 }
 
-bool spsc_push(struct spsc *r, const void *frame, uint32_t len)
+struct spsc_slot *spsc_reserve(struct spsc *r)
 {
 	uint32_t h = r->head;
-	if (len > SPSC_SLOT_BYTES) {
-		r->drops++;
-		return false;
-	}
 	if (h - r->head_cache_tail == r->size) {
 		r->head_cache_tail = r->tail;   /* only look at the consumer's line when we must */
 		if (h - r->head_cache_tail == r->size) {
 			r->drops++;
-			return false;
+			return NULL;
 		}
 	}
-	struct spsc_slot *s = &r->slots[h & (r->size - 1)];
-	const uint8_t *src = frame;
-	for (uint32_t i = 0; i < len; i++)
-		s->data[i] = src[i];
-	s->len = len;
+	return &r->slots[h & (r->size - 1)];
+}
+
+void spsc_commit(struct spsc *r)
+{
 	wmb();                  /* slot contents before the index that publishes them */
-	r->head = h + 1;
+	r->head = r->head + 1;
+}
+
+bool spsc_push(struct spsc *r, const void *frame, uint32_t len, uint32_t flags)
+{
+	if (len > SPSC_SLOT_BYTES) {
+		r->drops++;
+		return false;
+	}
+	struct spsc_slot *s = spsc_reserve(r);
+	if (!s)
+		return false;
+	memcpy(s->data, frame, len);
+	s->len = len;
+	s->flags = flags;
+	spsc_commit(r);
 	return true;
 }
 

@@ -11,8 +11,9 @@
 
 struct spsc_slot {
 	uint32_t len;
-	uint32_t pad[15];       /* data starts on its own cache line */
-	uint8_t data[SPSC_SLOT_BYTES];
+	uint32_t flags;                 /* the producer's word for the consumer */
+	uint16_t csum_start, csum_offset;       /* TX offloads of a frame the consumer sends */
+	uint8_t data[SPSC_SLOT_BYTES] __attribute__((aligned(64)));    /* on its own cache lines */
 };
 
 struct spsc {
@@ -26,8 +27,13 @@ struct spsc {
 
 /* Set up r over mem (size slots of struct spsc_slot). size must be a power of two. */
 void spsc_init(struct spsc *r, struct spsc_slot *mem, uint32_t size);
-/* Producer: copy a frame in. Returns false (and counts a drop) when full or too long. */
-bool spsc_push(struct spsc *r, const void *frame, uint32_t len);
+/* Producer: the next free slot to fill, or NULL (a drop counted) when the ring is full; nothing is
+ * visible to the consumer until spsc_commit(). */
+struct spsc_slot *spsc_reserve(struct spsc *r);
+/* Producer: publish the slot spsc_reserve() returned, after filling len, flags and data. */
+void spsc_commit(struct spsc *r);
+/* Producer: reserve, copy a frame in, commit. Returns false (a drop counted) when full or too long. */
+bool spsc_push(struct spsc *r, const void *frame, uint32_t len, uint32_t flags);
 /* Consumer: the oldest frame, or NULL when empty; spsc_pop() releases it after use. */
 struct spsc_slot *spsc_peek(struct spsc *r);
 void spsc_pop(struct spsc *r);

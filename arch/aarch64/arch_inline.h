@@ -31,7 +31,9 @@
  *                        a DMA master before later stores, including a device (MMIO) doorbell
  *                        write: devices sit in the outer shareable domain;
  *   dma_rmb() dmb oshld  an earlier load (e.g. a descriptor's "done" flag, or an MMIO status
- *                        register) completes before later loads of the data the device wrote.
+ *                        register) completes before later loads of the data the device wrote;
+ *   dma_mb()  dmb osh    mb() as a DMA master sees it: an index store before the load of the
+ *                        device's "wake me" field (a hardware device, not only a hypervisor's).
  * A DMB orders accesses to both Normal and Device memory; nothing here needs a DSB (which would
  * also wait for completion, e.g. before a system register write or WFI).
  */
@@ -41,6 +43,7 @@ static inline void rmb(void) { __asm__ volatile("dmb ishld" ::: "memory"); }
 static inline void wmb(void) { __asm__ volatile("dmb ishst" ::: "memory"); }
 static inline void dma_wmb(void) { __asm__ volatile("dmb oshst" ::: "memory"); }
 static inline void dma_rmb(void) { __asm__ volatile("dmb oshld" ::: "memory"); }
+static inline void dma_mb(void) { __asm__ volatile("dmb osh" ::: "memory"); }
 
 /*
  * MMIO: one plain LDR/STR with a base register and no offset or writeback. A plain C volatile

@@ -15,6 +15,7 @@ static inline void wmb(void) { barrier(); }
 /* Device-visible ordering: UC MMIO is strongly ordered, but descriptors live in WB memory. */
 static inline void dma_wmb(void) { barrier(); }
 static inline void dma_rmb(void) { barrier(); }
+static inline void dma_mb(void) { mb(); }
 
 static inline uint8_t mmio_read8(uint64_t a) { return *(volatile uint8_t *)(uintptr_t)a; }
 static inline uint16_t mmio_read16(uint64_t a) { return *(volatile uint16_t *)(uintptr_t)a; }

@@ -47,6 +47,7 @@
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_TIMESTAMPS 0
 #define LWIP_CHECKSUM_ON_COPY 1
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1  /* per frame: skip what the NIC checked; leave what it completes */
 
 #define LWIP_STATS 1                    /* drop counters, read by `stats` */
 #define LWIP_STATS_DISPLAY 0

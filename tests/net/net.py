@@ -156,7 +156,7 @@ def main():
     g = None
     try:
         ns("ip", "link", "set", "lo", "up")
-        ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", "multi_queue")
+        ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", *(["multi_queue"] if QUEUES > 1 else []))
         ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
         ns("ip", "link", "set", "tap0", "up")
         lease = f"/tmp/{NS}.leases"
@@ -166,9 +166,13 @@ def main():
                                 "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         net = ["-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no,queues={QUEUES}",
-               "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
+               "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,rss=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
         g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
                   os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}.log"))
+        m, out = g.expect(r"vnet0: [^\n]*rss (on|off)", 180)
+        want = "on" if QUEUES > 1 else "off"
+        result(bool(m) and m.group(1).decode() == want, "rss",
+               f"RSS {m.group(1).decode() if m else '?'} with {QUEUES} queue pair(s) (expected {want})")
         m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+)", 180)
         result(bool(m) and int(m.group(1)) == CORES, "ready", f"booted with a virtio-net NIC, cores={m.group(1).decode() if m else '?'}")
         if not m:
@@ -188,16 +192,29 @@ def main():
         else:
             http_tests(ip)
         g.send("stats")
-        m, out = g.expect(r"core\s+q\s+rx_pkts[^\n]*\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
+        m, out = g.expect(r"(core\s+q\s+rx_pkts[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
         if m:
-            rows = [l.split() for l in m.group(1).decode().splitlines()]
-            served = [r for r in rows if int(r[6]) > 0 or int(r[2]) > 0]
-            accepted = [r for r in rows if int(r[10]) > 0]
+            head = m.group(1).decode().split()
+            rows = [dict(zip(head, l.split())) for l in m.group(2).decode().splitlines()]
+            col = lambda name: [int(r[name]) for r in rows]
+            accepted = [a for a in col("tcp_acc") if a > 0]
             result(len(accepted) == CORES, "every-core",
                    f"{len(accepted)} of {CORES} cores accepted TCP connections (tcp_acc per core: "
-                   + ", ".join(r[10] for r in rows) + ")")
+                   + ", ".join(map(str, col("tcp_acc"))) + f"; frames steered per core: {col('steered')})")
+            if QUEUES < CORES:
+                owners = [r for r in rows if int(r["q"]) >= 0]
+                result(len(owners) == QUEUES and all(int(r["steered"]) > 0 for r in owners)
+                       and all(int(r["fwd_tx"]) > 0 for r in rows if int(r["q"]) < 0), "steering",
+                       f"{QUEUES} queue owner(s) steered flows to the other cores, which sent through them "
+                       f"(steered {col('steered')}, fwd_tx {col('fwd_tx')})")
         else:
             result(False, "every-core", "no stats table:\n" + out[-800:])
+        m, out = g.expect(r"(core\s+q\s+rx_bad[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 10)
+        if m:
+            head = [h for h in m.group(1).decode().split() if h != "|"]
+            rows = [dict(zip(head, [v for v in l.split() if v != "|"])) for l in m.group(2).decode().splitlines()]
+            bad = {k: sum(int(r[k]) for r in rows) for k in ("rx_bad", "bad_used", "csum_err", "tx_big")}
+            result(not any(bad.values()), "no-bad-frames", f"no malformed frames or device errors: {bad}")
     finally:
         if g:
             g.close()

@@ -18,7 +18,7 @@ static void *producer(void *arg)
 		memcpy(f, &i, 4);
 		for (uint32_t j = 4; j < len; j++)
 			f[j] = (uint8_t)(i + j);
-		while (!spsc_push(&ring, f, len))
+		while (!spsc_push(&ring, f, len, i))
 			;       /* full: retry (each failure is counted in drops) */
 		pushed++;
 	}
@@ -37,7 +37,7 @@ static void threads(void)
 			continue;
 		uint32_t seq;
 		memcpy(&seq, s->data, 4);
-		bad += seq != next || s->len != 8 + next % 200;
+		bad += seq != next || s->len != 8 + next % 200 || s->flags != next;
 		for (uint32_t j = 4; j < s->len; j++)
 			bad += s->data[j] != (uint8_t)(seq + j);
 		spsc_pop(&ring);
@@ -55,15 +55,15 @@ static void limits(void)
 	struct spsc_slot s[4];
 	uint8_t big[SPSC_SLOT_BYTES + 1] = {0};
 	spsc_init(&r, s, 4);
-	CHECK(!spsc_push(&r, big, sizeof(big)));        /* oversized: refused, counted */
+	CHECK(!spsc_push(&r, big, sizeof(big), 0));        /* oversized: refused, counted */
 	CHECK_EQ(r.drops, 1);
 	for (int i = 0; i < 4; i++)
-		CHECK(spsc_push(&r, big, 60));
-	CHECK(!spsc_push(&r, big, 60));                 /* full */
+		CHECK(spsc_push(&r, big, 60, 0));
+	CHECK(!spsc_push(&r, big, 60, 0));                 /* full */
 	CHECK_EQ(r.drops, 2);
 	CHECK(spsc_peek(&r) != NULL);
 	spsc_pop(&r);
-	CHECK(spsc_push(&r, big, 60));                  /* room again after one pop */
+	CHECK(spsc_push(&r, big, 60, 0));                  /* room again after one pop */
 }
 
 TEST_MAIN("test_spsc: proves the cross-core frame ring keeps order and content under concurrency and counts every drop",

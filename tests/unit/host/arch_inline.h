@@ -11,6 +11,7 @@ static inline struct cpu *this_cpu(void) { return 0; }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 static inline void dma_wmb(void) { __sync_synchronize(); }
 static inline void dma_rmb(void) { __sync_synchronize(); }
+static inline void dma_mb(void) { __sync_synchronize(); }
 /* Host MMIO is plain memory: unit tests point drivers at buffers that model a device. */
 static inline uint8_t mmio_read8(uint64_t a) { return *(volatile uint8_t *)(uintptr_t)a; }
 static inline uint16_t mmio_read16(uint64_t a) { return *(volatile uint16_t *)(uintptr_t)a; }

@@ -1,0 +1,45 @@
+/* Flows: the Toeplitz hash that RSS NICs compute, and which core owns a received frame. */
+#ifndef POLLUX_FLOW_H
+#define POLLUX_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FLOW_KEY_LEN 40         /* bytes of Toeplitz key: covers inputs up to 36 bytes (IPv6 4-tuple) */
+#define FLOW_TABLE_LEN 128      /* indirection table entries, a power of two: hash -> core */
+
+/*
+ * The key and, for speed, its 32-bit windows per input byte: the hash of a 12-byte IPv4 4-tuple is
+ * 12 table lookups instead of 96 shifted key windows. Built once at boot, read-only afterwards, so
+ * every core reads it without writing a shared line.
+ */
+struct flow_key {
+	uint8_t key[FLOW_KEY_LEN];
+	uint32_t win[12][256];          /* win[i][v]: hash of byte value v at input position i */
+};
+
+void flow_key_init(struct flow_key *k, const uint8_t key[FLOW_KEY_LEN]);
+
+/* Toeplitz hash of in[0..len), len <= 12 (uses the tables). */
+uint32_t flow_hash(const struct flow_key *k, const uint8_t *in, unsigned len);
+
+/* The same hash the slow way, bit by bit, for any len <= FLOW_KEY_LEN - 4: the tables' reference. */
+uint32_t flow_hash_slow(const uint8_t key[FLOW_KEY_LEN], const uint8_t *in, unsigned len);
+
+/* What a received Ethernet frame is, for steering. */
+enum flow_kind {
+	FLOW_HASHED,            /* IPv4: *hash is the flow's Toeplitz hash */
+	FLOW_EVERY_CORE,        /* ARP: each core's stack must see it */
+	FLOW_DHCP_CLIENT,       /* UDP to port 68: the core running the DHCP client */
+	FLOW_LOCAL,             /* anything else (IPv6, runts): the receiving core handles or drops it */
+};
+
+/*
+ * Classify frame[0..len). IPv4 TCP and UDP hash source address, destination address, source port,
+ * destination port (as RSS's TCPv4/UDPv4 types do); fragments and other protocols hash the two
+ * addresses only, so that every fragment of a datagram reaches the same core. With k NULL the
+ * kind is found but no hash computed (when the NIC already placed the flow).
+ */
+enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *frame, uint32_t len, uint32_t *hash);
+
+#endif
