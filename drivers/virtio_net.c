@@ -167,6 +167,27 @@ static int rss_config(uint32_t n, const uint8_t *key)
 	return ctrl_cmd(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, c, (uint32_t)(p - c));
 }
 
+/* Pair qi's buffers from the arena of the core that will own it, and every RX buffer posted. */
+static int pair_fill(uint32_t qi)
+{
+	struct vnet_pair *p = &pairs[qi];
+	uint16_t nrx = p->rx.q.size, ntx = p->tx.q.size;
+	p->rxbufs = (void *)(uintptr_t)mem_alloc(qi, (uint64_t)nrx * VNET_BUF_SIZE, 4096);
+	p->txbufs = (void *)(uintptr_t)mem_alloc(qi, (uint64_t)ntx * VNET_BUF_SIZE, 4096);
+	p->refill = (void *)(uintptr_t)mem_alloc(qi, 2ull * nrx, CACHELINE);
+	p->txfree = (void *)(uintptr_t)mem_alloc(qi, 2ull * ntx, CACHELINE);
+	p->txref = (void *)(uintptr_t)mem_alloc(qi, sizeof(void *) * ntx, CACHELINE);
+	if (!p->rxbufs || !p->txbufs || !p->refill || !p->txfree || !p->txref)
+		return -1;
+	for (uint16_t i = 0; i < ntx; i++)
+		p->txfree[i] = i;
+	p->ntxfree = ntx;
+	for (uint16_t i = 0; i < nrx; i++)
+		virtq_add(&p->rx.q, (uint64_t)(uintptr_t)(p->rxbufs + (uint64_t)i * VNET_BUF_SIZE), VNET_BUF_SIZE, true, i);
+	virtq_publish(&p->rx.q);
+	return 0;
+}
+
 static int fail(int err, const char *why)
 {
 	kprintf("vnet0: %s\n", why);
@@ -253,11 +274,13 @@ int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key)
 		n = 1;
 	bool rss = (use >> VIRTIO_NET_F_RSS) & 1 && mmio_read8(vn.device_cfg + VNET_CFG_RSS_MAX_KEY) >= VNET_RSS_KEY_LEN;
 
-	/* 7. Virtqueues: rx0, tx0, rx1, tx1, ..., then the control queue at 2 * max_pairs. */
+	/* 7. Virtqueues: rx0, tx0, rx1, tx1, ..., then the control queue at 2 * max_pairs. Every RX
+	 * queue is full before the device goes live: QEMU's software RSS parks a frame whose target
+	 * queue has no buffer on the queue it came from, and a queue no one kicks stays parked. */
 	for (uint32_t i = 0; i < n; i++)
 		if (vq_setup(&pairs[i].rx, (uint16_t)(2 * i), POLLUX_RX_RING_SIZE) ||
-		    vq_setup(&pairs[i].tx, (uint16_t)(2 * i + 1), POLLUX_TX_RING_SIZE))
-			return fail(-6, "cannot set up a queue pair");
+		    vq_setup(&pairs[i].tx, (uint16_t)(2 * i + 1), POLLUX_TX_RING_SIZE) || pair_fill(i))
+			return fail(-6, "cannot set up a queue pair or its buffers");
 	if (use & (1ull << VIRTIO_NET_F_CTRL_VQ)) {
 		if (vq_setup(&vn.ctrl, (uint16_t)(2 * max_pairs), 16) ||
 		    !(vn.ctrl_buf = (void *)(uintptr_t)mem_alloc_early(4096, 4096, 0)))
@@ -286,27 +309,10 @@ int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key)
 	return (int)n;
 }
 
-int vnet_queue_start(uint32_t qi, uint32_t core, void (*tx_done)(void *ref))
+int vnet_queue_start(uint32_t qi, void (*tx_done)(void *ref))
 {
-	struct vnet_pair *p = &pairs[qi];
-	uint16_t nrx = p->rx.q.size, ntx = p->tx.q.size;
-	p->rxbufs = (void *)(uintptr_t)mem_alloc(core, (uint64_t)nrx * VNET_BUF_SIZE, 4096);
-	p->txbufs = (void *)(uintptr_t)mem_alloc(core, (uint64_t)ntx * VNET_BUF_SIZE, 4096);
-	p->refill = (void *)(uintptr_t)mem_alloc(core, 2ull * nrx, CACHELINE);
-	p->txfree = (void *)(uintptr_t)mem_alloc(core, 2ull * ntx, CACHELINE);
-	p->txref = (void *)(uintptr_t)mem_alloc(core, sizeof(void *) * ntx, CACHELINE);
-	if (!p->rxbufs || !p->txbufs || !p->refill || !p->txfree || !p->txref) {
-		kprintf("vnet0: no memory for queue %u buffers on core %u\n", qi, core);
-		return -1;
-	}
-	p->tx_done = tx_done;
-	for (uint16_t i = 0; i < ntx; i++)
-		p->txfree[i] = i;
-	p->ntxfree = ntx;
-	for (uint16_t i = 0; i < nrx; i++)
-		p->refill[i] = i;       /* every RX buffer posted by the first flush */
-	p->nrefill = nrx;
-	vnet_flush(qi);
+	pairs[qi].tx_done = tx_done;
+	vnet_flush(qi);                 /* the first doorbell, if the device wants one */
 	return 0;
 }
 

@@ -30,9 +30,10 @@ struct vnet_qstats {
  * Toeplitz key also used by software steering) and entry i of its indirection table is pair
  * i % pairs. Returns the number of pairs, or a negative error (logged). */
 int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key);
-/* Per core, on the core that owns pair q: allocate and post RX buffers from its arena.
- * tx_done(ref) is called on this core when the device has read a frame sent in place. */
-int vnet_queue_start(uint32_t q, uint32_t core, void (*tx_done)(void *ref));
+/* Pair q's buffers come from core q's arena and its RX buffers are posted by vnet_attach. On the
+ * core that owns pair q, before its loop: tx_done(ref) is called on this core when the device
+ * has read a frame sent in place. */
+int vnet_queue_start(uint32_t q, void (*tx_done)(void *ref));
 /* Poll pair q's RX ring: call deliver(frame, len, buf, flags: NIC_RX_*) for up to max frames; the
  * frame stays the driver's until vnet_rx_release(q, buf). Returns the number delivered. */
 int vnet_rx(uint32_t q, void (*deliver)(void *frame, uint32_t len, void *buf, unsigned flags), int max);

@@ -20,7 +20,6 @@ void cpu_start_all(const struct acpi_info *ai)
 	cpus[0].state = CPU_RUNNING;
 	cpus[0].last_poll = arch_counter();
 	__sync_fetch_and_add(&cpus_running, 1);
-	mem_init_arenas(want ? want : 1);
 	arch_smp_prepare(ai, pt_root);
 
 	for (uint32_t i = 0; i < ai->ncpus && ncpus < want; i++) {

@@ -52,8 +52,10 @@ static void paging_init(void)
 static void kmain_on_stack(void *arg)
 {
 	(void)arg;
+	uint32_t cores = acpi.ncpus < POLLUX_MAX_CORES ? acpi.ncpus : POLLUX_MAX_CORES;
+	mem_init_arenas(cores ? cores : 1); /* one per core, before the NIC takes its queues' share */
 	pci_scan(&acpi);                  /* ECAM from MCFG: every function and its BARs */
-	net_init(acpi.ncpus < POLLUX_MAX_CORES ? acpi.ncpus : POLLUX_MAX_CORES);
+	net_init(cores);
 	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, own lwIP, into loops */
 	net_core_init(&cpus[0]);
 

@@ -171,7 +171,7 @@ int net_core_init(struct cpu *c)
 		}
 		spsc_init(&n->in[i], (struct spsc_slot *)(uintptr_t)slots, size);
 	}
-	if (n->queue >= 0 && vnet_queue_start((uint32_t)n->queue, c->idx, tx_done) != 0)
+	if (n->queue >= 0 && vnet_queue_start((uint32_t)n->queue, tx_done) != 0)
 		return -1;
 	struct net_inst_cfg cfg = {
 		.core = c->idx,
