@@ -46,6 +46,7 @@ static struct {
 	uint8_t mac[6];
 	struct vq ctrl;
 	uint8_t *ctrl_buf;
+	uint64_t rx_doorbell[VNET_MAX_PAIRS];   /* read-only after attach: any core may ring them */
 } vn;
 static struct vnet_pair pairs[VNET_MAX_PAIRS];
 
@@ -293,6 +294,8 @@ int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key)
 		rss = false;
 	}
 	vn.rss = rss;
+	for (uint32_t i = 0; i < n; i++)
+		vn.rx_doorbell[i] = pairs[i].rx.notify;
 	if (n > 1 && !rss) {
 		uint8_t np[2];
 		put16(np, (uint16_t)n);
@@ -435,7 +438,20 @@ void vnet_flush(uint32_t qi)
 		virtq_add(&p->rx.q, (uint64_t)(uintptr_t)(p->rxbufs + (uint64_t)p->refill[i] * VNET_BUF_SIZE),
 			  VNET_BUF_SIZE, true, p->refill[i]);   /* never full: each buffer has its descriptor */
 	p->nrefill = 0;
-	vq_kick(&p->rx);
+	virtq_publish(&p->rx.q);
+	if (virtq_need_notify(&p->rx.q)) {
+		/*
+		 * The device found this queue empty and asked to hear of new buffers. QEMU's software
+		 * RSS parks the frame it could not place here on the queue the frame came in on, and
+		 * only a doorbell on that queue releases it: ring every RX doorbell. This happens only
+		 * after a queue ran dry, and with RSS only; otherwise just our own.
+		 */
+		uint32_t n = vn.rss ? vn.npairs : 1;
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t q = vn.rss ? i : qi;
+			mmio_write16(vn.rx_doorbell[q], (uint16_t)(2 * q));
+		}
+	}
 	vq_kick(&p->tx);
 	tx_reap(p);
 }
