@@ -4,8 +4,8 @@
 
 #include "kernel.h"
 #include "net.h"
-#include "http.h"
 #include "inst.h"
+#include "service.h"
 #include "spsc.h"
 #include "../drivers/virtio_net.h"
 
@@ -40,8 +40,8 @@ int net_init(uint32_t cores)
 		return -1;
 	}
 	nnet = cores;
-	if (POLLUX_SERVICE == POLLUX_SERVICE_HTTP)
-		http_init();            /* the shared, read-only route table, before any core serves */
+	if (POLLUX_SERVICE.init)
+		POLLUX_SERVICE.init();  /* shared, read-only set-up (HTTP: routes), before any core serves */
 	return 0;
 }
 
@@ -81,8 +81,7 @@ int net_core_init(struct cpu *c)
 		.mtu = 1500,
 		.heap = heap,
 		.heap_size = NET_INST_HEAP_SIZE,
-		.echo_port = POLLUX_SERVICE == POLLUX_SERVICE_ECHO ? POLLUX_ECHO_PORT : 0,
-		.http_port = POLLUX_SERVICE == POLLUX_SERVICE_HTTP ? POLLUX_HTTP_PORT : 0,
+		.svc = &POLLUX_SERVICE,
 		.tx = tx_frame,
 	};
 	memcpy(cfg.mac, vnet_mac(), 6);
