@@ -50,7 +50,7 @@
 
 struct svc_peer {
 	uint32_t ip;            /* IPv4 address, network byte order */
-	uint16_t port;
+	uint16_t port;          /* host byte order */
 };
 
 /* What a service counts, per core; `stats` shows requests and errors in each core's row. */
