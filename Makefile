@@ -76,7 +76,9 @@ LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 # One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
 NINST := $(shell echo POLLUX_MAX_CORES | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
 INST_OBJS := $(shell seq -f '$(B)/net/insts/inst%g.o' 0 $$(($(NINST) - 1)) 2>/dev/null) $(B)/net/insts/insts.o
-NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c net/http.c
+# Services are linked once and never see lwIP (net/service.h); POLLUX_SERVICE picks the one that runs.
+SVC_SRCS := net/svc_http.c net/svc_echo.c net/http.c
+NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c $(SVC_SRCS)
 
 OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o) $(NET_SRCS:%.c=$(B)/%.o) \
 	$(INST_OBJS)
@@ -127,7 +129,8 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefil
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-$(B)/net/inst.o $(B)/net/inst_http.o: $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/http.h net/port/lwipopts.h Makefile
+INST_GLUE := inst inst_svc
+$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
@@ -135,9 +138,9 @@ $(B)/net/lwip_port.o: net/lwip_port.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
-$(B)/net/insts/insts.c: $(LWIP_OBJS) $(B)/net/inst.o $(B)/net/inst_http.o scripts/lwip-instances.sh
+$(B)/net/insts/insts.c: $(LWIP_OBJS) $(INST_GLUE:%=$(B)/net/%.o) scripts/lwip-instances.sh
 	@echo "  INST    $(NINST) lwIP instances"
-	$(Q)$(LD) -r $(LWIP_OBJS) $(B)/net/inst.o $(B)/net/inst_http.o -o $(B)/net/inst_all.o
+	$(Q)$(LD) -r $(LWIP_OBJS) $(INST_GLUE:%=$(B)/net/%.o) -o $(B)/net/inst_all.o
 	$(Q)scripts/lwip-instances.sh $(CROSS)nm $(OBJCOPY) $(B)/net/inst_all.o $(NINST) $(B)/net/insts
 $(filter-out %/insts.o,$(INST_OBJS)): $(B)/net/insts/insts.c
 $(B)/net/insts/insts.o: $(B)/net/insts/insts.c
@@ -193,22 +196,29 @@ $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/h
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
-# Host copy of one instance (lwIP + net/inst.c), made twice by scripts/lwip-instances.sh.
-UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(UNIT_DIR)/lwip/inst.o $(UNIT_DIR)/lwip/inst_http.o
+# Host copy of one instance (lwIP + its glue), made twice by scripts/lwip-instances.sh; the tests
+# link the services once, as the kernel does.
+UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o)
 $(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
-$(UNIT_DIR)/lwip/inst.o $(UNIT_DIR)/lwip/inst_http.o: $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/http.h net/port/lwipopts.h
+$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
 $(UNIT_DIR)/lwip/insts/inst0.o: $(UNIT_LWIP_OBJS) scripts/lwip-instances.sh
 	$(Q)ld -r $(UNIT_LWIP_OBJS) -o $(UNIT_DIR)/lwip/inst_all.o
 	$(Q)scripts/lwip-instances.sh nm objcopy $(UNIT_DIR)/lwip/inst_all.o 2 $(UNIT_DIR)/lwip/insts
-$(UNIT_DIR)/test_lwip_inst: tests/unit/test_lwip_inst.c $(UNIT_DIR)/lwip/insts/inst0.o tests/unit/test.h net/http.c
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) tests/unit/test_lwip_inst.c net/http.c tests/unit/host/stubs.c $(UNIT_DIR)/lwip/insts/inst0.o \
-		$(UNIT_DIR)/lwip/insts/inst1.o -o $@
+UNIT_INSTS := $(UNIT_DIR)/lwip/insts/inst0.o $(UNIT_DIR)/lwip/insts/inst1.o
+$(UNIT_DIR)/lwip/insts/inst1.o: $(UNIT_DIR)/lwip/insts/inst0.o
+test_lwip_inst_SRCS := net/svc_echo.c
+test_svc_SRCS := $(SVC_SRCS)
+define unit_lwip_rule
+$(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.h tests/unit/host/stubs.c net/service.h
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) tests/unit/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c $(UNIT_INSTS) -o $$@
+endef
+$(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
 
-unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst
+unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc
 
 # make test: unit tests, then QEMU boot tests of test builds (test-only console commands on).
 test: $(DEPS_STAMP) unit

@@ -7,7 +7,8 @@
  * with a message naming the setting.
  */
 
-/* Service answered on every core: POLLUX_SERVICE_HTTP or POLLUX_SERVICE_ECHO. */
+/* Service answered on every core: POLLUX_SERVICE_HTTP, POLLUX_SERVICE_ECHO, or the name of a
+ * struct svc of your own (README, "Writing a service"). */
 #define POLLUX_SERVICE POLLUX_SERVICE_HTTP
 
 /* Addressing: 1 = DHCP (what EC2 needs), 0 = the static address below. */

@@ -2,16 +2,18 @@
 #ifndef POLLUX_CONFIG_CHECK_H
 #define POLLUX_CONFIG_CHECK_H
 
-#define POLLUX_SERVICE_HTTP 1
-#define POLLUX_SERVICE_ECHO 2
+/* The services in this tree (net/svc_*.c): POLLUX_SERVICE names one, or a struct svc of your
+ * own (net/service.h). */
+#define POLLUX_SERVICE_HTTP svc_http
+#define POLLUX_SERVICE_ECHO svc_echo
 
 #ifndef POLLUX_CONFIG_INCLUDED
 #include POLLUX_CONFIG_FILE
 #define POLLUX_CONFIG_INCLUDED
 #endif
 
-#if !defined(POLLUX_SERVICE) || (POLLUX_SERVICE != POLLUX_SERVICE_HTTP && POLLUX_SERVICE != POLLUX_SERVICE_ECHO)
-#error "config: POLLUX_SERVICE must be POLLUX_SERVICE_HTTP or POLLUX_SERVICE_ECHO"
+#if !defined(POLLUX_SERVICE)
+#error "config: POLLUX_SERVICE must name a service: POLLUX_SERVICE_HTTP, POLLUX_SERVICE_ECHO or a struct svc"
 #endif
 #if !defined(POLLUX_USE_DHCP) || (POLLUX_USE_DHCP != 0 && POLLUX_USE_DHCP != 1)
 #error "config: POLLUX_USE_DHCP must be 0 or 1"

@@ -1,4 +1,5 @@
-/* One core's lwIP instance: netif, zero-copy RX pbufs, timers, echo service. Linked once per core. */
+/* One core's lwIP instance: netif, zero-copy RX pbufs, timers; its service glue is inst_svc.c.
+ * Linked once per core. */
 #include "inst_priv.h"
 
 #include "lwip/dhcp.h"
@@ -9,9 +10,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
-#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
-#include "lwip/udp.h"
 #include "netif/ethernet.h"
 
 unsigned char *lwip_inst_heap;          /* LWIP_RAM_HEAP_POINTER: this instance's heap */
@@ -167,98 +166,12 @@ static err_t nif_init(struct netif *n)
 	return ERR_OK;
 }
 
-/* ---- echo service: what arrives goes straight back, from the receive callback ---- */
-
-static void echo_err(void *arg, err_t err)
-{
-	(void)arg;
-	if (err == ERR_RST || err == ERR_ABRT)
-		st.tcp_reset++;
-	st.tcp_open--;
-}
-
-static err_t echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
-{
-	(void)arg, (void)err;
-	if (!p) {               /* the peer closed: close our side too */
-		tcp_arg(pcb, NULL);
-		tcp_recv(pcb, NULL);
-		tcp_err(pcb, NULL);
-		st.tcp_open--;
-		if (tcp_close(pcb) != ERR_OK)
-			tcp_abort(pcb);
-		return ERR_OK;
-	}
-	/* Echo only what fits in the send buffer; what does not stays unacknowledged (window), and
-	 * lwIP offers it again through tcp_recved only once it is sent. */
-	if (p->tot_len > tcp_sndbuf(pcb)) {
-		st.tcp_drop_mem++;
-		return ERR_MEM;         /* lwIP keeps p and calls us again later */
-	}
-	for (struct pbuf *q = p; q; q = q->next) {
-		if (tcp_write(pcb, q->payload, q->len, TCP_WRITE_FLAG_COPY) != ERR_OK) {
-			st.tcp_drop_mem++;
-			return ERR_MEM;
-		}
-	}
-	tcp_recved(pcb, p->tot_len);
-	pbuf_free(p);
-	tcp_output(pcb);
-	return ERR_OK;
-}
-
-static err_t echo_accept(void *arg, struct tcp_pcb *pcb, err_t err)
-{
-	(void)arg;
-	if (err != ERR_OK || !pcb)
-		return ERR_VAL;
-	st.tcp_accepted++;
-	st.tcp_open++;
-	tcp_nagle_disable(pcb);
-	tcp_recv(pcb, echo_recv);
-	tcp_err(pcb, echo_err);
-	return ERR_OK;
-}
-
-static void echo_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
-{
-	(void)arg;
-	st.udp_rx++;
-	if (udp_sendto(pcb, p, addr, port) != ERR_OK)
-		st.udp_drop++;
-	pbuf_free(p);
-}
-
-int inst_listen(uint16_t port, tcp_accept_fn fn)
-{
-	struct tcp_pcb *l = tcp_new();
-	if (!l || tcp_bind(l, IP_ADDR_ANY, port) != ERR_OK)
-		return ERR_USE;
-	l = tcp_listen(l);
-	if (!l)
-		return ERR_MEM;
-	tcp_accept(l, fn);
-	return ERR_OK;
-}
-
-static int echo_start(uint16_t port)
-{
-	int e = inst_listen(port, echo_accept);
-	if (e != ERR_OK)
-		return e;
-	struct udp_pcb *u = udp_new();
-	if (!u || udp_bind(u, IP_ADDR_ANY, port) != ERR_OK)
-		return ERR_USE;
-	udp_recv(u, echo_udp, NULL);
-	return ERR_OK;
-}
-
 /* ---- entry points ---- */
 
 static int inst_init(const struct net_inst_cfg *c)
 {
 	cfg = *c;
-	if (!cfg.tx || !cfg.heap || cfg.heap_size < NET_INST_HEAP_SIZE)
+	if (!cfg.tx || !cfg.heap || cfg.heap_size < NET_INST_HEAP_SIZE || inst_svc_check(cfg.svc) != ERR_OK)
 		return ERR_ARG;
 	lwip_inst_heap = cfg.heap;
 	struct rx_wrap *wraps = (struct rx_wrap *)((char *)cfg.heap + NET_INST_LWIP_HEAP);
@@ -283,14 +196,7 @@ static int inst_init(const struct net_inst_cfg *c)
 		if (e != ERR_OK)
 			return e;
 	}
-	if (cfg.echo_port) {
-		int e = echo_start(cfg.echo_port);
-		if (e != ERR_OK)
-			return e;
-	}
-	if (cfg.http_port)
-		return inst_http_start(cfg.http_port, &st);
-	return ERR_OK;
+	return inst_svc_start(cfg.svc, &st);
 }
 
 static void inst_poll(void)
@@ -336,7 +242,7 @@ static void inst_stats(struct net_inst_stats *out)
 	out->mem_err = lwip_stats.mem.err;
 	out->csum_err = lwip_stats.ip.chkerr + lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr + lwip_stats.icmp.chkerr;
 	out->l4_drop = lwip_stats.tcp.drop + lwip_stats.udp.drop + lwip_stats.icmp.drop;
-	inst_http_stats(out);
+	inst_svc_stats(out);
 }
 
 /* The only symbol the kernel looks up; renamed per core to lwip<N>_net_inst. */

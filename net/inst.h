@@ -1,6 +1,7 @@
 /* One lwIP instance as the rest of Pollux sees it: a table of entry points, no lwIP types.
- * net/inst.c and lwIP are linked once per core with every global renamed (lwip<N>_...), so each
- * core's instance has its own state; lwip_insts[N] (generated) points at core N's table. */
+ * net/inst.c, net/inst_svc.c and lwIP are linked once per core with every global renamed
+ * (lwip<N>_...), so each core's instance has its own state; lwip_insts[N] (generated) points at
+ * core N's table. */
 #ifndef POLLUX_NET_INST_H
 #define POLLUX_NET_INST_H
 
@@ -10,6 +11,8 @@
 
 #include "../drivers/nic.h"
 
+struct svc;
+
 struct net_inst_cfg {
 	uint32_t core;                  /* owning core: the only one that ever calls this instance */
 	uint8_t mac[6];
@@ -18,8 +21,7 @@ struct net_inst_cfg {
 	uint32_t ip, mask, gw;
 	void *heap;                     /* lwIP heap, from the core's own arena */
 	size_t heap_size;               /* at least NET_INST_HEAP_SIZE */
-	uint16_t echo_port;             /* TCP and UDP echo; 0 = off */
-	uint16_t http_port;             /* HTTP responder (net/http.c); 0 = off */
+	const struct svc *svc;          /* the service answered (net/service.h); NULL: none */
 	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
 	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and
 	 * calls net_inst.tx_done(ref) once the NIC has read them; 0 when all was copied; -1 when the
@@ -43,7 +45,7 @@ struct net_inst_stats {
 };
 
 struct net_inst {
-	/* Set up the netif and services. Returns 0 or a negative lwIP err_t. */
+	/* Set up the netif and the service. Returns 0 or a negative lwIP err_t. */
 	int (*init)(const struct net_inst_cfg *cfg);
 	/* Hand a received frame to the stack without copying; release(buf, arg) runs when lwIP is
 	 * done with it (at once, or later if TCP queues it out of order). flags: NIC_RX_*. */

@@ -1,14 +1,15 @@
-/* Shared between the files linked into one lwIP instance (net/inst.c, net/inst_http.c). */
+/* Shared between the files linked into one lwIP instance (net/inst.c, net/inst_svc.c). */
 #ifndef POLLUX_INST_PRIV_H
 #define POLLUX_INST_PRIV_H
 
 #include "inst.h"
-#include "lwip/tcp.h"
+#include "lwip/err.h"
 
-/* inst.c: listen on port in this instance, accepting with fn. 0 or an lwIP err_t. */
-int inst_listen(uint16_t port, tcp_accept_fn fn);
-/* inst_http.c: the HTTP service on port, counting into stats. */
-int inst_http_start(uint16_t port, struct net_inst_stats *stats);
-void inst_http_stats(struct net_inst_stats *out);
+/* inst_svc.c: ERR_ARG when s (NULL: none) breaks its contract (net/service.h), else ERR_OK. */
+int inst_svc_check(const struct svc *s);
+/* inst_svc.c: listen for s in this instance, counting into stats. 0 or an lwIP err_t. */
+int inst_svc_start(const struct svc *s, struct net_inst_stats *stats);
+/* inst_svc.c: the service's counts into out. */
+void inst_svc_stats(struct net_inst_stats *out);
 
 #endif

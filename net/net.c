@@ -4,8 +4,8 @@
 
 #include "kernel.h"
 #include "net.h"
-#include "http.h"
 #include "inst.h"
+#include "service.h"
 #include "spsc.h"
 #include "flow.h"
 #include "../drivers/virtio_net.h"
@@ -83,8 +83,8 @@ int net_init(uint32_t cores)
 	if (steer)
 		kprintf("net: %d queue pair%s for %u cores: steering flows in software\n", pairs, pairs > 1 ? "s" : "",
 			cores);
-	if (POLLUX_SERVICE == POLLUX_SERVICE_HTTP)
-		http_init();            /* the shared, read-only route table, before any core serves */
+	if (POLLUX_SERVICE.init)
+		POLLUX_SERVICE.init();  /* shared, read-only set-up (HTTP: routes), before any core serves */
 	return 0;
 }
 
@@ -178,8 +178,7 @@ int net_core_init(struct cpu *c)
 		.mtu = 1500,
 		.heap = heap,
 		.heap_size = NET_INST_HEAP_SIZE,
-		.echo_port = POLLUX_SERVICE == POLLUX_SERVICE_ECHO ? POLLUX_ECHO_PORT : 0,
-		.http_port = POLLUX_SERVICE == POLLUX_SERVICE_HTTP ? POLLUX_HTTP_PORT : 0,
+		.svc = &POLLUX_SERVICE,
 		.csum_offload = vnet_csum_offload(),
 		.tx = tx_frame,
 	};

@@ -1,6 +1,7 @@
 /* test_lwip_inst: two renamed copies of lwIP in one program keep separate state and talk TCP/UDP. */
 #include "test.h"
 #include "net/inst.h"
+#include "net/service.h"
 
 /* The client side drives instance 1 through its renamed raw API. */
 #define tcp_new lwip1_tcp_new
@@ -159,13 +160,13 @@ static void two_instances(void)
 {
 	struct net_inst_cfg a = { .core = 0, .mac = {2, 0, 0, 0, 0, 1}, .ip = PP_HTONL(0xC6120002),
 				  .mask = PP_HTONL(0xFFFFFF00), .gw = 0, .heap = heap(),
-				  .heap_size = NET_INST_HEAP_SIZE, .echo_port = 7, .csum_offload = true, .tx = tx };
+				  .heap_size = NET_INST_HEAP_SIZE, .svc = &svc_echo, .csum_offload = true, .tx = tx };
 	struct net_inst_cfg b = a;
 	b.core = 1;
 	b.mac[5] = 2;
 	b.ip = PP_HTONL(0xC6120003);
 	b.heap = heap();
-	b.echo_port = 0;
+	b.svc = NULL;
 	b.csum_offload = false;         /* its checksums are lwIP's own, checked by instance 0 */
 	CHECK_EQ(lwip0_net_inst.init(&a), 0);
 	CHECK_EQ(lwip1_net_inst.init(&b), 0);

@@ -1,0 +1,313 @@
+/* The service API (net/service.h) over one core's lwIP instance: raw-API callbacks calling the
+ * service, the svc_ops it calls back, backpressure and the close path. Linked once per core. */
+#include <string.h>
+
+#include "inst_priv.h"
+#include "service.h"
+
+#include "lwip/mem.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+
+/* tcp_recved and tcp_write take 16-bit lengths: the window and the send buffer must fit. */
+_Static_assert(TCP_WND <= 0xffff && TCP_SND_BUF <= 0xffff, "window and send buffer fit in 16 bits");
+
+#define POLL_TICKS 2            /* tcp_poll interval in TCP_SLOW_INTERVAL (500 ms) ticks */
+
+struct iconn {
+	struct svc_conn c;              /* first: the service's handle is the connection */
+	struct tcp_pcb *pcb;
+	struct pbuf *in;                /* received, not yet consumed: its first pbuf trimmed */
+	bool fin;                       /* the peer's FIN arrived */
+	bool fin_told;                  /* data(NULL, 0) was called */
+	bool stalled;                   /* data consumed less than offered: wait for sent */
+	bool short_send;                /* a svc_send fell short since this callback began */
+	_Alignas(8) unsigned char state[];      /* svc->conn_size bytes */
+};
+
+struct iudp {
+	struct svc_udp u;               /* first, as above */
+	struct udp_pcb *pcb;
+};
+
+static const struct svc *svc;
+static struct net_inst_stats *st;
+static struct svc_stats sst;            /* this core's counts, kept by the service */
+static struct iudp iudp;
+
+/* ---- what the service calls ---- */
+
+static size_t conn_send(struct svc_conn *sc, const void *p, size_t n, unsigned flags)
+{
+	struct iconn *ic = (struct iconn *)sc;
+	size_t take = tcp_sndbuf(ic->pcb);
+	u8_t f = (u8_t)((flags & SVC_COPY ? TCP_WRITE_FLAG_COPY : 0) | (flags & SVC_MORE ? TCP_WRITE_FLAG_MORE : 0));
+	if (take > n)
+		take = n;
+	if (take && tcp_write(ic->pcb, p, (u16_t)take, f) != ERR_OK)
+		take = 0;
+	if (take < n)
+		ic->short_send = true;
+	return take;
+}
+
+static size_t conn_send_room(struct svc_conn *sc)
+{
+	struct iconn *ic = (struct iconn *)sc;
+	return tcp_sndqueuelen(ic->pcb) < TCP_SND_QUEUELEN ? tcp_sndbuf(ic->pcb) : 0;
+}
+
+static int dgram_send(struct svc_udp *u, const void *p, size_t len, const struct svc_peer *to)
+{
+	struct iudp *iu = (struct iudp *)u;
+	struct pbuf *q = len <= 0xffff - 8 - 20 ? pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM) : NULL;
+	if (!q || pbuf_take(q, p, (u16_t)len) != ERR_OK) {
+		if (q)
+			pbuf_free(q);
+		st->udp_drop++;
+		return -1;
+	}
+	ip_addr_t a;
+	ip_addr_set_ip4_u32(&a, to->ip);
+	err_t e = udp_sendto(iu->pcb, q, &a, to->port);
+	pbuf_free(q);
+	if (e != ERR_OK) {
+		st->udp_drop++;
+		return -1;
+	}
+	return 0;
+}
+
+static const struct svc_ops ops = {
+	.send = conn_send,
+	.send_room = conn_send_room,
+	.udp_send = dgram_send,
+};
+
+/* ---- TCP ---- */
+
+/* The connection is over for the service: tell it, free its state. */
+static void conn_free(struct iconn *ic, int why)
+{
+	if (svc->closed)
+		svc->closed(&ic->c, ic->state, why);
+	if (ic->in)
+		pbuf_free(ic->in);
+	mem_free(ic);
+	st->tcp_open--;
+}
+
+/* A callback asked to close. Input never consumed is acknowledged first: lwIP answers a close
+ * with unread data by a reset, which could destroy the response still in flight. Returns what
+ * the lwIP callback must: ERR_ABRT when the pcb had to be aborted. */
+static err_t conn_close(struct iconn *ic)
+{
+	struct tcp_pcb *pcb = ic->pcb;
+	if (ic->in) {
+		tcp_recved(pcb, ic->in->tot_len);
+		pbuf_free(ic->in);
+		ic->in = NULL;
+	}
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+	err_t e = tcp_close(pcb);       /* queues FIN after what was written, and sends */
+	if (e != ERR_OK) {
+		tcp_abort(pcb);
+		st->tcp_reset++;
+	}
+	conn_free(ic, e == ERR_OK ? SVC_CLOSED : SVC_ABORTED);
+	return e == ERR_OK ? ERR_OK : ERR_ABRT;
+}
+
+/* Offer what is buffered, then the FIN once all of it is consumed; acknowledge what was
+ * consumed, send what was written. */
+static err_t conn_run(struct iconn *ic)
+{
+	uint32_t consumed = 0;
+	long r = 0;
+	while (ic->in) {
+		struct pbuf *p = ic->in;
+		if (p->len) {
+			r = svc->data(&ic->c, ic->state, p->payload, p->len);
+			if (r < 0)
+				break;
+			LWIP_ASSERT("svc: data consumed more than it was offered", r <= p->len);
+			consumed += (uint32_t)r;
+			if (r < p->len) {
+				pbuf_remove_header(p, (size_t)r);
+				ic->stalled = true;     /* offered again after sent */
+				break;
+			}
+		}
+		/* Drop the consumed pbuf; the chain's reference to the next passes to ic->in. */
+		ic->in = p->next;
+		p->next = NULL;
+		pbuf_free(p);
+	}
+	if (r >= 0 && !ic->in && ic->fin && !ic->fin_told) {
+		ic->fin_told = true;
+		r = svc->data(&ic->c, ic->state, NULL, 0);
+	}
+	if (consumed)
+		tcp_recved(ic->pcb, (u16_t)consumed);
+	if (r < 0)
+		return conn_close(ic);
+	tcp_output(ic->pcb);
+	return ERR_OK;
+}
+
+static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct iconn *ic = arg;
+	(void)pcb, (void)err;
+	if (!p)
+		ic->fin = true;
+	else if (ic->in)
+		pbuf_cat(ic->in, p);
+	else
+		ic->in = p;
+	if (ic->stalled)
+		return ERR_OK;  /* queued behind what the service could not take yet */
+	ic->short_send = false;
+	return conn_run(ic);
+}
+
+/* Room freed (len acknowledged, or 0 from poll): the service continues, then input is offered. */
+static err_t conn_resume(struct iconn *ic, size_t len)
+{
+	ic->short_send = false;
+	ic->stalled = false;
+	if (svc->sent && svc->sent(&ic->c, ic->state, len) < 0)
+		return conn_close(ic);
+	return conn_run(ic);
+}
+
+static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	(void)pcb;
+	return conn_resume(arg, len);
+}
+
+/* A connection that waits without anything in flight would get no sent: retry from here. */
+static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct iconn *ic = arg;
+	(void)pcb;
+	if (!ic->in && !ic->short_send && !ic->fin_told)
+		return ERR_OK;
+	return conn_resume(ic, 0);
+}
+
+static void conn_err(void *arg, err_t err)
+{
+	struct iconn *ic = arg;         /* the pcb is already gone */
+	if (err == ERR_RST || err == ERR_ABRT)
+		st->tcp_reset++;
+	conn_free(ic, err == ERR_RST ? SVC_RESET : SVC_ABORTED);
+}
+
+static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	(void)arg;
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	size_t size = sizeof(struct iconn) + svc->conn_size;
+	struct iconn *ic = mem_malloc((mem_size_t)size);
+	if (!ic) {
+		st->tcp_drop_mem++;
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	memset(ic, 0, size);
+	ic->c.ops = &ops;
+	ic->c.stats = &sst;
+	ic->c.peer.ip = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
+	ic->c.peer.port = pcb->remote_port;
+	ic->pcb = pcb;
+	st->tcp_accepted++;
+	tcp_nagle_disable(pcb);
+	if (svc->accept && svc->accept(&ic->c, ic->state) < 0) {
+		mem_free(ic);
+		st->tcp_reset++;
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	st->tcp_open++;
+	tcp_arg(pcb, ic);
+	tcp_recv(pcb, conn_recv);
+	tcp_sent(pcb, conn_sent);
+	tcp_err(pcb, conn_err);
+	tcp_poll(pcb, conn_poll, POLL_TICKS);
+	tcp_output(pcb);
+	return ERR_OK;
+}
+
+/* ---- UDP ---- */
+
+static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+	(void)arg, (void)pcb;
+	st->udp_rx++;
+	if (p->next) {          /* reassembled from fragments: the service gets one piece */
+		struct pbuf *q = pbuf_coalesce(p, PBUF_RAW);
+		if (q == p) {
+			st->udp_drop++;
+			pbuf_free(p);
+			return;
+		}
+		p = q;
+	}
+	struct svc_peer from = { ip4_addr_get_u32(ip_2_ip4(addr)), port };
+	svc->udp(&iudp.u, p->payload, p->len, &from);
+	pbuf_free(p);
+}
+
+/* ---- set-up ---- */
+
+int inst_svc_check(const struct svc *s)
+{
+	if (!s)
+		return ERR_OK;
+	if (s->conn_size > SVC_CONN_MAX || (s->tcp_port && !s->data) || (s->udp_port && !s->udp))
+		return ERR_ARG;
+	return ERR_OK;
+}
+
+int inst_svc_start(const struct svc *s, struct net_inst_stats *stats)
+{
+	svc = s;
+	st = stats;
+	if (!s)
+		return ERR_OK;
+	if (s->tcp_port) {
+		struct tcp_pcb *l = tcp_new();
+		if (!l || tcp_bind(l, IP_ADDR_ANY, s->tcp_port) != ERR_OK)
+			return ERR_USE;
+		l = tcp_listen(l);
+		if (!l)
+			return ERR_MEM;
+		tcp_accept(l, conn_accept);
+	}
+	if (s->udp_port) {
+		iudp.u.ops = &ops;
+		iudp.u.stats = &sst;
+		iudp.pcb = udp_new();
+		if (!iudp.pcb || udp_bind(iudp.pcb, IP_ADDR_ANY, s->udp_port) != ERR_OK)
+			return ERR_USE;
+		udp_recv(iudp.pcb, udp_in, NULL);
+	}
+	return ERR_OK;
+}
+
+/* struct net_inst_stats names the service's counts for the columns `stats` shows. */
+void inst_svc_stats(struct net_inst_stats *out)
+{
+	out->http_requests = sst.requests;
+	out->http_2xx = sst.ok;
+	out->http_4xx = sst.errors;
+	out->http_bad = sst.bad;
+}

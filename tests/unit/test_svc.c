@@ -1,0 +1,673 @@
+/* test_svc: the service API over two renamed lwIP instances: a test service and HTTP, each driven
+ * by a raw-API client in the other instance. */
+#include "test.h"
+#include "net/inst.h"
+#include "net/service.h"
+#include "net/http.h"
+
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+
+extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
+
+/* ---- both instances' raw API, for clients on either side ---- */
+#define DECL(f) extern __typeof__(f) lwip0_##f, lwip1_##f;
+DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
+DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
+DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
+
+#define LW(f) __typeof__(f) *f
+struct side {
+	const struct net_inst *inst;
+	LW(tcp_new); LW(tcp_connect); LW(tcp_write); LW(tcp_output); LW(tcp_recv); LW(tcp_recved);
+	LW(tcp_err); LW(tcp_arg); LW(tcp_shutdown); LW(tcp_close); LW(tcp_abort); LW(pbuf_copy_partial); LW(pbuf_free);
+};
+#define SIDE(n) { &lwip##n##_net_inst, lwip##n##_tcp_new, lwip##n##_tcp_connect, lwip##n##_tcp_write, \
+	lwip##n##_tcp_output, lwip##n##_tcp_recv, lwip##n##_tcp_recved, lwip##n##_tcp_err, lwip##n##_tcp_arg, \
+	lwip##n##_tcp_shutdown, lwip##n##_tcp_close, lwip##n##_tcp_abort, lwip##n##_pbuf_copy_partial, lwip##n##_pbuf_free }
+static const struct side side0 = SIDE(0), side1 = SIDE(1);
+
+/* ---- what the kernel provides to every instance ---- */
+static uint32_t now_ms;
+uint32_t sys_now(void) { return now_ms; }
+void lwip_port_diag(const char *fmt, ...) { (void)fmt; }
+void lwip_port_assert(const char *msg, int line, const char *file)
+{
+	fprintf(stderr, "lwip assert %s at %s:%d\n", msg, file, line);
+	abort();
+}
+uint32_t lwip_port_rand(void) { static uint32_t x = 12345; x = x * 1103515245 + 12345; return x; }
+
+/* ---- a wire between the two instances: frames queued, delivered from the loop ---- */
+struct frame { uint32_t len; uint8_t data[1600]; int to; };
+static struct frame q[4096];
+static unsigned qh, qt;
+
+/* Copies every frame at once (ref unused: test_lwip_inst covers frames sent in place). */
+static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
+{
+	(void)o, (void)ref;
+	uint32_t len = 0;
+	for (unsigned i = 0; i < n; i++)
+		len += f[i].len;
+	if (qt - qh == 4096 || len > 1600)
+		return -1;
+	struct frame *fr = &q[qt++ % 4096];
+	fr->len = len;
+	fr->to = core == 0 ? 1 : 0;
+	for (unsigned i = 0, off = 0; i < n; off += f[i].len, i++)
+		memcpy(fr->data + off, f[i].p, f[i].len);
+	return 0;
+}
+
+static void release(void *frame, void *arg)
+{
+	(void)arg;
+	free(frame);
+}
+
+/* Each millisecond delivers what was sent before it. Two lwIP peers with both windows closed
+ * answer each other's pure ACKs without end (tcp_receive acks any segment outside a zero
+ * window): over this wire that is one ACK a millisecond, not a livelock. */
+static void run(int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		for (unsigned end = qt; qh != end;) {
+			struct frame *fr = &q[qh++ % 4096];
+			void *buf = malloc(fr->len);
+			memcpy(buf, fr->data, fr->len);
+			(fr->to ? &lwip1_net_inst : &lwip0_net_inst)->input(buf, fr->len, 0, release, NULL);
+		}
+		now_ms++;
+		lwip0_net_inst.poll();
+		lwip1_net_inst.poll();
+	}
+}
+
+/* ---- a raw-API client: what it sent and got, acknowledging only when not paused ---- */
+struct cli {
+	const struct side *s;
+	struct tcp_pcb *pcb;
+	uint8_t *got;
+	size_t cap, ngot, nsent;
+	size_t held;                    /* received, not acknowledged while paused */
+	bool paused, connected, fin, err;
+	err_t err_code;
+};
+
+static err_t cli_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct cli *k = arg;
+	(void)err;
+	if (!p) {
+		k->fin = true;
+		return ERR_OK;
+	}
+	if (k->ngot + p->tot_len <= k->cap)
+		k->s->pbuf_copy_partial(p, k->got + k->ngot, p->tot_len, 0);
+	k->ngot += p->tot_len;
+	if (k->paused)
+		k->held += p->tot_len;
+	else
+		k->s->tcp_recved(pcb, p->tot_len);
+	k->s->pbuf_free(p);
+	return ERR_OK;
+}
+
+static void cli_err(void *arg, err_t err)
+{
+	struct cli *k = arg;
+	k->err = true;
+	k->err_code = err;
+	k->pcb = NULL;
+}
+
+static err_t cli_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct cli *k = arg;
+	k->connected = err == ERR_OK;
+	k->s->tcp_recv(pcb, cli_recv);
+	return ERR_OK;
+}
+
+static ip_addr_t ip0, ip1;
+
+static void cli_open(struct cli *k, const struct side *s, const ip_addr_t *dst, u16_t port, size_t cap)
+{
+	memset(k, 0, sizeof(*k));
+	k->s = s;
+	k->cap = cap;
+	k->got = cap ? malloc(cap) : NULL;
+	k->pcb = s->tcp_new();
+	s->tcp_arg(k->pcb, k);
+	s->tcp_err(k->pcb, cli_err);
+	CHECK_EQ(s->tcp_connect(k->pcb, dst, port, cli_connected), ERR_OK);
+}
+
+/* Queue as much of src[nsent..total) as the client's send buffer takes. */
+static void cli_push(struct cli *k, const uint8_t *src, size_t total)
+{
+	size_t n = tcp_sndbuf(k->pcb), left = total - k->nsent;
+	if (n > left)
+		n = left;
+	if (n && k->s->tcp_write(k->pcb, src + k->nsent, (u16_t)n, TCP_WRITE_FLAG_COPY) == ERR_OK) {
+		k->nsent += n;
+		k->s->tcp_output(k->pcb);
+	}
+}
+
+static void cli_resume(struct cli *k)
+{
+	k->paused = false;
+	while (k->held) {
+		u16_t n = k->held > 0xffff ? 0xffff : (u16_t)k->held;
+		k->s->tcp_recved(k->pcb, n);
+		k->held -= n;
+	}
+}
+
+/* ---- the test service on instance 0: records every call, checks what it is offered ---- */
+enum { M_ECHO, M_STALL };
+#define TAIL 100000
+#define TCONNS 256
+static uint8_t pat[300000];             /* every client sends a prefix of this */
+static uint8_t tail[TAIL];              /* written after the FIN, by reference (static memory) */
+
+struct tstate {
+	uint32_t id;
+	int mode;
+	size_t pos;             /* bytes consumed */
+	size_t tail;            /* bytes of tail taken */
+	bool fin;
+	bool was_short;         /* the last data call consumed less than offered */
+	bool sent_since;        /* sent was called after it */
+};
+
+static struct {
+	int mode;               /* for the next connection */
+	bool refuse;            /* accept refuses the next connection */
+	bool stall;             /* M_STALL: consume nothing */
+	uint32_t accepts, refused_id, nonzero_state;
+	int shorts, reoffers, reoffer_before_sent, content_bad, room_bad, stall_calls;
+	int sent_calls, sent_zero;
+	int fin_calls[TCONNS], closed[TCONNS], why[TCONNS];
+	size_t fin_pos[TCONNS];
+	struct svc_peer from;
+} t;
+
+static int t_accept(struct svc_conn *c, void *state)
+{
+	static const uint8_t zero[SVC_CONN_MAX];
+	(void)c;
+	t.nonzero_state += memcmp(state, zero, SVC_CONN_MAX) != 0;
+	memset(state, 0xa5, SVC_CONN_MAX);      /* a reuse of this memory must come back zeroed */
+	struct tstate *s = state;
+	s->id = t.accepts++;
+	s->mode = t.mode;
+	s->pos = s->tail = 0;
+	s->fin = s->was_short = s->sent_since = false;
+	if (t.refuse) {
+		t.refuse = false;
+		t.refused_id = s->id;
+		return -1;
+	}
+	return 0;
+}
+
+/* After the FIN, the tail by reference, as far as it fits; SVC_CLOSE once it is all taken. */
+static long t_tail(struct svc_conn *c, struct tstate *s)
+{
+	while (s->tail < TAIL) {
+		size_t n = svc_send(c, tail + s->tail, TAIL - s->tail, SVC_MORE);
+		if (!n)
+			return 0;
+		s->tail += n;
+	}
+	return SVC_CLOSE;
+}
+
+static long t_data(struct svc_conn *c, void *state, const void *p, size_t len)
+{
+	struct tstate *s = state;
+	if (!p) {
+		t.fin_calls[s->id]++;
+		t.fin_pos[s->id] = s->pos;
+		s->fin = true;
+		return s->mode == M_ECHO ? t_tail(c, s) : SVC_CLOSE;
+	}
+	if (s->was_short) {
+		t.reoffers++;
+		t.reoffer_before_sent += !s->sent_since;
+	}
+	/* Offered again from the first byte not consumed, in order. */
+	t.content_bad += s->pos + len > sizeof(pat) || memcmp(p, pat + s->pos, len) != 0;
+	size_t n;
+	if (s->mode == M_STALL) {
+		if (t.stall) {
+			t.stall_calls++;
+			s->was_short = true;
+			s->sent_since = false;
+			return 0;
+		}
+		svc_send(c, "bye", 3, SVC_COPY);
+		return SVC_CLOSE;       /* with len bytes never consumed */
+	}
+	size_t room = svc_send_room(c);
+	n = svc_send(c, p, len, SVC_COPY);
+	t.room_bad += n > room;
+	s->pos += n;
+	s->was_short = n < len;
+	if (n < len) {
+		t.shorts++;
+		s->sent_since = false;
+	}
+	return (long)n;
+}
+
+static int t_sent(struct svc_conn *c, void *state, size_t len)
+{
+	struct tstate *s = state;
+	t.sent_calls++;
+	t.sent_zero += len == 0;
+	s->sent_since = true;
+	return s->fin && t_tail(c, s) < 0 ? SVC_CLOSE : 0;
+}
+
+static void t_closed(struct svc_conn *c, void *state, int why)
+{
+	struct tstate *s = state;
+	(void)c;
+	t.closed[s->id]++;
+	t.why[s->id] = why;
+}
+
+static void t_udp(struct svc_udp *u, const void *p, size_t len, const struct svc_peer *from)
+{
+	uint8_t r[2048];
+	const uint8_t *b = p;
+	t.from = *from;
+	for (size_t i = 0; i < len; i++)
+		r[i] = b[len - 1 - i];
+	CHECK_EQ(svc_udp_send(u, r, len, from), 0);
+	u->stats->requests++;
+	u->stats->ok++;
+}
+
+static const struct svc tsvc = {
+	.tcp_port = 9,
+	.udp_port = 9,
+	.conn_size = SVC_CONN_MAX,
+	.accept = t_accept,
+	.data = t_data,
+	.sent = t_sent,
+	.closed = t_closed,
+	.udp = t_udp,
+};
+
+static struct net_inst_stats st0(void)
+{
+	struct net_inst_stats s;
+	lwip0_net_inst.stats(&s);
+	return s;
+}
+
+/* ---- the scenarios ---- */
+
+static void *heap(void) { return aligned_alloc(4096, NET_INST_HEAP_SIZE); }
+
+static void setup(void)
+{
+	struct net_inst_cfg a = { .core = 0, .mac = {2, 0, 0, 0, 0, 1}, .ip = PP_HTONL(0xC6120002),
+				  .mask = PP_HTONL(0xFFFFFF00), .heap = heap(), .heap_size = NET_INST_HEAP_SIZE,
+				  .tx = tx };
+	struct net_inst_cfg b = a;
+	b.core = 1;
+	b.mac[5] = 2;
+	b.ip = PP_HTONL(0xC6120003);
+	b.heap = heap();
+	b.svc = &svc_http;
+	/* A service breaking its contract is refused before anything is set up. */
+	struct svc big = tsvc, no_udp = tsvc, no_data = tsvc;
+	big.conn_size = SVC_CONN_MAX + 1;
+	no_udp.udp = NULL;
+	no_data.data = NULL;
+	a.svc = &big;
+	CHECK_EQ(lwip0_net_inst.init(&a), ERR_ARG);
+	a.svc = &no_udp;
+	CHECK_EQ(lwip0_net_inst.init(&a), ERR_ARG);
+	a.svc = &no_data;
+	CHECK_EQ(lwip0_net_inst.init(&a), ERR_ARG);
+	a.svc = &tsvc;
+	CHECK_EQ(lwip0_net_inst.init(&a), 0);
+	svc_http.init();
+	CHECK_EQ(lwip1_net_inst.init(&b), 0);
+	IP4_ADDR(&ip0, 198, 18, 0, 2);
+	IP4_ADDR(&ip1, 198, 18, 0, 3);
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (uint8_t)(i * 7 + (i >> 8));
+	for (size_t i = 0; i < TAIL; i++)
+		tail[i] = (uint8_t)(i * 13 + 5);
+}
+
+static uint8_t udp_got[600];
+static int udp_len = -1;
+static void cli_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+	(void)arg, (void)pcb, (void)addr, (void)port;
+	udp_len = lwip1_pbuf_copy_partial(p, udp_got, sizeof(udp_got), 0);
+	lwip1_pbuf_free(p);
+}
+
+/* A datagram reaches udp with its sender; svc_udp_send answers it; u->stats reach `stats`. */
+static void udp(void)
+{
+	struct udp_pcb *u = lwip1_udp_new();
+	CHECK_EQ(lwip1_udp_bind(u, &ip1, 5000), ERR_OK);
+	lwip1_udp_recv(u, cli_udp, NULL);
+	struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 300, PBUF_RAM);
+	memcpy(p->payload, pat, 300);
+	CHECK_EQ(lwip1_udp_sendto(u, p, &ip0, 9), ERR_OK);
+	lwip1_pbuf_free(p);
+	run(10);
+	CHECK_EQ(udp_len, 300);
+	int rev = 0;
+	for (int i = 0; i < 300; i++)
+		rev += udp_got[i] == pat[299 - i];
+	CHECK_EQ(rev, 300);
+	CHECK_EQ(t.from.ip, PP_HTONL(0xC6120003));
+	CHECK_EQ(t.from.port, 5000);
+	struct net_inst_stats s = st0();
+	CHECK_EQ(s.udp_rx, 1);
+	CHECK_EQ(s.udp_drop, 0);
+	CHECK_EQ(s.http_requests, 1);
+	CHECK_EQ(s.http_2xx, 1);
+}
+
+/* accept < 0: the peer is reset, the refusal counted, closed never called. */
+static void refuse(void)
+{
+	struct cli k;
+	struct net_inst_stats b = st0();
+	t.refuse = true;
+	cli_open(&k, &side1, &ip0, 9, 0);
+	run(50);
+	struct net_inst_stats a = st0();
+	CHECK(k.err);
+	CHECK_EQ(k.err_code, ERR_RST);
+	CHECK_EQ(a.tcp_accepted - b.tcp_accepted, 1);
+	CHECK_EQ(a.tcp_reset - b.tcp_reset, 1);
+	CHECK_EQ(a.tcp_open, 0);
+	CHECK_EQ(t.closed[t.refused_id], 0);
+}
+
+/*
+ * Echo with backpressure: the client stops reading, so the service's sends fall short and it
+ * consumes less; the rest must stay unacknowledged (the client stalls well short of the total)
+ * and come again, after sent, from the first byte not consumed. Then the client's FIN: told
+ * once, after every byte, and the service writes a 100 kB tail across several sent calls before
+ * it closes.
+ */
+static void backpressure_fin(void)
+{
+	struct cli k;
+	size_t total = sizeof(pat);
+	t.mode = M_ECHO;
+	uint32_t id = t.accepts;
+	cli_open(&k, &side1, &ip0, 9, total + TAIL);
+	k.paused = true;
+	run(20);
+	CHECK(k.connected);
+	size_t stalled_at = 0;
+	for (int i = 0; i < 600; i++) {
+		cli_push(&k, pat, total);
+		run(1);
+		if (i == 400)
+			stalled_at = k.nsent;
+	}
+	CHECK(t.shorts > 0);
+	CHECK(k.nsent < total);                 /* the window closed: nothing was acknowledged unread */
+	CHECK_EQ(k.nsent, stalled_at);          /* and stayed closed */
+	CHECK(k.nsent > 2 * TCP_WND);           /* past what the first window alone would hold */
+	CHECK_EQ(t.fin_calls[id], 0);
+	cli_resume(&k);
+	for (int i = 0; i < 5000 && k.nsent < total; i++) {
+		cli_push(&k, pat, total);
+		run(1);
+	}
+	CHECK_EQ(k.nsent, total);
+	CHECK_EQ(k.s->tcp_shutdown(k.pcb, 0, 1), ERR_OK);
+	for (int i = 0; i < 5000 && !k.fin; i++)
+		run(1);
+	CHECK(k.fin);
+	CHECK(!k.err);
+	CHECK_EQ(k.ngot, total + TAIL);
+	CHECK(memcmp(k.got, pat, total) == 0);
+	CHECK(memcmp(k.got + total, tail, TAIL) == 0);
+	CHECK(t.reoffers > 0);
+	CHECK_EQ(t.reoffer_before_sent, 0);
+	CHECK_EQ(t.content_bad, 0);
+	CHECK_EQ(t.room_bad, 0);
+	CHECK_EQ(t.fin_calls[id], 1);
+	CHECK_EQ(t.fin_pos[id], total);
+	CHECK_EQ(t.closed[id], 1);
+	CHECK_EQ(t.why[id], SVC_CLOSED);
+	k.s->tcp_close(k.pcb);
+	run(100);
+	free(k.got);
+}
+
+/*
+ * A service that takes nothing, with nothing of its own in flight, gets no acknowledgement: the
+ * poll offers the input again (after sent(0)). Closing with input never consumed must end in a
+ * FIN, not a reset: the glue acknowledges it first.
+ */
+static void stall_close(void)
+{
+	struct cli k;
+	t.mode = M_STALL;
+	t.stall = true;
+	uint32_t id = t.accepts;
+	int zero0 = t.sent_zero;
+	cli_open(&k, &side1, &ip0, 9, 16);
+	run(20);
+	k.nsent = 0;
+	cli_push(&k, pat, 10000);
+	CHECK_EQ(k.nsent, 10000);
+	run(50);
+	int calls = t.stall_calls;
+	CHECK(calls >= 1);
+	run(1100);              /* a poll or two: offered again, still refused */
+	CHECK(t.stall_calls > calls);
+	CHECK(t.sent_zero > zero0);
+	struct net_inst_stats b = st0();
+	t.stall = false;
+	run(1100);
+	CHECK_EQ(t.closed[id], 1);
+	CHECK_EQ(t.why[id], SVC_CLOSED);
+	CHECK_EQ(t.fin_calls[id], 0);
+	CHECK(k.fin);
+	CHECK(!k.err);          /* FIN, no reset: the unread 10000 bytes were acknowledged */
+	CHECK_EQ(k.ngot, 3);
+	CHECK(memcmp(k.got, "bye", 3) == 0);
+	CHECK_EQ(st0().tcp_reset, b.tcp_reset);
+	CHECK_EQ(t.content_bad, 0);
+	k.s->tcp_close(k.pcb);
+	run(100);
+	free(k.got);
+}
+
+/* The peer's reset: closed(SVC_RESET) once, counted. */
+static void reset(void)
+{
+	struct cli k;
+	t.mode = M_ECHO;
+	uint32_t id = t.accepts;
+	cli_open(&k, &side1, &ip0, 9, 1000);
+	run(20);
+	cli_push(&k, pat, 500);
+	run(20);
+	CHECK_EQ(k.ngot, 500);
+	struct net_inst_stats b = st0();
+	k.s->tcp_abort(k.pcb);
+	run(20);
+	CHECK_EQ(t.closed[id], 1);
+	CHECK_EQ(t.why[id], SVC_RESET);
+	CHECK_EQ(st0().tcp_reset - b.tcp_reset, 1);
+	CHECK_EQ(st0().tcp_open, 0);
+	free(k.got);
+}
+
+/* SVC_CONN_MAX bytes each: the core's heap runs out; those connections are reset and counted,
+ * the others served; every state came zeroed. */
+#define MANY 80
+static void memory(void)
+{
+	static struct cli k[MANY];
+	struct net_inst_stats b = st0();
+	uint32_t first = t.accepts;
+	t.mode = M_ECHO;
+	for (int i = 0; i < MANY; i++)
+		cli_open(&k[i], &side1, &ip0, 9, 0);
+	run(200);
+	struct net_inst_stats a = st0();
+	int reset = 0, open = 0;
+	for (int i = 0; i < MANY; i++) {
+		reset += k[i].err && k[i].err_code == ERR_RST;
+		open += k[i].connected && !k[i].err;
+	}
+	uint64_t dropped = a.tcp_drop_mem - b.tcp_drop_mem;
+	CHECK(dropped > 0);
+	CHECK(open > 10);
+	CHECK_EQ(reset, dropped);
+	CHECK_EQ(open + reset, MANY);
+	CHECK_EQ(a.tcp_open, open);
+	CHECK_EQ(a.tcp_accepted - b.tcp_accepted, open);
+	for (int i = 0; i < MANY; i++)
+		if (!k[i].err)
+			k[i].s->tcp_abort(k[i].pcb);
+	run(20);
+	CHECK_EQ(st0().tcp_open, 0);
+	for (uint32_t id = first; id < t.accepts; id++)
+		CHECK_EQ(t.why[id], SVC_RESET);
+	CHECK_EQ(t.nonzero_state, 0);
+}
+
+/* Every connection the service kept was closed exactly once. */
+static void closed_once(void)
+{
+	int bad = 0;
+	for (uint32_t id = 0; id < t.accepts; id++)
+		bad += t.closed[id] != (id == t.refused_id ? 0 : 1);
+	CHECK_EQ(bad, 0);
+	CHECK(t.accepts > 50);          /* the heap test's connections among them */
+}
+
+/* ---- HTTP on instance 1, through the same glue ---- */
+
+static char one[512];                   /* the answer to one GET / */
+static size_t none;
+static int one_write(void *ctx, const void *p, size_t n, bool copy)
+{
+	(void)ctx, (void)copy;
+	memcpy(one + none, p, n);
+	none += n;
+	return (int)n;
+}
+
+/*
+ * 6000 pipelined requests while the client does not read: responses fall short, requests wait
+ * unacknowledged; the client's FIN comes behind them. Every request is still answered, in
+ * order, and only then does the server close, with a FIN.
+ */
+static void http_pipeline_fin(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+	enum { N = 6000 };
+	size_t rl = sizeof(req) - 1;
+	static uint8_t reqs[N * sizeof(req)];
+	for (int i = 0; i < N; i++)
+		memcpy(reqs + i * rl, req, rl);
+	struct http_conn *hc = calloc(1, sizeof(*hc));
+	struct http_out out = { 0, one_write, 0 };
+	http_conn_init(hc);
+	CHECK_EQ(http_input(hc, req, rl, &out), (int)rl);
+	free(hc);
+
+	struct cli k;
+	cli_open(&k, &side0, &ip1, POLLUX_HTTP_PORT, N * none);
+	k.paused = true;
+	run(20);
+	for (int i = 0; i < 300; i++) {
+		cli_push(&k, reqs, N * rl);
+		run(1);
+	}
+	CHECK(k.nsent < N * rl);        /* the server stopped taking requests */
+	CHECK(!k.fin);
+	cli_resume(&k);
+	for (int i = 0; i < 3000 && k.nsent < N * rl; i++) {
+		cli_push(&k, reqs, N * rl);
+		run(1);
+	}
+	CHECK_EQ(k.s->tcp_shutdown(k.pcb, 0, 1), ERR_OK);
+	for (int i = 0; i < 5000 && !k.fin; i++)
+		run(1);
+	CHECK(k.fin);
+	CHECK(!k.err);
+	CHECK_EQ(k.ngot, N * none);
+	int same = 0;
+	for (int i = 0; i < N && (size_t)(i + 1) * none <= k.ngot; i++)
+		same += memcmp(k.got + i * none, one, none) == 0;
+	CHECK_EQ(same, N);
+	k.s->tcp_close(k.pcb);
+	run(100);
+	free(k.got);
+	struct net_inst_stats s;
+	lwip1_net_inst.stats(&s);
+	CHECK_EQ(s.http_requests, N);
+	CHECK_EQ(s.http_2xx, N);
+}
+
+/* 413 and 400 close the connection with a FIN, the rest of the input acknowledged unread. */
+static void http_close(const char *in, const char *status)
+{
+	struct cli k;
+	cli_open(&k, &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+	run(20);
+	cli_push(&k, (const uint8_t *)in, strlen(in));
+	run(50);
+	CHECK(k.fin);
+	CHECK(!k.err);
+	CHECK(k.ngot > 12 && memcmp(k.got, status, 12) == 0);
+	k.s->tcp_close(k.pcb);
+	run(100);
+	free(k.got);
+}
+
+static void http(void)
+{
+	http_pipeline_fin();
+	http_close("GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello", "HTTP/1.1 413");
+	http_close("GARBAGE\x01\r\n\r\nGET / HTTP/1.1\r\n\r\n", "HTTP/1.1 400");
+	struct net_inst_stats s;
+	lwip1_net_inst.stats(&s);
+	CHECK_EQ(s.http_requests, 6002);
+	CHECK_EQ(s.http_4xx, 2);
+	CHECK_EQ(s.http_bad, 1);
+	CHECK_EQ(s.tcp_open, 0);
+	CHECK_EQ(s.tcp_reset, 0);
+}
+
+TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
+	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
+	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
+	  "closed exactly once, and HTTP pipelining through a FIN, 413 and 400", {
+	setup();
+	udp();
+	refuse();
+	backpressure_fin();
+	stall_close();
+	reset();
+	memory();
+	closed_once();
+	http();
+})
