@@ -213,8 +213,10 @@ $(UNIT_DIR)/lwip/insts/inst1.o: $(UNIT_DIR)/lwip/insts/inst0.o
 test_lwip_inst_SRCS := net/svc_echo.c
 test_svc_SRCS := $(SVC_SRCS)
 define unit_lwip_rule
-$(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.h tests/unit/host/stubs.c net/service.h
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) tests/unit/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c $(UNIT_INSTS) -o $$@
+$(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.h tests/unit/host/stubs.c \
+		tests/unit/host/lwip_port.c net/service.h
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) tests/unit/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c \
+		tests/unit/host/lwip_port.c $(UNIT_INSTS) -o $$@
 endef
 $(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
 

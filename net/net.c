@@ -298,34 +298,15 @@ void net_poll(struct cpu *c, uint64_t now)
 
 void net_print_stats(void)
 {
-	static char out[2 * 210 * POLLUX_MAX_CORES + 1024];     /* only the console core prints */
-	struct kbuf b = { out, sizeof(out), 0 };
+	/* Two tables filled in one pass over the cores; only the console core prints. */
+	static char out[2][210 * POLLUX_MAX_CORES + 512];
+	struct kbuf t = { out[0], sizeof(out[0]), 0 }, d = { out[1], sizeof(out[1]), 0 };
 	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
-	kbprintf(&b, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %11s %9s\n", "core", "q", "rx_pkts",
+	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %11s %9s\n", "core", "q", "rx_pkts",
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
 		 "http_4xx", "loops", "max_gap_us");
-	for (uint32_t i = 0; i < nnet; i++) {
-		struct net_core *n = &ncores[i];
-		if (!n->up)
-			continue;
-		struct net_inst_stats s;
-		n->inst->stats(&s);
-		struct vnet_qstats q = { 0 };
-		if (n->queue >= 0)
-			vnet_stats((uint32_t)n->queue, &q);
-		struct cpu *c = &cpus[i];
-		kbprintf(&b, "%-4u %-3d %10llu %12llu %10llu %12llu %9llu %9llu %7llu %7llu %7llu %9llu %7llu %11llu %9llu\n",
-			 i, n->queue, (unsigned long long)q.rx_packets, (unsigned long long)q.rx_bytes,
-			 (unsigned long long)q.tx_packets, (unsigned long long)q.tx_bytes,
-			 (unsigned long long)n->steered, (unsigned long long)n->forwarded,
-			 (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_open,
-			 (unsigned long long)s.tcp_reset, (unsigned long long)s.http_requests,
-			 (unsigned long long)s.http_4xx, (unsigned long long)c->loops,
-			 (unsigned long long)(ticks_to_ns(c->max_gap) / 1000));
-		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
-	}
 	/* Drops, each where it happened, and what the NIC's rings show. */
-	kbprintf(&b, "%-4s %-3s %7s %8s %7s %8s %7s %8s %8s %8s %8s %8s | %10s %10s %9s %9s %9s %8s\n", "core", "q",
+	kbprintf(&d, "%-4s %-3s %7s %8s %7s %8s %7s %8s %8s %8s %8s %8s | %10s %10s %9s %9s %9s %8s\n", "core", "q",
 		 "rx_bad", "tx_full", "tx_big", "refused", "xdrops", "ip_drop", "l4_drop", "csum_err", "tcp_mem",
 		 "mem_err", "doorbells", "db_saved", "rx_csumok", "tx_csumof", "tx_zcopy", "bad_used");
 	for (uint32_t i = 0; i < nnet; i++) {
@@ -337,7 +318,17 @@ void net_print_stats(void)
 		struct vnet_qstats q = { 0 };
 		if (n->queue >= 0)
 			vnet_stats((uint32_t)n->queue, &q);
-		kbprintf(&b, "%-4u %-3d %7llu %8llu %7llu %8llu %7llu %8llu %8llu %8llu %8llu %8llu | %10llu %10llu %9llu %9llu "
+		struct cpu *c = &cpus[i];
+		kbprintf(&t, "%-4u %-3d %10llu %12llu %10llu %12llu %9llu %9llu %7llu %7llu %7llu %9llu %7llu %11llu %9llu\n",
+			 i, n->queue, (unsigned long long)q.rx_packets, (unsigned long long)q.rx_bytes,
+			 (unsigned long long)q.tx_packets, (unsigned long long)q.tx_bytes,
+			 (unsigned long long)n->steered, (unsigned long long)n->forwarded,
+			 (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_open,
+			 (unsigned long long)s.tcp_reset, (unsigned long long)s.http_requests,
+			 (unsigned long long)s.http_4xx, (unsigned long long)c->loops,
+			 (unsigned long long)(ticks_to_ns(c->max_gap) / 1000));
+		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
+		kbprintf(&d, "%-4u %-3d %7llu %8llu %7llu %8llu %7llu %8llu %8llu %8llu %8llu %8llu | %10llu %10llu %9llu %9llu "
 			 "%9llu %8llu\n",
 			 i, n->queue, (unsigned long long)q.rx_drop_bad, (unsigned long long)q.tx_drop_full,
 			 (unsigned long long)q.tx_drop_big, (unsigned long long)s.rx_refused,
@@ -348,5 +339,6 @@ void net_print_stats(void)
 			 (unsigned long long)q.rx_csum_ok, (unsigned long long)q.tx_csum_offload,
 			 (unsigned long long)q.tx_zero_copy, (unsigned long long)q.bad_used);
 	}
-	kputs(out);
+	kputs(out[0]);
+	kputs(out[1]);
 }

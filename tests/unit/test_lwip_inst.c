@@ -25,16 +25,8 @@
 
 extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 
-/* ---- what the kernel provides to every instance ---- */
-static uint32_t now_ms;
-uint32_t sys_now(void) { return now_ms; }
-void lwip_port_diag(const char *fmt, ...) { (void)fmt; }
-void lwip_port_assert(const char *msg, int line, const char *file)
-{
-	fprintf(stderr, "lwip assert %s at %s:%d\n", msg, file, line);
-	abort();
-}
-uint32_t lwip_port_rand(void) { static uint32_t x = 12345; x = x * 1103515245 + 12345; return x; }
+
+extern uint32_t now_ms;          /* tests/unit/host/lwip_port.c: the instances' clock */
 
 /*
  * ---- a wire between the two instances: frames queued, delivered from the loop ----

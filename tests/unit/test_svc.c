@@ -27,16 +27,8 @@ struct side {
 	lwip##n##_tcp_shutdown, lwip##n##_tcp_close, lwip##n##_tcp_abort, lwip##n##_pbuf_copy_partial, lwip##n##_pbuf_free }
 static const struct side side0 = SIDE(0), side1 = SIDE(1);
 
-/* ---- what the kernel provides to every instance ---- */
-static uint32_t now_ms;
-uint32_t sys_now(void) { return now_ms; }
-void lwip_port_diag(const char *fmt, ...) { (void)fmt; }
-void lwip_port_assert(const char *msg, int line, const char *file)
-{
-	fprintf(stderr, "lwip assert %s at %s:%d\n", msg, file, line);
-	abort();
-}
-uint32_t lwip_port_rand(void) { static uint32_t x = 12345; x = x * 1103515245 + 12345; return x; }
+
+extern uint32_t now_ms;          /* tests/unit/host/lwip_port.c: the instances' clock */
 
 /* ---- a wire between the two instances: frames queued, delivered from the loop ---- */
 struct frame { uint32_t len; uint8_t data[1600]; int to; };

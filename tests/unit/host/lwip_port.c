@@ -1,0 +1,15 @@
+/* What the kernel provides to every lwIP instance (net/lwip_port.c), for host tests: a clock the
+ * test advances by hand, no diagnostics, assertions that abort, a fixed random sequence. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+uint32_t now_ms;
+uint32_t sys_now(void) { return now_ms; }
+void lwip_port_diag(const char *fmt, ...) { (void)fmt; }
+void lwip_port_assert(const char *msg, int line, const char *file)
+{
+	fprintf(stderr, "lwip assert %s at %s:%d\n", msg, file, line);
+	abort();
+}
+uint32_t lwip_port_rand(void) { static uint32_t x = 12345; x = x * 1103515245 + 12345; return x; }
