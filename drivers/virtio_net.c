@@ -242,7 +242,7 @@ int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key)
 	have |= (uint64_t)cfg_r32(VCFG_DEVICE_FEATURE) << 32;
 	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_F_RING_EVENT_IDX) |
 			(1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_CSUM) |
-			(1ull << VIRTIO_NET_F_GUEST_CSUM);
+			(1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_STATUS);
 	if (rss_key)
 		want |= 1ull << VIRTIO_NET_F_RSS;
 	uint64_t use = have & want;
@@ -305,10 +305,12 @@ int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key)
 		}
 	}
 	vn.npairs = n;
-	kprintf("vnet0: %02x:%02x:%02x:%02x:%02x:%02x, %u queue pairs of %u, rings %u/%u, event idx %s, rss %s, "
-		"csum offload tx %s rx %s\n", vn.mac[0], vn.mac[1], vn.mac[2], vn.mac[3], vn.mac[4], vn.mac[5], n, max_pairs,
-		pairs[0].rx.q.size, pairs[0].tx.q.size, vn.event_idx ? "on" : "off", vn.rss ? "on" : "off",
-		vn.csum ? "on" : "off", vn.guest_csum ? "on" : "off");
+	/* Link state: only with VIRTIO_NET_F_STATUS; a device without it is always up (5.1.4). */
+	bool link = !((use >> VIRTIO_NET_F_STATUS) & 1) || (mmio_read16(vn.device_cfg + VNET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP);
+	kprintf("vnet0: %02x:%02x:%02x:%02x:%02x:%02x, link %s, %u queue pairs of %u, rings %u/%u, event idx %s, rss %s, "
+		"csum offload tx %s rx %s\n", vn.mac[0], vn.mac[1], vn.mac[2], vn.mac[3], vn.mac[4], vn.mac[5],
+		link ? "up" : "down", n, max_pairs, pairs[0].rx.q.size, pairs[0].tx.q.size, vn.event_idx ? "on" : "off",
+		vn.rss ? "on" : "off", vn.csum ? "on" : "off", vn.guest_csum ? "on" : "off");
 	return (int)n;
 }
 

@@ -57,7 +57,8 @@
 
 /* Device configuration (5.1.4). */
 #define VNET_CFG_MAC 0                          /* RO u8[6] */
-#define VNET_CFG_STATUS 6                       /* RO u16 */
+#define VNET_CFG_STATUS 6                       /* RO u16, with VIRTIO_NET_F_STATUS */
+#define  VIRTIO_NET_S_LINK_UP 1
 #define VNET_CFG_MAX_PAIRS 8                    /* RO u16 */
 #define VNET_CFG_RSS_MAX_KEY 17                 /* RO u8, with VIRTIO_NET_F_RSS */
 #define VNET_CFG_RSS_MAX_TABLE 18               /* RO u16 */

@@ -14,7 +14,7 @@ user)
 tap)
 	q=${QUEUES:-1}
 	dev=virtio-net-pci,netdev=n0
-	[ "$q" -gt 1 ] && dev="$dev,mq=on,vectors=$((2 * q + 2))"
+	[ "$q" -gt 1 ] && dev="$dev,mq=on,rss=on,vectors=$((2 * q + 2))"
 	nic=(-netdev "tap,id=n0,ifname=${TAP:-tap0},script=no,downscript=no,queues=$q" -device "$dev") ;;
 *)
 	echo "qemu.sh: NET must be user or tap, not '$NET'" >&2

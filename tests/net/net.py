@@ -169,10 +169,11 @@ def main():
                "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,rss=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
         g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
                   os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}.log"))
-        m, out = g.expect(r"vnet0: [^\n]*rss (on|off)", 180)
+        m, out = g.expect(r"vnet0: [^\n]*link (up|down)[^\n]*rss (on|off)", 180)
         want = "on" if QUEUES > 1 else "off"
-        result(bool(m) and m.group(1).decode() == want, "rss",
-               f"RSS {m.group(1).decode() if m else '?'} with {QUEUES} queue pair(s) (expected {want})")
+        result(bool(m) and m.group(2).decode() == want and m.group(1) == b"up", "rss",
+               f"link {m.group(1).decode() if m else '?'}, RSS {m.group(2).decode() if m else '?'} with {QUEUES} "
+               f"queue pair(s) (expected up, {want})")
         m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+)", 180)
         result(bool(m) and int(m.group(1)) == CORES, "ready", f"booted with a virtio-net NIC, cores={m.group(1).decode() if m else '?'}")
         if not m:
