@@ -168,6 +168,16 @@ static int rss_config(uint32_t n, const uint8_t *key)
 	return ctrl_cmd(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, c, (uint32_t)(p - c));
 }
 
+/* Post the released RX buffers again, in one batch the device sees at once. */
+static void rx_post(struct vnet_pair *p)
+{
+	for (uint16_t i = 0; i < p->nrefill; i++)
+		virtq_add(&p->rx.q, (uint64_t)(uintptr_t)(p->rxbufs + (uint64_t)p->refill[i] * VNET_BUF_SIZE),
+			  VNET_BUF_SIZE, true, p->refill[i]);   /* never full: each buffer has its descriptor */
+	p->nrefill = 0;
+	virtq_publish(&p->rx.q);
+}
+
 /* Pair qi's buffers from the arena of the core that will own it, and every RX buffer posted. */
 static int pair_fill(uint32_t qi)
 {
@@ -184,8 +194,9 @@ static int pair_fill(uint32_t qi)
 		p->txfree[i] = i;
 	p->ntxfree = ntx;
 	for (uint16_t i = 0; i < nrx; i++)
-		virtq_add(&p->rx.q, (uint64_t)(uintptr_t)(p->rxbufs + (uint64_t)i * VNET_BUF_SIZE), VNET_BUF_SIZE, true, i);
-	virtq_publish(&p->rx.q);
+		p->refill[i] = i;
+	p->nrefill = nrx;
+	rx_post(p);
 	return 0;
 }
 
@@ -375,6 +386,12 @@ static void tx_reap(struct vnet_pair *p)
 		}
 }
 
+/* A free slot and desc free descriptors for its chain. */
+static bool tx_room(const struct vnet_pair *p, unsigned desc)
+{
+	return p->ntxfree != 0 && virtq_free_count(&p->tx.q) >= desc;
+}
+
 int vnet_tx(uint32_t qi, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
 {
 	struct vnet_pair *p = &pairs[qi];
@@ -389,19 +406,16 @@ int vnet_tx(uint32_t qi, const struct nic_frag *f, unsigned n, const struct nic_
 		if (n - ncopy > VNET_TX_MAX_REFS)
 			ncopy = n;
 	}
-	uint32_t copy_len = 0, total = 0;
-	for (unsigned i = 0; i < n; i++) {
+	uint32_t total = 0;
+	for (unsigned i = 0; i < n; i++)
 		total += f[i].len;
-		if (i < ncopy)
-			copy_len += f[i].len;
-	}
-	if (VNET_HDR + copy_len > VNET_BUF_SIZE || total > VNET_BUF_SIZE - VNET_HDR) {
+	if (total > VNET_BUF_SIZE - VNET_HDR) {        /* also bounds the copied part */
 		p->st.tx_drop_big++;
 		return -1;
 	}
-	if (p->ntxfree == 0 || virtq_free_count(&p->tx.q) < 1 + n - ncopy)
+	if (!tx_room(p, 1 + n - ncopy))
 		tx_reap(p);
-	if (p->ntxfree == 0 || virtq_free_count(&p->tx.q) < 1 + n - ncopy) {
+	if (!tx_room(p, 1 + n - ncopy)) {
 		p->st.tx_drop_full++;
 		return -1;
 	}
@@ -436,11 +450,7 @@ int vnet_tx(uint32_t qi, const struct nic_frag *f, unsigned n, const struct nic_
 void vnet_flush(uint32_t qi)
 {
 	struct vnet_pair *p = &pairs[qi];
-	for (uint16_t i = 0; i < p->nrefill; i++)
-		virtq_add(&p->rx.q, (uint64_t)(uintptr_t)(p->rxbufs + (uint64_t)p->refill[i] * VNET_BUF_SIZE),
-			  VNET_BUF_SIZE, true, p->refill[i]);   /* never full: each buffer has its descriptor */
-	p->nrefill = 0;
-	virtq_publish(&p->rx.q);
+	rx_post(p);
 	if (virtq_need_notify(&p->rx.q)) {
 		/*
 		 * The device found this queue empty and asked to hear of new buffers. QEMU's software
@@ -448,11 +458,11 @@ void vnet_flush(uint32_t qi)
 		 * only a doorbell on that queue releases it: ring every RX doorbell. This happens only
 		 * after a queue ran dry, and with RSS only; otherwise just our own.
 		 */
-		uint32_t n = vn.rss ? vn.npairs : 1;
-		for (uint32_t i = 0; i < n; i++) {
-			uint32_t q = vn.rss ? i : qi;
-			mmio_write16(vn.rx_doorbell[q], (uint16_t)(2 * q));
-		}
+		if (!vn.rss)
+			mmio_write16(vn.rx_doorbell[qi], (uint16_t)(2 * qi));
+		else
+			for (uint32_t i = 0; i < vn.npairs; i++)
+				mmio_write16(vn.rx_doorbell[i], (uint16_t)(2 * i));
 	}
 	vq_kick(&p->tx);
 	tx_reap(p);

@@ -1,9 +1,12 @@
 /* One core's lwIP instance: netif, zero-copy RX pbufs, timers; its service glue is inst_svc.c.
  * Linked once per core. */
+#include <string.h>
+
 #include "inst_priv.h"
 
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
+#include "lwip/inet_chksum.h"
 #include "lwip/init.h"
 #include "lwip/ip4.h"
 #include "lwip/prot/ip4.h"
@@ -96,15 +99,12 @@ static bool csum_offload(struct pbuf *p, struct nic_txo *o)
 	if (!off || p->len < l4 + off + 2 || lwip_ntohs(IPH_LEN(ip)) < ihl)
 		return false;
 	uint16_t l4len = (uint16_t)(lwip_ntohs(IPH_LEN(ip)) - ihl);
-	const uint8_t *a = (const uint8_t *)&ip->src;
-	uint32_t sum = 0;
-	for (int i = 0; i < 8; i += 2)          /* source and destination address */
-		sum += (uint32_t)(a[i] << 8 | a[i + 1]);
-	sum += proto + l4len;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	f[l4 + off] = (uint8_t)(sum >> 8);
-	f[l4 + off + 1] = (uint8_t)sum;
+	ip4_addr_t src, dst;
+	ip4_addr_copy(src, ip->src);
+	ip4_addr_copy(dst, ip->dest);
+	/* lwIP's pseudo-header sum over no payload bytes, complemented; undo the complement. */
+	u16_t sum = (u16_t)~inet_chksum_pseudo_partial(p, proto, l4len, 0, &src, &dst);
+	SMEMCPY(f + l4 + off, &sum, 2);
 	o->csum_start = (uint16_t)l4;
 	o->csum_offset = off;
 	return true;
@@ -113,25 +113,28 @@ static bool csum_offload(struct pbuf *p, struct nic_txo *o)
 static err_t linkoutput(struct netif *n, struct pbuf *p)
 {
 	(void)n;
+	static uint8_t flat[1518 + 64];
 	struct nic_frag f[16];
 	unsigned nf = 0;
 	struct pbuf *q;
+	void *ref = p;
 	for (q = p; q && nf < 16; q = q->next)
 		if (q->len)
 			f[nf++] = (struct nic_frag){ q->payload, q->len };
 	struct nic_txo o = { 0, 0 };
 	if (cfg.csum_offload)
 		csum_offload(p, &o);
-	/* More pieces than we describe: let the NIC copy them from a flat frame (ref NULL). */
-	int r = q ? -1 : cfg.tx(cfg.core, f, nf, &o, p);
-	if (q) {
-		static uint8_t flat[1518 + 64];
-		if (p->tot_len <= sizeof(flat)) {
-			pbuf_copy_partial(p, flat, p->tot_len, 0);
-			f[0] = (struct nic_frag){ flat, p->tot_len };
-			r = cfg.tx(cfg.core, f, 1, &o, NULL);
+	if (q) {        /* more pieces than we describe: one flat copy, which the NIC copies again */
+		if (p->tot_len > sizeof(flat)) {
+			st.tx_drop_ring++;
+			return ERR_MEM;
 		}
+		pbuf_copy_partial(p, flat, p->tot_len, 0);
+		f[0] = (struct nic_frag){ flat, p->tot_len };
+		nf = 1;
+		ref = NULL;
 	}
+	int r = cfg.tx(cfg.core, f, nf, &o, ref);
 	if (r < 0) {
 		st.tx_drop_ring++;
 		return ERR_MEM;
