@@ -3,6 +3,8 @@
 #   make                 build build/x86_64/BOOTX64.EFI and build/aarch64/BOOTAA64.EFI
 #   make image           build/pollux.img: a GPT disk whose ESP holds both loaders
 #   make run [ARCH=aarch64] [CORES=4] [MEM=2G] [NET=user|tap] [QUEUES=n]   boot in QEMU
+#   make ami [BUCKET=b] [REGION=r]   check build/pollux.img, import it, register arm64 + x86_64 AMIs
+#                        (without AWS credentials: print the commands)
 #   make test            every test, ends with "N passed, N failed"
 #   make deps            Debian packages and sources (run implicitly)
 #   V=1                  show commands
@@ -93,7 +95,7 @@ EFICFLAGS := $(COMMON_CFLAGS) $(EFI_CFLAGS) -I$(GNUEFI)/inc -I$(GNUEFI)/inc/$(AR
 LDFLAGS := -nostdlib --no-undefined --warn-common -znocombreloc -z noexecstack -shared -Bsymbolic --build-id=sha1 \
 	-T $(GNUEFI)/lib/elf_$(ARCH)_efi.lds $(LD_EXTRA)
 
-.PHONY: all deps image run test unit qemu-test bench clean distclean both
+.PHONY: all deps image ami run test unit qemu-test bench clean distclean both
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP)
@@ -164,6 +166,10 @@ image: $(IMAGE)
 $(IMAGE): all scripts/mkimage.sh
 	@echo "  IMAGE   $@"
 	$(Q)scripts/mkimage.sh $@ $(O)/x86_64/BOOTX64.EFI $(O)/aarch64/BOOTAA64.EFI
+
+# EC2: scripts/ami.sh checks the image, then imports and registers it (or prints how).
+ami: image
+	$(Q)BUCKET=$(BUCKET) REGION=$(REGION) scripts/ami.sh $(IMAGE)
 
 # QEMU: TCG (no KVM here), serial on this terminal. NET=user (default) forwards host ports
 # 8080 -> 80 and 8007 -> 7; NET=tap uses an existing tap device TAP with QUEUES queue pairs.

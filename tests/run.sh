@@ -16,6 +16,22 @@ for t in "$O"/unit/test_*; do
 	fi
 done
 
+# Deployment: the CloudFormation template's references, and make ami's image check and dry run.
+echo "== deployment"
+if out=$(python3 tests/deploy/test_template.py 2>&1); then
+	passed=$((passed + 1)); echo "PASS test_template: $(tail -n1 <<<"$out")"
+else
+	failed=$((failed + 1)); echo "FAIL test_template:"; sed 's/^/    /' <<<"$out"
+fi
+if out=$(DRY=1 BUCKET=b NAME=t scripts/ami.sh "$O/test/pollux.img" 2>&1) &&
+	grep -q 'register-image.*--architecture arm64.*--boot-mode uefi --ena-support' <<<"$out" &&
+	grep -q 'register-image.*--architecture x86_64' <<<"$out" && grep -q 'BOOTAA64.EFI present' <<<"$out" &&
+	! DRY=1 scripts/ami.sh /dev/null >/dev/null 2>&1; then
+	passed=$((passed + 1)); echo "PASS ami dry run: image checked, both AMIs, a bad image refused"
+else
+	failed=$((failed + 1)); echo "FAIL ami dry run:"; sed 's/^/    /' <<<"$out"
+fi
+
 # Run one QEMU test script (bounded in time) and add its "...-summary: N passed, M failed" line.
 qemu_test() {
 	local name=$1 out s
