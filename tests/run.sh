@@ -58,13 +58,14 @@ done
 
 # Network: each service on a tap device in a namespace of its own, 4 vCPUs with 4 queue pairs
 # (RSS), then fewer queue pairs than cores (software steering): http with 1, echo with 2 (RSS and
-# steering together).
+# steering together), and a static address (no DHCP) with 2.
 echo "== network tests (netns + tap + dnsmasq, TCG)"
 for arch in x86_64 aarch64; do
 	qemu_test "$arch http" tests/net/net.py "$arch" "$O/test/pollux.img" 4 4 http
 	qemu_test "$arch echo" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 4 echo
 	qemu_test "$arch http 1q" tests/net/net.py "$arch" "$O/test/pollux.img" 4 1 http
 	qemu_test "$arch echo 2q" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 2 echo
+	qemu_test "$arch http 2q static" tests/net/net.py "$arch" "$O/test-static/pollux.img" 4 2 http static
 done
 
 echo "== $(( $(date +%s) - start )) s"
