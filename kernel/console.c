@@ -51,16 +51,6 @@ void console_init(const struct acpi_info *ai)
 	console_register_own();
 }
 
-const char *console_name(void)
-{
-	return con_dev->name;
-}
-
-uint64_t console_dropped(void)
-{
-	return con_out.lost_total;
-}
-
 void console_register(const struct console_cmd *cmd)
 {
 	struct cpu *c = this_cpu();

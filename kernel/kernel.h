@@ -211,8 +211,6 @@ void console_poll(uint64_t now);
 /* Core 0's loop: hand the device what it takes without waiting, within a small budget of bytes
  * and time. */
 void console_drain(uint64_t now);
-uint64_t console_dropped(void);        /* bytes of output ever dropped */
-const char *console_name(void);        /* the device's name */
 
 /* Line editing and command dispatch, pure and host-tested. */
 #define CONSOLE_LINE_MAX 128
