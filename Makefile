@@ -58,7 +58,7 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
 BOOT_SRCS := boot/efimap.c
 EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
-	kernel/printf.c kernel/console.c kernel/cmdline.c kernel/cpu.c kernel/time.c
+	kernel/printf.c kernel/console.c kernel/cmdline.c kernel/cpu.c kernel/time.c kernel/random.c
 DRIVER_SRCS := drivers/uart.c drivers/pci.c drivers/virtq.c drivers/virtio_net.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
 ARCH_ASM := arch/$(ARCH)/entry.S
@@ -173,7 +173,8 @@ run: image
 	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow \
+	test_random
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -188,11 +189,13 @@ test_http_SRCS := net/http.c
 test_pci_SRCS := drivers/pci.c kernel/printf.c
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
+test_random_SRCS := kernel/random.c net/lwip_port.c
+test_random_CFLAGS := $(LWIP_INC)
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h
 	@mkdir -p $(UNIT_DIR)
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -Wno-format-truncation $$(filter %.c,$$^) -o $$@ -pthread
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $$($(1)_CFLAGS) -Wno-format-truncation $$(filter %.c,$$^) -o $$@ -pthread
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 

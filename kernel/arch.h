@@ -2,6 +2,7 @@
 #ifndef POLLUX_ARCH_H
 #define POLLUX_ARCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cpu;
@@ -47,6 +48,12 @@ int arch_default_uart(struct uart *u);
 uint32_t arch_early_reserve(const struct boot_info *bi, struct pt_range *exec, uint32_t max);
 /* Switch to the stack whose top is top and call fn(arg) there; never returns. */
 void arch_switch_stack(uint64_t top, void (*fn)(void *), void *arg) __attribute__((noreturn));
+
+/* The CPU's random number generator (x86 RDSEED/RDRAND, AArch64 RNDR): its name when CPUID /
+ * ID_AA64ISAR0_EL1 says it exists, else NULL. arch_rng64 stores one 64-bit value and returns true,
+ * or false when the generator gave nothing after a few retries (or there is none). */
+const char *arch_rng_init(void);
+bool arch_rng64(uint64_t *v);
 
 /* Port I/O; on AArch64 these panic (there is none). */
 uint8_t arch_inb(uint16_t port);

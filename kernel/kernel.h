@@ -235,6 +235,23 @@ extern const struct pt_format *pt_fmt;
 void kmain(struct boot_info *bi) __attribute__((noreturn));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* ---- random.c: a seed from the CPU's generator or counter jitter, a ChaCha20 generator per core ---- */
+/* Boot core, once, before anything asks for a random number: seed every core's generator and the
+ * per-boot secret; prints one line naming the source ("random: rdrand", "random: counter jitter"). */
+void random_init(void);
+/* n random bytes into p, from the calling core's own generator: any core, no lock, never blocks. */
+void random_bytes(void *p, size_t n);
+uint64_t random_u64(void);
+/* What seeded the generators: "rdseed", "rdrand", "rndr" or "counter jitter". */
+const char *random_source(void);
+/* SipHash-2-4 of p[0..n) keyed with the per-boot secret: unpredictable from outside, the same for
+ * the same input during one boot (RFC 6528 ISNs, hash tables an attacker must not aim at). */
+uint64_t random_hash(const void *p, size_t n);
+/* The primitives, exposed for the tests: SipHash-2-4 with a 16-byte key; one ChaCha20 block
+ * (RFC 8439, 2.3) with a 64-bit block counter in state words 12-13 and a 64-bit nonce in 14-15. */
+uint64_t siphash24(const uint8_t key[16], const void *p, size_t n);
+void chacha20_block(const uint32_t key[8], uint64_t counter, uint64_t nonce, uint32_t out[16]);
+
 /* ---- time.c ---- */
 uint64_t time_ns(void);                 /* since efi_main */
 uint64_t ticks_to_ns(uint64_t ticks);

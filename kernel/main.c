@@ -77,6 +77,7 @@ void kmain(struct boot_info *bi)
 		panic("acpi: %s (RSDP at 0x%llx)", acpi_strerror(err), (unsigned long long)bi->rsdp);
 	arch_check_cpu();                 /* page sizes, NX, exception level */
 	arch_time_init(&acpi);            /* counter frequency */
+	random_init();                    /* CPU generator or counter jitter: RSS key, ISNs, lwIP */
 	mem_init(bi);                     /* free RAM from the UEFI map */
 	paging_init();                    /* our identity map, 1 GiB pages, W^X */
 

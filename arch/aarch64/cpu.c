@@ -81,6 +81,33 @@ void arch_check_cpu(void)
 		panic("cpu: no 4 KiB translation granule (ID_AA64MMFR0_EL1=0x%llx)", (unsigned long long)mmfr0);
 }
 
+/* ---- random numbers: FEAT_RNG ---- */
+
+static bool has_rndr;
+
+/* ID_AA64ISAR0_EL1.RNDR, bits 63:60: 0b0001 = RNDR and RNDRRS are implemented (ARM ARM D17.2.61). */
+const char *arch_rng_init(void)
+{
+	has_rndr = ((READ_SYSREG(id_aa64isar0_el1) >> 60) & 0xf) >= 1;
+	return has_rndr ? "rndr" : 0;
+}
+
+/* RNDR is system register s3_3_c2_c4_0 (written by encoding: binutils wants .arch armv8.5-a+rng for
+ * the name). A read that returns a value sets NZCV to 0b0000; one that fails (the entropy source
+ * had nothing in time) returns 0 with NZCV = 0b0100 (ARM ARM D17.2.132): retry a few times. */
+bool arch_rng64(uint64_t *v)
+{
+	for (int i = 0; has_rndr && i < 10; i++) {
+		uint64_t x, fail;
+		__asm__ volatile("mrs %0, s3_3_c2_c4_0\n\tcset %1, eq" : "=r"(x), "=r"(fail) :: "cc");
+		if (!fail) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ID_AA64MMFR0_EL1.PARange (bits 3:0): physical address bits. */
 static uint32_t pa_range(void)
 {

@@ -135,6 +135,44 @@ void arch_check_cpu(void)
 		kprintf("cpu: warning: TSC is not invariant; time may drift with frequency changes\n");
 }
 
+/* ---- random numbers: RDSEED (entropy source) preferred, RDRAND (its DRBG) otherwise ---- */
+
+static bool has_rdseed, has_rdrand;
+
+const char *arch_rng_init(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	uint32_t max_leaf = r[0];
+	cpuid(1, 0, r);
+	has_rdrand = (r[2] >> 30) & 1;                  /* CPUID.01H:ECX.RDRAND[bit 30] */
+	if (max_leaf >= 7) {
+		cpuid(7, 0, r);
+		has_rdseed = (r[1] >> 18) & 1;          /* CPUID.(EAX=07H,ECX=0):EBX.RDSEED[bit 18] */
+	}
+	return has_rdseed ? "rdseed" : has_rdrand ? "rdrand" : 0;
+}
+
+/* CF=1: a valid value; CF=0: none available right now, try again (SDM vol 2, RDRAND, RDSEED).
+ * Intel's DRNG guide: RDRAND fails 10 times in a row only if the hardware is broken; RDSEED may
+ * run dry for a while under load, so it gets more tries with a pause in between, and RDRAND after. */
+bool arch_rng64(uint64_t *v)
+{
+	uint8_t ok;
+	for (int i = 0; has_rdseed && i < 100; i++) {
+		__asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok) :: "cc");
+		if (ok)
+			return true;
+		arch_relax();
+	}
+	for (int i = 0; has_rdrand && i < 10; i++) {
+		__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) :: "cc");
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
 uint64_t arch_phys_limit(void)
 {
 	uint32_t r[4];
