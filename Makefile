@@ -4,6 +4,7 @@
 #   make image           build/pollux.img: a GPT disk whose ESP holds both loaders
 #   make run [ARCH=aarch64] [CORES=4] [MEM=2G] [NET=user|tap] [QUEUES=n]   boot in QEMU
 #   make test            every test, ends with "N passed, N failed"
+#   make fuzz [FUZZ_TIME=60]   each libFuzzer target for FUZZ_TIME seconds (0: the seeds only)
 #   make deps            Debian packages and sources (run implicitly)
 #   V=1                  show commands
 
@@ -224,6 +225,30 @@ endef
 $(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
 
 unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc
+
+# Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's
+# used ring under a hostile device, the frame classifier. `make fuzz` runs each for FUZZ_TIME seconds
+# (0: replay the seeds in tests/fuzz/seeds only); the working corpus and any crash stay in build/fuzz.
+FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_DIR := $(O)/fuzz
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
+fuzz_http_SRCS := net/http.c
+fuzz_virtq_SRCS := drivers/virtq.c
+fuzz_flow_SRCS := net/flow.c
+define fuzz_rule
+$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c kernel/kernel.h
+	@mkdir -p $(FUZZ_DIR)
+	@echo "  FUZZCC  $$@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$(filter %.c,$$^) -o $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 # make test: unit tests, then QEMU boot tests of test builds (test-only console commands on).
 test: $(DEPS_STAMP) unit
