@@ -46,6 +46,10 @@ int arch_default_uart(struct uart *u);
 /* Reserve what must sit at fixed low addresses before the allocator runs (x86: the AP trampoline
  * below 1 MiB); store ranges that must be executable in exec. Returns how many. */
 uint32_t arch_early_reserve(const struct boot_info *bi, struct pt_range *exec, uint32_t max);
+/* From now on take exceptions on c->exc_stack_top, so that a fault on an overflowed stack can still
+ * be reported (x86: IST1 of c's TSS for every vector; AArch64: SP_EL1, with the kernel itself
+ * moving to SP_EL0). The boot core calls it once its stacks exist; secondaries start that way. */
+void arch_exception_stack(struct cpu *c);
 /* Switch to the stack whose top is top and call fn(arg) there; never returns. */
 void arch_switch_stack(uint64_t top, void (*fn)(void *), void *arg) __attribute__((noreturn));
 

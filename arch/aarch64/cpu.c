@@ -40,7 +40,7 @@ void a64_mmu_switch(uint64_t ttbr0, uint64_t mair, uint64_t tcr, uint64_t sctlr)
 
 /* entry.S reads boot_arg with its own offsets. */
 _Static_assert(offsetof(struct cpu, boot_arg) == A64_CPU_BOOT_ARG, "A64_CPU_BOOT_ARG in arch_inline.h");
-_Static_assert(A64_BA_VBAR < ARRAY_SIZE(((struct cpu *)0)->boot_arg), "boot_arg slots");
+_Static_assert(A64_BA_EXC_STACK < ARRAY_SIZE(((struct cpu *)0)->boot_arg), "boot_arg slots");
 
 static uint64_t cnt_hz;
 static uint64_t tcr_value, sctlr_value;
@@ -177,6 +177,19 @@ int arch_default_uart(struct uart *u)
 	return -1;      /* without SPCR there is no safe guess on AArch64 */
 }
 
+/* Move this core onto SP_EL0 with the stack pointer it has, then make SP_EL1 the exception stack.
+ * Nothing touches the stack in between, so the C frame around this stays valid. */
+void arch_exception_stack(struct cpu *c)
+{
+	__asm__ volatile("mov x9, sp\n\t"
+			 "msr spsel, #0\n\t"
+			 "mov sp, x9\n\t"
+			 "msr spsel, #1\n\t"
+			 "mov sp, %0\n\t"
+			 "msr spsel, #0"
+			 :: "r"(c->exc_stack_top) : "x9", "memory");
+}
+
 /* Boot core, once, with UEFI's MMU on: see a64_mmu_switch in entry.S for why the MMU goes off for a
  * moment rather than switching under it. The values are kept for the secondaries. */
 void arch_paging_enable(uint64_t root)
@@ -258,6 +271,7 @@ int arch_start_core(const struct acpi_info *ai, struct cpu *c)
 {
 	if (!(ai->arm_boot_flags & ARM_BOOT_PSCI_COMPLIANT))
 		return -1;
+	c->boot_arg[A64_BA_EXC_STACK] = c->exc_stack_top;
 	c->boot_arg[A64_BA_TTBR0] = pt_root;
 	c->boot_arg[A64_BA_MAIR] = PT_AARCH64_MAIR;
 	c->boot_arg[A64_BA_TCR] = tcr_value;
@@ -382,6 +396,10 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 		(unsigned long long)f->esr, (unsigned long long)f->far, (unsigned long long)f->elr,
 		(unsigned long long)f->spsr, (unsigned long long)(f->elr - base),
 		(unsigned long long)(f->x[30] - base), (unsigned long long)base, regs, (unsigned long long)f->sp);
+	int g = ec == 0x25 || ec == 0x21 ? stack_guard_core(f->far) : -1;
+	if (g >= 0)
+		kprintf("pollux: stack overflow on core %u: far=0x%016llx is in core %d's stack guard page\n", idx,
+			(unsigned long long)f->far, g);
 
 	cpu_crash_tail(c, f->elr, f->x[29], f->sp);
 }

@@ -76,6 +76,26 @@ def main():
         mx, outx = c.expect(r"unknown command 'frobnicate'", CMD_TIMEOUT)
         result(bool(mx), "unknown-command", "an unknown command gets a clear error")
 
+        # A stack overflow lands in the guard page below the stack and is reported as one; the
+        # report is printed from the exception stack, and the core stops. Core 0 runs the console.
+        c.send("overflow")
+        mo, outo = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
+        named = re.search(r"pollux: stack overflow on core 0: (?:cr2|far)=(0x[0-9a-f]+) is in core 0's stack guard page",
+                          outo)
+        ok = bool(mo) and mo.group(1) == b"0" and "overflow: recursing on core 0" in outo \
+            and "pollux: crash core=0" in outo and bool(named) and "did not overflow" not in outo
+        result(ok, "stack-overflow",
+               "recursion on core 0 faults in its guard page and the crash report names the stack overflow"
+               + ("" if ok else ":\n" + outo[-1500:]))
+        # Core 0 is stopped: the fault test needs a fresh guest.
+        c.close()
+        c = Guest([QEMU_SH, ARCH, IMAGE, str(CORES), MEM],
+                  os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-{CORES}c-{MEM}-2.log"))
+        m, out = c.expect(r"pollux: ready arch=", BOOT_TIMEOUT)
+        if not m:
+            result(False, "reboot", "no 'pollux: ready' line on the second boot:\n" + out[-2000:])
+            return
+
         c.send("fault")
         mf, outf = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
         ok = bool(mf) and "pollux: crash core=0" in outf and "backtrace: +0x" in outf
