@@ -1,54 +1,48 @@
-/* virtio-net, modern PCI transport, split virtqueues (drivers/virtq.c); polled, one queue pair per
- * core (vnet_). */
+/* virtio-net, modern PCI transport, split virtqueues (drivers/virtq.c): the hardware half of a NIC
+ * under drivers/nic.h (vnet_). Polled, one queue pair per core, interrupts off for good. */
 #include <string.h>
 
 #include "kernel.h"
+#include "nic.h"
 #include "pci.h"
-#include "virtio_net.h"
 #include "virtio_net_reg.h"
 #include "virtq.h"
 
-#define VNET_MAX_PAIRS 64
 #define VNET_HDR ((uint32_t)sizeof(struct virtio_net_hdr))
-#define VNET_RSS_KEY_LEN 40
-#define VNET_RSS_TABLE 128
+#define VNET_CTRL_TIMEOUT_MS 1000
 
-/* A queue: the ring (virtq) plus its doorbell. */
+/* A queue: the ring (virtq), its memory and its doorbell. */
 struct vq {
 	struct virtq q;
+	void *mem;
 	uint64_t notify;
 	uint16_t index;
+	uint16_t size;
+	struct virtq_stats past;        /* counts from before the last reset */
 };
 
-/*
- * One pair, touched only by its core. RX buffer i is rxbufs + i * VNET_BUF_SIZE and travels as
- * cookie i; a TX slot i is txbufs + i * VNET_BUF_SIZE (header and copied bytes) with the caller's
- * reference for pieces sent in place.
- */
+/* One pair, touched only by its core. */
 struct vnet_pair {
 	struct vq rx, tx;
-	uint8_t *rxbufs, *txbufs;
-	uint16_t *refill;               /* RX buffers released, posted again by vnet_flush */
-	uint16_t nrefill;
-	uint16_t *txfree;               /* free TX slots */
-	uint16_t ntxfree;
-	void **txref;                   /* [slot]: tx_done argument, or NULL */
-	void (*tx_done)(void *ref);
-	struct vnet_qstats st;
 } __attribute__((aligned(CACHELINE)));
 
+/* The softc. */
 static struct {
 	struct pci_dev *pci;
 	uint64_t common, notify_base, device_cfg;
+	uint64_t notify_len;            /* bytes of the notify region */
 	uint32_t notify_mult;
-	bool event_idx, rss, csum, guest_csum;
-	uint32_t npairs;
-	uint8_t mac[6];
+	uint64_t features;              /* negotiated */
+	uint32_t max_pairs;
+	uint16_t reta_len;
 	struct vq ctrl;
 	uint8_t *ctrl_buf;
-	uint64_t rx_doorbell[VNET_MAX_PAIRS];   /* read-only after attach: any core may ring them */
+	bool ctrl_broken;               /* a command timed out with its buffer still in flight */
+	bool rss_quirk;                 /* ring every RX doorbell after a queue ran dry (see flush) */
+	uint64_t rx_doorbell[NIC_MAX_QUEUES];   /* read-only while live: any core may ring them */
+	uint64_t ctrl_timeouts, needs_reset, bad_idx_resets;
 } vn;
-static struct vnet_pair pairs[VNET_MAX_PAIRS];
+static struct vnet_pair pairs[NIC_MAX_QUEUES];
 
 /* All register access goes through these. */
 static uint8_t cfg_r8(uint32_t off) { return mmio_read8(vn.common + off); }
@@ -62,24 +56,10 @@ static void cfg_w64(uint32_t off, uint64_t v)
 	cfg_w32(off, (uint32_t)v);      /* two 32-bit halves: 4.1.3.1 allows nothing wider */
 	cfg_w32(off + 4, (uint32_t)(v >> 32));
 }
+static bool has(unsigned bit) { return (vn.features >> bit) & 1; }
 
-bool vnet_present(void) { return vn.npairs != 0; }
-uint32_t vnet_pairs(void) { return vn.npairs; }
-bool vnet_rss(void) { return vn.rss; }
-bool vnet_csum_offload(void) { return vn.csum; }
-const uint8_t *vnet_mac(void) { return vn.mac; }
-
-void vnet_stats(uint32_t qi, struct vnet_qstats *out)
-{
-	const struct vnet_pair *p = &pairs[qi];
-	*out = p->st;
-	out->notifies = p->rx.q.stats.notifies + p->tx.q.stats.notifies;
-	out->notifies_saved = p->rx.q.stats.notifies_suppressed + p->tx.q.stats.notifies_suppressed;
-	out->bad_used = p->rx.q.stats.bad_used + p->tx.q.stats.bad_used + p->rx.q.stats.bad_len +
-			p->tx.q.stats.bad_len;
-}
-
-/* Set up queue `index` (4.1.5.1.3): size, ring addresses, no MSI-X vector, enable. */
+/* Set up queue `index` (4.1.5.1.3): size, ring addresses, no MSI-X vector, enable. The first time
+ * the ring memory is allocated; after a reset the same memory is laid out again. */
 static int vq_setup(struct vq *v, uint16_t index, uint16_t want)
 {
 	cfg_w16(VCFG_QUEUE_SELECT, index);
@@ -88,18 +68,30 @@ static int vq_setup(struct vq *v, uint16_t index, uint16_t want)
 		return -1;
 	uint16_t size = want < max ? want : max;
 	size = (uint16_t)(1u << (31 - __builtin_clz(size)));   /* the ring code wants a power of two */
-	uint64_t mem = mem_alloc_early(virtq_mem_size(size), VIRTQ_MEM_ALIGN, 0);
-	if (!mem)
-		return -2;
-	virtq_init(&v->q, size, (void *)(uintptr_t)mem, mem);  /* RAM is identity-mapped */
-	v->q.event_idx = vn.event_idx;
+	if (!v->mem) {
+		uint64_t mem = mem_alloc_early(virtq_mem_size(size), VIRTQ_MEM_ALIGN, 0);
+		if (!mem)
+			return -2;
+		v->mem = (void *)(uintptr_t)mem;
+		v->size = size;
+	} else if (size != v->size) {
+		return -3;              /* the device shrank the queue across a reset */
+	}
+	struct virtq_stats s = v->q.stats;
+	v->past.notifies += s.notifies, v->past.notifies_suppressed += s.notifies_suppressed;
+	v->past.bad_used += s.bad_used + s.bad_len, v->past.bad_idx += s.bad_idx;
+	virtq_init(&v->q, size, v->mem, (uint64_t)(uintptr_t)v->mem);     /* RAM is identity-mapped */
+	v->q.event_idx = has(VIRTIO_F_RING_EVENT_IDX);
 	v->index = index;
 	cfg_w16(VCFG_QUEUE_SIZE, size);
 	cfg_w16(VCFG_QUEUE_MSIX_VECTOR, VIRTIO_MSI_NO_VECTOR);
 	cfg_w64(VCFG_QUEUE_DESC, virtq_desc_pa(&v->q));
 	cfg_w64(VCFG_QUEUE_DRIVER, virtq_avail_pa(&v->q));
 	cfg_w64(VCFG_QUEUE_DEVICE, virtq_used_pa(&v->q));
-	v->notify = vn.notify_base + (uint64_t)cfg_r16(VCFG_QUEUE_NOTIFY_OFF) * vn.notify_mult;
+	uint64_t off = (uint64_t)cfg_r16(VCFG_QUEUE_NOTIFY_OFF) * vn.notify_mult;
+	if (off + 2 > vn.notify_len)
+		return -4;              /* a doorbell outside the region the capability gave */
+	v->notify = vn.notify_base + off;
 	dma_wmb();                      /* the rings' initial contents before the device may look */
 	cfg_w16(VCFG_QUEUE_ENABLE, 1);
 	return 0;
@@ -113,11 +105,17 @@ static void vq_kick(struct vq *v)
 		mmio_write16(v->notify, v->index);
 }
 
-/* Send one control command and wait for the device's answer (boot only). */
+/*
+ * Send one control command and wait for the device's answer (core 0, at start). A command that
+ * times out leaves its buffer with the device, which may still write it: the queue is not used
+ * again and the device is reset from the slow path.
+ */
 static int ctrl_cmd(uint8_t class, uint8_t cmd, const void *data, uint32_t len)
 {
 	uint8_t *buf = vn.ctrl_buf;
 	volatile uint8_t *ack = buf + 2048;
+	if (vn.ctrl_broken)
+		return -5;
 	if (2 + len > 2048)
 		return -3;
 	buf[0] = class;
@@ -132,10 +130,14 @@ static int ctrl_cmd(uint8_t class, uint8_t cmd, const void *data, uint32_t len)
 		return -4;
 	vq_kick(&vn.ctrl);
 	struct virtq_done done;
-	uint64_t deadline = arch_counter() + arch_counter_hz();
+	uint64_t deadline = arch_counter() + arch_counter_hz() / 1000 * VNET_CTRL_TIMEOUT_MS;
 	while (virtq_poll_used(&vn.ctrl.q, &done, 1) == 0) {
-		if (arch_counter() > deadline)
+		if (arch_counter() > deadline || vn.ctrl.q.broken) {
+			vn.ctrl_broken = true;
+			vn.ctrl_timeouts++;
+			kprintf("vnet0: control command %u/%u timed out: the device will be reset\n", class, cmd);
 			return -1;
+		}
 		arch_relax();
 	}
 	return *ack == VIRTIO_NET_OK ? 0 : -2;
@@ -144,60 +146,22 @@ static int ctrl_cmd(uint8_t class, uint8_t cmd, const void *data, uint32_t len)
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v), put16(p + 2, (uint16_t)(v >> 16)); }
 
-/* RSS (5.1.6.5.7.1): TCP/UDP over IPv4 hashed on the 4-tuple, other IPv4 on the addresses, entry i
- * of the table to pair i % n, the rest (ARP) to pair 0. Also sets n pairs in use. */
-static int rss_config(uint32_t n, const uint8_t *key)
+/* RSS (5.1.6.5.7.1): TCP/UDP over IPv4 hashed on the 4-tuple, other IPv4 on the addresses, hash
+ * bucket i to queue reta[i], the rest (ARP) to pair 0. Also sets the pairs in use. */
+static int rss_config(uint32_t n, const uint8_t *key, const uint8_t *reta)
 {
 	uint32_t types = mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) &
 			 (VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4);
-	uint32_t tab = mmio_read16(vn.device_cfg + VNET_CFG_RSS_MAX_TABLE);
-	if (tab > VNET_RSS_TABLE)
-		tab = VNET_RSS_TABLE;
-	if (tab == 0 || !(types & VIRTIO_NET_HASH_TCPV4))
-		return -1;
-	tab = 1u << (31 - __builtin_clz(tab));
-	uint8_t c[4 + 2 + 2 + 2 * VNET_RSS_TABLE + 2 + 1 + VNET_RSS_KEY_LEN], *p = c;
+	uint8_t c[4 + 2 + 2 + 2 * NIC_RETA_LEN + 2 + 1 + NIC_RSS_KEY_LEN], *p = c;
 	put32(p, types), p += 4;
-	put16(p, (uint16_t)(tab - 1)), p += 2;
+	put16(p, (uint16_t)(vn.reta_len - 1)), p += 2;
 	put16(p, 0), p += 2;                    /* unclassified: pair 0 */
-	for (uint32_t i = 0; i < tab; i++, p += 2)
-		put16(p, (uint16_t)(i % n));
+	for (uint32_t i = 0; i < vn.reta_len; i++, p += 2)
+		put16(p, (uint16_t)(reta[i] % n));      /* the pair (QEMU reads it as a pair, not a vq) */
 	put16(p, (uint16_t)n), p += 2;          /* max_tx_vq */
-	*p++ = VNET_RSS_KEY_LEN;
-	memcpy(p, key, VNET_RSS_KEY_LEN), p += VNET_RSS_KEY_LEN;
+	*p++ = NIC_RSS_KEY_LEN;
+	memcpy(p, key, NIC_RSS_KEY_LEN), p += NIC_RSS_KEY_LEN;
 	return ctrl_cmd(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, c, (uint32_t)(p - c));
-}
-
-/* Post the released RX buffers again, in one batch the device sees at once. */
-static void rx_post(struct vnet_pair *p)
-{
-	for (uint16_t i = 0; i < p->nrefill; i++)
-		virtq_add(&p->rx.q, (uint64_t)(uintptr_t)(p->rxbufs + (uint64_t)p->refill[i] * VNET_BUF_SIZE),
-			  VNET_BUF_SIZE, true, p->refill[i]);   /* never full: each buffer has its descriptor */
-	p->nrefill = 0;
-	virtq_publish(&p->rx.q);
-}
-
-/* Pair qi's buffers from the arena of the core that will own it, and every RX buffer posted. */
-static int pair_fill(uint32_t qi)
-{
-	struct vnet_pair *p = &pairs[qi];
-	uint16_t nrx = p->rx.q.size, ntx = p->tx.q.size;
-	p->rxbufs = (void *)(uintptr_t)mem_alloc(qi, (uint64_t)nrx * VNET_BUF_SIZE, 4096);
-	p->txbufs = (void *)(uintptr_t)mem_alloc(qi, (uint64_t)ntx * VNET_BUF_SIZE, 4096);
-	p->refill = (void *)(uintptr_t)mem_alloc(qi, 2ull * nrx, CACHELINE);
-	p->txfree = (void *)(uintptr_t)mem_alloc(qi, 2ull * ntx, CACHELINE);
-	p->txref = (void *)(uintptr_t)mem_alloc(qi, sizeof(void *) * ntx, CACHELINE);
-	if (!p->rxbufs || !p->txbufs || !p->refill || !p->txfree || !p->txref)
-		return -1;
-	for (uint16_t i = 0; i < ntx; i++)
-		p->txfree[i] = i;
-	p->ntxfree = ntx;
-	for (uint16_t i = 0; i < nrx; i++)
-		p->refill[i] = i;
-	p->nrefill = nrx;
-	rx_post(p);
-	return 0;
 }
 
 static int fail(int err, const char *why)
@@ -205,57 +169,37 @@ static int fail(int err, const char *why)
 	kprintf("vnet0: %s\n", why);
 	if (vn.common)
 		cfg_w8(VCFG_DEVICE_STATUS, VSTAT_FAILED);
-	vn.npairs = 0;
 	return err;
 }
 
-int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key)
+/* A capability's region, checked against its BAR: the device's word is not enough. */
+static uint64_t cap_region(struct pci_dev *d, int off, uint32_t need, uint64_t *size)
 {
-	struct pci_dev *d = pci_find(VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_NET, 0);
-	if (!d)
-		d = pci_find(VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_NET_TRANSITIONAL, 0);
-	if (!d)
-		return -1;
-	vn.pci = d;
-	/* Find the common, notify and device config regions among the vendor capabilities. */
-	for (int off = pci_find_cap(d, PCI_CAP_VENDOR, 0); off; off = pci_find_cap(d, PCI_CAP_VENDOR, off)) {
-		uint8_t type = pci_cfg_read8(d, (uint16_t)(off + VIRTIO_CAP_CFG_TYPE));
-		uint8_t bar = pci_cfg_read8(d, (uint16_t)(off + VIRTIO_CAP_BAR));
-		if (bar > 5 || pci_bar_addr(d, bar) == 0)
-			continue;       /* no such BAR, or an I/O BAR: we use memory-mapped regions only */
-		uint64_t a = pci_bar_addr(d, bar) + pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_OFFSET));
-		if (type == VIRTIO_PCI_CAP_COMMON_CFG && !vn.common)
-			vn.common = a;
-		else if (type == VIRTIO_PCI_CAP_NOTIFY_CFG && !vn.notify_base) {
-			vn.notify_base = a;
-			vn.notify_mult = pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_NOTIFY_MULT));
-		} else if (type == VIRTIO_PCI_CAP_DEVICE_CFG && !vn.device_cfg)
-			vn.device_cfg = a;
-	}
-	if (!vn.common || !vn.notify_base || !vn.device_cfg) {
-		vn.common = 0;
-		return fail(-2, "not a modern virtio device (no common/notify/device capability)");
-	}
-	pci_enable(d);
+	uint8_t bar = pci_cfg_read8(d, (uint16_t)(off + VIRTIO_CAP_BAR));
+	if (bar > 5 || pci_bar_addr(d, bar) == 0)
+		return 0;       /* no such BAR, or an I/O BAR: we use memory-mapped regions only */
+	uint64_t o = pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_OFFSET));
+	uint64_t len = pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_LENGTH));
+	if (len < need || o + len > pci_bar_size(d, bar))
+		return 0;
+	if (size)
+		*size = len;
+	return pci_bar_addr(d, bar) + o;
+}
 
-	/* 3.1.1 Driver Requirements: 1. Reset the device. */
+/* 3.1.1 Driver Requirements, steps 1 to 6: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK. */
+static int negotiate(uint64_t want)
+{
 	cfg_w8(VCFG_DEVICE_STATUS, 0);
 	for (uint32_t spin = 0; cfg_r8(VCFG_DEVICE_STATUS) != 0; spin++)
 		if (spin > 1000000)
 			return fail(-3, "reset did not complete");
-	/* 2. ACKNOWLEDGE. 3. DRIVER. */
 	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE);
 	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER);
-	/* 4. Read the features, write the subset we understand. */
 	cfg_w32(VCFG_DEVICE_FEATURE_SELECT, 0);
 	uint64_t have = cfg_r32(VCFG_DEVICE_FEATURE);
 	cfg_w32(VCFG_DEVICE_FEATURE_SELECT, 1);
 	have |= (uint64_t)cfg_r32(VCFG_DEVICE_FEATURE) << 32;
-	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_F_RING_EVENT_IDX) |
-			(1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_CSUM) |
-			(1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_STATUS);
-	if (rss_key)
-		want |= 1ull << VIRTIO_NET_F_RSS;
 	uint64_t use = have & want;
 	if (!(use & (1ull << VIRTIO_F_VERSION_1)))
 		return fail(-4, "device lacks VIRTIO_F_VERSION_1");
@@ -267,190 +211,201 @@ int vnet_attach(uint32_t want_pairs, const uint8_t *rss_key)
 	cfg_w32(VCFG_DRIVER_FEATURE, (uint32_t)use);
 	cfg_w32(VCFG_DRIVER_FEATURE_SELECT, 1);
 	cfg_w32(VCFG_DRIVER_FEATURE, (uint32_t)(use >> 32));
-	/* 5. FEATURES_OK, 6. and check the device kept it. */
 	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK);
 	if (!(cfg_r8(VCFG_DEVICE_STATUS) & VSTAT_FEATURES_OK))
 		return fail(-5, "device refused our features");
-	vn.event_idx = (use >> VIRTIO_F_RING_EVENT_IDX) & 1;
-	vn.csum = (use >> VIRTIO_NET_F_CSUM) & 1;
-	vn.guest_csum = (use >> VIRTIO_NET_F_GUEST_CSUM) & 1;
-	for (int i = 0; i < 6; i++)
-		vn.mac[i] = mmio_read8(vn.device_cfg + VNET_CFG_MAC + i);
-	uint32_t max_pairs = 1;
-	if (use & (1ull << VIRTIO_NET_F_MQ))
-		max_pairs = mmio_read16(vn.device_cfg + VNET_CFG_MAX_PAIRS);
-	uint32_t n = want_pairs < max_pairs ? want_pairs : max_pairs;
-	if (n > VNET_MAX_PAIRS)
-		n = VNET_MAX_PAIRS;
-	if (n == 0)
-		n = 1;
-	bool rss = (use >> VIRTIO_NET_F_RSS) & 1 && mmio_read8(vn.device_cfg + VNET_CFG_RSS_MAX_KEY) >= VNET_RSS_KEY_LEN;
-
-	/* 7. Virtqueues: rx0, tx0, rx1, tx1, ..., then the control queue at 2 * max_pairs. Every RX
-	 * queue is full before the device goes live: QEMU's software RSS parks a frame whose target
-	 * queue has no buffer on the queue it came from, and a queue no one kicks stays parked. */
-	for (uint32_t i = 0; i < n; i++)
-		if (vq_setup(&pairs[i].rx, (uint16_t)(2 * i), POLLUX_RX_RING_SIZE) ||
-		    vq_setup(&pairs[i].tx, (uint16_t)(2 * i + 1), POLLUX_TX_RING_SIZE) || pair_fill(i))
-			return fail(-6, "cannot set up a queue pair or its buffers");
-	if (use & (1ull << VIRTIO_NET_F_CTRL_VQ)) {
-		if (vq_setup(&vn.ctrl, (uint16_t)(2 * max_pairs), 16) ||
-		    !(vn.ctrl_buf = (void *)(uintptr_t)mem_alloc_early(4096, 4096, 0)))
-			return fail(-7, "cannot set up the control queue");
-	}
-	/* 8. DRIVER_OK: the device is live. */
-	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK | VSTAT_DRIVER_OK);
-	if (rss && rss_config(n, rss_key) != 0) {
-		kprintf("vnet0: device refused the RSS configuration\n");
-		rss = false;
-	}
-	vn.rss = rss;
-	for (uint32_t i = 0; i < n; i++)
-		vn.rx_doorbell[i] = pairs[i].rx.notify;
-	if (n > 1 && !rss) {
-		uint8_t np[2];
-		put16(np, (uint16_t)n);
-		if (ctrl_cmd(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, np, 2) != 0) {
-			kprintf("vnet0: device refused %u queue pairs, using 1\n", n);
-			n = 1;
-		}
-	}
-	vn.npairs = n;
-	/* Link state: only with VIRTIO_NET_F_STATUS; a device without it is always up (5.1.4). */
-	bool link = !((use >> VIRTIO_NET_F_STATUS) & 1) || (mmio_read16(vn.device_cfg + VNET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP);
-	kprintf("vnet0: %02x:%02x:%02x:%02x:%02x:%02x, link %s, %u queue pairs of %u, rings %u/%u, event idx %s, rss %s, "
-		"csum offload tx %s rx %s\n", vn.mac[0], vn.mac[1], vn.mac[2], vn.mac[3], vn.mac[4], vn.mac[5],
-		link ? "up" : "down", n, max_pairs, pairs[0].rx.q.size, pairs[0].tx.q.size, vn.event_idx ? "on" : "off",
-		vn.rss ? "on" : "off", vn.csum ? "on" : "off", vn.guest_csum ? "on" : "off");
-	return (int)n;
-}
-
-int vnet_queue_start(uint32_t qi, void (*tx_done)(void *ref))
-{
-	pairs[qi].tx_done = tx_done;
-	vnet_flush(qi);                 /* the first doorbell, if the device wants one */
+	vn.features = use;
 	return 0;
 }
 
-int vnet_rx(uint32_t qi, void (*deliver)(void *frame, uint32_t len, void *buf, unsigned flags), int max)
+/* Step 7: virtqueues rx0, tx0, rx1, tx1, ..., then the control queue at 2 * max_pairs. */
+static int queues_setup(uint32_t n)
 {
-	struct vnet_pair *p = &pairs[qi];
+	for (uint32_t i = 0; i < n; i++)
+		if (vq_setup(&pairs[i].rx, (uint16_t)(2 * i), POLLUX_RX_RING_SIZE) ||
+		    vq_setup(&pairs[i].tx, (uint16_t)(2 * i + 1), POLLUX_TX_RING_SIZE))
+			return fail(-6, "cannot set up a queue pair");
+	if (has(VIRTIO_NET_F_CTRL_VQ)) {
+		if (vq_setup(&vn.ctrl, (uint16_t)(2 * vn.max_pairs), 16))
+			return fail(-7, "cannot set up the control queue");
+		vn.ctrl_broken = false;
+	}
+	if (pairs[0].rx.size != pairs[n - 1].rx.size || pairs[0].tx.size != pairs[n - 1].tx.size)
+		return fail(-8, "queues of different sizes");
+	return 0;
+}
+
+static bool link_up(void)
+{
+	/* Only with VIRTIO_NET_F_STATUS; a device without it is always up (5.1.4). */
+	return !has(VIRTIO_NET_F_STATUS) || (mmio_read16(vn.device_cfg + VNET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP);
+}
+
+static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
+{
+	vn.pci = d;
+	/* Find the common, notify and device config regions among the vendor capabilities. */
+	for (int off = pci_find_cap(d, PCI_CAP_VENDOR, 0); off; off = pci_find_cap(d, PCI_CAP_VENDOR, off)) {
+		uint8_t type = pci_cfg_read8(d, (uint16_t)(off + VIRTIO_CAP_CFG_TYPE));
+		if (type == VIRTIO_PCI_CAP_COMMON_CFG && !vn.common) {
+			vn.common = cap_region(d, off, 0x38, NULL);
+		} else if (type == VIRTIO_PCI_CAP_NOTIFY_CFG && !vn.notify_base) {
+			vn.notify_base = cap_region(d, off, 2, &vn.notify_len);
+			vn.notify_mult = pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_NOTIFY_MULT));
+		} else if (type == VIRTIO_PCI_CAP_DEVICE_CFG && !vn.device_cfg) {
+			vn.device_cfg = cap_region(d, off, 24, NULL);
+		}
+	}
+	if (!vn.common || !vn.notify_base || !vn.device_cfg) {
+		vn.common = 0;
+		return fail(-2, "not a modern virtio device (no usable common/notify/device capability)");
+	}
+	pci_enable(d);
+	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_F_RING_EVENT_IDX) |
+			(1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_CSUM) |
+			(1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_RSS);
+	int err = negotiate(want);
+	if (err)
+		return err;
+	for (int i = 0; i < 6; i++)
+		n->mac[i] = mmio_read8(vn.device_cfg + VNET_CFG_MAC + i);
+	vn.max_pairs = 1;
+	if (has(VIRTIO_NET_F_MQ)) {
+		vn.max_pairs = mmio_read16(vn.device_cfg + VNET_CFG_MAX_PAIRS);
+		if (vn.max_pairs == 0 || vn.max_pairs > 0x8000) {
+			kprintf("vnet0: device offers %u queue pairs: using 1\n", vn.max_pairs);
+			vn.max_pairs = 1;
+			vn.features &= ~((1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_RSS));
+		}
+	}
+	uint32_t np = want_pairs < vn.max_pairs ? want_pairs : vn.max_pairs;
+	if (np > NIC_MAX_QUEUES)
+		np = NIC_MAX_QUEUES;
+	n->caps.rss = false;
+	if (has(VIRTIO_NET_F_RSS) && mmio_read8(vn.device_cfg + VNET_CFG_RSS_MAX_KEY) >= NIC_RSS_KEY_LEN &&
+	    (mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) & VIRTIO_NET_HASH_TCPV4)) {
+		uint32_t tab = mmio_read16(vn.device_cfg + VNET_CFG_RSS_MAX_TABLE);
+		if (tab > NIC_RETA_LEN)
+			tab = NIC_RETA_LEN;
+		if (tab) {
+			vn.reta_len = (uint16_t)(1u << (31 - __builtin_clz(tab)));
+			n->caps.rss = true;
+			n->caps.reta_len = vn.reta_len;
+		}
+	}
+	if ((err = queues_setup(np)))
+		return err;
+	if (has(VIRTIO_NET_F_CTRL_VQ) && !(vn.ctrl_buf = (void *)(uintptr_t)mem_alloc_early(4096, 4096, 0)))
+		return fail(-7, "no memory for the control queue");
+	n->npairs = np;
+	n->rx_size = pairs[0].rx.size;
+	n->tx_size = pairs[0].tx.size;
+	n->caps.max_pairs = vn.max_pairs;
+	n->caps.tx_csum = has(VIRTIO_NET_F_CSUM);
+	n->caps.rx_csum = has(VIRTIO_NET_F_GUEST_CSUM);
+	n->caps.tx_sg = true;
+	n->caps.rx_hdr = VNET_HDR;
+	n->caps.tx_hdr = VNET_HDR;
+	n->priv = &vn;
+	n->link = link_up();
+	kprintf("vnet0: %02x:%02x:%02x:%02x:%02x:%02x, link %s, %u queue pairs of %u, rings %u/%u, event idx %s, "
+		"csum offload tx %s rx %s\n", n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
+		n->link ? "up" : "down", np, vn.max_pairs, n->rx_size, n->tx_size,
+		has(VIRTIO_F_RING_EVENT_IDX) ? "on" : "off", n->caps.tx_csum ? "on" : "off", n->caps.rx_csum ? "on" : "off");
+	return 0;
+}
+
+/*
+ * Step 8, DRIVER_OK, once every RX queue is full: QEMU's software RSS parks a frame whose target
+ * queue has no buffer on the queue it came from, and a queue no one kicks stays parked. Then RSS
+ * over reta, or the number of pairs without it.
+ */
+static int vnet_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
+{
+	for (uint32_t i = 0; i < n->npairs; i++)
+		virtq_publish(&pairs[i].rx.q);
+	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK | VSTAT_DRIVER_OK);
+	if (n->caps.rss && rss_config(n->npairs, key, reta) != 0) {
+		kprintf("vnet0: device refused the RSS configuration\n");
+		n->caps.rss = false;
+	}
+	vn.rss_quirk = n->caps.rss;
+	for (uint32_t i = 0; i < n->npairs; i++)
+		vn.rx_doorbell[i] = pairs[i].rx.notify;
+	if (n->npairs > 1 && !n->caps.rss) {
+		uint8_t np[2];
+		put16(np, (uint16_t)n->npairs);
+		if (ctrl_cmd(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, np, 2) != 0)
+			kprintf("vnet0: device refused %u queue pairs: frames may arrive on pair 0 only\n", n->npairs);
+	}
+	kprintf("vnet0: live, rss %s\n", n->caps.rss ? "on" : "off");
+	return 0;
+}
+
+static void vnet_rx_post(struct nic *n, uint32_t q, const uint32_t *ids, uint32_t cnt)
+{
+	(void)n;
+	struct virtq *v = &pairs[q].rx.q;
+	for (uint32_t i = 0; i < cnt; i++)      /* room: nic.c posts at most rx_size buffers */
+		virtq_add(v, (uint64_t)(uintptr_t)nic_rx_buf(q, ids[i]), NIC_BUF_SIZE, true, ids[i]);
+}
+
+static int vnet_rx_poll(struct nic *n, uint32_t q, struct nic_rxd *out, int max)
+{
 	struct virtq_done done[64];
-	int n = 0;
 	if (max > 64)
 		max = 64;
-	int got = virtq_poll_used(&p->rx.q, done, max);
+	int got = virtq_poll_used(&pairs[q].rx.q, done, max);
 	for (int i = 0; i < got; i++) {
-		uint16_t id = (uint16_t)done[i].cookie;
-		uint8_t *buf = p->rxbufs + (uint64_t)id * VNET_BUF_SIZE;
-		uint32_t len = done[i].len;     /* clamped by virtq to what was posted */
-		if (len < VNET_HDR + 14) {
-			p->st.rx_drop_bad++;
-			p->refill[p->nrefill++] = id;
+		uint32_t id = (uint32_t)done[i].cookie, len = done[i].len;      /* clamped by virtq */
+		out[i] = (struct nic_rxd){ id, len >= VNET_HDR ? len - VNET_HDR : 0, 0, 0 };
+		if (len < VNET_HDR)
 			continue;
-		}
-		const struct virtio_net_hdr *h = (const void *)buf;
-		unsigned flags = 0;
-		if (vn.guest_csum && (h->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM))) {
-			flags |= NIC_RX_CSUM_OK;
-			p->st.rx_csum_ok++;
-		}
-		p->st.rx_packets++;
-		p->st.rx_bytes += len - VNET_HDR;
-		deliver(buf + VNET_HDR, len - VNET_HDR, buf, flags);
-		n++;
+		const struct virtio_net_hdr *h = (const void *)nic_rx_buf(q, id);
+		if (n->caps.rx_csum && (h->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM)))
+			out[i].flags = NIC_RX_CSUM_OK;
 	}
-	return n;
+	return got;
 }
 
-void vnet_rx_release(uint32_t qi, void *buf)
+static bool vnet_tx_room(struct nic *n, uint32_t q, uint32_t nseg)
 {
-	struct vnet_pair *p = &pairs[qi];
-	uint64_t id = ((uint8_t *)buf - p->rxbufs) / VNET_BUF_SIZE;
-	p->refill[p->nrefill++] = (uint16_t)id; /* posted in a batch by vnet_flush */
+	(void)n;
+	return virtq_free_count(&pairs[q].tx.q) >= nseg;
 }
 
-/* Take back the TX slots the device has finished with; hand in-place pieces back to their owner. */
-static void tx_reap(struct vnet_pair *p)
+static void vnet_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 {
-	struct virtq_done done[64];
-	int got;
-	while ((got = virtq_poll_used(&p->tx.q, done, 64)) > 0)
-		for (int i = 0; i < got; i++) {
-			uint16_t slot = (uint16_t)done[i].cookie;
-			if (p->txref[slot]) {
-				p->tx_done(p->txref[slot]);
-				p->txref[slot] = NULL;
-			}
-			p->txfree[p->ntxfree++] = slot;
-		}
-}
-
-/* A free slot and desc free descriptors for its chain. */
-static bool tx_room(const struct vnet_pair *p, unsigned desc)
-{
-	return p->ntxfree != 0 && virtq_free_count(&p->tx.q) >= desc;
-}
-
-int vnet_tx(uint32_t qi, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
-{
-	struct vnet_pair *p = &pairs[qi];
-	/* How many leading pieces to copy: up to the first long one, or all. */
-	unsigned ncopy = n;
-	if (ref) {
-		for (unsigned i = 0; i < n; i++)
-			if (f[i].len >= VNET_TX_REF_MIN) {
-				ncopy = i;
-				break;
-			}
-		if (n - ncopy > VNET_TX_MAX_REFS)
-			ncopy = n;
-	}
-	uint32_t total = 0;
-	for (unsigned i = 0; i < n; i++)
-		total += f[i].len;
-	if (total > VNET_BUF_SIZE - VNET_HDR) {        /* also bounds the copied part */
-		p->st.tx_drop_big++;
-		return -1;
-	}
-	if (!tx_room(p, 1 + n - ncopy))
-		tx_reap(p);
-	if (!tx_room(p, 1 + n - ncopy)) {
-		p->st.tx_drop_full++;
-		return -1;
-	}
-	uint16_t slot = p->txfree[--p->ntxfree];
-	uint8_t *buf = p->txbufs + (uint64_t)slot * VNET_BUF_SIZE;
-	struct virtio_net_hdr *h = (void *)buf;
+	(void)n;
+	struct virtio_net_hdr *h = (void *)d->buf;
 	*h = (struct virtio_net_hdr){ 0 };
-	if (o && o->csum_start && vn.csum) {
+	if (d->o.csum_start) {
 		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		h->csum_start = o->csum_start;
-		h->csum_offset = o->csum_offset;
-		p->st.tx_csum_offload++;
+		h->csum_start = d->o.csum_start;
+		h->csum_offset = d->o.csum_offset;
 	}
-	uint32_t off = VNET_HDR;
-	for (unsigned i = 0; i < ncopy; i++) {
-		memcpy(buf + off, f[i].p, f[i].len);
-		off += f[i].len;
-	}
-	struct virtq_seg seg[1 + VNET_TX_MAX_REFS];
-	seg[0] = (struct virtq_seg){ (uint64_t)(uintptr_t)buf, off, false };
-	for (unsigned i = ncopy; i < n; i++)
-		seg[1 + i - ncopy] = (struct virtq_seg){ (uint64_t)(uintptr_t)f[i].p, f[i].len, false };
-	p->txref[slot] = ncopy < n ? ref : NULL;
-	virtq_add_chain(&p->tx.q, seg, 1 + n - ncopy, slot);    /* room checked above */
-	if (ncopy < n)
-		p->st.tx_zero_copy++;
-	p->st.tx_packets++;
-	p->st.tx_bytes += total;
-	return ncopy < n;
+	struct virtq_seg seg[NIC_TX_MAX_SEGS];
+	for (uint32_t i = 0; i < d->nseg; i++)
+		seg[i] = (struct virtq_seg){ d->seg[i].pa, d->seg[i].len, false };
+	virtq_add_chain(&pairs[q].tx.q, seg, d->nseg, d->slot);        /* room checked by nic.c */
 }
 
-void vnet_flush(uint32_t qi)
+static int vnet_tx_reap(struct nic *n, uint32_t q, uint32_t *slots, int max)
 {
-	struct vnet_pair *p = &pairs[qi];
-	rx_post(p);
+	(void)n;
+	struct virtq_done done[64];
+	if (max > 64)
+		max = 64;
+	int got = virtq_poll_used(&pairs[q].tx.q, done, max);
+	for (int i = 0; i < got; i++)
+		slots[i] = (uint32_t)done[i].cookie;
+	return got;
+}
+
+static void vnet_flush(struct nic *n, uint32_t q)
+{
+	struct vnet_pair *p = &pairs[q];
+	virtq_publish(&p->rx.q);
 	if (virtq_need_notify(&p->rx.q)) {
 		/*
 		 * The device found this queue empty and asked to hear of new buffers. QEMU's software
@@ -458,12 +413,91 @@ void vnet_flush(uint32_t qi)
 		 * only a doorbell on that queue releases it: ring every RX doorbell. This happens only
 		 * after a queue ran dry, and with RSS only; otherwise just our own.
 		 */
-		if (!vn.rss)
-			mmio_write16(vn.rx_doorbell[qi], (uint16_t)(2 * qi));
+		if (!vn.rss_quirk)
+			mmio_write16(vn.rx_doorbell[q], (uint16_t)(2 * q));
 		else
-			for (uint32_t i = 0; i < vn.npairs; i++)
+			for (uint32_t i = 0; i < n->npairs; i++)
 				mmio_write16(vn.rx_doorbell[i], (uint16_t)(2 * i));
 	}
 	vq_kick(&p->tx);
-	tx_reap(p);
 }
+
+/* Link state, NEEDS_RESET, and rings the device has broken. */
+static unsigned vnet_slow_poll(struct nic *n)
+{
+	unsigned ev = 0;
+	bool l = link_up();
+	if (l != n->link) {
+		n->link = l;
+		kprintf("vnet0: link %s\n", l ? "up" : "down");
+		ev |= l ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN;
+	}
+	uint8_t st = cfg_r8(VCFG_DEVICE_STATUS);
+	if (st & VSTAT_NEEDS_RESET) {
+		vn.needs_reset++;
+		kprintf("vnet0: device set NEEDS_RESET\n");
+		ev |= NIC_EV_RESET;
+	}
+	bool broken = vn.ctrl_broken;
+	for (uint32_t i = 0; i < n->npairs; i++)
+		broken |= pairs[i].rx.q.broken || pairs[i].tx.q.broken;
+	if (broken) {
+		vn.bad_idx_resets++;
+		ev |= NIC_EV_RESET;
+	}
+	return ev;
+}
+
+/* Every queue stopped: reset and set the rings up again, on the same memory, not live. */
+static int vnet_reset(struct nic *n)
+{
+	int err = negotiate(vn.features);
+	if (!err)
+		err = queues_setup(n->npairs);
+	return err;
+}
+
+static unsigned vnet_counters(struct nic *n, int q, struct nic_counter *out, unsigned max)
+{
+	(void)n;
+	unsigned k = 0;
+#define C(name, v) do { if (k < max) out[k++] = (struct nic_counter){ name, (v) }; } while (0)
+	if (q < 0) {
+		C("ctrl_timeouts", vn.ctrl_timeouts);
+		C("needs_reset", vn.needs_reset);
+		C("broken_rings", vn.bad_idx_resets);
+		return k;
+	}
+	const struct vnet_pair *p = &pairs[q];
+	const struct virtq_stats *r = &p->rx.q.stats, *t = &p->tx.q.stats;
+	C("doorbells", r->notifies + t->notifies + p->rx.past.notifies + p->tx.past.notifies);
+	C("db_saved", r->notifies_suppressed + t->notifies_suppressed + p->rx.past.notifies_suppressed +
+			      p->tx.past.notifies_suppressed);
+	C("bad_used", r->bad_used + r->bad_len + t->bad_used + t->bad_len + p->rx.past.bad_used + p->tx.past.bad_used);
+	C("bad_idx", r->bad_idx + t->bad_idx + p->rx.past.bad_idx + p->tx.past.bad_idx);
+#undef C
+	return k;
+}
+
+static const struct nic_ops vnet_ops = {
+	.name = "vnet",
+	.attach = vnet_attach,
+	.start = vnet_start,
+	.rx_post = vnet_rx_post,
+	.rx_poll = vnet_rx_poll,
+	.tx_room = vnet_tx_room,
+	.tx_post = vnet_tx_post,
+	.tx_reap = vnet_tx_reap,
+	.flush = vnet_flush,
+	.slow_poll = vnet_slow_poll,
+	.reset = vnet_reset,
+	.counters = vnet_counters,
+};
+
+static const struct nic_id vnet_ids[] = {
+	{ VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_NET },
+	{ VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_NET_TRANSITIONAL },
+	{ 0, 0 },
+};
+
+const struct nic_driver vnet_driver = { &vnet_ops, vnet_ids };

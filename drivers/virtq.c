@@ -52,6 +52,7 @@ void virtq_init(struct virtq *q, uint16_t qsize, void *mem, uint64_t mem_pa)
 	q->avail_pa = mem_pa + l.avail;
 	q->used_pa = mem_pa + l.used;
 	q->avail_idx = q->published = q->kicked = q->last_used = 0;
+	q->broken = false;
 	q->event_idx = false;
 	q->stats = (struct virtq_stats){ 0 };
 
@@ -188,8 +189,13 @@ int virtq_poll_used(struct virtq *q, struct virtq_done *out, int max)
 	uint16_t used_idx = VQ_READ16(&q->used->idx);
 	int n = 0;
 
-	if (used_idx == q->last_used || max <= 0)
+	if (used_idx == q->last_used || max <= 0 || q->broken)
 		return 0;
+	if ((uint16_t)(used_idx - q->last_used) > q->size) {
+		q->stats.bad_idx++;
+		q->broken = true;
+		return 0;
+	}
 	/* The entries, and the buffers they describe, are read only after the index (2.7.14). */
 	dma_rmb();
 	while (q->last_used != used_idx && n < max) {

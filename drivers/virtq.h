@@ -89,6 +89,7 @@ struct virtq_stats {
 	uint64_t completions;           /* used entries handed to the caller */
 	uint64_t bad_used;              /* used entries skipped: id out of range or not in flight */
 	uint64_t bad_len;               /* used lengths above what was posted, clamped */
+	uint64_t bad_idx;               /* used idx more than a ring ahead of what we took */
 };
 
 struct virtq {
@@ -100,6 +101,8 @@ struct virtq {
 	uint16_t last_used;     /* next used ring slot to read */
 	uint16_t nfree;         /* entries on the free stack */
 	bool event_idx;         /* VIRTIO_F_EVENT_IDX negotiated: set by the caller after virtq_init */
+	bool broken;            /* the device moved used idx impossibly far: nothing more is taken
+				 * from this ring until virtq_init (the device must be reset) */
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
@@ -173,7 +176,9 @@ static inline bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t o
 
 /* Take up to max completed buffers in the order the device used them, into out[]; their
  * descriptors become free. Entries failing virtq_check_used are skipped (not returned) but still
- * consumed. Returns how many were stored in out. */
+ * consumed. A used idx more than size entries ahead cannot come from a working device: it is
+ * counted (stats.bad_idx), the queue is marked broken and nothing is taken. Returns how many were
+ * stored in out. */
 int virtq_poll_used(struct virtq *q, struct virtq_done *out, int max);
 
 /* Validate a used element from the device: returns false (counting stats.bad_used) when id is out

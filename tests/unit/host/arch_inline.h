@@ -2,7 +2,9 @@
 #ifndef POLLUX_ARCH_INLINE_H
 #define POLLUX_ARCH_INLINE_H
 #include <stdint.h>
-static inline uint64_t arch_counter(void) { return 0; }
+/* A clock that moves one tick per read, so every bounded wait ends; tests may also jump it. */
+extern uint64_t host_clock;
+static inline uint64_t arch_counter(void) { return host_clock++; }
 static inline void arch_relax(void) {}
 static inline void mb(void) { __sync_synchronize(); }
 static inline void rmb(void) { __sync_synchronize(); }
@@ -12,13 +14,54 @@ static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 static inline void dma_wmb(void) { __sync_synchronize(); }
 static inline void dma_rmb(void) { __sync_synchronize(); }
 static inline void dma_mb(void) { __sync_synchronize(); }
-/* Host MMIO is plain memory: unit tests point drivers at buffers that model a device. */
-static inline uint8_t mmio_read8(uint64_t a) { return *(volatile uint8_t *)(uintptr_t)a; }
-static inline uint16_t mmio_read16(uint64_t a) { return *(volatile uint16_t *)(uintptr_t)a; }
-static inline uint32_t mmio_read32(uint64_t a) { return *(volatile uint32_t *)(uintptr_t)a; }
-static inline uint64_t mmio_read64(uint64_t a) { return *(volatile uint64_t *)(uintptr_t)a; }
-static inline void mmio_write8(uint64_t a, uint8_t v) { *(volatile uint8_t *)(uintptr_t)a = v; }
-static inline void mmio_write16(uint64_t a, uint16_t v) { *(volatile uint16_t *)(uintptr_t)a = v; }
-static inline void mmio_write32(uint64_t a, uint32_t v) { *(volatile uint32_t *)(uintptr_t)a = v; }
-static inline void mmio_write64(uint64_t a, uint64_t v) { *(volatile uint64_t *)(uintptr_t)a = v; }
+/*
+ * Host MMIO is plain memory, unless a test registered a device model covering the address
+ * (host_mmio_add): then reads and writes go to the model, which can give registers their
+ * semantics (self-clearing bits, doorbells, read-to-clear counters).
+ */
+struct host_mmio {
+	uint64_t base, size;
+	uint64_t (*read)(void *ctx, uint64_t off, int size);
+	void (*write)(void *ctx, uint64_t off, int size, uint64_t v);
+	void *ctx;
+};
+#define HOST_MMIO_MAX 8
+extern struct host_mmio host_mmio_models[HOST_MMIO_MAX];
+extern int host_mmio_count;
+static inline struct host_mmio *host_mmio_find(uint64_t a)
+{
+	for (int i = 0; i < host_mmio_count; i++)
+		if (a - host_mmio_models[i].base < host_mmio_models[i].size)
+			return &host_mmio_models[i];
+	return 0;
+}
+static inline void host_mmio_add(struct host_mmio m)
+{
+	if (host_mmio_count < HOST_MMIO_MAX)
+		host_mmio_models[host_mmio_count++] = m;
+}
+static inline void host_mmio_clear(void) { host_mmio_count = 0; }
+#define HOST_MMIO_RD(T, n) \
+	static inline T mmio_read##n(uint64_t a) \
+	{ \
+		struct host_mmio *m = host_mmio_find(a); \
+		return m ? (T)m->read(m->ctx, a - m->base, n / 8) : *(volatile T *)(uintptr_t)a; \
+	}
+#define HOST_MMIO_WR(T, n) \
+	static inline void mmio_write##n(uint64_t a, T v) \
+	{ \
+		struct host_mmio *m = host_mmio_find(a); \
+		if (m) \
+			m->write(m->ctx, a - m->base, n / 8, v); \
+		else \
+			*(volatile T *)(uintptr_t)a = v; \
+	}
+HOST_MMIO_RD(uint8_t, 8)
+HOST_MMIO_RD(uint16_t, 16)
+HOST_MMIO_RD(uint32_t, 32)
+HOST_MMIO_RD(uint64_t, 64)
+HOST_MMIO_WR(uint8_t, 8)
+HOST_MMIO_WR(uint16_t, 16)
+HOST_MMIO_WR(uint32_t, 32)
+HOST_MMIO_WR(uint64_t, 64)
 #endif

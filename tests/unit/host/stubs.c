@@ -13,3 +13,11 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	abort();
 }
+
+/* Device models registered by a test (tests/unit/host/arch_inline.h). */
+#include <stdint.h>
+struct host_mmio;
+#include "arch_inline.h"
+struct host_mmio host_mmio_models[HOST_MMIO_MAX];
+int host_mmio_count;
+uint64_t host_clock;
