@@ -330,6 +330,25 @@ static void cmd_fault(int argc, char **argv)
 	*(volatile uint32_t *)(uintptr_t)cmd_fault = 0;
 	kprintf("fault: the write did not fault: text is writable!\n");
 }
+
+/* Test-only: recurse until this core's stack runs into its guard page; the crash report must name
+ * the stack overflow. Each frame keeps 512 bytes live, so no compiler can make it a loop. */
+static uint32_t overflow_recurse(volatile uint8_t *prev, uint32_t depth)
+{
+	volatile uint8_t frame[512];
+	frame[0] = (uint8_t)depth;
+	frame[511] = prev ? prev[0] : 0;
+	if (depth > (1u << 30))
+		return frame[0];        /* never: 512 GiB of stack */
+	return overflow_recurse(frame, depth + 1) + frame[511];
+}
+
+static void cmd_overflow(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	kprintf("overflow: recursing on core %u's %u KiB stack\n", this_cpu()->idx, POLLUX_STACK_SIZE / 1024);
+	kprintf("overflow: returned %u: the stack did not overflow!\n", overflow_recurse(0, 0));
+}
 #endif
 
 static const struct console_cmd kernel_cmds[] = {
@@ -339,6 +358,7 @@ static const struct console_cmd kernel_cmds[] = {
 	{ "uptime", "time since efi_main", cmd_uptime },
 #if POLLUX_TEST_COMMANDS
 	{ "fault", "test only: write to read-only kernel text and crash this core", cmd_fault },
+	{ "overflow", "test only: overflow this core's stack into its guard page", cmd_overflow },
 #endif
 	{ 0, 0, 0 },
 };

@@ -48,15 +48,13 @@ void cpu_start_all(const struct acpi_info *ai)
 			continue;
 		}
 		struct cpu *c = &cpus[ncpus];
-		uint64_t stack = mem_alloc_early(POLLUX_STACK_SIZE, 4096, 0);
-		if (!stack) {
-			kprintf("cpu: no memory for a stack, %u cores started\n", ncpus);
+		if (!c->stack_top) {            /* stacks are made before paging (main.c) */
+			kprintf("cpu: no stack for another core, %u cores started\n", ncpus);
 			break;
 		}
 		c->self = c;
 		c->idx = ncpus;
 		c->hwid = ai->cpu[i].hwid;
-		c->stack_top = stack + POLLUX_STACK_SIZE;
 		c->state = CPU_STARTING;
 		int err = arch_start_core(ai, c);
 		if (err) {

@@ -70,6 +70,7 @@ enum pt_kind {
 	PT_RAM,         /* normal write-back, read-write, never executable */
 	PT_DEVICE,      /* uncached device memory, read-write, never executable */
 	PT_TEXT,        /* normal write-back, read-only, executable */
+	PT_GUARD,       /* not mapped at all (a stack's guard page): any access faults */
 };
 
 /* How one architecture writes entries. Both of ours use 4 KiB granules and 4 levels of 512:
@@ -96,10 +97,13 @@ struct pt_input {
 	uint32_t nexec;
 	const uint64_t *bounds;           /* addresses where the arch's cache type changes (x86 MTRRs) */
 	uint32_t nbounds;                 /* a page never straddles one of these */
+	const struct pt_range *guards;    /* ranges left unmapped, as 4 KiB pages (4 KiB aligned) */
+	uint32_t nguards;
 };
 
 struct pt_stats {
 	uint64_t pages_1g, pages_2m, pages_4k, tables;
+	uint64_t guard_pages;             /* 4 KiB pages left unmapped (not in pages_4k) */
 	uint64_t ram_bytes;               /* bytes mapped as PT_RAM or PT_TEXT */
 	uint64_t device_bytes;
 };
@@ -114,7 +118,7 @@ int pt_build(const struct pt_input *in, const struct pt_format *f, pt_alloc_fn a
 /* FNV-1a over every table page reachable from root, in walk order. */
 uint64_t pt_checksum(uint64_t root, const struct pt_format *f);
 /* Classify the 4 KiB page at pa the way pt_build would (for tests and `mem`). Any [pa, pa+size) gets
- * the strongest kind present in it: PT_TEXT > PT_RAM > PT_DEVICE > PT_HOLE. */
+ * the strongest kind present in it: PT_GUARD > PT_TEXT > PT_RAM > PT_DEVICE > PT_HOLE. */
 enum pt_kind pt_classify(const struct pt_input *in, uint64_t pa, uint64_t size);
 
 /* ---- mem.c: physical memory, handed out once and kept (physical = virtual) ---- */
@@ -248,7 +252,8 @@ struct cpu {
 	uint32_t idx;                   /* 0 = boot core */
 	uint32_t hwid_lo;
 	uint64_t hwid;                  /* APIC ID or MPIDR */
-	uint64_t stack_top;
+	uint64_t stack_top;             /* POLLUX_STACK_SIZE below it, then an unmapped guard page */
+	uint64_t exc_stack_top;         /* where exceptions run (x86 IST1, AArch64 SP_EL1); guarded too */
 	volatile uint32_t state;        /* enum cpu_state, written by the core itself */
 	uint32_t pad0;
 	/* Written only by this core on its data path. */
@@ -304,8 +309,29 @@ extern uint64_t pt_limit;               /* [0, pt_limit) is mapped */
 extern struct pt_stats pt_stat;
 extern uint64_t pt_sum_boot;            /* table checksum taken right after they were built */
 extern const struct pt_format *pt_fmt;
+#define EXC_STACK_SIZE KiB(16)          /* each core's exception stack: crash reports only */
+/* The core whose stack (or exception stack) has its guard page at addr, or -1: a fault there is a
+ * stack overflow. The arch crash reports say so. */
+int stack_guard_core(uint64_t addr);
 void kmain(struct boot_info *bi) __attribute__((noreturn));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* ---- random.c: a seed from the CPU's generator or counter jitter, a ChaCha20 generator per core ---- */
+/* Boot core, once, before anything asks for a random number: seed every core's generator and the
+ * per-boot secret; prints one line naming the source ("random: rdrand", "random: counter jitter"). */
+void random_init(void);
+/* n random bytes into p, from the calling core's own generator: any core, no lock, never blocks. */
+void random_bytes(void *p, size_t n);
+uint64_t random_u64(void);
+/* What seeded the generators: "rdseed", "rdrand", "rndr" or "counter jitter". */
+const char *random_source(void);
+/* SipHash-2-4 of p[0..n) keyed with the per-boot secret: unpredictable from outside, the same for
+ * the same input during one boot (RFC 6528 ISNs, hash tables an attacker must not aim at). */
+uint64_t random_hash(const void *p, size_t n);
+/* The primitives, exposed for the tests: SipHash-2-4 with a 16-byte key; one ChaCha20 block
+ * (RFC 8439, 2.3) with a 64-bit block counter in state words 12-13 and a 64-bit nonce in 14-15. */
+uint64_t siphash24(const uint8_t key[16], const void *p, size_t n);
+void chacha20_block(const uint32_t key[8], uint64_t counter, uint64_t nonce, uint32_t out[16]);
 
 /* ---- time.c ---- */
 uint64_t time_ns(void);                 /* since efi_main */

@@ -14,6 +14,49 @@ static uint64_t pt_alloc_page(void *ctx)
 	return mem_alloc_early(4096, 4096, GiB(4));
 }
 
+/* Every stack's guard page: left out of the page tables, so an overflow faults at once. */
+static struct pt_range stack_guards[2 * POLLUX_MAX_CORES];
+static uint32_t nstack_guards;
+
+/* size bytes of stack with an unmapped page below it; returns the top, or 0. */
+static uint64_t stack_alloc(uint64_t size)
+{
+	uint64_t p = mem_alloc_early(size + 4096, 4096, 0);
+	if (!p)
+		return 0;
+	stack_guards[nstack_guards++] = (struct pt_range){ p, p + 4096 };
+	return p + 4096 + size;
+}
+
+/* Every core's stacks (its own and its exception stack) before the tables are built: the tables
+ * never change afterwards, so the guard pages must be known now. cpus[i] is core i's slot. */
+static void stacks_init(void)
+{
+	uint32_t n = acpi.ncpus < POLLUX_MAX_CORES ? acpi.ncpus : POLLUX_MAX_CORES;
+	for (uint32_t i = 0; i < n || i == 0; i++) {
+		uint64_t top = stack_alloc(POLLUX_STACK_SIZE), exc = top ? stack_alloc(EXC_STACK_SIZE) : 0;
+		if (!exc) {
+			if (i == 0)
+				panic("mem: no memory for the boot core's stacks");
+			kprintf("cpu: no memory for stacks: at most %u cores\n", i);
+			break;
+		}
+		cpus[i].stack_top = top;
+		cpus[i].exc_stack_top = exc;
+	}
+}
+
+int stack_guard_core(uint64_t addr)
+{
+	for (uint32_t i = 0; i < POLLUX_MAX_CORES; i++) {
+		uint64_t lo = cpus[i].stack_top - POLLUX_STACK_SIZE - 4096;
+		uint64_t xlo = cpus[i].exc_stack_top - EXC_STACK_SIZE - 4096;
+		if ((cpus[i].stack_top && addr - lo < 4096) || (cpus[i].exc_stack_top && addr - xlo < 4096))
+			return (int)i;
+	}
+	return -1;
+}
+
 /* Build the identity map once; nothing writes an entry after this. */
 static void paging_init(void)
 {
@@ -29,6 +72,8 @@ static void paging_init(void)
 		.nexec = nexec,
 		.bounds = bounds,
 		.nbounds = arch_cache_bounds(bounds, ARRAY_SIZE(bounds)),
+		.guards = stack_guards,
+		.nguards = nstack_guards,
 	};
 	/* Map the whole physical address space the CPU reports, and at least all RAM. */
 	uint64_t top = 0;
@@ -83,14 +128,13 @@ void kmain(struct boot_info *bi)
 		panic("acpi: %s (RSDP at 0x%llx)", acpi_strerror(err), (unsigned long long)bi->rsdp);
 	arch_check_cpu();                 /* page sizes, NX, exception level */
 	arch_time_init(&acpi);            /* counter frequency */
+	random_init();                    /* CPU generator or counter jitter: RSS key, ISNs, lwIP */
 	mem_init(bi);                     /* free RAM from the UEFI map */
-	paging_init();                    /* our identity map, 1 GiB pages, W^X */
+	stacks_init();                    /* every core's stacks, each above a guard page */
+	paging_init();                    /* our identity map, 1 GiB pages, W^X, guards unmapped */
 
-	/* Leave the firmware's stack (boot-services memory) for one of our own. */
-	uint64_t stack = mem_alloc_early(POLLUX_STACK_SIZE, 4096, 0);
-	if (!stack)
-		panic("mem: no memory for the boot core's stack");
-	cpus[0].stack_top = stack + POLLUX_STACK_SIZE;
+	/* Leave the firmware's stack (boot-services memory) for our own. */
+	arch_exception_stack(&cpus[0]);
 	arch_switch_stack(cpus[0].stack_top, kmain_on_stack, 0);
 }
 

@@ -66,19 +66,6 @@ static struct {
 } lease;
 static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
 
-/* A Toeplitz key of this boot's own: flows cannot be aimed at one core by a key known in advance. */
-static void make_key(uint8_t key[NIC_RSS_KEY_LEN])
-{
-	uint64_t x = arch_counter() ^ 0x9e3779b97f4a7c15ull;
-	for (unsigned i = 0; i < NIC_RSS_KEY_LEN; i++) {
-		x ^= arch_counter() << 17;      /* splitmix64 over the counter's jitter */
-		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		key[i] = (uint8_t)(z ^ (z >> 31));
-	}
-}
-
 static bool ring_big(uint32_t src, uint32_t dst)
 {
 	return src < npairs || ncores[src].tx_owner == dst;
@@ -132,7 +119,7 @@ int net_init(uint32_t cores)
 	nnet = cores;
 	npairs = (uint32_t)pairs;
 	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
-	make_key(key);
+	random_bytes(key, sizeof(key));    /* this boot's own: flows cannot be aimed at one core */
 	flow_key_init(&flow_key, key);
 	for (uint32_t i = 0; i < cores; i++) {
 		ncores[i].queue = i < npairs ? (int32_t)i : -1;

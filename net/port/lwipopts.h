@@ -72,6 +72,10 @@ unsigned short inst_ooseq_pbufs(void);
 
 #define LWIP_DEBUG 0
 
+/* RFC 6528 initial sequence numbers, computed once for every instance (net/lwip_port.c). */
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
+	lwip_port_isn(ip4_addr_get_u32(local_ip), (local_port), ip4_addr_get_u32(remote_ip), (remote_port))
+
 extern unsigned char *lwip_inst_heap;
 
 #endif

@@ -80,7 +80,7 @@ def main():
         c.send("help")
         mh, outh = c.expect(r"\n  stats +[^\n]*\n", CMD_TIMEOUT)
         names = re.findall(r"^  (\S+) ", outh, re.M)
-        want = ["help", "cores", "mem", "uptime", "fault", "pci", "stats"]
+        want = ["help", "cores", "mem", "uptime", "fault", "overflow", "pci", "stats"]
         result(bool(mh) and sorted(names) == sorted(want), "help-registered",
                f"help lists {names} (kernel's own, drivers' pci, net's stats)")
 
@@ -101,6 +101,26 @@ def main():
                "cores reports the console's cost on core 0 and nothing dropped: "
                + (", ".join(f"console_max={us}us" for us, _, _ in seen) + f" ({seen[0][2]})" if seen
                   else "no console line:\n" + outk[-800:]))
+
+        # A stack overflow lands in the guard page below the stack and is reported as one; the
+        # report is printed from the exception stack, and the core stops. Core 0 runs the console.
+        c.send("overflow")
+        mo, outo = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
+        named = re.search(r"pollux: stack overflow on core 0: (?:cr2|far)=(0x[0-9a-f]+) is in core 0's stack guard page",
+                          outo)
+        ok = bool(mo) and mo.group(1) == b"0" and "overflow: recursing on core 0" in outo \
+            and "pollux: crash core=0" in outo and bool(named) and "did not overflow" not in outo
+        result(ok, "stack-overflow",
+               "recursion on core 0 faults in its guard page and the crash report names the stack overflow"
+               + ("" if ok else ":\n" + outo[-1500:]))
+        # Core 0 is stopped: the fault test needs a fresh guest.
+        c.close()
+        c = Guest([QEMU_SH, ARCH, IMAGE, str(CORES), MEM],
+                  os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-{CORES}c-{MEM}-2.log"))
+        m, out = c.expect(r"pollux: ready arch=", BOOT_TIMEOUT)
+        if not m:
+            result(False, "reboot", "no 'pollux: ready' line on the second boot:\n" + out[-2000:])
+            return
 
         c.send("fault")
         mf, outf = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
