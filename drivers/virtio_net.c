@@ -283,7 +283,10 @@ static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
 		np = NIC_MAX_QUEUES;
 	n->caps.rss = false;
 	if (has(VIRTIO_NET_F_RSS) && mmio_read8(vn.device_cfg + VNET_CFG_RSS_MAX_KEY) >= NIC_RSS_KEY_LEN &&
-	    (mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) & VIRTIO_NET_HASH_TCPV4)) {
+	    (mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) & (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) ==
+		    (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) {
+		/* Both, or UDP flows would be placed by addresses while their fragments and ICMP
+		 * errors are steered by the 4-tuple. */
 		uint32_t tab = mmio_read16(vn.device_cfg + VNET_CFG_RSS_MAX_TABLE);
 		if (tab > NIC_RETA_LEN)
 			tab = NIC_RETA_LEN;
