@@ -179,7 +179,7 @@ run: image
 	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow test_ena
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow test_ena test_vnet
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -195,6 +195,8 @@ test_pci_SRCS := drivers/pci.c kernel/printf.c
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
 test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/ena_model.c
+test_vnet_SRCS := drivers/virtio_net.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c \
+	tests/unit/vnet_model.c tests/unit/vnet_model.h
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h \
