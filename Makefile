@@ -181,7 +181,7 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_pci test_virtq \
-	test_flow test_ena test_random test_net
+	test_flow test_ena test_random test_net test_vnet
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -203,6 +203,8 @@ test_random_CFLAGS := $(LWIP_INC)
 # net/net.c on a fake NIC (the test defines the driver, the lwIP instances and the service).
 test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c
 $(UNIT_DIR)/test_net: net/net.h net/inst.h net/flow.h net/spsc.h net/service.h drivers/nic.h drivers/pci.h
+test_vnet_SRCS := drivers/virtio_net.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c \
+	tests/unit/vnet_model.c tests/unit/vnet_model.h
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h \
