@@ -14,6 +14,12 @@ struct uart {
 	bool mmio32;            /* 16550 MMIO registers accessed as 32-bit words */
 };
 
+struct acpi_info;
+
+/* The console UART that ACPI's SPCR in ai names (16550 by I/O port or MMIO, the register stride
+ * and access width from its address's access size; PL011 or SBSA). Fills *u and returns 0, or -1
+ * when there is no SPCR or it names an interface we do not drive. Pure: no device access. */
+int uart_from_spcr(const struct acpi_info *ai, struct uart *u);
 /* Set up u (baud 0 keeps the firmware's divisor). */
 void uart_init(struct uart *u, uint32_t baud);
 /* Write one byte, waiting while the transmitter is full. */

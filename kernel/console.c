@@ -9,48 +9,6 @@ static volatile uint32_t con_owner;     /* 0 = free, else core index + 1 */
 static struct lineedit con_line;
 static uint64_t con_next_poll;
 
-/* SPCR interface types (Microsoft DBG2 table, "Serial Port Subtypes"). */
-#define SPCR_16550 0x00
-#define SPCR_16450 0x01
-#define SPCR_PL011 0x03
-#define SPCR_SBSA32 0x0d
-#define SPCR_SBSA 0x0e
-#define SPCR_16550_GAS 0x12
-
-static int uart_from_spcr(const struct acpi_info *ai, struct uart *u)
-{
-	const struct acpi_gas *g = &ai->spcr_addr;
-	if (!ai->has_spcr || g->address == 0)
-		return -1;
-	u->base = g->address;
-	u->shift = 0;
-	u->mmio32 = false;
-	switch (ai->spcr_type) {
-	case SPCR_16550:
-	case SPCR_16450:
-	case SPCR_16550_GAS:
-		if (g->space == 1) {
-			u->type = UART_16550_PIO;
-			return 0;
-		}
-		u->type = UART_16550_MMIO;
-		/* The access size gives the register stride (1 = bytes, 3 = 32-bit words). */
-		if (g->access_size == 3) {
-			u->shift = 2;
-			u->mmio32 = true;
-		} else if (g->access_size == 2) {
-			u->shift = 1;
-		}
-		return 0;
-	case SPCR_PL011:
-	case SPCR_SBSA32:
-	case SPCR_SBSA:
-		u->type = UART_PL011;   /* SBSA generic UART is a PL011 register subset */
-		return 0;
-	}
-	return -1;
-}
-
 void console_init(const struct acpi_info *ai)
 {
 	if (uart_from_spcr(ai, &con) != 0 && arch_default_uart(&con) != 0)
