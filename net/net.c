@@ -527,10 +527,10 @@ void net_poll(struct cpu *c, uint64_t now)
 
 void net_print_stats(void)
 {
-	/* Three tables filled in one pass over the cores; only the console core prints. */
-	static char out[3][260 * POLLUX_MAX_CORES + 1024];
+	/* Four tables filled in one pass over the cores; only the console core prints. */
+	static char out[4][260 * POLLUX_MAX_CORES + 1024];
 	struct kbuf t = { out[0], sizeof(out[0]), 0 }, d = { out[1], sizeof(out[1]), 0 };
-	struct kbuf x = { out[2], sizeof(out[2]), 0 };
+	struct kbuf x = { out[2], sizeof(out[2]), 0 }, l = { out[3], sizeof(out[3]), 0 };
 	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
 	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %11s %9s\n", "core", "q", "rx_pkts",
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
@@ -540,6 +540,8 @@ void net_print_stats(void)
 		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "xdrops", "fwd_wt",
 		 "fwd_dr", "frag_d", "not_up", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "csum_err",
 		 "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
+	/* Connection limits (config header), each time one was applied. */
+	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s\n", "core", "hdr_tmo", "idle_cls", "evicted", "cap_ref", "syn_evct");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!is_up(i))
@@ -562,6 +564,8 @@ void net_print_stats(void)
 			 U(n->not_up), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop), U(s.l4_drop),
 			 U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
+		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu\n", i, U(s.hdr_timeouts), U(s.idle_closed), U(s.evicted),
+			 U(s.cap_refused), U(s.syn_evicted));
 		if (n->queue >= 0) {
 			struct nic_counter nc[NIC_MAX_COUNTERS];
 			unsigned k = nic_counters(n->queue, nc, NIC_MAX_COUNTERS);
@@ -588,4 +592,5 @@ void net_print_stats(void)
 	kputs(out[0]);
 	kputs(out[1]);
 	kputs(out[2]);
+	kputs(out[3]);
 }
