@@ -95,6 +95,9 @@ struct pci_dev;
  */
 struct nic_ops {
 	const char *name;       /* device prefix in logs: "vnet", "igb", "ena" */
+	/* Bit n: BAR n is device memory the driver writes descriptors and headers into (ENA's LLQ),
+	 * mapped write-combining when the page tables are built (kernel_wc_probe in nic.c). */
+	uint8_t wc_bars;
 	/* Reset d and set up up to want queue pairs, not live yet. Fills n->caps, n->mac, n->npairs,
 	 * n->rx_size and n->tx_size (descriptors per ring). Returns 0 or a negative error, logged once. */
 	int (*attach)(struct nic *n, struct pci_dev *d, uint32_t want);
