@@ -57,11 +57,11 @@ GCC_INC := $(shell $(CC) -print-file-name=include 2>/dev/null)
 LIBGCC := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
 
 # Sources, listed explicitly. arch/$(ARCH) is chosen by path, not by #ifdef.
-BOOT_SRCS := boot/efimap.c
+BOOT_SRCS := boot/efimap.c boot/layers.c
 EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
-	kernel/printf.c kernel/console.c kernel/cmdline.c kernel/cpu.c kernel/time.c
-DRIVER_SRCS := drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/ena.c
+	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/time.c
+DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/ena.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
 ARCH_ASM := arch/$(ARCH)/entry.S
 C_SRCS := $(BOOT_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_SRCS)
@@ -179,7 +179,7 @@ run: image
 	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow test_ena
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_pci test_virtq test_flow test_ena
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -189,6 +189,7 @@ test_pagetable_SRCS := kernel/pagetable.c arch/x86_64/pte.c arch/aarch64/pte.c
 test_mem_SRCS := kernel/mempool.c
 test_printf_SRCS := kernel/printf.c
 test_console_SRCS := kernel/cmdline.c
+test_conbuf_SRCS := kernel/conbuf.c kernel/printf.c
 test_spsc_SRCS := net/spsc.c
 test_http_SRCS := net/http.c
 test_pci_SRCS := drivers/pci.c kernel/printf.c

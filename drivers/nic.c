@@ -14,12 +14,12 @@ static const struct nic_driver *const nic_drivers[] = {
 };
 
 /*
- * The kernel's kernel_wc_probe: before the page tables exist (the firmware's identity map still
- * reaches ECAM), scan PCI and list the BARs the probe table's drivers want write-combining. A BAR
+ * The kernel's kernel_wc_probe (boot/layers.c): before the page tables exist (the firmware's
+ * identity map still reaches ECAM), scan PCI and list the BARs the probe table's drivers want write-combining. A BAR
  * smaller than a page or not page aligned shares its page with other registers: it stays uncached.
  * The scan is repeated later by the ordinary boot path (pci_scan replaces its table).
  */
-static uint32_t nic_wc_ranges(const struct acpi_info *ai, struct pt_range *out, uint32_t max)
+uint32_t nic_wc_ranges(const struct acpi_info *ai, struct pt_range *out, uint32_t max)
 {
 	uint32_t n = 0;
 	pci_scan(ai);
@@ -39,7 +39,6 @@ static uint32_t nic_wc_ranges(const struct acpi_info *ai, struct pt_range *out, 
 	}
 	return n;
 }
-uint32_t (*const kernel_wc_probe)(const struct acpi_info *ai, struct pt_range *out, uint32_t max) = nic_wc_ranges;
 
 /* RX buffer states, one byte per buffer, touched only by the owning core. */
 enum { RXB_FREE = 0, RXB_POSTED, RXB_HELD };

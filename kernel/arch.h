@@ -9,7 +9,6 @@ struct acpi_info;
 struct boot_info;
 struct pt_format;
 struct pt_range;
-struct uart;
 
 #include "arch_inline.h"   /* mmio_*, barriers, arch_counter(), arch_relax(), this_cpu() */
 
@@ -40,8 +39,6 @@ void arch_halt(void) __attribute__((noreturn));
 /* Busy-wait (uses the calibrated counter). */
 void arch_delay_us(uint64_t us);
 
-/* The console UART to use when ACPI has no SPCR (x86: COM1 at I/O 0x3F8). 0 if none. */
-int arch_default_uart(struct uart *u);
 /* Reserve what must sit at fixed low addresses before the allocator runs (x86: the AP trampoline
  * below 1 MiB); store ranges that must be executable in exec. Returns how many. */
 uint32_t arch_early_reserve(const struct boot_info *bi, struct pt_range *exec, uint32_t max);

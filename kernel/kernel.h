@@ -165,16 +165,64 @@ struct kbuf {
 };
 void kbprintf(struct kbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- console.c: polled serial console, whole lines, never interleaved ---- */
+/* ---- conbuf.c: the console's output ring, pure and host-tested ---- */
+/* One consumer; producers serialized by the caller (console.c's lock). head and tail run freely
+ * and wrap at 2^32; size is a power of two. */
+struct conbuf {
+	char *mem;
+	uint32_t size;
+	uint32_t head;                  /* bytes ever stored: written by producers only */
+	uint32_t tail;                  /* bytes ever taken: written by the consumer only */
+	uint64_t lost;                  /* bytes dropped since the last note (producers) */
+	uint64_t lost_total;            /* bytes ever dropped (producers) */
+	bool mid_line;                  /* the last byte stored was not a newline */
+};
+void conbuf_init(struct conbuf *b, char *mem, uint32_t size);
+/* Append s[0..n). What does not fit is dropped and counted; before anything more is stored, a
+ * note "[console: N bytes dropped]" (on a line of its own) says what was lost, and while even
+ * the note does not fit, new text is dropped too. Returns the bytes of s stored. conbuf_put
+ * with n = 0 stores just a pending note. */
+uint32_t conbuf_put(struct conbuf *b, const char *s, uint32_t n);
+/* Consumer: bytes waiting; *p gets the first of them and the return value is how many follow
+ * it without a wrap (call again after conbuf_take for the rest). */
+uint32_t conbuf_peek(const struct conbuf *b, const char **p);
+/* Consumer: n bytes (at most what conbuf_peek returned) have been written out. */
+void conbuf_take(struct conbuf *b, uint32_t n);
+uint32_t conbuf_used(const struct conbuf *b);
+
+/* ---- console.c: serial console, whole lines never interleaved, output buffered ---- */
+/* The device the console writes to, supplied from above the kernel (kernel_console_probe). */
+struct console_dev {
+	const char *name;
+	void *ctx;
+	/* Bytes the transmitter takes right now without waiting (0: full). Costs a device read. */
+	uint32_t (*tx_room)(void *ctx);
+	/* Write c; only as many times as tx_room last allowed. */
+	void (*tx)(void *ctx, char c);
+	/* A received byte, or -1 when none is waiting. Never waits. */
+	int (*getc)(void *ctx);
+};
+
+/* Find the device through kernel_console_probe (SPCR or the arch default). Boot core, early. */
 void console_init(const struct acpi_info *ai);
-/* Print a formatted line (or lines) atomically with respect to other cores. */
+/* Print a formatted line (or lines) atomically with respect to other cores. Once core 0 runs its
+ * loop, text goes into a buffer that core 0 drains a little per loop iteration (console_drain),
+ * so no caller ever waits for the UART; before that, and once core 0 has stopped, it is written
+ * at once. When the buffer is full the excess is dropped and the loss reported in the text. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* up to 1 KiB per call */
 void kputs(const char *s);              /* a whole string of any length, e.g. a kbprintf table */
 void kvprintf(const char *fmt, va_list ap);
-/* Called from core 0's loop: read pending input, run complete lines. */
-void console_poll(void);
-/* For panic and crash reports: print without taking the lock if it is stuck. */
+/* For panic and crash reports: write what is buffered, then this, before returning. */
+void kprintf_sync(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For a crash while printing a crash report: write s at once without taking the lock. */
 void console_emergency(const char *s);
+/* Core 0, once, as its loop starts: from now on output is buffered. */
+void console_start_buffering(void);
+/* Core 0's loop: read pending input (at most once a millisecond) and run complete lines. */
+void console_poll(uint64_t now);
+/* Core 0's loop: hand the device what it takes without waiting, within a small budget of bytes
+ * and time. */
+void console_drain(uint64_t now);
 
 /* Line editing and command dispatch, pure and host-tested. */
 #define CONSOLE_LINE_MAX 128
@@ -199,7 +247,10 @@ struct console_cmd {
 };
 /* Run a split command line against table cmds (NULL-terminated). Returns 0, or -1 if unknown. */
 int console_dispatch(const struct console_cmd *cmds, int argc, char **argv);
-extern const struct console_cmd console_cmds[];
+/* Add a command (copied; its strings must live forever). The kernel adds its own (help, cores,
+ * mem, uptime); the layers above add theirs from their boot hooks. Boot core, before the
+ * secondaries start; a full table or a name taken twice panics. */
+void console_register(const struct console_cmd *cmd);
 
 /* ---- cpu.c: cores, their data and the loop ---- */
 enum cpu_state { CPU_ABSENT = 0, CPU_STARTING, CPU_RUNNING, CPU_STOPPED };
@@ -216,6 +267,7 @@ struct cpu {
 	uint64_t loops;
 	uint64_t last_poll;             /* counter at the start of the last loop iteration */
 	uint64_t max_gap;               /* longest gap between two polls since the last read, ticks */
+	uint64_t console_max;           /* core 0: most ticks one iteration spent on the console, same reset */
 	uint64_t seen_reset;            /* reset generation this core has applied */
 	/* Written only by the reader (console), on its own cache line. */
 	uint64_t reset_gen __attribute__((aligned(CACHELINE)));
@@ -235,6 +287,30 @@ void cpu_loop(struct cpu *c) __attribute__((noreturn));
 void cpu_crash_tail(struct cpu *c, uint64_t pc, uint64_t fp, uint64_t sp) __attribute__((noreturn));
 /* Entry of a secondary core once arch code has its stack and MMU set. */
 void cpu_secondary_main(struct cpu *c) __attribute__((noreturn));
+/* Run fn(c, now) on every core in every loop iteration (fn returns at once on a core it has
+ * nothing for). Boot core, before the secondaries start; at most CPU_POLL_MAX, more panics. */
+#define CPU_POLL_MAX 8
+void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now));
+/* Each layer's core hook, on core c itself, before its loop. */
+void cpu_layers_core(struct cpu *c);
+
+/* ---- boot/layers.c: what sits above the kernel, which the kernel calls but never names ---- */
+struct kernel_layer {
+	const char *name;
+	/* Boot core, after the memory arenas and before the secondaries start: find devices, take
+	 * resources, register poll hooks and console commands. 0, or an error the layer has logged. */
+	int (*boot)(uint32_t cores);
+	/* On each core before its loop (may be NULL). 0, or an error the layer has logged. */
+	int (*core)(struct cpu *c);
+};
+extern const struct kernel_layer *const kernel_layers[];        /* in boot order, NULL-terminated */
+/* The console device for ai (SPCR, else the arch default), or NULL when there is none. Called
+ * by console_init, before any layer boots. */
+extern const struct console_dev *(*const kernel_console_probe)(const struct acpi_info *ai);
+/* Supplied from above the kernel (the drivers layer, boot/layers.c): before the page tables are
+ * built, with the firmware's mapping still in place, store in out[0..max) the device ranges to map
+ * write-combining (4 KiB aligned) and return how many. NULL: none. */
+extern uint32_t (*const kernel_wc_probe)(const struct acpi_info *ai, struct pt_range *out, uint32_t max);
 
 /* ---- main.c ---- */
 extern struct boot_info *boot;
@@ -245,10 +321,6 @@ extern struct pt_stats pt_stat;
 extern uint64_t pt_sum_boot;            /* table checksum taken right after they were built */
 extern const struct pt_format *pt_fmt;
 void kmain(struct boot_info *bi) __attribute__((noreturn));
-/* Supplied from above the kernel (the drivers layer): before the page tables are built, with the
- * firmware's mapping still in place, store in out[0..max) the device ranges to map write-combining
- * (4 KiB aligned) and return how many. NULL: none. */
-extern uint32_t (*const kernel_wc_probe)(const struct acpi_info *ai, struct pt_range *out, uint32_t max);
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* ---- time.c ---- */

@@ -1,7 +1,5 @@
 /* kmain: the boot core's path from ExitBootServices to every core in its loop. */
 #include "kernel.h"
-#include "../drivers/pci.h"
-#include "../net/net.h"
 
 struct boot_info *boot;
 struct acpi_info acpi;
@@ -56,15 +54,23 @@ static void paging_init(void)
 	arch_paging_enable(pt_root);
 }
 
+/* Boot every layer above the kernel (boot/layers.c), lowest first. One that fails has said why
+ * and stays idle; the console and the other layers go on without it. */
+static void layers_boot(uint32_t cores)
+{
+	for (const struct kernel_layer *const *l = kernel_layers; *l; l++)
+		if ((*l)->boot)
+			(*l)->boot(cores);
+}
+
 static void kmain_on_stack(void *arg)
 {
 	(void)arg;
 	uint32_t cores = acpi.ncpus < POLLUX_MAX_CORES ? acpi.ncpus : POLLUX_MAX_CORES;
 	mem_init_arenas(cores ? cores : 1); /* one per core, before the NIC takes its queues' share */
-	pci_scan(&acpi);                  /* ECAM from MCFG: every function and its BARs */
-	net_init(cores);
-	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, own lwIP, into loops */
-	net_core_init(&cpus[0]);
+	layers_boot(cores);               /* above us (boot/layers.c): devices, queues, hooks, commands */
+	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, layers, into loops */
+	cpu_layers_core(&cpus[0]);        /* the boot core's own share of each layer */
 
 	uint64_t ms = time_ns() / 1000000u;
 	kprintf("pollux: ready arch=%s cores=%u ram=%lluMiB boot=%llums\n", arch_name, ncpus,
@@ -78,7 +84,7 @@ void kmain(struct boot_info *bi)
 	cpus[0].self = &cpus[0];
 	arch_init_boot(&cpus[0]);         /* exception vectors and per-core pointer first */
 	int err = acpi_parse(bi->rsdp, &acpi);
-	console_init(&acpi);              /* UART from SPCR, or the arch default */
+	console_init(&acpi);              /* UART from SPCR, or the arch default (boot/layers.c) */
 	kprintf("\npollux: booting on %s, ACPI OEM '%s'\n", arch_name, acpi.oem_id);
 	if (err)
 		panic("acpi: %s (RSDP at 0x%llx)", acpi_strerror(err), (unsigned long long)bi->rsdp);
@@ -103,7 +109,7 @@ void panic(const char *fmt, ...)
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	struct cpu *c = this_cpu();
-	kprintf("pollux: panic on core %u: %s\n", c ? c->idx : 0, buf);
+	kprintf_sync("pollux: panic on core %u: %s\n", c ? c->idx : 0, buf);
 	if (c)
 		c->state = CPU_STOPPED;
 	arch_halt();

@@ -108,8 +108,20 @@ static int rings_init(void)
 	return 0;
 }
 
+static void net_stats_fn(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	net_print_stats();
+}
+
+static const struct console_cmd net_stats_cmd = {
+	"stats", "network: per core and queue packets, bytes, drops, TCP connections", net_stats_fn
+};
+
 int net_init(uint32_t cores)
 {
+	cpu_poll_register(net_poll);    /* returns at once on a core without a NIC queue or instance */
+	console_register(&net_stats_cmd);
 	if (cores > lwip_ninsts)
 		cores = lwip_ninsts;
 	int pairs = nic_attach(cores);

@@ -347,7 +347,7 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 	struct kbuf rb = { regs, sizeof(regs), 0 };
 	for (int i = 0; i < 31; i++)
 		kbprintf(&rb, "x%-2d=0x%016llx%s", i, (unsigned long long)f->x[i], i % 4 == 3 ? "\n" : " ");
-	kprintf("pollux: crash core=%u vector=%s%s from %s\n"
+	kprintf_sync("pollux: crash core=%u vector=%s%s from %s\n"
 		"esr=0x%08llx far=0x%016llx elr=0x%016llx spsr=0x%08llx\n"
 		"elr=+0x%llx lr=+0x%llx (offsets from ImageBase 0x%llx, for addr2line)\n"
 		"%s sp=0x%016llx\n",

@@ -381,7 +381,7 @@ void x86_exception(struct x86_frame *f)
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 	const char *name = f->vector < 32 && vec_names[f->vector] ? vec_names[f->vector] : "reserved";
-	kprintf("pollux: crash core=%u vector=%llu (%s) error=0x%llx\n"
+	kprintf_sync("pollux: crash core=%u vector=%llu (%s) error=0x%llx\n"
 		"rip=0x%016llx (+0x%llx) cs=0x%llx rflags=0x%llx rsp=0x%016llx\n"
 		"cr2=0x%016llx cr3=0x%016llx\n"
 		"rax=0x%016llx rbx=0x%016llx rcx=0x%016llx rdx=0x%016llx\n"

@@ -806,6 +806,7 @@ static int64_t u_write_at(uint64_t off, bool last)
 /* Port I/O never happens for an MMIO UART: any use is counted as a failure. */
 static int port_io;
 uint8_t arch_inb(uint16_t port) { (void)port; port_io++; return 0; }
+int arch_default_uart(struct uart *u) { (void)u; return -1; }   /* uart_console's fallback: unused here */
 void arch_outb(uint16_t port, uint8_t v) { (void)port, (void)v; port_io++; }
 
 /* A Graviton-like machine (EC2 A1): GICv3 cores, MCFG, PSCI over HVC, and an SPCR naming a

@@ -552,18 +552,17 @@ static void s_reset(void)
 	CHECK_EQ(seen, 4);
 }
 
-/* Before the page tables: the kernel's hook lists BAR 2 (LLQ device memory) to map write-combining,
+/* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
  * and nothing of BAR 0 (registers, uncached). */
 static void s_wc(void)
 {
 	struct em_cfg c = { .llq = true, .max_queues = 4 };
 	em_init(&c);
 	struct pt_range r[4];
-	CHECK(kernel_wc_probe != NULL);
-	CHECK_EQ(kernel_wc_probe(&em_acpi, r, 4), 1);
+	CHECK_EQ(nic_wc_ranges(&em_acpi, r, 4), 1);
 	CHECK_EQ(r[0].base, EM_BAR2);
 	CHECK_EQ(r[0].end, EM_BAR2 + EM_BAR2_SIZE);
-	CHECK_EQ(kernel_wc_probe(&em_acpi, r, 0), 0);   /* no room: none, nothing written past */
+	CHECK_EQ(nic_wc_ranges(&em_acpi, r, 0), 0);   /* no room: none, nothing written past */
 	CHECK(pci_find(0x1d0f, 0xec20, 0) != NULL);     /* the scan it made is the usual one */
 }
 
