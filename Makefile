@@ -186,7 +186,7 @@ UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
 test_efimap_SRCS := boot/efimap.c
-test_acpi_SRCS := kernel/acpi.c
+test_acpi_SRCS := kernel/acpi.c drivers/uart.c
 test_pagetable_SRCS := kernel/pagetable.c arch/x86_64/pte.c arch/aarch64/pte.c
 test_mem_SRCS := kernel/mempool.c
 test_printf_SRCS := kernel/printf.c

@@ -3,8 +3,11 @@
 creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
 and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
 
-Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static]
-(static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.)
+Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [flows=N]
+(static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.
+gic3: AArch64 virt with GICv3, as on Graviton, checked in QEMU's device tree.
+flows=N: a short run for many vCPUs: instead of the service's full tests, N short TCP connections
+(echo: one line each; http: GET /hello, closed), then every core's share and the drops.)
 """
 import os
 import random
@@ -19,8 +22,11 @@ from guest import QEMU_SH, Guest  # noqa: E402
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
-STATIC = len(sys.argv) > 6 and sys.argv[6] == "static"
-TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}{' static' if STATIC else ''}"
+OPTS = sys.argv[6:]
+STATIC = "static" in OPTS
+GIC3 = "gic3" in OPTS
+FLOWS = next((int(o[6:]) for o in OPTS if o.startswith("flows=")), 0)
+TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}" + "".join(" " + o for o in OPTS)
 NS = f"pollux{os.getpid()}"
 HOST_IP = "198.18.0.1"
 passed = failed = 0
@@ -224,6 +230,57 @@ def link_test(g, mon, ip):
            "stats counts the flap: " + (m.group(0).decode() if m else out[-300:]))
 
 
+def monitor_query(path, cmd, wait=3):
+    """A monitor command's answer (what QEMU prints within wait seconds)."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path)
+    c.settimeout(0.5)
+    c.sendall(cmd.encode() + b"\n")
+    got, end = b"", time.time() + wait
+    while time.time() < end:
+        try:
+            d = c.recv(65536)
+            if not d:
+                break
+            got += d
+        except socket.timeout:
+            pass
+    c.close()
+    return got.decode(errors="replace")
+
+
+def gic_test(mon):
+    """The machine really has Graviton's interrupt controller, with one redistributor per vCPU."""
+    out = monitor_query(mon, "info qtree")
+    m = re.search(r"dev: arm-gicv3, id[^\n]*\n(?:\s+[^\n]*\n)*?\s+num-cpu = (\d+)", out)
+    result(bool(m) and int(m.group(1)) == CORES, "gicv3",
+           f"QEMU's virt machine has a GICv3 for {m.group(1) if m else '?'} vCPUs (expected {CORES})")
+
+
+def short_flows(ip, n):
+    """n short connections, 8 at a time: each a fresh 4-tuple, so the flows spread over every
+    core's hash buckets; each checked byte for byte (echo) or for its status and body (http)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        try:
+            if SERVICE == "echo":
+                msg = f"short flow {i}\n".encode()
+                return tcp_echo(ip, msg, timeout=20) == msg
+            s = socket.create_connection((ip, 80), timeout=20)
+            f = s.makefile("rb")
+            st, _, body = http_get(f, s, "/hello", keep=False)
+            s.close()
+            return st == "200" and body == b"Hello from Pollux\n"
+        except OSError:
+            return False
+    t0 = time.time()
+    with ThreadPoolExecutor(8) as ex:
+        ok = sum(ex.map(one, range(n)))
+    result(ok == n, "short-flows", f"{ok} of {n} short {SERVICE} connections answered correctly "
+           f"in {time.time() - t0:.1f} s")
+
+
 def _can_send(s):
     import select
     return bool(select.select([], [s], [], 0)[1])
@@ -248,8 +305,11 @@ def main():
                "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,rss=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
         mon = f"/tmp/{NS}.mon"
         net += ["-monitor", f"unix:{mon},server,nowait"]
+        if GIC3:
+            os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
         g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
-                  os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}.log"))
+                  os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
+                               + "".join("-" + o for o in OPTS) + ".log"))
         m, out = g.expect(r"vnet0: [^\n]*link (up|down)[\s\S]*?vnet0: live, rss (on|off)", 180)
         want = "on" if QUEUES > 1 else "off"
         result(bool(m) and m.group(2).decode() == want and m.group(1) == b"up", "rss",
@@ -260,6 +320,8 @@ def main():
         if not m:
             print(out[-2000:])
             return
+        if GIC3:
+            gic_test(mon)
         m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
         if STATIC:
             result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",
@@ -273,12 +335,15 @@ def main():
         r = ns("ping", "-c", "5", "-i", "0.2", "-W", "3", ip, check=False)
         result(r.returncode == 0 and " 0% packet loss" in r.stdout, "arp-ping",
                "ARP resolves and ICMP echo answers: " + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
-        if SERVICE == "echo":
+        if FLOWS:
+            short_flows(ip, FLOWS)
+        elif SERVICE == "echo":
             echo_tests(ip)
+            link_test(g, mon, ip)
         else:
             http_tests(ip)
             stall_test(ip)
-        link_test(g, mon, ip)
+            link_test(g, mon, ip)
         g.send("stats")
         m, out = g.expect(r"(core\s+q\s+rx_pkts[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
         if m:

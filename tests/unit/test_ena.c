@@ -552,8 +552,22 @@ static void s_reset(void)
 	CHECK_EQ(seen, 4);
 }
 
-TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues, LLQ, resets mid-traffic", {
-	test_checks += 7;
+/* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
+ * and nothing of BAR 0 (registers, uncached). */
+static void s_wc(void)
+{
+	struct em_cfg c = { .llq = true, .max_queues = 4 };
+	em_init(&c);
+	struct pt_range r[4];
+	CHECK_EQ(nic_wc_ranges(&em_acpi, r, 4), 1);
+	CHECK_EQ(r[0].base, EM_BAR2);
+	CHECK_EQ(r[0].end, EM_BAR2 + EM_BAR2_SIZE);
+	CHECK_EQ(nic_wc_ranges(&em_acpi, r, 0), 0);   /* no room: none, nothing written past */
+	CHECK(pci_find(0x1d0f, 0xec20, 0) != NULL);     /* the scan it made is the usual one */
+}
+
+TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues, LLQ, resets mid-traffic, the LLQ BAR listed for write-combining", {
+	test_checks += 8;
 	test_failed += !run("bring-up order", s_bringup);
 	test_failed += !run("readless registers", s_readless);
 	test_failed += !run("smaller CQ depth", s_cq_smaller);
@@ -561,4 +575,5 @@ TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up,
 	test_failed += !run("RSS on 4 queues + offload", s_rss_traffic);
 	test_failed += !run("LLQ, meta, burst limit", s_llq);
 	test_failed += !run("resets mid-traffic", s_reset);
+	test_failed += !run("LLQ BAR write-combining", s_wc);
 })
