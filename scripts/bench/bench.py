@@ -50,8 +50,22 @@ def log(msg):
     print(f"bench: {msg}", flush=True)
 
 
-def sh(*cmd, check=True, timeout=120):
-    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
+def sh(*cmd, check=True, timeout=120, text=True):
+    """Run a command in a process group of its own, ended with everything it started when it
+    overruns timeout or the bench is interrupted (a client left behind could run on forever)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=text, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except BaseException:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+        raise
+    if check and p.returncode:
+        raise subprocess.CalledProcessError(p.returncode, cmd, out, err)
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def ns(*cmd, check=False, timeout=120):
@@ -62,9 +76,12 @@ class Console:
     """A guest under QEMU: its serial console is drained by a thread (a full pipe would stall the
     guest) into a log and a buffer that expect() searches."""
 
+    live = []      # every guest not yet closed: main() closes them whatever happens
+
     def __init__(self, argv, log_path):
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT)
+        Console.live.append(self)
         self.log = open(log_path, "wb")
         self.buf = b""
         self.lock = threading.Lock()
@@ -99,6 +116,8 @@ class Console:
             return self.buf[-n:].decode(errors="replace")
 
     def close(self):
+        if self in Console.live:
+            Console.live.remove(self)
         if self.p.poll() is None:
             self.p.kill()
         self.p.wait()
@@ -168,8 +187,8 @@ def udp_run(ip):
 
 def fetch(url):
     """The body at url, as bytes."""
-    return subprocess.run(["ip", "netns", "exec", NS, "curl", "-s", "--max-time", "20", url],
-                          capture_output=True, timeout=30).stdout
+    return sh("ip", "netns", "exec", NS, "curl", "-s", "--max-time", "20", url, check=False, timeout=30,
+              text=False).stdout
 
 
 # ---------------------------------------------------------------- guests
@@ -439,6 +458,8 @@ def report(started, qemu_version):
     print(f"make bench, {time.strftime('%Y-%m-%d %H:%M', time.localtime(started))}, host {host} "
           f"({os.cpu_count()} cores, {cpu}), {qemu_version}, TCG, {VCPUS} vCPU, {MEM}, "
           f"{ROUNDS} round(s) of {SECONDS:g} s (+{WARMUP:g} s warm-up), {time.time() - started:.0f} s in all")
+    # Another load on the host changes everything (a polling guest most): say how busy it was.
+    print(f"host load average (1 min) at the start {LOAD[0]:.1f}, at the end {os.getloadavg()[0]:.1f}")
     print("median [min..max] of the rounds; ratio = pollux / linux (for latency, lower is better);")
     print("the linux column of udp-echo-64B-vs-testpmd is DPDK testpmd (5tswap) in the Linux guest.")
     w = max(len(f"{wl} {m}") for (wl, m), *_ in rows) if rows else 20
@@ -487,8 +508,12 @@ plot "{data}" using 0:2:xtic(1) with boxes notitle, "" using 0:2:(sprintf("%.2f"
         log("gnuplot failed: " + r.stderr[-500:])
 
 
+LOAD = []
+
+
 def main():
     started = time.time()
+    LOAD.append(os.getloadavg()[0])
     os.makedirs(LOGS, exist_ok=True)
     os.makedirs(TOOLS, exist_ok=True)
     os.makedirs(os.path.join(OUT, "linux"), exist_ok=True)
@@ -514,6 +539,8 @@ def main():
         for rnd in range(1, ROUNDS + 1):
             run_round(net, rnd)
     finally:
+        for g in list(Console.live):
+            g.close()
         net.close()
     report(started, qemu_version)
 
@@ -526,4 +553,8 @@ if __name__ == "__main__":
     if os.geteuid() != 0:
         sys.exit("bench: needs root (network namespaces)")
     signal.signal(signal.SIGTERM, on_signal)
-    main()
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("bench: interrupted; every guest, client, dnsmasq and the namespace were ended")
