@@ -7,6 +7,7 @@
 #                        (without AWS credentials: print the commands)
 #   make test            every test, ends with "N passed, N failed"
 #   make fuzz [FUZZ_TIME=60]   each libFuzzer target for FUZZ_TIME seconds (0: the seeds only)
+#   make bench           Pollux against a Linux guest under the same QEMU (scripts/bench/bench.py)
 #   make deps            Debian packages and sources (run implicitly)
 #   V=1                  show commands
 
@@ -278,6 +279,19 @@ test: $(DEPS_STAMP) unit
 	$(Q)scripts/mkimage.sh $(O)/test-static/pollux.img $(O)/test-static/x86_64/BOOTX64.EFI \
 		$(O)/test-static/aarch64/BOOTAA64.EFI
 	$(Q)tests/run.sh $(O)
+
+# make bench: Debian packages for the host and the Linux guest (scripts/bench/deps.sh), the Pollux
+# images it compares (HTTP with a 64 B and a 16 KiB body, echo), then the bench itself, which
+# prints a table and writes build/bench/results.tsv and results.png. BENCH_QUICK=1: one short round.
+BENCH_O := $(O)/bench
+BENCH_IMAGES := 64:config/bench64.h 16k:config/bench16k.h echo:config/echo.h
+bench: $(DEPS_STAMP)
+	$(Q)scripts/bench/deps.sh $(BENCH_O)
+	$(Q)set -e; for v in $(BENCH_IMAGES); do n=$${v%%:*}; c=$${v#*:}; \
+		for a in x86_64 aarch64; do $(MAKE) --no-print-directory O=$(BENCH_O)/pollux-$$n CONFIG=$$c ARCH=$$a efi; done; \
+		scripts/mkimage.sh $(BENCH_O)/pollux-$$n/pollux.img $(BENCH_O)/pollux-$$n/x86_64/BOOTX64.EFI \
+			$(BENCH_O)/pollux-$$n/aarch64/BOOTAA64.EFI; done
+	$(Q)python3 scripts/bench/bench.py $(BENCH_O)
 
 clean:
 	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-echo $(O)/test-static $(O)/unit $(IMAGE)
