@@ -186,6 +186,9 @@ UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_con
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
+# Shared scaffolding: the fork-per-case runner, console capture and allocation stubs; the fake ECAM.
+HARNESS_SRCS := tests/unit/host/harness.c tests/unit/host/harness.h
+FAKEPCI_SRCS := tests/unit/host/fakepci.c tests/unit/host/fakepci.h
 test_efimap_SRCS := boot/efimap.c
 test_acpi_SRCS := kernel/acpi.c drivers/uart.c
 test_pagetable_SRCS := kernel/pagetable.c arch/x86_64/pte.c arch/aarch64/pte.c
@@ -195,17 +198,18 @@ test_console_SRCS := kernel/cmdline.c
 test_conbuf_SRCS := kernel/conbuf.c kernel/printf.c
 test_spsc_SRCS := net/spsc.c
 test_http_SRCS := net/http.c
-test_pci_SRCS := drivers/pci.c kernel/printf.c
+test_pci_SRCS := drivers/pci.c kernel/printf.c $(HARNESS_SRCS) $(FAKEPCI_SRCS)
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
-test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/ena_model.c
+test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+	tests/unit/ena_model.c tests/unit/ena_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h
 test_random_SRCS := kernel/random.c net/lwip_port.c
 test_random_CFLAGS := $(LWIP_INC)
 # net/net.c on a fake NIC (the test defines the driver, the lwIP instances and the service).
-test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c
+test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(HARNESS_SRCS)
 $(UNIT_DIR)/test_net: net/net.h net/inst.h net/flow.h net/spsc.h net/service.h drivers/nic.h drivers/pci.h
-test_vnet_SRCS := drivers/virtio_net.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c \
-	tests/unit/vnet_model.c tests/unit/vnet_model.h
+test_vnet_SRCS := drivers/virtio_net.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+	tests/unit/vnet_model.c tests/unit/vnet_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h \
