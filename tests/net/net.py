@@ -159,10 +159,15 @@ def http_tests(ip):
 
 
 def fresh_client(ip, what):
+    """A new client is served within 10 s and ping answers: three echoes in a row without loss,
+    tried up to three times (a TCG guest on a loaded 2-core host can miss a 3 s ping deadline)."""
     r = ns("curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", f"http://{ip}/hello", check=False)
-    p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
+    for attempt in range(1, 4):
+        p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
+        if " 0% packet loss" in p.stdout:
+            break
     ok = r.stdout == "200" and " 0% packet loss" in p.stdout
-    result(ok, what, f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping "
+    result(ok, what, f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping (attempt {attempt}) "
            + (p.stdout.strip().splitlines()[-2] if p.stdout else p.stderr.strip()))
 
 
