@@ -228,11 +228,18 @@ $(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h
 $(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
-$(UNIT_DIR)/lwip/insts/inst0.o: $(UNIT_LWIP_OBJS) scripts/lwip-instances.sh
-	$(Q)ld -r $(UNIT_LWIP_OBJS) -o $(UNIT_DIR)/lwip/inst_all.o
-	$(Q)scripts/lwip-instances.sh nm objcopy $(UNIT_DIR)/lwip/inst_all.o 2 $(UNIT_DIR)/lwip/insts
+$(UNIT_DIR)/lwip/inst_all.o: $(UNIT_LWIP_OBJS)
+	$(Q)ld -r $(UNIT_LWIP_OBJS) -o $@
+$(UNIT_DIR)/lwip/insts/inst0.o: $(UNIT_DIR)/lwip/inst_all.o scripts/lwip-instances.sh
+	$(Q)scripts/lwip-instances.sh nm objcopy $< 2 $(UNIT_DIR)/lwip/insts
 UNIT_INSTS := $(UNIT_DIR)/lwip/insts/inst0.o $(UNIT_DIR)/lwip/insts/inst1.o
 $(UNIT_DIR)/lwip/insts/inst1.o: $(UNIT_DIR)/lwip/insts/inst0.o
+# Five copies for test_ena_http: lwip_insts[] (insts.c) names the first 4, the cores net/net.c
+# runs; the fifth is the test's client on the device model's wire.
+$(UNIT_DIR)/lwip/insts5/inst0.o: $(UNIT_DIR)/lwip/inst_all.o scripts/lwip-instances.sh
+	$(Q)scripts/lwip-instances.sh nm objcopy $< 5 $(UNIT_DIR)/lwip/insts5 4
+UNIT_INSTS5 := $(foreach i,0 1 2 3 4,$(UNIT_DIR)/lwip/insts5/inst$(i).o)
+$(filter-out %/inst0.o,$(UNIT_INSTS5)) $(UNIT_DIR)/lwip/insts5/insts.c: $(UNIT_DIR)/lwip/insts5/inst0.o
 test_lwip_inst_SRCS := net/svc_echo.c
 test_svc_SRCS := $(SVC_SRCS)
 define unit_lwip_rule
@@ -242,8 +249,26 @@ $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.
 		tests/unit/host/lwip_port.c $(UNIT_INSTS) -o $$@
 endef
 $(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
+# HTTP end to end: net/net.c, nic.c and the ENA driver against the device model, 4 cores each with
+# a real lwIP instance serving svc_http, and a fifth instance as the clients on the model's wire.
+# Built twice: the default config (64-byte body) and bench16k's 16 KiB body (many segments per
+# response, pieces sent in place); only http.c reads the body size.
+test_ena_http_SRCS := net/net.c net/flow.c net/spsc.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
+	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/ena_model.c tests/unit/ena_http_client.c
+define ena_http_rule
+$(UNIT_DIR)/$(1): tests/unit/test_ena_http.c $(test_ena_http_SRCS) $(UNIT_INSTS5) $(UNIT_DIR)/lwip/insts5/insts.c \
+		tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/ena_model.h \
+		tests/unit/ena_http_client.h kernel/kernel.h net/net.h net/inst.h net/service.h drivers/nic.h $(2)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -UPOLLUX_CONFIG_FILE -DPOLLUX_CONFIG_FILE='"$(2)"' $(LWIP_INC) \
+		-Wno-format-truncation tests/unit/test_ena_http.c $(test_ena_http_SRCS) $(UNIT_DIR)/lwip/insts5/insts.c \
+		tests/unit/host/stubs.c tests/unit/host/lwip_port.c $(UNIT_INSTS5) \
+		-Wl,--wrap=nic_rx_burst,--wrap=nic_rx_return -o $$@
+endef
+$(eval $(call ena_http_rule,test_ena_http,config/default.h))
+$(eval $(call ena_http_rule,test_ena_http16k,config/bench16k.h))
 
-unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc
+unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_ena_http \
+	$(UNIT_DIR)/test_ena_http16k
 
 # Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's
 # used ring under a hostile device, the frame classifier. `make fuzz` runs each for FUZZ_TIME seconds

@@ -482,6 +482,8 @@ static bool tx_one(struct em_q *q)
 		memcpy(em.wire[em.wire_n], frame, len);
 		em.wire_len[em.wire_n++] = len;
 	}
+	if (em.cfg.wire)
+		em.cfg.wire(frame, len);
 	if (em.cfg.out_of_order && em.nheld < 256) {
 		em.held[em.nheld] = (uint16_t)req_id;
 		em.held_q[em.nheld++] = (int)(q - em.q);

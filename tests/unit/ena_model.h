@@ -18,6 +18,8 @@ struct em_cfg {
 	uint32_t cq_div;                /* CQ depth returned = asked / cq_div (1: as asked) */
 	uint32_t max_queues;
 	uint32_t reset_reads;           /* DEV_STS reads before a reset phase shows */
+	/* When set, every frame the device transmits, as it leaves (a test's peer on the wire). */
+	void (*wire)(const uint8_t *f, uint32_t len);
 };
 
 #define EM_MAX_Q 16
