@@ -150,5 +150,6 @@ def boot(tb, result):
         result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",
                f"every core serves the static address: {m.group(1).decode() if m else out[-300:]}")
     else:
-        result(bool(m), "dhcp", f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
+        result(bool(m), "dhcp",
+               f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
     return m.group(1).decode() if m else None
