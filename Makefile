@@ -7,6 +7,7 @@
 #                        (without AWS credentials: print the commands)
 #   make test            every test, ends with "N passed, N failed"
 #   make fuzz [FUZZ_TIME=60]   each libFuzzer target for FUZZ_TIME seconds (0: the seeds only)
+#   make bench           Pollux against a Linux guest under the same QEMU (scripts/bench/bench.py)
 #   make deps            Debian packages and sources (run implicitly)
 #   V=1                  show commands
 
@@ -181,12 +182,15 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_pci test_virtq \
-	test_flow test_ena test_random
+	test_flow test_ena test_random test_net test_vnet
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
+# Shared scaffolding: the fork-per-case runner, console capture and allocation stubs; the fake ECAM.
+HARNESS_SRCS := tests/unit/host/harness.c tests/unit/host/harness.h
+FAKEPCI_SRCS := tests/unit/host/fakepci.c tests/unit/host/fakepci.h
 test_efimap_SRCS := boot/efimap.c
-test_acpi_SRCS := kernel/acpi.c
+test_acpi_SRCS := kernel/acpi.c drivers/uart.c
 test_pagetable_SRCS := kernel/pagetable.c arch/x86_64/pte.c arch/aarch64/pte.c
 test_mem_SRCS := kernel/mempool.c
 test_printf_SRCS := kernel/printf.c
@@ -194,12 +198,18 @@ test_console_SRCS := kernel/cmdline.c
 test_conbuf_SRCS := kernel/conbuf.c kernel/printf.c
 test_spsc_SRCS := net/spsc.c
 test_http_SRCS := net/http.c
-test_pci_SRCS := drivers/pci.c kernel/printf.c
+test_pci_SRCS := drivers/pci.c kernel/printf.c $(HARNESS_SRCS) $(FAKEPCI_SRCS)
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
-test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/ena_model.c
+test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+	tests/unit/ena_model.c tests/unit/ena_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h
 test_random_SRCS := kernel/random.c net/lwip_port.c
 test_random_CFLAGS := $(LWIP_INC)
+# net/net.c on a fake NIC (the test defines the driver, the lwIP instances and the service).
+test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(HARNESS_SRCS)
+$(UNIT_DIR)/test_net: net/net.h net/inst.h net/flow.h net/spsc.h net/service.h drivers/nic.h drivers/pci.h
+test_vnet_SRCS := drivers/virtio_net.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+	tests/unit/vnet_model.c tests/unit/vnet_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h \
@@ -277,6 +287,19 @@ test: $(DEPS_STAMP) unit
 	$(Q)scripts/mkimage.sh $(O)/test-hostile/pollux.img $(O)/test-hostile/x86_64/BOOTX64.EFI \
 		$(O)/test-hostile/aarch64/BOOTAA64.EFI
 	$(Q)tests/run.sh $(O)
+
+# make bench: Debian packages for the host and the Linux guest (scripts/bench/deps.sh), the Pollux
+# images it compares (HTTP with a 64 B and a 16 KiB body, echo), then the bench itself, which
+# prints a table and writes build/bench/results.tsv and results.png. BENCH_QUICK=1: one short round.
+BENCH_O := $(O)/bench
+BENCH_IMAGES := 64:config/bench64.h 16k:config/bench16k.h echo:config/echo.h
+bench: $(DEPS_STAMP)
+	$(Q)scripts/bench/deps.sh $(BENCH_O)
+	$(Q)set -e; for v in $(BENCH_IMAGES); do n=$${v%%:*}; c=$${v#*:}; \
+		for a in x86_64 aarch64; do $(MAKE) --no-print-directory O=$(BENCH_O)/pollux-$$n CONFIG=$$c ARCH=$$a efi; done; \
+		scripts/mkimage.sh $(BENCH_O)/pollux-$$n/pollux.img $(BENCH_O)/pollux-$$n/x86_64/BOOTX64.EFI \
+			$(BENCH_O)/pollux-$$n/aarch64/BOOTAA64.EFI; done
+	$(Q)python3 scripts/bench/bench.py $(BENCH_O)
 
 clean:
 	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-echo $(O)/test-static $(O)/test-hostile $(O)/unit $(IMAGE)

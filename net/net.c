@@ -66,9 +66,11 @@ static struct {
 } lease;
 static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
 
+/* Big rings where frames flow in bulk: from a queue owner that steers, and to the owner that
+ * sends for a core without a queue. The rest carry only ARP, DHCP, fragments and ICMP errors. */
 static bool ring_big(uint32_t src, uint32_t dst)
 {
-	return src < npairs || ncores[src].tx_owner == dst;
+	return (steer && src < npairs) || ncores[src].tx_owner == dst;
 }
 
 /* Every core's inbound rings, made here on the boot core before any core starts, so that no core
@@ -125,10 +127,6 @@ int net_init(uint32_t cores)
 		ncores[i].queue = i < npairs ? (int32_t)i : -1;
 		ncores[i].tx_owner = i % npairs;
 	}
-	if (rings_init()) {
-		kprintf("net: no memory for the cross-core rings\n");
-		return -1;
-	}
 	/* The one indirection table: bucket i to core i % cores, and the NIC's entry to that core's
 	 * queue. A NIC with a shorter table repeats it, so core_of repeats with the same period. */
 	uint32_t period = NIC_RETA_LEN;
@@ -153,6 +151,11 @@ int net_init(uint32_t cores)
 	}
 	/* Steer in software unless the NIC puts each flow on the queue of the core serving it. */
 	steer = npairs < cores || (npairs > 1 && !nic_dev()->caps.rss);
+	if (rings_init()) {
+		kprintf("net: no memory for the cross-core rings\n");
+		nnet = 0;
+		return -1;
+	}
 	if (steer)
 		kprintf("net: %u queue pair%s for %u cores: steering flows in software\n", npairs, npairs > 1 ? "s" : "",
 			cores);
@@ -332,6 +335,16 @@ static void frag_first(uint32_t me, const struct flow_info *fi, uint32_t dst, ui
 		}
 }
 
+/* Later fragments whose first never came, dropped and counted when their time is up. */
+static void frag_expire(struct net_core *n, uint64_t now)
+{
+	for (uint32_t h = 0; h < FRAG_HOLD; h++)
+		if (n->hold[h].until && n->hold[h].until <= now) {
+			n->frag_drops++;
+			n->hold[h].until = 0;
+		}
+}
+
 /* A later fragment before its first: keep a copy a while (bounded; counted when it expires). */
 static void frag_hold(uint32_t me, const struct nic_rxf *f, const struct flow_info *fi, uint64_t now)
 {
@@ -507,6 +520,8 @@ void net_poll(struct cpu *c, uint64_t now)
 		n->next_timers = now + arch_counter_hz() / 1000;
 		n->inst->poll();
 		lease_sync(c->idx, n);
+		if (n->queue >= 0)
+			frag_expire(n, now);
 	}
 	if (c->idx == 0 && now >= n->next_slow) {
 		n->next_slow = now + arch_counter_hz() / 1000 * SLOW_POLL_MS;
@@ -540,7 +555,8 @@ void net_print_stats(void)
 		 "fwd_dr", "frag_d", "not_up", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "csum_err",
 		 "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
-	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s\n", "core", "hdr_tmo", "idle_cls", "evicted", "cap_ref", "syn_evct");
+	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s\n", "core", "hdr_tmo", "idle_cls", "evicted", "cap_ref", "syn_evct",
+		 "tw_reuse");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!is_up(i))
@@ -563,8 +579,8 @@ void net_print_stats(void)
 			 U(n->not_up), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop), U(s.l4_drop),
 			 U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
-		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu\n", i, U(s.hdr_timeouts), U(s.idle_closed), U(s.evicted),
-			 U(s.cap_refused), U(s.syn_evicted));
+		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu\n", i, U(s.hdr_timeouts), U(s.idle_closed),
+			 U(s.evicted), U(s.cap_refused), U(s.syn_evicted), U(s.tw_reused));
 		if (n->queue >= 0) {
 			struct nic_counter nc[NIC_MAX_COUNTERS];
 			unsigned k = nic_counters(n->queue, nc, NIC_MAX_COUNTERS);

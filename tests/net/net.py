@@ -3,8 +3,11 @@
 creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
 and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
 
-Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static]
-(static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.)
+Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [flows=N]
+(static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.
+gic3: AArch64 virt with GICv3, as on Graviton, checked in QEMU's device tree.
+flows=N: a short run for many vCPUs: instead of the service's full tests, N short TCP connections
+(echo: one line each; http: GET /hello, closed), then every core's share and the drops.)
 """
 import os
 import random
@@ -17,8 +20,11 @@ from netns import Results, Testbed, boot, monitor, ns, setns
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
-STATIC = len(sys.argv) > 6 and sys.argv[6] == "static"
-TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}{' static' if STATIC else ''}"
+OPTS = sys.argv[6:]
+STATIC = "static" in OPTS
+GIC3 = "gic3" in OPTS
+FLOWS = next((int(o[6:]) for o in OPTS if o.startswith("flows=")), 0)
+TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}" + "".join(" " + o for o in OPTS)
 result = Results(TAG)
 
 
@@ -125,10 +131,15 @@ def http_tests(ip):
 
 
 def fresh_client(ip, what):
+    """A new client is served within 10 s and ping answers: three echoes in a row without loss,
+    tried up to three times (a TCG guest on a loaded 2-core host can miss a 3 s ping deadline)."""
     r = ns("curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", f"http://{ip}/hello", check=False)
-    p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
+    for attempt in range(1, 4):
+        p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
+        if " 0% packet loss" in p.stdout:
+            break
     ok = r.stdout == "200" and " 0% packet loss" in p.stdout
-    result(ok, what, f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping "
+    result(ok, what, f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping (attempt {attempt}) "
            + (p.stdout.strip().splitlines()[-2] if p.stdout else p.stderr.strip()))
 
 
@@ -187,15 +198,69 @@ def link_test(g, mon, ip):
            "stats counts the flap: " + (m.group(0).decode() if m else out[-300:]))
 
 
+def monitor_query(path, cmd, wait=3):
+    """A monitor command's answer (what QEMU prints within wait seconds)."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path)
+    c.settimeout(0.5)
+    c.sendall(cmd.encode() + b"\n")
+    got, end = b"", time.time() + wait
+    while time.time() < end:
+        try:
+            d = c.recv(65536)
+            if not d:
+                break
+            got += d
+        except socket.timeout:
+            pass
+    c.close()
+    return got.decode(errors="replace")
+
+
+def gic_test(mon):
+    """The machine really has Graviton's interrupt controller, with one redistributor per vCPU."""
+    out = monitor_query(mon, "info qtree")
+    m = re.search(r"dev: arm-gicv3, id[^\n]*\n(?:\s+[^\n]*\n)*?\s+num-cpu = (\d+)", out)
+    result(bool(m) and int(m.group(1)) == CORES, "gicv3",
+           f"QEMU's virt machine has a GICv3 for {m.group(1) if m else '?'} vCPUs (expected {CORES})")
+
+
+def short_flows(ip, n):
+    """n short connections, 8 at a time: each a fresh 4-tuple, so the flows spread over every
+    core's hash buckets; each checked byte for byte (echo) or for its status and body (http)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        try:
+            if SERVICE == "echo":
+                msg = f"short flow {i}\n".encode()
+                return tcp_echo(ip, msg, timeout=20) == msg
+            s = socket.create_connection((ip, 80), timeout=20)
+            f = s.makefile("rb")
+            st, _, body = http_get(f, s, "/hello", keep=False)
+            s.close()
+            return st == "200" and body == b"Hello from Pollux\n"
+        except OSError:
+            return False
+    t0 = time.time()
+    with ThreadPoolExecutor(8) as ex:
+        ok = sum(ex.map(one, range(n)))
+    result(ok == n, "short-flows", f"{ok} of {n} short {SERVICE} connections answered correctly "
+           f"in {time.time() - t0:.1f} s")
+
+
 def _can_send(s):
     import select
     return bool(select.select([], [s], [], 0)[1])
 
 
 def main():
-    log = os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}.log")
+    log = os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
+                       + "".join("-" + o for o in OPTS) + ".log")
+    if GIC3:
+        os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
     with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC) as tb:
-        ip = boot(tb, result)
+        ip = boot(tb, result, after_ready=(lambda: gic_test(tb.mon)) if GIC3 else None)
         if not ip:
             return
         g, mon = tb.g, tb.mon
@@ -203,12 +268,15 @@ def main():
         r = ns("ping", "-c", "5", "-i", "0.2", "-W", "3", ip, check=False)
         result(r.returncode == 0 and " 0% packet loss" in r.stdout, "arp-ping",
                "ARP resolves and ICMP echo answers: " + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
-        if SERVICE == "echo":
+        if FLOWS:
+            short_flows(ip, FLOWS)
+        elif SERVICE == "echo":
             echo_tests(ip)
+            link_test(g, mon, ip)
         else:
             http_tests(ip)
             stall_test(ip)
-        link_test(g, mon, ip)
+            link_test(g, mon, ip)
         g.send("stats")
         m, out = g.expect(r"(core\s+q\s+rx_pkts[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
         if m:

@@ -130,9 +130,10 @@ class Testbed:
         return False
 
 
-def boot(tb, result):
+def boot(tb, result, after_ready=None):
     """Wait for the NIC, the ready line and the address (DHCP or static), each checked as net.py
-    always has. Returns the guest's address, or None (after printing why) when it has none."""
+    always has; after_ready() runs between the ready line and the address. Returns the guest's
+    address, or None (after printing why) when it has none."""
     g = tb.g
     m, out = g.expect(r"vnet0: [^\n]*link (up|down)[\s\S]*?vnet0: live, rss (on|off)", 180)
     want = "on" if tb.queues > 1 else "off"
@@ -145,6 +146,8 @@ def boot(tb, result):
     if not m:
         print(out[-2000:])
         return None
+    if after_ready:
+        after_ready()
     m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
     if tb.static:
         result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",

@@ -101,8 +101,6 @@ void em_tick(uint32_t ms);
 void em_aenq(uint16_t group, uint32_t data);
 /* Give the held TX completions, newest first. */
 void em_release_tx(void);
-/* Toeplitz over data with key (the model's and the test's reference). */
-uint32_t em_toeplitz(const uint8_t *key, const uint8_t *data, uint32_t len);
 /* The internet checksum of an IPv4 TCP/UDP frame's L4 part; 0 when it is correct. */
 uint16_t em_l4_check(const uint8_t *f, uint32_t len);
 
