@@ -307,6 +307,10 @@ test: $(DEPS_STAMP) unit
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-static CONFIG=config/static.h TEST_COMMANDS=1 ARCH=aarch64 efi
 	$(Q)scripts/mkimage.sh $(O)/test-static/pollux.img $(O)/test-static/x86_64/BOOTX64.EFI \
 		$(O)/test-static/aarch64/BOOTAA64.EFI
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test-hostile CONFIG=config/hostile.h TEST_COMMANDS=1 ARCH=x86_64 efi
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test-hostile CONFIG=config/hostile.h TEST_COMMANDS=1 ARCH=aarch64 efi
+	$(Q)scripts/mkimage.sh $(O)/test-hostile/pollux.img $(O)/test-hostile/x86_64/BOOTX64.EFI \
+		$(O)/test-hostile/aarch64/BOOTAA64.EFI
 	$(Q)tests/run.sh $(O)
 
 # make bench: Debian packages for the host and the Linux guest (scripts/bench/deps.sh), the Pollux
@@ -323,7 +327,7 @@ bench: $(DEPS_STAMP)
 	$(Q)python3 scripts/bench/bench.py $(BENCH_O)
 
 clean:
-	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-echo $(O)/test-static $(O)/unit $(IMAGE)
+	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-echo $(O)/test-static $(O)/test-hostile $(O)/unit $(IMAGE)
 
 distclean:
 	rm -rf $(O)

@@ -13,12 +13,10 @@ import os
 import random
 import re
 import socket
-import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qemu"))
-from guest import QEMU_SH, Guest  # noqa: E402
+from netns import Results, Testbed, boot, monitor, ns, setns
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
@@ -27,33 +25,7 @@ STATIC = "static" in OPTS
 GIC3 = "gic3" in OPTS
 FLOWS = next((int(o[6:]) for o in OPTS if o.startswith("flows=")), 0)
 TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}" + "".join(" " + o for o in OPTS)
-NS = f"pollux{os.getpid()}"
-HOST_IP = "198.18.0.1"
-passed = failed = 0
-
-
-def result(ok, name, detail):
-    global passed, failed
-    passed += bool(ok)
-    failed += not ok
-    print(f"{'PASS' if ok else 'FAIL'} [{TAG}] {name}: {detail}", flush=True)
-
-
-def sh(*cmd, check=True):
-    return subprocess.run(cmd, check=check, capture_output=True, text=True)
-
-
-def ns(*cmd, **kw):
-    return sh("ip", "netns", "exec", NS, *cmd, **kw)
-
-
-def setns():
-    """Move this process into the namespace so sockets below are made there."""
-    import ctypes
-    fd = os.open(f"/run/netns/{NS}", os.O_RDONLY)
-    if ctypes.CDLL(None, use_errno=True).setns(fd, 0x40000000) != 0:   # CLONE_NEWNET
-        raise OSError(ctypes.get_errno(), "setns")
-    os.close(fd)
+result = Results(TAG)
 
 
 def tcp_echo(ip, payload, timeout=30):
@@ -205,15 +177,6 @@ def stall_test(ip):
     fresh_client(ip, "after-stalled-peers")
 
 
-def monitor(path, cmd):
-    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    c.connect(path)
-    c.settimeout(2)
-    c.sendall(cmd.encode() + b"\n")
-    time.sleep(0.5)
-    c.close()
-
-
 def link_test(g, mon, ip):
     """The link taken down and up from QEMU's monitor: seen on the slow path, the service resumes."""
     monitor(mon, "set_link n0 off")
@@ -292,50 +255,15 @@ def _can_send(s):
 
 
 def main():
-    sh("ip", "netns", "add", NS)
-    dns = None
-    g = None
-    try:
-        ns("ip", "link", "set", "lo", "up")
-        ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", *(["multi_queue"] if QUEUES > 1 else []))
-        ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
-        ns("ip", "link", "set", "tap0", "up")
-        lease = f"/tmp/{NS}.leases"
-        dns = None if STATIC else subprocess.Popen(["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0",
-                                "--bind-interfaces", "--except-interface=lo", "--port=0", "--no-resolv",
-                                "--no-hosts", f"--dhcp-leasefile={lease}",
-                                "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        net = ["-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no,queues={QUEUES}",
-               "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,rss=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
-        mon = f"/tmp/{NS}.mon"
-        net += ["-monitor", f"unix:{mon},server,nowait"]
-        if GIC3:
-            os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
-        g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
-                  os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
-                               + "".join("-" + o for o in OPTS) + ".log"))
-        m, out = g.expect(r"vnet0: [^\n]*link (up|down)[\s\S]*?vnet0: live, rss (on|off)", 180)
-        want = "on" if QUEUES > 1 else "off"
-        result(bool(m) and m.group(2).decode() == want and m.group(1) == b"up", "rss",
-               f"link {m.group(1).decode() if m else '?'}, RSS {m.group(2).decode() if m else '?'} with {QUEUES} "
-               f"queue pair(s) (expected up, {want})")
-        m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+)", 180)
-        result(bool(m) and int(m.group(1)) == CORES, "ready", f"booted with a virtio-net NIC, cores={m.group(1).decode() if m else '?'}")
-        if not m:
-            print(out[-2000:])
+    log = os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
+                       + "".join("-" + o for o in OPTS) + ".log")
+    if GIC3:
+        os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
+    with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC) as tb:
+        ip = boot(tb, result, after_ready=(lambda: gic_test(tb.mon)) if GIC3 else None)
+        if not ip:
             return
-        if GIC3:
-            gic_test(mon)
-        m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
-        if STATIC:
-            result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",
-                   f"every core serves the static address: {m.group(1).decode() if m else out[-300:]}")
-        else:
-            result(bool(m), "dhcp", f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
-        if not m:
-            return
-        ip = m.group(1).decode()
+        g, mon = tb.g, tb.mon
         setns()
         r = ns("ping", "-c", "5", "-i", "0.2", "-W", "3", ip, check=False)
         result(r.returncode == 0 and " 0% packet loss" in r.stdout, "arp-ping",
@@ -377,16 +305,8 @@ def main():
             result(not any(bad.values()), "no-bad-frames", f"no malformed frames or device errors: {bad}")
         else:
             result(False, "no-bad-frames", "no drops table:\n" + out[-800:])
-    finally:
-        if g:
-            g.close()
-        if dns:
-            dns.kill()
-            dns.wait()
-        sh("ip", "netns", "del", NS, check=False)
 
 
 if __name__ == "__main__":
     main()
-    print(f"net-summary: {passed} passed, {failed} failed", flush=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(result.summary("net"))
