@@ -59,7 +59,8 @@ BOOT_SRCS := boot/efimap.c
 EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
 	kernel/printf.c kernel/console.c kernel/cmdline.c kernel/cpu.c kernel/time.c
-DRIVER_SRCS := drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c
+DRIVER_SRCS := drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c \
+	drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
 ARCH_ASM := arch/$(ARCH)/entry.S
 C_SRCS := $(BOOT_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_SRCS)

@@ -7,9 +7,11 @@
 #include "pci.h"
 
 /* The probe table: one line per driver. */
-extern const struct nic_driver vnet_driver;
+extern const struct nic_driver vnet_driver, igb_driver, ixgbe_driver;
 static const struct nic_driver *const nic_drivers[] = {
 	&vnet_driver,
+	&igb_driver,
+	&ixgbe_driver,
 };
 
 /* RX buffer states, one byte per buffer, touched only by the owning core. */
@@ -246,7 +248,7 @@ int nic_tx(uint32_t q, const struct nic_frag *f, unsigned n, const struct nic_tx
 	uint32_t total = 0;
 	for (unsigned i = 0; i < n; i++)
 		total += f[i].len;
-	if (total > NIC_BUF_SIZE - nic.caps.tx_hdr) {  /* also bounds the copied part */
+	if (total > NIC_BUF_SIZE - (uint32_t)nic.caps.tx_hdr) {  /* also bounds the copied part */
 		nq->st.tx_drop_big++;
 		return NIC_TX_DROP;
 	}
