@@ -31,6 +31,11 @@
 #define POLLUX_RX_RING_SIZE 256
 #define POLLUX_TX_RING_SIZE 256
 
+/* Input received for the service but not yet consumed, per core, in KiB (64..65536). Each
+ * connection is bounded by the TCP window; when a core's held input passes this, the connection
+ * holding the most is reset (counted as held_rs in `stats`). */
+#define POLLUX_HELD_INPUT_KB 1024
+
 /* Seconds between one-line statistics summaries on the console; 0 = never. */
 #define POLLUX_STATS_INTERVAL_S 10
 

@@ -163,7 +163,7 @@ int nic_rx_burst(uint32_t q, struct nic_rxf *out, int max)
 	if (max > 64)
 		max = 64;
 	int got = nic.ops->rx_poll(&nic, q, d, max), n = 0;
-	uint32_t room = NIC_BUF_SIZE - nic.caps.rx_hdr;
+	uint32_t room = NIC_BUF_SIZE - (uint32_t)nic.caps.rx_hdr;
 	for (int i = 0; i < got; i++) {
 		uint32_t b = d[i].buf;
 		if (b >= nq->nbufs || nq->rxstate[b] != RXB_POSTED) {
@@ -248,7 +248,7 @@ int nic_tx(uint32_t q, const struct nic_frag *f, unsigned n, const struct nic_tx
 	uint32_t total = 0;
 	for (unsigned i = 0; i < n; i++)
 		total += f[i].len;
-	if (total > NIC_BUF_SIZE - (uint32_t)nic.caps.tx_hdr) {  /* also bounds the copied part */
+	if (total > NIC_BUF_SIZE - (uint32_t)nic.caps.tx_hdr) {        /* also bounds the copied part */
 		nq->st.tx_drop_big++;
 		return NIC_TX_DROP;
 	}

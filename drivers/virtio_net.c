@@ -157,7 +157,7 @@ static int rss_config(uint32_t n, const uint8_t *key, const uint8_t *reta)
 	put16(p, (uint16_t)(vn.reta_len - 1)), p += 2;
 	put16(p, 0), p += 2;                    /* unclassified: pair 0 */
 	for (uint32_t i = 0; i < vn.reta_len; i++, p += 2)
-		put16(p, (uint16_t)(2 * (reta[i] % n)));   /* receive queue index: rx of pair reta[i] */
+		put16(p, (uint16_t)(reta[i] % n));      /* the pair (QEMU reads it as a pair, not a vq) */
 	put16(p, (uint16_t)n), p += 2;          /* max_tx_vq */
 	*p++ = NIC_RSS_KEY_LEN;
 	memcpy(p, key, NIC_RSS_KEY_LEN), p += NIC_RSS_KEY_LEN;

@@ -30,6 +30,9 @@
 #if !defined(POLLUX_STACK_SIZE) || POLLUX_STACK_SIZE < 16384 || POLLUX_STACK_SIZE > 1048576 || (POLLUX_STACK_SIZE & (POLLUX_STACK_SIZE - 1))
 #error "config: POLLUX_STACK_SIZE must be a power of two in 16 KiB..1 MiB"
 #endif
+#if !defined(POLLUX_HELD_INPUT_KB) || POLLUX_HELD_INPUT_KB < 64 || POLLUX_HELD_INPUT_KB > 65536
+#error "config: POLLUX_HELD_INPUT_KB must be in 64..65536"
+#endif
 #if !defined(POLLUX_RX_RING_SIZE) || POLLUX_RX_RING_SIZE < 64 || POLLUX_RX_RING_SIZE > 4096 || (POLLUX_RX_RING_SIZE & (POLLUX_RX_RING_SIZE - 1))
 #error "config: POLLUX_RX_RING_SIZE must be a power of two in 64..4096"
 #endif

@@ -47,7 +47,40 @@ uint32_t flow_hash(const struct flow_key *k, const uint8_t *in, unsigned len)
 	return h;
 }
 
-enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *f, uint32_t len, uint32_t *hash)
+/* Hash of the 4-tuple seen from the peer: ip[12..20) addresses, l4[0..4) ports, or swapped. */
+static uint32_t hash4(const struct flow_key *k, const uint8_t *ip, const uint8_t *l4, bool swap)
+{
+	uint8_t in[12];
+	for (unsigned i = 0; i < 4; i++) {
+		in[i] = ip[(swap ? 16 : 12) + i];
+		in[4 + i] = ip[(swap ? 12 : 16) + i];
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		in[8 + i] = l4[(swap ? 2 : 0) + i];
+		in[10 + i] = l4[(swap ? 0 : 2) + i];
+	}
+	return flow_hash(k, in, 12);
+}
+
+/* The quoted datagram of an ICMP error: our TCP/UDP header's flow, or FLOW_ADDR. */
+static enum flow_kind icmp_error(const struct flow_key *k, const uint8_t *icmp, uint32_t room, struct flow_info *fi)
+{
+	uint8_t type = icmp[0];
+	if (type != 3 && type != 4 && type != 5 && type != 11 && type != 12)
+		return FLOW_ADDR;
+	const uint8_t *in = icmp + 8;
+	if (room < 8 + 20)
+		return FLOW_ADDR;
+	uint32_t ihl = (in[0] & 0xfu) * 4;
+	if ((in[0] >> 4) != 4 || ihl < 20 || room < 8 + ihl + 4 || (in[9] != 6 && in[9] != 17))
+		return FLOW_ADDR;
+	if ((in[6] & 0x1f) || in[7])
+		return FLOW_ADDR;       /* quotes a later fragment: no ports */
+	fi->hash = hash4(k, in, in + ihl, true);   /* we sent it: the peer's view swaps both pairs */
+	return FLOW_ICMP_ERR;
+}
+
+enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *f, uint32_t len, struct flow_info *fi)
 {
 	if (len < 14)
 		return FLOW_LOCAL;
@@ -60,23 +93,30 @@ enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *f, uint32_
 	uint32_t ihl = (ip[0] & 0xfu) * 4;
 	if ((ip[0] >> 4) != 4 || ihl < 20 || len < 14 + ihl)
 		return FLOW_LOCAL;
-	uint8_t in[12];
-	for (unsigned i = 0; i < 8; i++)
-		in[i] = ip[12 + i];             /* source then destination address */
-	bool frag = (ip[6] & 0x3f) || ip[7];    /* MF or a fragment offset */
 	uint8_t proto = ip[9];
-	if (frag || (proto != 6 && proto != 17) || len < 14 + ihl + 4) {
-		if (k)
-			*hash = flow_hash(k, in, 8);
+	bool later = (ip[6] & 0x1f) || ip[7];   /* a fragment offset: no L4 header here */
+	bool frag = later || (ip[6] & 0x20);    /* or MF */
+	const uint8_t *l4 = ip + ihl;
+	bool ports = !later && (proto == 6 || proto == 17) && len >= 14 + ihl + 4;
+	if (frag) {
+		fi->frag[0] = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+		fi->frag[1] = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+		fi->frag[2] = (uint32_t)ip[4] << 24 | (uint32_t)ip[5] << 16 | proto;
+		fi->first = !later;
+		fi->hash = ports ? hash4(k, ip, l4, false) : flow_hash(k, ip + 12, 8);
+		return FLOW_FRAG;
+	}
+	if (ports && proto == 17 && l4[2] == 0 && l4[3] == 68)
+		return FLOW_DHCP_CLIENT;
+	if (ports) {
+		fi->hash = hash4(k, ip, l4, false);
 		return FLOW_HASHED;
 	}
-	const uint8_t *l4 = ip + ihl;
-	if (proto == 17 && l4[2] == 0 && l4[3] == 68)
-		return FLOW_DHCP_CLIENT;
-	if (!k)
-		return FLOW_HASHED;
-	for (unsigned i = 0; i < 4; i++)
-		in[8 + i] = l4[i];              /* source then destination port */
-	*hash = flow_hash(k, in, 12);
-	return FLOW_HASHED;
+	if (proto == 1 && len >= 14 + ihl + 8) {
+		enum flow_kind kind = icmp_error(k, l4, len - 14 - ihl, fi);
+		if (kind == FLOW_ICMP_ERR)
+			return kind;
+	}
+	fi->hash = flow_hash(k, ip + 12, 8);
+	return FLOW_ADDR;
 }

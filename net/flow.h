@@ -28,18 +28,31 @@ uint32_t flow_hash_slow(const uint8_t key[FLOW_KEY_LEN], const uint8_t *in, unsi
 
 /* What a received Ethernet frame is, for steering. */
 enum flow_kind {
-	FLOW_HASHED,            /* IPv4: *hash is the flow's Toeplitz hash */
+	FLOW_HASHED,            /* IPv4 TCP/UDP, whole: hash of the 4-tuple, as the NIC's RSS has it */
+	FLOW_ADDR,              /* other IPv4 (ICMP echo, other protocols): hash of the addresses; any
+				 * core can answer it */
+	FLOW_FRAG,              /* an IPv4 fragment: it must reach the core that reassembles the
+				 * datagram, which the first fragment's hash names (flow_info) */
+	FLOW_ICMP_ERR,          /* an ICMP error about one of our TCP/UDP flows: hash of that flow */
 	FLOW_EVERY_CORE,        /* ARP: each core's stack must see it */
 	FLOW_DHCP_CLIENT,       /* UDP to port 68: the core running the DHCP client */
 	FLOW_LOCAL,             /* anything else (IPv6, runts): the receiving core handles or drops it */
 };
 
+struct flow_info {
+	uint32_t hash;          /* FLOW_HASHED, FLOW_ADDR, FLOW_ICMP_ERR, FLOW_FRAG with first */
+	bool first;             /* FLOW_FRAG: offset 0, so hash covers the ports (TCP/UDP) */
+	uint32_t frag[3];       /* FLOW_FRAG: the datagram (source, destination, id and protocol) */
+};
+
 /*
- * Classify frame[0..len). IPv4 TCP and UDP hash source address, destination address, source port,
- * destination port (as RSS's TCPv4/UDPv4 types do); fragments and other protocols hash the two
- * addresses only, so that every fragment of a datagram reaches the same core. With k NULL the
- * kind is found but no hash computed (when the NIC already placed the flow).
+ * Classify frame[0..len) and hash it with k. IPv4 TCP and UDP hash source address, destination
+ * address, source port, destination port (as RSS's TCPv4/UDPv4 types do); other IPv4 the two
+ * addresses. A first fragment is hashed like the whole datagram would be; later fragments carry no
+ * ports, so their core comes from the first one's (the caller remembers it by fi->frag). An ICMP
+ * error (unreachable, source quench, redirect, time exceeded, parameter problem) quoting a TCP or
+ * UDP header of ours is hashed as the flow it names, seen from the peer.
  */
-enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *frame, uint32_t len, uint32_t *hash);
+enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *frame, uint32_t len, struct flow_info *fi);
 
 #endif

@@ -169,6 +169,22 @@ static err_t nif_init(struct netif *n)
 	return ERR_OK;
 }
 
+/* Out-of-order limits (lwipopts.h): per connection, and nothing while the heap runs low. */
+static bool heap_low(void)
+{
+	return lwip_stats.mem.used > MEM_SIZE / 4 * 3;
+}
+
+unsigned inst_ooseq_bytes(void)
+{
+	return heap_low() ? 0 : TCP_OOSEQ_MAX_BYTES;
+}
+
+unsigned short inst_ooseq_pbufs(void)
+{
+	return heap_low() ? 0 : TCP_OOSEQ_MAX_PBUFS;
+}
+
 /* ---- entry points ---- */
 
 static int inst_init(const struct net_inst_cfg *c)
@@ -248,6 +264,14 @@ static void inst_stats(struct net_inst_stats *out)
 	inst_svc_stats(out);
 }
 
+static void inst_link(bool up)
+{
+	if (up)
+		netif_set_link_up(&nif);
+	else
+		netif_set_link_down(&nif);
+}
+
 /* The only symbol the kernel looks up; renamed per core to lwip<N>_net_inst. */
 const struct net_inst net_inst = {
 	.init = inst_init,
@@ -258,4 +282,5 @@ const struct net_inst net_inst = {
 	.addr = inst_addr,
 	.set_addr = inst_set_addr,
 	.stats = inst_stats,
+	.link = inst_link,
 };

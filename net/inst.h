@@ -36,7 +36,11 @@ struct net_inst_cfg {
 struct net_inst_stats {
 	uint64_t rx_frames, rx_bytes, rx_refused;       /* refused: the stack dropped the frame */
 	uint64_t tx_frames, tx_bytes, tx_drop_ring;     /* tx ring full */
-	uint64_t tcp_accepted, tcp_open, tcp_reset, tcp_drop_mem;
+	uint64_t tcp_accepted, tcp_open, tcp_drop_mem;
+	uint64_t tcp_reset;                             /* reset by the peer, or refused by the service */
+	uint64_t tcp_abort;                             /* given up by the stack or by us */
+	uint64_t held_bytes;                            /* input kept for services that have not read it */
+	uint64_t held_resets;                           /* connections reset because held input ran out */
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;
 	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */
@@ -62,6 +66,9 @@ struct net_inst {
 	/* Take the address another instance obtained (all instances share the MAC and the IP). */
 	void (*set_addr)(uint32_t ip, uint32_t mask, uint32_t gw);
 	void (*stats)(struct net_inst_stats *out);
+	/* The NIC's link went down or came up (core 0): coming up announces the address again
+	 * (gratuitous ARP) and lets DHCP check its lease. */
+	void (*link)(bool up);
 };
 
 extern const struct net_inst *const lwip_insts[];

@@ -18,7 +18,9 @@ _Static_assert(TCP_WND <= 0xffff && TCP_SND_BUF <= 0xffff, "window and send buff
 struct iconn {
 	struct svc_conn c;              /* first: the service's handle is the connection */
 	struct tcp_pcb *pcb;
+	struct iconn *prev, *next;      /* every connection of this core, for choosing whom to reset */
 	struct pbuf *in;                /* received, not yet consumed: its first pbuf trimmed */
+	uint32_t held;                  /* in->tot_len as counted in held_total */
 	bool fin;                       /* the peer's FIN arrived */
 	bool fin_told;                  /* data(NULL, 0) was called */
 	bool stalled;                   /* data consumed less than offered: wait for sent */
@@ -31,8 +33,19 @@ struct iudp {
 	struct udp_pcb *pcb;
 };
 
+/*
+ * Input a service has not consumed yet is bounded per connection by the TCP window (the glue does
+ * not acknowledge it) and per core by HELD_MAX. It never stays in the NIC's buffers: what is kept
+ * past a callback is copied into this core's heap, so a peer that stalls its service cannot pin
+ * the receive ring. When the core's budget or heap runs out, the connection holding the most is
+ * reset (counted in held_resets), never the ring.
+ */
+#define HELD_MAX ((uint32_t)POLLUX_HELD_INPUT_KB * 1024)
+
 static const struct svc *svc;
 static struct net_inst_stats *st;
+static struct iconn *conns;             /* list of every connection */
+static uint32_t held_total;
 static struct svc_stats sst;            /* this core's counts, kept by the service */
 static struct iudp iudp;
 
@@ -94,8 +107,66 @@ static void conn_free(struct iconn *ic, int why)
 		svc->closed(&ic->c, ic->state, why);
 	if (ic->in)
 		pbuf_free(ic->in);
+	held_total -= ic->held;
+	if (ic->prev)
+		ic->prev->next = ic->next;
+	else
+		conns = ic->next;
+	if (ic->next)
+		ic->next->prev = ic->prev;
 	mem_free(ic);
 	st->tcp_open--;
+}
+
+/* Reset the connection holding the most input (ic's callback is running: true if it was ic). */
+static bool reset_heaviest(struct iconn *ic)
+{
+	struct iconn *v = NULL;
+	for (struct iconn *c = conns; c; c = c->next)
+		if (!v || c->held > v->held)
+			v = c;
+	if (!v)
+		return false;
+	st->held_resets++;
+	tcp_abort(v->pcb);              /* conn_err frees v */
+	return v == ic;
+}
+
+/*
+ * After a callback: count what ic keeps, move it out of the NIC's buffers, and keep the core
+ * within its budget. Returns ERR_ABRT when ic itself had to be reset.
+ */
+static err_t hold_input(struct iconn *ic)
+{
+	struct pbuf *p = ic->in;
+	if (p) {
+		bool ring = false;
+		for (struct pbuf *q = p; q; q = q->next)
+			ring |= (q->flags & PBUF_FLAG_IS_CUSTOM) != 0;
+		struct pbuf *c = ring ? pbuf_clone(PBUF_RAW, PBUF_RAM, p) : p;
+		if (!c) {
+			/* No heap for the copy: make room, then try once more. */
+			if (reset_heaviest(ic))
+				return ERR_ABRT;
+			c = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+			if (!c) {
+				st->held_resets++;
+				tcp_abort(ic->pcb);
+				return ERR_ABRT;
+			}
+		}
+		if (c != p) {
+			pbuf_free(p);
+			ic->in = c;
+		}
+	}
+	uint32_t now = ic->in ? ic->in->tot_len : 0;
+	held_total = held_total - ic->held + now;
+	ic->held = now;
+	while (held_total > HELD_MAX)
+		if (reset_heaviest(ic))
+			return ERR_ABRT;
+	return ERR_OK;
 }
 
 /* A callback asked to close. Input never consumed is acknowledged first: lwIP answers a close
@@ -117,7 +188,7 @@ static err_t conn_close(struct iconn *ic)
 	err_t e = tcp_close(pcb);       /* queues FIN after what was written, and sends */
 	if (e != ERR_OK) {
 		tcp_abort(pcb);
-		st->tcp_reset++;
+		st->tcp_abort++;
 	}
 	conn_free(ic, e == ERR_OK ? SVC_CLOSED : SVC_ABORTED);
 	return e == ERR_OK ? ERR_OK : ERR_ABRT;
@@ -156,6 +227,8 @@ static err_t conn_run(struct iconn *ic)
 		tcp_recved(ic->pcb, (u16_t)consumed);
 	if (r < 0)
 		return conn_close(ic);
+	if (hold_input(ic) != ERR_OK)
+		return ERR_ABRT;
 	tcp_output(ic->pcb);
 	return ERR_OK;
 }
@@ -171,7 +244,7 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	else
 		ic->in = p;
 	if (ic->stalled)
-		return ERR_OK;  /* queued behind what the service could not take yet */
+		return hold_input(ic);  /* queued behind what the service could not take yet */
 	ic->short_send = false;
 	return conn_run(ic);
 }
@@ -205,8 +278,10 @@ static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 static void conn_err(void *arg, err_t err)
 {
 	struct iconn *ic = arg;         /* the pcb is already gone */
-	if (err == ERR_RST || err == ERR_ABRT)
+	if (err == ERR_RST)
 		st->tcp_reset++;
+	else
+		st->tcp_abort++;
 	conn_free(ic, err == ERR_RST ? SVC_RESET : SVC_ABORTED);
 }
 
@@ -237,6 +312,10 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	st->tcp_open++;
+	ic->next = conns;
+	if (conns)
+		conns->prev = ic;
+	conns = ic;
 	tcp_arg(pcb, ic);
 	tcp_recv(pcb, conn_recv);
 	tcp_sent(pcb, conn_sent);
@@ -310,4 +389,5 @@ void inst_svc_stats(struct net_inst_stats *out)
 	out->http_2xx = sst.ok;
 	out->http_4xx = sst.errors;
 	out->http_bad = sst.bad;
+	out->held_bytes = held_total;
 }

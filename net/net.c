@@ -1,5 +1,5 @@
-/* Per-core network loop: NIC queue -> this core's lwIP instance -> batched TX, plus the few
- * frames that must cross cores (ARP to everyone, DHCP to core 0) over SPSC rings. */
+/* Per-core network loop: NIC queue (drivers/nic.h) -> this core's lwIP instance -> batched TX, plus
+ * the frames that must cross cores (steering, ARP, DHCP, fragments, ICMP errors) over SPSC rings. */
 #include <string.h>
 
 #include "kernel.h"
@@ -8,50 +8,69 @@
 #include "service.h"
 #include "spsc.h"
 #include "flow.h"
-#include "../drivers/virtio_net.h"
+#include "../drivers/nic.h"
 
 #define NET_BATCH 64            /* frames per RX poll */
 #define XRING_SMALL 16          /* ARP and DHCP between two cores that both own a queue */
 #define XRING_BIG 256           /* software steering and forwarded TX */
 #define XF_TX 0x100             /* ring slot flag: a frame for the consumer to transmit */
+#define FRAG_TABLE 64           /* datagrams in reassembly whose core is known, per queue owner */
+#define FRAG_HOLD 16            /* later fragments waiting for their first, per queue owner */
+#define FRAG_TTL_MS 2000        /* how long either is remembered */
+#define SLOW_POLL_MS 100        /* core 0: the NIC's slow path */
 
 /*
- * Who does what. Core q < vnet_pairs() owns NIC queue pair q. With as many pairs as cores, a frame
- * is handled where the NIC put it (RSS, or the host's own flow hashing without it). With fewer
- * pairs (EC2 A1: 2 queues for 16 vCPUs), each owner steers every IPv4 frame by its Toeplitz flow
- * hash to the core core_of[hash] over a single-producer ring, so all cores serve flows and none is
- * hot beyond the NIC work itself; a core without a queue hands its frames to transmit to the owner
- * of queue (core % pairs). ARP goes to every core, DHCP replies to core 0 (which holds the lease).
+ * Who does what. Core q < npairs owns NIC queue pair q. One indirection table, core_of, maps a
+ * flow's hash bucket to the core that serves it; the NIC's RSS table sends bucket i to the queue
+ * of core_of[i] (its owner, or with fewer queues than cores the owner that steers for it), so
+ * with RSS and a queue per core a flow arrives where it is served. Otherwise (fewer queue pairs,
+ * EC2 A1: 2 queues for 16 vCPUs; or a NIC without RSS) each owner computes the same Toeplitz hash
+ * and passes frames whose flow belongs to another core over a single-producer ring. Fragments and
+ * ICMP errors, which the NIC cannot place by flow, are steered the same way in every case. A
+ * core without a queue hands its frames to transmit to the owner of queue (core % npairs). ARP
+ * goes to every core (answered by the one that received it), DHCP replies to core 0.
  */
 struct net_core {
 	const struct net_inst *inst;
 	int32_t queue;                  /* NIC queue pair this core owns, -1 if none */
 	uint32_t tx_owner;              /* the core whose queue sends our frames (ourselves if we own one) */
-	bool up;
-	bool have_addr;
-	bool addr_announced;            /* core 0: `pollux: ip=` printed */
-	uint64_t next_timers;
+	volatile uint32_t up;           /* instance ready: published with release, read with acquire */
+	uint32_t lease_seen;            /* lease.seq this core applied */
+	bool addr_announced;            /* core 0: `pollux: ip=` printed for lease_seen */
+	uint64_t next_timers, next_slow;
 	uint64_t steered;               /* frames passed to the core owning their flow */
 	uint64_t forwarded;             /* frames passed to tx_owner to send */
 	uint64_t xring_drops;           /* frames for another core refused (its ring full) */
+	uint64_t fwd_waits;             /* forwarded frames kept in the ring because our TX was full */
+	uint64_t fwd_drops;             /* forwarded frames that cannot be sent (too big) */
+	uint64_t frag_drops;            /* later fragments whose first never came */
+	uint64_t not_up;                /* frames for a core not yet up, handled here instead */
 	struct spsc *in;                /* in[src]: frames other cores send to this core */
+	/* Fragments, owners only: where each datagram's first fragment went, and later ones waiting. */
+	struct { uint32_t key[3]; uint32_t core; uint64_t until; } frag[FRAG_TABLE];
+	uint32_t frag_next;
+	struct { uint32_t key[3]; uint32_t len, flags; uint64_t until; uint8_t *data; } hold[FRAG_HOLD];
 } __attribute__((aligned(CACHELINE)));
 
 static struct net_core ncores[POLLUX_MAX_CORES];
 static uint32_t nnet;                   /* cores taking part */
-static bool steer;                      /* fewer queue pairs than cores */
+static uint32_t npairs;
+static bool steer;                      /* owners steer every flow in software */
 static struct flow_key flow_key;        /* read-only after net_init, like core_of */
-static uint8_t core_of[FLOW_TABLE_LEN];
-/* Core 0 publishes the DHCP (or static) address once; the others copy it into their instance. */
-static volatile uint32_t shared_ip, shared_mask, shared_gw;
-static volatile uint32_t addr_adopted;  /* other cores that have taken it */
-static volatile uint32_t nup;           /* cores whose instance is up */
+static uint8_t core_of[NIC_RETA_LEN];
+/* Core 0 publishes the address (DHCP lease or static) under a sequence count; every core takes
+ * each new one. seq is odd while core 0 writes. */
+static struct {
+	volatile uint32_t seq;
+	volatile uint32_t ip, mask, gw;
+} lease;
+static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
 
 /* A Toeplitz key of this boot's own: flows cannot be aimed at one core by a key known in advance. */
-static void make_key(uint8_t key[FLOW_KEY_LEN])
+static void make_key(uint8_t key[NIC_RSS_KEY_LEN])
 {
 	uint64_t x = arch_counter() ^ 0x9e3779b97f4a7c15ull;
-	for (unsigned i = 0; i < FLOW_KEY_LEN; i++) {
+	for (unsigned i = 0; i < NIC_RSS_KEY_LEN; i++) {
 		x ^= arch_counter() << 17;      /* splitmix64 over the counter's jitter */
 		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -60,32 +79,92 @@ static void make_key(uint8_t key[FLOW_KEY_LEN])
 	}
 }
 
+static bool ring_big(uint32_t src, uint32_t dst)
+{
+	return src < npairs || ncores[src].tx_owner == dst;
+}
+
+/* Every core's inbound rings, made here on the boot core before any core starts, so that no core
+ * can ever send into a ring that does not exist yet. */
+static int rings_init(void)
+{
+	for (uint32_t c = 0; c < nnet; c++) {
+		struct net_core *n = &ncores[c];
+		n->in = (struct spsc *)(uintptr_t)mem_alloc(c, sizeof(struct spsc) * nnet, CACHELINE);
+		if (!n->in)
+			return -1;
+		for (uint32_t i = 0; i < nnet; i++) {
+			uint32_t size = ring_big(i, c) ? XRING_BIG : XRING_SMALL;
+			uint64_t slots = mem_alloc(c, sizeof(struct spsc_slot) * size, 4096);
+			if (!slots)
+				return -1;
+			spsc_init(&n->in[i], (struct spsc_slot *)(uintptr_t)slots, size);
+		}
+		if (c < npairs)
+			for (uint32_t h = 0; h < FRAG_HOLD; h++)
+				if (!(n->hold[h].data = (void *)(uintptr_t)mem_alloc(c, SPSC_SLOT_BYTES, CACHELINE)))
+					return -1;
+	}
+	return 0;
+}
+
 int net_init(uint32_t cores)
 {
 	if (cores > lwip_ninsts)
 		cores = lwip_ninsts;
-	uint8_t key[FLOW_KEY_LEN];
-	make_key(key);
-	flow_key_init(&flow_key, key);
-	int pairs = vnet_attach(cores, key);
+	int pairs = nic_attach(cores);
 	if (pairs <= 0) {
-		kprintf("net: no virtio-net device: running without network\n");
+		kprintf("net: no usable NIC: running without network\n");
 		return -1;
 	}
 	nnet = cores;
-	steer = (uint32_t)pairs < cores;
-	for (uint32_t i = 0; i < FLOW_TABLE_LEN; i++)
-		core_of[i] = (uint8_t)(i % cores);
+	npairs = (uint32_t)pairs;
+	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
+	make_key(key);
+	flow_key_init(&flow_key, key);
 	for (uint32_t i = 0; i < cores; i++) {
-		ncores[i].queue = i < (uint32_t)pairs ? (int32_t)i : -1;
-		ncores[i].tx_owner = i % (uint32_t)pairs;
+		ncores[i].queue = i < npairs ? (int32_t)i : -1;
+		ncores[i].tx_owner = i % npairs;
 	}
+	if (rings_init()) {
+		kprintf("net: no memory for the cross-core rings\n");
+		return -1;
+	}
+	/* The one indirection table: bucket i to core i % cores, and the NIC's entry to that core's
+	 * queue. A NIC with a shorter table repeats it, so core_of repeats with the same period. */
+	uint32_t period = NIC_RETA_LEN;
+	int err = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < NIC_RETA_LEN; i++) {
+			core_of[i] = (uint8_t)((i % period) % cores);
+			reta[i] = (uint8_t)(core_of[i] % npairs);
+		}
+		if (pass == 0) {
+			err = nic_start(key, reta);
+			const struct nic *d = nic_dev();
+			if (err || !d || !d->caps.rss || d->caps.reta_len >= NIC_RETA_LEN)
+				break;
+			period = d->caps.reta_len;      /* the NIC took reta[0..period): same mapping */
+		}
+	}
+	if (err) {
+		kprintf("net: the NIC did not start (%d): running without network\n", err);
+		nnet = 0;
+		return -1;
+	}
+	/* Steer in software unless the NIC puts each flow on the queue of the core serving it. */
+	steer = npairs < cores || (npairs > 1 && !nic_dev()->caps.rss);
 	if (steer)
-		kprintf("net: %d queue pair%s for %u cores: steering flows in software\n", pairs, pairs > 1 ? "s" : "",
+		kprintf("net: %u queue pair%s for %u cores: steering flows in software\n", npairs, npairs > 1 ? "s" : "",
 			cores);
 	if (POLLUX_SERVICE.init)
 		POLLUX_SERVICE.init();  /* shared, read-only set-up (HTTP: routes), before any core serves */
 	return 0;
+}
+
+static bool is_up(uint32_t core)
+{
+	return core < nnet && __atomic_load_n(&ncores[core].up, __ATOMIC_ACQUIRE);
 }
 
 /* Copy the pieces of a frame into a ring slot of dst (from src). */
@@ -125,8 +204,10 @@ static bool cross(uint32_t src, uint32_t dst, const void *frame, uint32_t len, u
 static int tx_frame(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
 {
 	struct net_core *c = &ncores[core];
-	if (c->queue >= 0)
-		return vnet_tx((uint32_t)c->queue, f, n, o, ref);
+	if (c->queue >= 0) {
+		int r = nic_tx((uint32_t)c->queue, f, n, o, ref);
+		return r == NIC_TX_INPLACE ? 1 : r == NIC_TX_COPIED ? 0 : -1;
+	}
 	if (!push_frags(core, c->tx_owner, f, n, XF_TX, o))
 		return -1;
 	c->forwarded++;
@@ -141,13 +222,7 @@ static void tx_done(void *ref)
 static void rx_release(void *frame, void *arg)
 {
 	(void)frame;
-	struct net_core *n = &ncores[this_cpu()->idx];
-	vnet_rx_release((uint32_t)n->queue, arg);
-}
-
-static bool ring_big(uint32_t src, uint32_t dst)
-{
-	return steer && ((int32_t)src < (int32_t)vnet_pairs() || ncores[src].tx_owner == dst);
+	nic_rx_return((uint32_t)ncores[this_cpu()->idx].queue, (uint32_t)(uintptr_t)arg);
 }
 
 int net_core_init(struct cpu *c)
@@ -156,47 +231,39 @@ int net_core_init(struct cpu *c)
 		return 0;
 	struct net_core *n = &ncores[c->idx];
 	n->inst = lwip_insts[c->idx];
-	n->in = (struct spsc *)(uintptr_t)mem_alloc(c->idx, sizeof(struct spsc) * nnet, CACHELINE);
 	void *heap = (void *)(uintptr_t)mem_alloc(c->idx, NET_INST_HEAP_SIZE, 4096);
-	if (!n->in || !heap) {
+	if (!heap) {
 		kprintf("net: core %u: no memory for its lwIP instance\n", c->idx);
 		return -1;
 	}
-	for (uint32_t i = 0; i < nnet; i++) {
-		uint32_t size = ring_big(i, c->idx) ? XRING_BIG : XRING_SMALL;
-		uint64_t slots = mem_alloc(c->idx, sizeof(struct spsc_slot) * size, 4096);
-		if (!slots) {
-			kprintf("net: core %u: no memory for its rings\n", c->idx);
-			return -1;
-		}
-		spsc_init(&n->in[i], (struct spsc_slot *)(uintptr_t)slots, size);
-	}
-	if (n->queue >= 0 && vnet_queue_start((uint32_t)n->queue, tx_done) != 0)
-		return -1;
+	if (n->queue >= 0)
+		nic_queue_start((uint32_t)n->queue, tx_done);
+	const struct nic *dev = nic_dev();
 	struct net_inst_cfg cfg = {
 		.core = c->idx,
 		.mtu = 1500,
 		.heap = heap,
 		.heap_size = NET_INST_HEAP_SIZE,
 		.svc = &POLLUX_SERVICE,
-		.csum_offload = vnet_csum_offload(),
+		.csum_offload = dev->caps.tx_csum,
 		.tx = tx_frame,
 	};
-	memcpy(cfg.mac, vnet_mac(), 6);
-	/* Only core 0 asks DHCP; the others wait for its answer (net_poll). */
+	memcpy(cfg.mac, dev->mac, 6);
+	/* Only core 0 asks DHCP; the others take its lease (net_poll). */
 	cfg.dhcp = POLLUX_USE_DHCP && c->idx == 0;
+	if (!POLLUX_USE_DHCP && c->idx == 0) {
+		cfg.ip = net_parse_ip(POLLUX_STATIC_IP);
+		cfg.mask = net_parse_ip(POLLUX_STATIC_NETMASK);
+		cfg.gw = net_parse_ip(POLLUX_STATIC_GW);
+	}
 	int err = n->inst->init(&cfg);
 	if (err) {
 		kprintf("net: core %u: lwIP instance init failed (%d)\n", c->idx, err);
 		return -1;
 	}
-	if (!POLLUX_USE_DHCP) {
-		/* Static addresses come from the config header, parsed by lwIP in core 0's instance. */
-		n->inst->set_addr(net_parse_ip(POLLUX_STATIC_IP), net_parse_ip(POLLUX_STATIC_NETMASK),
-				  net_parse_ip(POLLUX_STATIC_GW));
-	}
-	n->up = true;
-	__sync_fetch_and_add(&nup, 1);
+	if (c->idx == 0 && !dev->link)
+		n->inst->link(false);
+	__atomic_store_n(&n->up, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -213,132 +280,312 @@ uint32_t net_parse_ip(const char *s)
 	return parts[0] | parts[1] << 8 | parts[2] << 16 | parts[3] << 24;
 }
 
-/* A frame from our queue: to this core's stack without a copy, or copied to the core that must see it. */
-static void deliver(void *frame, uint32_t len, void *buf, unsigned flags)
+static bool frag_match(const uint32_t a[3], const uint32_t b[3])
 {
-	uint32_t me = this_cpu()->idx;
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
+}
+
+/* A later fragment's core: the one its first fragment went to, or -1 while unknown. */
+static int frag_core(struct net_core *n, const uint32_t key[3], uint64_t now)
+{
+	for (uint32_t i = 0; i < FRAG_TABLE; i++)
+		if (n->frag[i].until > now && frag_match(n->frag[i].key, key))
+			return (int)n->frag[i].core;
+	return -1;
+}
+
+/* Hand a frame to dst: this core's stack (zero-copy unless the buffer must go back now), or a
+ * copy over dst's ring. Returns true when the buffer was taken by the stack. */
+static bool hand(uint32_t me, uint32_t dst, const struct nic_rxf *f)
+{
 	struct net_core *n = &ncores[me];
-	uint32_t hash = 0;
-	switch (flow_classify(steer ? &flow_key : NULL, frame, len, &hash)) {
+	if (dst != me && !is_up(dst)) {
+		n->not_up++;
+		dst = me;
+	}
+	if (dst != me) {
+		if (cross(me, dst, f->frame, f->len, f->flags & NIC_RX_CSUM_OK))
+			n->steered++;
+		return false;
+	}
+	if (f->flags & NIC_RX_COPY) {
+		n->inst->input_copy(f->frame, f->len, f->flags & NIC_RX_CSUM_OK);
+		return false;
+	}
+	n->inst->input(f->frame, f->len, f->flags & NIC_RX_CSUM_OK, rx_release, (void *)(uintptr_t)f->buf);
+	return true;
+}
+
+/* A first fragment: remember where its datagram goes, and send the later ones that waited. */
+static void frag_first(uint32_t me, const struct flow_info *fi, uint32_t dst, uint64_t now)
+{
+	struct net_core *n = &ncores[me];
+	uint64_t ttl = arch_counter_hz() / 1000 * FRAG_TTL_MS;
+	uint32_t i = n->frag_next++ % FRAG_TABLE;
+	memcpy(n->frag[i].key, fi->frag, sizeof(fi->frag));
+	n->frag[i].core = dst;
+	n->frag[i].until = now + ttl;
+	for (uint32_t h = 0; h < FRAG_HOLD; h++)
+		if (n->hold[h].until > now && frag_match(n->hold[h].key, fi->frag)) {
+			struct nic_rxf f = { n->hold[h].data, n->hold[h].len, 0, 0, n->hold[h].flags | NIC_RX_COPY };
+			hand(me, dst, &f);
+			n->hold[h].until = 0;
+		}
+}
+
+/* A later fragment before its first: keep a copy a while (bounded; counted when it expires). */
+static void frag_hold(uint32_t me, const struct nic_rxf *f, const struct flow_info *fi, uint64_t now)
+{
+	struct net_core *n = &ncores[me];
+	uint32_t slot = 0;
+	for (uint32_t h = 0; h < FRAG_HOLD; h++) {
+		if (n->hold[h].until <= now) {
+			if (n->hold[h].until) {
+				n->frag_drops++;        /* expired: its first never came */
+				n->hold[h].until = 0;
+			}
+			slot = h;
+			break;
+		}
+		if (n->hold[h].until < n->hold[slot].until)
+			slot = h;
+	}
+	if (n->hold[slot].until > now)
+		n->frag_drops++;                /* all full: the oldest gives way */
+	if (f->len > SPSC_SLOT_BYTES) {
+		n->frag_drops++;
+		return;
+	}
+	memcpy(n->hold[slot].data, f->frame, f->len);
+	memcpy(n->hold[slot].key, fi->frag, sizeof(fi->frag));
+	n->hold[slot].len = f->len;
+	n->hold[slot].flags = f->flags & NIC_RX_CSUM_OK;
+	n->hold[slot].until = now + arch_counter_hz() / 1000 * FRAG_TTL_MS;
+}
+
+/* ARP reaches every core so that each learns its peers, but only the receiving core answers:
+ * the others get the request turned into a reply, which lwIP learns from without answering. */
+static void arp_to_all(uint32_t me, const struct nic_rxf *f)
+{
+	uint8_t copy[64];
+	const uint8_t *p = f->frame;
+	uint32_t len = f->len;
+	if (len >= 14 + 8 && len <= sizeof(copy) && p[14 + 6] == 0 && p[14 + 7] == 1) {
+		memcpy(copy, p, len);
+		copy[14 + 7] = 2;
+		p = copy;
+	}
+	for (uint32_t i = 0; i < nnet; i++)
+		if (i != me && is_up(i))
+			cross(me, i, p, len, 0);
+}
+
+/* A frame from our queue: to the core that must see it. */
+static void deliver(uint32_t me, const struct nic_rxf *f, uint64_t now)
+{
+	struct flow_info fi;
+	uint32_t dst = me;
+	switch (flow_classify(&flow_key, f->frame, f->len, &fi)) {
 	case FLOW_EVERY_CORE:
-		for (uint32_t i = 0; i < nnet; i++)
-			if (i != me && ncores[i].up)
-				cross(me, i, frame, len, flags);
+		arp_to_all(me, f);
 		break;
 	case FLOW_DHCP_CLIENT:
-		if (me != 0) {
-			cross(me, 0, frame, len, flags);
-			vnet_rx_release((uint32_t)n->queue, buf);
-			return;
-		}
+		dst = 0;
 		break;
 	case FLOW_HASHED:
-		if (steer) {
-			uint32_t dst = core_of[hash & (FLOW_TABLE_LEN - 1)];
-			if (dst != me && ncores[dst].up) {
-				if (cross(me, dst, frame, len, flags))
-					n->steered++;
-				vnet_rx_release((uint32_t)n->queue, buf);
+		if (steer)
+			dst = core_of[((f->flags & NIC_RX_HASH) ? f->hash : fi.hash) % NIC_RETA_LEN];
+		break;
+	case FLOW_ICMP_ERR:
+		dst = core_of[fi.hash % NIC_RETA_LEN];
+		break;
+	case FLOW_FRAG:
+		if (fi.first) {
+			dst = core_of[fi.hash % NIC_RETA_LEN];
+			frag_first(me, &fi, dst, now);
+		} else {
+			int c = frag_core(&ncores[me], fi.frag, now);
+			if (c < 0) {
+				frag_hold(me, f, &fi, now);
+				nic_rx_return((uint32_t)ncores[me].queue, f->buf);
 				return;
 			}
+			dst = (uint32_t)c;
 		}
 		break;
+	case FLOW_ADDR:
 	case FLOW_LOCAL:
 		break;
 	}
-	n->inst->input(frame, len, flags, rx_release, buf);
+	if (!hand(me, dst, f))
+		nic_rx_return((uint32_t)ncores[me].queue, f->buf);
 }
 
-void net_poll(struct cpu *c, uint64_t now)
+/* Frames other cores sent us: to our stack, or (forwarded by a core without a queue) to our TX.
+ * A forwarded frame our ring has no room for stays in its slot until the next iteration, so the
+ * sender, told it went out, is not lied to; the ring bounds how many wait. */
+static void drain_rings(struct net_core *n)
 {
-	struct net_core *n = &ncores[c->idx];
-	if (!n->up)
-		return;
-	if (n->queue >= 0)
-		vnet_rx((uint32_t)n->queue, deliver, NET_BATCH);
 	for (uint32_t src = 0; src < nnet; src++) {
 		struct spsc_slot *s;
 		while ((s = spsc_peek(&n->in[src])) != 0) {
 			if (s->flags & XF_TX) {
 				struct nic_frag f = { s->data, s->len };
 				struct nic_txo o = { s->csum_start, s->csum_offset };
-				vnet_tx((uint32_t)n->queue, &f, 1, &o, NULL);  /* a full ring is counted there */
+				int r = nic_tx((uint32_t)n->queue, &f, 1, &o, NULL);
+				if (r == NIC_TX_FULL) {
+					n->fwd_waits++;
+					break;
+				}
+				if (r == NIC_TX_DROP)
+					n->fwd_drops++;
 			} else {
 				n->inst->input_copy(s->data, s->len, s->flags & NIC_RX_CSUM_OK);
 			}
 			spsc_pop(&n->in[src]);
 		}
 	}
+}
+
+static void print_ip(const char *what, uint32_t ip)
+{
+	kprintf("%s%u.%u.%u.%u\n", what, ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24);
+}
+
+/* Core 0: publish its instance's address whenever it changes (a lease obtained, renewed to
+ * another address, or lost); the others take each new one. */
+static void lease_sync(uint32_t me, struct net_core *n)
+{
+	if (me == 0) {
+		uint32_t mask, gw, ip = n->inst->addr(&mask, &gw);
+		if (ip != lease.ip || mask != lease.mask || gw != lease.gw) {
+			uint32_t s = lease.seq;
+			__atomic_store_n(&lease.seq, s + 1, __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			lease.ip = ip, lease.mask = mask, lease.gw = gw;
+			__atomic_store_n(&lease.seq, s + 2, __ATOMIC_RELEASE);
+			n->lease_seen = s + 2;
+			n->addr_announced = false;
+		}
+		if (!n->addr_announced && lease.ip) {
+			/* Announce the address only when every core answers on it. */
+			bool all = true;
+			for (uint32_t i = 1; i < nnet; i++)
+				all &= is_up(i) && __atomic_load_n(&ncores[i].lease_seen, __ATOMIC_ACQUIRE) == n->lease_seen;
+			if (all) {
+				n->addr_announced = true;
+				print_ip("pollux: ip=", lease.ip);
+			}
+		}
+		return;
+	}
+	uint32_t s1 = __atomic_load_n(&lease.seq, __ATOMIC_ACQUIRE);
+	if (s1 == n->lease_seen || (s1 & 1))
+		return;
+	uint32_t ip = lease.ip, mask = lease.mask, gw = lease.gw;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&lease.seq, __ATOMIC_RELAXED) != s1)
+		return;                 /* torn: next time */
+	n->inst->set_addr(ip, mask, gw);
+	__atomic_store_n(&n->lease_seen, s1, __ATOMIC_RELEASE);
+}
+
+void net_poll(struct cpu *c, uint64_t now)
+{
+	if (c->idx >= nnet)
+		return;
+	struct net_core *n = &ncores[c->idx];
+	if (!n->up)
+		return;
+	if (n->queue >= 0) {
+		struct nic_rxf f[NET_BATCH];
+		int got = nic_rx_burst((uint32_t)n->queue, f, NET_BATCH);
+		for (int i = 0; i < got; i++)
+			deliver(c->idx, &f[i], now);
+	}
+	drain_rings(n);
 	if (now >= n->next_timers) {    /* lwIP's timers are in milliseconds: look once per ms */
 		n->next_timers = now + arch_counter_hz() / 1000;
 		n->inst->poll();
-		if (!n->have_addr) {
-			uint32_t mask, gw, ip = n->inst->addr(&mask, &gw);
-			if (c->idx == 0 && ip) {
-				shared_mask = mask, shared_gw = gw;
-				wmb();
-				shared_ip = ip;
-				n->have_addr = true;
-			} else if (c->idx != 0 && shared_ip) {
-				rmb();
-				n->inst->set_addr(shared_ip, shared_mask, shared_gw);
-				n->have_addr = true;
-				__sync_fetch_and_add(&addr_adopted, 1);
-			}
-		} else if (c->idx == 0 && !n->addr_announced && addr_adopted == nup - 1) {
-			/* Announce the address only when every core answers on it. */
-			uint32_t ip = shared_ip;
-			n->addr_announced = true;
-			kprintf("pollux: ip=%u.%u.%u.%u\n", ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24);
-		}
+		lease_sync(c->idx, n);
+	}
+	if (c->idx == 0 && now >= n->next_slow) {
+		n->next_slow = now + arch_counter_hz() / 1000 * SLOW_POLL_MS;
+		unsigned ev = nic_slow_poll();
+		if (ev & NIC_EV_LINK_DOWN)
+			n->inst->link(false);
+		if (ev & NIC_EV_LINK_UP)
+			n->inst->link(true);    /* a gratuitous ARP, and DHCP checks its lease */
+		if (ev)
+			link_gen++;
 	}
 	if (n->queue >= 0)
-		vnet_flush((uint32_t)n->queue);
+		nic_flush((uint32_t)n->queue);
 }
+
+#define U(x) ((unsigned long long)(x))
 
 void net_print_stats(void)
 {
-	/* Two tables filled in one pass over the cores; only the console core prints. */
-	static char out[2][210 * POLLUX_MAX_CORES + 512];
+	/* Three tables filled in one pass over the cores; only the console core prints. */
+	static char out[3][260 * POLLUX_MAX_CORES + 1024];
 	struct kbuf t = { out[0], sizeof(out[0]), 0 }, d = { out[1], sizeof(out[1]), 0 };
+	struct kbuf x = { out[2], sizeof(out[2]), 0 };
 	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
 	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %11s %9s\n", "core", "q", "rx_pkts",
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
 		 "http_4xx", "loops", "max_gap_us");
-	/* Drops, each where it happened, and what the NIC's rings show. */
-	kbprintf(&d, "%-4s %-3s %7s %8s %7s %8s %7s %8s %8s %8s %8s %8s | %10s %10s %9s %9s %9s %8s\n", "core", "q",
-		 "rx_bad", "tx_full", "tx_big", "refused", "xdrops", "ip_drop", "l4_drop", "csum_err", "tcp_mem",
-		 "mem_err", "doorbells", "db_saved", "rx_csumok", "tx_csumof", "tx_zcopy", "bad_used");
+	/* Drops, each where it happened. */
+	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %8s %7s %7s %7s %7s %7s\n",
+		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "xdrops", "fwd_wt",
+		 "fwd_dr", "frag_d", "not_up", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "csum_err",
+		 "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
-		if (!n->up)
+		if (!is_up(i))
 			continue;
 		struct net_inst_stats s;
 		n->inst->stats(&s);
-		struct vnet_qstats q = { 0 };
+		struct nic_qstats q = { 0 };
 		if (n->queue >= 0)
-			vnet_stats((uint32_t)n->queue, &q);
+			nic_qstats((uint32_t)n->queue, &q);
 		struct cpu *c = &cpus[i];
 		kbprintf(&t, "%-4u %-3d %10llu %12llu %10llu %12llu %9llu %9llu %7llu %7llu %7llu %9llu %7llu %11llu %9llu\n",
-			 i, n->queue, (unsigned long long)q.rx_packets, (unsigned long long)q.rx_bytes,
-			 (unsigned long long)q.tx_packets, (unsigned long long)q.tx_bytes,
-			 (unsigned long long)n->steered, (unsigned long long)n->forwarded,
-			 (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_open,
-			 (unsigned long long)s.tcp_reset, (unsigned long long)s.http_requests,
-			 (unsigned long long)s.http_4xx, (unsigned long long)c->loops,
-			 (unsigned long long)(ticks_to_ns(c->max_gap) / 1000));
+			 i, n->queue, U(q.rx_packets), U(q.rx_bytes), U(q.tx_packets), U(q.tx_bytes), U(n->steered),
+			 U(n->forwarded), U(s.tcp_accepted), U(s.tcp_open), U(s.tcp_reset), U(s.http_requests),
+			 U(s.http_4xx), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
-		kbprintf(&d, "%-4u %-3d %7llu %8llu %7llu %8llu %7llu %8llu %8llu %8llu %8llu %8llu | %10llu %10llu %9llu %9llu "
-			 "%9llu %8llu\n",
-			 i, n->queue, (unsigned long long)q.rx_drop_bad, (unsigned long long)q.tx_drop_full,
-			 (unsigned long long)q.tx_drop_big, (unsigned long long)s.rx_refused,
-			 (unsigned long long)n->xring_drops, (unsigned long long)s.ip_drop,
-			 (unsigned long long)s.l4_drop, (unsigned long long)s.csum_err,
-			 (unsigned long long)s.tcp_drop_mem, (unsigned long long)s.mem_err,
-			 (unsigned long long)q.notifies, (unsigned long long)q.notifies_saved,
-			 (unsigned long long)q.rx_csum_ok, (unsigned long long)q.tx_csum_offload,
-			 (unsigned long long)q.tx_zero_copy, (unsigned long long)q.bad_used);
+		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %6llu %6llu %6llu %6llu %6llu %7llu %7llu %7llu "
+			 "%7llu %7llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
+			 i, n->queue, U(q.rx_drop_bad), U(q.rx_copied), U(q.rx_empty), U(q.tx_full), U(q.tx_drop_big),
+			 U(s.tx_drop_ring), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
+			 U(n->not_up), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop), U(s.l4_drop),
+			 U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
+			 U(s.mem_err));
+		if (n->queue >= 0) {
+			struct nic_counter nc[NIC_MAX_COUNTERS];
+			unsigned k = nic_counters(n->queue, nc, NIC_MAX_COUNTERS);
+			kbprintf(&x, "nic q%-3d rx_csum_ok=%llu tx_csum_off=%llu tx_zero_copy=%llu", n->queue,
+				 U(q.rx_csum_ok), U(q.tx_csum_offload), U(q.tx_zero_copy));
+			for (unsigned j = 0; j < k; j++)
+				kbprintf(&x, " %s=%llu", nc[j].name, U(nc[j].value));
+			kbprintf(&x, "\n");
+		}
+	}
+	const struct nic *dev = nic_dev();
+	if (dev) {
+		struct nic_dstats ds;
+		nic_dstats(&ds);
+		struct nic_counter nc[NIC_MAX_COUNTERS];
+		unsigned k = nic_counters(-1, nc, NIC_MAX_COUNTERS);
+		kbprintf(&x, "nic %s0: link %s link_down=%llu link_up=%llu resets=%llu reset_failed=%llu",
+			 dev->ops->name, dev->link ? "up" : "down", U(ds.link_down), U(ds.link_up), U(ds.resets),
+			 U(ds.reset_failed));
+		for (unsigned j = 0; j < k; j++)
+			kbprintf(&x, " %s=%llu", nc[j].name, U(nc[j].value));
+		kbprintf(&x, "\n");
 	}
 	kputs(out[0]);
 	kputs(out[1]);
+	kputs(out[2]);
 }

@@ -45,6 +45,16 @@
 #define TCP_SND_BUF (32 * TCP_MSS)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
 #define TCP_QUEUE_OOSEQ 1
+/* Out-of-order segments: per connection at most TCP_OOSEQ_MAX_PBUFS segments and
+ * TCP_OOSEQ_MAX_BYTES bytes; per core none at all while this instance's heap is three quarters
+ * used (inst_ooseq_bytes, net/inst.c). Peers that never fill their holes cannot take the core's
+ * memory, and the NIC layer's RX floor keeps them from taking its ring. */
+#define TCP_OOSEQ_MAX_PBUFS 8
+#define TCP_OOSEQ_MAX_BYTES (8 * TCP_MSS)
+#define TCP_OOSEQ_BYTES_LIMIT(pcb) inst_ooseq_bytes()
+#define TCP_OOSEQ_PBUFS_LIMIT(pcb) inst_ooseq_pbufs()
+unsigned inst_ooseq_bytes(void);
+unsigned short inst_ooseq_pbufs(void);
 #define LWIP_TCP_TIMESTAMPS 0
 #define LWIP_CHECKSUM_ON_COPY 1
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1  /* per frame: skip what the NIC checked; leave what it completes */

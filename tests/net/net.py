@@ -169,7 +169,7 @@ def main():
                "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,rss=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
         g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
                   os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}.log"))
-        m, out = g.expect(r"vnet0: [^\n]*link (up|down)[^\n]*rss (on|off)", 180)
+        m, out = g.expect(r"vnet0: [^\n]*link (up|down)[\s\S]*?vnet0: live, rss (on|off)", 180)
         want = "on" if QUEUES > 1 else "off"
         result(bool(m) and m.group(2).decode() == want and m.group(1) == b"up", "rss",
                f"link {m.group(1).decode() if m else '?'}, RSS {m.group(2).decode() if m else '?'} with {QUEUES} "
@@ -210,12 +210,16 @@ def main():
                        f"(steered {col('steered')}, fwd_tx {col('fwd_tx')})")
         else:
             result(False, "every-core", "no stats table:\n" + out[-800:])
-        m, out = g.expect(r"(core\s+q\s+rx_bad[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 10)
+        m, out = g.expect(r"(core\s+q\s+rx_bad[^\n]*)\n((?:\d+[^\n]*\n){%d})((?:nic [^\n]*\n)+)" % CORES, 10)
         if m:
-            head = [h for h in m.group(1).decode().split() if h != "|"]
-            rows = [dict(zip(head, [v for v in l.split() if v != "|"])) for l in m.group(2).decode().splitlines()]
-            bad = {k: sum(int(r[k]) for r in rows) for k in ("rx_bad", "bad_used", "csum_err", "tx_big")}
+            head = m.group(1).decode().split()
+            rows = [dict(zip(head, l.split())) for l in m.group(2).decode().splitlines()]
+            bad = {k: sum(int(r[k]) for r in rows) for k in ("rx_bad", "csum_err", "tx_big", "fwd_dr")}
+            for k in ("bad_used", "bad_idx", "resets"):
+                bad[k] = sum(int(v) for kk, v in re.findall(r"\b(%s)=(\d+)" % k, m.group(3).decode()))
             result(not any(bad.values()), "no-bad-frames", f"no malformed frames or device errors: {bad}")
+        else:
+            result(False, "no-bad-frames", "no drops table:\n" + out[-800:])
     finally:
         if g:
             g.close()
