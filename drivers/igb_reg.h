@@ -7,6 +7,7 @@
 
 #define IGB_CTRL 0x0000                 /* RW, device control, 8.2.1 */
 #define IGB_CTRL_GIO_MASTER_DISABLE (1u << 2)
+#define IGB_CTRL_LRST (1u << 3)         /* link reset: held until software clears it */
 #define IGB_CTRL_SLU (1u << 6)          /* set link up */
 #define IGB_CTRL_RST (1u << 26)         /* software reset, self-clearing */
 #define IGB_STATUS 0x0008               /* RO, device status, 8.2.2 */
@@ -15,6 +16,17 @@
 #define IGB_STATUS_GIO_MASTER_ENABLE (1u << 19)
 #define IGB_EECD 0x0010                 /* RW, EEPROM control, 8.4.1 */
 #define IGB_EECD_AUTO_RD (1u << 9)      /* EEPROM auto-read done */
+#define IGB_MDIC 0x0020                 /* RW, MDI (PHY register) control, 8.2.4 */
+#define IGB_MDIC_REG_SHIFT 16
+#define IGB_MDIC_PHY_SHIFT 21
+#define IGB_MDIC_OP_WRITE (1u << 26)
+#define IGB_MDIC_OP_READ (2u << 26)
+#define IGB_MDIC_READY (1u << 28)
+#define IGB_MDIC_ERROR (1u << 30)
+#define IGB_PHY_ADDR 1                  /* the internal PHY */
+#define IGB_PHY_BMCR 0                  /* PHY control (IEEE 802.3 clause 22) */
+#define IGB_BMCR_ANRESTART (1u << 9)
+#define IGB_BMCR_AUTOEN (1u << 12)
 #define IGB_IMC 0x00D8                  /* WO, interrupt mask clear, 8.8.7 */
 #define IGB_EIMC 0x1528                 /* WO, extended interrupt mask clear, 8.8.11 */
 #define IGB_RCTL 0x0100                 /* RW, receive control, 8.10.1 */
@@ -33,10 +45,10 @@
 #define IGB_RAH0 0x5404                 /* RW, receive address high; AV bit 31 */
 #define IGB_RAH_AV (1u << 31)
 
-/* Queue register blocks, 8.10.5-8.10.10 and 8.12.5-8.12.10: queues 0-3 also have legacy
- * addresses, used here as the datasheet lists them. */
-#define IGB_RXQ(q) ((q) < 4 ? 0x2800 + 0x100 * (q) : 0xC000 + 0x40 * (q))
-#define IGB_TXQ(q) ((q) < 4 ? 0x3800 + 0x100 * (q) : 0xE000 + 0x40 * (q))
+/* Queue register blocks, 8.10.5-8.10.10 and 8.12.5-8.12.10: one layout for all 16 queues (queues
+ * 0-3 also answer at the 8254x-compatible 0x2800 / 0x3800, not used here). */
+#define IGB_RXQ(q) (0xC000 + 0x40 * (q))
+#define IGB_TXQ(q) (0xE000 + 0x40 * (q))
 #define IGB_SRRCTL(q) (IGB_RXQ(q) + 0x0C)  /* RW, split and replication receive control, 8.10.7 */
 #define IGB_SRRCTL_BSIZEPKT_2K 2u       /* bits 6:0, 1 KiB units */
 #define IGB_SRRCTL_ADV_ONEBUF (1u << 25)   /* DESCTYPE bits 27:25 = 001 */

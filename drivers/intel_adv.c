@@ -232,12 +232,19 @@ void iadv_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 		olinfo |= IADV_TXD_TXSM | IADV_TXD_IDX0 | a->chip->tx_olinfo;
 		p->st.tx_ctx++;
 	}
-	for (uint32_t s = 0; s < d->nseg; s++) {
+	/* The slot's segment is empty when every piece is sent in place: a data descriptor of length
+	 * 0 is not allowed (QEMU drops the whole frame), so empty segments get none. */
+	uint32_t lastseg = d->nseg - 1;
+	while (lastseg > 0 && d->seg[lastseg].len == 0)
+		lastseg--;
+	for (uint32_t s = 0; s <= lastseg; s++) {
+		if (d->seg[s].len == 0)
+			continue;
 		volatile union iadv_txd *t = &desc[r->next++ & mask];
 		t->rd.addr = d->seg[s].pa;
 		t->rd.olinfo_status = olinfo;
 		t->rd.cmd_type_len = IADV_TXD_DTYP_DATA | IADV_TXD_DEXT | IADV_TXD_IFCS | d->seg[s].len |
-				     (s + 1 == d->nseg ? IADV_TXD_EOP | IADV_TXD_RS : 0);
+				     (s == lastseg ? IADV_TXD_EOP | IADV_TXD_RS : 0);
 	}
 	r->cookie[first & mask] = d->slot;
 	r->last[first & mask] = r->next - 1;
