@@ -174,7 +174,8 @@ run: image
 	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow \
+	test_ixgbe
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -188,6 +189,7 @@ test_spsc_SRCS := net/spsc.c
 test_http_SRCS := net/http.c
 test_pci_SRCS := drivers/pci.c kernel/printf.c
 test_virtq_SRCS := drivers/virtq.c
+test_ixgbe_SRCS := drivers/nic.c drivers/intel_adv.c drivers/ixgbe.c drivers/igb.c
 test_flow_SRCS := net/flow.c
 
 define unit_rule
