@@ -4,8 +4,19 @@
 
 struct hconn {
 	bool fin;               /* the peer closed: close once the response in progress is written */
+	struct http_stats counted;      /* h.stats as already added to the core's counts */
 	struct http_conn h;
 };
+
+/* Requests count in the core's totals as they are answered, not when the connection ends. */
+static void count(struct svc_conn *c, struct hconn *s)
+{
+	c->stats->requests += s->h.stats.requests - s->counted.requests;
+	c->stats->ok += s->h.stats.resp_2xx - s->counted.resp_2xx;
+	c->stats->errors += s->h.stats.resp_4xx - s->counted.resp_4xx;
+	c->stats->bad += s->h.stats.bad_requests - s->counted.bad_requests;
+	s->counted = s->h.stats;
+}
 
 /* http.c's writer: bodies are static, so sent by reference; headers live on the stack, copied. */
 static int hconn_write(void *ctx, const void *p, size_t n, bool copy)
@@ -30,6 +41,7 @@ static long hconn_data(struct svc_conn *c, void *state, const void *p, size_t le
 	}
 	struct http_out out = { c, hconn_write, 0 };
 	int r = http_input(&s->h, p, len, &out);
+	count(c, s);
 	return r == HTTP_CLOSE ? SVC_CLOSE : r;
 }
 
@@ -41,21 +53,13 @@ static int hconn_sent(struct svc_conn *c, void *state, size_t len)
 	if (!http_pending(&s->h))
 		return 0;
 	struct http_out out = { c, hconn_write, 0 };
-	if (http_input(&s->h, "", 0, &out) == HTTP_CLOSE)
+	int r = http_input(&s->h, "", 0, &out);
+	count(c, s);
+	if (r == HTTP_CLOSE)
 		return SVC_CLOSE;
 	return s->fin && !http_pending(&s->h) ? SVC_CLOSE : 0;
 }
 
-/* The connection's counts join its core's when it ends. */
-static void hconn_closed(struct svc_conn *c, void *state, int why)
-{
-	struct hconn *s = state;
-	(void)why;
-	c->stats->requests += s->h.stats.requests;
-	c->stats->ok += s->h.stats.resp_2xx;
-	c->stats->errors += s->h.stats.resp_4xx;
-	c->stats->bad += s->h.stats.bad_requests;
-}
 
 const struct svc svc_http = {
 	.tcp_port = POLLUX_HTTP_PORT,
@@ -64,5 +68,4 @@ const struct svc svc_http = {
 	.accept = hconn_accept,
 	.data = hconn_data,
 	.sent = hconn_sent,
-	.closed = hconn_closed,
 };

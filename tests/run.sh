@@ -16,6 +16,22 @@ for t in "$O"/unit/test_*; do
 	fi
 done
 
+# Deployment: the CloudFormation template's references, and make ami's image check and dry run.
+echo "== deployment"
+if out=$(python3 tests/deploy/test_template.py 2>&1); then
+	passed=$((passed + 1)); echo "PASS test_template: $(tail -n1 <<<"$out")"
+else
+	failed=$((failed + 1)); echo "FAIL test_template:"; sed 's/^/    /' <<<"$out"
+fi
+if out=$(DRY=1 BUCKET=b NAME=t scripts/ami.sh "$O/test/pollux.img" 2>&1) &&
+	grep -q 'register-image.*--architecture arm64.*--boot-mode uefi --ena-support' <<<"$out" &&
+	grep -q 'register-image.*--architecture x86_64' <<<"$out" && grep -q 'BOOTAA64.EFI present' <<<"$out" &&
+	! DRY=1 scripts/ami.sh /dev/null >/dev/null 2>&1; then
+	passed=$((passed + 1)); echo "PASS ami dry run: image checked, both AMIs, a bad image refused"
+else
+	failed=$((failed + 1)); echo "FAIL ami dry run:"; sed 's/^/    /' <<<"$out"
+fi
+
 # Run one QEMU test script (bounded in time) and add its "...-summary: N passed, M failed" line.
 qemu_test() {
 	local name=$1 out s
@@ -42,13 +58,14 @@ done
 
 # Network: each service on a tap device in a namespace of its own, 4 vCPUs with 4 queue pairs
 # (RSS), then fewer queue pairs than cores (software steering): http with 1, echo with 2 (RSS and
-# steering together).
+# steering together), and a static address (no DHCP) with 2.
 echo "== network tests (netns + tap + dnsmasq, TCG)"
 for arch in x86_64 aarch64; do
 	qemu_test "$arch http" tests/net/net.py "$arch" "$O/test/pollux.img" 4 4 http
 	qemu_test "$arch echo" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 4 echo
 	qemu_test "$arch http 1q" tests/net/net.py "$arch" "$O/test/pollux.img" 4 1 http
 	qemu_test "$arch echo 2q" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 2 echo
+	qemu_test "$arch http 2q static" tests/net/net.py "$arch" "$O/test-static/pollux.img" 4 2 http static
 done
 
 echo "== $(( $(date +%s) - start )) s"

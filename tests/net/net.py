@@ -2,11 +2,11 @@
 """Network tests: boot Pollux (echo service) on a tap device in a network namespace this test
 creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
 and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
-With NIC igb the guest gets QEMU's 82576 instead of virtio-net: its own RSS spreads the flows over
-one queue pair per core, and the link is taken down and up from QEMU's monitor.
 
-Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [virtio|igb]
-(QUEUES: virtio-net's queue pairs; igb always offers 16 and the driver takes one per core.)
+Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [igb]
+(static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.
+igb: QEMU's 82576 instead of virtio-net; it offers 16 queue pairs, the driver takes one per core
+and the NIC's own RSS must place every flow on its core's queue; QUEUES is then min(CORES, 16).)
 """
 import os
 import random
@@ -21,11 +21,12 @@ from guest import QEMU_SH, Guest  # noqa: E402
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
-NIC = sys.argv[6] if len(sys.argv) > 6 else "virtio"
+STATIC = "static" in sys.argv[6:]
+NIC = "igb" if "igb" in sys.argv[6:] else "virtio"
 if NIC == "igb":
     QUEUES = min(CORES, 16)
-TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}" + (f" {NIC}" if NIC != "virtio" else "")
-PREFIX = {"virtio": "vnet", "igb": "igb"}[NIC]
+PREFIX = {"virtio": "vnet", "igb": "igb"}[NIC]          # the driver's log prefix
+TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}{' static' if STATIC else ''}{' igb' if NIC == 'igb' else ''}"
 NS = f"pollux{os.getpid()}"
 HOST_IP = "198.18.0.1"
 passed = failed = 0
@@ -157,20 +158,81 @@ def http_tests(ip):
            + (f"; non-2xx {non2xx.group(1)}" if non2xx else "; 0 non-2xx"))
 
 
-def link_test(g, ip):
-    """The link taken down and up from QEMU's monitor: the driver sees both from its slow path, the
-    guest is unreachable while down and answers again once up."""
-    g.monitor("set_link n0 off")
-    down, _ = g.expect(r"%s0: link down" % PREFIX, 20)
-    r = ns("ping", "-c", "2", "-W", "1", ip, check=False)
-    lost = r.returncode != 0
-    g.monitor("set_link n0 on")
-    up, _ = g.expect(r"%s0: link up" % PREFIX, 20)
-    r = ns("ping", "-c", "3", "-i", "0.5", "-w", "15", ip, check=False)
-    back = r.returncode == 0
-    result(bool(down) and lost and bool(up) and back, "link-down-up",
-           f"set_link off: driver saw link down {bool(down)}, ping lost {lost}; set_link on: "
-           f"driver saw link up {bool(up)}, ping answered again {back}")
+def fresh_client(ip, what):
+    r = ns("curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", f"http://{ip}/hello", check=False)
+    p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
+    ok = r.stdout == "200" and " 0% packet loss" in p.stdout
+    result(ok, what, f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping "
+           + (p.stdout.strip().splitlines()[-2] if p.stdout else p.stderr.strip()))
+
+
+def stall_test(ip):
+    """48 clients pipeline requests and never read the answers: the appliance must keep serving
+    others, and serve again after they are gone."""
+    req = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n" * 256
+    socks, sent = [], 0
+    for i in range(48):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect((ip, 80))
+        s.setblocking(False)
+        socks.append(s)
+    end = time.time() + 20
+    while time.time() < end:
+        moved = 0
+        for s in socks:
+            try:
+                moved += s.send(req)
+            except (BlockingIOError, ConnectionError):
+                pass
+        sent += moved
+        if not moved:
+            time.sleep(0.5)
+            if all(not _can_send(s) for s in socks):
+                break
+    print(f"stall: 48 clients wrote {sent} bytes of pipelined requests and read nothing", flush=True)
+    fresh_client(ip, "stalled-peers-fresh-client")
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()
+    time.sleep(2)
+    fresh_client(ip, "after-stalled-peers")
+
+
+def monitor(path, cmd):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path)
+    c.settimeout(2)
+    c.sendall(cmd.encode() + b"\n")
+    time.sleep(0.5)
+    c.close()
+
+
+def link_test(g, mon, ip):
+    """The link taken down and up from QEMU's monitor: seen on the slow path, the service resumes."""
+    monitor(mon, "set_link n0 off")
+    m, out = g.expect(r"%s0: link down" % PREFIX, 10)
+    result(bool(m), "link-down", "the driver saw the link go down" if m else "no link-down line: " + out[-300:])
+    time.sleep(1)
+    monitor(mon, "set_link n0 on")
+    m, out = g.expect(r"%s0: link up" % PREFIX, 10)
+    result(bool(m), "link-up", "the driver saw the link come back" if m else "no link-up line: " + out[-300:])
+    time.sleep(1)
+    if SERVICE == "http":
+        fresh_client(ip, "after-link-flap")
+    else:
+        got = tcp_echo(ip, b"after the link came back")
+        result(got == b"after the link came back", "after-link-flap", f"TCP echo after the link flap: {got!r}")
+    g.send("stats")
+    m, out = g.expect(r"nic %s0: link (\w+) link_down=(\d+) link_up=(\d+)" % PREFIX, 30)
+    result(bool(m) and m.groups() == (b"up", b"1", b"1"), "link-stats",
+           "stats counts the flap: " + (m.group(0).decode() if m else out[-300:]))
+
+
+def _can_send(s):
+    import select
+    return bool(select.select([], [s], [], 0)[1])
 
 
 def main():
@@ -183,17 +245,19 @@ def main():
         ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
         ns("ip", "link", "set", "tap0", "up")
         lease = f"/tmp/{NS}.leases"
-        dns = subprocess.Popen(["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0",
+        dns = None if STATIC else subprocess.Popen(["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0",
                                 "--bind-interfaces", "--except-interface=lo", "--port=0", "--no-resolv",
                                 "--no-hosts", f"--dhcp-leasefile={lease}",
                                 "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if NIC == "igb":
-            # QEMU's igb computes RSS itself over its queues; one tap queue carries every frame.
+            # QEMU's igb computes RSS itself over its queues: one tap queue carries every frame.
             net = ["-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no", "-device", "igb,netdev=n0"]
         else:
             net = ["-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no,queues={QUEUES}",
                    "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,rss=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
+        mon = f"/tmp/{NS}.mon"
+        net += ["-monitor", f"unix:{mon},server,nowait"]
         g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
                   os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}-{NIC}.log"))
         m, out = g.expect(r"%s0: [^\n]*link (up|down)[\s\S]*?%s0: live, rss (on|off)" % (PREFIX, PREFIX), 180)
@@ -207,7 +271,11 @@ def main():
             print(out[-2000:])
             return
         m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
-        result(bool(m), "dhcp", f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
+        if STATIC:
+            result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",
+                   f"every core serves the static address: {m.group(1).decode() if m else out[-300:]}")
+        else:
+            result(bool(m), "dhcp", f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
         if not m:
             return
         ip = m.group(1).decode()
@@ -219,6 +287,8 @@ def main():
             echo_tests(ip)
         else:
             http_tests(ip)
+            stall_test(ip)
+        link_test(g, mon, ip)
         g.send("stats")
         m, out = g.expect(r"(core\s+q\s+rx_pkts[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
         if m:
@@ -252,8 +322,6 @@ def main():
             result(not any(bad.values()), "no-bad-frames", f"no malformed frames or device errors: {bad}")
         else:
             result(False, "no-bad-frames", "no drops table:\n" + out[-800:])
-        if NIC == "igb":
-            link_test(g, ip)
     finally:
         if g:
             g.close()

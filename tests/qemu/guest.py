@@ -44,14 +44,6 @@ class Guest:
             self.p.stdin.flush()
             time.sleep(0.01)
 
-    def monitor(self, cmd):
-        """A command to QEMU's monitor, which -nographic multiplexes on the console: Ctrl-A c
-        switches to it and back."""
-        for chunk in (b"\x01c", (cmd + "\r").encode(), b"\x01c"):
-            self.p.stdin.write(chunk)
-            self.p.stdin.flush()
-            time.sleep(0.3)
-
     def close(self):
         if self.p.poll() is None:
             self.p.kill()

@@ -47,9 +47,9 @@ uint64_t pci_bar_addr(const struct pci_dev *d, int bar) { (void)d; return bar ==
 uint64_t pci_bar_size(const struct pci_dev *d, int bar) { (void)d; return bar == 0 ? BAR_SIZE : 0; }
 void pci_enable(struct pci_dev *d) { (void)d; }
 
-/* nic.c's probe table names virtio-net too: here it serves no ID. */
+/* nic.c's probe table names virtio-net and ENA too: here they serve no ID. */
 static const struct nic_id no_ids[] = { { 0, 0 } };
-const struct nic_driver vnet_driver = { NULL, no_ids };
+const struct nic_driver vnet_driver = { NULL, no_ids }, ena_driver = { NULL, no_ids };
 
 /* ---- the 82599 model ---- */
 #define R(off) m.reg[(off) / 4]

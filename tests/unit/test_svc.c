@@ -595,6 +595,10 @@ static void http_pipeline_fin(void)
 	}
 	CHECK(k.nsent < N * rl);        /* the server stopped taking requests */
 	CHECK(!k.fin);
+	struct net_inst_stats mid;
+	lwip1_net_inst.stats(&mid);
+	CHECK(mid.http_requests > 0);   /* counted as answered, while the connection is still open */
+	CHECK_EQ(mid.http_requests, mid.http_2xx);
 	cli_resume(&k);
 	for (int i = 0; i < 3000 && k.nsent < N * rl; i++) {
 		cli_push(&k, reqs, N * rl);

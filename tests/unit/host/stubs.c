@@ -20,3 +20,4 @@ struct host_mmio;
 #include "arch_inline.h"
 struct host_mmio host_mmio_models[HOST_MMIO_MAX];
 int host_mmio_count;
+uint64_t host_clock;

@@ -1,0 +1,733 @@
+/* The ENA device model (tests/unit/ena_model.h): what the firmware does with registers, admin
+ * commands and rings, refusing what the firmware refuses. Layouts from drivers/ena_reg.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ena_model.h"
+#include "drivers/ena_reg.h"
+#include "drivers/pci.h"
+#include "drivers/pci_reg.h"
+
+struct em_state em;
+struct acpi_info em_acpi;
+
+/* ---- PCI: one function, 1d0f:ec20 at 00:03.0, BAR0 registers, BAR2 device memory ---- */
+#define EM_ECAM 0xe0000000ull
+#define EM_FN (3u << 15)
+static uint8_t cfg[4096];
+static uint32_t bar_mask[6];
+
+static uint32_t cfg_read(uint64_t addr, int size)
+{
+	uint64_t off = addr - EM_ECAM;
+	if (off < EM_FN || off >= EM_FN + 4096)
+		return 0xffffffffu;
+	uint32_t v = 0;
+	memcpy(&v, cfg + (off - EM_FN), (size_t)size);
+	return v;
+}
+
+static void cfg_write(uint64_t addr, int size, uint32_t v)
+{
+	uint64_t off = addr - EM_ECAM;
+	if (off < EM_FN || off >= EM_FN + 4096)
+		return;
+	off -= EM_FN;
+	if (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24 && size == 4) {
+		uint32_t b = (uint32_t)(off - PCI_CFG_BAR0) / 4, old;
+		memcpy(&old, cfg + off, 4);
+		v = (v & bar_mask[b]) | (old & ~bar_mask[b]);
+		memcpy(cfg + off, &v, 4);
+		return;
+	}
+	if (off == PCI_CFG_COMMAND)
+		memcpy(cfg + off, &v, (size_t)size);
+}
+
+static const struct pci_cfg_ops cfg_ops = { cfg_read, cfg_write };
+
+static void put32(uint32_t off, uint32_t v) { memcpy(cfg + off, &v, 4); }
+
+/* ---- DMA: physical = virtual on the host ---- */
+static void *pa(uint64_t a) { return (void *)(uintptr_t)a; }
+static uint64_t addr48(const struct ena_addr *a) { return (uint64_t)a->hi << 32 | a->lo; }
+
+/* ---- AENQ ---- */
+void em_aenq(uint16_t group, uint32_t data)
+{
+	uint32_t depth = em.regs[ENA_REG_AENQ_CAPS / 4] & 0xffff;
+	uint64_t ba = (uint64_t)em.regs[ENA_REG_AENQ_BASE_HI / 4] << 32 | em.regs[ENA_REG_AENQ_BASE_LO / 4];
+	if (!depth || !ba || !em.aenq_head_written || em.aenq_tail >= em.regs[ENA_REG_AENQ_HEAD_DB / 4] ||
+	    (group < 32 && !((em.aenq_groups >> group) & 1))) {
+		em.st.aenq_dropped++;
+		return;
+	}
+	struct ena_aenq_entry *e = (struct ena_aenq_entry *)pa(ba) + (em.aenq_tail & (depth - 1));
+	struct ena_aenq_entry v = { 0 };
+	v.group = group;
+	v.u.link_flags = data;
+	if (group == ENA_AENQ_KEEP_ALIVE) {
+		v.u.ka.rx_drops_lo = (uint32_t)em.st.rx_drop_no_desc;
+		v.u.ka.tx_drops_lo = 7;
+	}
+	v.flags = em.aenq_phase;
+	*e = v;
+	if ((++em.aenq_tail & (depth - 1)) == 0)
+		em.aenq_phase ^= 1;
+}
+
+void em_tick(uint32_t ms)
+{
+	em.now_ms += ms;
+	if (em.now_ms - em.last_ka_ms >= 1000) {
+		em.last_ka_ms = em.now_ms;
+		if (!em.keep_alive_stopped && !em.resetting) {
+			em.st.keep_alives++;
+			em_aenq(ENA_AENQ_KEEP_ALIVE, 0);
+		}
+	}
+}
+
+/* ---- reset ---- */
+static void forget_everything(void)
+{
+	uint32_t keep_caps = em.regs[ENA_REG_CAPS / 4], keep_ver = em.regs[ENA_REG_VERSION / 4];
+	memset(em.regs, 0, sizeof(em.regs));
+	em.regs[ENA_REG_CAPS / 4] = keep_caps;
+	em.regs[ENA_REG_VERSION / 4] = keep_ver;
+	em.aq_head = 0, em.aq_phase = 1;
+	em.acq_tail = 0, em.acq_phase = 1;
+	em.aenq_tail = 0, em.aenq_phase = 1;
+	em.aenq_head_written = false;
+	em.host_info = false;
+	em.aenq_groups = 0;
+	em.llq_set = em.meta_every = em.rss = false;
+	memset(em.q, 0, sizeof(em.q));
+	memset(em.cq, 0, sizeof(em.cq));
+	em.nheld = 0;
+	em.st.first_opcode = em.st.first_feature = 0;
+}
+
+/* ---- admin commands ---- */
+#define SUPPORTED_FEATURES (1u << ENA_FEAT_DEVICE_ATTRIBUTES | 1u << ENA_FEAT_MAX_QUEUES_EXT | \
+	1u << ENA_FEAT_RSS_HASH_FUNCTION | 1u << ENA_FEAT_STATELESS_OFFLOAD | 1u << ENA_FEAT_RSS_INDIRECTION | \
+	1u << ENA_FEAT_AENQ_CONFIG | 1u << ENA_FEAT_HOST_ATTR_CONFIG)
+#define SUPPORTED_GROUPS (1u << ENA_AENQ_LINK_CHANGE | 1u << ENA_AENQ_FATAL_ERROR | 1u << ENA_AENQ_WARNING | \
+	1u << ENA_AENQ_NOTIFICATION | 1u << ENA_AENQ_KEEP_ALIVE | 1u << ENA_AENQ_DEVICE_REQUEST_RESET)
+#define EM_MAX_DEPTH 1024
+
+static uint8_t refuse(uint64_t *counter, uint8_t status)
+{
+	(*counter)++;
+	em.st.refused++;
+	return status;
+}
+
+static struct em_q *sq_by_idx(uint16_t idx)
+{
+	for (int i = 0; i < EM_MAX_Q; i++)
+		if (em.q[i].used && em.q[i].sq_idx == idx)
+			return &em.q[i];
+	return NULL;
+}
+
+static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
+{
+	switch (c->u.feat.feature_id) {
+	case ENA_FEAT_DEVICE_ATTRIBUTES: {
+		static const uint8_t mac[6] = { 0x02, 0x1d, 0x0f, 0xec, 0x20, 0x01 };
+		r->u.dev_attr.supported_features = SUPPORTED_FEATURES | (em.cfg.llq ? 1u << ENA_FEAT_LLQ : 0);
+		r->u.dev_attr.phys_addr_width = 48;
+		memcpy(r->u.dev_attr.mac, mac, 6);
+		r->u.dev_attr.max_mtu = 9216;
+		return 0;
+	}
+	case ENA_FEAT_AENQ_CONFIG:
+		r->u.aenq.supported_groups = SUPPORTED_GROUPS;
+		r->u.aenq.enabled_groups = em.aenq_groups;
+		return 0;
+	case ENA_FEAT_MAX_QUEUES_EXT:
+		if (c->u.feat.feature_version < 1)
+			return refuse(&em.st.refused_feature_version, ENA_ADMIN_ILLEGAL_PARAMETER);
+		r->u.max_queue_ext.version = 1;
+		r->u.max_queue_ext.max_tx_sq_num = r->u.max_queue_ext.max_tx_cq_num = em.cfg.max_queues;
+		r->u.max_queue_ext.max_rx_sq_num = r->u.max_queue_ext.max_rx_cq_num = em.cfg.max_queues;
+		r->u.max_queue_ext.max_tx_sq_depth = r->u.max_queue_ext.max_tx_cq_depth = EM_MAX_DEPTH;
+		r->u.max_queue_ext.max_rx_sq_depth = r->u.max_queue_ext.max_rx_cq_depth = EM_MAX_DEPTH;
+		r->u.max_queue_ext.max_tx_header_size = 96;
+		r->u.max_queue_ext.max_tx_descs = 17;
+		r->u.max_queue_ext.max_rx_descs = 1;
+		return 0;
+	case ENA_FEAT_LLQ:
+		if (!em.cfg.llq)
+			return 3;
+		r->u.llq.max_llq_num = em.cfg.max_queues;
+		r->u.llq.max_llq_depth = 512;
+		r->u.llq.header_location_supported = ENA_LLQ_HEADER_INLINE;
+		r->u.llq.entry_size_supported = ENA_LLQ_ENTRY_128 | 2 | 4;
+		r->u.llq.descs_before_header_supported = 1 | 2 | 4 | 8;
+		r->u.llq.stride_supported = 1 | ENA_LLQ_STRIDE_MULTIPLE;
+		r->u.llq.feature_version = 1;
+		r->u.llq.accel_flags = (em.cfg.no_meta_caching ? ENA_ACCEL_DISABLE_META_CACHING : 0) |
+				       (em.cfg.burst_bytes ? ENA_ACCEL_LIMIT_TX_BURST : 0);
+		r->u.llq.max_tx_burst = (uint16_t)em.cfg.burst_bytes;
+		return 0;
+	case ENA_FEAT_STATELESS_OFFLOAD:
+		r->u.offload.tx = ENA_OFFLOAD_TX_L4_IPV4_PART;
+		r->u.offload.rx_supported = ENA_OFFLOAD_RX_L4_IPV4 | ENA_OFFLOAD_RX_HASH;
+		return 0;
+	case ENA_FEAT_RSS_INDIRECTION:
+		r->u.ind_table.min_size = 0;
+		r->u.ind_table.max_size = 10;
+		r->u.ind_table.size = 7;
+		return 0;
+	}
+	return 3;
+}
+
+static uint8_t cmd_set(const struct ena_aq_entry *c)
+{
+	const uint8_t *d = c->u.feat.data;
+	switch (c->u.feat.feature_id) {
+	case ENA_FEAT_HOST_ATTR_CONFIG: {
+		struct ena_host_attr a;
+		memcpy(&a, d, sizeof(a));
+		if (!addr48(&a.os_info))
+			return ENA_ADMIN_ILLEGAL_PARAMETER;
+		const struct ena_host_info *h = pa(addr48(&a.os_info));
+		if (h->driver_version != 2)     /* the firmware iPXE met: it wants exactly this */
+			return ENA_ADMIN_ILLEGAL_PARAMETER;
+		em.host_info = true;
+		em.host_info_pa = addr48(&a.os_info);
+		return 0;
+	}
+	case ENA_FEAT_AENQ_CONFIG: {
+		uint32_t g[2];
+		memcpy(g, d, 8);
+		if (g[1] & ~SUPPORTED_GROUPS)
+			return ENA_ADMIN_ILLEGAL_PARAMETER;
+		em.aenq_groups = g[1];
+		return 0;
+	}
+	case ENA_FEAT_LLQ: {
+		struct ena_llq_desc l;
+		memcpy(&l, d, sizeof(l));
+		if (!em.cfg.llq || l.header_location_enabled != ENA_LLQ_HEADER_INLINE ||
+		    l.entry_size_enabled != ENA_LLQ_ENTRY_128 || l.descs_before_header_enabled != 2 ||
+		    l.stride_enabled != ENA_LLQ_STRIDE_MULTIPLE)
+			return refuse(&em.st.refused_bad_llq, ENA_ADMIN_ILLEGAL_PARAMETER);
+		em.llq_set = true;
+		em.meta_every = em.cfg.no_meta_caching;
+		return 0;
+	}
+	case ENA_FEAT_RSS_HASH_FUNCTION: {
+		uint32_t f[3];
+		memcpy(f, d, 12);
+		if (!(c->h.flags & ENA_AQ_CTRL_DATA) || f[1] != 1u << ENA_HASH_TOEPLITZ)
+			return ENA_ADMIN_ILLEGAL_PARAMETER;
+		const struct ena_rss_key *k = pa(addr48(&c->u.feat.ctrl_addr));
+		if (k->key_parts != 10)
+			return ENA_ADMIN_ILLEGAL_PARAMETER;
+		memcpy(em.key, k->key, 40);
+		return 0;
+	}
+	case ENA_FEAT_RSS_INDIRECTION: {
+		uint32_t log = d[4];
+		if (!(c->h.flags & ENA_AQ_CTRL_DATA) || log > 10 || c->u.feat.ctrl_len != 4u << log)
+			return ENA_ADMIN_ILLEGAL_PARAMETER;
+		const uint32_t *t = pa(addr48(&c->u.feat.ctrl_addr));
+		for (uint32_t i = 0; i < (1u << log); i++) {
+			struct em_q *q = sq_by_idx((uint16_t)t[i]);
+			if (!q || q->tx)
+				return refuse(&em.st.refused_bad_reta, ENA_ADMIN_ILLEGAL_PARAMETER);
+			em.reta[i] = (uint16_t)t[i];
+		}
+		em.reta_log = log;
+		em.rss = true;
+		return 0;
+	}
+	}
+	return 3;
+}
+
+static uint8_t cmd_create_cq(const struct ena_aq_entry *c, struct ena_acq_entry *r)
+{
+	if (!em.host_info)
+		return refuse(&em.st.refused_no_host_info, 6);
+	if (c->u.create_cq.msix_vector != 0xFFFFFFFFu || (c->u.create_cq.cq_caps_1 & ENA_CQ_INTERRUPT_MODE))
+		return refuse(&em.st.refused_msix, ENA_ADMIN_ILLEGAL_PARAMETER);
+	uint32_t depth = c->u.create_cq.cq_depth, words = c->u.create_cq.cq_caps_2 & 0x1f;
+	if (!depth || (depth & (depth - 1)) || depth > EM_MAX_DEPTH || (words != 2 && words != 4) ||
+	    !addr48(&c->u.create_cq.cq_ba))
+		return ENA_ADMIN_ILLEGAL_PARAMETER;
+	for (int i = 0; i < EM_MAX_Q; i++)
+		if (!em.cq[i].used) {
+			struct em_cq *q = &em.cq[i];
+			*q = (struct em_cq){ true, false, (uint16_t)(3 * i + 5), depth / em.cfg.cq_div, words,
+					     addr48(&c->u.create_cq.cq_ba), 0, 1 };
+			r->u.create_cq.cq_idx = q->idx;
+			r->u.create_cq.cq_actual_depth = (uint16_t)q->depth;
+			r->u.create_cq.cq_head_db_reg = 0;
+			return 0;
+		}
+	return 1;
+}
+
+static uint8_t cmd_create_sq(const struct ena_aq_entry *c, struct ena_acq_entry *r)
+{
+	int cq = -1;
+	for (int i = 0; i < EM_MAX_Q; i++)
+		if (em.cq[i].used && !em.cq[i].bound && em.cq[i].idx == c->u.create_sq.cq_idx)
+			cq = i;
+	if (cq < 0)
+		return refuse(&em.st.refused_sq_before_cq, ENA_ADMIN_ILLEGAL_PARAMETER);
+	bool tx = (c->u.create_sq.sq_identity & 0xe0) == ENA_SQ_DIR_TX;
+	uint32_t place = c->u.create_sq.sq_caps_2 & 0xf, depth = c->u.create_sq.sq_depth;
+	if (!depth || (depth & (depth - 1)) || depth > em.cq[cq].depth)
+		return ENA_ADMIN_ILLEGAL_PARAMETER;
+	if (tx && place == ENA_PLACEMENT_HOST && em.cfg.llq_only)
+		return refuse(&em.st.refused_host_placement, 1);
+	if (place == ENA_PLACEMENT_DEV && (!tx || !em.llq_set))
+		return ENA_ADMIN_ILLEGAL_PARAMETER;
+	if (place == ENA_PLACEMENT_HOST && !addr48(&c->u.create_sq.sq_ba))
+		return ENA_ADMIN_ILLEGAL_PARAMETER;
+	for (int i = 0; i < EM_MAX_Q; i++)
+		if (!em.q[i].used) {
+			struct em_q *q = &em.q[i];
+			*q = (struct em_q){ 0 };
+			q->used = true;
+			q->tx = tx;
+			q->llq = place == ENA_PLACEMENT_DEV;
+			q->sq_idx = (uint16_t)(7 * i + 2);
+			q->cq_idx = em.cq[cq].idx;
+			q->depth = depth;
+			q->ba = addr48(&c->u.create_sq.sq_ba);
+			q->llq_off = q->llq ? (uint32_t)(i * 512 * 128) : 0;
+			q->phase = 1;
+			q->cq = cq;
+			em.cq[cq].bound = true;
+			r->u.create_sq.sq_idx = q->sq_idx;
+			r->u.create_sq.sq_doorbell = 0x2000 + 0x18 * (uint32_t)i;      /* no pattern to guess */
+			r->u.create_sq.llq_desc_off = q->llq_off;
+			return 0;
+		}
+	return 1;
+}
+
+static void admin_doorbell(uint32_t tail)
+{
+	uint32_t depth = em.regs[ENA_REG_AQ_CAPS / 4] & 0xffff, cdepth = em.regs[ENA_REG_ACQ_CAPS / 4] & 0xffff;
+	uint64_t aq = (uint64_t)em.regs[ENA_REG_AQ_BASE_HI / 4] << 32 | em.regs[ENA_REG_AQ_BASE_LO / 4];
+	uint64_t acq = (uint64_t)em.regs[ENA_REG_ACQ_BASE_HI / 4] << 32 | em.regs[ENA_REG_ACQ_BASE_LO / 4];
+	if (!depth || !cdepth || !aq || !acq || (uint16_t)(tail - em.aq_head) > depth) {
+		em.st.doorbell_beyond++;
+		return;
+	}
+	while (em.aq_head != (uint16_t)tail) {
+		struct ena_aq_entry c = ((struct ena_aq_entry *)pa(aq))[em.aq_head & (depth - 1)];
+		if ((c.h.flags & ENA_AQ_PHASE) != em.aq_phase) {
+			em.st.bad_phase++;
+			return;         /* the device waits for a valid entry */
+		}
+		if ((++em.aq_head & (depth - 1)) == 0)
+			em.aq_phase ^= 1;
+		em.st.commands++;
+		if (!em.st.first_opcode) {
+			em.st.first_opcode = c.h.opcode;
+			em.st.first_feature = c.u.feat.feature_id;
+		}
+		struct ena_acq_entry r = { 0 };
+		uint8_t s;
+		bool aenq = em.aenq_head_written && em.regs[ENA_REG_AENQ_CAPS / 4] && em.regs[ENA_REG_AENQ_BASE_LO / 4];
+		if (!aenq)
+			s = refuse(&em.st.refused_no_aenq, 6);  /* Graviton: nothing works without an AENQ */
+		else if (c.h.opcode == ENA_CMD_GET_FEATURE)
+			s = cmd_get(&c, &r);
+		else if (c.h.opcode == ENA_CMD_SET_FEATURE)
+			s = cmd_set(&c);
+		else if (c.h.opcode == ENA_CMD_CREATE_CQ)
+			s = cmd_create_cq(&c, &r);
+		else if (c.h.opcode == ENA_CMD_CREATE_SQ)
+			s = cmd_create_sq(&c, &r);
+		else
+			s = 2;
+		r.command_id = c.h.command_id & 0xfff;
+		r.status = s;
+		r.sq_head = em.aq_head;
+		struct ena_acq_entry *dst = (struct ena_acq_entry *)pa(acq) + (em.acq_tail & (cdepth - 1));
+		r.flags = 0;
+		memcpy(dst, &r, sizeof(r));
+		__sync_synchronize();
+		dst->flags = em.acq_phase;
+		if ((++em.acq_tail & (cdepth - 1)) == 0)
+			em.acq_phase ^= 1;
+	}
+}
+
+/* ---- IO ---- */
+static void cq_put(struct em_cq *cq, const void *e, uint32_t size)
+{
+	uint8_t *dst = (uint8_t *)pa(cq->ba) + (uint64_t)(cq->tail & (cq->depth - 1)) * cq->words * 4;
+	memcpy(dst, e, size);
+	if ((++cq->tail & (cq->depth - 1)) == 0)
+		cq->phase ^= 1;
+}
+
+static void tx_complete(struct em_q *q, uint16_t req_id)
+{
+	struct ena_tx_cdesc c = { req_id, 0, em.cq[q->cq].phase, 0, q->head };
+	cq_put(&em.cq[q->cq], &c, sizeof(c));
+}
+
+void em_release_tx(void)
+{
+	while (em.nheld > 0) {
+		em.nheld--;
+		tx_complete(&em.q[em.held_q[em.nheld]], em.held[em.nheld]);
+	}
+}
+
+static uint16_t csum_add(uint32_t s, const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+uint16_t em_l4_check(const uint8_t *f, uint32_t len)
+{
+	uint32_t ihl = (f[14] & 0xf) * 4u, tot = (uint32_t)f[16] << 8 | f[17];
+	if (len < 14 + tot || tot < ihl)
+		return 0xffff;
+	uint32_t l4len = tot - ihl, s = 0;
+	s += csum_add(0, f + 26, 8);            /* addresses */
+	s += f[23];
+	s += l4len;
+	return (uint16_t)~csum_add(s, f + 14 + ihl, l4len);
+}
+
+/* One TX frame: its descriptors from head; returns false when the ring holds no whole frame. */
+static bool tx_one(struct em_q *q)
+{
+	uint8_t frame[9216];
+	uint32_t len = 0, n = 0, llq_entry = 0;
+	uint16_t head = q->head;
+	uint8_t phase = q->phase;
+	bool meta = false, first_seen = false, csum = false;
+	uint32_t l3off = 0, l3len = 0, req_id = 0xffffffffu;
+	for (;;) {
+		if (head == q->tail)
+			return false;
+		struct ena_tx_desc d;
+		const uint8_t *entry = NULL;
+		if (q->llq) {
+			/* Entry head holds 2 descriptors and the header (first) or 8 descriptors. */
+			entry = em.llq_mem + q->llq_off + (uint64_t)(head & (q->depth - 1)) * 128;
+			memcpy(&d, entry + 16 * llq_entry, 16);
+		} else {
+			memcpy(&d, (struct ena_tx_desc *)pa(q->ba) + (head & (q->depth - 1)), 16);
+		}
+		if (!!(d.len_ctrl & ENA_TXD_PHASE) != phase) {
+			em.st.tx_bad_desc++;
+			return false;
+		}
+		if (n == 0 && !(d.len_ctrl & ENA_TXD_FIRST)) {
+			em.st.tx_bad_desc++;
+			return false;
+		}
+		n++;
+		if (d.len_ctrl & ENA_TXD_META) {
+			struct ena_tx_meta m;
+			memcpy(&m, &d, 16);
+			meta = true;
+			em.st.tx_meta++;
+			l3len = m.word2 & 0xff;
+			l3off = m.word2 >> 8 & 0xff;
+		} else {
+			if (!first_seen && q->llq) {
+				uint32_t push = d.addr_hi_hdr >> 24;
+				const uint8_t *first = em.llq_mem + q->llq_off + (uint64_t)(q->head & (q->depth - 1)) * 128;
+				memcpy(frame, first + 32, push);
+				len = push;
+			}
+			if (!first_seen) {
+				req_id = (d.len_ctrl >> ENA_TXD_REQ_ID_HI_SHIFT & 0x3f) << 10 | d.meta_ctrl >> ENA_TXD_REQ_ID_LO_SHIFT;
+				if (!(d.len_ctrl & ENA_TXD_COMP_REQ))
+					em.st.tx_bad_desc++;
+				csum = d.meta_ctrl & ENA_TXD_L4_CSUM_EN;
+			}
+			first_seen = true;
+			uint32_t l = d.len_ctrl & ENA_TXD_LEN_MASK;
+			uint64_t a = (uint64_t)(d.addr_hi_hdr & 0xffff) << 32 | d.addr_lo;
+			if (len + l > sizeof(frame)) {
+				em.st.tx_bad_desc++;
+				return false;
+			}
+			memcpy(frame + len, pa(a), l);
+			len += l;
+		}
+		bool last = d.len_ctrl & ENA_TXD_LAST;
+		if (q->llq) {
+			uint32_t per = head == q->head ? 2 : 8;
+			if (++llq_entry == per || last) {
+				llq_entry = 0;
+				if ((++head & (q->depth - 1)) == 0)
+					phase ^= 1;
+			}
+		} else if ((++head & (q->depth - 1)) == 0) {
+			phase ^= 1;
+		}
+		if (last)
+			break;
+	}
+	if (em.meta_every && !meta)
+		em.st.meta_missing++;
+	if (csum) {
+		em.st.tx_csum++;
+		if (!meta || l3off != 14 || l3len < 20)
+			em.st.meta_missing++;
+		else {
+			/* Partial mode: the field holds the pseudo-header sum; the device sums the L4
+			 * part with it and writes the complement there. */
+			uint32_t l4 = l3off + l3len, field = frame[23] == 6 ? 16 : 6;
+			uint32_t end = 14 + ((uint32_t)frame[16] << 8 | frame[17]);
+			if (end > len || l4 + field + 2 > end) {
+				em.st.tx_bad_desc++;
+			} else {
+				uint16_t c = (uint16_t)~csum_add(0, frame + l4, end - l4);
+				frame[l4 + field] = (uint8_t)(c >> 8), frame[l4 + field + 1] = (uint8_t)c;
+			}
+		}
+	}
+	q->head = head;
+	q->phase = phase;
+	em.st.tx_frames++;
+	if (em.wire_n < 64) {
+		memcpy(em.wire[em.wire_n], frame, len);
+		em.wire_len[em.wire_n++] = len;
+	}
+	if (em.cfg.out_of_order && em.nheld < 256) {
+		em.held[em.nheld] = (uint16_t)req_id;
+		em.held_q[em.nheld++] = (int)(q - em.q);
+	} else {
+		tx_complete(q, (uint16_t)req_id);
+	}
+	return true;
+}
+
+static void sq_doorbell(struct em_q *q, uint16_t tail)
+{
+	if ((uint16_t)(tail - q->head) > q->depth || (uint16_t)(tail - q->tail) > q->depth) {
+		em.st.doorbell_beyond++;
+		em.dev_sts |= ENA_DEV_STS_FATAL_ERROR;  /* the device gives up on this driver */
+		return;
+	}
+	if (q->llq && em.cfg.burst_bytes) {
+		uint32_t entries = (uint16_t)(tail - q->tail);
+		if (entries * 128 > em.cfg.burst_bytes)
+			em.st.burst_exceeded++;
+	}
+	q->tail = tail;
+	if (q->tx)
+		while (tx_one(q))
+			;
+}
+
+/* ---- RX ---- */
+uint32_t em_toeplitz(const uint8_t *key, const uint8_t *data, uint32_t len)
+{
+	uint32_t h = 0, v = (uint32_t)key[0] << 24 | key[1] << 16 | key[2] << 8 | key[3];
+	for (uint32_t i = 0; i < len; i++)
+		for (int b = 7; b >= 0; b--) {
+			if (data[i] >> b & 1)
+				h ^= v;
+			v <<= 1;
+			if (i + 4 < 40 && (key[i + 4] >> b & 1))
+				v |= 1;
+		}
+	return h;
+}
+
+int em_rx(const uint8_t *f, uint32_t len)
+{
+	uint32_t hash = 0;
+	bool l4 = len >= 38 && f[12] == 8 && f[13] == 0 && (f[23] == 6 || f[23] == 17);
+	if (l4) {
+		uint8_t t[12];
+		uint32_t ihl = (f[14] & 0xf) * 4u;
+		memcpy(t, f + 26, 8);
+		memcpy(t + 8, f + 14 + ihl, 4);
+		hash = em_toeplitz(em.key, t, 12);
+	}
+	struct em_q *q = NULL;
+	if (em.rss && l4)
+		q = sq_by_idx(em.reta[hash & ((1u << em.reta_log) - 1)]);
+	else
+		for (int i = 0; i < EM_MAX_Q && !q; i++)
+			if (em.q[i].used && !em.q[i].tx)
+				q = &em.q[i];
+	if (!q || q->head == q->tail) {
+		em.st.rx_drop_no_desc++;
+		return -1;
+	}
+	struct ena_rx_desc *d = (struct ena_rx_desc *)pa(q->ba) + (q->head & (q->depth - 1));
+	if ((d->ctrl & ENA_RXD_PHASE) != q->phase || d->length < len) {
+		em.st.rx_bad_desc++;
+		return -1;
+	}
+	memcpy(pa((uint64_t)d->addr_hi << 32 | d->addr_lo), f, len);
+	if ((++q->head & (q->depth - 1)) == 0)
+		q->phase ^= 1;
+	struct ena_rx_cdesc c = { 0 };
+	c.status = ENA_RXC_FIRST | ENA_RXC_LAST | (uint32_t)em.cq[q->cq].phase << 24;
+	if (l4) {
+		c.status |= 8 | (uint32_t)(f[23] == 6 ? ENA_L4_TCP : ENA_L4_UDP) << ENA_RXC_L4_SHIFT | ENA_RXC_L4_CSUM_CHECKED;
+		if (em_l4_check(f, len) != 0)
+			c.status |= ENA_RXC_L4_CSUM_ERR;
+	}
+	c.length = (uint16_t)len;
+	c.req_id = d->req_id;
+	c.hash = hash;
+	cq_put(&em.cq[q->cq], &c, sizeof(c));
+	return (int)(q - em.q);
+}
+
+/* ---- BAR0 ---- */
+static uint32_t reg_value(uint32_t off)
+{
+	if (off == ENA_REG_DEV_STS) {
+		/* A reset phase shows only after a few reads: a driver that does not wait sees it late. */
+		if (++em.sts_reads >= em.cfg.reset_reads) {
+			if (em.resetting && !em.reset_cleared)
+				em.dev_sts = (em.dev_sts | ENA_DEV_STS_RESET_IN_PROGRESS) & ~ENA_DEV_STS_READY;
+			if (em.resetting && em.reset_cleared) {
+				em.dev_sts = (em.dev_sts & ~(ENA_DEV_STS_RESET_IN_PROGRESS | ENA_DEV_STS_FATAL_ERROR)) |
+					     ENA_DEV_STS_READY;
+				em.resetting = false;
+			}
+		}
+		return em.dev_sts;
+	}
+	return off < sizeof(em.regs) ? em.regs[off / 4] : 0;
+}
+
+static uint64_t bar0_read(void *ctx, uint64_t off, int size)
+{
+	(void)ctx;
+	if (size != 4)
+		return ~0ull;
+	if (em.cfg.readless) {
+		em.st.direct_reads++;
+		return 0xffffffffu;     /* this device answers only through MMIO_REG_READ */
+	}
+	return reg_value((uint32_t)off);
+}
+
+static void bar0_write(void *ctx, uint64_t off, int size, uint64_t v)
+{
+	(void)ctx;
+	if (size != 4)
+		return;
+	uint32_t o = (uint32_t)off, x = (uint32_t)v;
+	if (o >= 0x2000) {
+		for (int i = 0; i < EM_MAX_Q; i++)
+			if (em.q[i].used && o == 0x2000 + 0x18u * (uint32_t)i) {
+				sq_doorbell(&em.q[i], (uint16_t)x);
+				return;
+			}
+		em.st.doorbell_unknown++;
+		return;
+	}
+	switch (o) {
+	case ENA_REG_DEV_CTL:
+		if (x & ENA_DEV_CTL_RESET) {
+			forget_everything();
+			em.resetting = true;
+			em.reset_cleared = false;
+			em.sts_reads = 0;
+			em.st.resets++;
+		} else if (em.resetting) {
+			if (!(em.dev_sts & ENA_DEV_STS_RESET_IN_PROGRESS)) {
+				em.st.resets_bad_order++;       /* cleared before the device said it started: */
+			} else {                                /* it stays in reset, never ready */
+				em.reset_cleared = true;
+				em.sts_reads = 0;
+			}
+		}
+		em.regs[o / 4] = x;
+		return;
+	case ENA_REG_AQ_DB:
+		if (!em.resetting)
+			admin_doorbell(x);
+		return;
+	case ENA_REG_AENQ_HEAD_DB:
+		em.aenq_head_written = true;
+		em.regs[o / 4] = x;
+		return;
+	case ENA_REG_MMIO_REG_READ: {
+		uint64_t a = (uint64_t)em.regs[ENA_REG_MMIO_RESP_HI / 4] << 32 | em.regs[ENA_REG_MMIO_RESP_LO / 4];
+		if (!a) {
+			em.st.readless_no_addr++;
+			return;
+		}
+		em.st.readless_reads++;
+		struct ena_readless *r = pa(a);
+		r->reg_val = reg_value(x >> 16);
+		r->reg_off = (uint16_t)(x >> 16);
+		__sync_synchronize();
+		r->req_id = (uint16_t)x;
+		return;
+	}
+	default:
+		if (o < sizeof(em.regs))
+			em.regs[o / 4] = x;
+	}
+}
+
+static uint64_t bar2_read(void *ctx, uint64_t off, int size)
+{
+	(void)ctx, (void)off, (void)size;
+	return 0;       /* device memory for LLQ is write-only to the driver */
+}
+
+static void bar2_write(void *ctx, uint64_t off, int size, uint64_t v)
+{
+	(void)ctx;
+	if (off + (uint64_t)size <= sizeof(em.llq_mem))
+		memcpy(em.llq_mem + off, &v, (size_t)size);
+}
+
+void em_init(const struct em_cfg *c)
+{
+	memset(&em, 0, sizeof(em));
+	em.cfg = *c;
+	if (!em.cfg.cq_div)
+		em.cfg.cq_div = 1;
+	if (!em.cfg.max_queues)
+		em.cfg.max_queues = 8;
+	forget_everything();
+	em.regs[ENA_REG_VERSION / 4] = 0x0201;
+	em.regs[ENA_REG_CAPS / 4] = 5u << 1 | 48u << 8 | 3u << 16;      /* 500 ms reset, 300 ms admin */
+	em.dev_sts = ENA_DEV_STS_READY;
+
+	memset(cfg, 0, sizeof(cfg));
+	put32(PCI_CFG_VENDOR, (uint32_t)ENA_DEV_VF << 16 | ENA_VENDOR);
+	put32(0x08, 0x02000000u | (c->readless ? 0 : ENA_PCI_REV_NO_READLESS));    /* class, revision */
+	put32(PCI_CFG_BAR0, 0x4 | (uint32_t)EM_BAR0);            /* 64-bit memory */
+	put32(PCI_CFG_BAR0 + 8, 0xc | (uint32_t)EM_BAR2);        /* 64-bit prefetchable */
+	memset(bar_mask, 0, sizeof(bar_mask));
+	bar_mask[0] = (uint32_t)~(EM_BAR0_SIZE - 1), bar_mask[1] = 0xffffffffu;
+	bar_mask[2] = (uint32_t)~(EM_BAR2_SIZE - 1), bar_mask[3] = 0xffffffffu;
+	pci_set_cfg_ops(&cfg_ops);
+	memset(&em_acpi, 0, sizeof(em_acpi));
+	em_acpi.nmcfg = 1;
+	em_acpi.mcfg[0].base = EM_ECAM;
+	em_acpi.mcfg[0].bus_end = 0;
+	host_mmio_clear();
+	host_mmio_add((struct host_mmio){ EM_BAR0, EM_BAR0_SIZE, bar0_read, bar0_write, NULL });
+	host_mmio_add((struct host_mmio){ EM_BAR2, EM_BAR2_SIZE, bar2_read, bar2_write, NULL });
+}
