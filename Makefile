@@ -2,7 +2,7 @@
 #
 #   make                 build build/x86_64/BOOTX64.EFI and build/aarch64/BOOTAA64.EFI
 #   make image           build/pollux.img: a GPT disk whose ESP holds both loaders
-#   make run [ARCH=aarch64] [CORES=4] [MEM=2G] [NET=user|tap] [QUEUES=n]   boot in QEMU
+#   make run [ARCH=aarch64] [CORES=4] [MEM=2G] [NET=user|tap] [QUEUES=n] [NIC=virtio|igb]   boot in QEMU
 #   make ami [BUCKET=b] [REGION=r]   check build/pollux.img, import it, register arm64 + x86_64 AMIs
 #                        (without AWS credentials: print the commands)
 #   make test            every test, ends with "N passed, N failed"
@@ -176,8 +176,9 @@ ami: image
 # 8080 -> 80 and 8007 -> 7; NET=tap uses an existing tap device TAP with QUEUES queue pairs.
 NET ?= user
 QUEUES ?= $(CORES)
+NIC ?= virtio
 run: image
-	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
+	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) NIC=$(NIC) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow test_ena \
