@@ -69,14 +69,15 @@ static int ixgbe_chip_reset(void)
 }
 
 /* 4.6.4 Link set-up: SFP+ ports in 10 GbE serial mode (others keep what the EEPROM loaded),
- * restart auto-negotiation; LINKS is polled with a bound, and the slow path follows the link. */
-static void ixgbe_link_setup(void)
+ * restart auto-negotiation; LINKS is polled for up to wait_ms (at attach, so the first report is
+ * right; not after a reset, where core 0 must not stall), and the slow path follows the link. */
+static void ixgbe_link_setup(uint32_t wait_ms)
 {
 	uint32_t autoc = rd(IXGBE_AUTOC);
 	if (ix.sfp)
 		autoc = (autoc & ~(IXGBE_AUTOC_LMS_MASK | IXGBE_AUTOC_10G_PMA_MASK)) | IXGBE_AUTOC_LMS_10G_SFI;
 	wr(IXGBE_AUTOC, autoc | IXGBE_AUTOC_AN_RESTART);
-	if (!iadv_wait(&ix.a, IXGBE_LINKS, IXGBE_LINKS_UP, IXGBE_LINKS_UP, IXGBE_LINK_WAIT_MS))
+	if (wait_ms && !iadv_wait(&ix.a, IXGBE_LINKS, IXGBE_LINKS_UP, IXGBE_LINKS_UP, wait_ms))
 		ix.link_timeouts++;
 }
 
@@ -134,7 +135,7 @@ static int ixgbe_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	for (int i = 0; i < 4; i++)
 		n->mac[i] = (uint8_t)(ral >> (8 * i));
 	n->mac[4] = (uint8_t)rah, n->mac[5] = (uint8_t)(rah >> 8);
-	ixgbe_link_setup();
+	ixgbe_link_setup(IXGBE_LINK_WAIT_MS);
 	/* RSS reaches 16 queues: more pairs would be queues no frame ever arrives on. With more cores
 	 * the network layer steers in software, as for any NIC with fewer queues than cores. */
 	uint32_t np = want < IXGBE_RSS_QUEUES ? want : IXGBE_RSS_QUEUES;
@@ -218,7 +219,7 @@ static int ixgbe_reset(struct nic *n)
 	int err = ixgbe_chip_reset();
 	if (err)
 		return err;
-	ixgbe_link_setup();
+	ixgbe_link_setup(0);
 	return ixgbe_setup(n->npairs);
 }
 
