@@ -13,12 +13,10 @@ static uint32_t igb_txq(uint32_t q) { return IGB_TXQ(q); }
 static uint32_t igb_srrctl(uint32_t q) { return IGB_SRRCTL(q); }
 
 static const struct iadv_chip igb_chip = {
-	.name = "igb",
 	.rxq = igb_rxq,
 	.txq = igb_txq,
 	.srrctl = igb_srrctl,
 	.srrctl_val = IGB_SRRCTL_BSIZEPKT_2K | IGB_SRRCTL_ADV_ONEBUF | IGB_SRRCTL_DROP_EN,
-	.mrqc_rss = IGB_MRQC_RSS,
 	.rx_l4_err = IGB_RXD_ERR_L4E,
 	.rx_ip_err = IGB_RXD_ERR_IPE,
 	.tx_olinfo = 0,

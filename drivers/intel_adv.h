@@ -95,12 +95,10 @@ _Static_assert(sizeof(struct iadv_txctx) == 16, "advanced context descriptor is 
 
 /* What differs per chip in the ring engine. */
 struct iadv_chip {
-	const char *name;               /* log prefix: "igb", "ixgbe" */
 	uint32_t (*rxq)(uint32_t q);    /* offset of queue q's RX register block */
 	uint32_t (*txq)(uint32_t q);
 	uint32_t (*srrctl)(uint32_t q); /* offset of queue q's SRRCTL */
 	uint32_t srrctl_val;            /* advanced one-buffer, 2 KiB buffers, DROP_EN */
-	uint32_t mrqc_rss;              /* MRQC's "RSS on" value */
 	uint32_t rx_l4_err;             /* status_error bit: L4 checksum wrong */
 	uint32_t rx_ip_err;
 	uint32_t tx_olinfo;             /* olinfo bits every offloaded frame carries (CC on 82599) */

@@ -14,12 +14,10 @@ static uint32_t ixgbe_txq(uint32_t q) { return IXGBE_TXQ(q); }
 static uint32_t ixgbe_srrctl(uint32_t q) { return IXGBE_SRRCTL(q); }
 
 static const struct iadv_chip ixgbe_chip = {
-	.name = "ixgbe",
 	.rxq = ixgbe_rxq,
 	.txq = ixgbe_txq,
 	.srrctl = ixgbe_srrctl,
 	.srrctl_val = IXGBE_SRRCTL_BSIZEPKT_2K | IXGBE_SRRCTL_ADV_ONEBUF | IXGBE_SRRCTL_DROP_EN,
-	.mrqc_rss = IXGBE_MRQC_RSS,
 	.rx_l4_err = IXGBE_RXD_ERR_L4E,
 	.rx_ip_err = IXGBE_RXD_ERR_IPE,
 	.tx_olinfo = IADV_TXD_CC,
