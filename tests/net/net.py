@@ -286,7 +286,7 @@ def main():
         g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
                   os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}-{NIC}.log"))
         m, out = g.expect(r"%s0: [^\n]*link (up|down)[\s\S]*?%s0: live, rss (on|off)" % (PREFIX, PREFIX), 180)
-        want = "on" if QUEUES > 1 else "off"
+        want = "on" if QUEUES > 1 or NIC == "igb" else "off"     # igb hashes even with one queue
         result(bool(m) and m.group(2).decode() == want and m.group(1) == b"up", "rss",
                f"link {m.group(1).decode() if m else '?'}, RSS {m.group(2).decode() if m else '?'} with {QUEUES} "
                f"queue pair(s) (expected up, {want})")
