@@ -6,6 +6,7 @@
 #   make ami [BUCKET=b] [REGION=r]   check build/pollux.img, import it, register arm64 + x86_64 AMIs
 #                        (without AWS credentials: print the commands)
 #   make test            every test, ends with "N passed, N failed"
+#   make fuzz [FUZZ_TIME=60]   each libFuzzer target for FUZZ_TIME seconds (0: the seeds only)
 #   make deps            Debian packages and sources (run implicitly)
 #   V=1                  show commands
 
@@ -57,11 +58,11 @@ GCC_INC := $(shell $(CC) -print-file-name=include 2>/dev/null)
 LIBGCC := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
 
 # Sources, listed explicitly. arch/$(ARCH) is chosen by path, not by #ifdef.
-BOOT_SRCS := boot/efimap.c
+BOOT_SRCS := boot/efimap.c boot/layers.c
 EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
-	kernel/printf.c kernel/console.c kernel/cmdline.c kernel/cpu.c kernel/time.c
-DRIVER_SRCS := drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/ena.c \
+	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/time.c kernel/random.c
+DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/ena.c \
 	drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
 ARCH_ASM := arch/$(ARCH)/entry.S
@@ -181,8 +182,8 @@ run: image
 	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) NIC=$(NIC) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_spsc test_http test_pci test_virtq test_flow test_ena \
-	test_ixgbe
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_pci test_virtq \
+	test_flow test_ena test_random test_net test_vnet test_ixgbe
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -192,23 +193,31 @@ test_pagetable_SRCS := kernel/pagetable.c arch/x86_64/pte.c arch/aarch64/pte.c
 test_mem_SRCS := kernel/mempool.c
 test_printf_SRCS := kernel/printf.c
 test_console_SRCS := kernel/cmdline.c
+test_conbuf_SRCS := kernel/conbuf.c kernel/printf.c
 test_spsc_SRCS := net/spsc.c
 test_http_SRCS := net/http.c
 test_pci_SRCS := drivers/pci.c kernel/printf.c
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
-# nic.c's probe table names every driver: the Intel ones are linked into test_ena, which probes
-# them; test_ixgbe stands in for virtio-net and ENA with drivers that serve no ID.
+# nic.c's probe table names every driver: the Intel ones are linked into the tests that probe
+# with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c \
 	tests/unit/ena_model.c $(INTEL_SRCS)
 test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS)
+test_random_SRCS := kernel/random.c net/lwip_port.c
+test_random_CFLAGS := $(LWIP_INC)
+# net/net.c on a fake NIC (the test defines the driver, the lwIP instances and the service).
+test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c
+$(UNIT_DIR)/test_net: net/net.h net/inst.h net/flow.h net/spsc.h net/service.h drivers/nic.h drivers/pci.h
+test_vnet_SRCS := drivers/virtio_net.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c \
+	tests/unit/vnet_model.c tests/unit/vnet_model.h $(INTEL_SRCS)
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h \
 		tests/unit/host/arch_inline.h
 	@mkdir -p $(UNIT_DIR)
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -Wno-format-truncation $$(filter %.c,$$^) -o $$@ -pthread
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $$($(1)_CFLAGS) -Wno-format-truncation $$(filter %.c,$$^) -o $$@ -pthread
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
@@ -237,6 +246,30 @@ endef
 $(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
 
 unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc
+
+# Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's
+# used ring under a hostile device, the frame classifier. `make fuzz` runs each for FUZZ_TIME seconds
+# (0: replay the seeds in tests/fuzz/seeds only); the working corpus and any crash stay in build/fuzz.
+FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_DIR := $(O)/fuzz
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
+fuzz_http_SRCS := net/http.c
+fuzz_virtq_SRCS := drivers/virtq.c
+fuzz_flow_SRCS := net/flow.c
+define fuzz_rule
+$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c kernel/kernel.h
+	@mkdir -p $(FUZZ_DIR)
+	@echo "  FUZZCC  $$@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$(filter %.c,$$^) -o $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 # make test: unit tests, then QEMU boot tests of test builds (test-only console commands on).
 test: $(DEPS_STAMP) unit

@@ -36,6 +36,20 @@
  * holding the most is reset (counted as held_rs in `stats`). */
 #define POLLUX_HELD_INPUT_KB 1024
 
+/* Connection limits, per core (each counted in `stats`, table "limits"):
+ * - a request's headers must all arrive within POLLUX_HEADER_TIMEOUT_S (1..600) seconds of its
+ *   first byte, else the connection is closed;
+ * - a keep-alive connection idle (nothing to read, nothing unacknowledged) for
+ *   POLLUX_IDLE_TIMEOUT_S (1..86400) seconds is closed;
+ * - at POLLUX_MAX_CONNS (16..65536) open connections the one idle the longest is closed for a new
+ *   one, and with none idle the new one is refused;
+ * - at most POLLUX_SYN_BACKLOG (8..255) half-open connections per port: beyond it the oldest is
+ *   dropped for the new one, so a SYN flood cannot lock clients out. */
+#define POLLUX_HEADER_TIMEOUT_S 10
+#define POLLUX_IDLE_TIMEOUT_S 60
+#define POLLUX_MAX_CONNS 1024
+#define POLLUX_SYN_BACKLOG 128
+
 /* Seconds between one-line statistics summaries on the console; 0 = never. */
 #define POLLUX_STATS_INTERVAL_S 10
 

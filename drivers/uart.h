@@ -12,12 +12,24 @@ struct uart {
 	uint64_t base;          /* I/O port or MMIO address */
 	uint32_t shift;         /* 16550 MMIO register stride = 1 << shift bytes */
 	bool mmio32;            /* 16550 MMIO registers accessed as 32-bit words */
+	uint32_t fifo;          /* bytes the transmitter takes once it says empty (set by uart_init) */
 };
+
+struct acpi_info;
+struct console_dev;
+
+/* The console device: the UART ACPI's SPCR names, else the arch default, set up for
+ * POLLUX_CONSOLE_BAUD. NULL when there is neither. */
+const struct console_dev *uart_console(const struct acpi_info *ai);
+/* arch/<arch>/cpu.c: the console UART when ACPI has no SPCR (x86: COM1 at I/O 0x3F8). 0 if one. */
+int arch_default_uart(struct uart *u);
 
 /* Set up u (baud 0 keeps the firmware's divisor). */
 void uart_init(struct uart *u, uint32_t baud);
-/* Write one byte, waiting while the transmitter is full. */
-void uart_putc(const struct uart *u, char c);
+/* Bytes the transmitter takes now without waiting: 0 while busy, up to u->fifo. */
+uint32_t uart_tx_room(const struct uart *u);
+/* Write one byte without looking: only as many as uart_tx_room allowed. */
+void uart_tx(const struct uart *u, char c);
 /* Read one byte if one is waiting; returns -1 otherwise. Never blocks. */
 int uart_getc(const struct uart *u);
 const char *uart_name(const struct uart *u);

@@ -283,7 +283,10 @@ static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
 		np = NIC_MAX_QUEUES;
 	n->caps.rss = false;
 	if (has(VIRTIO_NET_F_RSS) && mmio_read8(vn.device_cfg + VNET_CFG_RSS_MAX_KEY) >= NIC_RSS_KEY_LEN &&
-	    (mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) & VIRTIO_NET_HASH_TCPV4)) {
+	    (mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) & (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) ==
+		    (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) {
+		/* Both, or UDP flows would be placed by addresses while their fragments and ICMP
+		 * errors are steered by the 4-tuple. */
 		uint32_t tab = mmio_read16(vn.device_cfg + VNET_CFG_RSS_MAX_TABLE);
 		if (tab > NIC_RETA_LEN)
 			tab = NIC_RETA_LEN;
@@ -325,7 +328,12 @@ static int vnet_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 	for (uint32_t i = 0; i < n->npairs; i++)
 		virtq_publish(&pairs[i].rx.q);
 	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK | VSTAT_DRIVER_OK);
-	if (n->caps.rss && rss_config(n->npairs, key, reta) != 0) {
+	/* Only a refusal turns RSS off. A command that timed out left the control queue broken and
+	 * the slow path resets the device; the next start asks again. Clearing caps.rss then would
+	 * leave RSS off for good (VQ_PAIRS_SET instead) while net/, which chose at boot whether to
+	 * steer in software, still counts on the NIC placing each flow on its core's queue. */
+	int rss_err = n->caps.rss ? rss_config(n->npairs, key, reta) : 0;
+	if (rss_err && !vn.ctrl_broken) {
 		kprintf("vnet0: device refused the RSS configuration\n");
 		n->caps.rss = false;
 	}
@@ -358,6 +366,11 @@ static int vnet_rx_poll(struct nic *n, uint32_t q, struct nic_rxd *out, int max)
 	int got = virtq_poll_used(&pairs[q].rx.q, done, max);
 	for (int i = 0; i < got; i++) {
 		uint32_t id = (uint32_t)done[i].cookie, len = done[i].len;      /* clamped by virtq */
+		/* A length past the buffer was clamped to it: handing up 2036 bytes nobody wrote would
+		 * pass stale buffer contents on as a frame. Length 0, as nic.h asks: nic.c counts the
+		 * drop and posts the buffer again. */
+		if (done[i].clamped)
+			len = 0;
 		out[i] = (struct nic_rxd){ id, len >= VNET_HDR ? len - VNET_HDR : 0, 0, 0 };
 		if (len < VNET_HDR)
 			continue;

@@ -200,7 +200,7 @@ int virtq_poll_used(struct virtq *q, struct virtq_done *out, int max)
 	dma_rmb();
 	while (q->last_used != used_idx && n < max) {
 		const struct virtq_used_elem *e = &q->used->ring[q->last_used & q->mask];
-		uint32_t id = VQ_READ32(&e->id), len = VQ_READ32(&e->len);
+		uint32_t id = VQ_READ32(&e->id), len = VQ_READ32(&e->len), claimed = len;
 		q->last_used++;
 		if (!virtq_check_used(q, id, &len))
 			continue;
@@ -214,6 +214,7 @@ int virtq_poll_used(struct virtq *q, struct virtq_done *out, int max)
 		q->slot[id].ndesc = 0;
 		out[n].cookie = q->slot[id].cookie;
 		out[n].len = len;
+		out[n].clamped = len != claimed;
 		n++;
 	}
 	q->stats.completions += (uint64_t)n;

@@ -118,6 +118,8 @@ struct virtq {
 struct virtq_done {
 	uint64_t cookie;
 	uint32_t len;           /* bytes the device wrote (0 for a buffer it only read), clamped */
+	bool clamped;           /* the device claimed more than was posted (len is the posted size):
+				 * its data cannot be trusted, e.g. a frame must not be handed up */
 };
 
 /* Bytes the block for a queue of qsize entries needs (base aligned to VIRTQ_MEM_ALIGN). */

@@ -2,6 +2,7 @@
 #ifndef POLLUX_ARCH_H
 #define POLLUX_ARCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cpu;
@@ -9,7 +10,6 @@ struct acpi_info;
 struct boot_info;
 struct pt_format;
 struct pt_range;
-struct uart;
 
 #include "arch_inline.h"   /* mmio_*, barriers, arch_counter(), arch_relax(), this_cpu() */
 
@@ -40,13 +40,21 @@ void arch_halt(void) __attribute__((noreturn));
 /* Busy-wait (uses the calibrated counter). */
 void arch_delay_us(uint64_t us);
 
-/* The console UART to use when ACPI has no SPCR (x86: COM1 at I/O 0x3F8). 0 if none. */
-int arch_default_uart(struct uart *u);
 /* Reserve what must sit at fixed low addresses before the allocator runs (x86: the AP trampoline
  * below 1 MiB); store ranges that must be executable in exec. Returns how many. */
 uint32_t arch_early_reserve(const struct boot_info *bi, struct pt_range *exec, uint32_t max);
+/* From now on take exceptions on c->exc_stack_top, so that a fault on an overflowed stack can still
+ * be reported (x86: IST1 of c's TSS for every vector; AArch64: SP_EL1, with the kernel itself
+ * moving to SP_EL0). The boot core calls it once its stacks exist; secondaries start that way. */
+void arch_exception_stack(struct cpu *c);
 /* Switch to the stack whose top is top and call fn(arg) there; never returns. */
 void arch_switch_stack(uint64_t top, void (*fn)(void *), void *arg) __attribute__((noreturn));
+
+/* The CPU's random number generator (x86 RDSEED/RDRAND, AArch64 RNDR): its name when CPUID /
+ * ID_AA64ISAR0_EL1 says it exists, else NULL. arch_rng64 stores one 64-bit value and returns true,
+ * or false when the generator gave nothing after a few retries (or there is none). */
+const char *arch_rng_init(void);
+bool arch_rng64(uint64_t *v);
 
 /* Port I/O; on AArch64 these panic (there is none). */
 uint8_t arch_inb(uint16_t port);

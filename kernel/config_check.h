@@ -30,6 +30,18 @@
 #if !defined(POLLUX_STACK_SIZE) || POLLUX_STACK_SIZE < 16384 || POLLUX_STACK_SIZE > 1048576 || (POLLUX_STACK_SIZE & (POLLUX_STACK_SIZE - 1))
 #error "config: POLLUX_STACK_SIZE must be a power of two in 16 KiB..1 MiB"
 #endif
+#if !defined(POLLUX_HEADER_TIMEOUT_S) || POLLUX_HEADER_TIMEOUT_S < 1 || POLLUX_HEADER_TIMEOUT_S > 600
+#error "config: POLLUX_HEADER_TIMEOUT_S must be in 1..600"
+#endif
+#if !defined(POLLUX_IDLE_TIMEOUT_S) || POLLUX_IDLE_TIMEOUT_S < 1 || POLLUX_IDLE_TIMEOUT_S > 86400
+#error "config: POLLUX_IDLE_TIMEOUT_S must be in 1..86400"
+#endif
+#if !defined(POLLUX_MAX_CONNS) || POLLUX_MAX_CONNS < 16 || POLLUX_MAX_CONNS > 65536
+#error "config: POLLUX_MAX_CONNS must be in 16..65536"
+#endif
+#if !defined(POLLUX_SYN_BACKLOG) || POLLUX_SYN_BACKLOG < 8 || POLLUX_SYN_BACKLOG > 255
+#error "config: POLLUX_SYN_BACKLOG must be in 8..255"
+#endif
 #if !defined(POLLUX_HELD_INPUT_KB) || POLLUX_HELD_INPUT_KB < 64 || POLLUX_HELD_INPUT_KB > 65536
 #error "config: POLLUX_HELD_INPUT_KB must be in 64..65536"
 #endif

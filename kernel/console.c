@@ -1,109 +1,168 @@
-/* The serial console: whole lines out under one lock, line input and commands on core 0. */
-#include "kernel.h"
-#include "../drivers/pci.h"
-#include "../drivers/uart.h"
-#include "../net/net.h"
+/* The serial console: output buffered and drained by core 0, line input and commands on core 0. */
+#include <string.h>
 
-static struct uart con;
-static volatile uint32_t con_owner;     /* 0 = free, else core index + 1 */
+#include "kernel.h"
+
+/* The buffer holds the largest output made at once, `stats`: three tables of at most 780 bytes
+ * per core (42 KiB filled in full with 64 cores), with room to spare for the echo and other
+ * cores' lines. 1 KiB per core, a power of two. */
+#if POLLUX_MAX_CORES <= 64
+#define CON_BUF_SIZE KiB(64)
+#elif POLLUX_MAX_CORES <= 128
+#define CON_BUF_SIZE KiB(128)
+#else
+#define CON_BUF_SIZE KiB(256)
+#endif
+/* What one loop iteration may spend handing bytes to the device: at 115200 baud the line takes
+ * 11.5 bytes a millisecond, so this only bounds a fast (virtual) UART; the time bound matters
+ * where each device access is slow (a trapped port access on a VM costs microseconds). */
+#define CON_DRAIN_BYTES 256
+#define CON_DRAIN_US 20
+#define CON_CMDS_MAX 16
+/* A core waits this long for a lock before it writes anyway: interleaved text beats a silent hang. */
+#define CON_LOCK_SPINS 50000000u
+
+static uint32_t null_tx_room(void *ctx) { (void)ctx; return 1u << 30; }
+static void null_tx(void *ctx, char c) { (void)ctx, (void)c; }
+static int null_getc(void *ctx) { (void)ctx; return -1; }
+static const struct console_dev con_null = { "none", 0, null_tx_room, null_tx, null_getc };
+
+static const struct console_dev *con_dev = &con_null;
+static char con_mem[CON_BUF_SIZE];
+static struct conbuf con_out;
+static volatile uint32_t con_owner;     /* appends: 0 = free, else core index + 1 */
+static volatile uint32_t con_drainer;   /* writing the buffer out: same encoding */
+static volatile bool con_buffered;      /* core 0 runs its loop and drains */
+static bool con_cr_sent;                /* the drainer sent the CR of the '\n' it stopped at */
 static struct lineedit con_line;
 static uint64_t con_next_poll;
+static struct console_cmd con_cmds[CON_CMDS_MAX + 1];
+static uint32_t con_ncmds;
 
-/* SPCR interface types (Microsoft DBG2 table, "Serial Port Subtypes"). */
-#define SPCR_16550 0x00
-#define SPCR_16450 0x01
-#define SPCR_PL011 0x03
-#define SPCR_SBSA32 0x0d
-#define SPCR_SBSA 0x0e
-#define SPCR_16550_GAS 0x12
-
-static int uart_from_spcr(const struct acpi_info *ai, struct uart *u)
-{
-	const struct acpi_gas *g = &ai->spcr_addr;
-	if (!ai->has_spcr || g->address == 0)
-		return -1;
-	u->base = g->address;
-	u->shift = 0;
-	u->mmio32 = false;
-	switch (ai->spcr_type) {
-	case SPCR_16550:
-	case SPCR_16450:
-	case SPCR_16550_GAS:
-		if (g->space == 1) {
-			u->type = UART_16550_PIO;
-			return 0;
-		}
-		u->type = UART_16550_MMIO;
-		/* The access size gives the register stride (1 = bytes, 3 = 32-bit words). */
-		if (g->access_size == 3) {
-			u->shift = 2;
-			u->mmio32 = true;
-		} else if (g->access_size == 2) {
-			u->shift = 1;
-		}
-		return 0;
-	case SPCR_PL011:
-	case SPCR_SBSA32:
-	case SPCR_SBSA:
-		u->type = UART_PL011;   /* SBSA generic UART is a PL011 register subset */
-		return 0;
-	}
-	return -1;
-}
+static void console_register_own(void);
 
 void console_init(const struct acpi_info *ai)
 {
-	if (uart_from_spcr(ai, &con) != 0 && arch_default_uart(&con) != 0)
-		con.type = UART_NONE;
-	uart_init(&con, POLLUX_CONSOLE_BAUD);
+	const struct console_dev *d = kernel_console_probe(ai);
+	if (d)
+		con_dev = d;
+	conbuf_init(&con_out, con_mem, sizeof(con_mem));
 	lineedit_reset(&con_line);
+	console_register_own();
 }
 
-/* Take the console for this core. A core that spins for a long time (a crashed holder)
- * gives up and prints anyway: interleaved text beats a silent hang. */
-static bool con_lock(void)
+void console_register(const struct console_cmd *cmd)
+{
+	struct cpu *c = this_cpu();
+	if ((c && c->idx != 0) || cpus_running > 1)
+		panic("console: '%s' registered after the secondaries started", cmd->name);
+	if (con_ncmds == CON_CMDS_MAX)
+		panic("console: more than %d commands ('%s')", CON_CMDS_MAX, cmd->name);
+	for (uint32_t i = 0; i < con_ncmds; i++)
+		if (strcmp(con_cmds[i].name, cmd->name) == 0)
+			panic("console: command '%s' registered twice", cmd->name);
+	con_cmds[con_ncmds++] = *cmd;
+}
+
+/* Take lock l for this core, spinning at most CON_LOCK_SPINS. Returns false when it is not
+ * taken: re-entered (a fault while printing) or the holder seems stuck; the caller goes on. */
+static bool lock_spin(volatile uint32_t *l, uint32_t spins)
 {
 	struct cpu *c = this_cpu();
 	uint32_t me = c ? c->idx + 1 : 1;
-	if (con_owner == me)
-		return false;           /* re-entered, e.g. a fault while printing: just print */
-	for (uint64_t spin = 0; spin < 50000000; spin++) {
-		if (con_owner == 0 && __sync_bool_compare_and_swap(&con_owner, 0, me))
+	if (*l == me)
+		return false;
+	for (uint32_t spin = 0;; spin++) {
+		if (*l == 0 && __sync_bool_compare_and_swap(l, 0, me))
 			return true;
+		if (spin >= spins)
+			return false;
 		arch_relax();
 	}
-	return false;
 }
 
-static void con_unlock(bool taken)
+static void unlock(volatile uint32_t *l, bool taken)
 {
 	if (taken)
-		__sync_lock_release(&con_owner);
+		__sync_lock_release(l);
 }
 
+/* Hand the device s[0..n) with a CR before each LF. With wait, every byte goes out, each after
+ * the transmitter has room (bounded: a dead UART must not hang a crash report). Without it,
+ * only while the device takes bytes and until deadline. Returns the bytes of s written. */
+static uint32_t con_send(const char *s, uint32_t n, bool wait, uint64_t deadline)
+{
+	const struct console_dev *d = con_dev;
+	uint32_t room = 0, i = 0;
+	while (i < n) {
+		if (room == 0) {
+			room = d->tx_room(d->ctx);
+			for (uint32_t spin = 0; wait && room == 0 && spin < 1000000; spin++) {
+				arch_relax();
+				room = d->tx_room(d->ctx);
+			}
+			if (room == 0) {
+				if (!wait)
+					break;
+				room = 1;       /* the UART never said yes: write anyway */
+			}
+		}
+		if (s[i] == '\n' && !con_cr_sent) {
+			d->tx(d->ctx, '\r');
+			con_cr_sent = true;
+			room--;
+			continue;
+		}
+		d->tx(d->ctx, s[i++]);
+		con_cr_sent = false;
+		room--;
+		if (!wait && arch_counter() >= deadline)
+			break;
+	}
+	return i;
+}
+
+/* Write everything buffered, waiting for the device. Caller holds the drain lock (or gave up
+ * on it). */
+static void con_flush(void)
+{
+	const char *p;
+	uint32_t n;
+	while ((n = conbuf_peek(&con_out, &p)) > 0) {
+		con_send(p, n, true, 0);
+		conbuf_take(&con_out, n);
+	}
+}
+
+/* Caller holds the append lock. Buffered while core 0 drains; otherwise (early boot, core 0
+ * stopped) the buffer's rest and then s go out at once. */
 static void con_write(const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\n')
-			uart_putc(&con, '\r');
-		uart_putc(&con, *s);
+	uint32_t n = (uint32_t)strlen(s);
+	if (con_buffered && cpus[0].state == CPU_RUNNING) {
+		conbuf_put(&con_out, s, n);
+		return;
 	}
+	bool d = lock_spin(&con_drainer, CON_LOCK_SPINS);
+	con_flush();
+	con_send(s, n, true, 0);
+	unlock(&con_drainer, d);
 }
 
 void kvprintf(const char *fmt, va_list ap)
 {
 	char buf[1024];      /* a crash report's register dump is one call */
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
-	bool t = con_lock();
+	bool t = lock_spin(&con_owner, CON_LOCK_SPINS);
 	con_write(buf);
-	con_unlock(t);
+	unlock(&con_owner, t);
 }
 
 void kputs(const char *s)
 {
-	bool t = con_lock();
+	bool t = lock_spin(&con_owner, CON_LOCK_SPINS);
 	con_write(s);
-	con_unlock(t);
+	unlock(&con_owner, t);
 }
 
 void kprintf(const char *fmt, ...)
@@ -114,21 +173,77 @@ void kprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
-void console_emergency(const char *s)
+void kprintf_sync(const char *fmt, ...)
 {
-	con_write(s);
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* Appends wait behind us, so what was buffered before this call goes out before it. */
+	bool t = lock_spin(&con_owner, CON_LOCK_SPINS);
+	bool d = lock_spin(&con_drainer, CON_LOCK_SPINS);
+	con_flush();
+	con_send(buf, (uint32_t)strlen(buf), true, 0);
+	unlock(&con_drainer, d);
+	unlock(&con_owner, t);
 }
 
-void console_poll(void)
+void console_emergency(const char *s)
+{
+	/* Flush only if nobody else is writing the buffer out this very moment; never wait. */
+	bool d = lock_spin(&con_drainer, 0);
+	if (d)
+		con_flush();
+	con_send(s, (uint32_t)strlen(s), true, 0);
+	unlock(&con_drainer, d);
+}
+
+void console_start_buffering(void)
+{
+	con_buffered = true;
+}
+
+void console_drain(uint64_t now)
+{
+	if (conbuf_used(&con_out) == 0) {
+		/* Text was dropped and nothing has come since to carry the note: store it now. */
+		if (con_out.lost && lock_spin(&con_owner, 0)) {
+			conbuf_put(&con_out, "", 0);
+			unlock(&con_owner, true);
+		}
+		return;
+	}
+	/* A core writing a crash report flushes under this lock: leave the buffer to it. */
+	if (!lock_spin(&con_drainer, 0))
+		return;
+	uint64_t deadline = now + arch_counter_hz() * CON_DRAIN_US / 1000000u;
+	uint32_t budget = CON_DRAIN_BYTES;
+	while (budget > 0) {
+		const char *p;
+		uint32_t n = conbuf_peek(&con_out, &p);
+		if (n > budget)
+			n = budget;
+		if (n == 0)
+			break;
+		uint32_t k = con_send(p, n, false, deadline);
+		conbuf_take(&con_out, k);
+		budget -= k;
+		if (k < n)
+			break;
+	}
+	unlock(&con_drainer, true);
+}
+
+void console_poll(uint64_t now)
 {
 	/* Reading the UART costs a device access (about a microsecond of port I/O on real x86):
 	 * look at most once a millisecond, which is plenty for a human or a test script. */
-	uint64_t now = arch_counter();
 	if (now < con_next_poll)
 		return;
 	con_next_poll = now + arch_counter_hz() / 1000;
 	for (int n = 0; n < 64; n++) {
-		int ch = uart_getc(&con);
+		int ch = con_dev->getc(con_dev->ctx);
 		if (ch < 0)
 			return;
 		int r = lineedit_feed(&con_line, ch, kputs);
@@ -137,21 +252,21 @@ void console_poll(void)
 		} else if (r > 0) {
 			char *argv[CONSOLE_ARGS_MAX];
 			int argc = console_split(con_line.buf, argv, CONSOLE_ARGS_MAX);
-			if (console_dispatch(console_cmds, argc, argv) < 0)
+			if (console_dispatch(con_cmds, argc, argv) < 0)
 				kprintf("console: unknown command '%s' (try help)\n", argv[0]);
 			lineedit_reset(&con_line);
 		}
 	}
 }
 
-/* ---- commands ---- */
+/* ---- the kernel's own commands ---- */
 
 static void cmd_help(int argc, char **argv)
 {
 	(void)argc, (void)argv;
-	char out[1024];
+	char out[1536];
 	struct kbuf b = { out, sizeof(out), 0 };
-	for (const struct console_cmd *c = console_cmds; c->name; c++)
+	for (const struct console_cmd *c = con_cmds; c->name; c++)
 		kbprintf(&b, "  %-8s %s\n", c->name, c->help);
 	kputs(out);
 }
@@ -170,7 +285,7 @@ static void cmd_cores(int argc, char **argv)
 {
 	(void)argc, (void)argv;
 	static const char *const state[] = { "absent", "starting", "running", "stopped" };
-	char out[4096];
+	static char out[120 * POLLUX_MAX_CORES + 256];
 	struct kbuf b = { out, sizeof(out), 0 };
 	kbprintf(&b, "cores: %u started of %u in ACPI\n", ncpus, acpi.ncpus);
 	for (uint32_t i = 0; i < ncpus; i++) {
@@ -182,6 +297,11 @@ static void cmd_cores(int argc, char **argv)
 			 (unsigned long long)(ticks_to_ns(c->max_gap) / 1000));
 		c->reset_gen++;
 	}
+	/* Core 0's console work (input, output, summary) in its worst loop iteration since the
+	 * last read: what the console costs the data path core 0 also serves. */
+	kbprintf(&b, "console: %s console_max=%lluus dropped=%llu bytes\n", con_dev->name,
+		 (unsigned long long)(ticks_to_ns(cpus[0].console_max) / 1000),
+		 (unsigned long long)con_out.lost_total);
 	kputs(out);
 }
 
@@ -200,18 +320,6 @@ static void cmd_mem(int argc, char **argv)
 		sum == pt_sum_boot ? "unchanged" : "CHANGED");
 }
 
-static void cmd_stats(int argc, char **argv)
-{
-	(void)argc, (void)argv;
-	net_print_stats();
-}
-
-static void cmd_pci(int argc, char **argv)
-{
-	(void)argc, (void)argv;
-	pci_print();
-}
-
 #if POLLUX_TEST_COMMANDS
 /* Test-only: write to our own text, which the page tables map read-only. The crash report
  * that follows proves the exception path and the W^X mapping at once. */
@@ -222,17 +330,41 @@ static void cmd_fault(int argc, char **argv)
 	*(volatile uint32_t *)(uintptr_t)cmd_fault = 0;
 	kprintf("fault: the write did not fault: text is writable!\n");
 }
+
+/* Test-only: recurse until this core's stack runs into its guard page; the crash report must name
+ * the stack overflow. Each frame keeps 512 bytes live, so no compiler can make it a loop. */
+static uint32_t overflow_recurse(volatile uint8_t *prev, uint32_t depth)
+{
+	volatile uint8_t frame[512];
+	frame[0] = (uint8_t)depth;
+	frame[511] = prev ? prev[0] : 0;
+	if (depth > (1u << 30))
+		return frame[0];        /* never: 512 GiB of stack */
+	return overflow_recurse(frame, depth + 1) + frame[511];
+}
+
+static void cmd_overflow(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	kprintf("overflow: recursing on core %u's %u KiB stack\n", this_cpu()->idx, POLLUX_STACK_SIZE / 1024);
+	kprintf("overflow: returned %u: the stack did not overflow!\n", overflow_recurse(0, 0));
+}
 #endif
 
-const struct console_cmd console_cmds[] = {
+static const struct console_cmd kernel_cmds[] = {
 	{ "help", "list the commands", cmd_help },
-	{ "cores", "every core: hardware ID, state, loop iterations", cmd_cores },
+	{ "cores", "every core: hardware ID, state, loop iterations, longest gap; console cost", cmd_cores },
 	{ "mem", "memory map: RAM, page sizes, page-table checksum", cmd_mem },
 	{ "uptime", "time since efi_main", cmd_uptime },
-	{ "stats", "network: per core and queue packets, bytes, drops, TCP connections", cmd_stats },
-	{ "pci", "PCI functions with their BARs", cmd_pci },
 #if POLLUX_TEST_COMMANDS
 	{ "fault", "test only: write to read-only kernel text and crash this core", cmd_fault },
+	{ "overflow", "test only: overflow this core's stack into its guard page", cmd_overflow },
 #endif
 	{ 0, 0, 0 },
 };
+
+static void console_register_own(void)
+{
+	for (const struct console_cmd *c = kernel_cmds; c->name; c++)
+		console_register(c);
+}

@@ -1,10 +1,30 @@
 /* Cores: find them in ACPI, start them one by one, and run every core's poll loop. */
 #include "kernel.h"
-#include "../net/net.h"
 
 struct cpu cpus[POLLUX_MAX_CORES];
 uint32_t ncpus = 1;
 volatile uint32_t cpus_running;
+
+/* What the layers above want run in every loop iteration (net: RX, cross-core frames, TX). */
+static void (*cpu_polls[CPU_POLL_MAX])(struct cpu *c, uint64_t now);
+static uint32_t ncpu_polls;
+
+void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now))
+{
+	struct cpu *c = this_cpu();
+	if ((c && c->idx != 0) || cpus_running > 1)
+		panic("cpu: poll hook registered after the secondaries started");
+	if (ncpu_polls == CPU_POLL_MAX)
+		panic("cpu: more than %d poll hooks", CPU_POLL_MAX);
+	cpu_polls[ncpu_polls++] = fn;
+}
+
+void cpu_layers_core(struct cpu *c)
+{
+	for (const struct kernel_layer *const *l = kernel_layers; *l; l++)
+		if ((*l)->core)
+			(*l)->core(c);  /* a layer reports its own failure and leaves the core out */
+}
 
 /* A secondary that has not reached its loop after this long is reported and left alone. */
 #define CPU_START_TIMEOUT_MS 5000
@@ -28,15 +48,13 @@ void cpu_start_all(const struct acpi_info *ai)
 			continue;
 		}
 		struct cpu *c = &cpus[ncpus];
-		uint64_t stack = mem_alloc_early(POLLUX_STACK_SIZE, 4096, 0);
-		if (!stack) {
-			kprintf("cpu: no memory for a stack, %u cores started\n", ncpus);
+		if (!c->stack_top) {            /* stacks are made before paging (main.c) */
+			kprintf("cpu: no stack for another core, %u cores started\n", ncpus);
 			break;
 		}
 		c->self = c;
 		c->idx = ncpus;
 		c->hwid = ai->cpu[i].hwid;
-		c->stack_top = stack + POLLUX_STACK_SIZE;
 		c->state = CPU_STARTING;
 		int err = arch_start_core(ai, c);
 		if (err) {
@@ -64,7 +82,7 @@ void cpu_start_all(const struct acpi_info *ai)
 
 void cpu_secondary_main(struct cpu *c)
 {
-	net_core_init(c);
+	cpu_layers_core(c);
 	c->last_poll = arch_counter();
 	c->state = CPU_RUNNING;
 	__sync_fetch_and_add(&cpus_running, 1);
@@ -83,32 +101,47 @@ static void stats_tick(uint64_t now)
 	if (now < next)
 		return;
 	next = now + period;
-	char line[512];
+	static char line[32 + 24 * POLLUX_MAX_CORES];
 	struct kbuf b = { line, sizeof(line), 0 };
 	kbprintf(&b, "stats: up=%llus", (unsigned long long)(time_ns() / 1000000000u));
 	for (uint32_t i = 0; i < ncpus; i++)
 		kbprintf(&b, " c%u=%lluk", i, (unsigned long long)(cpus[i].loops / 1000));
-	kprintf("%s loops\n", line);
+	kbprintf(&b, " loops\n");
+	kputs(line);
+}
+
+/* Core 0's share of the console, timed: it must stay short, as core 0 serves a NIC queue too. */
+static void console_step(struct cpu *c)
+{
+	uint64_t t0 = arch_counter();
+	console_poll(t0);
+	console_drain(t0);
+	stats_tick(t0);
+	uint64_t spent = arch_counter() - t0;
+	if (spent > c->console_max)
+		c->console_max = spent;
 }
 
 void cpu_loop(struct cpu *c)
 {
+	if (c->idx == 0)
+		console_start_buffering();      /* from here core 0 drains what the console prints */
 	for (;;) {
 		uint64_t now = arch_counter();
 		uint64_t gap = now - c->last_poll;
-		/* The reader bumps reset_gen to ask for a fresh maximum; only this core writes max_gap. */
+		/* The reader bumps reset_gen to ask for fresh maxima; only this core writes them. */
 		if (c->seen_reset != c->reset_gen) {
 			c->seen_reset = c->reset_gen;
 			c->max_gap = 0;
+			c->console_max = 0;
 		} else if (gap > c->max_gap) {
 			c->max_gap = gap;
 		}
 		c->last_poll = now;
-		net_poll(c, now);
-		if (c->idx == 0) {
-			console_poll();
-			stats_tick(now);
-		}
+		for (uint32_t i = 0; i < ncpu_polls; i++)
+			cpu_polls[i](c, now);
+		if (c->idx == 0)
+			console_step(c);
 		c->loops++;
 	}
 }
@@ -139,7 +172,7 @@ void cpu_crash_tail(struct cpu *c, uint64_t pc, uint64_t fp, uint64_t sp)
 		fp = next;
 	}
 	uint32_t idx = c ? c->idx : 0;
-	kprintf("%s\npollux: core %u stopped\n", line, idx);
+	kprintf_sync("%s\npollux: core %u stopped\n", line, idx);
 	if (c)
 		c->state = CPU_STOPPED;
 	arch_halt();

@@ -70,6 +70,7 @@ enum pt_kind {
 	PT_RAM,         /* normal write-back, read-write, never executable */
 	PT_DEVICE,      /* uncached device memory, read-write, never executable */
 	PT_TEXT,        /* normal write-back, read-only, executable */
+	PT_GUARD,       /* not mapped at all (a stack's guard page): any access faults */
 };
 
 /* How one architecture writes entries. Both of ours use 4 KiB granules and 4 levels of 512:
@@ -96,10 +97,13 @@ struct pt_input {
 	uint32_t nexec;
 	const uint64_t *bounds;           /* addresses where the arch's cache type changes (x86 MTRRs) */
 	uint32_t nbounds;                 /* a page never straddles one of these */
+	const struct pt_range *guards;    /* ranges left unmapped, as 4 KiB pages (4 KiB aligned) */
+	uint32_t nguards;
 };
 
 struct pt_stats {
 	uint64_t pages_1g, pages_2m, pages_4k, tables;
+	uint64_t guard_pages;             /* 4 KiB pages left unmapped (not in pages_4k) */
 	uint64_t ram_bytes;               /* bytes mapped as PT_RAM or PT_TEXT */
 	uint64_t device_bytes;
 };
@@ -114,7 +118,7 @@ int pt_build(const struct pt_input *in, const struct pt_format *f, pt_alloc_fn a
 /* FNV-1a over every table page reachable from root, in walk order. */
 uint64_t pt_checksum(uint64_t root, const struct pt_format *f);
 /* Classify the 4 KiB page at pa the way pt_build would (for tests and `mem`). Any [pa, pa+size) gets
- * the strongest kind present in it: PT_TEXT > PT_RAM > PT_DEVICE > PT_HOLE. */
+ * the strongest kind present in it: PT_GUARD > PT_TEXT > PT_RAM > PT_DEVICE > PT_HOLE. */
 enum pt_kind pt_classify(const struct pt_input *in, uint64_t pa, uint64_t size);
 
 /* ---- mem.c: physical memory, handed out once and kept (physical = virtual) ---- */
@@ -153,16 +157,64 @@ struct kbuf {
 };
 void kbprintf(struct kbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- console.c: polled serial console, whole lines, never interleaved ---- */
+/* ---- conbuf.c: the console's output ring, pure and host-tested ---- */
+/* One consumer; producers serialized by the caller (console.c's lock). head and tail run freely
+ * and wrap at 2^32; size is a power of two. */
+struct conbuf {
+	char *mem;
+	uint32_t size;
+	uint32_t head;                  /* bytes ever stored: written by producers only */
+	uint32_t tail;                  /* bytes ever taken: written by the consumer only */
+	uint64_t lost;                  /* bytes dropped since the last note (producers) */
+	uint64_t lost_total;            /* bytes ever dropped (producers) */
+	bool mid_line;                  /* the last byte stored was not a newline */
+};
+void conbuf_init(struct conbuf *b, char *mem, uint32_t size);
+/* Append s[0..n). What does not fit is dropped and counted; before anything more is stored, a
+ * note "[console: N bytes dropped]" (on a line of its own) says what was lost, and while even
+ * the note does not fit, new text is dropped too. Returns the bytes of s stored. conbuf_put
+ * with n = 0 stores just a pending note. */
+uint32_t conbuf_put(struct conbuf *b, const char *s, uint32_t n);
+/* Consumer: bytes waiting; *p gets the first of them and the return value is how many follow
+ * it without a wrap (call again after conbuf_take for the rest). */
+uint32_t conbuf_peek(const struct conbuf *b, const char **p);
+/* Consumer: n bytes (at most what conbuf_peek returned) have been written out. */
+void conbuf_take(struct conbuf *b, uint32_t n);
+uint32_t conbuf_used(const struct conbuf *b);
+
+/* ---- console.c: serial console, whole lines never interleaved, output buffered ---- */
+/* The device the console writes to, supplied from above the kernel (kernel_console_probe). */
+struct console_dev {
+	const char *name;
+	void *ctx;
+	/* Bytes the transmitter takes right now without waiting (0: full). Costs a device read. */
+	uint32_t (*tx_room)(void *ctx);
+	/* Write c; only as many times as tx_room last allowed. */
+	void (*tx)(void *ctx, char c);
+	/* A received byte, or -1 when none is waiting. Never waits. */
+	int (*getc)(void *ctx);
+};
+
+/* Find the device through kernel_console_probe (SPCR or the arch default). Boot core, early. */
 void console_init(const struct acpi_info *ai);
-/* Print a formatted line (or lines) atomically with respect to other cores. */
+/* Print a formatted line (or lines) atomically with respect to other cores. Once core 0 runs its
+ * loop, text goes into a buffer that core 0 drains a little per loop iteration (console_drain),
+ * so no caller ever waits for the UART; before that, and once core 0 has stopped, it is written
+ * at once. When the buffer is full the excess is dropped and the loss reported in the text. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* up to 1 KiB per call */
 void kputs(const char *s);              /* a whole string of any length, e.g. a kbprintf table */
 void kvprintf(const char *fmt, va_list ap);
-/* Called from core 0's loop: read pending input, run complete lines. */
-void console_poll(void);
-/* For panic and crash reports: print without taking the lock if it is stuck. */
+/* For panic and crash reports: write what is buffered, then this, before returning. */
+void kprintf_sync(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For a crash while printing a crash report: write s at once without taking the lock. */
 void console_emergency(const char *s);
+/* Core 0, once, as its loop starts: from now on output is buffered. */
+void console_start_buffering(void);
+/* Core 0's loop: read pending input (at most once a millisecond) and run complete lines. */
+void console_poll(uint64_t now);
+/* Core 0's loop: hand the device what it takes without waiting, within a small budget of bytes
+ * and time. */
+void console_drain(uint64_t now);
 
 /* Line editing and command dispatch, pure and host-tested. */
 #define CONSOLE_LINE_MAX 128
@@ -187,7 +239,10 @@ struct console_cmd {
 };
 /* Run a split command line against table cmds (NULL-terminated). Returns 0, or -1 if unknown. */
 int console_dispatch(const struct console_cmd *cmds, int argc, char **argv);
-extern const struct console_cmd console_cmds[];
+/* Add a command (copied; its strings must live forever). The kernel adds its own (help, cores,
+ * mem, uptime); the layers above add theirs from their boot hooks. Boot core, before the
+ * secondaries start; a full table or a name taken twice panics. */
+void console_register(const struct console_cmd *cmd);
 
 /* ---- cpu.c: cores, their data and the loop ---- */
 enum cpu_state { CPU_ABSENT = 0, CPU_STARTING, CPU_RUNNING, CPU_STOPPED };
@@ -197,13 +252,15 @@ struct cpu {
 	uint32_t idx;                   /* 0 = boot core */
 	uint32_t hwid_lo;
 	uint64_t hwid;                  /* APIC ID or MPIDR */
-	uint64_t stack_top;
+	uint64_t stack_top;             /* POLLUX_STACK_SIZE below it, then an unmapped guard page */
+	uint64_t exc_stack_top;         /* where exceptions run (x86 IST1, AArch64 SP_EL1); guarded too */
 	volatile uint32_t state;        /* enum cpu_state, written by the core itself */
 	uint32_t pad0;
 	/* Written only by this core on its data path. */
 	uint64_t loops;
 	uint64_t last_poll;             /* counter at the start of the last loop iteration */
 	uint64_t max_gap;               /* longest gap between two polls since the last read, ticks */
+	uint64_t console_max;           /* core 0: most ticks one iteration spent on the console, same reset */
 	uint64_t seen_reset;            /* reset generation this core has applied */
 	/* Written only by the reader (console), on its own cache line. */
 	uint64_t reset_gen __attribute__((aligned(CACHELINE)));
@@ -223,6 +280,26 @@ void cpu_loop(struct cpu *c) __attribute__((noreturn));
 void cpu_crash_tail(struct cpu *c, uint64_t pc, uint64_t fp, uint64_t sp) __attribute__((noreturn));
 /* Entry of a secondary core once arch code has its stack and MMU set. */
 void cpu_secondary_main(struct cpu *c) __attribute__((noreturn));
+/* Run fn(c, now) on every core in every loop iteration (fn returns at once on a core it has
+ * nothing for). Boot core, before the secondaries start; at most CPU_POLL_MAX, more panics. */
+#define CPU_POLL_MAX 8
+void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now));
+/* Each layer's core hook, on core c itself, before its loop. */
+void cpu_layers_core(struct cpu *c);
+
+/* ---- boot/layers.c: what sits above the kernel, which the kernel calls but never names ---- */
+struct kernel_layer {
+	const char *name;
+	/* Boot core, after the memory arenas and before the secondaries start: find devices, take
+	 * resources, register poll hooks and console commands. 0, or an error the layer has logged. */
+	int (*boot)(uint32_t cores);
+	/* On each core before its loop (may be NULL). 0, or an error the layer has logged. */
+	int (*core)(struct cpu *c);
+};
+extern const struct kernel_layer *const kernel_layers[];        /* in boot order, NULL-terminated */
+/* The console device for ai (SPCR, else the arch default), or NULL when there is none. Called
+ * by console_init, before any layer boots. */
+extern const struct console_dev *(*const kernel_console_probe)(const struct acpi_info *ai);
 
 /* ---- main.c ---- */
 extern struct boot_info *boot;
@@ -232,8 +309,29 @@ extern uint64_t pt_limit;               /* [0, pt_limit) is mapped */
 extern struct pt_stats pt_stat;
 extern uint64_t pt_sum_boot;            /* table checksum taken right after they were built */
 extern const struct pt_format *pt_fmt;
+#define EXC_STACK_SIZE KiB(16)          /* each core's exception stack: crash reports only */
+/* The core whose stack (or exception stack) has its guard page at addr, or -1: a fault there is a
+ * stack overflow. The arch crash reports say so. */
+int stack_guard_core(uint64_t addr);
 void kmain(struct boot_info *bi) __attribute__((noreturn));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* ---- random.c: a seed from the CPU's generator or counter jitter, a ChaCha20 generator per core ---- */
+/* Boot core, once, before anything asks for a random number: seed every core's generator and the
+ * per-boot secret; prints one line naming the source ("random: rdrand", "random: counter jitter"). */
+void random_init(void);
+/* n random bytes into p, from the calling core's own generator: any core, no lock, never blocks. */
+void random_bytes(void *p, size_t n);
+uint64_t random_u64(void);
+/* What seeded the generators: "rdseed", "rdrand", "rndr" or "counter jitter". */
+const char *random_source(void);
+/* SipHash-2-4 of p[0..n) keyed with the per-boot secret: unpredictable from outside, the same for
+ * the same input during one boot (RFC 6528 ISNs, hash tables an attacker must not aim at). */
+uint64_t random_hash(const void *p, size_t n);
+/* The primitives, exposed for the tests: SipHash-2-4 with a 16-byte key; one ChaCha20 block
+ * (RFC 8439, 2.3) with a 64-bit block counter in state words 12-13 and a 64-bit nonce in 14-15. */
+uint64_t siphash24(const uint8_t key[16], const void *p, size_t n);
+void chacha20_block(const uint32_t key[8], uint64_t counter, uint64_t nonce, uint32_t out[16]);
 
 /* ---- time.c ---- */
 uint64_t time_ns(void);                 /* since efi_main */

@@ -1,7 +1,5 @@
 /* kmain: the boot core's path from ExitBootServices to every core in its loop. */
 #include "kernel.h"
-#include "../drivers/pci.h"
-#include "../net/net.h"
 
 struct boot_info *boot;
 struct acpi_info acpi;
@@ -14,6 +12,49 @@ static uint64_t pt_alloc_page(void *ctx)
 	(void)ctx;
 	/* Below 4 GiB: an x86 AP loads CR3 from 32-bit code in its trampoline. */
 	return mem_alloc_early(4096, 4096, GiB(4));
+}
+
+/* Every stack's guard page: left out of the page tables, so an overflow faults at once. */
+static struct pt_range stack_guards[2 * POLLUX_MAX_CORES];
+static uint32_t nstack_guards;
+
+/* size bytes of stack with an unmapped page below it; returns the top, or 0. */
+static uint64_t stack_alloc(uint64_t size)
+{
+	uint64_t p = mem_alloc_early(size + 4096, 4096, 0);
+	if (!p)
+		return 0;
+	stack_guards[nstack_guards++] = (struct pt_range){ p, p + 4096 };
+	return p + 4096 + size;
+}
+
+/* Every core's stacks (its own and its exception stack) before the tables are built: the tables
+ * never change afterwards, so the guard pages must be known now. cpus[i] is core i's slot. */
+static void stacks_init(void)
+{
+	uint32_t n = acpi.ncpus < POLLUX_MAX_CORES ? acpi.ncpus : POLLUX_MAX_CORES;
+	for (uint32_t i = 0; i < n || i == 0; i++) {
+		uint64_t top = stack_alloc(POLLUX_STACK_SIZE), exc = top ? stack_alloc(EXC_STACK_SIZE) : 0;
+		if (!exc) {
+			if (i == 0)
+				panic("mem: no memory for the boot core's stacks");
+			kprintf("cpu: no memory for stacks: at most %u cores\n", i);
+			break;
+		}
+		cpus[i].stack_top = top;
+		cpus[i].exc_stack_top = exc;
+	}
+}
+
+int stack_guard_core(uint64_t addr)
+{
+	for (uint32_t i = 0; i < POLLUX_MAX_CORES; i++) {
+		uint64_t lo = cpus[i].stack_top - POLLUX_STACK_SIZE - 4096;
+		uint64_t xlo = cpus[i].exc_stack_top - EXC_STACK_SIZE - 4096;
+		if ((cpus[i].stack_top && addr - lo < 4096) || (cpus[i].exc_stack_top && addr - xlo < 4096))
+			return (int)i;
+	}
+	return -1;
 }
 
 /* Build the identity map once; nothing writes an entry after this. */
@@ -31,6 +72,8 @@ static void paging_init(void)
 		.nexec = nexec,
 		.bounds = bounds,
 		.nbounds = arch_cache_bounds(bounds, ARRAY_SIZE(bounds)),
+		.guards = stack_guards,
+		.nguards = nstack_guards,
 	};
 	/* Map the whole physical address space the CPU reports, and at least all RAM. */
 	uint64_t top = 0;
@@ -49,15 +92,23 @@ static void paging_init(void)
 	arch_paging_enable(pt_root);
 }
 
+/* Boot every layer above the kernel (boot/layers.c), lowest first. One that fails has said why
+ * and stays idle; the console and the other layers go on without it. */
+static void layers_boot(uint32_t cores)
+{
+	for (const struct kernel_layer *const *l = kernel_layers; *l; l++)
+		if ((*l)->boot)
+			(*l)->boot(cores);
+}
+
 static void kmain_on_stack(void *arg)
 {
 	(void)arg;
 	uint32_t cores = acpi.ncpus < POLLUX_MAX_CORES ? acpi.ncpus : POLLUX_MAX_CORES;
 	mem_init_arenas(cores ? cores : 1); /* one per core, before the NIC takes its queues' share */
-	pci_scan(&acpi);                  /* ECAM from MCFG: every function and its BARs */
-	net_init(cores);
-	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, own lwIP, into loops */
-	net_core_init(&cpus[0]);
+	layers_boot(cores);               /* above us (boot/layers.c): devices, queues, hooks, commands */
+	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, layers, into loops */
+	cpu_layers_core(&cpus[0]);        /* the boot core's own share of each layer */
 
 	uint64_t ms = time_ns() / 1000000u;
 	kprintf("pollux: ready arch=%s cores=%u ram=%lluMiB boot=%llums\n", arch_name, ncpus,
@@ -71,20 +122,19 @@ void kmain(struct boot_info *bi)
 	cpus[0].self = &cpus[0];
 	arch_init_boot(&cpus[0]);         /* exception vectors and per-core pointer first */
 	int err = acpi_parse(bi->rsdp, &acpi);
-	console_init(&acpi);              /* UART from SPCR, or the arch default */
+	console_init(&acpi);              /* UART from SPCR, or the arch default (boot/layers.c) */
 	kprintf("\npollux: booting on %s, ACPI OEM '%s'\n", arch_name, acpi.oem_id);
 	if (err)
 		panic("acpi: %s (RSDP at 0x%llx)", acpi_strerror(err), (unsigned long long)bi->rsdp);
 	arch_check_cpu();                 /* page sizes, NX, exception level */
 	arch_time_init(&acpi);            /* counter frequency */
+	random_init();                    /* CPU generator or counter jitter: RSS key, ISNs, lwIP */
 	mem_init(bi);                     /* free RAM from the UEFI map */
-	paging_init();                    /* our identity map, 1 GiB pages, W^X */
+	stacks_init();                    /* every core's stacks, each above a guard page */
+	paging_init();                    /* our identity map, 1 GiB pages, W^X, guards unmapped */
 
-	/* Leave the firmware's stack (boot-services memory) for one of our own. */
-	uint64_t stack = mem_alloc_early(POLLUX_STACK_SIZE, 4096, 0);
-	if (!stack)
-		panic("mem: no memory for the boot core's stack");
-	cpus[0].stack_top = stack + POLLUX_STACK_SIZE;
+	/* Leave the firmware's stack (boot-services memory) for our own. */
+	arch_exception_stack(&cpus[0]);
 	arch_switch_stack(cpus[0].stack_top, kmain_on_stack, 0);
 }
 
@@ -96,7 +146,7 @@ void panic(const char *fmt, ...)
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	struct cpu *c = this_cpu();
-	kprintf("pollux: panic on core %u: %s\n", c ? c->idx : 0, buf);
+	kprintf_sync("pollux: panic on core %u: %s\n", c ? c->idx : 0, buf);
 	if (c)
 		c->state = CPU_STOPPED;
 	arch_halt();

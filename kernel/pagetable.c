@@ -10,8 +10,12 @@
  * memory type (SDM vol 3, 11.11.9). AArch64 has no MTRRs and passes no bounds.
  * 1 GiB is tried first, then 2 MiB, then 4 KiB.
  *
+ * Guard ranges (the page below each stack) are a kind of their own, stronger than all others, and
+ * always 4 KiB: any larger page holding one is split, and a 4 KiB page touching one gets an entry of
+ * 0, not present, so that the first access to it faults instead of reaching whatever lies there.
+ *
  * A 4 KiB page cannot be split, so it takes the strongest kind present in it:
- * TEXT > RAM > DEVICE > HOLE. With 4 KiB aligned ranges (UEFI descriptors always are; the linker
+ * GUARD > TEXT > RAM > DEVICE > HOLE. With 4 KiB aligned ranges (UEFI descriptors always are; the linker
  * script aligns the text) that is simply the kind of every byte. If a RAM range is not 4 KiB
  * aligned, the page holding its partial end counts as RAM: memory the firmware says is RAM stays
  * reachable and cacheable. A partly-text page is TEXT so the code in it can still run.
@@ -30,6 +34,7 @@
 #define PT_M_RAM    (1u << PT_RAM)
 #define PT_M_DEVICE (1u << PT_DEVICE)
 #define PT_M_TEXT   (1u << PT_TEXT)
+#define PT_M_GUARD  (1u << PT_GUARD)
 
 struct pt_ctx {
 	const struct pt_input *in;
@@ -96,11 +101,15 @@ static unsigned pt_mem_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 	return mask;
 }
 
-/* Kinds present in [lo, hi), lo < hi: exec ranges (few, in any order, maybe overlapping) win,
- * and the gaps between them take the memory map's kinds. */
+/* Kinds present in [lo, hi), lo < hi: a guard range anywhere in it adds GUARD (which forces 4 KiB
+ * pages and wins there); exec ranges (few, in any order, maybe overlapping) win over the map, and the
+ * gaps between them take the memory map's kinds. */
 static unsigned pt_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 {
 	unsigned mask = 0;
+	for (uint32_t j = 0; j < in->nguards; j++)
+		if (in->guards[j].base < hi && lo < in->guards[j].end)
+			mask |= PT_M_GUARD;
 	uint64_t cur = lo;
 	while (cur < hi) {
 		/* Skip past every exec range covering cur; overlapping ones chain. */
@@ -130,9 +139,11 @@ static unsigned pt_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 	return mask;
 }
 
-/* The strongest kind in mask: TEXT > RAM > DEVICE > HOLE (see the top of the file). */
+/* The strongest kind in mask: GUARD > TEXT > RAM > DEVICE > HOLE (see the top of the file). */
 static enum pt_kind pt_strongest(unsigned mask)
 {
+	if (mask & PT_M_GUARD)
+		return PT_GUARD;
 	if (mask & PT_M_TEXT)
 		return PT_TEXT;
 	if (mask & PT_M_RAM)
@@ -142,9 +153,12 @@ static enum pt_kind pt_strongest(unsigned mask)
 	return PT_HOLE;
 }
 
-/* One class only? HOLE and DEVICE are the same class: both are mapped as device memory. */
+/* One class only? HOLE and DEVICE are the same class: both are mapped as device memory. A guard
+ * is never part of a large page. */
 static int pt_uniform(unsigned mask)
 {
+	if (mask & PT_M_GUARD)
+		return 0;
 	int classes = !!(mask & PT_M_TEXT) + !!(mask & PT_M_RAM) + !!(mask & (PT_M_HOLE | PT_M_DEVICE));
 	return classes == 1;
 }
@@ -169,6 +183,10 @@ enum pt_kind pt_classify(const struct pt_input *in, uint64_t pa, uint64_t size)
 static void pt_count_leaf(struct pt_ctx *c, int level, enum pt_kind k)
 {
 	uint64_t size = pt_size(level);
+	if (k == PT_GUARD) {
+		c->st->guard_pages++;
+		return;
+	}
 	if (level == 1)
 		c->st->pages_1g++;
 	else if (level == 2)
@@ -197,7 +215,7 @@ static int pt_fill(struct pt_ctx *c, uint64_t pa, int level, uint64_t base)
 		if (p < c->limit) {
 			if (level == 3) {
 				enum pt_kind k = pt_strongest(pt_mask(c->in, p, p + size));
-				e = c->f->leaf(p, level, k);
+				e = k == PT_GUARD ? 0 : c->f->leaf(p, level, k);
 				pt_count_leaf(c, level, k);
 			} else {
 				/* Level 0 entries are always tables (no 512 GiB leaves with a 4 KiB granule). */

@@ -28,6 +28,8 @@ static const struct http_route http_err_400 = { 0, "text/plain", "Bad Request\n"
 static const struct http_route http_err_404 = { 0, "text/plain", "Not Found\n", 10 };
 static const struct http_route http_err_405 = { 0, "text/plain", "Method Not Allowed\n", 19 };
 static const struct http_route http_err_413 = { 0, "text/plain", "Content Too Large\n", 18 };
+static const struct http_route http_err_414 = { 0, "text/plain", "URI Too Long\n", 13 };
+static const struct http_route http_err_431 = { 0, "text/plain", "Request Header Fields Too Large\n", 32 };
 static const struct http_route http_err_505 = { 0, "text/plain", "HTTP Version Not Supported\n", 27 };
 
 static size_t http_strlen(const char *s)
@@ -60,6 +62,7 @@ void http_conn_init(struct http_conn *c)
 {
 	c->len = 0;
 	c->scan = HS_IDLE;
+	c->in_headers = false;
 	c->closed = false;
 	c->resp.r = 0;
 	c->resp.sent = 0;
@@ -101,6 +104,8 @@ static const char *http_reason(uint16_t status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
 	case 505: return "HTTP Version Not Supported";
 	}
 	return "Unknown";
@@ -196,7 +201,7 @@ static void http_count(struct http_stats *s, uint16_t status)
 		s->resp_4xx++;
 	else
 		s->resp_5xx++;
-	if (status == 400)
+	if (status == 400 || status == 414 || status == 431)
 		s->bad_requests++;
 }
 
@@ -268,8 +273,23 @@ struct http_req {
 	bool conn_close, conn_ka;
 	bool has_te;
 	bool has_cl;
+	uint32_t hosts;         /* Host header lines */
 	uint64_t cl;
 };
+
+/* RFC 9110 7.2 / RFC 3986 3.2.2: Host = uri-host [ ":" port ], as bytes: unreserved, pct-encoded,
+ * sub-delims, ':' and the brackets of an IP literal. Empty is allowed (a target without authority). */
+static bool http_host_char(unsigned char ch)
+{
+	if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
+		return true;
+	switch (ch) {
+	case '-': case '.': case '_': case '~': case '%': case '!': case '$': case '&': case '\'':
+	case '(': case ')': case '*': case '+': case ',': case ';': case '=': case ':': case '[': case ']':
+		return true;
+	}
+	return false;
+}
 
 #define HTTP_CL_MAX 1000000000000000ULL    /* Content-Length is only compared with 0: saturate */
 
@@ -318,12 +338,17 @@ static bool http_header(const char *p, size_t n, struct http_req *q)
 			if (cl > HTTP_CL_MAX)
 				cl = HTTP_CL_MAX;
 		}
-		if (q->has_cl && q->cl != cl)
-			return false;   /* two different lengths: the message cannot be framed */
+		if (q->has_cl)
+			return false;   /* repeated, even if equal: framing must have one source (smuggling) */
 		q->has_cl = true;
 		q->cl = cl;
 	} else if (http_ieq(p, k, "transfer-encoding")) {
 		q->has_te = true;
+	} else if (http_ieq(p, k, "host")) {
+		q->hosts++;
+		for (size_t i = v; i < e; i++)
+			if (!http_host_char((unsigned char)p[i]))
+				return false;
 	}
 	return true;
 }
@@ -371,7 +396,7 @@ static void http_request(struct http_conn *c, struct http_out *out, const char *
 	}
 	bool v11 = ver[7] != '0';
 
-	struct http_req q = { false, false, false, false, 0 };
+	struct http_req q = { false, false, false, false, 0, 0 };
 	for (;;) {
 		const char *h;
 		size_t hn = http_line(req, n, &pos, &h);
@@ -381,6 +406,12 @@ static void http_request(struct http_conn *c, struct http_out *out, const char *
 			http_respond(c, out, 400, &http_err_400, head | HTTP_RF_CLOSE);
 			return;
 		}
+	}
+	/* RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one otherwise. 6.1: Transfer-Encoding
+	 * with Content-Length is how requests are smuggled past a proxy: refused, never "fixed". */
+	if (q.hosts > 1 || (v11 && q.hosts == 0) || (q.has_te && q.has_cl)) {
+		http_respond(c, out, 400, &http_err_400, head | HTTP_RF_CLOSE);
+		return;
 	}
 	if (q.has_te || q.cl > 0) {
 		http_respond(c, out, 413, &http_err_413, head | HTTP_RF_CLOSE);
@@ -467,6 +498,7 @@ int http_input(struct http_conn *c, const char *data, size_t len, struct http_ou
 					break;
 				}
 				c->scan = HS_BOL;
+				c->in_headers = true;
 			} else if (ch == '\r' && c->scan == HS_BOL) {
 				c->scan = HS_BOL_CR;
 			} else {
@@ -480,12 +512,17 @@ int http_input(struct http_conn *c, const char *data, size_t len, struct http_ou
 					c->buf[k] = data[start + k];
 			break;
 		}
-		if (bad)
+		if (bad && c->len < HTTP_MAX_REQUEST)
 			http_respond(c, out, 400, &http_err_400, HTTP_RF_CLOSE);
+		else if (bad && !c->in_headers)
+			http_respond(c, out, 414, &http_err_414, HTTP_RF_CLOSE);   /* the request line */
+		else if (bad)
+			http_respond(c, out, 431, &http_err_431, HTTP_RF_CLOSE);
 		else
 			http_request(c, out, direct ? data + start : c->buf, c->len);
 		c->len = 0;
 		c->scan = HS_IDLE;
+		c->in_headers = false;
 		if (!http_flush(c, out))
 			return (int)i;
 		if (c->closed)

@@ -15,10 +15,14 @@
  *     closes it unless a `Connection: keep-alive` token (header names and tokens in any case).
  *   - No request content is accepted: `Content-Length` > 0 or any `Transfer-Encoding` is answered
  *     413 and the connection closes, because its body bytes would otherwise be read as requests.
- *   - 400 + close: a malformed request line, a missing or malformed version, a control byte,
- *     a header line without a colon (or with space before it, or folded), a bad Content-Length,
- *     a request (line + headers) longer than HTTP_MAX_REQUEST bytes. 505 + close: HTTP/2+.
- *     A missing Host header is tolerated (deliberately lenient for hand-typed tests).
+ *   - 400 + close (RFC 9112): a malformed request line, a missing or malformed version, a control
+ *     byte, a header line without a colon, whitespace before the colon (5.1), obsolete line folding
+ *     (5.2), a missing Host in HTTP/1.1, more than one Host, or a Host that is no host[:port] (3.2),
+ *     a bad or repeated Content-Length (even with the same value), Transfer-Encoding together with
+ *     Content-Length (6.1, request smuggling). 505 + close: HTTP/2+.
+ *   - Size: the request line and headers together fit in HTTP_MAX_REQUEST bytes; a request line
+ *     that does not is answered 414 (URI Too Long), headers that do not 431 (Request Header
+ *     Fields Too Large); both close.
  *   - 405 with `Allow: GET, HEAD` for other methods; 404 with a short body for unknown paths.
  *
  * Memory: struct http_conn is fixed (HTTP_MAX_REQUEST bytes of buffer plus a few words); nothing
@@ -56,7 +60,7 @@ struct http_stats {
 	uint64_t resp_2xx;
 	uint64_t resp_4xx;
 	uint64_t resp_5xx;
-	uint64_t bad_requests;  /* answered 400: malformed or oversized */
+	uint64_t bad_requests;  /* answered 400, 414 or 431: malformed or oversized */
 };
 
 /*
@@ -90,6 +94,7 @@ struct http_resp {
 struct http_conn {
 	uint32_t len;           /* bytes of the current request seen so far (idle: 0) */
 	uint8_t scan;           /* where the scanner is in the current line (http.c) */
+	bool in_headers;        /* the current request's line has ended: a byte over the limit is 431 */
 	bool closed;            /* the closing response is written: input is ignored */
 	struct http_resp resp;
 	struct http_stats stats;        /* this connection's own counts */

@@ -41,6 +41,11 @@ struct net_inst_stats {
 	uint64_t tcp_abort;                             /* given up by the stack or by us */
 	uint64_t held_bytes;                            /* input kept for services that have not read it */
 	uint64_t held_resets;                           /* connections reset because held input ran out */
+	uint64_t hdr_timeouts;                          /* closed: a request's headers took too long */
+	uint64_t idle_closed;                           /* closed: idle past the keep-alive limit */
+	uint64_t evicted;                               /* closed, idle the longest, for a new one (cap) */
+	uint64_t cap_refused;                           /* new connections refused at the cap, none idle */
+	uint64_t syn_evicted;                           /* half-open dropped for a newer SYN (backlog full) */
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;
 	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */

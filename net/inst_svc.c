@@ -7,6 +7,8 @@
 
 #include "lwip/mem.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/sys.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
@@ -21,6 +23,8 @@ struct iconn {
 	struct iconn *prev, *next;      /* every connection of this core, for choosing whom to reset */
 	struct pbuf *in;                /* received, not yet consumed: its first pbuf trimmed */
 	uint32_t held;                  /* in->tot_len as counted in held_total */
+	uint32_t active_ms;             /* sys_now() of the last byte received or acknowledged */
+	uint32_t partial_ms;            /* sys_now() when c.partial was first seen set; 0: not */
 	bool fin;                       /* the peer's FIN arrived */
 	bool fin_told;                  /* data(NULL, 0) was called */
 	bool stalled;                   /* data consumed less than offered: wait for sent */
@@ -237,6 +241,7 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 {
 	struct iconn *ic = arg;
 	(void)pcb, (void)err;
+	ic->active_ms = sys_now();
 	if (!p)
 		ic->fin = true;
 	else if (ic->in)
@@ -262,7 +267,36 @@ static err_t conn_resume(struct iconn *ic, size_t len)
 static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
 	(void)pcb;
+	((struct iconn *)arg)->active_ms = sys_now();
 	return conn_resume(arg, len);
+}
+
+/* Nothing to read, nothing to write, no request begun: a keep-alive connection at rest. */
+static bool conn_idle(const struct iconn *ic)
+{
+	return !ic->in && !ic->fin && !ic->c.partial && !ic->pcb->unsent && !ic->pcb->unacked;
+}
+
+/* The time limits, checked from the poll callback about once a second. Returns true (and the
+ * connection is gone) when one was passed. */
+static bool conn_limits(struct iconn *ic, err_t *ret)
+{
+	uint32_t now = sys_now();
+	if (!ic->c.partial)
+		ic->partial_ms = 0;
+	else if (!ic->partial_ms)
+		ic->partial_ms = now ? now : 1;
+	if (ic->partial_ms && now - ic->partial_ms > POLLUX_HEADER_TIMEOUT_S * 1000u) {
+		st->hdr_timeouts++;
+		*ret = conn_close(ic);
+		return true;
+	}
+	if (conn_idle(ic) && now - ic->active_ms > POLLUX_IDLE_TIMEOUT_S * 1000u) {
+		st->idle_closed++;
+		*ret = conn_close(ic);
+		return true;
+	}
+	return false;
 }
 
 /* A connection that waits without anything in flight would get no sent: retry from here. */
@@ -270,6 +304,9 @@ static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct iconn *ic = arg;
 	(void)pcb;
+	err_t ret;
+	if (conn_limits(ic, &ret))
+		return ret;
 	if (!ic->in && !ic->short_send && !ic->fin_told)
 		return ERR_OK;
 	return conn_resume(ic, 0);
@@ -285,11 +322,31 @@ static void conn_err(void *arg, err_t err)
 	conn_free(ic, err == ERR_RST ? SVC_RESET : SVC_ABORTED);
 }
 
+/* At the connection cap: close the connection idle the longest. False when none is idle. */
+static bool evict_idle(void)
+{
+	struct iconn *v = NULL;
+	uint32_t now = sys_now();
+	for (struct iconn *c = conns; c; c = c->next)
+		if (conn_idle(c) && (!v || now - c->active_ms > now - v->active_ms))
+			v = c;
+	if (!v)
+		return false;
+	st->evicted++;
+	conn_close(v);
+	return true;
+}
+
 static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	(void)arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
+	if (st->tcp_open >= POLLUX_MAX_CONNS && !evict_idle()) {
+		st->cap_refused++;
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
 	size_t size = sizeof(struct iconn) + svc->conn_size;
 	struct iconn *ic = mem_malloc((mem_size_t)size);
 	if (!ic) {
@@ -303,6 +360,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	ic->c.peer.ip = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
 	ic->c.peer.port = pcb->remote_port;
 	ic->pcb = pcb;
+	ic->active_ms = sys_now();
 	st->tcp_accepted++;
 	tcp_nagle_disable(pcb);
 	if (svc->accept && svc->accept(&ic->c, ic->state) < 0) {
@@ -322,6 +380,30 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	tcp_err(pcb, conn_err);
 	tcp_poll(pcb, conn_poll, POLL_TICKS);
 	tcp_output(pcb);
+	return ERR_OK;
+}
+
+/*
+ * lwIP's hook for every segment reaching a pcb (lwipopts.h). A SYN to a listener whose backlog of
+ * half-open connections is full would be dropped, and under a SYN flood from random sources every
+ * client would be: drop the oldest half-open connection instead (quietly: its SYN was most likely
+ * spoofed, and a reset would go to a bystander), so a real client's SYN, retried, gets in.
+ */
+int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
+{
+	if (pcb->state != LISTEN || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return ERR_OK;
+	struct tcp_pcb_listen *l = (struct tcp_pcb_listen *)pcb;
+	if (l->accepts_pending < l->backlog)
+		return ERR_OK;
+	struct tcp_pcb *old = NULL;
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+		if (p->state == SYN_RCVD && p->listener == l && (!old || (u32_t)(tcp_ticks - p->tmr) > (u32_t)(tcp_ticks - old->tmr)))
+			old = p;
+	if (old) {
+		st->syn_evicted++;
+		tcp_abandon(old, 0);
+	}
 	return ERR_OK;
 }
 
@@ -366,7 +448,7 @@ int inst_svc_start(const struct svc *s, struct net_inst_stats *stats)
 		struct tcp_pcb *l = tcp_new();
 		if (!l || tcp_bind(l, IP_ADDR_ANY, s->tcp_port) != ERR_OK)
 			return ERR_USE;
-		l = tcp_listen(l);
+		l = tcp_listen_with_backlog(l, POLLUX_SYN_BACKLOG);
 		if (!l)
 			return ERR_MEM;
 		tcp_accept(l, conn_accept);

@@ -1,4 +1,4 @@
-/* lwIP port functions shared by every instance: time, diagnostics, assertions, randomness. */
+/* lwIP port functions shared by every instance: time, diagnostics, assertions, randomness, ISNs. */
 #include "kernel.h"
 #include "lwip/opt.h"
 #include "lwip/sys.h"
@@ -21,17 +21,30 @@ void lwip_port_assert(const char *msg, int line, const char *file)
 	panic("lwip: assertion '%s' failed at %s:%d", msg, file, line);
 }
 
-/* xorshift64 per core, seeded from the counter: ISNs and DHCP transaction IDs need variety,
- * not cryptographic strength, and no state may be shared between cores. */
+/* lwIP's LWIP_RAND (DHCP transaction IDs, first local ports): the calling core's own generator. */
 uint32_t lwip_port_rand(void)
 {
-	static uint64_t state[POLLUX_MAX_CORES];
-	struct cpu *c = this_cpu();
-	uint64_t *s = &state[c ? c->idx : 0];
-	if (*s == 0)
-		*s = arch_counter() | 1;
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (uint32_t)*s;
+	return (uint32_t)random_u64();
+}
+
+/*
+ * LWIP_HOOK_TCP_ISN, every instance: RFC 6528, ISN = M + F(localip, localport, remoteip, remoteport,
+ * secretkey), with M the RFC 793 clock that ticks every 4 microseconds and F SipHash-2-4 keyed with
+ * the per-boot secret (random_hash). Addresses as they lie in the pcb (network order), ports in
+ * host order, as lwIP passes them. An off-path attacker can neither guess a connection's ISN nor
+ * learn another connection's from its own; a connection reopened with the same 4-tuple still gets
+ * an ISN above the old one's, as the clock moved on.
+ */
+uint32_t lwip_port_isn(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port)
+{
+	uint8_t t[12];
+	for (int i = 0; i < 4; i++) {
+		t[i] = (uint8_t)(local_ip >> (8 * i));
+		t[4 + i] = (uint8_t)(remote_ip >> (8 * i));
+	}
+	t[8] = (uint8_t)local_port;
+	t[9] = (uint8_t)(local_port >> 8);
+	t[10] = (uint8_t)remote_port;
+	t[11] = (uint8_t)(remote_port >> 8);
+	return (uint32_t)(time_ns() / 4000) + (uint32_t)random_hash(t, sizeof(t));
 }

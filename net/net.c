@@ -66,22 +66,11 @@ static struct {
 } lease;
 static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
 
-/* A Toeplitz key of this boot's own: flows cannot be aimed at one core by a key known in advance. */
-static void make_key(uint8_t key[NIC_RSS_KEY_LEN])
-{
-	uint64_t x = arch_counter() ^ 0x9e3779b97f4a7c15ull;
-	for (unsigned i = 0; i < NIC_RSS_KEY_LEN; i++) {
-		x ^= arch_counter() << 17;      /* splitmix64 over the counter's jitter */
-		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		key[i] = (uint8_t)(z ^ (z >> 31));
-	}
-}
-
+/* Big rings where frames flow in bulk: from a queue owner that steers, and to the owner that
+ * sends for a core without a queue. The rest carry only ARP, DHCP, fragments and ICMP errors. */
 static bool ring_big(uint32_t src, uint32_t dst)
 {
-	return src < npairs || ncores[src].tx_owner == dst;
+	return (steer && src < npairs) || ncores[src].tx_owner == dst;
 }
 
 /* Every core's inbound rings, made here on the boot core before any core starts, so that no core
@@ -108,8 +97,20 @@ static int rings_init(void)
 	return 0;
 }
 
+static void net_stats_fn(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	net_print_stats();
+}
+
+static const struct console_cmd net_stats_cmd = {
+	"stats", "network: per core and queue packets, bytes, drops, TCP connections", net_stats_fn
+};
+
 int net_init(uint32_t cores)
 {
+	cpu_poll_register(net_poll);    /* returns at once on a core without a NIC queue or instance */
+	console_register(&net_stats_cmd);
 	if (cores > lwip_ninsts)
 		cores = lwip_ninsts;
 	int pairs = nic_attach(cores);
@@ -120,15 +121,11 @@ int net_init(uint32_t cores)
 	nnet = cores;
 	npairs = (uint32_t)pairs;
 	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
-	make_key(key);
+	random_bytes(key, sizeof(key));    /* this boot's own: flows cannot be aimed at one core */
 	flow_key_init(&flow_key, key);
 	for (uint32_t i = 0; i < cores; i++) {
 		ncores[i].queue = i < npairs ? (int32_t)i : -1;
 		ncores[i].tx_owner = i % npairs;
-	}
-	if (rings_init()) {
-		kprintf("net: no memory for the cross-core rings\n");
-		return -1;
 	}
 	/* The one indirection table: bucket i to core i % cores, and the NIC's entry to that core's
 	 * queue. A NIC with a shorter table repeats it, so core_of repeats with the same period. */
@@ -154,6 +151,11 @@ int net_init(uint32_t cores)
 	}
 	/* Steer in software unless the NIC puts each flow on the queue of the core serving it. */
 	steer = npairs < cores || (npairs > 1 && !nic_dev()->caps.rss);
+	if (rings_init()) {
+		kprintf("net: no memory for the cross-core rings\n");
+		nnet = 0;
+		return -1;
+	}
 	if (steer)
 		kprintf("net: %u queue pair%s for %u cores: steering flows in software\n", npairs, npairs > 1 ? "s" : "",
 			cores);
@@ -333,6 +335,16 @@ static void frag_first(uint32_t me, const struct flow_info *fi, uint32_t dst, ui
 		}
 }
 
+/* Later fragments whose first never came, dropped and counted when their time is up. */
+static void frag_expire(struct net_core *n, uint64_t now)
+{
+	for (uint32_t h = 0; h < FRAG_HOLD; h++)
+		if (n->hold[h].until && n->hold[h].until <= now) {
+			n->frag_drops++;
+			n->hold[h].until = 0;
+		}
+}
+
 /* A later fragment before its first: keep a copy a while (bounded; counted when it expires). */
 static void frag_hold(uint32_t me, const struct nic_rxf *f, const struct flow_info *fi, uint64_t now)
 {
@@ -508,6 +520,8 @@ void net_poll(struct cpu *c, uint64_t now)
 		n->next_timers = now + arch_counter_hz() / 1000;
 		n->inst->poll();
 		lease_sync(c->idx, n);
+		if (n->queue >= 0)
+			frag_expire(n, now);
 	}
 	if (c->idx == 0 && now >= n->next_slow) {
 		n->next_slow = now + arch_counter_hz() / 1000 * SLOW_POLL_MS;
@@ -527,10 +541,10 @@ void net_poll(struct cpu *c, uint64_t now)
 
 void net_print_stats(void)
 {
-	/* Three tables filled in one pass over the cores; only the console core prints. */
-	static char out[3][260 * POLLUX_MAX_CORES + 1024];
+	/* Four tables filled in one pass over the cores; only the console core prints. */
+	static char out[4][260 * POLLUX_MAX_CORES + 1024];
 	struct kbuf t = { out[0], sizeof(out[0]), 0 }, d = { out[1], sizeof(out[1]), 0 };
-	struct kbuf x = { out[2], sizeof(out[2]), 0 };
+	struct kbuf x = { out[2], sizeof(out[2]), 0 }, l = { out[3], sizeof(out[3]), 0 };
 	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
 	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %11s %9s\n", "core", "q", "rx_pkts",
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
@@ -540,6 +554,8 @@ void net_print_stats(void)
 		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "xdrops", "fwd_wt",
 		 "fwd_dr", "frag_d", "not_up", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "csum_err",
 		 "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
+	/* Connection limits (config header), each time one was applied. */
+	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s\n", "core", "hdr_tmo", "idle_cls", "evicted", "cap_ref", "syn_evct");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!is_up(i))
@@ -562,6 +578,8 @@ void net_print_stats(void)
 			 U(n->not_up), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop), U(s.l4_drop),
 			 U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
+		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu\n", i, U(s.hdr_timeouts), U(s.idle_closed), U(s.evicted),
+			 U(s.cap_refused), U(s.syn_evicted));
 		if (n->queue >= 0) {
 			struct nic_counter nc[NIC_MAX_COUNTERS];
 			unsigned k = nic_counters(n->queue, nc, NIC_MAX_COUNTERS);
@@ -588,4 +606,5 @@ void net_print_stats(void)
 	kputs(out[0]);
 	kputs(out[1]);
 	kputs(out[2]);
+	kputs(out[3]);
 }

@@ -30,6 +30,7 @@
  * (tcp_drop_mem in `stats`). Input waiting for the service is bounded by the TCP window.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,9 @@ struct svc_conn {
 	const struct svc_ops *ops;      /* the owning core's instance */
 	struct svc_stats *stats;        /* the owning core's counts */
 	struct svc_peer peer;           /* the remote end */
+	bool partial;                   /* set by the service while it holds an incomplete request:
+					 * the request must be complete within POLLUX_HEADER_TIMEOUT_S
+					 * of when this became true, or the connection is closed */
 };
 
 /* The service's UDP port on one core. */

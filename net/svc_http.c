@@ -16,6 +16,7 @@ static void count(struct svc_conn *c, struct hconn *s)
 	c->stats->errors += s->h.stats.resp_4xx - s->counted.resp_4xx;
 	c->stats->bad += s->h.stats.bad_requests - s->counted.bad_requests;
 	s->counted = s->h.stats;
+	c->partial = s->h.len != 0;     /* part of a request is buffered: its time limit runs */
 }
 
 /* http.c's writer: bodies are static, so sent by reference; headers live on the stack, copied. */

@@ -13,6 +13,7 @@
 #define A64_BA_SCTLR  3                 /* the boot core's final SCTLR_EL1: MMU and caches on */
 #define A64_BA_STACK  4                 /* stack top (c->stack_top) */
 #define A64_BA_VBAR   5                 /* informational: entry.S takes its own vector address */
+#define A64_BA_EXC_STACK 6              /* exception stack top (c->exc_stack_top), SP_EL1 */
 
 #ifndef __ASSEMBLY__
 

@@ -40,7 +40,7 @@ void a64_mmu_switch(uint64_t ttbr0, uint64_t mair, uint64_t tcr, uint64_t sctlr)
 
 /* entry.S reads boot_arg with its own offsets. */
 _Static_assert(offsetof(struct cpu, boot_arg) == A64_CPU_BOOT_ARG, "A64_CPU_BOOT_ARG in arch_inline.h");
-_Static_assert(A64_BA_VBAR < ARRAY_SIZE(((struct cpu *)0)->boot_arg), "boot_arg slots");
+_Static_assert(A64_BA_EXC_STACK < ARRAY_SIZE(((struct cpu *)0)->boot_arg), "boot_arg slots");
 
 static uint64_t cnt_hz;
 static uint64_t tcr_value, sctlr_value;
@@ -79,6 +79,33 @@ void arch_check_cpu(void)
 	uint64_t mmfr0 = READ_SYSREG(id_aa64mmfr0_el1);
 	if (((mmfr0 >> 28) & 0xf) == 0xf)       /* TGran4: 0b1111 = no 4 KiB granule */
 		panic("cpu: no 4 KiB translation granule (ID_AA64MMFR0_EL1=0x%llx)", (unsigned long long)mmfr0);
+}
+
+/* ---- random numbers: FEAT_RNG ---- */
+
+static bool has_rndr;
+
+/* ID_AA64ISAR0_EL1.RNDR, bits 63:60: 0b0001 = RNDR and RNDRRS are implemented (ARM ARM D17.2.61). */
+const char *arch_rng_init(void)
+{
+	has_rndr = ((READ_SYSREG(id_aa64isar0_el1) >> 60) & 0xf) >= 1;
+	return has_rndr ? "rndr" : 0;
+}
+
+/* RNDR is system register s3_3_c2_c4_0 (written by encoding: binutils wants .arch armv8.5-a+rng for
+ * the name). A read that returns a value sets NZCV to 0b0000; one that fails (the entropy source
+ * had nothing in time) returns 0 with NZCV = 0b0100 (ARM ARM D17.2.132): retry a few times. */
+bool arch_rng64(uint64_t *v)
+{
+	for (int i = 0; has_rndr && i < 10; i++) {
+		uint64_t x, fail;
+		__asm__ volatile("mrs %0, s3_3_c2_c4_0\n\tcset %1, eq" : "=r"(x), "=r"(fail) :: "cc");
+		if (!fail) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ID_AA64MMFR0_EL1.PARange (bits 3:0): physical address bits. */
@@ -148,6 +175,19 @@ int arch_default_uart(struct uart *u)
 {
 	(void)u;
 	return -1;      /* without SPCR there is no safe guess on AArch64 */
+}
+
+/* Move this core onto SP_EL0 with the stack pointer it has, then make SP_EL1 the exception stack.
+ * Nothing touches the stack in between, so the C frame around this stays valid. */
+void arch_exception_stack(struct cpu *c)
+{
+	__asm__ volatile("mov x9, sp\n\t"
+			 "msr spsel, #0\n\t"
+			 "mov sp, x9\n\t"
+			 "msr spsel, #1\n\t"
+			 "mov sp, %0\n\t"
+			 "msr spsel, #0"
+			 :: "r"(c->exc_stack_top) : "x9", "memory");
 }
 
 /* Boot core, once, with UEFI's MMU on: see a64_mmu_switch in entry.S for why the MMU goes off for a
@@ -231,6 +271,7 @@ int arch_start_core(const struct acpi_info *ai, struct cpu *c)
 {
 	if (!(ai->arm_boot_flags & ARM_BOOT_PSCI_COMPLIANT))
 		return -1;
+	c->boot_arg[A64_BA_EXC_STACK] = c->exc_stack_top;
 	c->boot_arg[A64_BA_TTBR0] = pt_root;
 	c->boot_arg[A64_BA_MAIR] = PT_AARCH64_MAIR;
 	c->boot_arg[A64_BA_TCR] = tcr_value;
@@ -347,7 +388,7 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 	struct kbuf rb = { regs, sizeof(regs), 0 };
 	for (int i = 0; i < 31; i++)
 		kbprintf(&rb, "x%-2d=0x%016llx%s", i, (unsigned long long)f->x[i], i % 4 == 3 ? "\n" : " ");
-	kprintf("pollux: crash core=%u vector=%s%s from %s\n"
+	kprintf_sync("pollux: crash core=%u vector=%s%s from %s\n"
 		"esr=0x%08llx far=0x%016llx elr=0x%016llx spsr=0x%08llx\n"
 		"elr=+0x%llx lr=+0x%llx (offsets from ImageBase 0x%llx, for addr2line)\n"
 		"%s sp=0x%016llx\n",
@@ -355,6 +396,10 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 		(unsigned long long)f->esr, (unsigned long long)f->far, (unsigned long long)f->elr,
 		(unsigned long long)f->spsr, (unsigned long long)(f->elr - base),
 		(unsigned long long)(f->x[30] - base), (unsigned long long)base, regs, (unsigned long long)f->sp);
+	int g = ec == 0x25 || ec == 0x21 ? stack_guard_core(f->far) : -1;
+	if (g >= 0)
+		kprintf("pollux: stack overflow on core %u: far=0x%016llx is in core %d's stack guard page\n", idx,
+			(unsigned long long)f->far, g);
 
 	cpu_crash_tail(c, f->elr, f->x[29], f->sp);
 }

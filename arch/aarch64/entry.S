@@ -19,8 +19,10 @@
  * current EL with SP_ELx, lower EL AArch64, lower EL AArch32, each sync / IRQ / FIQ / SError.
  * Every entry is treated the same: Pollux takes no interrupt and makes no call into a higher
  * level that returns through here, so any exception is a crash report. Each entry makes room for
- * the frame on the current stack (SP_EL1: entry to EL1 always selects it), saves x0/x1 and passes
- * its index (0..15) to the common code. */
+ * the frame on SP_EL1 (entry to EL1 always selects it), saves x0/x1 and passes its index (0..15)
+ * to the common code. Pollux itself runs on SP_EL0 ("EL1t", vectors 0-3) and keeps SP_EL1 for
+ * exceptions alone, each core on its own exception stack: a fault on an overflowed stack (its guard
+ * page) is taken on a good one and reported, rather than faulting again on every entry. */
 .macro VEC n
 	.balign 128
 	sub sp, sp, #FRAME_SIZE
@@ -64,8 +66,11 @@ a64_exception_common:
 	stp x24, x25, [sp, #192]
 	stp x26, x27, [sp, #208]
 	stp x28, x29, [sp, #224]
-	add x2, sp, #FRAME_SIZE         /* sp before the exception */
-	stp x30, x2, [sp, #240]
+	add x2, sp, #FRAME_SIZE         /* sp before the exception: this stack's, from EL1h */
+	cmp x0, #4
+	b.hs 1f
+	mrs x2, sp_el0                  /* from EL1t: the kernel's own stack */
+1:	stp x30, x2, [sp, #240]
 	mrs x2, elr_el1
 	mrs x3, spsr_el1
 	stp x2, x3, [sp, #FR_ELR]
@@ -79,9 +84,9 @@ a64_exception_common:
 	mov x1, x0                      /* vector index */
 	add x0, sp, #16                 /* struct a64_frame * */
 	bl arch_exception               /* never returns */
-1:	msr daifset, #0xf
+2:	msr daifset, #0xf
 	wfi
-	b 1b
+	b 2b
 
 /* ---- void a64_mmu_switch(uint64_t ttbr0, uint64_t mair, uint64_t tcr, uint64_t sctlr) ----
  * Boot core, once: leave UEFI's identity map for ours. The firmware's TCR may differ from ours in
@@ -119,7 +124,7 @@ a64_mmu_switch:
 	.globl a64_secondary_entry
 a64_secondary_entry:
 	msr daifset, #0xf
-	msr spsel, #1                   /* run on SP_EL1, the stack exceptions use */
+	msr spsel, #1                   /* SP_EL1 until both stacks are set below; none is used before */
 	mov x19, x0
 	mov x1, #(3 << 20)              /* CPACR_EL1.FPEN = 0b11: no FP/SIMD trap, as on the boot core */
 	msr cpacr_el1, x1
@@ -139,7 +144,10 @@ a64_secondary_entry:
 	isb
 	msr sctlr_el1, x3               /* the boot core's final value: MMU, caches on */
 	isb
-	mov sp, x4
+	ldr x5, [x19, #BA(A64_BA_EXC_STACK)]
+	mov sp, x5                      /* SP_EL1: exceptions only */
+	msr spsel, #0
+	mov sp, x4                      /* SP_EL0: everything else */
 	msr tpidr_el1, x19
 	mov x29, #0                     /* end of the frame chain for backtraces */
 	mov x30, #0
@@ -152,7 +160,7 @@ a64_secondary_entry:
 /* ---- void arch_switch_stack(uint64_t top, void (*fn)(void *), void *arg) ---- */
 	.globl arch_switch_stack
 arch_switch_stack:
-	msr spsel, #1                   /* the stack below is also the one exceptions use */
+	msr spsel, #0                   /* SP_EL0: SP_EL1 is the exception stack (arch_exception_stack) */
 	mov sp, x0
 	mov x29, #0                     /* end of the frame chain for backtraces */
 	mov x30, #0

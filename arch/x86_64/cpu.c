@@ -69,11 +69,30 @@ uint32_t arch_inl(uint16_t port)
 
 /* ---- descriptor tables ---- */
 
-static const uint64_t gdt[3] = {
+/* Null, code, data, then each core's TSS descriptor (16 bytes, two slots) from GDT_TSS on. Not
+ * const: LTR marks a TSS descriptor busy, a write to the GDT. */
+#define GDT_TSS 3
+static uint64_t gdt[GDT_TSS + 2 * POLLUX_MAX_CORES] = {
 	0,
 	0x00AF9A000000FFFFull,  /* 0x08: 64-bit code, present, ring 0 */
 	0x00CF92000000FFFFull,  /* 0x10: data, present, writable */
 };
+
+/* 64-bit TSS (SDM vol 3, 8.7): only the interrupt stack table is used. IST1 is the core's exception
+ * stack: every vector switches to it, so a fault with a bad or overflowed stack pointer (a stack
+ * guard page) is still reported instead of becoming a double and then a triple fault. */
+struct x86_tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap;         /* past the limit: no I/O permission bitmap */
+} __attribute__((packed));
+_Static_assert(sizeof(struct x86_tss) == 104, "64-bit TSS is 104 bytes");
+
+static struct x86_tss tss[POLLUX_MAX_CORES];
 
 struct idt_gate {
 	uint16_t off_lo;
@@ -93,12 +112,27 @@ struct dtr {
 	uint64_t base;
 } __attribute__((packed));
 
+/* Core c's TSS descriptor (SDM vol 3, 8.2.3): type 9 (available 64-bit TSS), present, base, limit. */
+static void tss_install(struct cpu *c)
+{
+	struct x86_tss *t = &tss[c->idx];
+	uint64_t base = (uint64_t)(uintptr_t)t, limit = sizeof(*t) - 1;
+	t->iomap = sizeof(*t);
+	t->ist[0] = c->exc_stack_top;
+	gdt[GDT_TSS + 2 * c->idx] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
+				    ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
+	gdt[GDT_TSS + 2 * c->idx + 1] = base >> 32;
+	uint16_t sel = (uint16_t)((GDT_TSS + 2 * c->idx) * 8);
+	__asm__ volatile("ltr %0" ::"r"(sel) : "memory");
+}
+
 static void tables_load(struct cpu *c)
 {
 	struct dtr g = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
 	struct dtr i = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	x86_load_gdt(&g);
 	__asm__ volatile("lidt %0" ::"m"(i));
+	tss_install(c);
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
 	uint64_t cr0;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
@@ -119,6 +153,16 @@ void arch_init_boot(struct cpu *c)
 	x2apic = (rdmsr(MSR_APIC_BASE) & (1u << 10)) != 0;
 }
 
+/* The boot core's TSS was loaded before its exception stack existed, with every gate on the
+ * current stack (IST 0). Now the stack exists: point IST1 at it and every gate at IST1. Secondaries
+ * load their TSS with IST1 already set and the gates already switched (tables_load). */
+void arch_exception_stack(struct cpu *c)
+{
+	tss[c->idx].ist[0] = c->exc_stack_top;
+	for (int v = 0; v < 32; v++)
+		idt[v].ist = 1;
+}
+
 void arch_check_cpu(void)
 {
 	uint32_t r[4];
@@ -133,6 +177,44 @@ void arch_check_cpu(void)
 	cpuid(0x80000007, 0, r);
 	if (!(r[3] & (1u << 8)))
 		kprintf("cpu: warning: TSC is not invariant; time may drift with frequency changes\n");
+}
+
+/* ---- random numbers: RDSEED (entropy source) preferred, RDRAND (its DRBG) otherwise ---- */
+
+static bool has_rdseed, has_rdrand;
+
+const char *arch_rng_init(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	uint32_t max_leaf = r[0];
+	cpuid(1, 0, r);
+	has_rdrand = (r[2] >> 30) & 1;                  /* CPUID.01H:ECX.RDRAND[bit 30] */
+	if (max_leaf >= 7) {
+		cpuid(7, 0, r);
+		has_rdseed = (r[1] >> 18) & 1;          /* CPUID.(EAX=07H,ECX=0):EBX.RDSEED[bit 18] */
+	}
+	return has_rdseed ? "rdseed" : has_rdrand ? "rdrand" : 0;
+}
+
+/* CF=1: a valid value; CF=0: none available right now, try again (SDM vol 2, RDRAND, RDSEED).
+ * Intel's DRNG guide: RDRAND fails 10 times in a row only if the hardware is broken; RDSEED may
+ * run dry for a while under load, so it gets more tries with a pause in between, and RDRAND after. */
+bool arch_rng64(uint64_t *v)
+{
+	uint8_t ok;
+	for (int i = 0; has_rdseed && i < 100; i++) {
+		__asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok) :: "cc");
+		if (ok)
+			return true;
+		arch_relax();
+	}
+	for (int i = 0; has_rdrand && i < 10; i++) {
+		__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) :: "cc");
+		if (ok)
+			return true;
+	}
+	return false;
 }
 
 uint64_t arch_phys_limit(void)
@@ -297,7 +379,7 @@ void arch_smp_prepare(const struct acpi_info *ai, uint64_t root)
 	uint8_t *d = (uint8_t *)(uintptr_t)(tramp_pa + 0x1000);
 	for (int i = 0; i < 3; i++)
 		((uint64_t *)d)[i] = gdt[i];
-	*(uint16_t *)(d + 0x20) = sizeof(gdt) - 1;
+	*(uint16_t *)(d + 0x20) = 3 * 8 - 1;   /* the first three only: code and data */
 	*(uint32_t *)(d + 0x22) = (uint32_t)(tramp_pa + 0x1000);
 	*(uint32_t *)(d + 0x30) = (uint32_t)(tramp_pa + (uint64_t)(x86_tramp64 - x86_tramp_start));
 	*(uint16_t *)(d + 0x34) = 0x08;
@@ -366,15 +448,24 @@ static const char *const vec_names[32] = {
 	"control protection",
 };
 
+/* One flag per core: every vector runs at the top of the same IST stack, so an exception while
+ * reporting would start over on top of the report in progress; it stops the core instead. */
+static volatile uint8_t reporting[POLLUX_MAX_CORES];
+
 void x86_exception(struct x86_frame *f)
 {
 	struct cpu *c = (struct cpu *)(uintptr_t)rdmsr(MSR_GS_BASE);
-	uint32_t idx = c ? c->idx : 0;
+	uint32_t idx = c && c->idx < POLLUX_MAX_CORES ? c->idx : 0;
+	if (reporting[idx]) {
+		console_emergency("pollux: another exception while printing the crash report\n");
+		arch_halt();
+	}
+	reporting[idx] = 1;
 	uint64_t cr2, cr3;
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 	const char *name = f->vector < 32 && vec_names[f->vector] ? vec_names[f->vector] : "reserved";
-	kprintf("pollux: crash core=%u vector=%llu (%s) error=0x%llx\n"
+	kprintf_sync("pollux: crash core=%u vector=%llu (%s) error=0x%llx\n"
 		"rip=0x%016llx (+0x%llx) cs=0x%llx rflags=0x%llx rsp=0x%016llx\n"
 		"cr2=0x%016llx cr3=0x%016llx\n"
 		"rax=0x%016llx rbx=0x%016llx rcx=0x%016llx rdx=0x%016llx\n"
@@ -390,6 +481,10 @@ void x86_exception(struct x86_frame *f)
 		(unsigned long long)f->rbp, (unsigned long long)f->r8, (unsigned long long)f->r9,
 		(unsigned long long)f->r10, (unsigned long long)f->r11, (unsigned long long)f->r12,
 		(unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
+	int g = f->vector == 14 ? stack_guard_core(cr2) : -1;
+	if (g >= 0)
+		kprintf("pollux: stack overflow on core %u: cr2=0x%016llx is in core %d's stack guard page\n", idx,
+			(unsigned long long)cr2, g);
 
 	cpu_crash_tail(c, f->rip, f->rbp, f->rsp);
 }

@@ -38,7 +38,12 @@
 #define MEMP_NUM_UDP_PCB 8
 #define MEMP_NUM_TCP_SEG 8192
 #define PBUF_POOL_SIZE 256
-#define TCP_LISTEN_BACKLOG 0
+#define TCP_LISTEN_BACKLOG 1            /* half-open connections bounded per listener */
+/* A SYN to a full listener makes room by dropping the oldest half-open connection (net/inst_svc.c). */
+struct tcp_pcb;
+struct tcp_hdr;
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) inst_tcp_inpacket(pcb, hdr)
+int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
 
 #define TCP_MSS 1460
 #define TCP_WND (32 * TCP_MSS)
@@ -66,6 +71,10 @@ unsigned short inst_ooseq_pbufs(void);
 #define SYS_STATS 0
 
 #define LWIP_DEBUG 0
+
+/* RFC 6528 initial sequence numbers, computed once for every instance (net/lwip_port.c). */
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
+	lwip_port_isn(ip4_addr_get_u32(local_ip), (local_port), ip4_addr_get_u32(remote_ip), (remote_port))
 
 extern unsigned char *lwip_inst_heap;
 

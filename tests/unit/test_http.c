@@ -92,6 +92,10 @@ static int ask(struct cap *k, const char *req)
 #define HELLO H200("text/plain", "18") "\r\nHello from Pollux\n"
 #define E400 "HTTP/1.1 400 Bad Request\r\nServer: pollux\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n" \
 	"Connection: close\r\n\r\nBad Request\n"
+#define E414 "HTTP/1.1 414 URI Too Long\r\nServer: pollux\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n" \
+	"Connection: close\r\n\r\nURI Too Long\n"
+#define E431 "HTTP/1.1 431 Request Header Fields Too Large\r\nServer: pollux\r\nContent-Type: text/plain\r\n" \
+	"Content-Length: 32\r\nConnection: close\r\n\r\nRequest Header Fields Too Large\n"
 #define E404 "HTTP/1.1 404 Not Found\r\nServer: pollux\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n" \
 	"\r\nNot Found\n"
 
@@ -110,45 +114,45 @@ static void routes(void)
 	CHECK(http_route_find("/hell", 5) == NULL);
 	CHECK(http_route_find("/hello/", 7) == NULL);
 
-	ask(&k, "GET /nope HTTP/1.1\r\n\r\n");
+	ask(&k, "GET /nope HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(cap_is(&k, E404));
-	ask(&k, "GET /hello?x=1&y=/ HTTP/1.1\r\n\r\n");
+	ask(&k, "GET /hello?x=1&y=/ HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(cap_is(&k, HELLO));
-	ask(&k, "GET /hello#frag HTTP/1.1\r\n\r\n");
+	ask(&k, "GET /hello#frag HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(cap_is(&k, HELLO));
-	ask(&k, "GET /?q HTTP/1.1\r\n\r\n");
+	ask(&k, "GET /?q HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(cap_is(&k, H200("text/plain", "64") "\r\n" ROOT_BODY));
-	ask(&k, "GET http://pollux.example/hello HTTP/1.1\r\n\r\n");
+	ask(&k, "GET http://pollux.example/hello HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(cap_is(&k, HELLO));
-	ask(&k, "GET HTTP://pollux.example:80 HTTP/1.1\r\n\r\n");
+	ask(&k, "GET HTTP://pollux.example:80 HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(cap_is(&k, H200("text/plain", "64") "\r\n" ROOT_BODY));
-	ask(&k, "GET /Hello HTTP/1.1\r\n\r\n");     /* paths are case-sensitive */
+	ask(&k, "GET /Hello HTTP/1.1\r\nHost: h\r\n\r\n");     /* paths are case-sensitive */
 	CHECK(cap_is(&k, E404));
 	/* bare LF line ends, empty lines before the request */
 	CHECK_EQ(ask(&k, "\r\n\nGET /hello HTTP/1.1\nHost: x\n\n"), 32);
 	CHECK(cap_is(&k, HELLO));
 	ask(&k, "GET /hello HTTP/1.1\r\nHost: x\n\r\n");
 	CHECK(cap_is(&k, HELLO));
-	ask(&k, "GET /hello HTTP/1.1\r\nX-Empty:\r\nX-Tab:\tv \t\r\nContent-Length: 0\r\n\r\n");
+	ask(&k, "GET /hello HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nX-Tab:\tv \t\r\nContent-Length: 0\r\n\r\n");
 	CHECK(cap_is(&k, HELLO));
 
 	/* HEAD: headers only, with the body's length */
-	ask(&k, "HEAD / HTTP/1.1\r\n\r\n");
+	ask(&k, "HEAD / HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(cap_is(&k, H200("text/plain", "64") "\r\n"));
 	ask(&k, "HEAD /hello HTTP/1.0\r\n\r\n");
 	CHECK(cap_is(&k, H200("text/plain", "18") "Connection: close\r\n\r\n"));
-	ask(&k, "HEAD /nope HTTP/1.1\r\n\r\n");
+	ask(&k, "HEAD /nope HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(cap_is(&k, "HTTP/1.1 404 Not Found\r\nServer: pollux\r\nContent-Type: text/plain\r\n"
 		  "Content-Length: 10\r\n\r\n"));
 
 	/* other methods: 405 with Allow, connection kept */
 	static const char e405[] = "HTTP/1.1 405 Method Not Allowed\r\nServer: pollux\r\nContent-Type: text/plain\r\n"
 		"Content-Length: 19\r\nAllow: GET, HEAD\r\n\r\nMethod Not Allowed\n";
-	CHECK_EQ(ask(&k, "POST /hello HTTP/1.1\r\n\r\n"), 24);
+	CHECK_EQ(ask(&k, "POST /hello HTTP/1.1\r\nHost: h\r\n\r\n"), 33);
 	CHECK(cap_is(&k, e405));
-	ask(&k, "DELETE / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+	ask(&k, "DELETE / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
 	CHECK(cap_is(&k, e405));
-	ask(&k, "get / HTTP/1.1\r\n\r\n");      /* methods are case-sensitive */
+	ask(&k, "get / HTTP/1.1\r\nHost: h\r\n\r\n");      /* methods are case-sensitive */
 	CHECK(cap_is(&k, e405));
 	CHECK_EQ(ask(&k, "OPTIONS * HTTP/1.0\r\n\r\n"), HTTP_CLOSE);
 	CHECK(cap_is(&k, "HTTP/1.1 405 Method Not Allowed\r\nServer: pollux\r\nContent-Type: text/plain\r\n"
@@ -157,11 +161,11 @@ static void routes(void)
 	/* request bodies are refused: 413 and close */
 	static const char e413[] = "HTTP/1.1 413 Content Too Large\r\nServer: pollux\r\nContent-Type: text/plain\r\n"
 		"Content-Length: 18\r\nConnection: close\r\n\r\nContent Too Large\n";
-	CHECK_EQ(ask(&k, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"), HTTP_CLOSE);
+	CHECK_EQ(ask(&k, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"), HTTP_CLOSE);
 	CHECK(cap_is(&k, e413));
-	CHECK_EQ(ask(&k, "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), HTTP_CLOSE);
+	CHECK_EQ(ask(&k, "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), HTTP_CLOSE);
 	CHECK(cap_is(&k, e413));
-	CHECK_EQ(ask(&k, "GET / HTTP/1.1\r\ncontent-length: 99999999999999999999999999\r\n\r\n"), HTTP_CLOSE);
+	CHECK_EQ(ask(&k, "GET / HTTP/1.1\r\nHost: h\r\ncontent-length: 99999999999999999999999999\r\n\r\n"), HTTP_CLOSE);
 	CHECK(cap_is(&k, e413));
 	/* HTTP/2 and beyond: 505 */
 	CHECK_EQ(ask(&k, "GET / HTTP/2.0\r\n\r\n"), HTTP_CLOSE);
@@ -172,16 +176,16 @@ static void routes(void)
 static void keepalive(void)
 {
 	static const struct { const char *req; const char *conn; bool close; } t[] = {
-		{ "GET /hello HTTP/1.1\r\n\r\n", "", false },
-		{ "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", "Connection: close\r\n", true },
-		{ "GET /hello HTTP/1.1\r\nconnection: CLOSE\r\n\r\n", "Connection: close\r\n", true },
-		{ "GET /hello HTTP/1.1\r\nCONNECTION:Close \r\n\r\n", "Connection: close\r\n", true },
-		{ "GET /hello HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", "", false },
-		{ "GET /hello HTTP/1.1\r\nConnection: Upgrade, Keep-Alive\r\n\r\n", "", false },
-		{ "GET /hello HTTP/1.1\r\nConnection: foo,\t cLoSe ,bar\r\n\r\n", "Connection: close\r\n", true },
-		{ "GET /hello HTTP/1.1\r\nConnection: closed\r\n\r\n", "", false },
-		{ "GET /hello HTTP/1.1\r\nX-Connection: close\r\n\r\n", "", false },
-		{ "GET /hello HTTP/1.2\r\n\r\n", "", false },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n", "", false },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "Connection: close\r\n", true },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\nconnection: CLOSE\r\n\r\n", "Connection: close\r\n", true },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\nCONNECTION:Close \r\n\r\n", "Connection: close\r\n", true },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n", "", false },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, Keep-Alive\r\n\r\n", "", false },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\nConnection: foo,\t cLoSe ,bar\r\n\r\n", "Connection: close\r\n", true },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\nConnection: closed\r\n\r\n", "", false },
+		{ "GET /hello HTTP/1.1\r\nHost: h\r\nX-Connection: close\r\n\r\n", "", false },
+		{ "GET /hello HTTP/1.2\r\nHost: h\r\n\r\n", "", false },
 		{ "GET /hello HTTP/1.0\r\n\r\n", "Connection: close\r\n", true },
 		{ "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "Connection: keep-alive\r\n", false },
 		{ "GET /hello HTTP/1.0\r\nCONNECTION: Keep-Alive\r\n\r\n", "Connection: keep-alive\r\n", false },
@@ -204,10 +208,10 @@ static void keepalive(void)
 	struct cap k;
 	http_conn_init(&c);
 	cap_init(&k);
-	const char *two = "GET /hello HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+	const char *two = "GET /hello HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
 	CHECK_EQ(once(&c, &k, two, strlen(two)), HTTP_CLOSE);
 	CHECK(cap_is(&k, H200("text/plain", "18") "Connection: close\r\n\r\nHello from Pollux\n"));
-	CHECK_EQ(once(&c, &k, "GET / HTTP/1.1\r\n\r\n", 18), HTTP_CLOSE);
+	CHECK_EQ(once(&c, &k, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 18), HTTP_CLOSE);
 	CHECK_EQ(once(&c, &k, "", 0), HTTP_CLOSE);
 	CHECK_EQ(k.len, strlen(H200("text/plain", "18") "Connection: close\r\n\r\nHello from Pollux\n"));
 	CHECK_EQ(c.stats.requests, 1);
@@ -222,32 +226,32 @@ static void malformed(void)
 		M("GET /\r\n\r\n"),                             /* no version (HTTP/0.9) */
 		M("GET / \r\n\r\n"),
 		M("GET\r\n\r\n"),
-		M("GET  / HTTP/1.1\r\n\r\n"),
+		M("GET  / HTTP/1.1\r\nHost: h\r\n\r\n"),
 		M("GET / HTTP/1.1 \r\n\r\n"),
-		M(" GET / HTTP/1.1\r\n\r\n"),
+		M(" GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
 		M("GET / HTTPS/1.1\r\n\r\n"),
 		M("GET / HTTP/1.x\r\n\r\n"),
 		M("GET / HTTP/1.10\r\n\r\n"),
 		M("GET / http/1.1\r\n\r\n"),
-		M("GET\t/ HTTP/1.1\r\n\r\n"),
-		M("GET relative HTTP/1.1\r\n\r\n"),
-		M("GET /\x80 HTTP/1.1\r\n\r\n"),
-		M("G(T / HTTP/1.1\r\n\r\n"),
+		M("GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n"),
+		M("GET relative HTTP/1.1\r\nHost: h\r\n\r\n"),
+		M("GET /\x80 HTTP/1.1\r\nHost: h\r\n\r\n"),
+		M("G(T / HTTP/1.1\r\nHost: h\r\n\r\n"),
 		M("GET / HTTP/1.1\r\nHost x\r\n\r\n"),          /* header without colon */
 		M("GET / HTTP/1.1\r\nHost : x\r\n\r\n"),        /* space before the colon */
-		M("GET / HTTP/1.1\r\n: x\r\n\r\n"),
+		M("GET / HTTP/1.1\r\nHost: h\r\n: x\r\n\r\n"),
 		M("GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n"),
-		M("GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
-		M("GET / HTTP/1.1\r\nContent-Length:\r\n\r\n"),
-		M("GET / HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 1\r\n\r\n"),
-		M("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
+		M("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n"),
+		M("GET / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n"),
+		M("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nContent-Length: 1\r\n\r\n"),
+		M("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n"),
 		M("GET / HTTP/1.1\rX\r\n\r\n"),                 /* CR not ending a line */
 		M("GET / HTTP/1.1\r\r\n\r\n"),
-		M("GET / HTTP/1.1\r\nA: b\rc\r\n\r\n"),
-		M("GET /\0 HTTP/1.1\r\n\r\n"),                  /* NUL */
+		M("GET / HTTP/1.1\r\nHost: h\r\nA: b\rc\r\n\r\n"),
+		M("GET /\0 HTTP/1.1\r\nHost: h\r\n\r\n"),                  /* NUL */
 		M("\0\0\0\0"),
-		M("GET / HTTP/1.1\r\nA: \x01\r\n\r\n"),
-		M("GET / HTTP/1.1\r\nA: \x7f\r\n\r\n"),
+		M("GET / HTTP/1.1\r\nHost: h\r\nA: \x01\r\n\r\n"),
+		M("GET / HTTP/1.1\r\nHost: h\r\nA: \x7f\r\n\r\n"),
 		M("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),    /* a TLS ClientHello */
 		M("\xff\xfe\xfd\r\n\r\n"),
 #undef M
@@ -277,9 +281,10 @@ static void malformed(void)
 	CHECK_EQ(ask(&k, "GET / HTTP/1.1"), 14);
 	CHECK_EQ(k.len, 0);
 
-	/* size: exactly HTTP_MAX_REQUEST bytes is served, one more is 400, a line with no end too */
+	/* size: exactly HTTP_MAX_REQUEST bytes is served; one more in the headers is 431, in the request
+	 * line 414 (also a line with no end at all) */
 	static char big[HTTP_MAX_REQUEST + 64];
-	const char *pre = "GET /hello HTTP/1.1\r\nX-Pad: ";
+	const char *pre = "GET /hello HTTP/1.1\r\nHost: h\r\nX-Pad: ";
 	size_t pl = strlen(pre);
 	for (int extra = 0; extra <= 1; extra++) {
 		size_t n = HTTP_MAX_REQUEST + (size_t)extra;
@@ -295,7 +300,7 @@ static void malformed(void)
 				r = once(&c, &k, big + 100, n - 100);
 			if (extra) {
 				CHECK_EQ(r, HTTP_CLOSE);
-				CHECK(cap_is(&k, E400));
+				CHECK(cap_is(&k, E431));
 			} else {
 				CHECK_EQ(r, split ? (int)(n - 100) : (int)n);
 				CHECK(cap_is(&k, HELLO));
@@ -310,8 +315,120 @@ static void malformed(void)
 	CHECK_EQ(once(&c, &k, big, HTTP_MAX_REQUEST), HTTP_MAX_REQUEST);    /* still waiting */
 	CHECK_EQ(k.len, 0);
 	CHECK_EQ(once(&c, &k, big, 1), HTTP_CLOSE);                         /* one byte too many */
-	CHECK(cap_is(&k, E400));
+	CHECK(cap_is(&k, E414));
+	CHECK_EQ(c.stats.bad_requests, 1);
 	free(k.buf);
+	/* a long target: 414 however it is split; the same bytes as a header value: 431 */
+	for (int hdr = 0; hdr <= 1; hdr++) {
+		const char *p1 = hdr ? "GET / HTTP/1.1\r\nX-Long: /" : "GET /";
+		size_t l1 = strlen(p1);
+		memcpy(big, p1, l1);
+		memset(big + l1, 'b', HTTP_MAX_REQUEST);
+		for (size_t cut = 1; cut < HTTP_MAX_REQUEST + 10; cut += 97) {
+			http_conn_init(&c);
+			cap_init(&k);
+			int r = once(&c, &k, big, cut);
+			if (r == (int)cut)
+				r = once(&c, &k, big + cut, HTTP_MAX_REQUEST + 10 - cut);
+			CHECK_EQ(r, HTTP_CLOSE);
+			CHECK(cap_is(&k, hdr ? E431 : E414));
+			free(k.buf);
+		}
+	}
+}
+
+static bool feed(struct http_conn *c, struct cap *k, const char *in, size_t n, const size_t *cuts,
+		 size_t ncuts, size_t step);
+
+/* RFC 9112's rules for what a server must refuse: 400 and close for each, however split. */
+static void rfc9112(void)
+{
+	static const struct { const char *req; const char *why; } t[] = {
+		{ "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 without Host (3.2)" },
+		{ "GET /hello HTTP/1.1\r\nX: y\r\n\r\n", "HTTP/1.1 without Host, other headers" },
+		{ "GET http://h/hello HTTP/1.1\r\n\r\n", "absolute-form still needs Host" },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", "Host twice, same value" },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", "Host twice, different values" },
+		{ "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", "Host twice in HTTP/1.0" },
+		{ "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "Host with a space inside" },
+		{ "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", "Host with a path" },
+		{ "GET / HTTP/1.1\r\nHost: u@h\r\n\r\n", "Host with userinfo" },
+		{ "GET / HTTP/1.1\r\nHost: h\x80\r\n\r\n", "Host with a non-ASCII byte" },
+		{ "GET / HTTP/1.1\r\nHost : h\r\n\r\n", "space before the colon (5.1)" },
+		{ "GET / HTTP/1.1\r\nHost\t: h\r\n\r\n", "tab before the colon" },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n  b\r\n\r\n", "obsolete line folding (5.2)" },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n", "folding with a tab" },
+		{ "GET / HTTP/1.1\r\n Host: h\r\n\r\n", "whitespace after the request line" },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+		  "Content-Length twice, equal (6.3)" },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n",
+		  "Content-Length twice, different" },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0, 0\r\n\r\n", "Content-Length as a list" },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n", "Content-Length with a sign" },
+		{ "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+		  "0\r\n\r\n", "Transfer-Encoding with Content-Length (6.1, smuggling)" },
+		{ "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n",
+		  "Content-Length then Transfer-Encoding" },
+		{ "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+		  "both in HTTP/1.0" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		size_t n = strlen(t[i].req);
+		struct http_conn c;
+		struct cap k;
+		http_conn_init(&c);
+		cap_init(&k);
+		/* A valid request first, on the same connection: it is answered, then the bad one. */
+		const char *ok = "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n";
+		CHECK_EQ(once(&c, &k, ok, strlen(ok)), (int)strlen(ok));
+		CHECK(cap_is(&k, HELLO));
+		k.len = 0;
+		int bad = 0;
+		/* every single cut of the bad request gives the same answer */
+		for (size_t cut = 0; cut <= n; cut++) {
+			struct http_conn c2;
+			struct cap k2;
+			http_conn_init(&c2);
+			cap_init(&k2);
+			bool closed = feed(&c2, &k2, t[i].req, n, &cut, 1, 0);
+			bad += !closed || k2.len != strlen(E400) || memcmp(k2.buf, E400, k2.len) != 0;
+			free(k2.buf);
+		}
+		int r = once(&c, &k, t[i].req, n);
+		if (r != HTTP_CLOSE || bad || !cap_is(&k, E400))
+			fprintf(stderr, "  rfc9112 case %zu (%s): r=%d, %d bad splits\n", i, t[i].why, r, bad);
+		CHECK_EQ(r, HTTP_CLOSE);
+		CHECK_EQ(bad, 0);
+		CHECK_EQ(c.stats.bad_requests, 1);
+		CHECK_EQ(c.stats.resp_2xx, 1);
+		free(k.buf);
+	}
+
+	/* What stays valid: HTTP/1.0 without Host, an empty Host, host:port, an IP literal, a Host
+	 * the absolute-form target overrides, one Content-Length, Transfer-Encoding alone (413). */
+	struct cap k;
+	static const char *const good[] = {
+		"GET /hello HTTP/1.0\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost:\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: pollux.example:8080\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: 198.18.0.2\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nhOsT:  x-y_z.~%41!$&'()*+,;=  \r\n\r\n",
+		"GET http://other/hello HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: h\r\nX-Host: a\r\nX-Host: b\r\nHostname: c\r\n\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		ask(&k, good[i]);
+		if (!(k.len >= 17 && !memcmp(k.buf, "HTTP/1.1 200 OK\r\n", 17)))
+			CHECK_STR(good[i], "(not 200)");
+	}
+	static const char e413[] = "HTTP/1.1 413 Content Too Large\r\n";
+	CHECK_EQ(ask(&k, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"), HTTP_CLOSE);
+	CHECK(k.len > strlen(e413) && !memcmp(k.buf, e413, strlen(e413)));
+	/* a missing Host is refused even on a request that would otherwise be 404 or 405 */
+	CHECK_EQ(ask(&k, "DELETE /nope HTTP/1.1\r\n\r\n"), HTTP_CLOSE);
+	CHECK(cap_is(&k, E400));
 }
 
 /* ---- splitting, pipelining, backpressure ---- */
@@ -382,7 +499,7 @@ static void splits(void)
 	free(k.buf);
 
 	/* every pair of cuts of a request that closes, split across three calls */
-	const char *cl = "GET /nope HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+	const char *cl = "GET /nope HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
 	size_t cn = strlen(cl);
 	cap_init(&k);
 	http_conn_init(&c);
@@ -413,11 +530,11 @@ static void pipeline(void)
 		const char *resp;
 		char req[64];
 		switch (i % 4) {
-		case 0: snprintf(req, sizeof(req), "GET /hello?i=%d HTTP/1.1\r\n\r\n", i); resp = HELLO; break;
+		case 0: snprintf(req, sizeof(req), "GET /hello?i=%d HTTP/1.1\r\nHost: h\r\n\r\n", i); resp = HELLO; break;
 		case 1: snprintf(req, sizeof(req), "GET /n%d HTTP/1.1\r\nHost: p\r\n\r\n", i); resp = E404; break;
-		case 2: snprintf(req, sizeof(req), "HEAD /?%d HTTP/1.1\n\n", i);
+		case 2: snprintf(req, sizeof(req), "HEAD /?%d HTTP/1.1\nHost: h\n\n", i);
 			resp = H200("text/plain", "64") "\r\n"; break;
-		default: snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nX-I: %d\r\n\r\n", i);
+		default: snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: h\r\nX-I: %d\r\n\r\n", i);
 			resp = H200("text/plain", "64") "\r\n" ROOT_BODY; break;
 		}
 		memcpy(in + n, req, strlen(req));
@@ -451,8 +568,8 @@ static void pipeline(void)
 
 static void backpressure(void)
 {
-	const char *in = "GET / HTTP/1.1\r\n\r\nHEAD /hello HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n"
-		"POST / HTTP/1.1\r\n\r\nGET /hello HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+	const char *in = "GET / HTTP/1.1\r\nHost: h\r\n\r\nHEAD /hello HTTP/1.1\r\nHost: h\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n"
+		"POST / HTTP/1.1\r\nHost: h\r\n\r\nGET /hello HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
 	size_t n = strlen(in);
 	struct http_conn c;
 	struct cap ref, k;
@@ -466,7 +583,7 @@ static void backpressure(void)
 	k.budget = 10;
 	struct http_out o = cap_out(&k);
 	int r = http_input(&c, in, n, &o);
-	CHECK_EQ(r, 18);                        /* the first request is read, its answer in progress */
+	CHECK_EQ(r, 27);                        /* the first request is read, its answer in progress */
 	CHECK(http_pending(&c));
 	CHECK_EQ(k.len, 10);
 	CHECK_EQ(http_input(&c, in + r, n - r, &o), 0); /* still no room: nothing more read */
@@ -483,10 +600,10 @@ static void backpressure(void)
 	cap_init(&k);
 	k.budget = 5;
 	o = cap_out(&k);
-	CHECK_EQ(http_input(&c, in, 18, &o), 18);
+	CHECK_EQ(http_input(&c, in, 27, &o), 27);
 	CHECK(http_pending(&c));
 	k.budget = SIZE_MAX;
-	CHECK_EQ(http_input(&c, in + 18, 0, &o), 0);
+	CHECK_EQ(http_input(&c, in + 27, 0, &o), 0);
 	CHECK(!http_pending(&c));
 	CHECK(k.len == 145 && !memcmp(k.buf, ref.buf, k.len));
 	free(k.buf);
@@ -528,10 +645,10 @@ static void fuzz(void)
 		",", "Content-Length", "0", "7", "Transfer-Encoding", "Host: x", "\t", "\0", "\x7f", "\xff", "a",
 	};
 	static const char *reqs[] = {
-		"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET /hello HTTP/1.1\r\n\r\n", "HEAD /hello?x HTTP/1.1\n\n",
-		"GET /nope HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n", "HEAD /hello?x HTTP/1.1\nHost: h\n\n",
+		"GET /nope HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
 		"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nAccept: */*\r\n\r\n", "\r\n",
-		"GET http://h/hello HTTP/1.1\r\nUser-Agent: fuzz\r\nAccept-Encoding: gzip, deflate\r\n\r\n",
+		"GET http://h/hello HTTP/1.1\r\nHost: h\r\nUser-Agent: fuzz\r\nAccept-Encoding: gzip, deflate\r\n\r\n",
 	};
 	enum { ITER = 100000, MAXIN = 2600 };
 	static char in[MAXIN];
@@ -614,7 +731,9 @@ static void stats(void)
 	CHECK(core_stats.resp_5xx > 0 && core_stats.bad_requests > 0);
 }
 
-TEST_MAIN("test_http: proves GET/HEAD/404/405/413/400/505 answers byte for byte, keep-alive rules, "
+TEST_MAIN("test_http: proves GET/HEAD/404/405/413/400/414/431/505 answers byte for byte, RFC 9112's "
+	  "refusals (Host missing or repeated, whitespace before a colon, folding, repeated Content-Length, "
+	  "Transfer-Encoding with Content-Length), keep-alive rules, "
 	  "identical output at every split point and write shortfall, 1000 pipelined answers in order, "
 	  "no overrun on 100k random inputs", {
 	http_init();
@@ -622,6 +741,7 @@ TEST_MAIN("test_http: proves GET/HEAD/404/405/413/400/505 answers byte for byte,
 	keepalive();
 	malformed();
 	splits();
+	rfc9112();
 	pipeline();
 	backpressure();
 	fuzz();

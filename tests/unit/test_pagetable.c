@@ -177,6 +177,9 @@ static int translate(int arm, uint64_t root, uint64_t va, uint64_t *pa, uint64_t
 /* ---- the oracle: a slow, obviously-right restatement of the rules ---- */
 static int ref_point(const struct pt_input *in, uint64_t a)
 {
+	for (uint32_t j = 0; j < in->nguards; j++)
+		if (in->guards[j].base <= a && a < in->guards[j].end)
+			return PT_GUARD;
 	for (uint32_t j = 0; j < in->nexec; j++)
 		if (in->exec[j].base <= a && a < in->exec[j].end)
 			return PT_TEXT;
@@ -202,17 +205,25 @@ static unsigned ref_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 		if (b > lo && b < hi) m |= 1u << ref_point(in, b);
 		if (e > lo && e < hi) m |= 1u << ref_point(in, e);
 	}
+	for (uint32_t j = 0; j < in->nguards; j++) {
+		uint64_t b = in->guards[j].base, e = in->guards[j].end;
+		if (b > lo && b < hi) m |= 1u << ref_point(in, b);
+		if (e > lo && e < hi) m |= 1u << ref_point(in, e);
+	}
 	return m;
 }
 
 static int ref_one_class(unsigned m)
 {
 	unsigned dev = (1u << PT_HOLE) | (1u << PT_DEVICE);
+	if (m & (1u << PT_GUARD))
+		return 0;       /* guards only ever as 4 KiB pages */
 	return m == (1u << PT_TEXT) || m == (1u << PT_RAM) || (m & ~dev) == 0;
 }
 
 static int ref_kind(unsigned m)   /* as the decoder reports it: HOLE reads back as DEVICE */
 {
+	if (m & (1u << PT_GUARD)) return PT_GUARD;
 	if (m & (1u << PT_TEXT)) return PT_TEXT;
 	if (m & (1u << PT_RAM)) return PT_RAM;
 	return PT_DEVICE;
@@ -268,7 +279,16 @@ static void walk_table(struct walk *w, uint64_t t, int level, uint64_t base)
 			continue;
 		}
 		if (d.type == D_INVALID) {
+			uint64_t esize = 0;
+			int ekind = -1;
 			if (va < w->limit)
+				ref_expect(w->in, w->limit, va, &esize, &ekind);
+			if (va < w->limit && level == 3 && ekind == PT_GUARD && e == 0) {
+				if (va != w->next_va)
+					walk_err(w, "leaves not contiguous", va, w->next_va);
+				w->next_va = va + 4096;
+				w->seen.guard_pages++;
+			} else if (va < w->limit)
 				walk_err(w, "unmapped below limit", va, e);
 			else if (e != 0)
 				walk_err(w, "junk entry above limit", va, e);
@@ -313,6 +333,7 @@ static void verify(const struct pt_input *in, int arm, uint64_t root, const stru
 	CHECK_EQ(w.seen.pages_2m, st->pages_2m);
 	CHECK_EQ(w.seen.pages_4k, st->pages_4k);
 	CHECK_EQ(w.seen.tables, st->tables);
+	CHECK_EQ(w.seen.guard_pages, st->guard_pages);
 	CHECK_EQ(w.seen.ram_bytes, st->ram_bytes);
 	CHECK_EQ(w.seen.device_bytes, st->device_bytes);
 }
@@ -351,7 +372,7 @@ static const struct mem_range map_pc[] = {
 
 static void test_pc_map(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), NULL, 0, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -402,7 +423,7 @@ static void test_bounds(int arm)
 {
 	static const struct mem_range ram[] = { R(0, GiB(4), MEM_FREE) };
 	static const uint64_t bounds[] = { 0x40100000, GiB(3) + MiB(2), GiB(2) };
-	struct pt_input in = { ram, 1, GiB(4), NULL, 0, bounds, 3 };
+	struct pt_input in = { ram, 1, GiB(4), NULL, 0, bounds, 3, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -428,7 +449,7 @@ static const struct pt_range text[] = { { 0x40300000, 0x40305000 }, { 0x403FF000
 static void test_exec(int arm)
 {
 	static const struct mem_range ram[] = { R(0, GiB(4), MEM_FREE) };
-	struct pt_input in = { ram, 1, GiB(4), text, 2, NULL, 0 };
+	struct pt_input in = { ram, 1, GiB(4), text, 2, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -484,7 +505,7 @@ static void test_mmio_mixed(int arm)
 		R(0xB0201000, 0x1000, MEM_MMIO),
 		R(0xFE000000, MiB(16), MEM_MMIO),
 	};
-	struct pt_input in = { map, ARRAY_SIZE(map), GiB(4), NULL, 0, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), GiB(4), NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -514,7 +535,7 @@ static void test_unaligned(int arm)
 		R(0x40000000, 0x40000000 - 0x800, MEM_FREE),    /* ends 2 KiB short of 2 GiB */
 	};
 	static const struct pt_range x[] = { { 0x200800, 0x201000 } };
-	struct pt_input in = { map, ARRAY_SIZE(map), GiB(2), x, 1, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), GiB(2), x, 1, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -539,7 +560,7 @@ static void test_unaligned(int arm)
 static void test_high_ram(int arm)
 {
 	static const struct mem_range map[] = { R(0, GiB(2), MEM_FREE), R(GiB(600), GiB(3), MEM_FREE) };
-	struct pt_input in = { map, 2, GiB(1024), NULL, 0, NULL, 0 };
+	struct pt_input in = { map, 2, GiB(1024), NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -561,7 +582,7 @@ static void test_high_ram(int arm)
 
 	/* The same with the high RAM off GiB and 2 MiB alignment, and a limit off 1 GiB. */
 	static const struct mem_range map2[] = { R(0, GiB(2), MEM_FREE), R(GiB(600) + 0x101000, GiB(1), MEM_USED) };
-	struct pt_input in2 = { map2, 2, GiB(700) + MiB(3), NULL, 0, NULL, 0 };
+	struct pt_input in2 = { map2, 2, GiB(700) + MiB(3), NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&in2, arm, &a, &st);
 	CHECK_MAP(arm, root, GiB(600) + 0x100000, KiB(4), PT_DEVICE);
 	CHECK_MAP(arm, root, GiB(600) + 0x101000, KiB(4), PT_RAM);
@@ -579,7 +600,7 @@ static void test_256t(int arm)
 		R(GiB(4), GiB(4), MEM_FREE),
 		R(GiB(1023), GiB(1), MEM_FREE),
 	};
-	struct pt_input in = { map, ARRAY_SIZE(map), 1ULL << 48, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), 1ULL << 48, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	struct pt_stats st;
 	uint64_t root = 0;
@@ -603,6 +624,51 @@ static void test_256t(int arm)
 	talloc_free(&a);
 }
 
+/* Guard pages: 4 KiB entries of 0 wherever a guard range lies, inside RAM, next to text, across a
+ * 2 MiB edge, and a whole 2 MiB of them; everything around stays mapped as before. */
+static void test_guards(int arm)
+{
+	static const struct mem_range ram[] = { R(0, GiB(4), MEM_FREE), R(GiB(4), GiB(1), MEM_MMIO) };
+	static const struct pt_range x[] = { { 0x40300000, 0x40305000 } };
+	static const struct pt_range g[] = {
+		{ 0x40010000, 0x40011000 },             /* one page below a "stack" */
+		{ 0x402FF000, 0x40300000 },             /* right below text */
+		{ 0x801FF000, 0x80201000 },             /* two pages across a 2 MiB edge */
+		{ 0xC0000000, 0xC0200000 },             /* a whole 2 MiB */
+		{ GiB(4) + 0x5000, GiB(4) + 0x6000 },   /* in device space */
+	};
+	struct pt_input in = { ram, 2, GiB(5), x, 1, NULL, 0, g, ARRAY_SIZE(g) };
+	struct talloc a;
+	struct pt_stats st;
+	uint64_t root = build_verify(&in, arm, &a, &st);
+	CHECK_EQ(st.guard_pages, 1 + 1 + 2 + 512 + 1);
+	uint64_t pa, sz, *slot;
+	int k;
+	CHECK_EQ(translate(arm, root, 0x40010000, &pa, &sz, &k, &slot), -1);
+	CHECK_EQ(translate(arm, root, 0x40010FF8, &pa, &sz, &k, &slot), -1);
+	CHECK_MAP(arm, root, 0x4000F000, KiB(4), PT_RAM);
+	CHECK_MAP(arm, root, 0x40011000, KiB(4), PT_RAM);
+	CHECK_EQ(translate(arm, root, 0x402FF000, &pa, &sz, &k, &slot), -1);
+	CHECK_MAP(arm, root, 0x40300000, KiB(4), PT_TEXT);
+	CHECK_MAP(arm, root, 0x801FE000, KiB(4), PT_RAM);
+	CHECK_EQ(translate(arm, root, 0x801FF000, &pa, &sz, &k, &slot), -1);
+	CHECK_EQ(translate(arm, root, 0x80200000, &pa, &sz, &k, &slot), -1);
+	CHECK_MAP(arm, root, 0x80201000, KiB(4), PT_RAM);
+	CHECK_MAP(arm, root, 0x80400000, MiB(2), PT_RAM);
+	CHECK_EQ(translate(arm, root, 0xC0000000, &pa, &sz, &k, &slot), -1);
+	CHECK_EQ(translate(arm, root, 0xC01FF000, &pa, &sz, &k, &slot), -1);
+	CHECK_MAP(arm, root, 0xC0200000, MiB(2), PT_RAM);
+	CHECK_MAP(arm, root, 0x0, GiB(1), PT_RAM);
+	CHECK_MAP(arm, root, GiB(4) + 0x4000, KiB(4), PT_DEVICE);
+	CHECK_EQ(translate(arm, root, GiB(4) + 0x5000, &pa, &sz, &k, &slot), -1);
+	CHECK_EQ(pt_classify(&in, 0x40010000, 4096), PT_GUARD);
+	CHECK_EQ(pt_classify(&in, 0x40000000, GiB(1)), PT_GUARD);
+	CHECK_EQ(pt_classify(&in, 0x40011000, 4096), PT_RAM);
+	/* The bytes mapped plus the guard pages are the whole space. */
+	CHECK_EQ(st.ram_bytes + st.device_bytes + st.guard_pages * KiB(4), GiB(5));
+	talloc_free(&a);
+}
+
 /* FNV-1a 64 of each table page's bytes as they lie in memory, pre-order, children in index order. */
 static uint64_t ref_fnv(int arm, uint64_t t, int level, uint64_t h)
 {
@@ -619,7 +685,7 @@ static uint64_t ref_fnv(int arm, uint64_t t, int level, uint64_t h)
  * prior contents. */
 static void test_checksum(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	a.arena = aligned_alloc(4096, 64 * 4096);
 	a.arena_pages = 64;
@@ -670,7 +736,7 @@ static void test_checksum(int arm)
 /* Out of pages at every point of the build: -1, root untouched, nothing crashes or leaks. */
 static void test_out_of_pages(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	build_verify(&in, arm, &a, &st);
@@ -696,7 +762,7 @@ static void test_input(int arm)
 {
 	static const struct mem_range unsorted[] = { R(GiB(1), GiB(1), MEM_FREE), R(0, GiB(1), MEM_FREE) };
 	static const struct mem_range overlap[] = { R(0, GiB(1), MEM_FREE), R(GiB(1) - 4096, GiB(1), MEM_MMIO) };
-	struct pt_input in = { unsorted, 2, GiB(4), NULL, 0, NULL, 0 };
+	struct pt_input in = { unsorted, 2, GiB(4), NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	struct pt_stats st;
 	uint64_t root = 0;
@@ -705,14 +771,14 @@ static void test_input(int arm)
 	CHECK_EQ(pt_build(&in, fmt(arm), talloc_page, &a, &root, &st), -1);
 	talloc_free(&a);
 
-	struct pt_input empty = { NULL, 0, GiB(2), NULL, 0, NULL, 0 };
+	struct pt_input empty = { NULL, 0, GiB(2), NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&empty, arm, &a, &st);
 	CHECK_EQ(st.pages_1g, 2);
 	CHECK_EQ(st.device_bytes, GiB(2));
 	CHECK_EQ(st.tables, 2);
 	talloc_free(&a);
 
-	struct pt_input none = { NULL, 0, 0, NULL, 0, NULL, 0 };
+	struct pt_input none = { NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&none, arm, &a, &st);
 	CHECK_EQ(st.tables, 1);
 	CHECK_EQ(st.pages_1g + st.pages_2m + st.pages_4k, 0);
@@ -759,6 +825,7 @@ static void test_encodings(void)
 
 TEST_MAIN("test_pagetable: proves the identity map picks the largest page that holds one kind and no "
 	  "cache bound, maps RAM/text/device/holes with the right x86-64 and AArch64 bits up to 256 TiB, "
+	  "leaves stack guard pages unmapped, "
 	  "fails cleanly out of pages, and that its checksum is stable and catches one changed bit", {
 	test_encodings();
 	for (int arm = 0; arm < 2; arm++) {
@@ -769,6 +836,7 @@ TEST_MAIN("test_pagetable: proves the identity map picks the largest page that h
 		test_unaligned(arm);
 		test_high_ram(arm);
 		test_256t(arm);
+		test_guards(arm);
 		test_checksum(arm);
 		test_out_of_pages(arm);
 		test_input(arm);

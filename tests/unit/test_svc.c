@@ -639,6 +639,92 @@ static void http_close(const char *in, const char *status)
 	free(k.got);
 }
 
+/* A SYN from a random on-link source straight onto instance 1's wire (its checksum vouched for). */
+static void syn_from(uint32_t x)
+{
+	uint8_t *f = calloc(1, 54);
+	const uint8_t dst_mac[6] = { 2, 0, 0, 0, 0, 2 };
+	memcpy(f, dst_mac, 6);
+	f[6] = 2, f[7] = 9, f[8] = (uint8_t)(x >> 16), f[9] = (uint8_t)(x >> 8), f[10] = (uint8_t)x, f[11] = 1;
+	f[12] = 0x08;
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	ip[0] = 0x45, ip[3] = 40, ip[5] = (uint8_t)x, ip[8] = 64, ip[9] = 6;
+	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = (uint8_t)(100 + x % 150);
+	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = 3;
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+	tcp[0] = (uint8_t)(x >> 8) | 0x80, tcp[1] = (uint8_t)x;
+	tcp[2] = POLLUX_HTTP_PORT >> 8, tcp[3] = POLLUX_HTTP_PORT & 0xff;
+	tcp[4] = (uint8_t)(x >> 3), tcp[7] = 1;
+	tcp[12] = 5 << 4, tcp[13] = 0x02, tcp[14] = 0x40;
+	lwip1_net_inst.input(f, 54, NIC_RX_CSUM_OK, release, NULL);
+}
+
+/*
+ * The connection limits, on the HTTP side: half a request is closed once the header time limit
+ * passes, a keep-alive connection left idle once the idle limit passes, and a SYN flood from
+ * random sources filling the half-open backlog does not keep a real client out.
+ */
+static void limits(void)
+{
+	struct net_inst_stats b;
+	lwip1_net_inst.stats(&b);
+	static const char half[] = "GET / HTTP/1.1\r\nHost: t\r\n";
+	struct cli k;
+	cli_open(&k, &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+	run(20);
+	cli_push(&k, (const uint8_t *)half, sizeof(half) - 1);
+	run((POLLUX_HEADER_TIMEOUT_S - 1) * 1000);
+	CHECK(!k.fin);
+	run(3000);
+	CHECK(k.fin);
+	k.s->tcp_close(k.pcb);
+	run(100);
+	struct net_inst_stats a;
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.hdr_timeouts - b.hdr_timeouts, 1);
+	CHECK_EQ(a.idle_closed - b.idle_closed, 0);
+
+	static const char full[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+	cli_open(&k, &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+	run(20);
+	cli_push(&k, (const uint8_t *)full, sizeof(full) - 1);
+	run(100);
+	CHECK(k.ngot > 12 && memcmp(k.got, "HTTP/1.1 200", 12) == 0);
+	run((POLLUX_IDLE_TIMEOUT_S - 2) * 1000);
+	CHECK(!k.fin);                          /* a keep-alive connection may rest that long */
+	run(4000);
+	CHECK(k.fin);
+	k.s->tcp_close(k.pcb);
+	run(100);
+	free(k.got);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.idle_closed - b.idle_closed, 1);
+	CHECK_EQ(a.hdr_timeouts - b.hdr_timeouts, 1);
+
+	/* Twice the backlog of SYNs from sources that never answer, then a real client. */
+	for (uint32_t i = 0; i < 2 * POLLUX_SYN_BACKLOG; i++)
+		syn_from(i * 2654435761u >> 8);
+	run(5);
+	lwip1_net_inst.stats(&a);
+	CHECK(a.syn_evicted - b.syn_evicted >= POLLUX_SYN_BACKLOG - 1);
+	cli_open(&k, &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+	run(50);
+	CHECK(k.connected);
+	cli_push(&k, (const uint8_t *)full, sizeof(full) - 1);
+	run(100);
+	CHECK(k.ngot > 12 && memcmp(k.got, "HTTP/1.1 200", 12) == 0);
+	k.s->tcp_close(k.pcb);
+	run(25000);                             /* every half-open one times out */
+	free(k.got);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tcp_open, 0);
+}
+
 static void http(void)
 {
 	http_pipeline_fin();
@@ -651,12 +737,14 @@ static void http(void)
 	CHECK_EQ(s.http_bad, 1);
 	CHECK_EQ(s.tcp_open, 0);
 	CHECK_EQ(s.tcp_reset, 0);
+	limits();
 }
 
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
 	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
 	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
-	  "closed exactly once, and HTTP pipelining through a FIN, 413 and 400", {
+	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
+	  "time, idle keep-alive, a SYN flood against the half-open backlog)", {
 	setup();
 	udp();
 	refuse();

@@ -548,10 +548,13 @@ static void bad_device(void)
 	CHECK_EQ(virtq_poll_used(&q, done, 16), 3);
 	CHECK_EQ(done[0].cookie, 50);
 	CHECK_EQ(done[0].len, 100);
+	CHECK(done[0].clamped);                         /* the caller learns the length was a lie */
 	CHECK_EQ(done[1].cookie, 52);
 	CHECK_EQ(done[1].len, 102);
+	CHECK(!done[1].clamped);
 	CHECK_EQ(done[2].cookie, 53);
 	CHECK_EQ(done[2].len, 0);
+	CHECK(done[2].clamped);
 	CHECK_EQ(q.stats.bad_used, 5);
 	CHECK_EQ(q.stats.bad_len, 2);
 	CHECK_EQ(q.stats.completions, 3);

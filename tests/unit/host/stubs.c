@@ -21,3 +21,4 @@ struct host_mmio;
 struct host_mmio host_mmio_models[HOST_MMIO_MAX];
 int host_mmio_count;
 uint64_t host_clock;
+struct cpu *host_cpu;
