@@ -584,7 +584,10 @@ static int rss_config(struct nic *n, const uint8_t *key, const uint8_t *reta)
 static void sq_doorbell(struct ena_ring *g)
 {
 	if (g->tail != g->db_tail) {
-		dma_wmb();
+		if (g->llq)
+			wc_wmb();       /* the entries written to the write-combining BAR, all of them */
+		else
+			dma_wmb();
 		mmio_write32(g->doorbell, g->tail);
 		g->db_tail = g->tail;
 		g->burst = 0;
@@ -938,6 +941,7 @@ static unsigned ena_counters(struct nic *n, int q, struct nic_counter *out, unsi
 
 static const struct nic_ops ena_ops = {
 	.name = "ena",
+	.wc_bars = 1u << ENA_BAR_MEM,   /* LLQ entries: write-combining */
 	.attach = ena_attach,
 	.start = ena_start,
 	.rx_post = ena_rx_post,

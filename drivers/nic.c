@@ -15,6 +15,33 @@ static const struct nic_driver *const nic_drivers[] = {
 	&ixgbe_driver,
 };
 
+/*
+ * The kernel's kernel_wc_probe (boot/layers.c): before the page tables exist (the firmware's
+ * identity map still reaches ECAM), scan PCI and list the BARs the probe table's drivers want write-combining. A BAR
+ * smaller than a page or not page aligned shares its page with other registers: it stays uncached.
+ * The scan is repeated later by the ordinary boot path (pci_scan replaces its table).
+ */
+uint32_t nic_wc_ranges(const struct acpi_info *ai, struct pt_range *out, uint32_t max)
+{
+	uint32_t n = 0;
+	pci_scan(ai);
+	for (uint32_t i = 0; i < ARRAY_SIZE(nic_drivers); i++) {
+		const struct nic_driver *drv = nic_drivers[i];
+		for (uint32_t j = 0; drv->ops->wc_bars && drv->ids[j].vendor; j++) {
+			struct pci_dev *d;
+			for (int k = 0; (d = pci_find(drv->ids[j].vendor, drv->ids[j].device, k)); k++)
+				for (int b = 0; b < 6; b++) {
+					uint64_t base = pci_bar_addr(d, b), size = pci_bar_size(d, b);
+					if (!(drv->ops->wc_bars & (1u << b)) || !base || size < 4096 ||
+					    ((base | size) & 4095) || base + size < base || n == max)
+						continue;
+					out[n++] = (struct pt_range){ base, base + size };
+				}
+		}
+	}
+	return n;
+}
+
 /* RX buffer states, one byte per buffer, touched only by the owning core. */
 enum { RXB_FREE = 0, RXB_POSTED, RXB_HELD };
 

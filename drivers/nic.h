@@ -95,6 +95,9 @@ struct pci_dev;
  */
 struct nic_ops {
 	const char *name;       /* device prefix in logs: "vnet", "igb", "ena" */
+	/* Bit n: BAR n is device memory the driver writes descriptors and headers into (ENA's LLQ),
+	 * mapped write-combining when the page tables are built (nic_wc_ranges). */
+	uint8_t wc_bars;
 	/* Reset d and set up up to want queue pairs, not live yet. Fills n->caps, n->mac, n->npairs,
 	 * n->rx_size and n->tx_size (descriptors per ring). Returns 0 or a negative error, logged once. */
 	int (*attach)(struct nic *n, struct pci_dev *d, uint32_t want);
@@ -174,6 +177,11 @@ struct nic_dstats {
 	uint64_t reset_failed;
 };
 
+struct acpi_info;
+struct pt_range;
+/* Boot core, before the page tables (kernel_wc_probe): scan PCI and store in out[0..max) the BARs
+ * the probe table's drivers mark in wc_bars, for every device they serve. Returns how many. */
+uint32_t nic_wc_ranges(const struct acpi_info *ai, struct pt_range *out, uint32_t max);
 /* Boot core, arenas made: find the first NIC the probe table knows and set up to want pairs.
  * Returns the pairs, or a negative error (no device, or it failed; logged). */
 int nic_attach(uint32_t want);

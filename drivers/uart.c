@@ -148,7 +148,7 @@ const char *uart_name(const struct uart *u)
 #define SPCR_SBSA 0x0e
 #define SPCR_16550_GAS 0x12
 
-static int uart_from_spcr(const struct acpi_info *ai, struct uart *u)
+int uart_from_spcr(const struct acpi_info *ai, struct uart *u)
 {
 	const struct acpi_gas *g = &ai->spcr_addr;
 	if (!ai->has_spcr || g->address == 0)

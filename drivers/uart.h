@@ -24,6 +24,11 @@ const struct console_dev *uart_console(const struct acpi_info *ai);
 /* arch/<arch>/cpu.c: the console UART when ACPI has no SPCR (x86: COM1 at I/O 0x3F8). 0 if one. */
 int arch_default_uart(struct uart *u);
 
+/* The console UART that ACPI's SPCR in ai names (16550 by I/O port or MMIO, the register stride
+ * and access width from its address's access size; PL011 or SBSA). Fills *u and returns 0, or -1
+ * when there is no SPCR or it names an interface we do not drive. Pure: no device access. */
+int uart_from_spcr(const struct acpi_info *ai, struct uart *u);
+
 /* Set up u (baud 0 keeps the firmware's divisor). */
 void uart_init(struct uart *u, uint32_t baud);
 /* Bytes the transmitter takes now without waiting: 0 while busy, up to u->fifo. */

@@ -71,6 +71,8 @@ enum pt_kind {
 	PT_DEVICE,      /* uncached device memory, read-write, never executable */
 	PT_TEXT,        /* normal write-back, read-only, executable */
 	PT_GUARD,       /* not mapped at all (a stack's guard page): any access faults */
+	PT_WC,          /* write-combining device memory (x86 PAT WC, AArch64 Normal non-cacheable),
+			 * read-write, never executable: a NIC's BAR the CPU writes descriptors into */
 };
 
 /* How one architecture writes entries. Both of ours use 4 KiB granules and 4 levels of 512:
@@ -84,8 +86,13 @@ struct pt_format {
 };
 extern const struct pt_format pt_format_x86_64;     /* arch/x86_64/pte.c */
 extern const struct pt_format pt_format_aarch64;    /* arch/aarch64/pte.c */
-/* MAIR_EL1 the aarch64 entries assume: attr0 = 0x04 Device-nGnRE, attr1 = 0xFF Normal write-back. */
-#define PT_AARCH64_MAIR 0x000000000000FF04ULL
+/* MAIR_EL1 the aarch64 entries assume: attr0 = 0x04 Device-nGnRE, attr1 = 0xFF Normal write-back,
+ * attr2 = 0x44 Normal inner and outer non-cacheable (write-combining). */
+#define PT_AARCH64_MAIR 0x000000000044FF04ULL
+/* IA32_PAT the x86 entries assume (SDM vol 3, 11.12.2): the power-on value 0x0007040600070406
+ * (PA0 WB, PA1 WT, PA2 UC-, PA3 UC, PA4-7 the same) with PA1 made WC (0x01), selected by PWT alone.
+ * Every core loads it before it loads the tables. */
+#define PT_X86_PAT 0x0007040600070106ULL
 
 struct pt_range { uint64_t base, end; };
 
@@ -99,13 +106,17 @@ struct pt_input {
 	uint32_t nbounds;                 /* a page never straddles one of these */
 	const struct pt_range *guards;    /* ranges left unmapped, as 4 KiB pages (4 KiB aligned) */
 	uint32_t nguards;
+	const struct pt_range *wc;        /* device ranges mapped PT_WC (4 KiB aligned); a page only
+					   * partly inside one, and RAM inside one, keep their kind */
+	uint32_t nwc;
 };
 
 struct pt_stats {
 	uint64_t pages_1g, pages_2m, pages_4k, tables;
 	uint64_t guard_pages;             /* 4 KiB pages left unmapped (not in pages_4k) */
 	uint64_t ram_bytes;               /* bytes mapped as PT_RAM or PT_TEXT */
-	uint64_t device_bytes;
+	uint64_t device_bytes;            /* PT_DEVICE, PT_HOLE and PT_WC */
+	uint64_t wc_bytes;                /* of which PT_WC */
 };
 
 /* A table page source: returns a zeroed, 4 KiB aligned page or 0. */
@@ -118,7 +129,8 @@ int pt_build(const struct pt_input *in, const struct pt_format *f, pt_alloc_fn a
 /* FNV-1a over every table page reachable from root, in walk order. */
 uint64_t pt_checksum(uint64_t root, const struct pt_format *f);
 /* Classify the 4 KiB page at pa the way pt_build would (for tests and `mem`). Any [pa, pa+size) gets
- * the strongest kind present in it: PT_GUARD > PT_TEXT > PT_RAM > PT_DEVICE > PT_HOLE. */
+ * the strongest kind present in it: PT_GUARD > PT_TEXT > PT_RAM > PT_DEVICE > PT_HOLE > PT_WC
+ * (write-combining only where all of it is). */
 enum pt_kind pt_classify(const struct pt_input *in, uint64_t pa, uint64_t size);
 
 /* ---- mem.c: physical memory, handed out once and kept (physical = virtual) ---- */
@@ -300,6 +312,10 @@ extern const struct kernel_layer *const kernel_layers[];        /* in boot order
 /* The console device for ai (SPCR, else the arch default), or NULL when there is none. Called
  * by console_init, before any layer boots. */
 extern const struct console_dev *(*const kernel_console_probe)(const struct acpi_info *ai);
+/* Supplied from above the kernel (the drivers layer, boot/layers.c): before the page tables are
+ * built, with the firmware's mapping still in place, store in out[0..max) the device ranges to map
+ * write-combining (4 KiB aligned) and return how many. NULL: none. */
+extern uint32_t (*const kernel_wc_probe)(const struct acpi_info *ai, struct pt_range *out, uint32_t max);
 
 /* ---- main.c ---- */
 extern struct boot_info *boot;

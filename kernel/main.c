@@ -60,7 +60,7 @@ int stack_guard_core(uint64_t addr)
 /* Build the identity map once; nothing writes an entry after this. */
 static void paging_init(void)
 {
-	struct pt_range exec[4];
+	struct pt_range exec[4], wc[8];
 	uint64_t bounds[64];
 	uint32_t nexec = arch_early_reserve(boot, exec, ARRAY_SIZE(exec) - 1);
 	exec[nexec++] = (struct pt_range){ boot->text_start, boot->text_end };
@@ -74,6 +74,10 @@ static void paging_init(void)
 		.nbounds = arch_cache_bounds(bounds, ARRAY_SIZE(bounds)),
 		.guards = stack_guards,
 		.nguards = nstack_guards,
+		/* Device memory the layers above write descriptors into (a NIC's LLQ BAR): the tables
+		 * never change later, so these must be known now. */
+		.wc = wc,
+		.nwc = kernel_wc_probe ? kernel_wc_probe(&acpi, wc, ARRAY_SIZE(wc)) : 0,
 	};
 	/* Map the whole physical address space the CPU reports, and at least all RAM. */
 	uint64_t top = 0;
@@ -89,6 +93,9 @@ static void paging_init(void)
 	if (pt_build(&in, pt_fmt, pt_alloc_page, 0, &pt_root, &pt_stat) != 0)
 		panic("mem: cannot build page tables: no memory below 4 GiB, or the UEFI map overlaps itself");
 	pt_sum_boot = pt_checksum(pt_root, pt_fmt);
+	if (in.nwc)
+		kprintf("mem: %u write-combining range(s), %llu KiB mapped write-combining\n", in.nwc,
+			(unsigned long long)(pt_stat.wc_bytes >> 10));
 	arch_paging_enable(pt_root);
 }
 

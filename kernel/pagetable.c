@@ -14,8 +14,13 @@
  * always 4 KiB: any larger page holding one is split, and a 4 KiB page touching one gets an entry of
  * 0, not present, so that the first access to it faults instead of reaching whatever lies there.
  *
+ * Write-combining ranges (a NIC's device-memory BAR) turn the HOLE and DEVICE space inside them
+ * into PT_WC, a class of its own; RAM inside one stays RAM. WC is the weakest kind, so a page is
+ * write-combining only when all of it is: a page that also holds other device space stays
+ * uncached (strictly ordered), which is always correct, only slower.
+ *
  * A 4 KiB page cannot be split, so it takes the strongest kind present in it:
- * GUARD > TEXT > RAM > DEVICE > HOLE. With 4 KiB aligned ranges (UEFI descriptors always are; the linker
+ * GUARD > TEXT > RAM > DEVICE > HOLE > WC. With 4 KiB aligned ranges (UEFI descriptors always are; the linker
  * script aligns the text) that is simply the kind of every byte. If a RAM range is not 4 KiB
  * aligned, the page holding its partial end counts as RAM: memory the firmware says is RAM stays
  * reachable and cacheable. A partly-text page is TEXT so the code in it can still run.
@@ -35,6 +40,7 @@
 #define PT_M_DEVICE (1u << PT_DEVICE)
 #define PT_M_TEXT   (1u << PT_TEXT)
 #define PT_M_GUARD  (1u << PT_GUARD)
+#define PT_M_WC     (1u << PT_WC)
 
 struct pt_ctx {
 	const struct pt_input *in;
@@ -101,9 +107,39 @@ static unsigned pt_mem_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 	return mask;
 }
 
+/* Kinds of the memory map with the write-combining ranges applied, in [lo, hi), lo < hi. */
+static unsigned pt_wc_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
+{
+	unsigned mask = 0;
+	uint64_t cur = lo;
+	while (cur < hi) {
+		/* The furthest end of the WC ranges covering cur (they may overlap), else the next start. */
+		uint64_t in_end = 0, next = hi;
+		for (uint32_t j = 0; j < in->nwc; j++) {
+			const struct pt_range *w = &in->wc[j];
+			if (w->base <= cur && cur < w->end && w->end > in_end)
+				in_end = w->end;
+			else if (w->base > cur && w->base < next)
+				next = w->base;
+		}
+		if (in_end) {
+			uint64_t end = in_end < hi ? in_end : hi;
+			unsigned m = pt_mem_mask(in, cur, end);
+			if (m & (PT_M_HOLE | PT_M_DEVICE))
+				m = (m & ~(PT_M_HOLE | PT_M_DEVICE)) | PT_M_WC;
+			mask |= m;
+			cur = end;
+		} else {
+			mask |= pt_mem_mask(in, cur, next);
+			cur = next;
+		}
+	}
+	return mask;
+}
+
 /* Kinds present in [lo, hi), lo < hi: a guard range anywhere in it adds GUARD (which forces 4 KiB
  * pages and wins there); exec ranges (few, in any order, maybe overlapping) win over the map, and the
- * gaps between them take the memory map's kinds. */
+ * gaps between them take the memory map's kinds with the write-combining ranges applied. */
 static unsigned pt_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 {
 	unsigned mask = 0;
@@ -133,13 +169,13 @@ static unsigned pt_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 			if (x->base > cur && x->base < next && x->end > x->base)
 				next = x->base;
 		}
-		mask |= pt_mem_mask(in, cur, next);
+		mask |= pt_wc_mask(in, cur, next);
 		cur = next;
 	}
 	return mask;
 }
 
-/* The strongest kind in mask: GUARD > TEXT > RAM > DEVICE > HOLE (see the top of the file). */
+/* The strongest kind in mask: GUARD > TEXT > RAM > DEVICE > HOLE > WC (see the top of the file). */
 static enum pt_kind pt_strongest(unsigned mask)
 {
 	if (mask & PT_M_GUARD)
@@ -150,7 +186,9 @@ static enum pt_kind pt_strongest(unsigned mask)
 		return PT_RAM;
 	if (mask & PT_M_DEVICE)
 		return PT_DEVICE;
-	return PT_HOLE;
+	if (mask & PT_M_HOLE)
+		return PT_HOLE;
+	return mask & PT_M_WC ? PT_WC : PT_HOLE;
 }
 
 /* One class only? HOLE and DEVICE are the same class: both are mapped as device memory. A guard
@@ -159,7 +197,8 @@ static int pt_uniform(unsigned mask)
 {
 	if (mask & PT_M_GUARD)
 		return 0;
-	int classes = !!(mask & PT_M_TEXT) + !!(mask & PT_M_RAM) + !!(mask & (PT_M_HOLE | PT_M_DEVICE));
+	int classes = !!(mask & PT_M_TEXT) + !!(mask & PT_M_RAM) + !!(mask & (PT_M_HOLE | PT_M_DEVICE)) +
+		      !!(mask & PT_M_WC);
 	return classes == 1;
 }
 
@@ -197,6 +236,8 @@ static void pt_count_leaf(struct pt_ctx *c, int level, enum pt_kind k)
 		c->st->ram_bytes += size;
 	else
 		c->st->device_bytes += size;
+	if (k == PT_WC)
+		c->st->wc_bytes += size;
 }
 
 /*

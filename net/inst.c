@@ -59,6 +59,7 @@ static void input_pbuf(struct pbuf *p, uint32_t len, unsigned flags)
 		st.rx_refused++;
 		pbuf_free(p);
 	}
+	inst_svc_reinput(&nif);
 	NETIF_SET_CHECKSUM_CTRL(&nif, csum_base);
 }
 

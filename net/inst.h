@@ -46,6 +46,7 @@ struct net_inst_stats {
 	uint64_t evicted;                               /* closed, idle the longest, for a new one (cap) */
 	uint64_t cap_refused;                           /* new connections refused at the cap, none idle */
 	uint64_t syn_evicted;                           /* half-open dropped for a newer SYN (backlog full) */
+	uint64_t tw_reused;                             /* TIME_WAIT ended early for a new SYN (RFC 1122) */
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;
 	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */

@@ -4,11 +4,15 @@
 
 #include "inst.h"
 #include "lwip/err.h"
+#include "lwip/netif.h"
 
 /* inst_svc.c: ERR_ARG when s (NULL: none) breaks its contract (net/service.h), else ERR_OK. */
 int inst_svc_check(const struct svc *s);
 /* inst_svc.c: listen for s in this instance, counting into stats. 0 or an lwIP err_t. */
 int inst_svc_start(const struct svc *s, struct net_inst_stats *stats);
+/* inst_svc.c: a SYN that ended a TIME_WAIT connection of the same ports is input again, once the
+ * segment that carried it is done (call after every netif input). */
+void inst_svc_reinput(struct netif *nif);
 /* inst_svc.c: the service's counts into out. */
 void inst_svc_stats(struct net_inst_stats *out);
 

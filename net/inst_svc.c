@@ -5,6 +5,7 @@
 #include "inst_priv.h"
 #include "service.h"
 
+#include "lwip/ip.h"
 #include "lwip/mem.h"
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
@@ -389,9 +390,55 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
  * client would be: drop the oldest half-open connection instead (quietly: its SYN was most likely
  * spoofed, and a reset would go to a bystander), so a real client's SYN, retried, gets in.
  */
+static struct pbuf *reinput;           /* a SYN to input again (inst_tcp_inpacket) */
+
+void inst_svc_reinput(struct netif *nif)
+{
+	struct pbuf *p = reinput;
+	reinput = NULL;
+	if (p && ip4_input(p, nif) != ERR_OK)
+		pbuf_free(p);
+}
+
+/*
+ * A new connection from the same address and port as one this side closed, still in TIME_WAIT
+ * (HTTP with `Connection: close`: the server closes first and keeps TIME_WAIT for 2 MSL). lwIP
+ * answers such a SYN with an ACK and ignores the client's reset (RFC 1337), so the client stalls
+ * until TIME_WAIT ends. RFC 1122 4.2.2.13 allows a new incarnation when its sequence number is
+ * beyond the old one's: end the TIME_WAIT and input the SYN again, for the listener this time.
+ */
+static err_t timewait_syn(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
+{
+	/* tcp_input has turned the header's ports, numbers and window to host order in place. */
+	if (reinput || !TCP_SEQ_GT(hdr->seqno, pcb->rcv_nxt))
+		return ERR_OK;          /* lwIP's own answer */
+	const struct ip_hdr *iph = ip4_current_header();
+	u16_t len = lwip_ntohs(IPH_LEN(iph)), hl = (u16_t)(IPH_HL(iph) * 4);
+	struct pbuf *q = len >= hl + TCP_HLEN ? pbuf_alloc(PBUF_RAW, len, PBUF_RAM) : NULL;
+	if (!q || pbuf_take(q, iph, len) != ERR_OK) {
+		if (q)
+			pbuf_free(q);
+		return ERR_OK;
+	}
+	struct tcp_hdr *h = (struct tcp_hdr *)((u8_t *)q->payload + hl);      /* back to the wire's order */
+	h->src = lwip_htons(h->src);
+	h->dest = lwip_htons(h->dest);
+	h->seqno = lwip_htonl(h->seqno);
+	h->ackno = lwip_htonl(h->ackno);
+	h->wnd = lwip_htons(h->wnd);
+	st->tw_reused++;
+	tcp_abort(pcb);                 /* a TIME_WAIT pcb is only unlinked and freed */
+	reinput = q;
+	return ERR_ABRT;                /* this copy is dropped; the saved one goes to the listener */
+}
+
 int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
 {
-	if (pcb->state != LISTEN || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+	if ((TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return ERR_OK;
+	if (pcb->state == TIME_WAIT)
+		return timewait_syn(pcb, hdr);
+	if (pcb->state != LISTEN)
 		return ERR_OK;
 	struct tcp_pcb_listen *l = (struct tcp_pcb_listen *)pcb;
 	if (l->accepts_pending < l->backlog)

@@ -555,7 +555,8 @@ void net_print_stats(void)
 		 "fwd_dr", "frag_d", "not_up", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "csum_err",
 		 "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
-	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s\n", "core", "hdr_tmo", "idle_cls", "evicted", "cap_ref", "syn_evct");
+	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s\n", "core", "hdr_tmo", "idle_cls", "evicted", "cap_ref", "syn_evct",
+		 "tw_reuse");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!is_up(i))
@@ -578,8 +579,8 @@ void net_print_stats(void)
 			 U(n->not_up), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop), U(s.l4_drop),
 			 U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
-		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu\n", i, U(s.hdr_timeouts), U(s.idle_closed), U(s.evicted),
-			 U(s.cap_refused), U(s.syn_evicted));
+		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu\n", i, U(s.hdr_timeouts), U(s.idle_closed),
+			 U(s.evicted), U(s.cap_refused), U(s.syn_evicted), U(s.tw_reused));
 		if (n->queue >= 0) {
 			struct nic_counter nc[NIC_MAX_COUNTERS];
 			unsigned k = nic_counters(n->queue, nc, NIC_MAX_COUNTERS);

@@ -3,6 +3,7 @@
 # NET=user: QEMU user networking, host ports 8080 and 8007 forwarded to the guest's 80 and 7 (no root).
 # NET=tap: the existing tap device $TAP (default tap0) with $QUEUES queue pairs. Unset: no NIC.
 # NIC=igb: QEMU's Intel 82576 instead of virtio-net (16 queue pairs, RSS done by the NIC itself).
+# QEMU_MACHINE: the -machine value instead of q35 / virt, e.g. virt,gic-version=3 (Graviton's GIC).
 set -euo pipefail
 arch=$1 img=$2 cores=$3 mem=$4
 shift 4
@@ -37,11 +38,11 @@ common=(-smp "$cores" -m "$mem" -nographic -no-reboot "${drive[@]}")
 case "$arch" in
 x86_64)
 	# -cpu max: TCG's default CPU lacks 1 GiB pages (PDPE1GB).
-	exec qemu-system-x86_64 -machine q35 -cpu max -bios /usr/share/ovmf/OVMF.fd "${common[@]}" "$@"
+	exec qemu-system-x86_64 -machine "${QEMU_MACHINE:-q35}" -cpu max -bios /usr/share/ovmf/OVMF.fd "${common[@]}" "$@"
 	;;
 aarch64)
 	# cortex-a72 is the core of EC2 A1 (Graviton).
-	exec qemu-system-aarch64 -machine virt -cpu cortex-a72 -bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd "${common[@]}" "$@"
+	exec qemu-system-aarch64 -machine "${QEMU_MACHINE:-virt}" -cpu cortex-a72 -bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd "${common[@]}" "$@"
 	;;
 *)
 	echo "qemu.sh: ARCH must be x86_64 or aarch64, not '$arch'" >&2

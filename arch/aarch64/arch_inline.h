@@ -45,6 +45,9 @@ static inline void wmb(void) { __asm__ volatile("dmb ishst" ::: "memory"); }
 static inline void dma_wmb(void) { __asm__ volatile("dmb oshst" ::: "memory"); }
 static inline void dma_rmb(void) { __asm__ volatile("dmb oshld" ::: "memory"); }
 static inline void dma_mb(void) { __asm__ volatile("dmb osh" ::: "memory"); }
+/* Stores to Normal non-cacheable memory (a write-combining BAR) before a later store, e.g. the
+ * doorbell to Device memory: the same outer-shareable store barrier as dma_wmb. */
+static inline void wc_wmb(void) { __asm__ volatile("dmb oshst" ::: "memory"); }
 
 /*
  * MMIO: one plain LDR/STR with a base register and no offset or writeback. A plain C volatile

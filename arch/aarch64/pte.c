@@ -14,6 +14,7 @@
 #define A64_AP_RW_EL1  (0ULL << 6)              /* AP[2:1] = 00: read-write at EL1, no EL0 access */
 #define A64_AP_RO_EL1  (2ULL << 6)              /* AP[2:1] = 10: read-only at EL1, no EL0 access */
 #define A64_SH_NONE    (0ULL << 8)              /* SH[1:0]: ignored for Device memory */
+#define A64_SH_OUTER   (2ULL << 8)              /* outer shareable: what Normal non-cacheable is anyway */
 #define A64_SH_INNER   (3ULL << 8)              /* inner shareable: all our cores see one coherent RAM */
 #define A64_AF         (1ULL << 10)             /* access flag */
 #define A64_PXN        (1ULL << 53)             /* privileged (EL1) execute-never */
@@ -24,10 +25,16 @@
  * MAIR_EL1 slots these entries use (ARM ARM, register description of MAIR_EL1). The arch code programs
  * MAIR_EL1 = PT_AARCH64_MAIR = 0xFF04: attr0 = 0x04 Device-nGnRE (no gathering or reordering,
  * early write acknowledgement allowed: what PCIe MMIO needs), attr1 = 0xFF Normal memory,
- * inner and outer write-back, read- and write-allocate, non-transient.
+ * inner and outer write-back, read- and write-allocate, non-transient, attr2 = 0x44 Normal memory,
+ * inner and outer non-cacheable: stores may be gathered (write-combining) and reads may be
+ * speculative, which suits a device-memory BAR the CPU only writes descriptors into.
  */
 #define A64_MAIR_DEVICE 0
 #define A64_MAIR_NORMAL 1
+#define A64_MAIR_NC 2
+_Static_assert(((PT_AARCH64_MAIR >> 8 * A64_MAIR_DEVICE) & 0xff) == 0x04 &&
+	       ((PT_AARCH64_MAIR >> 8 * A64_MAIR_NORMAL) & 0xff) == 0xff &&
+	       ((PT_AARCH64_MAIR >> 8 * A64_MAIR_NC) & 0xff) == 0x44, "PT_AARCH64_MAIR slots");
 
 /* Table descriptors carry no attributes of ours (APTable/XNTable/PXNTable 0: no restriction). */
 static uint64_t a64_table(uint64_t pa)
@@ -52,6 +59,10 @@ static uint64_t a64_leaf(uint64_t pa, int level, enum pt_kind k)
 		break;
 	case PT_RAM:
 		e |= A64_ATTRIDX(A64_MAIR_NORMAL) | A64_AP_RW_EL1 | A64_SH_INNER | A64_PXN | A64_UXN;
+		break;
+	case PT_WC:
+		/* Non-cacheable Normal memory is Outer Shareable whatever SH says (ARM ARM B2.7.2). */
+		e |= A64_ATTRIDX(A64_MAIR_NC) | A64_AP_RW_EL1 | A64_SH_OUTER | A64_PXN | A64_UXN;
 		break;
 	case PT_DEVICE:
 	case PT_HOLE:   /* unlisted space may hold BARs the firmware did not report: reach it as device */

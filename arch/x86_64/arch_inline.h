@@ -16,6 +16,9 @@ static inline void wmb(void) { barrier(); }
 static inline void dma_wmb(void) { barrier(); }
 static inline void dma_rmb(void) { barrier(); }
 static inline void dma_mb(void) { mb(); }
+/* Stores to write-combining memory (a NIC's LLQ BAR) are weakly ordered and sit in WC buffers:
+ * SFENCE makes them globally visible before any later store, e.g. the doorbell (SDM vol 3, 11.3.1). */
+static inline void wc_wmb(void) { __asm__ volatile("sfence" ::: "memory"); }
 
 static inline uint8_t mmio_read8(uint64_t a) { return *(volatile uint8_t *)(uintptr_t)a; }
 static inline uint16_t mmio_read16(uint64_t a) { return *(volatile uint16_t *)(uintptr_t)a; }

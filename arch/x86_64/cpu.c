@@ -7,6 +7,7 @@ const char arch_name[] = "x86_64";
 /* MSRs (SDM vol 4, table 2-2). */
 #define MSR_APIC_BASE 0x01B     /* RW: bit 11 global enable, bit 10 x2APIC mode */
 #define MSR_MTRRCAP 0x0FE       /* RO: VCNT in bits 7:0 */
+#define MSR_PAT 0x277           /* RW: IA32_PAT, eight memory types (SDM vol 3, 11.12.2) */
 #define MSR_MTRR_PHYSBASE0 0x200 /* RW: base | type; PHYSMASKn = 0x201 + 2n, bit 11 valid */
 #define MSR_MTRR_DEF_TYPE 0x2FF /* RW: bit 11 MTRRs enabled, bit 10 fixed ranges enabled */
 #define MSR_X2APIC_ID 0x802     /* RO */
@@ -352,6 +353,11 @@ uint32_t arch_early_reserve(const struct boot_info *bi, struct pt_range *exec, u
 void arch_paging_enable(uint64_t root)
 {
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | (1u << 11));  /* NXE before any NX entry is used */
+	/* Our PAT (PA1 becomes WC) before our tables use it: write back and invalidate the caches
+	 * first, so no line cached under the firmware's PA1 (WT) survives the change (SDM vol 3,
+	 * 11.12.4); loading CR3 then flushes the TLB. The AP trampoline does the same from TD_PAT. */
+	__asm__ volatile("wbinvd" ::: "memory");
+	wrmsr(MSR_PAT, PT_X86_PAT);
 	__asm__ volatile("mov %0, %%cr3" ::"r"(root) : "memory");
 }
 
@@ -385,6 +391,7 @@ void arch_smp_prepare(const struct acpi_info *ai, uint64_t root)
 	*(uint16_t *)(d + 0x34) = 0x08;
 	*(uint32_t *)(d + 0x40) = (uint32_t)root;
 	*(uint64_t *)(d + 0x58) = (uint64_t)(uintptr_t)x86_ap_entry;
+	*(uint64_t *)(d + 0x60) = PT_X86_PAT;
 	if (root >> 32)
 		panic("cpu: page tables above 4 GiB cannot be loaded by the AP trampoline");
 }

@@ -102,7 +102,7 @@ arch_switch_stack:
 
 /* ---- AP trampoline: copied to a page T below 1 MiB; the data page is T + 0x1000 ----
  * A started AP runs at CS:IP = (T >> 4):0 in real mode (SDM vol 3, 8.4.4.1). It goes straight to
- * long mode: PAE, our CR3, EFER.LME|NXE, then CR0.PE|PG|WP in one write, a far jump into 64-bit
+ * long mode: PAE, our PAT, our CR3, EFER.LME|NXE, then CR0.PE|PG|WP in one write, a far jump into 64-bit
  * code, and a jump to x86_ap_entry(cpu) on the cpu's own stack. Offsets in the data page: */
 #define TD_GDT   0x00   /* 3 descriptors: null, 64-bit code (0x08), data (0x10) */
 #define TD_GDTR  0x20   /* limit:16, base:32 (linear address of TD_GDT) */
@@ -111,6 +111,7 @@ arch_switch_stack:
 #define TD_CPU   0x48   /* struct cpu * */
 #define TD_STACK 0x50   /* stack top */
 #define TD_ENTRY 0x58   /* x86_ap_entry */
+#define TD_PAT   0x60   /* IA32_PAT value (PT_X86_PAT), loaded before CR3 */
 
 	.balign 4096
 	.globl x86_tramp_start
@@ -124,6 +125,11 @@ x86_tramp_start:
 	movl %cr4, %eax
 	orl $0x20, %eax                 /* CR4.PAE */
 	movl %eax, %cr4
+	wbinvd                          /* as arch_paging_enable: caches clean before the PAT changes */
+	movl $0x277, %ecx               /* IA32_PAT */
+	movl 0x1000 + TD_PAT, %eax
+	movl 0x1000 + TD_PAT + 4, %edx
+	wrmsr
 	movl 0x1000 + TD_CR3, %eax
 	movl %eax, %cr3
 	movl $0xC0000080, %ecx          /* IA32_EFER */

@@ -14,14 +14,19 @@
 #define X86_ADDR 0x000FFFFFFFFFF000ULL  /* bits 51:12: address of the next table or the page */
 
 /*
- * Cache type: the PAT index is PAT:PCD:PWT (SDM vol 3, 11.12.3). With the power-on PAT
- * (PA0 = WB ... PA3 = UC) index 0 is write-back and index 3 (PCD|PWT) is uncacheable, and we never
- * reprogram the PAT, so the PAT bit (bit 12 in large leaves, bit 7 in 4 KiB leaves) stays 0. The
- * effective type also depends on the MTRRs; firmware sets MMIO to UC there as well, and pt_build
- * never lets a page straddle an MTRR bound (arch_cache_bounds), so each page has one type.
+ * Cache type: the PAT index is PAT:PCD:PWT (SDM vol 3, 11.12.3). Every core loads IA32_PAT =
+ * PT_X86_PAT before our tables (kernel.h): the power-on value (PA0 = WB ... PA3 = UC) except PA1,
+ * which is WC. So index 0 is write-back, index 1 (PWT) write-combining and index 3 (PCD|PWT)
+ * uncacheable, and the PAT bit (bit 12 in large leaves, bit 7 in 4 KiB leaves) stays 0. The
+ * effective type also depends on the MTRRs; firmware sets MMIO to UC there, and PAT WC over MTRR UC
+ * is WC (SDM vol 3, table 11-7). pt_build never lets a page straddle an MTRR bound
+ * (arch_cache_bounds), so each page has one type.
  */
 #define X86_CACHE_WB 0ULL
+#define X86_CACHE_WC X86_PWT
 #define X86_CACHE_UC (X86_PCD | X86_PWT)
+_Static_assert(((PT_X86_PAT >> 8 * 0) & 7) == 6 && ((PT_X86_PAT >> 8 * 1) & 7) == 1 &&
+	       ((PT_X86_PAT >> 8 * 3) & 7) == 0, "PT_X86_PAT: index 0 WB, 1 WC, 3 UC");
 
 /*
  * Accessed and dirty are preset on every entry the CPU could update: it sets A on every
@@ -47,6 +52,9 @@ static uint64_t x86_leaf(uint64_t pa, int level, enum pt_kind k)
 		break;
 	case PT_RAM:
 		e |= X86_CACHE_WB | X86_RW | X86_NX;
+		break;
+	case PT_WC:
+		e |= X86_CACHE_WC | X86_RW | X86_NX;
 		break;
 	case PT_DEVICE:
 	case PT_HOLE:   /* unlisted space may hold BARs the firmware did not report: reach it uncached */

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include "kernel.h"
+#include "drivers/uart.h"
 #include "test.h"
 
 /* ---- memory for tables: malloc of exactly the table (plus a misalignment), or a region below 4 GiB ---- */
@@ -769,6 +770,154 @@ static void test_spcr(void)
 	blobs_free();
 }
 
+/* ---- the console UART chosen from SPCR (drivers/uart.c) ---- */
+
+/* A 16550 behind 32-bit MMIO with registers 4 bytes apart: every access is logged; LSR says a
+ * byte is waiting and the transmitter is empty, RBR holds 'g'. */
+#define U_LOG_MAX 64
+static struct { uint64_t off; int size; bool write; uint64_t v; } u_log[U_LOG_MAX];
+static int u_nlog;
+
+static uint64_t u_read(void *ctx, uint64_t off, int size)
+{
+	(void)ctx;
+	if (u_nlog < U_LOG_MAX)
+		u_log[u_nlog++] = (__typeof__(u_log[0])){ off, size, false, 0 };
+	return off == 5 * 4 ? 0x61 : off == 0 ? 'g' : 0;       /* LSR: THRE|DR; RBR */
+}
+
+static void u_write(void *ctx, uint64_t off, int size, uint64_t v)
+{
+	(void)ctx;
+	if (u_nlog < U_LOG_MAX)
+		u_log[u_nlog++] = (__typeof__(u_log[0])){ off, size, true, v };
+}
+
+/* The first (last) write to offset off, or -1. */
+static int64_t u_write_at(uint64_t off, bool last)
+{
+	int64_t v = -1;
+	for (int i = 0; i < u_nlog; i++)
+		if (u_log[i].write && u_log[i].off == off && (last || v < 0))
+			v = (int64_t)u_log[i].v;
+	return v;
+}
+
+/* Port I/O never happens for an MMIO UART: any use is counted as a failure. */
+static int port_io;
+uint8_t arch_inb(uint16_t port) { (void)port; port_io++; return 0; }
+int arch_default_uart(struct uart *u) { (void)u; return -1; }   /* uart_console's fallback: unused here */
+void arch_outb(uint16_t port, uint8_t v) { (void)port, (void)v; port_io++; }
+
+/* A Graviton-like machine (EC2 A1): GICv3 cores, MCFG, PSCI over HVC, and an SPCR naming a
+ * 16550-compatible UART at 0x90A0000 through a 32-bit system-memory GAS, interface type 0x12
+ * (16550 with GAS) or 0x00 (16550). The console must drive it as a 16550 by 32-bit MMIO with
+ * registers 4 bytes apart, and never touch I/O ports. */
+static void test_console_graviton(void)
+{
+	static const uint8_t types[] = { 0x12, 0x00 };
+	for (size_t k = 0; k < ARRAY_SIZE(types); k++) {
+		struct subs s = {0};
+		uint8_t *gicd = sub_add(&s, 0xC, 24);
+		put64(gicd, 8, 0x10000000);
+		gicd[20] = 3;                                   /* GIC version 3 */
+		for (uint32_t i = 0; i < 16; i++)
+			sub_gicc(&s, 82, i, 1, ((uint64_t)(i / 4) << 8) | (i % 4));
+		uint8_t *madt = madt_new(0, &s, 0);
+		uint8_t *spcr = spcr_new(2, 80, types[k], 0, 3, 0x90A0000, 7, 0);
+		uint8_t *mcfg = mcfg_new(1, 0x20000000ull);
+		uint8_t *fadt = table("FACP", 276, 6);
+		put32(fadt, FADT_FLAGS, HW_REDUCED);
+		put16(fadt, FADT_ARM_BOOT, 3);                  /* PSCI, over HVC */
+		table_sum(fadt);
+		uint8_t *tabs[] = { fadt, madt, spcr, mcfg };
+		CHECK_EQ(parse_xsdt("AMAZON", tabs, 4, &ai), 0);
+		CHECK_EQ(ai.ncpus, 16);
+		CHECK_EQ(ai.spcr_type, types[k]);
+
+		struct uart u;
+		memset(&u, 0xAA, sizeof(u));
+		CHECK_EQ(uart_from_spcr(&ai, &u), 0);
+		CHECK_EQ(u.type, UART_16550_MMIO);
+		CHECK_EQ(u.base, 0x90A0000);
+		CHECK_EQ(u.shift, 2);
+		CHECK(u.mmio32);
+		CHECK_STR(uart_name(&u), "16550 (MMIO)");
+
+		/* Driven through the model: every access a 32-bit one on a register boundary of the
+		 * 8 registers, the registers where a 16550 has them times 4. */
+		host_mmio_clear();
+		host_mmio_add((struct host_mmio){ 0x90A0000, 0x1000, u_read, u_write, 0 });
+		u_nlog = 0;
+		port_io = 0;
+		uart_init(&u, 300);
+		CHECK_EQ(u_write_at(1 * 4, false), 0);          /* IER first: no interrupts */
+		CHECK_EQ(u_write_at(3 * 4, false), 0x80);       /* LCR: DLAB on for the divisor */
+		CHECK_EQ(u_write_at(0 * 4, true), 384 & 0xff);  /* DLL: 115200 / 300 = 384 */
+		CHECK_EQ(u_write_at(1 * 4, true), 384 >> 8);    /* DLM (where IER is with DLAB off) */
+		CHECK_EQ(u_write_at(3 * 4, true), 0x03);        /* LCR: 8N1, DLAB off again */
+		CHECK_EQ(u_write_at(2 * 4, true), 0x07);        /* FCR: FIFOs on and cleared */
+		CHECK_EQ(u_write_at(4 * 4, true), 0x03);        /* MCR: DTR and RTS */
+		int writes = u_nlog;
+		CHECK_EQ(uart_getc(&u), 'g');
+		CHECK(u_nlog > writes);
+		CHECK(u_log[writes].off == 5 * 4 && !u_log[writes].write);     /* LSR read first */
+		int bad = 0;
+		for (int i = 0; i < u_nlog; i++)
+			bad += u_log[i].size != 4 || u_log[i].off % 4 != 0 || u_log[i].off >= 8 * 4;
+		CHECK_EQ(bad, 0);
+		CHECK(u_nlog >= 8 && u_nlog < U_LOG_MAX);
+		CHECK_EQ(port_io, 0);
+		host_mmio_clear();
+		blobs_free();
+	}
+}
+
+/* The other SPCR shapes: what each names, and what is refused. */
+static void test_console_choice(void)
+{
+	struct subs s = {0};
+	sub_lapic(&s, 0, 0, 1);
+	uint8_t *m = madt_new(0xFEE00000, &s, 0);
+	static const struct {
+		uint8_t type, space, access;
+		uint64_t addr;
+		int ret;
+		enum uart_type ut;
+		uint32_t shift;
+		bool mmio32;
+	} c[] = {
+		{ 0x12, 0, 1, 0xFEDC9000, 0, UART_16550_MMIO, 0, false },  /* byte registers (x86 metal) */
+		{ 0x00, 0, 2, 0xFEDC9000, 0, UART_16550_MMIO, 1, false },  /* 16-bit stride */
+		{ 0x00, 1, 1, 0x3F8, 0, UART_16550_PIO, 0, false },        /* COM1 by I/O port */
+		{ 0x01, 1, 1, 0x2F8, 0, UART_16550_PIO, 0, false },        /* 16450 subset */
+		{ 0x03, 0, 3, 0x9000000, 0, UART_PL011, 0, false },        /* QEMU virt's PL011 */
+		{ 0x0d, 0, 3, 0x9000000, 0, UART_PL011, 0, false },        /* SBSA 32-bit */
+		{ 0x0e, 0, 3, 0x9000000, 0, UART_PL011, 0, false },        /* SBSA generic */
+		{ 0x0f, 0, 3, 0x9000000, -1, UART_NONE, 0, false },        /* ARM DCC: not a UART we drive */
+		{ 0x12, 0, 3, 0, -1, UART_NONE, 0, false },                /* no address */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		uint8_t *t[] = { m, spcr_new(2, 80, c[i].type, c[i].space, c[i].access, c[i].addr, 7, 0) };
+		CHECK_EQ(parse_xsdt("SPCRUT", t, 2, &ai), 0);
+		struct uart u = { .type = UART_NONE };
+		CHECK_EQ(uart_from_spcr(&ai, &u), c[i].ret);
+		if (c[i].ret != 0)
+			continue;
+		CHECK_EQ(u.type, c[i].ut);
+		CHECK_EQ(u.base, c[i].addr);
+		if (u.type == UART_16550_MMIO) {
+			CHECK_EQ(u.shift, c[i].shift);
+			CHECK_EQ(u.mmio32, c[i].mmio32);
+		}
+	}
+	/* No SPCR at all (x86 VMs): the arch default is the caller's business. */
+	CHECK_EQ(parse_xsdt("NOSPCR", &m, 1, &ai), 0);
+	struct uart u = { .type = UART_NONE };
+	CHECK_EQ(uart_from_spcr(&ai, &u), -1);
+	blobs_free();
+}
+
 static void test_strerror(void)
 {
 	const int errs[] = { ACPI_ENORSDP, ACPI_ENOXSDT, ACPI_EBADTABLE, ACPI_ENOMADT };
@@ -783,7 +932,8 @@ static void test_strerror(void)
 }
 
 TEST_MAIN("test_acpi: proves RSDP/XSDT/RSDT, MADT (xAPIC, x2APIC, GICC), SPCR, MCFG and FADT parsing "
-	  "checks every length and checksum, honours old short tables and never reads past a table",
+	  "checks every length and checksum, honours old short tables and never reads past a table, and "
+	  "that a Graviton-like SPCR gives a 16550 console by 32-bit MMIO with registers 4 bytes apart",
 	test_x86();
 	test_aarch64();
 	test_rsdt();
@@ -794,4 +944,6 @@ TEST_MAIN("test_acpi: proves RSDP/XSDT/RSDT, MADT (xAPIC, x2APIC, GICC), SPCR, M
 	test_fadt_lengths();
 	test_cap();
 	test_spcr();
+	test_console_graviton();
+	test_console_choice();
 	test_strerror())

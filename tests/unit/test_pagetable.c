@@ -89,14 +89,18 @@ static struct dec dec_x86(uint64_t e, int level)
 		d.type = D_BAD;
 		return d;
 	}
-	int rw = !!(e & 2), nx = !!(e >> 63), cache = (int)((e >> 3) & 3);
+	/* The memory type is IA32_PAT's entry PAT:PCD:PWT (SDM vol 3, 11.12.3), with the PAT every core
+	 * loads (PAT bit always 0 here): 6 WB, 1 WC, 0 UC. */
+	int rw = !!(e & 2), nx = !!(e >> 63), type = (int)((PT_X86_PAT >> (8 * ((e >> 3) & 3))) & 7);
 	d.type = D_LEAF;
-	if (!rw && !nx && cache == 0)
+	if (!rw && !nx && type == 6)
 		d.kind = PT_TEXT;
-	else if (rw && nx && cache == 0)
+	else if (rw && nx && type == 6)
 		d.kind = PT_RAM;
-	else if (rw && nx && cache == 3)
+	else if (rw && nx && type == 0)
 		d.kind = PT_DEVICE;
+	else if (rw && nx && type == 1)
+		d.kind = PT_WC;
 	else
 		d.type = D_BAD;
 	return d;
@@ -126,15 +130,19 @@ static struct dec dec_arm(uint64_t e, int level)
 		d.type = D_BAD;
 		return d;
 	}
-	int attr = (int)((e >> 2) & 7), ap = (int)((e >> 6) & 3), sh = (int)((e >> 8) & 3);
-	int pxn = !!(e & (1ULL << 53)), uxn = !!(e & (1ULL << 54));
+	/* The attribute is MAIR_EL1's byte AttrIndx, with the MAIR every core loads: 0xFF Normal
+	 * write-back, 0x04 Device-nGnRE, 0x44 Normal non-cacheable. */
+	int attr = (int)((PT_AARCH64_MAIR >> (8 * ((e >> 2) & 7))) & 0xff), ap = (int)((e >> 6) & 3);
+	int sh = (int)((e >> 8) & 3), pxn = !!(e & (1ULL << 53)), uxn = !!(e & (1ULL << 54));
 	d.type = D_LEAF;
-	if (attr == 1 && ap == 2 && sh == 3 && !pxn && uxn)
+	if (attr == 0xff && ap == 2 && sh == 3 && !pxn && uxn)
 		d.kind = PT_TEXT;
-	else if (attr == 1 && ap == 0 && sh == 3 && pxn && uxn)
+	else if (attr == 0xff && ap == 0 && sh == 3 && pxn && uxn)
 		d.kind = PT_RAM;
-	else if (attr == 0 && ap == 0 && sh == 0 && pxn && uxn)
+	else if (attr == 0x04 && ap == 0 && sh == 0 && pxn && uxn)
 		d.kind = PT_DEVICE;
+	else if (attr == 0x44 && ap == 0 && sh == 2 && pxn && uxn)
+		d.kind = PT_WC;
 	else
 		d.type = D_BAD;
 	return d;
@@ -183,12 +191,17 @@ static int ref_point(const struct pt_input *in, uint64_t a)
 	for (uint32_t j = 0; j < in->nexec; j++)
 		if (in->exec[j].base <= a && a < in->exec[j].end)
 			return PT_TEXT;
+	int k = PT_HOLE;
 	for (uint32_t i = 0; i < in->nranges; i++) {
 		const struct mem_range *r = &in->ranges[i];
 		if (r->base <= a && a - r->base < r->size)
-			return r->kind == MEM_MMIO ? PT_DEVICE : r->kind >= MEM_FREE && r->kind <= MEM_RESERVED ? PT_RAM : PT_HOLE;
+			k = r->kind == MEM_MMIO ? PT_DEVICE : r->kind >= MEM_FREE && r->kind <= MEM_RESERVED ? PT_RAM : PT_HOLE;
 	}
-	return PT_HOLE;
+	/* Inside a write-combining range, device space and holes are write-combining; RAM stays. */
+	for (uint32_t j = 0; j < in->nwc && k != PT_RAM; j++)
+		if (in->wc[j].base <= a && a < in->wc[j].end)
+			return PT_WC;
+	return k;
 }
 
 /* Kinds in [lo, hi): the kind only changes at a range edge, so test lo and every edge inside. */
@@ -210,6 +223,11 @@ static unsigned ref_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 		if (b > lo && b < hi) m |= 1u << ref_point(in, b);
 		if (e > lo && e < hi) m |= 1u << ref_point(in, e);
 	}
+	for (uint32_t j = 0; j < in->nwc; j++) {
+		uint64_t b = in->wc[j].base, e = in->wc[j].end;
+		if (b > lo && b < hi) m |= 1u << ref_point(in, b);
+		if (e > lo && e < hi) m |= 1u << ref_point(in, e);
+	}
 	return m;
 }
 
@@ -218,14 +236,16 @@ static int ref_one_class(unsigned m)
 	unsigned dev = (1u << PT_HOLE) | (1u << PT_DEVICE);
 	if (m & (1u << PT_GUARD))
 		return 0;       /* guards only ever as 4 KiB pages */
-	return m == (1u << PT_TEXT) || m == (1u << PT_RAM) || (m & ~dev) == 0;
+	return m == (1u << PT_TEXT) || m == (1u << PT_RAM) || m == (1u << PT_WC) || (m & ~dev) == 0;
 }
 
-static int ref_kind(unsigned m)   /* as the decoder reports it: HOLE reads back as DEVICE */
+/* As the decoder reports it: HOLE reads back as DEVICE; write-combining only where all of it is. */
+static int ref_kind(unsigned m)
 {
 	if (m & (1u << PT_GUARD)) return PT_GUARD;
 	if (m & (1u << PT_TEXT)) return PT_TEXT;
 	if (m & (1u << PT_RAM)) return PT_RAM;
+	if (m == (1u << PT_WC)) return PT_WC;
 	return PT_DEVICE;
 }
 
@@ -317,8 +337,9 @@ static void walk_table(struct walk *w, uint64_t t, int level, uint64_t base)
 		if (level == 1) w->seen.pages_1g++;
 		else if (level == 2) w->seen.pages_2m++;
 		else w->seen.pages_4k++;
-		if (d.kind == PT_DEVICE) w->seen.device_bytes += size;
+		if (d.kind == PT_DEVICE || d.kind == PT_WC) w->seen.device_bytes += size;
 		else w->seen.ram_bytes += size;
+		if (d.kind == PT_WC) w->seen.wc_bytes += size;
 	}
 }
 
@@ -336,6 +357,7 @@ static void verify(const struct pt_input *in, int arm, uint64_t root, const stru
 	CHECK_EQ(w.seen.guard_pages, st->guard_pages);
 	CHECK_EQ(w.seen.ram_bytes, st->ram_bytes);
 	CHECK_EQ(w.seen.device_bytes, st->device_bytes);
+	CHECK_EQ(w.seen.wc_bytes, st->wc_bytes);
 }
 
 static const struct pt_format *fmt(int arm) { return arm ? &pt_format_aarch64 : &pt_format_x86_64; }
@@ -372,7 +394,7 @@ static const struct mem_range map_pc[] = {
 
 static void test_pc_map(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -423,7 +445,7 @@ static void test_bounds(int arm)
 {
 	static const struct mem_range ram[] = { R(0, GiB(4), MEM_FREE) };
 	static const uint64_t bounds[] = { 0x40100000, GiB(3) + MiB(2), GiB(2) };
-	struct pt_input in = { ram, 1, GiB(4), NULL, 0, bounds, 3, NULL, 0 };
+	struct pt_input in = { ram, 1, GiB(4), NULL, 0, bounds, 3, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -449,7 +471,7 @@ static const struct pt_range text[] = { { 0x40300000, 0x40305000 }, { 0x403FF000
 static void test_exec(int arm)
 {
 	static const struct mem_range ram[] = { R(0, GiB(4), MEM_FREE) };
-	struct pt_input in = { ram, 1, GiB(4), text, 2, NULL, 0, NULL, 0 };
+	struct pt_input in = { ram, 1, GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -505,7 +527,7 @@ static void test_mmio_mixed(int arm)
 		R(0xB0201000, 0x1000, MEM_MMIO),
 		R(0xFE000000, MiB(16), MEM_MMIO),
 	};
-	struct pt_input in = { map, ARRAY_SIZE(map), GiB(4), NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -535,7 +557,7 @@ static void test_unaligned(int arm)
 		R(0x40000000, 0x40000000 - 0x800, MEM_FREE),    /* ends 2 KiB short of 2 GiB */
 	};
 	static const struct pt_range x[] = { { 0x200800, 0x201000 } };
-	struct pt_input in = { map, ARRAY_SIZE(map), GiB(2), x, 1, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), GiB(2), x, 1, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -560,7 +582,7 @@ static void test_unaligned(int arm)
 static void test_high_ram(int arm)
 {
 	static const struct mem_range map[] = { R(0, GiB(2), MEM_FREE), R(GiB(600), GiB(3), MEM_FREE) };
-	struct pt_input in = { map, 2, GiB(1024), NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, 2, GiB(1024), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -582,7 +604,7 @@ static void test_high_ram(int arm)
 
 	/* The same with the high RAM off GiB and 2 MiB alignment, and a limit off 1 GiB. */
 	static const struct mem_range map2[] = { R(0, GiB(2), MEM_FREE), R(GiB(600) + 0x101000, GiB(1), MEM_USED) };
-	struct pt_input in2 = { map2, 2, GiB(700) + MiB(3), NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in2 = { map2, 2, GiB(700) + MiB(3), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&in2, arm, &a, &st);
 	CHECK_MAP(arm, root, GiB(600) + 0x100000, KiB(4), PT_DEVICE);
 	CHECK_MAP(arm, root, GiB(600) + 0x101000, KiB(4), PT_RAM);
@@ -600,7 +622,7 @@ static void test_256t(int arm)
 		R(GiB(4), GiB(4), MEM_FREE),
 		R(GiB(1023), GiB(1), MEM_FREE),
 	};
-	struct pt_input in = { map, ARRAY_SIZE(map), 1ULL << 48, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), 1ULL << 48, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	struct pt_stats st;
 	uint64_t root = 0;
@@ -637,7 +659,7 @@ static void test_guards(int arm)
 		{ 0xC0000000, 0xC0200000 },             /* a whole 2 MiB */
 		{ GiB(4) + 0x5000, GiB(4) + 0x6000 },   /* in device space */
 	};
-	struct pt_input in = { ram, 2, GiB(5), x, 1, NULL, 0, g, ARRAY_SIZE(g) };
+	struct pt_input in = { ram, 2, GiB(5), x, 1, NULL, 0, g, ARRAY_SIZE(g), NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -685,7 +707,7 @@ static uint64_t ref_fnv(int arm, uint64_t t, int level, uint64_t h)
  * prior contents. */
 static void test_checksum(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	a.arena = aligned_alloc(4096, 64 * 4096);
 	a.arena_pages = 64;
@@ -736,7 +758,7 @@ static void test_checksum(int arm)
 /* Out of pages at every point of the build: -1, root untouched, nothing crashes or leaks. */
 static void test_out_of_pages(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	build_verify(&in, arm, &a, &st);
@@ -762,7 +784,7 @@ static void test_input(int arm)
 {
 	static const struct mem_range unsorted[] = { R(GiB(1), GiB(1), MEM_FREE), R(0, GiB(1), MEM_FREE) };
 	static const struct mem_range overlap[] = { R(0, GiB(1), MEM_FREE), R(GiB(1) - 4096, GiB(1), MEM_MMIO) };
-	struct pt_input in = { unsorted, 2, GiB(4), NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { unsorted, 2, GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	struct pt_stats st;
 	uint64_t root = 0;
@@ -771,14 +793,14 @@ static void test_input(int arm)
 	CHECK_EQ(pt_build(&in, fmt(arm), talloc_page, &a, &root, &st), -1);
 	talloc_free(&a);
 
-	struct pt_input empty = { NULL, 0, GiB(2), NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input empty = { NULL, 0, GiB(2), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&empty, arm, &a, &st);
 	CHECK_EQ(st.pages_1g, 2);
 	CHECK_EQ(st.device_bytes, GiB(2));
 	CHECK_EQ(st.tables, 2);
 	talloc_free(&a);
 
-	struct pt_input none = { NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input none = { NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&none, arm, &a, &st);
 	CHECK_EQ(st.tables, 1);
 	CHECK_EQ(st.pages_1g + st.pages_2m + st.pages_4k, 0);
@@ -820,12 +842,79 @@ static void test_encodings(void)
 	CHECK(!m->is_table(0x200401, 2));
 	CHECK(!m->is_table(0x1707, 3));
 	CHECK_EQ(m->next(0x0060000123456707ULL), 0x123456000ULL);
-	CHECK_EQ(PT_AARCH64_MAIR, 0xFF04);
+	CHECK_EQ(PT_AARCH64_MAIR, 0x44FF04);
+	/* Write-combining. x86: PWT alone (PAT index 1, which PT_X86_PAT makes WC = 1), RW, NX; the PAT
+	 * bit (7 in a 4 KiB leaf, 12 in a large one) clear. AArch64: AttrIndx 2 (MAIR byte 0x44 Normal
+	 * non-cacheable), SH 10 outer, AF, PXN, UXN. */
+	CHECK_EQ(x->leaf(0x1000, 3, PT_WC), 0x800000000000106BULL);
+	CHECK_EQ(x->leaf(MiB(2), 2, PT_WC), 0x80000000002000EBULL);
+	CHECK_EQ(x->leaf(GiB(1), 1, PT_WC), 0x80000000400000EBULL);
+	CHECK_EQ((PT_X86_PAT >> 8) & 0xff, 0x01);
+	CHECK_EQ(PT_X86_PAT & ~0xff00ULL, 0x0007040600070406ULL & ~0xff00ULL);  /* the rest as at power-on */
+	CHECK_EQ(m->leaf(0x1000, 3, PT_WC), 0x006000000000160BULL);
+	CHECK_EQ(m->leaf(MiB(2), 2, PT_WC), 0x0060000000200609ULL);
+	CHECK_EQ((PT_AARCH64_MAIR >> 16) & 0xff, 0x44);
+}
+
+/* Write-combining ranges (NIC BARs): whole pages inside one are PT_WC with the largest page that
+ * fits; a page partly inside stays uncached device memory; RAM inside one stays RAM; a device
+ * range (MEM_MMIO) inside one becomes WC; overlapping ranges merge. */
+static void test_wc(int arm)
+{
+	static const struct mem_range map[] = {
+		R(0, GiB(2), MEM_FREE),
+		R(0xFEC00000, 0x1000, MEM_MMIO),
+	};
+	static const struct pt_range wc[] = {
+		{ 0xC0000000, 0xC0004000 },             /* 16 KiB BAR in a hole: 4 KiB pages */
+		{ 0xD0000800, 0xD0003800 },             /* unaligned: only its 2 whole pages */
+		{ GiB(5), GiB(5) + MiB(2) },            /* one 2 MiB page */
+		{ GiB(6), GiB(6) + MiB(512) },          /* two ranges overlapping into one GiB */
+		{ GiB(6) + MiB(256), GiB(7) },
+		{ GiB(1) + MiB(1), GiB(1) + MiB(3) },   /* over RAM: stays RAM */
+		{ 0xFEC00000, 0xFEC01000 },             /* over an MMIO range: WC */
+	};
+	struct pt_input in = { map, ARRAY_SIZE(map), GiB(8), NULL, 0, NULL, 0, NULL, 0, wc, ARRAY_SIZE(wc) };
+	struct talloc a;
+	struct pt_stats st;
+	uint64_t root = build_verify(&in, arm, &a, &st);
+	CHECK_MAP(arm, root, 0xC0000000, KiB(4), PT_WC);
+	CHECK_MAP(arm, root, 0xC0003FF8, KiB(4), PT_WC);
+	CHECK_MAP(arm, root, 0xC0004000, KiB(4), PT_DEVICE);
+	CHECK_MAP(arm, root, 0xBFFFF000, GiB(1), PT_DEVICE);
+	CHECK_MAP(arm, root, 0xC0200000, MiB(2), PT_DEVICE);
+	CHECK_MAP(arm, root, 0xD0000000, KiB(4), PT_DEVICE);    /* partly WC */
+	CHECK_MAP(arm, root, 0xD0001000, KiB(4), PT_WC);
+	CHECK_MAP(arm, root, 0xD0002000, KiB(4), PT_WC);
+	CHECK_MAP(arm, root, 0xD0003000, KiB(4), PT_DEVICE);    /* partly WC */
+	CHECK_MAP(arm, root, GiB(5), MiB(2), PT_WC);
+	CHECK_MAP(arm, root, GiB(5) + MiB(2), MiB(2), PT_DEVICE);
+	CHECK_MAP(arm, root, GiB(6) + 12345, GiB(1), PT_WC);
+	CHECK_MAP(arm, root, GiB(1) + MiB(2), GiB(1), PT_RAM);   /* the WC range over RAM splits nothing */
+	CHECK_MAP(arm, root, 0xFEC00000, KiB(4), PT_WC);
+	CHECK_MAP(arm, root, 0xFEC01000, KiB(4), PT_DEVICE);
+	CHECK_EQ(st.wc_bytes, KiB(16) + KiB(8) + MiB(2) + GiB(1) + KiB(4));
+	CHECK_EQ(st.ram_bytes, GiB(2));
+	CHECK_EQ(st.ram_bytes + st.device_bytes, GiB(8));
+	CHECK_EQ(pt_classify(&in, 0xC0001000, 4096), PT_WC);
+	CHECK_EQ(pt_classify(&in, 0xD0000000, 4096), PT_HOLE);
+	CHECK_EQ(pt_classify(&in, 0xFEC00000, 4096), PT_WC);
+	CHECK_EQ(pt_classify(&in, GiB(1) + MiB(1), 4096), PT_RAM);
+	talloc_free(&a);
+
+	/* Without the WC ranges the same map has none, and the tables differ. */
+	struct pt_input plain = in;
+	plain.nwc = 0;
+	struct talloc b;
+	uint64_t root2 = build_verify(&plain, arm, &b, &st);
+	CHECK_EQ(st.wc_bytes, 0);
+	CHECK_MAP(arm, root2, 0xC0000000, GiB(1), PT_DEVICE);
+	talloc_free(&b);
 }
 
 TEST_MAIN("test_pagetable: proves the identity map picks the largest page that holds one kind and no "
-	  "cache bound, maps RAM/text/device/holes with the right x86-64 and AArch64 bits up to 256 TiB, "
-	  "leaves stack guard pages unmapped, "
+	  "cache bound, maps RAM/text/device/holes/write-combining BARs with the right x86-64 (PAT) and "
+	  "AArch64 (MAIR) bits up to 256 TiB, leaves stack guard pages unmapped, "
 	  "fails cleanly out of pages, and that its checksum is stable and catches one changed bit", {
 	test_encodings();
 	for (int arm = 0; arm < 2; arm++) {
@@ -840,5 +929,6 @@ TEST_MAIN("test_pagetable: proves the identity map picks the largest page that h
 		test_checksum(arm);
 		test_out_of_pages(arm);
 		test_input(arm);
+		test_wc(arm);
 	}
 })

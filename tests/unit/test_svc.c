@@ -14,7 +14,7 @@ extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 #define DECL(f) extern __typeof__(f) lwip0_##f, lwip1_##f;
 DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
-DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
+DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
 
 #define LW(f) __typeof__(f) *f
 struct side {
@@ -725,6 +725,44 @@ static void limits(void)
 	CHECK_EQ(a.tcp_open, 0);
 }
 
+/*
+ * `Connection: close` makes the server close first and keep TIME_WAIT; a client that comes back at
+ * once from the same port (as a busy client cycling through its ports does) is connected at once,
+ * not stalled until TIME_WAIT ends.
+ */
+static void timewait_reuse(void)
+{
+	struct net_inst_stats b, a;
+	lwip1_net_inst.stats(&b);
+	static const char req[] = "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	for (int round = 0; round < 3; round++) {
+		struct cli k;
+		memset(&k, 0, sizeof(k));
+		k.s = &side0;
+		k.cap = 4096;
+		k.got = malloc(k.cap);
+		k.pcb = side0.tcp_new();
+		side0.tcp_arg(k.pcb, &k);
+		side0.tcp_err(k.pcb, cli_err);
+		CHECK_EQ(lwip0_tcp_bind(k.pcb, &ip0, 40000), ERR_OK);
+		CHECK_EQ(side0.tcp_connect(k.pcb, &ip1, POLLUX_HTTP_PORT, cli_connected), ERR_OK);
+		run(20);
+		CHECK(k.connected);     /* within 20 ms: a stalled SYN would wait for its retransmission */
+		cli_push(&k, (const uint8_t *)req, sizeof(req) - 1);
+		run(50);
+		CHECK(k.fin);
+		CHECK(k.ngot > 12 && memcmp(k.got, "HTTP/1.1 200", 12) == 0);
+		if (k.pcb)
+			k.s->tcp_close(k.pcb);
+		run(100);
+		free(k.got);
+		run(1000);              /* far less than the server's TIME_WAIT */
+	}
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tw_reused - b.tw_reused, 2);
+	CHECK_EQ(a.http_requests - b.http_requests, 3);
+}
+
 static void http(void)
 {
 	http_pipeline_fin();
@@ -737,6 +775,7 @@ static void http(void)
 	CHECK_EQ(s.http_bad, 1);
 	CHECK_EQ(s.tcp_open, 0);
 	CHECK_EQ(s.tcp_reset, 0);
+	timewait_reuse();
 	limits();
 }
 
@@ -744,7 +783,8 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
 	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
 	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
-	  "time, idle keep-alive, a SYN flood against the half-open backlog)", {
+	  "time, idle keep-alive, a SYN flood against the half-open backlog), and a client back at once on the ports of a connection in "
+	  "TIME_WAIT", {
 	setup();
 	udp();
 	refuse();

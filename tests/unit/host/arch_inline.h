@@ -16,6 +16,7 @@ static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 static inline void dma_wmb(void) { __sync_synchronize(); }
 static inline void dma_rmb(void) { __sync_synchronize(); }
 static inline void dma_mb(void) { __sync_synchronize(); }
+static inline void wc_wmb(void) { __sync_synchronize(); }
 /*
  * Host MMIO is plain memory, unless a test registered a device model covering the address
  * (host_mmio_add): then reads and writes go to the model, which can give registers their

@@ -13,8 +13,9 @@ void lwip_port_assert(const char *msg, int line, const char *file)
 	abort();
 }
 uint32_t lwip_port_rand(void) { static uint32_t x = 12345; x = x * 1103515245 + 12345; return x; }
-/* ISNs: a fixed function of the 4-tuple and the test clock (the kernel's is keyed: net/lwip_port.c). */
+/* ISNs: a fixed function of the 4-tuple plus the test clock, as RFC 6528 has it (the kernel's is
+ * keyed: net/lwip_port.c), so a later connection of the same ports starts beyond an earlier one. */
 uint32_t lwip_port_isn(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
 {
-	return (lip * 2654435761u) ^ (rip * 40503u) ^ ((uint32_t)lport << 16 | rport) ^ now_ms * 250u;
+	return ((lip * 2654435761u) ^ (rip * 40503u) ^ ((uint32_t)lport << 16 | rport)) + now_ms * 250u;
 }

@@ -1,0 +1,560 @@
+#!/usr/bin/env python3
+"""make bench: Pollux against a Linux guest, side by side, under the same QEMU (scripts/qemu.sh:
+machine q35, CPU max, OVMF, the same vCPUs, RAM, virtio-net device and tap), in a network
+namespace this script creates (198.18.0.0/24; dnsmasq gives Pollux its address), clients inside
+the namespace. x86-64 guests only.
+
+    bench.py OUT        OUT = build/bench, where `make bench` put the Pollux images (pollux-64,
+                        pollux-16k, pollux-echo), the extracted Debian packages (sysroot) and
+                        where results.tsv, results.png and the logs go.
+
+Environment: BENCH_QUICK=1 (one round, short runs: for development), BENCH_VCPUS (default 1),
+BENCH_ROUNDS (default 3), BENCH_SECONDS (measured seconds per run, default 8), BENCH_MEM (1G),
+BENCH_STEER=0 (skip the steering comparison, which needs 2 vCPUs or more).
+"""
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+QEMU_SH = os.path.join(ROOT, "scripts", "qemu.sh")
+OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bench"))
+QUICK = os.environ.get("BENCH_QUICK", "0") == "1"
+VCPUS = int(os.environ.get("BENCH_VCPUS", "1"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "3" if QUICK else "8"))
+WARMUP = 1.0 if QUICK else 2.0
+MEM = os.environ.get("BENCH_MEM", "1G")
+STEER = os.environ.get("BENCH_STEER", "1") == "1"
+STEER_VCPUS = max(2, VCPUS)
+NS = f"pbench{os.getpid()}"
+HOST_IP, LINUX_IP, TESTPMD_IP = "198.18.0.1", "198.18.0.3", "198.18.0.4"
+# UDP: 4 flows of up to 200 datagrams in flight each (more than either RX ring holds: the guest, not
+# the client, sets the rate). Clients: one wrk thread (the host's other core runs the guest's vCPU), 16 connections for
+# throughput; latency at a fixed moderate load: 4 connections, each waiting 4 ms between a
+# response and its next request (at most about 1000 requests/s, well under either guest's peak).
+CONNS, LAT_CONNS, LAT_DELAY_MS = 16, 4, 4
+UDP_FLOWS, UDP_WINDOW = 4, int(os.environ.get("BENCH_UDP_WINDOW", "200"))
+BOOT_TIMEOUT = 300
+LOGS = os.path.join(OUT, "logs")
+TOOLS = os.path.join(OUT, "tools")
+
+
+def log(msg):
+    print(f"bench: {msg}", flush=True)
+
+
+def sh(*cmd, check=True, timeout=120, text=True):
+    """Run a command in a process group of its own, ended with everything it started when it
+    overruns timeout or the bench is interrupted (a client left behind could run on forever)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=text, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except BaseException:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+        raise
+    if check and p.returncode:
+        raise subprocess.CalledProcessError(p.returncode, cmd, out, err)
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+def ns(*cmd, check=False, timeout=120):
+    return sh("ip", "netns", "exec", NS, *cmd, check=check, timeout=timeout)
+
+
+class Console:
+    """A guest under QEMU: its serial console is drained by a thread (a full pipe would stall the
+    guest) into a log and a buffer that expect() searches."""
+
+    live = []      # every guest not yet closed: main() closes them whatever happens
+
+    def __init__(self, argv, log_path):
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+        Console.live.append(self)
+        self.log = open(log_path, "wb")
+        self.buf = b""
+        self.lock = threading.Lock()
+        self.t = threading.Thread(target=self._drain, daemon=True)
+        self.t.start()
+
+    def _drain(self):
+        while True:
+            chunk = os.read(self.p.stdout.fileno(), 65536)
+            if not chunk:
+                return
+            self.log.write(chunk)
+            self.log.flush()
+            with self.lock:
+                self.buf = (self.buf + chunk)[-(1 << 20):]
+
+    def expect(self, pattern, timeout):
+        rx = re.compile(pattern.encode())
+        end = time.time() + timeout
+        while True:
+            with self.lock:
+                m = rx.search(self.buf)
+                if m:
+                    self.buf = self.buf[m.end():]
+                    return m
+            if time.time() > end or self.p.poll() is not None:
+                return None
+            time.sleep(0.2)
+
+    def tail(self, n=1500):
+        with self.lock:
+            return self.buf[-n:].decode(errors="replace")
+
+    def close(self):
+        if self in Console.live:
+            Console.live.remove(self)
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+        self.t.join(5)
+        self.log.close()
+
+
+# ---------------------------------------------------------------- clients
+
+def wrk_parse(out):
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not m:
+        raise RuntimeError("wrk gave no rate:\n" + out[-800:])
+    r = {"rps": float(m.group(1))}
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    r["errors"] = sum(int(x) for x in errs.groups()) if errs else 0
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    r["non2xx"] = int(non2xx.group(1)) if non2xx else 0
+    unit = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+    for pct in ("50", "99"):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if m:
+            r[f"p{pct}"] = float(m.group(1)) * unit[m.group(2)]
+    return r
+
+
+def wrk(url, seconds, conns, extra=()):
+    # wrk stops only when a response completes after the duration: a server that stops answering
+    # every connection would keep it forever, hence the outer timeout.
+    args = ["timeout", "-s", "KILL", f"{seconds + 20:g}", "wrk", "-t1", f"-c{conns}", f"-d{seconds:g}s",
+            "--timeout", "2s", *extra, url]
+    r = ns(*args, timeout=seconds + 40)
+    if r.returncode == -9 or r.returncode == 137:
+        raise RuntimeError(f"wrk {url} {' '.join(extra)}: no response on any connection, killed after {seconds + 20:g} s")
+    return wrk_parse(r.stdout)
+
+
+def http_run(url, close=False, latency=False, warmup=True):
+    """Warm up, then measure; returns the parsed wrk result of the measured part. The warm-up of a
+    connection-per-request run uses keep-alive: its own connections would leave TIME_WAIT state
+    on the server for the client's ports, which the measured run then reuses (measured apart)."""
+    extra = ["-H", "Connection: close"] if close else []
+    conns = CONNS
+    if latency:
+        extra = ["--latency", "-s", os.path.join(HERE, "delay.lua")]
+        conns = LAT_CONNS
+    os.environ["BENCH_DELAY_MS"] = str(LAT_DELAY_MS)     # read by delay.lua
+    if warmup:
+        wrk(url, WARMUP, conns, [] if close else extra)
+    r = wrk(url, SECONDS, conns, extra)
+    if r["non2xx"] or r["rps"] <= 0:
+        raise RuntimeError(f"wrk {url}: {r}")
+    return r
+
+
+def udp_run(ip):
+    r = ns(os.path.join(TOOLS, "udprate"), ip, "7", f"{SECONDS:g}", f"{WARMUP:g}", str(UDP_FLOWS),
+           str(UDP_WINDOW), "64", timeout=SECONDS + WARMUP + 30)
+    m = re.search(r"pps=(\d+) echoes=(\d+) sent=(\d+) refills=(\d+) bad=(\d+)", r.stdout)
+    if not m:
+        raise RuntimeError("udprate: " + r.stdout + r.stderr)
+    pps, echoes, sent, refills, bad = map(int, m.groups())
+    if bad or echoes == 0:
+        raise RuntimeError(f"udp echo: {echoes} echoes, {bad} wrong")
+    return {"pps": pps, "refills": refills}
+
+
+def fetch(url):
+    """The body at url, as bytes."""
+    return sh("ip", "netns", "exec", NS, "curl", "-s", "--max-time", "20", url, check=False, timeout=30,
+              text=False).stdout
+
+
+# ---------------------------------------------------------------- guests
+
+class Net:
+    """The namespace, dnsmasq, and a tap device made anew for each guest."""
+
+    def __init__(self):
+        sh("ip", "netns", "add", NS)
+        self.dns = None
+        ns("ip", "link", "set", "lo", "up", check=True)
+        self.dns = subprocess.Popen(
+            ["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0", "--bind-dynamic",
+             "--except-interface=lo", "--port=0", "--no-resolv", "--no-hosts",
+             f"--dhcp-leasefile={OUT}/dnsmasq.leases", "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def tap(self, queues):
+        ns("ip", "link", "del", "tap0")
+        ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", *(["multi_queue"] if queues > 1 else []), check=True)
+        ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0", check=True)
+        ns("ip", "link", "set", "tap0", "up", check=True)
+
+    def close(self):
+        if self.dns:
+            self.dns.kill()
+            self.dns.wait()
+        sh("ip", "netns", "del", NS, check=False)
+
+
+def qemu_argv(image, vcpus, queues, extra=()):
+    env = ["env", "NET=tap", "TAP=tap0", f"QUEUES={queues}"]
+    return ["ip", "netns", "exec", NS, *env, QEMU_SH, "x86_64", image, str(vcpus), MEM, *extra]
+
+
+def boot_pollux(net, name, vcpus, queues, tag):
+    net.tap(queues)
+    g = Console(qemu_argv(os.path.join(OUT, name, "pollux.img"), vcpus, queues), os.path.join(LOGS, f"{tag}.log"))
+    m = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", BOOT_TIMEOUT)
+    if not m:
+        g.close()
+        raise RuntimeError(f"{tag}: Pollux did not get an address:\n{g.tail()}")
+    return g, m.group(1).decode()
+
+
+LINUX = {}
+
+
+def boot_linux(net, mode, vcpus, queues, tag, rps=0):
+    net.tap(queues)
+    ip = TESTPMD_IP if mode == "testpmd" else LINUX_IP
+    cmdline = (f"console=ttyS0 quiet mitigations=off panic=-1 bench.mode={mode} bench.ip={ip}/24 "
+               f"bench.rps={rps}")
+    # testpmd needs no bodies: the base archive alone.
+    initrd = os.path.join(OUT, "linux", "base.cpio") if mode == "testpmd" else LINUX["initrd"]
+    extra = ["-kernel", LINUX["kernel"], "-initrd", initrd, "-append", cmdline]
+    g = Console(qemu_argv(LINUX["disk"], vcpus, queues, extra), os.path.join(LOGS, f"{tag}.log"))
+    if mode == "testpmd":
+        m = g.expect(r"bench: error[^\n]*|Cause: [^\n]*|Port 0: ([0-9A-Fa-f:]{17})", BOOT_TIMEOUT)
+        if not m or not m.group(1):
+            g.close()
+            raise RuntimeError(f"{tag}: testpmd did not start:\n{g.tail()}")
+        mac = m.group(1).decode()
+        m = g.expect(r"(?i)packet forwarding|Press enter", 120)
+        if not m:
+            g.close()
+            raise RuntimeError(f"{tag}: testpmd is not forwarding:\n{g.tail()}")
+        # testpmd answers no ARP: the namespace knows the guest's MAC.
+        ns("ip", "neigh", "replace", ip, "lladdr", mac, "dev", "tap0", "nud", "permanent", check=True)
+        time.sleep(1)
+        return g, ip
+    m = g.expect(r"bench: (ready|error)[^\n]*", BOOT_TIMEOUT)
+    if not m or m.group(1) != b"ready":
+        g.close()
+        raise RuntimeError(f"{tag}: the Linux guest did not come up:\n{g.tail()}")
+    return g, ip
+
+
+# ---------------------------------------------------------------- the bench
+
+RESULTS = {}     # (workload, metric) -> {"pollux": [...], "linux": [...]}
+ROWS = []        # (workload, metric) in first-seen order
+NOTES = []
+
+
+def record(workload, metric, system, value):
+    key = (workload, metric)
+    if key not in RESULTS:
+        RESULTS[key] = {"pollux": [], "linux": []}
+        ROWS.append(key)
+    RESULTS[key][system].append(value)
+
+
+def http_set(system, base, path16k, workloads, what):
+    """The HTTP workloads of one boot (base is http://IP), in this order: the connection-per-request
+    runs last, as they leave thousands of connections in TIME_WAIT on the server. A workload that
+    fails is noted and the next one runs."""
+    lat = f"http-latency-64B-{LAT_CONNS}conn-{LAT_DELAY_MS}ms"
+    for w in ("ka64", "ka16k", "lat", "close", "close2"):
+        if w not in workloads:
+            continue
+        try:
+            if w == "ka64":
+                record("http-keepalive-64B", "req/s", system, http_run(base + "/")["rps"])
+            elif w == "ka16k":
+                record("http-keepalive-16KiB", "req/s", system, http_run(base + path16k)["rps"])
+            elif w == "lat":
+                r = http_run(base + "/", latency=True)
+                record(lat, "p50 ms", system, r["p50"])
+                record(lat, "p99 ms", system, r["p99"])
+                record(lat, "req/s at that load", system, r["rps"])
+            elif w == "close":
+                record("http-conn-per-request-64B", "req/s", system, http_run(base + "/", close=True)["rps"])
+            else:
+                # The same again at once: the client's kernel hands out the ports of the run before,
+                # whose connections the server still holds in TIME_WAIT.
+                record("http-conn-per-request-64B-ports-reused", "req/s", system,
+                       http_run(base + "/", close=True, warmup=False)["rps"])
+        except Exception as e:  # noqa: BLE001 - noted, the other workloads go on
+            log(f"{what}: {w} FAILED: {e}")
+            NOTES.append(f"{what}: {w}: {str(e).splitlines()[0]}")
+
+
+BODIES = {}
+
+
+def capture_body(name, url, size):
+    b = fetch(url)
+    if len(b) != size:
+        raise RuntimeError(f"Pollux's / is {len(b)} bytes, expected {size}")
+    if name in BODIES and BODIES[name] != b:
+        raise RuntimeError(f"Pollux's / changed between runs ({name})")
+    BODIES[name] = b
+
+
+def make_initrd():
+    """base archive + the bodies captured from Pollux (nginx serves the same bytes)."""
+    sys.path.insert(0, HERE)
+    import initramfs
+    body = os.path.join(OUT, "linux", "bodies.cpio")
+    initramfs.body_cpio(body, {"srv/www/64": BODIES["64"], "srv/www/16k": BODIES["16k"]})
+    with open(LINUX["initrd"], "wb") as f:
+        for part in (os.path.join(OUT, "linux", "base.cpio"), body):
+            with open(part, "rb") as p:
+                f.write(p.read())
+
+
+def session(fn, what):
+    """One boot: errors are reported and the bench goes on (a missing value shows as '-')."""
+    t = time.time()
+    try:
+        fn()
+        log(f"{what}: done in {time.time() - t:.0f} s")
+    except Exception as e:  # noqa: BLE001 - reported, the rest of the bench goes on
+        log(f"{what}: FAILED: {e}")
+        NOTES.append(f"{what}: {str(e).splitlines()[0]}")
+
+
+def run_round(net, rnd):
+    V = VCPUS
+
+    def pollux_http64():
+        g, ip = boot_pollux(net, "pollux-64", V, V, f"r{rnd}-pollux-64")
+        try:
+            capture_body("64", f"http://{ip}/", 64)
+            http_set("pollux", f"http://{ip}", None, ("ka64", "lat", "close", "close2"), f"round {rnd} pollux")
+        finally:
+            g.close()
+
+    def pollux_http16k():
+        g, ip = boot_pollux(net, "pollux-16k", V, V, f"r{rnd}-pollux-16k")
+        try:
+            capture_body("16k", f"http://{ip}/", 16384)
+            http_set("pollux", f"http://{ip}", "/", ("ka16k",), f"round {rnd} pollux")
+        finally:
+            g.close()
+
+    def pollux_echo():
+        g, ip = boot_pollux(net, "pollux-echo", V, V, f"r{rnd}-pollux-echo")
+        try:
+            r = udp_run(ip)
+            record("udp-echo-64B", "pps", "pollux", r["pps"])
+            record("udp-echo-64B-vs-testpmd", "pps", "pollux", r["pps"])
+        finally:
+            g.close()
+
+    def linux_nginx():
+        if not os.path.exists(LINUX["initrd"]) or rnd == 1:
+            make_initrd()
+        g, ip = boot_linux(net, "nginx", V, V, f"r{rnd}-linux")
+        try:
+            for path, name in (("/", "64"), ("/16k", "16k")):
+                if fetch(f"http://{ip}{path}") != BODIES[name]:
+                    raise RuntimeError(f"nginx's {path} differs from Pollux's body")
+            r = udp_run(ip)
+            record("udp-echo-64B", "pps", "linux", r["pps"])
+            http_set("linux", f"http://{ip}", "/16k", ("ka64", "ka16k", "lat", "close", "close2"), f"round {rnd} linux")
+        finally:
+            g.close()
+
+    def testpmd():
+        g, ip = boot_linux(net, "testpmd", V, V, f"r{rnd}-testpmd")
+        try:
+            r = udp_run(ip)
+            record("udp-echo-64B-vs-testpmd", "pps", "linux", r["pps"])
+        finally:
+            g.close()
+
+    def steer(system, queues):
+        tag = f"r{rnd}-{system}-{STEER_VCPUS}c-{queues}q"
+        wl = f"http-keepalive-64B-{STEER_VCPUS}vCPU-{queues}queue"
+        if system == "pollux":
+            g, ip = boot_pollux(net, "pollux-64", STEER_VCPUS, queues, tag)
+        else:
+            g, ip = boot_linux(net, "nginx", STEER_VCPUS, queues, tag, rps=1 if queues == 1 else 0)
+        try:
+            r = http_run(f"http://{ip}/")
+            record(wl, "req/s", system, r["rps"])
+        finally:
+            g.close()
+
+    plan = [(pollux_http64, "pollux http 64B"), (pollux_http16k, "pollux http 16KiB"),
+            (linux_nginx, "linux nginx+udpecho"), (pollux_echo, "pollux udp echo"),
+            (testpmd, "linux testpmd")]
+    if STEER:
+        plan += [(lambda: steer("pollux", 1), f"pollux {STEER_VCPUS} vCPU 1 queue (software steering)"),
+                 (lambda: steer("linux", 1), f"linux {STEER_VCPUS} vCPU 1 queue (RPS/RFS)"),
+                 (lambda: steer("pollux", STEER_VCPUS), f"pollux {STEER_VCPUS} vCPU {STEER_VCPUS} queues"),
+                 (lambda: steer("linux", STEER_VCPUS), f"linux {STEER_VCPUS} vCPU {STEER_VCPUS} queues")]
+    only = os.environ.get("BENCH_ONLY")     # development: run only the sessions whose name has this
+    for fn, what in plan:
+        if only and not re.search(only, what):
+            continue
+        session(fn, f"round {rnd}/{ROUNDS}: {what}")
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+def report(started, qemu_version):
+    rows = []
+    for key in ROWS:
+        r = RESULTS[key]
+        med = {s: statistics.median(r[s]) if r[s] else None for s in ("pollux", "linux")}
+        ratio = med["pollux"] / med["linux"] if med["pollux"] and med["linux"] else None
+        rows.append((key, med, ratio, r))
+    tsv = os.path.join(OUT, "results.tsv")
+    with open(tsv, "w") as f:
+        f.write("workload\tmetric\tpollux\tlinux\tratio\n")
+        for (wl, metric), med, ratio, _ in rows:
+            f.write(f"{wl}\t{metric}\t{'' if med['pollux'] is None else round(med['pollux'], 3)}\t"
+                    f"{'' if med['linux'] is None else round(med['linux'], 3)}\t"
+                    f"{'' if ratio is None else round(ratio, 3)}\n")
+    with open(os.path.join(OUT, "results-runs.tsv"), "w") as f:
+        f.write("workload\tmetric\tsystem\tvalues\n")
+        for (wl, metric), _, _, r in rows:
+            for s in ("pollux", "linux"):
+                f.write(f"{wl}\t{metric}\t{s}\t{','.join(str(round(v, 3)) for v in r[s])}\n")
+    host = os.uname().nodename
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print()
+    print(f"make bench, {time.strftime('%Y-%m-%d %H:%M', time.localtime(started))}, host {host} "
+          f"({os.cpu_count()} cores, {cpu}), {qemu_version}, TCG, {VCPUS} vCPU, {MEM}, "
+          f"{ROUNDS} round(s) of {SECONDS:g} s (+{WARMUP:g} s warm-up), {time.time() - started:.0f} s in all")
+    # Another load on the host changes everything (a polling guest most): say how busy it was.
+    print(f"host load average (1 min) at the start {LOAD[0]:.1f}, at the end {os.getloadavg()[0]:.1f}")
+    print("median [min..max] of the rounds; ratio = pollux / linux (for latency, lower is better);")
+    print("the linux column of udp-echo-64B-vs-testpmd is DPDK testpmd (5tswap) in the Linux guest.")
+    w = max(len(f"{wl} {m}") for (wl, m), *_ in rows) if rows else 20
+    print(f"{'workload metric':<{w}}  {'pollux':>28}  {'linux':>28}  {'ratio':>6}")
+    for (wl, metric), med, ratio, r in rows:
+        cell = {}
+        for s in ("pollux", "linux"):
+            v = r[s]
+            cell[s] = f"{fmt(med[s])} [{fmt(min(v))}..{fmt(max(v))}]" if v else "-"
+        print(f"{wl + ' ' + metric:<{w}}  {cell['pollux']:>28}  {cell['linux']:>28}  "
+              f"{'-' if ratio is None else f'{ratio:.2f}':>6}")
+    steer1 = RESULTS.get((f"http-keepalive-64B-{STEER_VCPUS}vCPU-1queue", "req/s"), {}).get("pollux")
+    steern = RESULTS.get((f"http-keepalive-64B-{STEER_VCPUS}vCPU-{STEER_VCPUS}queue", "req/s"), {}).get("pollux")
+    if steer1 and steern:
+        print(f"pollux {STEER_VCPUS} vCPU, one queue with software steering / one queue per core: "
+              f"{statistics.median(steer1) / statistics.median(steern):.2f}")
+    for n in NOTES:
+        print("note: " + n)
+    plot(tsv)
+    print(f"results: {tsv}, {os.path.join(OUT, 'results.png')}, logs in {LOGS}")
+
+
+def plot(tsv):
+    data = os.path.join(OUT, "results.plot.dat")
+    with open(tsv) as f, open(data, "w") as o:
+        next(f)
+        for line in f:
+            wl, metric, p, l, ratio = line.rstrip("\n").split("\t")
+            if ratio:
+                o.write(f"\"{wl}\\n{metric}\"\t{ratio}\n")
+    gp = f"""set terminal pngcairo size 1400,700 font ",10"
+set output "{OUT}/results.png"
+set title "Pollux / Linux guest, same QEMU TCG VM ({VCPUS} vCPU): ratio of medians (>1: Pollux higher)"
+set style fill solid 0.6
+set boxwidth 0.6
+set yrange [0:*]
+set grid ytics
+set xtics rotate by -35 left noenhanced
+set ylabel "pollux / linux"
+set bmargin 10
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "black"
+plot "{data}" using 0:2:xtic(1) with boxes notitle, "" using 0:2:(sprintf("%.2f", $2)) with labels offset 0,0.7 notitle
+"""
+    r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
+    if r.returncode:
+        log("gnuplot failed: " + r.stderr[-500:])
+
+
+LOAD = []
+
+
+def main():
+    started = time.time()
+    LOAD.append(os.getloadavg()[0])
+    os.makedirs(LOGS, exist_ok=True)
+    os.makedirs(TOOLS, exist_ok=True)
+    os.makedirs(os.path.join(OUT, "linux"), exist_ok=True)
+    sysroot = os.path.join(OUT, "sysroot")
+    sh("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", f"{TOOLS}/udprate", f"{HERE}/udprate.c")
+    sh("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-pthread", "-o", f"{TOOLS}/udpecho",
+       f"{HERE}/udpecho.c")
+    sh(sys.executable, f"{HERE}/initramfs.py", sysroot, f"{TOOLS}/udpecho", os.path.join(OUT, "linux", "base.cpio"),
+       timeout=300)
+    kernels = sorted(f for f in os.listdir(os.path.join(sysroot, "boot")) if f.startswith("vmlinuz-"))
+    LINUX["kernel"] = os.path.join(sysroot, "boot", kernels[-1])
+    LINUX["initrd"] = os.path.join(OUT, "linux", "initrd.cpio")
+    LINUX["disk"] = os.path.join(OUT, "linux", "empty.img")   # qemu.sh wants a disk; Linux ignores it
+    with open(LINUX["disk"], "wb") as f:
+        f.truncate(1 << 20)
+    if os.path.exists(LINUX["initrd"]):
+        os.unlink(LINUX["initrd"])
+    qemu_version = sh("qemu-system-x86_64", "--version").stdout.splitlines()[0]
+    log(f"{ROUNDS} round(s), {VCPUS} vCPU, {SECONDS:g} s per run; Linux {os.path.basename(LINUX['kernel'])}; "
+        f"{qemu_version}")
+    net = Net()
+    try:
+        for rnd in range(1, ROUNDS + 1):
+            run_round(net, rnd)
+    finally:
+        for g in list(Console.live):
+            g.close()
+        net.close()
+    report(started, qemu_version)
+
+
+def on_signal(signum, frame):
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (network namespaces)")
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("bench: interrupted; every guest, client, dnsmasq and the namespace were ended")
