@@ -262,7 +262,8 @@ $(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
 # Built twice: the default config (64-byte body) and bench16k's 16 KiB body (many segments per
 # response, pieces sent in place); only http.c reads the body size.
 test_ena_http_SRCS := net/net.c net/flow.c net/spsc.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
-	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/ena_model.c tests/unit/ena_http_client.c $(INTEL_SRCS)
+	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/ena_model.c tests/unit/ena_http_client.c tests/unit/host/fakepci.c \
+	$(INTEL_SRCS)
 define ena_http_rule
 $(UNIT_DIR)/$(1): tests/unit/test_ena_http.c $(test_ena_http_SRCS) $(UNIT_INSTS5) $(UNIT_DIR)/lwip/insts5/insts.c \
 		tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/ena_model.h \

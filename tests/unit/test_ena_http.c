@@ -11,6 +11,7 @@
 #include "drivers/pci.h"
 #include "drivers/ena_reg.h"
 #include "net/net.h"
+#include "net/flow.h"
 #include "net/inst.h"
 #include "net/service.h"
 #include "net/http.h"
@@ -316,7 +317,7 @@ static uint32_t expect_core(uint16_t port)
 {
 	uint8_t t[12];
 	put32(t, CLI_IP), put32(t + 4, SRV_IP), put16(t + 8, port), put16(t + 10, POLLUX_HTTP_PORT);
-	return (em_toeplitz(em.key, t, 12) % NIC_RETA_LEN) % NCORES;
+	return (flow_hash_slow(em.key, t, 12) % NIC_RETA_LEN) % NCORES;
 }
 
 static struct net_inst_stats core_stats(uint32_t c)
