@@ -264,6 +264,8 @@ static void inst_stats(struct net_inst_stats *out)
 	/* ICMP: dropped, too short, refused (echo to a broadcast), and echo replies (we never ping). */
 	out->l4_drop = lwip_stats.tcp.drop + lwip_stats.udp.drop + lwip_stats.icmp.drop + lwip_stats.icmp.lenerr +
 		       lwip_stats.icmp.err + lwip_stats.mib2.icmpinechoreps;
+	/* UDP that neither reached a socket nor was counted dropped: broadcasts nobody listens to. */
+	out->l4_drop += (uint32_t)(lwip_stats.udp.recv - lwip_stats.udp.drop - lwip_stats.mib2.udpindatagrams);
 	/* Fragments refused (overlap, too many, no memory) and datagrams given up (timed out, evicted). */
 	out->reasm_drop = lwip_stats.ip_frag.drop + lwip_stats.ip_frag.err + lwip_stats.ip_frag.memerr +
 			  lwip_stats.mib2.ipreasmfails;

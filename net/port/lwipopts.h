@@ -68,6 +68,7 @@ unsigned short inst_ooseq_pbufs(void);
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1  /* per frame: skip what the NIC checked; leave what it completes */
 
 #define LWIP_STATS 1                    /* drop counters, read by `stats` */
+#define LWIP_STATS_LARGE 1              /* 32-bit counters: a flood passes 65535 in seconds */
 #define LWIP_STATS_DISPLAY 0
 #define MEM_STATS 1
 #define MIB2_STATS 1                    /* reassembly give-ups and echo replies are counted only here */

@@ -49,8 +49,6 @@ LIMITS = {"POLLUX_HEADER_TIMEOUT_S": 0, "POLLUX_MAX_CONNS": 0}     # read_limits
 KNOWN_SILENT = {
     "tcp-closed-rst": "a RST to a closed port is dropped without tcp.drop (lwIP core/tcp_in.c:574): no pcb, so "
                       "no hook sees it; RFC 793 has such a reset ignored",
-    "udp-bcast": "a datagram to the broadcast address for no socket is freed without udp.drop (lwIP "
-                 "core/udp.c:428)",
 }
 
 
