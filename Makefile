@@ -206,7 +206,7 @@ test_flow_SRCS := net/flow.c
 # nic.c's probe table names every driver: the Intel ones are linked into the tests that probe
 # with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
-test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS)
+test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/csum.h
 test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/ena_model.c tests/unit/ena_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
 	$(INTEL_SRCS)
