@@ -206,7 +206,7 @@ test_flow_SRCS := net/flow.c
 # nic.c's probe table names every driver: the Intel ones are linked into the tests that probe
 # with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
-test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS)
+test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/csum.h
 test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/ena_model.c tests/unit/ena_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
 	$(INTEL_SRCS)
@@ -257,27 +257,36 @@ $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.
 		tests/unit/host/lwip_port.c $(UNIT_INSTS) -o $$@
 endef
 $(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
-# HTTP end to end: net/net.c, nic.c and the ENA driver against the device model, 4 cores each with
-# a real lwIP instance serving svc_http, and a fifth instance as the clients on the model's wire.
-# Built twice: the default config (64-byte body) and bench16k's 16 KiB body (many segments per
-# response, pieces sent in place); only http.c reads the body size.
-test_ena_http_SRCS := net/net.c net/flow.c net/spsc.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
-	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/ena_model.c tests/unit/ena_http_client.c tests/unit/host/fakepci.c \
-	$(INTEL_SRCS)
-define ena_http_rule
-$(UNIT_DIR)/$(1): tests/unit/test_ena_http.c $(test_ena_http_SRCS) $(UNIT_INSTS5) $(UNIT_DIR)/lwip/insts5/insts.c \
-		tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/ena_model.h \
-		tests/unit/ena_http_client.h kernel/kernel.h net/net.h net/inst.h net/service.h drivers/nic.h $(2)
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -UPOLLUX_CONFIG_FILE -DPOLLUX_CONFIG_FILE='"$(2)"' $(LWIP_INC) \
-		-Wno-format-truncation tests/unit/test_ena_http.c $(test_ena_http_SRCS) $(UNIT_DIR)/lwip/insts5/insts.c \
-		tests/unit/host/stubs.c tests/unit/host/lwip_port.c $(UNIT_INSTS5) \
+# HTTP end to end: net/net.c, nic.c and a driver against its device model, 4 cores each with a real
+# lwIP instance serving svc_http, and a fifth instance as the clients on the model's wire; the
+# harness (tests/unit/nic_http.c) is shared, each test supplies its device: test_ena_http the ENA
+# model, test_ixgbe_http the 82599's. Each is built twice: the default config (64-byte body) and
+# bench16k's 16 KiB body (many segments per response, pieces sent in place); only http.c reads the
+# body size.
+NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
+	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/nic_http.c tests/unit/nic_http_client.c \
+	tests/unit/host/fakepci.c tests/unit/host/harness.c $(INTEL_SRCS)
+NIC_HTTP_HDRS := tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/host/harness.h \
+	tests/unit/host/csum.h tests/unit/nic_http.h tests/unit/nic_http_client.h kernel/kernel.h net/net.h net/inst.h \
+	net/service.h drivers/nic.h
+test_ena_http_SRCS := tests/unit/ena_model.c tests/unit/ena_model.h
+test_ixgbe_http_SRCS := tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h
+# $(1): the binary, $(2): its test (tests/unit/$(2).c with $(2)_SRCS), $(3): the config header.
+define nic_http_rule
+$(UNIT_DIR)/$(1): tests/unit/$(2).c $(NIC_HTTP_SRCS) $$($(2)_SRCS) $(UNIT_INSTS5) $(UNIT_DIR)/lwip/insts5/insts.c \
+		$(NIC_HTTP_HDRS) $(3)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -UPOLLUX_CONFIG_FILE -DPOLLUX_CONFIG_FILE='"$(3)"' $(LWIP_INC) \
+		-Wno-format-truncation tests/unit/$(2).c $(NIC_HTTP_SRCS) $$(filter %.c,$$($(2)_SRCS)) \
+		$(UNIT_DIR)/lwip/insts5/insts.c tests/unit/host/stubs.c tests/unit/host/lwip_port.c $(UNIT_INSTS5) \
 		-Wl,--wrap=nic_rx_burst,--wrap=nic_rx_return -o $$@
 endef
-$(eval $(call ena_http_rule,test_ena_http,config/default.h))
-$(eval $(call ena_http_rule,test_ena_http16k,config/bench16k.h))
+$(eval $(call nic_http_rule,test_ena_http,test_ena_http,config/default.h))
+$(eval $(call nic_http_rule,test_ena_http16k,test_ena_http,config/bench16k.h))
+$(eval $(call nic_http_rule,test_ixgbe_http,test_ixgbe_http,config/default.h))
+$(eval $(call nic_http_rule,test_ixgbe_http16k,test_ixgbe_http,config/bench16k.h))
 
 unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_ena_http \
-	$(UNIT_DIR)/test_ena_http16k
+	$(UNIT_DIR)/test_ena_http16k $(UNIT_DIR)/test_ixgbe_http $(UNIT_DIR)/test_ixgbe_http16k
 
 # Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's
 # used ring under a hostile device, the frame classifier. `make fuzz` runs each for FUZZ_TIME seconds

@@ -57,6 +57,8 @@ static inline bool harness_run(const char *name, void (*fn)(void))
 		int r[2] = { test_checks, test_failed };
 		if (write(p[1], r, sizeof(r)) != sizeof(r))
 			_exit(2);
+		fflush(stdout);         /* _exit flushes nothing: a child's lines would be lost in a pipe */
+		fflush(stderr);
 		_exit(test_failed ? 1 : 0);
 	}
 	close(p[1]);

@@ -1,8 +1,9 @@
-/* test_ena_http's clients (tests/unit/ena_http_client.h): lwIP copy 4's raw API, called by name. */
+/* The HTTP end-to-end tests' clients (tests/unit/nic_http_client.h): lwIP copy 4's raw API, called
+ * by name. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "ena_http_client.h"
+#include "nic_http_client.h"
 
 #include "lwip/tcp.h"
 #include "lwip/stats.h"

@@ -1,8 +1,8 @@
-/* The clients of test_ena_http: lwIP instance copy 4 (not in lwip_insts[]) on the device model's
- * wire, with raw-API TCP connections asking GET / and GET /hello in turn. No lwIP types here, so
- * the test itself can include kernel.h. */
-#ifndef POLLUX_ENA_HTTP_CLIENT_H
-#define POLLUX_ENA_HTTP_CLIENT_H
+/* The clients of the HTTP end-to-end tests (tests/unit/nic_http.c): lwIP instance copy 4 (not in
+ * lwip_insts[]) on the device model's wire, with raw-API TCP connections asking GET / and GET
+ * /hello in turn. No lwIP types here, so the harness itself can include kernel.h. */
+#ifndef POLLUX_NIC_HTTP_CLIENT_H
+#define POLLUX_NIC_HTTP_CLIENT_H
 
 #include <stdbool.h>
 #include <stdint.h>
