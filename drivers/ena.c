@@ -915,7 +915,7 @@ static unsigned ena_counters(struct nic *n, int q, struct nic_counter *out, unsi
 {
 	(void)n;
 	unsigned k = 0;
-#define C(name, v) do { if (k < max) out[k++] = (struct nic_counter){ name, (v) }; } while (0)
+#define C(name, v) nic_counter(out, &k, max, name, v)
 	if (q < 0) {
 		C("dev_rx_drops", en.dev_rx_drops);
 		C("dev_tx_drops", en.dev_tx_drops);

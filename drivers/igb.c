@@ -206,7 +206,7 @@ static unsigned igb_counters(struct nic *n, int q, struct nic_counter *out, unsi
 	unsigned k = 0;
 	if (q >= 0)
 		return iadv_counters(&igb.a, (uint32_t)q, out, 0, max);
-#define C(name, v) do { if (k < max) out[k++] = (struct nic_counter){ name, (v) }; } while (0)
+#define C(name, v) nic_counter(out, &k, max, name, v)
 	C("missed", igb.missed);
 	C("no_buf", igb.no_buf);
 	C("crc_err", igb.crc_err);

@@ -288,7 +288,7 @@ void iadv_flush(struct nic *n, uint32_t q)
 unsigned iadv_counters(const struct iadv *a, uint32_t q, struct nic_counter *out, unsigned k, unsigned max)
 {
 	const struct iadv_qstats *s = &a->pair[q].st;
-#define C(name, v) do { if (k < max) out[k++] = (struct nic_counter){ name, (v) }; } while (0)
+#define C(name, v) nic_counter(out, &k, max, name, v)
 	C("doorbells", s->doorbells);
 	C("tx_ctx", s->tx_ctx);
 	C("csum_err", s->rx_csum_err);

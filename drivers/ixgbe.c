@@ -227,7 +227,7 @@ static unsigned ixgbe_counters(struct nic *n, int q, struct nic_counter *out, un
 	unsigned k = 0;
 	if (q >= 0)
 		return iadv_counters(&ix.a, (uint32_t)q, out, 0, max);
-#define C(name, v) do { if (k < max) out[k++] = (struct nic_counter){ name, (v) }; } while (0)
+#define C(name, v) nic_counter(out, &k, max, name, v)
 	C("missed", ix.missed);
 	C("no_buf", ix.no_buf);
 	C("crc_err", ix.crc_err);

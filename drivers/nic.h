@@ -80,6 +80,12 @@ struct nic_counter {
 	const char *name;
 	uint64_t value;
 };
+/* For a driver's counters op: append name = v to out[*k] while *k < max. */
+static inline void nic_counter(struct nic_counter *out, unsigned *k, unsigned max, const char *name, uint64_t v)
+{
+	if (*k < max)
+		out[(*k)++] = (struct nic_counter){ name, v };
+}
 
 /* Slow-path events (nic_ops.slow_poll). */
 #define NIC_EV_LINK_UP 1

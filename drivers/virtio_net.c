@@ -474,7 +474,7 @@ static unsigned vnet_counters(struct nic *n, int q, struct nic_counter *out, uns
 {
 	(void)n;
 	unsigned k = 0;
-#define C(name, v) do { if (k < max) out[k++] = (struct nic_counter){ name, (v) }; } while (0)
+#define C(name, v) nic_counter(out, &k, max, name, v)
 	if (q < 0) {
 		C("ctrl_timeouts", vn.ctrl_timeouts);
 		C("needs_reset", vn.needs_reset);
