@@ -257,9 +257,11 @@ FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 fuzz_http_SRCS := net/http.c
 fuzz_virtq_SRCS := drivers/virtq.c
 fuzz_flow_SRCS := net/flow.c
+fuzz_vnet_rx_CFLAGS := -Itests/unit
+fuzz_ena_rx_CFLAGS := -Itests/unit
 FUZZ_DRIVERS := drivers/virtio_net.c drivers/ena.c drivers/nic.c drivers/virtq.c drivers/pci.c kernel/printf.c
-fuzz_vnet_rx_SRCS := $(FUZZ_DRIVERS) tests/unit/vnet_model.c tests/unit/vnet_model.h
-fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) tests/unit/ena_model.c tests/unit/ena_model.h
+fuzz_vnet_rx_SRCS := $(FUZZ_DRIVERS) tests/fuzz/nic_fuzz.c tests/fuzz/nic_fuzz.h tests/unit/vnet_model.c tests/unit/vnet_model.h
+fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) tests/fuzz/nic_fuzz.c tests/fuzz/nic_fuzz.h tests/unit/ena_model.c tests/unit/ena_model.h
 # lwIP allocates with malloc here (MEM_LIBC_MALLOC), so ASan guards every pbuf and pcb; the test
 # bounds each core's allocations by MEM_SIZE as the real heap does (tests/fuzz/fuzz_rx.c).
 FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_clib_free=fuzz_lwip_free \
