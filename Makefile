@@ -242,8 +242,9 @@ $(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
 unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc
 
 # Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's
-# used ring under a hostile device, the frame classifier. `make fuzz` runs each for FUZZ_TIME seconds
-# (0: replay the seeds in tests/fuzz/seeds only); the working corpus and any crash stay in build/fuzz.
+# used ring under a hostile device, the frame classifier, the whole receive path, the drivers' completion
+# parsing. `make fuzz` runs each for FUZZ_TIME seconds (0: replay the seeds in tests/fuzz/seeds and the
+# inputs of past crashes in tests/fuzz/regress only); the working corpus and any crash stay in build/fuzz.
 # fuzz_rx: one frame sequence through the fake NIC, nic.c, net.c, two real lwIP instances and HTTP.
 # fuzz_vnet_rx, fuzz_ena_rx: the drivers' completion parsing against a hostile device model.
 FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow fuzz_rx fuzz_vnet_rx fuzz_ena_rx
