@@ -37,23 +37,13 @@ int fz_wire(const uint8_t *f, uint32_t len)
 	return p;
 }
 
-static void tx_done(void *ref) { (void)ref; }
-
 static void boot_once(void)
 {
 	struct em_cfg c = { .max_queues = PAIRS };
-	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
 	em_init(&c);
-	if (pci_scan(&em_acpi) != 1 || nic_attach(PAIRS) != PAIRS)
-		fz_fail("ENA did not attach", 0, 0);
-	for (int i = 0; i < NIC_RSS_KEY_LEN; i++)
-		key[i] = (uint8_t)(i * 37 + 11);
-	for (int i = 0; i < NIC_RETA_LEN; i++)
-		reta[i] = (uint8_t)(i % PAIRS);
-	if (nic_start(key, reta))
-		fz_fail("ENA did not start", 0, 0);
-	for (uint32_t q = 0; q < PAIRS; q++)
-		nic_queue_start(q, tx_done);
+	if (pci_scan(&em_acpi) != 1)
+		fz_fail("no ENA function", 0, 0);
+	fz_start(PAIRS);
 }
 
 /* The model's slot of pair p's RX queue, or -1. */

@@ -27,23 +27,13 @@ void fz_dma_add(const void *p, uint64_t len) { vm_dma_add(p, len); }
 void fz_device_step(uint32_t ms) { (void)ms; vm_step(); }
 int fz_wire(const uint8_t *f, uint32_t len) { return vm_rx(f, len, true); }
 
-static void tx_done(void *ref) { (void)ref; }
-
 static void boot_once(void)
 {
 	struct vm_cfg c = { .pairs = PAIRS };
-	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
 	vm_init(&c);
-	if (pci_scan(&vm_acpi) != 1 || nic_attach(PAIRS) != PAIRS)
-		fz_fail("virtio-net did not attach", 0, 0);
-	for (int i = 0; i < NIC_RSS_KEY_LEN; i++)
-		key[i] = (uint8_t)(i * 37 + 11);
-	for (int i = 0; i < NIC_RETA_LEN; i++)
-		reta[i] = (uint8_t)(i % PAIRS);
-	if (nic_start(key, reta))
-		fz_fail("virtio-net did not start", 0, 0);
-	for (uint32_t q = 0; q < PAIRS; q++)
-		nic_queue_start(q, tx_done);
+	if (pci_scan(&vm_acpi) != 1)
+		fz_fail("no virtio-net function", 0, 0);
+	fz_start(PAIRS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -117,6 +117,23 @@ uint32_t fz_frame(uint8_t *f, const uint8_t mac[6], uint32_t seed)
 	return 14 + tot;
 }
 
+static void tx_done(void *ref) { (void)ref; }
+
+void fz_start(uint32_t pairs)
+{
+	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
+	if (nic_attach(pairs) != (int)pairs)
+		fz_fail("the driver did not attach with the pairs asked", pairs, 0);
+	for (int i = 0; i < NIC_RSS_KEY_LEN; i++)
+		key[i] = (uint8_t)(i * 37 + 11);
+	for (int i = 0; i < NIC_RETA_LEN; i++)
+		reta[i] = (uint8_t)(i % pairs);
+	if (nic_start(key, reta))
+		fz_fail("the device did not start", 0, 0);
+	for (uint32_t q = 0; q < pairs; q++)
+		nic_queue_start(q, tx_done);
+}
+
 /* Buffers the network layer holds, per queue, oldest first. */
 #define HOLD 1024
 static struct {

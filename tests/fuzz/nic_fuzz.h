@@ -23,6 +23,9 @@ void fz_dma_add(const void *p, uint64_t len);
 void fz_device_step(uint32_t ms);
 int fz_wire(const uint8_t *f, uint32_t len);
 
+/* The device found by pci_scan attached with pairs queue pairs, RSS over all of them, started,
+ * every queue started (core 0 plays every queue's core). */
+void fz_start(uint32_t pairs);
 /* An Ethernet/IPv4/TCP frame to mac with a correct checksum, its ports and length from seed. */
 uint32_t fz_frame(uint8_t *f, const uint8_t mac[6], uint32_t seed);
 
