@@ -1,12 +1,14 @@
 /*
  * fuzz_ena_rx: drivers/ena.c and drivers/nic.c against a hostile device (libFuzzer, ASan, UBSan).
  * The ENA model (tests/unit/ena_model.c) runs 2 queue pairs with RSS; between the driver's calls
- * the fuzzer has it deliver frames, write RX completion descriptors straight into the completion
- * queues (any status and phase bit, length, request id, offset, hash), post asynchronous events
- * of any group and data, and stop its keep-alives, while the network layer holds and returns
- * buffers in any order. No buffer may be handed up twice (nic.c's panic must never fire), no
- * frame may lie outside its buffer, every completion that is certainly bad and was reached must
- * be counted, and after each input the device comes back from a reset and delivers a frame whole.
+ * the fuzzer has it deliver frames, write RX and TX completion descriptors straight into the
+ * completion queues (any status and phase bit, length, request id, offset, hash), post
+ * asynchronous events of any group and data, and stop its keep-alives, while the network layer
+ * holds and returns buffers in any order and sends frames in place. No buffer may be handed up
+ * twice (nic.c's panic must never fire), no frame may lie outside its buffer, every frame sent in
+ * place must be given back exactly once, every completion that is certainly bad and was reached
+ * must be counted, and after each input the device comes back from a reset and delivers a frame
+ * whole.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,14 +48,16 @@ static void boot_once(void)
 	fz_start(PAIRS);
 }
 
-/* The model's slot of pair p's RX queue, or -1. */
-static int rx_slot(uint32_t p)
+/* The model's slot of pair p's RX (TX) queue, or -1. */
+static int slot_of(uint32_t p, bool tx)
 {
 	for (int i = 0; i < EM_MAX_Q; i++)
-		if (em.q[i].used && !em.q[i].tx && p-- == 0)
+		if (em.q[i].used && em.q[i].tx == tx && p-- == 0)
 			return i;
 	return -1;
 }
+static int rx_slot(uint32_t p) { return slot_of(p, false); }
+static int tx_slot(uint32_t p) { return slot_of(p, true); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -71,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t q = 0; q < PAIRS; q++)
 		before += fz_counted(q);
 	for (int step = 0; step < 400 && in.n; step++) {
-		uint32_t q = fz_take(&in, 1) & 1, op = fz_take(&in, 1) % 10;
+		uint32_t q = fz_take(&in, 1) & 1, op = fz_take(&in, 1) % 12;
 		int slot = rx_slot(q);
 		fz_trace(" q%u:op%u", q, op);
 		switch (op) {
@@ -130,6 +134,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			em_tick(250);
 			nic_slow_poll();
 			break;
+		case 10:        /* the network layer sends, the payload in place */
+			fz_trace("(sent %d)", fz_send(q, fz_take(&in, 4)));
+			break;
+		case 11: {      /* a TX completion as the device likes */
+			int ts = tx_slot(q);
+			uint32_t pick = fz_take(&in, 1);
+			struct ena_tx_cdesc c = { 0 };
+			c.req_id = (uint16_t)(pick & 0x80 ? fz_take(&in, 2) : fz_take(&in, 1) % n->tx_size);
+			c.status = (uint8_t)fz_take(&in, 1);
+			c.sq_head = (uint16_t)fz_take(&in, 2);
+			if (ts < 0)
+				break;
+			struct em_cq *cq = &em.cq[em.q[ts].cq];
+			bool right = !(pick & 0x10);
+			c.flags = (uint8_t)(cq->phase ^ !right);
+			uint8_t *dst = (uint8_t *)(uintptr_t)cq->ba + (uint64_t)(cq->tail & (cq->depth - 1)) * cq->words * 4;
+			memcpy(dst, &c, sizeof(c));
+			if ((++cq->tail & (cq->depth - 1)) == 0)
+				cq->phase ^= 1;
+			fz_trace("(tx id %u phase %s)", c.req_id, right ? "ok" : "old");
+			if (!right)
+				unsure = true;
+			else if (c.req_id >= n->tx_size)
+				bad++;
+			break;
+		}
 		default:
 			em_tick(fz_take(&in, 1) * 10);
 			break;

@@ -1,11 +1,13 @@
 /*
  * fuzz_vnet_rx: drivers/virtio_net.c and drivers/nic.c against a hostile device (libFuzzer, ASan,
  * UBSan). The device model (tests/unit/vnet_model.c) runs 2 queue pairs with RSS; between the
- * driver's calls the fuzzer has it deliver frames, write used entries of any id and length, move
- * the used index, lie about lengths, drop the link or ask for a reset, while the network layer
- * holds and returns buffers in any order. No buffer may be handed up twice (nic.c's panic must
- * never fire), no frame may lie outside its buffer, every used entry that is certainly bad must
- * be counted, and after each input the device comes back from a reset and delivers a frame whole.
+ * driver's calls the fuzzer has it deliver frames, write used entries of any id and length on the
+ * RX and TX queues, move the used index, lie about lengths, drop the link or ask for a reset,
+ * while the network layer holds and returns buffers in any order and sends frames in place. No
+ * buffer may be handed up twice (nic.c's panic must never fire), no frame may lie outside its
+ * buffer, every frame sent in place must be given back exactly once, every used entry that is
+ * certainly bad must be counted, and after each input the device comes back from a reset and
+ * delivers a frame whole.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int step = 0; step < 400 && in.n; step++) {
 		uint32_t q = fz_take(&in, 1) & 1;
 		uint16_t qi = (uint16_t)(2 * q);        /* RX queue of pair q */
-		uint32_t op = fz_take(&in, 1) % 10;
+		uint32_t op = fz_take(&in, 1) % 12;
 		fz_trace(" q%u:op%u", q, op);
 		if (fz_resets_started != resets0)
 			fz_trace(" [reset begun]");
@@ -111,6 +113,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vm_set_link(!vm.link);
 			unsure[0] = unsure[1] = true;
 			break;
+		case 10:        /* the network layer sends, the payload in place */
+			fz_trace("(sent %d)", fz_send(q, fz_take(&in, 4)));
+			break;
+		case 11: {      /* a used entry on the TX queue: any id, any length */
+			uint32_t pick = fz_take(&in, 1);
+			uint32_t id = pick & 0x80 ? fz_take(&in, 4) : fz_take(&in, 1) % vm.q[qi + 1].size;
+			vm_put_used((uint16_t)(qi + 1), id, fz_take(&in, 2));
+			fz_trace("(tx id %u)", id);
+			if (id >= vm.q[qi + 1].size)
+				bad[q]++;
+			break;
+		}
 		default:
 			vm_step();
 			break;

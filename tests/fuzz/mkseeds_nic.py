@@ -33,6 +33,10 @@ def vnet():
                               b(0, 1, 0x40, 3) + u32(0xffffffff), b(0, 1, 0x00, 4) + u16(5), burst(0), burst(1)])
     s["idx-jump"] = b"".join([frame(0, 0x22), b(1, 2) + u16(257), burst(1), b(1, 7), b(1, 7), b(0, 7), burst(1)])
     s["len-lie"] = b"".join([b(0, 3) + u32(0x99) + u32(5000), b(1, 3) + u32(0x98) + u32(3), burst(0), burst(1)])
+    send = lambda q, seed: b(q, 10) + u32(seed)
+    s["tx"] = b"".join([send(0, 0x500), send(1, 0x10600), send(0, 0x20), b(0, 6), b(1, 6), b(0, 9),
+                        b(0, 11, 0x00, 3) + u16(0), b(1, 11, 0x80) + u32(4000) + u16(0), send(1, 0x30700), b(1, 6),
+                        b(0, 6), b(1, 7)])
     s["reset-link"] = b"".join([frame(0, 0x33), burst(0), b(0, 8, 1), b(0, 7), b(0, 7), b(0, 8, 0), b(0, 7),
                                 b(0, 8, 0), b(0, 7), b(0, 5, 15)])
     return s
@@ -54,6 +58,11 @@ def ena():
         cdesc(0, 0x00, u16(0x0c10), u16(5000), b(8), u32(0)),               # longer than a buffer
         cdesc(1, 0x10, u16(0), u16(60), b(9), u32(0)),                      # the last lap's phase
         burst(0), burst(1)])
+    send = lambda q, seed: b(q, 10) + u32(seed)
+    tcd = lambda q, pick, *args: b(q, 11, pick) + b"".join(args)
+    s["tx"] = b"".join([send(0, 0x500), send(1, 0x10600), b(0, 6), b(1, 6), send(0, 0x700),
+                        tcd(0, 0x00, b(1), b(0), u16(0)), tcd(1, 0x80, u16(9999), b(0), u16(0)),
+                        tcd(0, 0x10, b(2), b(0), u16(0)), b(0, 6), b(1, 6), b(0, 7), b(0, 7)])
     s["aenq"] = b"".join([b(0, 2, g) + u32(d) for g, d in ((0, 0), (0, 1), (1, 0), (2, 5), (3, 7), (4, 9), (7, 1))] +
                          [b(0, 7)] * 4)
     s["keep-alive-stops"] = b"".join([frame(0, 0x44), b(0, 3)] + [b(0, 7)] * 30 + [b(0, 3), burst(0)])

@@ -117,10 +117,37 @@ uint32_t fz_frame(uint8_t *f, const uint8_t mac[6], uint32_t seed)
 	return 14 + tot;
 }
 
-static void tx_done(void *ref) { (void)ref; }
+/* TX: frames whose payload is sent in place from a slot of this pool, under the slot's reference. */
+#define TX_POOL 512
+static uint8_t tx_pool[TX_POOL][1600];
+static bool tx_pending[TX_POOL];        /* sent in place, tx_done not yet called */
+static uint32_t tx_next;
+
+static void tx_done(void *ref)
+{
+	uintptr_t t = (uintptr_t)ref - 1;
+	if (t >= TX_POOL || !tx_pending[t])
+		fz_fail("tx_done twice, or for a frame never sent in place", t, 0);
+	tx_pending[t] = false;
+}
+
+int fz_send(uint32_t q, uint32_t seed)
+{
+	uint32_t t = tx_next++ % TX_POOL;
+	const struct nic *d = nic_dev();
+	if (tx_pending[t] || !d || q >= d->npairs)
+		return NIC_TX_FULL;
+	uint32_t len = fz_frame(tx_pool[t], (const uint8_t *)"\x02\x00\x00\x00\x00\x02", seed);
+	struct nic_frag f[2] = { { tx_pool[t], 54 }, { tx_pool[t] + 54, len - 54 } };
+	int r = nic_tx(q, f, len > 54 ? 2 : 1, NULL, (void *)(uintptr_t)(t + 1));
+	if (r == NIC_TX_INPLACE)
+		tx_pending[t] = true;
+	return r;
+}
 
 void fz_start(uint32_t pairs)
 {
+	fz_dma_add(tx_pool, sizeof(tx_pool));
 	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
 	if (nic_attach(pairs) != (int)pairs)
 		fz_fail("the driver did not attach with the pairs asked", pairs, 0);
@@ -206,6 +233,8 @@ uint64_t fz_counted(uint32_t q)
 
 void fz_recover(uint32_t npairs)
 {
+	if (getenv("FUZZ_TRACE"))
+		fprintf(stderr, "steps:%s\n", trace);
 	fz_return_all();
 	struct nic_dstats d0, d;
 	nic_dstats(&d0);
@@ -234,6 +263,9 @@ void fz_recover(uint32_t npairs)
 		fz_fail("the device was not reset after the input", d.reset_failed, d0.reset_failed);
 	if (!done)
 		fz_fail("the reset asked for never finished", d.resets, d0.resets);
+	for (uint32_t t = 0; t < TX_POOL; t++)
+		if (tx_pending[t])
+			fz_fail("a frame sent in place never given back, even by the reset", t, 0);
 	for (uint32_t q = 0; q < npairs; q++)
 		nic_flush(q);
 	/* A frame from the wire reaches the network layer whole. */

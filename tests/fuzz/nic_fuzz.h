@@ -29,6 +29,9 @@ void fz_start(uint32_t pairs);
 /* An Ethernet/IPv4/TCP frame to mac with a correct checksum, its ports and length from seed. */
 uint32_t fz_frame(uint8_t *f, const uint8_t mac[6], uint32_t seed);
 
+/* nic_tx of a frame made from seed on queue q, its payload sent in place under a reference whose
+ * tx_done must come exactly once (checked). Returns nic_tx's answer. */
+int fz_send(uint32_t q, uint32_t seed);
 /* nic_rx_burst(q, up to max): each frame checked (inside its buffer, never a buffer the network
  * layer still holds) and held, or returned at once when keep is false. Returns how many. */
 int fz_burst(uint32_t q, int max, bool keep);
@@ -44,7 +47,7 @@ uint64_t fz_counted(uint32_t q);
 void fz_recover(uint32_t npairs);
 /* Device resets nic.c began (its "resetting the device" line). */
 extern uint64_t fz_resets_started;
-/* A record of this input's steps, printed by fz_fail; fz_trace_start empties it. */
+/* A record of this input's steps, printed by fz_fail (and by fz_recover with FUZZ_TRACE set); fz_trace_start empties it. */
 void fz_trace_start(void);
 void fz_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print why, then abort (the fuzzer's crash). */
