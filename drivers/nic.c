@@ -7,10 +7,12 @@
 #include "pci.h"
 
 /* The probe table: one line per driver. */
-extern const struct nic_driver vnet_driver, ena_driver;
+extern const struct nic_driver vnet_driver, ena_driver, igb_driver, ixgbe_driver;
 static const struct nic_driver *const nic_drivers[] = {
 	&vnet_driver,
 	&ena_driver,
+	&igb_driver,
+	&ixgbe_driver,
 };
 
 /*

@@ -51,6 +51,7 @@ struct net_inst_stats {
 	uint64_t ip_drop, arp_drop, mem_err;
 	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */
 	uint64_t l4_drop;                               /* TCP/UDP/ICMP segments dropped by lwIP */
+	uint64_t reasm_drop;                            /* IPv4 fragments lwIP could not reassemble */
 	uint64_t http_requests, http_2xx, http_4xx, http_bad;
 };
 

@@ -50,6 +50,7 @@ struct iudp {
 static const struct svc *svc;
 static struct net_inst_stats *st;
 static struct iconn *conns;             /* list of every connection */
+static uint64_t listen_ignored;         /* segments to a listener lwIP ignores without a count */
 static uint32_t held_total;
 static struct svc_stats sst;            /* this core's counts, kept by the service */
 static struct iudp iudp;
@@ -434,7 +435,12 @@ static err_t timewait_syn(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
 
 int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
 {
-	if ((TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+	u8_t flags = TCPH_FLAGS(hdr);
+	if (pcb->state == LISTEN && ((flags & TCP_RST) || !(flags & (TCP_SYN | TCP_ACK)))) {
+		listen_ignored++;       /* tcp_listen_input drops these quietly: count them here */
+		return ERR_OK;
+	}
+	if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
 		return ERR_OK;
 	if (pcb->state == TIME_WAIT)
 		return timewait_syn(pcb, hdr);
@@ -519,4 +525,5 @@ void inst_svc_stats(struct net_inst_stats *out)
 	out->http_4xx = sst.errors;
 	out->http_bad = sst.bad;
 	out->held_bytes = held_total;
+	out->l4_drop += listen_ignored;
 }

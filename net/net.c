@@ -45,6 +45,7 @@ struct net_core {
 	uint64_t fwd_drops;             /* forwarded frames that cannot be sent (too big) */
 	uint64_t frag_drops;            /* later fragments whose first never came */
 	uint64_t not_up;                /* frames for a core not yet up, handled here instead */
+	uint64_t runts;                 /* ARP frames too short to hold an ARP packet */
 	struct spsc *in;                /* in[src]: frames other cores send to this core */
 	/* Fragments, owners only: where each datagram's first fragment went, and later ones waiting. */
 	struct { uint32_t key[3]; uint32_t core; uint64_t until; } frag[FRAG_TABLE];
@@ -379,10 +380,11 @@ static void frag_hold(uint32_t me, const struct nic_rxf *f, const struct flow_in
  * the others get the request turned into a reply, which lwIP learns from without answering. */
 static void arp_to_all(uint32_t me, const struct nic_rxf *f)
 {
-	uint8_t copy[64];
+	uint8_t copy[14 + 28];
 	const uint8_t *p = f->frame;
 	uint32_t len = f->len;
-	if (len >= 14 + 8 && len <= sizeof(copy) && p[14 + 6] == 0 && p[14 + 7] == 1) {
+	if (p[14 + 6] == 0 && p[14 + 7] == 1) {
+		len = sizeof(copy);     /* the ARP packet, without padding */
 		memcpy(copy, p, len);
 		copy[14 + 7] = 2;
 		p = copy;
@@ -399,6 +401,11 @@ static void deliver(uint32_t me, const struct nic_rxf *f, uint64_t now)
 	uint32_t dst = me;
 	switch (flow_classify(&flow_key, f->frame, f->len, &fi)) {
 	case FLOW_EVERY_CORE:
+		if (f->len < 14 + 28) {
+			ncores[me].runts++;     /* lwIP would read the ARP packet past the frame's end */
+			nic_rx_return((uint32_t)ncores[me].queue, f->buf);
+			return;
+		}
 		arp_to_all(me, f);
 		break;
 	case FLOW_DHCP_CLIENT:
@@ -550,10 +557,11 @@ void net_print_stats(void)
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
 		 "http_4xx", "loops", "max_gap_us");
 	/* Drops, each where it happened. */
-	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %8s %7s %7s %7s %7s %7s\n",
+	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %6s %8s %7s %7s %7s "
+		 "%7s %7s\n",
 		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "xdrops", "fwd_wt",
-		 "fwd_dr", "frag_d", "not_up", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "csum_err",
-		 "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
+		 "fwd_dr", "frag_d", "not_up", "runt", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
+		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
 	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s\n", "core", "hdr_tmo", "idle_cls", "evicted", "cap_ref", "syn_evct",
 		 "tw_reuse");
@@ -572,12 +580,12 @@ void net_print_stats(void)
 			 U(n->forwarded), U(s.tcp_accepted), U(s.tcp_open), U(s.tcp_reset), U(s.http_requests),
 			 U(s.http_4xx), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
-		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %6llu %6llu %6llu %6llu %6llu %7llu %7llu %7llu "
-			 "%7llu %7llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
+		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %7llu %7llu "
+			 "%7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
 			 i, n->queue, U(q.rx_drop_bad), U(q.rx_copied), U(q.rx_empty), U(q.tx_full), U(q.tx_drop_big),
 			 U(s.tx_drop_ring), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
-			 U(n->not_up), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop), U(s.l4_drop),
-			 U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
+			 U(n->not_up), U(n->runts), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop),
+			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
 		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu\n", i, U(s.hdr_timeouts), U(s.idle_closed),
 			 U(s.evicted), U(s.cap_refused), U(s.syn_evicted), U(s.tw_reused));

@@ -14,9 +14,10 @@ mkdir -p "$STAMPS" "$SRC"
 # Bump when the recipe below changes in a way the stamp keys do not capture.
 RECIPE=2
 
-PACKAGES=(qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 gnu-efi
+PACKAGES=(ovmf qemu-efi-aarch64 gnu-efi
     gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu mtools dosfstools gdisk
     dpkg-dev newlib-source dnsmasq-base curl wrk iproute2 iputils-ping socat
+    python3-scapy hping3 nmap  # tests/net/hostile.py: malformed frames, floods, a port scan
     xz-utils bzip2 make gcc python3
     clang libclang-rt-14-dev  # make fuzz: libFuzzer, ASan, UBSan
     libc6-dev-arm64-cross) # gnu-efi's reloc_aarch64.c includes <elf.h>
@@ -72,6 +73,68 @@ install_packages() {
         apt-get install -y -qq --no-install-recommends $missing
 }
 
+# The URI of the Debian archive already configured for this release (deb822 .sources or one-line
+# .list files), so that what we add reuses it and no host name is written here.
+debian_uri() {
+    local suite=$1
+    {
+        awk -v s="$suite" '
+            function flush() { if (u != "" && hit && bin) { print u; exit } u = ""; hit = 0; bin = 0 }
+            FNR == 1 { flush() }
+            /^[[:space:]]*#/ { next }
+            /^[[:space:]]*$/ { flush(); next }
+            tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") bin = 1 }
+            tolower($1) == "uris:" { u = $2 }
+            tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == s) hit = 1 }
+            END { flush() }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+        awk -v s="$suite" '$1 == "deb" {
+            i = 2
+            if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+            if ($(i + 1) == s) print $i }' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true
+    } | awk 'NR == 1'
+}
+
+# QEMU from bookworm-backports (10.x): bookworm's 7.2 has no igb. Every QEMU run of the project
+# uses this one. The suite is added with the URI of the Debian source already configured.
+QEMU_PACKAGES=(qemu-system-x86 qemu-system-arm)
+QEMU_MIN_MAJOR=8
+qemu_major() {
+    dpkg-query -W -f='${db:Status-Status} ${Version}\n' "$1" 2>/dev/null |
+        awk '$1 == "installed" { v = $2; sub(/^[0-9]+:/, "", v); split(v, a, "."); print a[1] + 0; exit }'
+}
+qemu_ok() {
+    local p m
+    for p in "${QEMU_PACKAGES[@]}"; do
+        m=$(qemu_major "$p")
+        [ -n "$m" ] && [ "$m" -ge "$QEMU_MIN_MAJOR" ] || return 1
+    done
+}
+install_qemu() {
+    qemu_ok && return 0
+    local suite uri
+    # shellcheck disable=SC1091
+    suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+    if ! grep -qsE "^[[:space:]]*(Suites:.*[[:space:]]$suite-backports|deb[[:space:]].*[[:space:]]$suite-backports)" \
+        /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; then
+        uri=$(debian_uri "$suite")
+        [ -n "$uri" ] || die "no Debian source for $suite configured: cannot add $suite-backports"
+        log "enabling $suite-backports from the configured Debian source"
+        as_root tee /etc/apt/sources.list.d/pollux-backports.sources >/dev/null <<EOF
+Types: deb
+URIs: $uri
+Suites: $suite-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+        APT_UPDATED=0
+    fi
+    apt_update
+    log "installing QEMU from $suite-backports"
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends -t "$suite-backports" "${QEMU_PACKAGES[@]}"
+    qemu_ok || die "QEMU from $suite-backports is older than $QEMU_MIN_MAJOR.0"
+}
+
 # apt-get source needs deb-src entries and their indexes; add both only if absent.
 ensure_deb_src() {
     # apt reads only *.list and *.sources files (grep -qs: a match wins even
@@ -82,10 +145,13 @@ ensure_deb_src() {
         local suite
         # shellcheck disable=SC1091
         suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+        local uri
+        uri=$(debian_uri "$suite")
+        [ -n "$uri" ] || die "no Debian source for $suite configured: cannot add deb-src"
         log "enabling deb-src for $suite"
         as_root tee /etc/apt/sources.list.d/pollux-src.sources >/dev/null <<EOF
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: $suite
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
@@ -350,6 +416,7 @@ fetch_lwip() {
 }
 
 install_packages
+install_qemu
 link_gnu_efi_x86_64
 build_gnu_efi_aarch64
 build_newlib x86_64

@@ -58,7 +58,7 @@ done
 
 # Network: each service on a tap device in a namespace of its own, 4 vCPUs with 4 queue pairs
 # (RSS), then fewer queue pairs than cores (software steering): http with 1, echo with 2 (RSS and
-# steering together), and a static address (no DHCP) with 2.
+# steering together), and a static address (no DHCP) with 2; then both services on igb.
 echo "== network tests (netns + tap + dnsmasq, TCG)"
 for arch in x86_64 aarch64; do
 	qemu_test "$arch http" tests/net/net.py "$arch" "$O/test/pollux.img" 4 4 http
@@ -66,10 +66,21 @@ for arch in x86_64 aarch64; do
 	qemu_test "$arch http 1q" tests/net/net.py "$arch" "$O/test/pollux.img" 4 1 http
 	qemu_test "$arch echo 2q" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 2 echo
 	qemu_test "$arch http 2q static" tests/net/net.py "$arch" "$O/test-static/pollux.img" 4 2 http static
+	# QEMU's 82576 (-device igb): the Intel ring engine end to end, RSS done by the NIC.
+	qemu_test "$arch http igb" tests/net/net.py "$arch" "$O/test/pollux.img" 4 4 http igb
+	qemu_test "$arch echo igb" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 4 echo igb
 done
 # EC2 A1-shaped (a1.4xlarge): GICv3, 16 cortex-a72 vCPUs, 2 queue pairs; 300 short connections
 # are enough for every core to accept some through steering (about 1 min under TCG here).
 qemu_test "aarch64 A1" tests/net/net.py aarch64 "$O/test-echo/pollux.img" 16 2 echo gic3 flows=300
+
+# Hostile traffic (tests/net/hostile.py): malformed frames of every layer, floods while wrk runs, a
+# port scan, half-sent requests past the connection cap, clients that never read; 4 vCPUs with 2
+# queue pairs (RSS and steering), the HTTP image with short connection limits (config/hostile.h).
+echo "== hostile-traffic tests (netns + tap, scapy, hping3, nmap, TCG)"
+for arch in x86_64 aarch64; do
+	qemu_test "$arch hostile" tests/net/hostile.py "$arch" "$O/test-hostile/pollux.img" 4 2 config/hostile.h
+done
 
 echo "== $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"

@@ -45,6 +45,9 @@ struct tcp_hdr;
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) inst_tcp_inpacket(pcb, hdr)
 int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
 
+/* A fragmented datagram must be complete within 3 s (lwIP's default is 15): pieces that never
+ * complete hold the core's memory that much shorter. Given up ones are counted (reasm). */
+#define IP_REASS_MAXAGE 3
 #define TCP_MSS 1460
 #define TCP_WND (32 * TCP_MSS)
 #define TCP_SND_BUF (32 * TCP_MSS)
@@ -65,8 +68,10 @@ unsigned short inst_ooseq_pbufs(void);
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1  /* per frame: skip what the NIC checked; leave what it completes */
 
 #define LWIP_STATS 1                    /* drop counters, read by `stats` */
+#define LWIP_STATS_LARGE 1              /* 32-bit counters: a flood passes 65535 in seconds */
 #define LWIP_STATS_DISPLAY 0
 #define MEM_STATS 1
+#define MIB2_STATS 1                    /* reassembly give-ups and echo replies are counted only here */
 #define MEMP_STATS 0
 #define SYS_STATS 0
 

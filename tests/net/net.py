@@ -3,22 +3,22 @@
 creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
 and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
 
-Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [flows=N]
+Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [flows=N] [igb]
 (static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.
 gic3: AArch64 virt with GICv3, as on Graviton, checked in QEMU's device tree.
 flows=N: a short run for many vCPUs: instead of the service's full tests, N short TCP connections
-(echo: one line each; http: GET /hello, closed), then every core's share and the drops.)
+(echo: one line each; http: GET /hello, closed), then every core's share and the drops.
+igb: QEMU's 82576 instead of virtio-net; it offers 16 queue pairs, the driver takes one per core
+(QUEUES is then min(CORES, 16)) and the NIC's own RSS must place every flow on its core's queue.)
 """
 import os
 import random
 import re
 import socket
-import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qemu"))
-from guest import QEMU_SH, Guest  # noqa: E402
+from netns import Results, Testbed, boot, monitor, ns, setns
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
@@ -26,34 +26,12 @@ OPTS = sys.argv[6:]
 STATIC = "static" in OPTS
 GIC3 = "gic3" in OPTS
 FLOWS = next((int(o[6:]) for o in OPTS if o.startswith("flows=")), 0)
+NIC = "igb" if "igb" in OPTS else "virtio"
+if NIC == "igb":
+    QUEUES = min(CORES, 16)
+PREFIX = {"virtio": "vnet", "igb": "igb"}[NIC]
 TAG = f"{ARCH} {CORES}c {QUEUES}q {SERVICE}" + "".join(" " + o for o in OPTS)
-NS = f"pollux{os.getpid()}"
-HOST_IP = "198.18.0.1"
-passed = failed = 0
-
-
-def result(ok, name, detail):
-    global passed, failed
-    passed += bool(ok)
-    failed += not ok
-    print(f"{'PASS' if ok else 'FAIL'} [{TAG}] {name}: {detail}", flush=True)
-
-
-def sh(*cmd, check=True):
-    return subprocess.run(cmd, check=check, capture_output=True, text=True)
-
-
-def ns(*cmd, **kw):
-    return sh("ip", "netns", "exec", NS, *cmd, **kw)
-
-
-def setns():
-    """Move this process into the namespace so sockets below are made there."""
-    import ctypes
-    fd = os.open(f"/run/netns/{NS}", os.O_RDONLY)
-    if ctypes.CDLL(None, use_errno=True).setns(fd, 0x40000000) != 0:   # CLONE_NEWNET
-        raise OSError(ctypes.get_errno(), "setns")
-    os.close(fd)
+result = Results(TAG)
 
 
 def tcp_echo(ip, payload, timeout=30):
@@ -159,10 +137,15 @@ def http_tests(ip):
 
 
 def fresh_client(ip, what):
+    """A new client is served within 10 s and ping answers: three echoes in a row without loss,
+    tried up to three times (a TCG guest on a loaded 2-core host can miss a 3 s ping deadline)."""
     r = ns("curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", f"http://{ip}/hello", check=False)
-    p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
+    for attempt in range(1, 4):
+        p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
+        if " 0% packet loss" in p.stdout:
+            break
     ok = r.stdout == "200" and " 0% packet loss" in p.stdout
-    result(ok, what, f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping "
+    result(ok, what, f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping (attempt {attempt}) "
            + (p.stdout.strip().splitlines()[-2] if p.stdout else p.stderr.strip()))
 
 
@@ -200,23 +183,14 @@ def stall_test(ip):
     fresh_client(ip, "after-stalled-peers")
 
 
-def monitor(path, cmd):
-    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    c.connect(path)
-    c.settimeout(2)
-    c.sendall(cmd.encode() + b"\n")
-    time.sleep(0.5)
-    c.close()
-
-
 def link_test(g, mon, ip):
     """The link taken down and up from QEMU's monitor: seen on the slow path, the service resumes."""
     monitor(mon, "set_link n0 off")
-    m, out = g.expect(r"vnet0: link down", 10)
+    m, out = g.expect(r"%s0: link down" % PREFIX, 10)
     result(bool(m), "link-down", "the driver saw the link go down" if m else "no link-down line: " + out[-300:])
     time.sleep(1)
     monitor(mon, "set_link n0 on")
-    m, out = g.expect(r"vnet0: link up", 10)
+    m, out = g.expect(r"%s0: link up" % PREFIX, 10)
     result(bool(m), "link-up", "the driver saw the link come back" if m else "no link-up line: " + out[-300:])
     time.sleep(1)
     if SERVICE == "http":
@@ -225,7 +199,7 @@ def link_test(g, mon, ip):
         got = tcp_echo(ip, b"after the link came back")
         result(got == b"after the link came back", "after-link-flap", f"TCP echo after the link flap: {got!r}")
     g.send("stats")
-    m, out = g.expect(r"nic vnet0: link (\w+) link_down=(\d+) link_up=(\d+)", 30)
+    m, out = g.expect(r"nic %s0: link (\w+) link_down=(\d+) link_up=(\d+)" % PREFIX, 30)
     result(bool(m) and m.groups() == (b"up", b"1", b"1"), "link-stats",
            "stats counts the flap: " + (m.group(0).decode() if m else out[-300:]))
 
@@ -286,63 +260,57 @@ def _can_send(s):
     return bool(select.select([], [s], [], 0)[1])
 
 
+def rx_table(g):
+    """`stats`' first table as {column: [value per core]}, or None."""
+    g.send("stats")
+    m, out = g.expect(r"(core\s+q\s+rx_pkts[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
+    if not m:
+        return None
+    head = m.group(1).decode().split()
+    rows = [dict(zip(head, l.split())) for l in m.group(2).decode().splitlines()]
+    return {k: [int(r[k]) for r in rows] for k in ("rx_pkts", "steered")}
+
+
+def nic_rss_check(before, after):
+    """Across the service tests only (DHCP, which goes to core 0 whatever its hash, comes before;
+    the link flap and the stall test's ICMP errors, which the NIC cannot place by flow, after):
+    every queue received frames and not one needed steering in software."""
+    if not before or not after:
+        result(False, "nic-rss", "no stats table")
+        return
+    rx = [a - b for a, b in zip(after["rx_pkts"], before["rx_pkts"])]
+    steered = [a - b for a, b in zip(after["steered"], before["steered"])]
+    result(all(x > 0 for x in rx) and sum(steered) == 0, "nic-rss",
+           f"the NIC's own RSS put every flow on its core's queue: frames received per queue {rx}, "
+           f"steered in software {steered}")
+
+
 def main():
-    sh("ip", "netns", "add", NS)
-    dns = None
-    g = None
-    try:
-        ns("ip", "link", "set", "lo", "up")
-        ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", *(["multi_queue"] if QUEUES > 1 else []))
-        ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
-        ns("ip", "link", "set", "tap0", "up")
-        lease = f"/tmp/{NS}.leases"
-        dns = None if STATIC else subprocess.Popen(["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0",
-                                "--bind-interfaces", "--except-interface=lo", "--port=0", "--no-resolv",
-                                "--no-hosts", f"--dhcp-leasefile={lease}",
-                                "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        net = ["-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no,queues={QUEUES}",
-               "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,rss=on,vectors={2 * QUEUES + 2}" if QUEUES > 1 else "")]
-        mon = f"/tmp/{NS}.mon"
-        net += ["-monitor", f"unix:{mon},server,nowait"]
-        if GIC3:
-            os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
-        g = Guest(["ip", "netns", "exec", NS, QEMU_SH, ARCH, IMAGE, str(CORES), "1G"] + net,
-                  os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
-                               + "".join("-" + o for o in OPTS) + ".log"))
-        m, out = g.expect(r"vnet0: [^\n]*link (up|down)[\s\S]*?vnet0: live, rss (on|off)", 180)
-        want = "on" if QUEUES > 1 else "off"
-        result(bool(m) and m.group(2).decode() == want and m.group(1) == b"up", "rss",
-               f"link {m.group(1).decode() if m else '?'}, RSS {m.group(2).decode() if m else '?'} with {QUEUES} "
-               f"queue pair(s) (expected up, {want})")
-        m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+)", 180)
-        result(bool(m) and int(m.group(1)) == CORES, "ready", f"booted with a virtio-net NIC, cores={m.group(1).decode() if m else '?'}")
-        if not m:
-            print(out[-2000:])
+    log = os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
+                       + "".join("-" + o for o in OPTS) + ".log")
+    if GIC3:
+        os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
+    with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC, nic=NIC) as tb:
+        ip = boot(tb, result, after_ready=(lambda: gic_test(tb.mon)) if GIC3 else None)
+        if not ip:
             return
-        if GIC3:
-            gic_test(mon)
-        m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
-        if STATIC:
-            result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",
-                   f"every core serves the static address: {m.group(1).decode() if m else out[-300:]}")
-        else:
-            result(bool(m), "dhcp", f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
-        if not m:
-            return
-        ip = m.group(1).decode()
+        g, mon = tb.g, tb.mon
         setns()
         r = ns("ping", "-c", "5", "-i", "0.2", "-W", "3", ip, check=False)
         result(r.returncode == 0 and " 0% packet loss" in r.stdout, "arp-ping",
                "ARP resolves and ICMP echo answers: " + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
+        before = rx_table(g) if NIC == "igb" and not FLOWS else None
         if FLOWS:
             short_flows(ip, FLOWS)
         elif SERVICE == "echo":
             echo_tests(ip)
-            link_test(g, mon, ip)
         else:
             http_tests(ip)
-            stall_test(ip)
+        if before:
+            nic_rss_check(before, rx_table(g))
+        if not FLOWS:
+            if SERVICE == "http":
+                stall_test(ip)
             link_test(g, mon, ip)
         g.send("stats")
         m, out = g.expect(r"(core\s+q\s+rx_pkts[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
@@ -367,21 +335,13 @@ def main():
             head = m.group(1).decode().split()
             rows = [dict(zip(head, l.split())) for l in m.group(2).decode().splitlines()]
             bad = {k: sum(int(r[k]) for r in rows) for k in ("rx_bad", "csum_err", "tx_big", "fwd_dr")}
-            for k in ("bad_used", "bad_idx", "resets"):
+            for k in ("bad_used", "bad_idx", "resets", "stray_wb", "bad_len", "not_eop", "reset_stuck"):
                 bad[k] = sum(int(v) for kk, v in re.findall(r"\b(%s)=(\d+)" % k, m.group(3).decode()))
             result(not any(bad.values()), "no-bad-frames", f"no malformed frames or device errors: {bad}")
         else:
             result(False, "no-bad-frames", "no drops table:\n" + out[-800:])
-    finally:
-        if g:
-            g.close()
-        if dns:
-            dns.kill()
-            dns.wait()
-        sh("ip", "netns", "del", NS, check=False)
 
 
 if __name__ == "__main__":
     main()
-    print(f"net-summary: {passed} passed, {failed} failed", flush=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(result.summary("net"))

@@ -7,46 +7,29 @@
 #include "drivers/ena_reg.h"
 #include "drivers/pci.h"
 #include "drivers/pci_reg.h"
+#include "net/flow.h"
+#include "csum.h"
+#include "fakepci.h"
 
 struct em_state em;
 struct acpi_info em_acpi;
 
-/* ---- PCI: one function, 1d0f:ec20 at 00:03.0, BAR0 registers, BAR2 device memory ---- */
-#define EM_ECAM 0xe0000000ull
-#define EM_FN (3u << 15)
-static uint8_t cfg[4096];
-static uint32_t bar_mask[6];
-
-static uint32_t cfg_read(uint64_t addr, int size)
+/* ---- PCI: one function, 1d0f:ec20 at 00:03.0 in the fake ECAM, BAR0 registers, BAR2 device memory ---- */
+static void pci_init(bool readless)
 {
-	uint64_t off = addr - EM_ECAM;
-	if (off < EM_FN || off >= EM_FN + 4096)
-		return 0xffffffffu;
-	uint32_t v = 0;
-	memcpy(&v, cfg + (off - EM_FN), (size_t)size);
-	return v;
+	fakepci_reset();
+	size_t s = fakepci_fn(0, 3, 0, ENA_VENDOR, ENA_DEV_VF, 0x02, 0x00, 0x00);
+	fakepci_put(fakepci.mem, s + PCI_CFG_REVISION, readless ? 0 : ENA_PCI_REV_NO_READLESS, 1);
+	fakepci_bar(s, 0, 0x4 | (uint32_t)EM_BAR0, (uint32_t)~(EM_BAR0_SIZE - 1));     /* 64-bit memory */
+	fakepci_bar(s, 1, 0, 0xffffffffu);
+	fakepci_bar(s, 2, 0xc | (uint32_t)EM_BAR2, (uint32_t)~(EM_BAR2_SIZE - 1));     /* 64-bit prefetchable */
+	fakepci_bar(s, 3, 0, 0xffffffffu);
+	pci_set_cfg_ops(&fakepci_ops);
+	memset(&em_acpi, 0, sizeof(em_acpi));
+	em_acpi.nmcfg = 1;
+	em_acpi.mcfg[0].base = fakepci.base;
+	em_acpi.mcfg[0].bus_end = 0;
 }
-
-static void cfg_write(uint64_t addr, int size, uint32_t v)
-{
-	uint64_t off = addr - EM_ECAM;
-	if (off < EM_FN || off >= EM_FN + 4096)
-		return;
-	off -= EM_FN;
-	if (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24 && size == 4) {
-		uint32_t b = (uint32_t)(off - PCI_CFG_BAR0) / 4, old;
-		memcpy(&old, cfg + off, 4);
-		v = (v & bar_mask[b]) | (old & ~bar_mask[b]);
-		memcpy(cfg + off, &v, 4);
-		return;
-	}
-	if (off == PCI_CFG_COMMAND)
-		memcpy(cfg + off, &v, (size_t)size);
-}
-
-static const struct pci_cfg_ops cfg_ops = { cfg_read, cfg_write };
-
-static void put32(uint32_t off, uint32_t v) { memcpy(cfg + off, &v, 4); }
 
 /* ---- DMA: physical = virtual on the host ---- */
 static void *pa(uint64_t a) { return (void *)(uintptr_t)a; }
@@ -387,27 +370,16 @@ void em_release_tx(void)
 	}
 }
 
-static uint16_t csum_add(uint32_t s, const uint8_t *p, uint32_t n)
-{
-	for (uint32_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 uint16_t em_l4_check(const uint8_t *f, uint32_t len)
 {
 	uint32_t ihl = (f[14] & 0xf) * 4u, tot = (uint32_t)f[16] << 8 | f[17];
 	if (len < 14 + tot || tot < ihl)
 		return 0xffff;
 	uint32_t l4len = tot - ihl, s = 0;
-	s += csum_add(0, f + 26, 8);            /* addresses */
+	s += csum16(0, f + 26, 8);            /* addresses */
 	s += f[23];
 	s += l4len;
-	return (uint16_t)~csum_add(s, f + 14 + ihl, l4len);
+	return (uint16_t)~csum16(s, f + 14 + ihl, l4len);
 }
 
 /* One TX frame: its descriptors from head; returns false when the ring holds no whole frame. */
@@ -498,7 +470,7 @@ static bool tx_one(struct em_q *q)
 			if (end > len || l4 + field + 2 > end) {
 				em.st.tx_bad_desc++;
 			} else {
-				uint16_t c = (uint16_t)~csum_add(0, frame + l4, end - l4);
+				uint16_t c = (uint16_t)~csum16(0, frame + l4, end - l4);
 				frame[l4 + field] = (uint8_t)(c >> 8), frame[l4 + field + 1] = (uint8_t)c;
 			}
 		}
@@ -510,6 +482,8 @@ static bool tx_one(struct em_q *q)
 		memcpy(em.wire[em.wire_n], frame, len);
 		em.wire_len[em.wire_n++] = len;
 	}
+	if (em.cfg.wire)
+		em.cfg.wire(frame, len);
 	if (em.cfg.out_of_order && em.nheld < 256) {
 		em.held[em.nheld] = (uint16_t)req_id;
 		em.held_q[em.nheld++] = (int)(q - em.q);
@@ -538,20 +512,6 @@ static void sq_doorbell(struct em_q *q, uint16_t tail)
 }
 
 /* ---- RX ---- */
-uint32_t em_toeplitz(const uint8_t *key, const uint8_t *data, uint32_t len)
-{
-	uint32_t h = 0, v = (uint32_t)key[0] << 24 | key[1] << 16 | key[2] << 8 | key[3];
-	for (uint32_t i = 0; i < len; i++)
-		for (int b = 7; b >= 0; b--) {
-			if (data[i] >> b & 1)
-				h ^= v;
-			v <<= 1;
-			if (i + 4 < 40 && (key[i + 4] >> b & 1))
-				v |= 1;
-		}
-	return h;
-}
-
 int em_rx(const uint8_t *f, uint32_t len)
 {
 	uint32_t hash = 0;
@@ -561,7 +521,7 @@ int em_rx(const uint8_t *f, uint32_t len)
 		uint32_t ihl = (f[14] & 0xf) * 4u;
 		memcpy(t, f + 26, 8);
 		memcpy(t + 8, f + 14 + ihl, 4);
-		hash = em_toeplitz(em.key, t, 12);
+		hash = flow_hash_slow(em.key, t, 12);
 	}
 	struct em_q *q = NULL;
 	if (em.rss && l4)
@@ -714,19 +674,7 @@ void em_init(const struct em_cfg *c)
 	em.regs[ENA_REG_CAPS / 4] = 5u << 1 | 48u << 8 | 3u << 16;      /* 500 ms reset, 300 ms admin */
 	em.dev_sts = ENA_DEV_STS_READY;
 
-	memset(cfg, 0, sizeof(cfg));
-	put32(PCI_CFG_VENDOR, (uint32_t)ENA_DEV_VF << 16 | ENA_VENDOR);
-	put32(0x08, 0x02000000u | (c->readless ? 0 : ENA_PCI_REV_NO_READLESS));    /* class, revision */
-	put32(PCI_CFG_BAR0, 0x4 | (uint32_t)EM_BAR0);            /* 64-bit memory */
-	put32(PCI_CFG_BAR0 + 8, 0xc | (uint32_t)EM_BAR2);        /* 64-bit prefetchable */
-	memset(bar_mask, 0, sizeof(bar_mask));
-	bar_mask[0] = (uint32_t)~(EM_BAR0_SIZE - 1), bar_mask[1] = 0xffffffffu;
-	bar_mask[2] = (uint32_t)~(EM_BAR2_SIZE - 1), bar_mask[3] = 0xffffffffu;
-	pci_set_cfg_ops(&cfg_ops);
-	memset(&em_acpi, 0, sizeof(em_acpi));
-	em_acpi.nmcfg = 1;
-	em_acpi.mcfg[0].base = EM_ECAM;
-	em_acpi.mcfg[0].bus_end = 0;
+	pci_init(c->readless);
 	host_mmio_clear();
 	host_mmio_add((struct host_mmio){ EM_BAR0, EM_BAR0_SIZE, bar0_read, bar0_write, NULL });
 	host_mmio_add((struct host_mmio){ EM_BAR2, EM_BAR2_SIZE, bar2_read, bar2_write, NULL });

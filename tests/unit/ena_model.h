@@ -18,6 +18,8 @@ struct em_cfg {
 	uint32_t cq_div;                /* CQ depth returned = asked / cq_div (1: as asked) */
 	uint32_t max_queues;
 	uint32_t reset_reads;           /* DEV_STS reads before a reset phase shows */
+	/* When set, every frame the device transmits, as it leaves (a test's peer on the wire). */
+	void (*wire)(const uint8_t *f, uint32_t len);
 };
 
 #define EM_MAX_Q 16
@@ -101,8 +103,6 @@ void em_tick(uint32_t ms);
 void em_aenq(uint16_t group, uint32_t data);
 /* Give the held TX completions, newest first. */
 void em_release_tx(void);
-/* Toeplitz over data with key (the model's and the test's reference). */
-uint32_t em_toeplitz(const uint8_t *key, const uint8_t *data, uint32_t len);
 /* The internet checksum of an IPv4 TCP/UDP frame's L4 part; 0 when it is correct. */
 uint16_t em_l4_check(const uint8_t *f, uint32_t len);
 

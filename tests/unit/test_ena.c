@@ -1,60 +1,18 @@
 /* test_ena: the ENA driver through drivers/nic.c against a strict device model: bring-up order, every firmware trap refusing a wrong driver, RSS placement on 4 queues, checksum offloads, LLQ, out-of-order completions, resets mid-traffic. */
 #define _DEFAULT_SOURCE
-#include <stdarg.h>
 #include <stdint.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "kernel.h"
 #include "drivers/nic.h"
 #include "drivers/pci.h"
 #include "drivers/ena_reg.h"
+#include "net/flow.h"
 #include "ena_model.h"
 #include "test.h"
-
-/* ---- kernel services the driver, nic.c and pci.c call ---- */
-static char klog[65536];
-static size_t klen;
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = kvsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
-}
-void kputs(const char *s) { kprintf("%s", s); }
-#define HZ 1000000ull
-uint64_t arch_counter_hz(void) { return HZ; }
-uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below)
-{
-	(void)below;
-	void *p = aligned_alloc(align < 64 ? 64 : align, ALIGN_UP(size, align < 64 ? 64 : align));
-	if (p)
-		memset(p, 0, size);
-	return (uint64_t)(uintptr_t)p;
-}
-uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
-{
-	(void)core;
-	return mem_alloc_early(size, align, 0);
-}
-
-static bool logged(const char *s) { return strstr(klog, s) != NULL; }
+#include "harness.h"
+#include "csum.h"
 
 /* ---- frames ---- */
-static uint16_t sum16(uint32_t s, const uint8_t *p, uint32_t n)
-{
-	for (uint32_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* An Ethernet/IPv4/TCP frame from src to dst. full: a correct checksum; else the pseudo-header
  * sum only, as a sender asking for the offload leaves it. Returns its length. */
 static uint32_t tcp_frame(uint8_t *f, uint32_t sip, uint32_t dip, uint16_t sp, uint16_t dp, uint32_t plen, bool full)
@@ -66,16 +24,16 @@ static uint32_t tcp_frame(uint8_t *f, uint32_t sip, uint32_t dip, uint16_t sp, u
 	ip[0] = 0x45, ip[2] = (uint8_t)(tot >> 8), ip[3] = (uint8_t)tot, ip[8] = 64, ip[9] = 6;
 	for (int i = 0; i < 4; i++)
 		ip[12 + i] = (uint8_t)(sip >> (24 - 8 * i)), ip[16 + i] = (uint8_t)(dip >> (24 - 8 * i));
-	uint16_t c = (uint16_t)~sum16(0, ip, 20);
+	uint16_t c = (uint16_t)~csum16(0, ip, 20);
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 	t[0] = (uint8_t)(sp >> 8), t[1] = (uint8_t)sp, t[2] = (uint8_t)(dp >> 8), t[3] = (uint8_t)dp;
 	t[12] = 5 << 4, t[13] = 0x18;
 	for (uint32_t i = 0; i < plen; i++)
 		t[20 + i] = (uint8_t)(sp + i);
-	uint32_t ps = sum16(0, ip + 12, 8) + 6 + 20 + plen;
-	uint16_t pseudo = sum16(ps, NULL, 0);
+	uint32_t ps = csum16(0, ip + 12, 8) + 6 + 20 + plen;
+	uint16_t pseudo = csum16(ps, NULL, 0);
 	if (full) {
-		c = (uint16_t)~sum16(pseudo, t, 20 + plen);
+		c = (uint16_t)~csum16(pseudo, t, 20 + plen);
 	} else {
 		c = pseudo;
 	}
@@ -91,29 +49,8 @@ static uint32_t expect_queue(const uint8_t *key, const uint8_t *reta, const uint
 	uint8_t t[12];
 	memcpy(t, f + 26, 8);
 	memcpy(t + 8, f + 34, 4);
-	*hash = em_toeplitz(key, t, 12);
+	*hash = flow_hash_slow(key, t, 12);
 	return reta[*hash & (NIC_RETA_LEN - 1)];
-}
-
-/* ---- scenario runner: each in its own process, so nic.c and the driver start fresh ---- */
-static int run(const char *name, void (*fn)(void))
-{
-	fflush(stdout);
-	pid_t p = fork();
-	if (p == 0) {
-		test_failed = test_checks = 0;  /* the child counts its own */
-		fn();
-		if (test_failed) {
-			fprintf(stderr, "  [%s] driver log:\n%s\n", name, klog);
-			fprintf(stderr, "  [%s] %d of %d checks failed\n", name, test_failed, test_checks);
-		}
-		_exit(test_failed ? 1 : 0);
-	}
-	int st = 0;
-	waitpid(p, &st, 0);
-	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	printf("  %-28s %s\n", name, ok ? "ok" : "FAILED");
-	return ok;
 }
 
 static void model(const struct em_cfg *c)
@@ -133,6 +70,17 @@ static void setup_rss(uint32_t nq)
 		x = x * 1103515245 + 12345, key[i] = (uint8_t)(x >> 16);
 	for (int i = 0; i < NIC_RETA_LEN; i++)
 		reta[i] = (uint8_t)((i * 7 + 3) % nq);  /* not the identity: the mapping is checked */
+}
+
+/* The device and nic.c up with nq queues, RSS set, every queue started. */
+static void up(const struct em_cfg *c, uint32_t nq)
+{
+	model(c);
+	CHECK_EQ(nic_attach(nq), nq);
+	setup_rss(nq);
+	CHECK_EQ(nic_start(key, reta), 0);
+	for (uint32_t q = 0; q < nq; q++)
+		nic_queue_start(q, tx_done);
 }
 
 /* Keep every queue's loop going: what each core does once per iteration. */
@@ -243,7 +191,7 @@ static void s_bringup(void)
 	for (int j = 0; j < EM_MAX_Q; j++)
 		if (em.q[j].used && !em.q[j].tx)
 			CHECK_EQ((uint16_t)(em.q[j].tail - em.q[j].head), em.q[j].depth);
-	CHECK(logged("ena0: 02:1d:0f:ec:20:01, 4 queue pairs of 8"));
+	CHECK(klog_has("ena0: 02:1d:0f:ec:20:01, 4 queue pairs of 8"));
 }
 
 static void s_readless(void)
@@ -254,7 +202,7 @@ static void s_readless(void)
 	CHECK_EQ(em.st.direct_reads, 0);        /* every read went through MMIO_REG_READ */
 	CHECK(em.st.readless_reads > 4);
 	CHECK_EQ(em.st.readless_no_addr, 0);    /* re-armed after the reset */
-	CHECK(logged("readless reads"));
+	CHECK(klog_has("readless reads"));
 }
 
 static void s_cq_smaller(void)
@@ -407,18 +355,13 @@ static void s_traps(void)
 	model(&c);
 	CHECK_EQ(nic_attach(2), 2);
 	CHECK_EQ(em.st.refused, 0);
-	CHECK(logged("LLQ"));
+	CHECK(klog_has("LLQ"));
 }
 
 static void s_rss_traffic(void)
 {
 	struct em_cfg c = { .max_queues = 8, .out_of_order = true };
-	model(&c);
-	CHECK_EQ(nic_attach(4), 4);
-	setup_rss(4);
-	CHECK_EQ(nic_start(key, reta), 0);
-	for (uint32_t q = 0; q < 4; q++)
-		nic_queue_start(q, tx_done);
+	up(&c, 4);
 	CHECK_EQ(traffic(4, 300, 2000, true), 300);
 	struct nic_qstats st;
 	uint64_t rx = 0;
@@ -445,12 +388,7 @@ static void s_rss_traffic(void)
 static void s_llq(void)
 {
 	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true, .no_meta_caching = true, .burst_bytes = 256 };
-	model(&c);
-	CHECK_EQ(nic_attach(2), 2);
-	setup_rss(2);
-	CHECK_EQ(nic_start(key, reta), 0);
-	for (uint32_t q = 0; q < 2; q++)
-		nic_queue_start(q, tx_done);
+	up(&c, 2);
 	CHECK_EQ(traffic(2, 200, 3000, true), 200);
 	CHECK_EQ(em.st.refused_host_placement, 0);
 	/* A burst of frames between two loop ends: the device's burst limit is kept. */
@@ -476,12 +414,7 @@ static void s_llq(void)
 static void s_reset(void)
 {
 	struct em_cfg c = { .max_queues = 8, .out_of_order = true };
-	model(&c);
-	CHECK_EQ(nic_attach(4), 4);
-	setup_rss(4);
-	CHECK_EQ(nic_start(key, reta), 0);
-	for (uint32_t q = 0; q < 4; q++)
-		nic_queue_start(q, tx_done);
+	up(&c, 4);
 	slow_path(4, 8);                        /* two seconds of keep-alives: nothing happens */
 	struct nic_dstats d;
 	nic_dstats(&d);
@@ -511,7 +444,7 @@ static void s_reset(void)
 	slow_path(4, 4);
 	nic_dstats(&d);
 	CHECK_EQ(d.resets, 2);
-	CHECK(logged("no keep-alive"));
+	CHECK(klog_has("no keep-alive"));
 	CHECK_EQ(traffic(4, 50, 6000, true), 50);
 
 	/* A fatal-error event. */
@@ -567,13 +500,12 @@ static void s_wc(void)
 }
 
 TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues, LLQ, resets mid-traffic, the LLQ BAR listed for write-combining", {
-	test_checks += 8;
-	test_failed += !run("bring-up order", s_bringup);
-	test_failed += !run("readless registers", s_readless);
-	test_failed += !run("smaller CQ depth", s_cq_smaller);
-	test_failed += !run("firmware traps refuse", s_traps);
-	test_failed += !run("RSS on 4 queues + offload", s_rss_traffic);
-	test_failed += !run("LLQ, meta, burst limit", s_llq);
-	test_failed += !run("resets mid-traffic", s_reset);
-	test_failed += !run("LLQ BAR write-combining", s_wc);
+	harness_run("bring-up order", s_bringup);
+	harness_run("readless registers", s_readless);
+	harness_run("smaller CQ depth", s_cq_smaller);
+	harness_run("firmware traps refuse", s_traps);
+	harness_run("RSS on 4 queues + offload", s_rss_traffic);
+	harness_run("LLQ, meta, burst limit", s_llq);
+	harness_run("resets mid-traffic", s_reset);
+	harness_run("LLQ BAR write-combining", s_wc);
 })

@@ -1,4 +1,5 @@
-/* Host test of drivers/pci.c against a fake ECAM in host memory with a register model. */
+/* Host test of drivers/pci.c against a fake ECAM in host memory with a register model (tests/unit/host/fakepci.c). */
+#define _DEFAULT_SOURCE
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -6,146 +7,22 @@
 #include "drivers/pci.h"
 #include "drivers/pci_reg.h"
 #include "test.h"
-
-/* ---- kprintf: pci.c's console output lands here ---- */
-static char klog[16384];
-static size_t klen;
-
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = kvsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
-}
+#include "harness.h"
+#include "fakepci.h"
 
 static bool starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static void klog_clear(void)
-{
-	klen = 0;
-	klog[0] = 0;
-}
-
-/* ---- the fake ECAM: 4 buses of config space, each byte with a write mask and a W1C mask ---- */
-#define NBUS 4
-#define ECAM_LEN ((size_t)NBUS << PCI_ECAM_BUS_SHIFT)
-static uint8_t *mem, *wmask, *w1c;
-static uint64_t membase;
-static long nreads, nwrites, bad_access, sized_while_decoding, writes_elsewhere;
+/* ---- the fake ECAM (tests/unit/host/fakepci.c), the MCFG entries each test gives it ---- */
 static struct acpi_info ai;
-
-static size_t slot_of(uint32_t bus_idx, uint32_t dev, uint32_t fn)
-{
-	return (size_t)bus_idx << PCI_ECAM_BUS_SHIFT | dev << PCI_ECAM_DEV_SHIFT | fn << PCI_ECAM_FN_SHIFT;
-}
-
-/* Index into mem of a config access, or SIZE_MAX (counted) when outside the model or misaligned. */
-static size_t model_index(uint64_t addr, int size)
-{
-	if (addr < membase || addr + (uint64_t)size > membase + ECAM_LEN || (addr & (uint64_t)(size - 1))) {
-		bad_access++;
-		return SIZE_MAX;
-	}
-	return (size_t)(addr - membase);
-}
-
-static uint32_t model_read(uint64_t addr, int size)
-{
-	nreads++;
-	size_t i = model_index(addr, size);
-	if (i == SIZE_MAX)
-		return 0xffffffffu;
-	uint32_t v = 0;
-	memcpy(&v, mem + i, (size_t)size);      /* the host is little-endian, like PCI */
-	return v;
-}
-
-/* Writable bits take the new value, W1C bits clear where a 1 is written, the rest stay. */
-static void model_write(uint64_t addr, int size, uint32_t v)
-{
-	nwrites++;
-	size_t i = model_index(addr, size);
-	if (i == SIZE_MAX)
-		return;
-	size_t fnbase = i & ~(size_t)(PCI_CFG_SIZE - 1), off = i & (PCI_CFG_SIZE - 1);
-	if (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24 && v == 0xffffffffu) {
-		uint16_t cmd;
-		memcpy(&cmd, mem + fnbase + PCI_CFG_COMMAND, 2);
-		if (cmd & (PCI_CMD_IO | PCI_CMD_MEM))
-			sized_while_decoding++;
-	}
-	if (off != PCI_CFG_COMMAND && !(off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24))
-		writes_elsewhere++;
-	for (int k = 0; k < size; k++) {
-		uint8_t b = (uint8_t)(v >> (8 * k));
-		mem[i + k] = (uint8_t)((mem[i + k] & ~wmask[i + k]) | (b & wmask[i + k]));
-		mem[i + k] &= (uint8_t)~(b & w1c[i + k]);
-	}
-}
-
-static const struct pci_cfg_ops model_ops = { model_read, model_write };
-
-static void put(uint8_t *buf, size_t i, uint32_t v, int size)
-{
-	memcpy(buf + i, &v, (size_t)size);
-}
-
-static uint32_t get(size_t i, int size)
-{
-	uint32_t v = 0;
-	memcpy(&v, mem + i, (size_t)size);
-	return v;
-}
 
 static void ecam_reset(void)
 {
-	memset(mem, 0xff, ECAM_LEN);    /* absent functions read all ones */
-	memset(wmask, 0, ECAM_LEN);
-	memset(w1c, 0, ECAM_LEN);
+	fakepci_reset();
 	memset(&ai, 0, sizeof(ai));
-	nreads = nwrites = bad_access = sized_while_decoding = writes_elsewhere = 0;
 	klog_clear();
-}
-
-/* A present function: zeroed config space, identity registers, a writable command register
- * (I/O, memory, master, parity, SERR, INTx disable) and W1C error bits in the status register. */
-static size_t put_fn(uint32_t bus_idx, uint32_t dev, uint32_t fn, uint16_t vendor, uint16_t device,
-		     uint8_t class, uint8_t subclass, uint8_t header)
-{
-	size_t s = slot_of(bus_idx, dev, fn);
-	memset(mem + s, 0, PCI_CFG_SIZE);
-	put(mem, s + PCI_CFG_VENDOR, vendor, 2);
-	put(mem, s + PCI_CFG_DEVICE, device, 2);
-	put(mem, s + PCI_CFG_CLASS, class, 1);
-	put(mem, s + PCI_CFG_SUBCLASS, subclass, 1);
-	put(mem, s + PCI_CFG_HEADER_TYPE, header, 1);
-	put(wmask, s + PCI_CFG_COMMAND, 0x0547, 2);
-	put(w1c, s + PCI_CFG_STATUS, 0xf900, 2);
-	return s;
-}
-
-static void put_bar(size_t s, int bar, uint32_t value, uint32_t writable)
-{
-	put(mem, s + PCI_CFG_BAR0 + 4 * (size_t)bar, value, 4);
-	put(wmask, s + PCI_CFG_BAR0 + 4 * (size_t)bar, writable, 4);
-}
-
-static void put_cap(size_t s, uint32_t off, uint8_t id, uint8_t next)
-{
-	put(mem, s + off + PCI_CAP_ID, id, 1);
-	put(mem, s + off + PCI_CAP_NEXT, next, 1);
-}
-
-static void put_cap_ptr(size_t s, uint8_t first)
-{
-	put(mem, s + PCI_CFG_STATUS, get(s + PCI_CFG_STATUS, 2) | PCI_STATUS_CAP_LIST, 2);
-	put(mem, s + PCI_CFG_CAP_PTR, first, 1);
 }
 
 /* Every capability of id cap_id the way a driver loops over them; the guard catches a hang. */
@@ -166,15 +43,15 @@ static void test_default_ecam(void)
 	pci_set_cfg_ops(NULL);
 	/* The MCFG base is where bus 0 would be: this entry starts at bus 2, our buffer holds buses 2..5. */
 	ai.nmcfg = 1;
-	ai.mcfg[0].base = membase - ((uint64_t)2 << PCI_ECAM_BUS_SHIFT);
+	ai.mcfg[0].base = fakepci.base - ((uint64_t)2 << PCI_ECAM_BUS_SHIFT);
 	ai.mcfg[0].segment = 3;
 	ai.mcfg[0].bus_start = 2;
 	ai.mcfg[0].bus_end = 5;
-	size_t s0 = put_fn(0, 0, 0, 0x8086, 0x29c0, 0x06, 0x00, 0x00);
-	put_fn(3, 31, 0, 0x8086, 0x2918, 0x06, 0x01, 0x80);
-	size_t s = put_fn(3, 31, 7, 0x1234, 0x5678, 0x02, 0x00, 0x00);
-	put(mem, s + PCI_CFG_COMMAND, PCI_CMD_MEM, 2);
-	put(mem, s + PCI_CFG_BAR0, 0xfe000000u, 4);
+	size_t s0 = fakepci_fn(0, 0, 0, 0x8086, 0x29c0, 0x06, 0x00, 0x00);
+	fakepci_fn(3, 31, 0, 0x8086, 0x2918, 0x06, 0x01, 0x80);
+	size_t s = fakepci_fn(3, 31, 7, 0x1234, 0x5678, 0x02, 0x00, 0x00);
+	fakepci_put(fakepci.mem, s + PCI_CFG_COMMAND, PCI_CMD_MEM, 2);
+	fakepci_put(fakepci.mem, s + PCI_CFG_BAR0, 0xfe000000u, 4);
 
 	CHECK_EQ(pci_scan(&ai), 3);
 	struct pci_dev *d = pci_find(0x1234, 0x5678, 0);
@@ -184,7 +61,7 @@ static void test_default_ecam(void)
 		CHECK_EQ(d->bus, 5);
 		CHECK_EQ(d->dev, 31);
 		CHECK_EQ(d->fn, 7);
-		CHECK_EQ(d->cfg, membase + ((uint64_t)3 << 20 | 31 << 15 | 7 << 12));
+		CHECK_EQ(d->cfg, fakepci.base + ((uint64_t)3 << 20 | 31 << 15 | 7 << 12));
 		CHECK_EQ(pci_cfg_read16(d, PCI_CFG_DEVICE), 0x5678);
 		CHECK_EQ(pci_cfg_read32(d, PCI_CFG_VENDOR), 0x56781234);
 		/* Plain memory keeps the ones: the size is then the smallest a memory BAR can be. */
@@ -196,15 +73,15 @@ static void test_default_ecam(void)
 		CHECK_EQ(pci_cfg_read8(d, 0x1000), 0xff);
 		CHECK_EQ(pci_cfg_read32(d, 0xffc), 0);
 		pci_cfg_write16(d, 0x3, 0);
-		CHECK_EQ(get(s + 2, 4), 0x00025678u);   /* device ID and command as they were */
+		CHECK_EQ(fakepci_get(s + 2, 4), 0x00025678u);   /* device ID and command as they were */
 	}
-	CHECK_EQ(get(s + PCI_CFG_BAR0, 4), 0xfe000000u);        /* put back after sizing */
-	CHECK_EQ(get(s + PCI_CFG_COMMAND, 2), PCI_CMD_MEM);     /* decoding back on */
+	CHECK_EQ(fakepci_get(s + PCI_CFG_BAR0, 4), 0xfe000000u);        /* put back after sizing */
+	CHECK_EQ(fakepci_get(s + PCI_CFG_COMMAND, 2), PCI_CMD_MEM);     /* decoding back on */
 	d = pci_find(0x8086, 0x29c0, 0);
-	CHECK(d && d->bus == 2 && d->dev == 0 && d->cfg == membase);
+	CHECK(d && d->bus == 2 && d->dev == 0 && d->cfg == fakepci.base);
 	if (d) {
 		pci_cfg_write32(d, 0x1000, 0);          /* would be function 1's vendor ID */
-		CHECK_EQ(get(s0 + PCI_CFG_SIZE, 4), 0xffffffffu);
+		CHECK_EQ(fakepci_get(s0 + PCI_CFG_SIZE, 4), 0xffffffffu);
 	}
 }
 
@@ -214,78 +91,78 @@ static size_t s_net, s_big, s_bridge, s_net2;
 static void build_model(void)
 {
 	ecam_reset();
-	pci_set_cfg_ops(&model_ops);
+	pci_set_cfg_ops(&fakepci_ops);
 	ai.nmcfg = 2;
-	ai.mcfg[0].base = membase;                      /* segment 0, buses 0..1: buffer buses 0, 1 */
+	ai.mcfg[0].base = fakepci.base;                      /* segment 0, buses 0..1: buffer buses 0, 1 */
 	ai.mcfg[0].bus_start = 0;
 	ai.mcfg[0].bus_end = 1;
-	ai.mcfg[1].base = membase + ((uint64_t)2 << 20) - ((uint64_t)0x10 << 20);   /* buses 0x10..0x11 */
+	ai.mcfg[1].base = fakepci.base + ((uint64_t)2 << 20) - ((uint64_t)0x10 << 20);   /* buses 0x10..0x11 */
 	ai.mcfg[1].segment = 1;
 	ai.mcfg[1].bus_start = 0x10;
 	ai.mcfg[1].bus_end = 0x11;
 
-	put_fn(0, 0, 0, 0x8086, 0x29c0, 0x06, 0x00, 0x00);
+	fakepci_fn(0, 0, 0, 0x8086, 0x29c0, 0x06, 0x00, 0x00);
 	/* Multi-function with a gap: functions 0 and 3. */
-	put_fn(0, 1, 0, 0x1b36, 0x0001, 0x06, 0x80, PCI_HEADER_MULTIFN);
-	put_fn(0, 1, 3, 0x1b36, 0x0002, 0x06, 0x80, 0x00);
+	fakepci_fn(0, 1, 0, 0x1b36, 0x0001, 0x06, 0x80, PCI_HEADER_MULTIFN);
+	fakepci_fn(0, 1, 3, 0x1b36, 0x0002, 0x06, 0x80, 0x00);
 	/* Single-function device that ignores the function number: a ghost at function 1. */
-	put_fn(0, 2, 0, 0x1b36, 0x0010, 0x01, 0x06, 0x00);
-	put_fn(0, 2, 1, 0x1b36, 0x0010, 0x01, 0x06, 0x00);
+	fakepci_fn(0, 2, 0, 0x1b36, 0x0010, 0x01, 0x06, 0x00);
+	fakepci_fn(0, 2, 1, 0x1b36, 0x0010, 0x01, 0x06, 0x00);
 	/* No function 0: no device, whatever function 1 says. */
-	put_fn(0, 3, 1, 0x1b36, 0x0020, 0x01, 0x06, PCI_HEADER_MULTIFN);
+	fakepci_fn(0, 3, 1, 0x1b36, 0x0020, 0x01, 0x06, PCI_HEADER_MULTIFN);
 	/* Vendor 0: treated as absent. */
-	put_fn(0, 4, 0, 0x0000, 0x0030, 0x01, 0x06, 0x00);
+	fakepci_fn(0, 4, 0, 0x0000, 0x0030, 0x01, 0x06, 0x00);
 
 	/* The NIC: I/O, 32-bit memory, none, 16-bit I/O, 64-bit prefetchable memory; a capability list. */
-	s_net = put_fn(1, 0, 0, 0x1af4, 0x1041, 0x02, 0x00, 0x00);
-	put(mem, s_net + PCI_CFG_REVISION, 0x01, 1);
-	put(mem, s_net + PCI_CFG_PROGIF, 0x00, 1);
-	put(mem, s_net + PCI_CFG_SUBSYS_VENDOR, 0x1af4, 2);
-	put(mem, s_net + PCI_CFG_SUBSYS_ID, 0x0001, 2);
-	put(mem, s_net + PCI_CFG_COMMAND, PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER, 2);
-	put(mem, s_net + PCI_CFG_STATUS, 0x2000, 2);    /* received master abort, W1C */
-	put_bar(s_net, 0, 0x0000c041, 0xffffffe0);     /* 32 bytes of I/O */
-	put_bar(s_net, 1, 0xfebd1000, 0xfffff000);     /* 4 KiB */
-	put_bar(s_net, 2, 0, 0);                       /* not implemented */
-	put_bar(s_net, 3, 0x0000e001, 0x0000ff00);     /* 256 bytes of I/O, 16-bit decoder */
-	put_bar(s_net, 4, 0x0000000c, 0xffffc000);     /* 16 KiB, 64-bit, prefetchable ... */
-	put_bar(s_net, 5, 0x00000008, 0xffffffff);     /* ... at 0x8_0000_0000 */
-	put_cap_ptr(s_net, 0x40);
-	put_cap(s_net, 0x40, 0x01, 0x50);               /* power management */
-	put_cap(s_net, 0x50, PCI_CAP_ID_VENDOR, 0x60);
-	put_cap(s_net, 0x60, PCI_CAP_ID_MSIX, 0x70);
-	put(mem, s_net + 0x60 + PCI_MSIX_CTRL, 0x8003, 2);      /* enabled, table size 4 */
-	put(wmask, s_net + 0x60 + PCI_MSIX_CTRL, 0xc000, 2);
-	put_cap(s_net, 0x70, PCI_CAP_ID_VENDOR, 0x84);
-	put_cap(s_net, 0x84, PCI_CAP_ID_MSI, 0x98);
-	put(mem, s_net + 0x84 + PCI_MSI_CTRL, 0x0081, 2);       /* enabled, 64-bit capable */
-	put(wmask, s_net + 0x84 + PCI_MSI_CTRL, 0x0071, 2);
-	put_cap(s_net, 0x98, PCI_CAP_ID_VENDOR, 0x00);
+	s_net = fakepci_fn(1, 0, 0, 0x1af4, 0x1041, 0x02, 0x00, 0x00);
+	fakepci_put(fakepci.mem, s_net + PCI_CFG_REVISION, 0x01, 1);
+	fakepci_put(fakepci.mem, s_net + PCI_CFG_PROGIF, 0x00, 1);
+	fakepci_put(fakepci.mem, s_net + PCI_CFG_SUBSYS_VENDOR, 0x1af4, 2);
+	fakepci_put(fakepci.mem, s_net + PCI_CFG_SUBSYS_ID, 0x0001, 2);
+	fakepci_put(fakepci.mem, s_net + PCI_CFG_COMMAND, PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER, 2);
+	fakepci_put(fakepci.mem, s_net + PCI_CFG_STATUS, 0x2000, 2);    /* received master abort, W1C */
+	fakepci_bar(s_net, 0, 0x0000c041, 0xffffffe0);     /* 32 bytes of I/O */
+	fakepci_bar(s_net, 1, 0xfebd1000, 0xfffff000);     /* 4 KiB */
+	fakepci_bar(s_net, 2, 0, 0);                       /* not implemented */
+	fakepci_bar(s_net, 3, 0x0000e001, 0x0000ff00);     /* 256 bytes of I/O, 16-bit decoder */
+	fakepci_bar(s_net, 4, 0x0000000c, 0xffffc000);     /* 16 KiB, 64-bit, prefetchable ... */
+	fakepci_bar(s_net, 5, 0x00000008, 0xffffffff);     /* ... at 0x8_0000_0000 */
+	fakepci_cap_ptr(s_net, 0x40);
+	fakepci_cap(s_net, 0x40, 0x01, 0x50);               /* power management */
+	fakepci_cap(s_net, 0x50, PCI_CAP_ID_VENDOR, 0x60);
+	fakepci_cap(s_net, 0x60, PCI_CAP_ID_MSIX, 0x70);
+	fakepci_put(fakepci.mem, s_net + 0x60 + PCI_MSIX_CTRL, 0x8003, 2);      /* enabled, table size 4 */
+	fakepci_put(fakepci.wmask, s_net + 0x60 + PCI_MSIX_CTRL, 0xc000, 2);
+	fakepci_cap(s_net, 0x70, PCI_CAP_ID_VENDOR, 0x84);
+	fakepci_cap(s_net, 0x84, PCI_CAP_ID_MSI, 0x98);
+	fakepci_put(fakepci.mem, s_net + 0x84 + PCI_MSI_CTRL, 0x0081, 2);       /* enabled, 64-bit capable */
+	fakepci_put(fakepci.wmask, s_net + 0x84 + PCI_MSI_CTRL, 0x0071, 2);
+	fakepci_cap(s_net, 0x98, PCI_CAP_ID_VENDOR, 0x00);
 
 	/* An 8 GiB 64-bit BAR, a reserved BAR type, and a 64-bit BAR in the last slot. Decoding off. */
-	s_big = put_fn(1, 1, 0, 0x10de, 0x1eb8, 0x03, 0x00, 0x00);
-	put_bar(s_big, 0, 0x0000000c, 0x00000000);
-	put_bar(s_big, 1, 0x00000004, 0xfffffffe);
-	put_bar(s_big, 2, 0x00000006, 0xfffff000);
-	put_bar(s_big, 5, 0x00000004, 0xfffff000);
-	put(mem, s_big + 0x28, 0x12345678, 4);          /* what lies past BAR5 must stay untouched */
-	put(wmask, s_big + 0x28, 0xffffffff, 4);
+	s_big = fakepci_fn(1, 1, 0, 0x10de, 0x1eb8, 0x03, 0x00, 0x00);
+	fakepci_bar(s_big, 0, 0x0000000c, 0x00000000);
+	fakepci_bar(s_big, 1, 0x00000004, 0xfffffffe);
+	fakepci_bar(s_big, 2, 0x00000006, 0xfffff000);
+	fakepci_bar(s_big, 5, 0x00000004, 0xfffff000);
+	fakepci_put(fakepci.mem, s_big + 0x28, 0x12345678, 4);          /* what lies past BAR5 must stay untouched */
+	fakepci_put(fakepci.wmask, s_big + 0x28, 0xffffffff, 4);
 
 	/* A PCI-to-PCI bridge: two BARs, then the bus numbers, which sizing must not touch. */
-	s_bridge = put_fn(1, 2, 0, 0x1b36, 0x000c, 0x06, 0x04, 0x01);
-	put_bar(s_bridge, 0, 0xfe800000, 0xffff0000);
-	put(mem, s_bridge + 0x18, 0x00020100, 4);
-	put(wmask, s_bridge + 0x18, 0x00ffffff, 4);
-	put(mem, s_bridge + 0x2c, 0xdeadbeef, 4);       /* prefetchable limit, not a subsystem ID */
+	s_bridge = fakepci_fn(1, 2, 0, 0x1b36, 0x000c, 0x06, 0x04, 0x01);
+	fakepci_bar(s_bridge, 0, 0xfe800000, 0xffff0000);
+	fakepci_put(fakepci.mem, s_bridge + 0x18, 0x00020100, 4);
+	fakepci_put(fakepci.wmask, s_bridge + 0x18, 0x00ffffff, 4);
+	fakepci_put(fakepci.mem, s_bridge + 0x2c, 0xdeadbeef, 4);       /* prefetchable limit, not a subsystem ID */
 
 	/* Segment 1: a second NIC (no capability bit, an unassigned BAR) and a multi-function device at
 	 * the last device number. */
-	s_net2 = put_fn(2, 0, 0, 0x1af4, 0x1041, 0x02, 0x00, 0x00);
-	put(mem, s_net2 + PCI_CFG_CAP_PTR, 0x40, 1);    /* without PCI_STATUS_CAP_LIST: ignored */
-	put_cap(s_net2, 0x40, PCI_CAP_ID_VENDOR, 0);
-	put_bar(s_net2, 0, 0x00000000, 0xfffff000);
-	put_fn(3, 31, 0, 0x8086, 0x10d3, 0x02, 0x00, PCI_HEADER_MULTIFN);
-	put_fn(3, 31, 7, 0x8086, 0x10d3, 0x02, 0x00, 0x00);
+	s_net2 = fakepci_fn(2, 0, 0, 0x1af4, 0x1041, 0x02, 0x00, 0x00);
+	fakepci_put(fakepci.mem, s_net2 + PCI_CFG_CAP_PTR, 0x40, 1);    /* without PCI_STATUS_CAP_LIST: ignored */
+	fakepci_cap(s_net2, 0x40, PCI_CAP_ID_VENDOR, 0);
+	fakepci_bar(s_net2, 0, 0x00000000, 0xfffff000);
+	fakepci_fn(3, 31, 0, 0x8086, 0x10d3, 0x02, 0x00, PCI_HEADER_MULTIFN);
+	fakepci_fn(3, 31, 7, 0x8086, 0x10d3, 0x02, 0x00, 0x00);
 }
 
 static void test_scan(void)
@@ -294,9 +171,9 @@ static void test_scan(void)
 	CHECK_EQ(pci_scan(&ai), 10);
 	CHECK_EQ(pci_dropped(), 0);
 	CHECK_EQ(klen, 0);
-	CHECK_EQ(bad_access, 0);
-	CHECK_EQ(sized_while_decoding, 0);
-	CHECK_EQ(writes_elsewhere, 0);
+	CHECK_EQ(fakepci.bad_access, 0);
+	CHECK_EQ(fakepci.sized_while_decoding, 0);
+	CHECK_EQ(fakepci.writes_elsewhere, 0);
 
 	/* Multi-function detection. */
 	struct pci_dev *d = pci_find(0x1b36, 0x0002, 0);
@@ -352,12 +229,12 @@ static void test_scan(void)
 	CHECK_EQ(pci_bar_addr(d, 6), 0);
 	CHECK_EQ(pci_bar_size(d, 6), 0);
 	/* Registers put back, decoding restored, W1C status untouched. */
-	CHECK_EQ(get(s_net + PCI_CFG_BAR0, 4), 0x0000c041);
-	CHECK_EQ(get(s_net + PCI_CFG_BAR0 + 4, 4), 0xfebd1000u);
-	CHECK_EQ(get(s_net + PCI_CFG_BAR0 + 16, 4), 0x0000000c);
-	CHECK_EQ(get(s_net + PCI_CFG_BAR0 + 20, 4), 0x00000008);
-	CHECK_EQ(get(s_net + PCI_CFG_COMMAND, 2), PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER);
-	CHECK_EQ(get(s_net + PCI_CFG_STATUS, 2), 0x2000 | PCI_STATUS_CAP_LIST);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_BAR0, 4), 0x0000c041);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_BAR0 + 4, 4), 0xfebd1000u);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_BAR0 + 16, 4), 0x0000000c);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_BAR0 + 20, 4), 0x00000008);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_COMMAND, 2), PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_STATUS, 2), 0x2000 | PCI_STATUS_CAP_LIST);
 
 	/* Above 4 GiB; a reserved type and a 64-bit BAR with no room for its upper half are ignored. */
 	d = pci_find(0x10de, 0x1eb8, 0);
@@ -370,9 +247,9 @@ static void test_scan(void)
 		CHECK_EQ(d->bar_kind[5], PCI_BAR_NONE);
 		CHECK_EQ(d->bar_prefetch, 1u << 0);
 		CHECK_EQ(d->cap_ptr, 0);
-		CHECK_EQ(get(s_big + 0x28, 4), 0x12345678);
-		CHECK_EQ(get(s_big + PCI_CFG_BAR0 + 20, 4), 0x00000004);
-		CHECK_EQ(get(s_big + PCI_CFG_COMMAND, 2), 0);
+		CHECK_EQ(fakepci_get(s_big + 0x28, 4), 0x12345678);
+		CHECK_EQ(fakepci_get(s_big + PCI_CFG_BAR0 + 20, 4), 0x00000004);
+		CHECK_EQ(fakepci_get(s_big + PCI_CFG_COMMAND, 2), 0);
 	}
 
 	/* The bridge: two BARs, no subsystem IDs, bus numbers untouched. */
@@ -385,7 +262,7 @@ static void test_scan(void)
 		CHECK_EQ(d->bar_kind[1], PCI_BAR_NONE);
 		CHECK_EQ(d->subsys_vendor, 0);
 		CHECK_EQ(d->subsys_id, 0);
-		CHECK_EQ(get(s_bridge + 0x18, 4), 0x00020100);
+		CHECK_EQ(fakepci_get(s_bridge + 0x18, 4), 0x00020100);
 	}
 
 	/* The firmware left this BAR unassigned: sized, but no address. */
@@ -431,44 +308,44 @@ static void test_caps(void)
 	/* Capabilities pointer without the status bit: no list. */
 	d = pci_find(0x1af4, 0x1041, 1);
 	CHECK(d && d->cap_ptr == 0 && pci_find_cap(d, PCI_CAP_ID_VENDOR, 0) == 0);
-	CHECK_EQ(bad_access, 0);
+	CHECK_EQ(fakepci.bad_access, 0);
 }
 
 /* Lists a broken or hostile device could present. */
 static void test_caps_malicious(void)
 {
 	ecam_reset();
-	pci_set_cfg_ops(&model_ops);
+	pci_set_cfg_ops(&fakepci_ops);
 	ai.nmcfg = 1;
-	ai.mcfg[0].base = membase;
+	ai.mcfg[0].base = fakepci.base;
 	ai.mcfg[0].bus_end = 0;
 	size_t s;
-	s = put_fn(0, 0, 0, 0x1000, 0, 0x02, 0x00, 0x00);       /* a vendor cap pointing to itself */
-	put_cap_ptr(s, 0x40);
-	put_cap(s, 0x40, PCI_CAP_ID_VENDOR, 0x40);
-	s = put_fn(0, 1, 0, 0x1000, 1, 0x02, 0x00, 0x00);       /* a two-entry cycle */
-	put_cap_ptr(s, 0x40);
-	put_cap(s, 0x40, PCI_CAP_ID_VENDOR, 0x48);
-	put_cap(s, 0x48, PCI_CAP_ID_VENDOR, 0x40);
-	s = put_fn(0, 2, 0, 0x1000, 2, 0x02, 0x00, 0x00);       /* next points into the header */
-	put(mem, s + PCI_CFG_REVISION, PCI_CAP_ID_MSI, 1);
-	put_cap_ptr(s, 0x40);
-	put_cap(s, 0x40, 0x01, PCI_CFG_REVISION);
-	s = put_fn(0, 3, 0, 0x1000, 3, 0x02, 0x00, 0x00);       /* reserved low pointer bits set */
-	put_cap_ptr(s, 0x43);
-	put_cap(s, 0x40, 0x01, 0x4e);
-	put_cap(s, 0x4c, PCI_CAP_ID_VENDOR, 0x00);
-	s = put_fn(0, 4, 0, 0x1000, 4, 0x02, 0x00, 0x00);       /* first pointer inside the header */
-	put_cap_ptr(s, 0x20);
-	s = put_fn(0, 5, 0, 0x1000, 5, 0x02, 0x00, 0x00);       /* all 48 slots used, vendor cap last */
-	put_cap_ptr(s, 0x40);
+	s = fakepci_fn(0, 0, 0, 0x1000, 0, 0x02, 0x00, 0x00);       /* a vendor cap pointing to itself */
+	fakepci_cap_ptr(s, 0x40);
+	fakepci_cap(s, 0x40, PCI_CAP_ID_VENDOR, 0x40);
+	s = fakepci_fn(0, 1, 0, 0x1000, 1, 0x02, 0x00, 0x00);       /* a two-entry cycle */
+	fakepci_cap_ptr(s, 0x40);
+	fakepci_cap(s, 0x40, PCI_CAP_ID_VENDOR, 0x48);
+	fakepci_cap(s, 0x48, PCI_CAP_ID_VENDOR, 0x40);
+	s = fakepci_fn(0, 2, 0, 0x1000, 2, 0x02, 0x00, 0x00);       /* next points into the header */
+	fakepci_put(fakepci.mem, s + PCI_CFG_REVISION, PCI_CAP_ID_MSI, 1);
+	fakepci_cap_ptr(s, 0x40);
+	fakepci_cap(s, 0x40, 0x01, PCI_CFG_REVISION);
+	s = fakepci_fn(0, 3, 0, 0x1000, 3, 0x02, 0x00, 0x00);       /* reserved low pointer bits set */
+	fakepci_cap_ptr(s, 0x43);
+	fakepci_cap(s, 0x40, 0x01, 0x4e);
+	fakepci_cap(s, 0x4c, PCI_CAP_ID_VENDOR, 0x00);
+	s = fakepci_fn(0, 4, 0, 0x1000, 4, 0x02, 0x00, 0x00);       /* first pointer inside the header */
+	fakepci_cap_ptr(s, 0x20);
+	s = fakepci_fn(0, 5, 0, 0x1000, 5, 0x02, 0x00, 0x00);       /* all 48 slots used, vendor cap last */
+	fakepci_cap_ptr(s, 0x40);
 	for (uint32_t off = 0x40; off < 0xfc; off += 4)
-		put_cap(s, off, 0x01, (uint8_t)(off + 4));
-	put_cap(s, 0xfc, PCI_CAP_ID_VENDOR, 0x00);
-	s = put_fn(0, 6, 0, 0x1000, 6, 0x02, 0x00, 0x00);       /* all 48 slots in one big loop */
-	put_cap_ptr(s, 0x40);
+		fakepci_cap(s, off, 0x01, (uint8_t)(off + 4));
+	fakepci_cap(s, 0xfc, PCI_CAP_ID_VENDOR, 0x00);
+	s = fakepci_fn(0, 6, 0, 0x1000, 6, 0x02, 0x00, 0x00);       /* all 48 slots in one big loop */
+	fakepci_cap_ptr(s, 0x40);
 	for (uint32_t off = 0x40; off <= 0xfc; off += 4)
-		put_cap(s, off, 0x01, (uint8_t)(off == 0xfc ? 0x40 : off + 4));
+		fakepci_cap(s, off, 0x01, (uint8_t)(off == 0xfc ? 0x40 : off + 4));
 	CHECK_EQ(pci_scan(&ai), 7);
 
 	int got[64], n;
@@ -477,9 +354,9 @@ static void test_caps_malicious(void)
 	if (d) {
 		n = collect_caps(d, PCI_CAP_ID_VENDOR, got, 64);
 		CHECK(n == 1 && got[0] == 0x40);
-		long r = nreads;
+		long r = fakepci.reads;
 		CHECK_EQ(pci_find_cap(d, PCI_CAP_ID_MSI, 0), 0);
-		CHECK(nreads - r <= 2 * 48);
+		CHECK(fakepci.reads - r <= 2 * 48);
 	}
 	d = pci_find(0x1000, 1, 0);
 	if (d) {
@@ -510,13 +387,13 @@ static void test_caps_malicious(void)
 	}
 	d = pci_find(0x1000, 6, 0);
 	if (d) {
-		long r = nreads;
+		long r = fakepci.reads;
 		CHECK_EQ(pci_find_cap(d, PCI_CAP_ID_VENDOR, 0), 0);
-		CHECK(nreads - r <= 2 * 48);
+		CHECK(fakepci.reads - r <= 2 * 48);
 		n = collect_caps(d, 0x01, got, 64);
 		CHECK_EQ(n, 48);
 	}
-	CHECK_EQ(bad_access, 0);
+	CHECK_EQ(fakepci.bad_access, 0);
 }
 
 static void test_enable(void)
@@ -528,42 +405,42 @@ static void test_enable(void)
 	if (!d)
 		return;
 	pci_enable(d);
-	CHECK_EQ(get(s_net + PCI_CFG_COMMAND, 2),
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_COMMAND, 2),
 		 PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
-	CHECK_EQ(get(s_net + 0x60 + PCI_MSIX_CTRL, 2), 0x0003);  /* enable off, table size kept */
-	CHECK_EQ(get(s_net + 0x84 + PCI_MSI_CTRL, 2), 0x0080);   /* enable off, capability bit kept */
-	CHECK_EQ(get(s_net + PCI_CFG_STATUS, 2), 0x2000 | PCI_STATUS_CAP_LIST);  /* W1C never written */
+	CHECK_EQ(fakepci_get(s_net + 0x60 + PCI_MSIX_CTRL, 2), 0x0003);  /* enable off, table size kept */
+	CHECK_EQ(fakepci_get(s_net + 0x84 + PCI_MSI_CTRL, 2), 0x0080);   /* enable off, capability bit kept */
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_STATUS, 2), 0x2000 | PCI_STATUS_CAP_LIST);  /* W1C never written */
 
 	/* No capabilities and decoding off: one write, the command register. */
 	d = pci_find(0x10de, 0x1eb8, 0);
 	CHECK(d != NULL);
 	if (d) {
-		long w = nwrites;
+		long w = fakepci.writes;
 		pci_enable(d);
-		CHECK_EQ(nwrites - w, 1);
-		CHECK_EQ(get(s_big + PCI_CFG_COMMAND, 2), PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
+		CHECK_EQ(fakepci.writes - w, 1);
+		CHECK_EQ(fakepci_get(s_big + PCI_CFG_COMMAND, 2), PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
 	}
 	/* MSI-X already off: its control register is left alone. */
 	d = pci_find(0x1af4, 0x1041, 0);
 	if (d) {
-		long w = nwrites;
+		long w = fakepci.writes;
 		pci_enable(d);
-		CHECK_EQ(nwrites - w, 1);
+		CHECK_EQ(fakepci.writes - w, 1);
 	}
-	CHECK_EQ(bad_access, 0);
+	CHECK_EQ(fakepci.bad_access, 0);
 }
 
 static void test_table_full(void)
 {
 	ecam_reset();
-	pci_set_cfg_ops(&model_ops);
+	pci_set_cfg_ops(&fakepci_ops);
 	ai.nmcfg = 1;
-	ai.mcfg[0].base = membase;
+	ai.mcfg[0].base = fakepci.base;
 	ai.mcfg[0].bus_end = 2;
 	for (uint32_t dev = 0; dev < 9; dev++)
 		for (uint32_t fn = 0; fn < 8; fn++)
-			put_fn(0, dev, fn, 0x1234, (uint16_t)(dev * 8 + fn), 0x02, 0x00, fn ? 0 : PCI_HEADER_MULTIFN);
-	put_fn(2, 0, 0, 0x1234, 0x1000, 0x02, 0x00, 0x00);
+			fakepci_fn(0, dev, fn, 0x1234, (uint16_t)(dev * 8 + fn), 0x02, 0x00, fn ? 0 : PCI_HEADER_MULTIFN);
+	fakepci_fn(2, 0, 0, 0x1234, 0x1000, 0x02, 0x00, 0x00);
 	CHECK_EQ(pci_scan(&ai), PCI_MAX_DEVS);
 	CHECK_EQ(pci_dropped(), 9);
 	CHECK(strstr(klog, "pci: table full: 9 functions not recorded") != NULL);
@@ -604,12 +481,7 @@ TEST_MAIN("test_pci: proves ECAM addressing from MCFG (bus_start, segments), mul
 	  "bounded capability walks with continuation on looping and wild lists, pci_enable's command/MSI/MSI-X "
 	  "bits, the table cap and the console listing",
 {
-	mem = aligned_alloc(PCI_CFG_SIZE, ECAM_LEN);
-	wmask = aligned_alloc(PCI_CFG_SIZE, ECAM_LEN);
-	w1c = aligned_alloc(PCI_CFG_SIZE, ECAM_LEN);
-	if (!mem || !wmask || !w1c)
-		abort();
-	membase = (uint64_t)(uintptr_t)mem;
+	fakepci_reset();
 	test_default_ecam();
 	test_scan();
 	test_caps();
@@ -618,7 +490,4 @@ TEST_MAIN("test_pci: proves ECAM addressing from MCFG (bus_start, segments), mul
 	test_table_full();
 	test_print();
 	pci_set_cfg_ops(NULL);
-	free(mem);
-	free(wmask);
-	free(w1c);
 })

@@ -1,52 +1,24 @@
 /* test_vnet: the virtio-net driver through drivers/nic.c against a strict model of a modern virtio-net PCI device: bring-up order, RSS on 4 pairs with checksum offload and pieces sent in place, EVENT_IDX, hostile device values, control timeouts, link changes, NEEDS_RESET recovery, and the model refusing a wrong driver. */
 #define _DEFAULT_SOURCE
-#include <stdarg.h>
 #include <stdint.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "kernel.h"
 #include "drivers/nic.h"
 #include "drivers/pci.h"
 #include "drivers/pci_reg.h"
 #include "drivers/virtio_net_reg.h"
+#include "net/flow.h"
 #include "vnet_model.h"
 #include "test.h"
+#include "harness.h"
+#include "csum.h"
 
-/* ---- kernel services the driver, nic.c and pci.c call ---- */
-static char klog[1 << 16];
-static size_t klen;
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = kvsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
-}
-void kputs(const char *s) { kprintf("%s", s); }
-#define HZ 1000000ull
-uint64_t arch_counter_hz(void) { return HZ; }
-/* Every allocation is memory the device may reach (physical = virtual, as in the kernel). */
-uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below)
-{
-	(void)below;
-	uint64_t a = align < 64 ? 64 : align;
-	void *p = aligned_alloc(a, ALIGN_UP(size, a));
-	if (p) {
-		memset(p, 0, size);
-		vm_dma_add(p, size);
-	}
-	return (uint64_t)(uintptr_t)p;
-}
-uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
+/* ---- kernel services: tests/unit/host/harness.c; every allocation is memory the device may reach ---- */
+static void dma_add(void *p, uint64_t size, uint32_t core)
 {
 	(void)core;
-	return mem_alloc_early(size, align, 0);
+	vm_dma_add(p, size);
 }
-
-static bool logged(const char *s) { return strstr(klog, s) != NULL; }
 
 /* A driver counter by name, ~0 when the driver has none of that name. */
 static uint64_t counter(int q, const char *name)
@@ -60,17 +32,6 @@ static uint64_t counter(int q, const char *name)
 }
 
 /* ---- frames ---- */
-static uint32_t csum_acc(uint32_t s, const uint8_t *p, uint32_t n)
-{
-	for (uint32_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
 static void be16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v; }
 static void be32(uint8_t *p, uint32_t v) { be16(p, v >> 16), be16(p + 2, v); }
 static uint32_t ip4(int a, int b, int c, int d) { return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | (uint32_t)d; }
@@ -87,7 +48,7 @@ static uint32_t frame(uint8_t *f, bool udp, uint32_t sip, uint32_t dip, uint16_t
 	uint8_t *ip = f + 14, *t = ip + 20;
 	ip[0] = 0x45, ip[8] = 64, ip[9] = udp ? 17 : 6;
 	be16(ip + 2, tot), be32(ip + 12, sip), be32(ip + 16, dip);
-	be16(ip + 10, (uint16_t)~csum_acc(0, ip, 20));
+	be16(ip + 10, (uint16_t)~csum16(0, ip, 20));
 	be16(t, sp), be16(t + 2, dp);
 	if (udp) {
 		be16(t + 4, l4 + plen);
@@ -97,38 +58,18 @@ static uint32_t frame(uint8_t *f, bool udp, uint32_t sip, uint32_t dip, uint16_t
 	}
 	for (uint32_t i = 0; i < plen; i++)
 		t[l4 + i] = (uint8_t)(sp * 3 + i * 7);
-	uint32_t pseudo = csum_acc(csum_acc(0, ip + 12, 8) + ip[9] + l4 + plen, NULL, 0);
-	uint16_t c = full ? (uint16_t)~csum_acc(pseudo, t, l4 + plen) : (uint16_t)pseudo;
+	uint32_t pseudo = csum16(csum16(0, ip + 12, 8) + ip[9] + l4 + plen, NULL, 0);
+	uint16_t c = full ? (uint16_t)~csum16(pseudo, t, l4 + plen) : (uint16_t)pseudo;
 	if (udp && full && c == 0)
 		c = 0xffff;
 	be16(t + (udp ? 6 : 16), c);
 	return 14 + tot;
 }
 
-/* ---- scenario runner: each case in its own process, so nic.c and the driver start fresh ---- */
-static int run(const char *name, void (*fn)(void))
+/* What the model saw, after a failing case's log. */
+static void model_report(const char *name)
 {
-	fflush(stdout);
-	pid_t p = fork();
-	if (p == 0) {
-		test_failed = test_checks = 0;
-		fn();
-		if (test_failed) {
-			fprintf(stderr, "  [%s] driver log:\n%s\n", name, klog);
-			fprintf(stderr, "  [%s] model: %llu violations (%s)\n", name, (unsigned long long)vm.st.violations,
-				vm.why);
-			fprintf(stderr, "  [%s] %d of %d checks failed\n", name, test_failed, test_checks);
-		}
-		printf("  %-38s %s, %d checks\n", name, test_failed ? "FAILED" : "ok", test_checks);
-		fflush(stdout);
-		_exit(test_failed ? 1 : 0);
-	}
-	int st = 0;
-	waitpid(p, &st, 0);
-	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	if (!WIFEXITED(st))
-		printf("  %-38s FAILED (killed by signal %d)\n", name, WTERMSIG(st));
-	return ok;
+	fprintf(stderr, "  [%s] model: %llu violations (%s)\n", name, (unsigned long long)vm.st.violations, vm.why);
 }
 
 static uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
@@ -196,7 +137,7 @@ static uint32_t expect_pair(const uint8_t *f)
 	uint8_t t[12];
 	memcpy(t, f + 26, 8);
 	memcpy(t + 8, f + 34, 4);
-	uint32_t h = vm_toeplitz(key, NIC_RSS_KEY_LEN, t, 12);
+	uint32_t h = flow_hash_slow(key, t, 12);
 	return reta[h & (d->caps.reta_len - 1u)] % d->npairs;
 }
 
@@ -348,8 +289,8 @@ static void s_bringup(void)
 		CHECK_EQ(vm.q[i].doorbells, 4);
 	vm_step();
 	model_clean();
-	CHECK(logged("vnet0: 52:54:00:12:34:56, link up, 4 queue pairs of 4, rings 256/256, event idx on"));
-	CHECK(logged("vnet0: live, rss on"));
+	CHECK(klog_has("vnet0: 52:54:00:12:34:56, link up, 4 queue pairs of 4, rings 256/256, event idx on"));
+	CHECK(klog_has("vnet0: live, rss on"));
 }
 
 static void s_rss_traffic(void)
@@ -513,7 +454,7 @@ static void cap_fails(enum vm_hostile h)
 	CHECK_EQ(nic_slow_poll(), 0);
 	CHECK_EQ(vm.st.status_writes, 0);
 	CHECK_EQ(vm.st.doorbells, 0);
-	CHECK(logged("vnet0: not a modern virtio device"));
+	CHECK(klog_has("vnet0: not a modern virtio device"));
 	model_clean();
 }
 static void s_cap_common(void) { cap_fails(VM_H_COMMON_BEYOND_BAR); }
@@ -527,7 +468,7 @@ static void s_notify_beyond(void)
 	CHECK_EQ(pci_scan(&vm_acpi), 1);
 	CHECK(nic_attach(4) < 0);
 	CHECK(nic_dev() == NULL);
-	CHECK(logged("vnet0: cannot set up a queue pair"));
+	CHECK(klog_has("vnet0: cannot set up a queue pair"));
 	CHECK(vm.driver_failed);                /* FAILED written */
 	CHECK(!vm.q[3].enabled);
 	for (int i = 0; i < vm.nstatus; i++)
@@ -540,7 +481,7 @@ static void s_zero_pairs(void)
 {
 	struct vm_cfg c = { .zero_pairs = true };
 	CHECK_EQ(up(&c, 4), 1);
-	CHECK(logged("vnet0: device offers 0 queue pairs: using 1"));
+	CHECK(klog_has("vnet0: device offers 0 queue pairs: using 1"));
 	const struct nic *n = nic_dev();
 	CHECK(n && !n->caps.rss && n->npairs == 1);
 	CHECK_EQ(vm.st.ctrl_cmds, 0);
@@ -566,7 +507,7 @@ static void all_back(uint32_t rss_configs)
 	CHECK(vm.rss);
 	CHECK_EQ(vm.st.rss_configs, rss_configs);
 	CHECK(vm.status == (VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK | VSTAT_DRIVER_OK));
-	CHECK(logged("vnet0: reset done, 4 queue pairs back"));
+	CHECK(klog_has("vnet0: reset done, 4 queue pairs back"));
 }
 
 static void s_bad_idx(void)
@@ -643,7 +584,7 @@ static void s_ctrl_hang(void)
 	struct vm_cfg c = { .ctrl_hang = true };
 	CHECK_EQ(up(&c, 4), 4);
 	CHECK_EQ(counter(-1, "ctrl_timeouts"), 1);
-	CHECK(logged("vnet0: control command 4/1 timed out"));
+	CHECK(klog_has("vnet0: control command 4/1 timed out"));
 	CHECK(vm.ctrl_held);
 	CHECK_EQ(vm.st.ctrl_cmds, 1);           /* nothing else posted while it was in flight */
 	vm_step();                              /* the held bytes unchanged */
@@ -695,7 +636,7 @@ static void s_link(void)
 	CHECK_EQ(d.link_down, 1);
 	CHECK_EQ(d.link_up, 1);
 	CHECK_EQ(d.resets, 0);
-	CHECK(logged("vnet0: link down") && logged("vnet0: link up"));
+	CHECK(klog_has("vnet0: link down") && klog_has("vnet0: link up"));
 	CHECK_EQ(traffic(4, 40, 14000), 40);
 	model_clean();
 }
@@ -725,7 +666,7 @@ static void s_needs_reset(void)
 	nic_dstats(&d);
 	CHECK_EQ(d.resets, 1);
 	CHECK_EQ(counter(-1, "needs_reset"), 1);
-	CHECK(logged("vnet0: device set NEEDS_RESET"));
+	CHECK(klog_has("vnet0: device set NEEDS_RESET"));
 	CHECK_EQ(tx_done_count, done0 + 12);    /* the frames the device dropped handed back */
 	CHECK_EQ(vm.nheld, 0);
 	all_back(2);
@@ -746,7 +687,7 @@ static void s_minimal_device(void)
 	CHECK_EQ(vm.features, c.features);
 	const struct nic *n = nic_dev();
 	CHECK(n && !n->caps.rss && !n->caps.tx_csum && !n->caps.rx_csum && n->link);
-	CHECK(logged("event idx off, csum offload tx off rx off"));
+	CHECK(klog_has("event idx off, csum offload tx off rx off"));
 	CHECK_EQ(traffic(1, 300, 17000), 300);
 	CHECK_EQ(vm.st.tx_csum, 0);
 	CHECK_EQ(vm.st.ctrl_cmds, 0);
@@ -873,22 +814,23 @@ static void s_model_refuses(void)
 }
 
 TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 device model: bring-up, RSS on 4 pairs, in place, EVENT_IDX, hostile values, ctrl timeouts, link, NEEDS_RESET", {
-	test_checks += 17;
-	test_failed += !run("bring-up order", s_bringup);
-	test_failed += !run("RSS traffic on 4 pairs + offloads", s_rss_traffic);
-	test_failed += !run("in place until completion, ring full", s_inplace);
-	test_failed += !run("EVENT_IDX doorbells, RX ring dry", s_event_idx);
-	test_failed += !run("hostile: common cfg beyond BAR", s_cap_common);
-	test_failed += !run("hostile: device cfg length huge", s_cap_devcfg);
-	test_failed += !run("hostile: capability on a missing BAR", s_cap_bar);
-	test_failed += !run("hostile: notify offset beyond region", s_notify_beyond);
-	test_failed += !run("hostile: max_virtqueue_pairs 0", s_zero_pairs);
-	test_failed += !run("hostile: used idx a ring ahead", s_bad_idx);
-	test_failed += !run("hostile: used id never posted", s_bad_used);
-	test_failed += !run("hostile: used length above buffer", s_bad_len);
-	test_failed += !run("hostile: control command never ends", s_ctrl_hang);
-	test_failed += !run("link down/up", s_link);
-	test_failed += !run("NEEDS_RESET: reset, every queue back", s_needs_reset);
-	test_failed += !run("minimal device: no offloads, 1 pair", s_minimal_device);
-	test_failed += !run("model refuses a wrong driver", s_model_refuses);
+	alloc_hook = dma_add;
+	harness_fail_report = model_report;
+	harness_run("bring-up order", s_bringup);
+	harness_run("RSS traffic on 4 pairs + offloads", s_rss_traffic);
+	harness_run("in place until completion, ring full", s_inplace);
+	harness_run("EVENT_IDX doorbells, RX ring dry", s_event_idx);
+	harness_run("hostile: common cfg beyond BAR", s_cap_common);
+	harness_run("hostile: device cfg length huge", s_cap_devcfg);
+	harness_run("hostile: capability on a missing BAR", s_cap_bar);
+	harness_run("hostile: notify offset beyond region", s_notify_beyond);
+	harness_run("hostile: max_virtqueue_pairs 0", s_zero_pairs);
+	harness_run("hostile: used idx a ring ahead", s_bad_idx);
+	harness_run("hostile: used id never posted", s_bad_used);
+	harness_run("hostile: used length above buffer", s_bad_len);
+	harness_run("hostile: control command never ends", s_ctrl_hang);
+	harness_run("link down/up", s_link);
+	harness_run("NEEDS_RESET: reset, every queue back", s_needs_reset);
+	harness_run("minimal device: no offloads, 1 pair", s_minimal_device);
+	harness_run("model refuses a wrong driver", s_model_refuses);
 })

@@ -9,6 +9,9 @@
 #include "drivers/pci.h"
 #include "drivers/pci_reg.h"
 #include "drivers/virtio_net_reg.h"
+#include "net/flow.h"
+#include "csum.h"
+#include "fakepci.h"
 
 struct vm_state vm;
 struct acpi_info vm_acpi;
@@ -65,54 +68,25 @@ static bool dma_ok(uint64_t a, uint64_t len)
 
 static void *pa(uint64_t a) { return (void *)(uintptr_t)a; }
 
-/* ---- PCI: 1af4:1041 at 00:03.0; BAR1 MSI-X table, BAR4 the virtio structures ---- */
-#define VM_ECAM 0xe0000000ull
-#define VM_FN (3u << 15)
+/* ---- PCI: 1af4:1041 at 00:03.0 in the fake ECAM; BAR1 MSI-X table, BAR4 the virtio structures ---- */
 #define VM_MSIX_BAR 0xfebff000ull
-static uint8_t cfg[4096];
-static uint32_t bar_mask[6];
+static size_t fn;                       /* the function's index in the fake ECAM */
 
-static uint32_t cfg_read(uint64_t addr, int size)
+/* The capabilities are read-only: a driver writes only the BARs (sizing), the command register and
+ * MSI-X's control word (fakepci.wmask says which bits of them). */
+static bool cfg_write_ok(size_t f, uint32_t off, int size, uint32_t v)
 {
-	uint64_t off = addr - VM_ECAM;
-	if (off < VM_FN || off >= VM_FN + 4096)
-		return 0xffffffffu;
-	uint32_t v = 0;
-	memcpy(&v, cfg + (off - VM_FN), (size_t)size);
-	return v;
+	(void)v;
+	if (f != fn || (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24 && size == 4) ||
+	    (off == PCI_CFG_COMMAND && size == 2) || (off == 0x90 + PCI_MSIX_CTRL && size == 2))
+		return true;
+	violation("config space write at 0x%x (size %d)", (unsigned)off, size);
+	return false;
 }
 
-static void cfg_write(uint64_t addr, int size, uint32_t v)
-{
-	uint64_t off = addr - VM_ECAM;
-	if (off < VM_FN || off >= VM_FN + 4096)
-		return;
-	off -= VM_FN;
-	if (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24 && size == 4) {
-		uint32_t b = (uint32_t)(off - PCI_CFG_BAR0) / 4, old;
-		memcpy(&old, cfg + off, 4);
-		v = (v & bar_mask[b]) | (old & ~bar_mask[b]);
-		memcpy(cfg + off, &v, 4);
-		return;
-	}
-	if (off == PCI_CFG_COMMAND && size == 2) {
-		memcpy(cfg + off, &v, 2);
-		return;
-	}
-	if (off == 0x90 + PCI_MSIX_CTRL && size == 2) {       /* only the enable and mask bits */
-		uint16_t c;
-		memcpy(&c, cfg + off, 2);
-		c = (uint16_t)((c & 0x07ff) | (v & 0xc000));
-		memcpy(cfg + off, &c, 2);
-		return;
-	}
-	violation("config space write at 0x%x (size %d)", (unsigned)off, size);   /* capabilities are read-only */
-}
-
-static const struct pci_cfg_ops cfg_ops = { cfg_read, cfg_write };
-static void put8(uint32_t off, uint8_t v) { cfg[off] = v; }
-static void put16c(uint32_t off, uint16_t v) { memcpy(cfg + off, &v, 2); }
-static void put32c(uint32_t off, uint32_t v) { memcpy(cfg + off, &v, 4); }
+static void put8(uint32_t off, uint8_t v) { fakepci_put(fakepci.mem, fn + off, v, 1); }
+static void put16c(uint32_t off, uint16_t v) { fakepci_put(fakepci.mem, fn + off, v, 2); }
+static void put32c(uint32_t off, uint32_t v) { fakepci_put(fakepci.mem, fn + off, v, 4); }
 
 /* A virtio capability (4.1.4): vendor id, next, length, cfg_type, bar, id, offset, length. */
 static void vcap(uint32_t at, uint32_t next, uint8_t len, uint8_t type, uint8_t bar, uint32_t off, uint32_t length)
@@ -124,17 +98,16 @@ static void vcap(uint32_t at, uint32_t next, uint8_t len, uint8_t type, uint8_t 
 
 static void pci_init(void)
 {
-	memset(cfg, 0, sizeof(cfg));
-	put32c(PCI_CFG_VENDOR, (uint32_t)VIRTIO_PCI_DEVICE_NET << 16 | VIRTIO_PCI_VENDOR);
-	put16c(PCI_CFG_STATUS, PCI_STATUS_CAP_LIST);
-	put32c(0x08, 0x02000001u);                              /* network controller, revision 1 */
-	put32c(PCI_CFG_BAR0 + 4, (uint32_t)VM_MSIX_BAR);       /* BAR1: 32-bit, 4 KiB */
-	put32c(PCI_CFG_BAR0 + 16, 0x4 | (uint32_t)VM_BAR);     /* BAR4: 64-bit */
+	fakepci_reset();
+	fakepci.allow = cfg_write_ok;
+	fn = fakepci_fn(0, 3, 0, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_NET, 0x02, 0x00, 0x00);
+	put8(PCI_CFG_REVISION, 1);
+	fakepci_bar(fn, 1, (uint32_t)VM_MSIX_BAR, ~0xfffu);                      /* 32-bit, 4 KiB */
+	fakepci_bar(fn, 4, 0x4 | (uint32_t)VM_BAR, (uint32_t)~(VM_BAR_SIZE - 1));  /* 64-bit */
+	fakepci_bar(fn, 5, 0, 0xffffffffu);
 	put16c(PCI_CFG_SUBSYS_VENDOR, VIRTIO_PCI_VENDOR), put16c(PCI_CFG_SUBSYS_ID, 1);
-	put8(PCI_CFG_CAP_PTR, 0x40);
-	memset(bar_mask, 0, sizeof(bar_mask));
-	bar_mask[1] = ~0xfffu;
-	bar_mask[4] = (uint32_t)~(VM_BAR_SIZE - 1), bar_mask[5] = 0xffffffffu;
+	fakepci_cap_ptr(fn, 0x40);
+	fakepci_put(fakepci.wmask, fn + 0x90 + PCI_MSIX_CTRL, 0xc000, 2);      /* enable and mask only */
 
 	uint32_t common_off = VM_COMMON, common_len = 0x40, dev_len = 0x100, notify_len = vm.num_queues * vm.cfg.notify_mult;
 	uint8_t notify_bar = 4;
@@ -250,22 +223,6 @@ static int walk(struct vm_q *q, uint16_t head, struct seg *s, int max)
 }
 
 /* ---- checksums and hashing ---- */
-static uint32_t sum_add(uint32_t s, const uint8_t *p, uint32_t n)
-{
-	for (uint32_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 uint16_t vm_l4_check(const uint8_t *f, uint32_t len)
 {
 	if (len < 34 || f[12] != 8 || f[13] != 0)
@@ -273,26 +230,16 @@ uint16_t vm_l4_check(const uint8_t *f, uint32_t len)
 	uint32_t ihl = (f[14] & 0xfu) * 4, tot = (uint32_t)f[16] << 8 | f[17];
 	if (ihl < 20 || tot < ihl || len < 14 + tot)
 		return 0xffff;
-	uint32_t s = sum_add(0, f + 26, 8) + f[23] + (tot - ihl);
-	return (uint16_t)~fold(sum_add(s, f + 14 + ihl, tot - ihl));
+	uint32_t s = csum16(0, f + 26, 8) + f[23] + (tot - ihl);
+	return (uint16_t)~csum16(s, f + 14 + ihl, tot - ihl);
 }
 
-uint32_t vm_toeplitz(const uint8_t *key, uint32_t key_len, const uint8_t *data, uint32_t n)
+/* Toeplitz (5.1.6.4.3.1) with the driver's key; key bits past its length are zero. */
+static uint32_t rss_hash(const uint8_t *data, uint32_t n)
 {
-	/* For each input bit set, XOR in the 32 key bits starting at that bit position. */
-	uint32_t h = 0;
-	for (uint32_t bit = 0; bit < 8 * n; bit++) {
-		if (!(data[bit / 8] >> (7 - bit % 8) & 1))
-			continue;
-		uint32_t w = 0;
-		for (uint32_t k = 0; k < 32; k++) {
-			uint32_t kb = bit + k;
-			uint32_t b = kb / 8 < key_len ? (key[kb / 8] >> (7 - kb % 8)) & 1 : 0;
-			w = w << 1 | b;
-		}
-		h ^= w;
-	}
-	return h;
+	uint8_t k[FLOW_KEY_LEN] = { 0 };
+	memcpy(k, vm.key, vm.key_len < FLOW_KEY_LEN ? vm.key_len : FLOW_KEY_LEN);
+	return flow_hash_slow(k, data, n);
 }
 
 /* 5.1.6.4.3: the hash of an IPv4 frame by the enabled types; false when none applies. */
@@ -309,11 +256,11 @@ static bool frame_hash(const uint8_t *f, uint32_t len, uint32_t *hash)
 		   (f[23] == 17 && (vm.hash_types & VIRTIO_NET_HASH_UDPV4)));
 	if (l4) {
 		memcpy(t + 8, f + 14 + ihl, 4);
-		*hash = vm_toeplitz(vm.key, vm.key_len, t, 12);
+		*hash = rss_hash(t, 12);
 		return true;
 	}
 	if (vm.hash_types & VIRTIO_NET_HASH_IPV4) {
-		*hash = vm_toeplitz(vm.key, vm.key_len, t, 8);
+		*hash = rss_hash(t, 8);
 		return true;
 	}
 	return false;
@@ -446,7 +393,7 @@ static void tx_one(struct vm_q *q, uint16_t head)
 			return;
 		}
 		/* From csum_start to the end, the field holding the partial sum; the result there. */
-		uint16_t c = (uint16_t)~fold(sum_add(0, fr + h.csum_start, len - h.csum_start));
+		uint16_t c = (uint16_t)~csum16(0, fr + h.csum_start, len - h.csum_start);
 		fr[h.csum_start + h.csum_offset] = (uint8_t)(c >> 8);
 		fr[h.csum_start + h.csum_offset + 1] = (uint8_t)c;
 		vm.st.tx_csum++;
@@ -1029,10 +976,10 @@ void vm_init(const struct vm_cfg *c)
 	reset();
 	vm.st.resets = 0;
 	pci_init();
-	pci_set_cfg_ops(&cfg_ops);
+	pci_set_cfg_ops(&fakepci_ops);
 	memset(&vm_acpi, 0, sizeof(vm_acpi));
 	vm_acpi.nmcfg = 1;
-	vm_acpi.mcfg[0].base = VM_ECAM;
+	vm_acpi.mcfg[0].base = fakepci.base;
 	vm_acpi.mcfg[0].bus_end = 0;
 	host_mmio_clear();
 	host_mmio_add((struct host_mmio){ VM_BAR, VM_BAR_SIZE, bar_read, bar_write, NULL });

@@ -134,8 +134,6 @@ void vm_used_idx_jump(uint16_t qi, uint16_t by);                /* used idx move
 void vm_put_used(uint16_t qi, uint32_t id, uint32_t len);       /* a used entry as given */
 void vm_set_link(bool up);
 void vm_set_needs_reset(void);
-/* Toeplitz hash (virtio 1.2, 5.1.6.4.3.1) of data with key. */
-uint32_t vm_toeplitz(const uint8_t *key, uint32_t key_len, const uint8_t *data, uint32_t n);
 /* The one's-complement check of an IPv4 TCP/UDP frame's L4 checksum: 0 when it is correct. */
 uint16_t vm_l4_check(const uint8_t *f, uint32_t len);
 /* Raw register access for a hand-written driver (the model's own checks). */

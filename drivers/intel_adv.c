@@ -1,0 +1,300 @@
+/* The advanced-descriptor ring engine of the 82576 and the 82599 (drivers/intel_adv.h). */
+#include <string.h>
+
+#include "kernel.h"
+#include "intel_adv.h"
+
+uint32_t iadv_rd(const struct iadv *a, uint32_t off)
+{
+	return mmio_read32(a->bar + off);
+}
+
+void iadv_wr(const struct iadv *a, uint32_t off, uint32_t v)
+{
+	mmio_write32(a->bar + off, v);
+}
+
+/* The spin bound only matters where the counter does not run (host tests): on hardware each
+ * register read takes far longer than the time bound allows per spin. */
+#define IADV_SPINS_PER_MS 20000u
+
+bool iadv_wait(const struct iadv *a, uint32_t off, uint32_t mask, uint32_t want, uint32_t ms)
+{
+	uint64_t end = arch_counter() + arch_counter_hz() / 1000 * ms;
+	for (uint64_t spin = 0; spin <= (uint64_t)ms * IADV_SPINS_PER_MS; spin++) {
+		if ((iadv_rd(a, off) & mask) == want)
+			return true;
+		if (arch_counter() > end)
+			break;
+		arch_relax();
+	}
+	return (iadv_rd(a, off) & mask) == want;
+}
+
+void iadv_delay_us(uint32_t us)
+{
+	uint64_t end = arch_counter() + arch_counter_hz() / 1000000 * us;
+	for (uint64_t spin = 0; spin < (uint64_t)us * (IADV_SPINS_PER_MS / 1000) && arch_counter() < end; spin++)
+		arch_relax();
+}
+
+static int ring_init(struct iadv_ring *r, uint32_t core, uint32_t size, bool tx)
+{
+	if (!r->desc) {
+		r->desc = (void *)(uintptr_t)mem_alloc(core, 16ull * size, 4096);
+		r->cookie = (void *)(uintptr_t)mem_alloc(core, 4ull * size, CACHELINE);
+		if (tx)
+			r->last = (void *)(uintptr_t)mem_alloc(core, 4ull * size, CACHELINE);
+		if (!r->desc || !r->cookie || (tx && !r->last))
+			return -1;
+		r->size = size;
+	} else if (r->size != size) {
+		return -1;
+	}
+	memset(r->desc, 0, 16ull * size);
+	r->next = r->clean = r->written = 0;
+	return 0;
+}
+
+int iadv_rings_init(struct iadv *a, uint32_t n, uint32_t rx_ring, uint32_t tx_ring)
+{
+	a->npairs = n;
+	a->rx_ring = rx_ring;
+	a->tx_ring = tx_ring;
+	for (uint32_t q = 0; q < n; q++) {
+		struct iadv_pair *p = &a->pair[q];
+		if (ring_init(&p->rx, q, rx_ring, false) || ring_init(&p->tx, q, tx_ring, true))
+			return -1;
+		p->rx_skip = false;
+	}
+	return 0;
+}
+
+/* Base, length, head and tail of one ring (82599 4.6.7 / 4.6.8; 82576 4.5.9 / 4.5.10). */
+static void ring_program(struct iadv *a, struct iadv_ring *r, uint32_t base)
+{
+	uint64_t pa = (uint64_t)(uintptr_t)r->desc;    /* RAM is identity-mapped */
+	iadv_wr(a, base + IADV_Q_BAL, (uint32_t)pa);
+	iadv_wr(a, base + IADV_Q_BAH, (uint32_t)(pa >> 32));
+	iadv_wr(a, base + IADV_Q_LEN, 16 * r->size);
+	iadv_wr(a, base + IADV_Q_H, 0);
+	iadv_wr(a, base + IADV_Q_T, 0);
+	r->tail_reg = a->bar + base + IADV_Q_T;
+	r->written = 0;
+}
+
+void iadv_rx_program(struct iadv *a, uint32_t q)
+{
+	iadv_wr(a, a->chip->srrctl(q), a->chip->srrctl_val);
+	ring_program(a, &a->pair[q].rx, a->chip->rxq(q));
+}
+
+void iadv_tx_program(struct iadv *a, uint32_t q)
+{
+	ring_program(a, &a->pair[q].tx, a->chip->txq(q));
+}
+
+static int queue_enable(struct iadv *a, uint32_t base)
+{
+	iadv_wr(a, base + IADV_Q_DCTL, iadv_rd(a, base + IADV_Q_DCTL) | IADV_Q_DCTL_ENABLE);
+	return iadv_wait(a, base + IADV_Q_DCTL, IADV_Q_DCTL_ENABLE, IADV_Q_DCTL_ENABLE, 10) ? 0 : -1;
+}
+
+int iadv_rx_enable(struct iadv *a, uint32_t q)
+{
+	return queue_enable(a, a->chip->rxq(q));
+}
+
+int iadv_tx_enable(struct iadv *a, uint32_t q)
+{
+	return queue_enable(a, a->chip->txq(q));
+}
+
+void iadv_rx_tail(struct iadv *a, uint32_t q)
+{
+	struct iadv_ring *r = &a->pair[q].rx;
+	dma_wmb();
+	mmio_write32(r->tail_reg, r->next & (r->size - 1));
+	r->written = r->next;
+}
+
+void iadv_rss_program(struct iadv *a, const uint8_t *key, const uint8_t *reta)
+{
+	for (uint32_t i = 0; i < NIC_RSS_KEY_LEN / 4; i++)
+		iadv_wr(a, IADV_RSSRK(i), (uint32_t)key[4 * i] | (uint32_t)key[4 * i + 1] << 8 |
+						  (uint32_t)key[4 * i + 2] << 16 | (uint32_t)key[4 * i + 3] << 24);
+	for (uint32_t i = 0; i < IADV_RETA_LEN / 4; i++) {
+		uint32_t v = 0;
+		for (uint32_t j = 0; j < 4; j++)
+			v |= (uint32_t)((reta[4 * i + j] % a->npairs) & a->chip->reta_mask) << (8 * j);
+		iadv_wr(a, IADV_RETA(i), v);
+	}
+}
+
+/* ---- RX ---- */
+
+void iadv_rx_post(struct nic *n, uint32_t q, const uint32_t *ids, uint32_t cnt)
+{
+	struct iadv_ring *r = &((struct iadv *)n->priv)->pair[q].rx;
+	volatile union iadv_rxd *d = r->desc;
+	for (uint32_t k = 0; k < cnt; k++) {             /* room: nic.c posts at most rx_size */
+		uint32_t i = r->next++ & (r->size - 1);
+		d[i].rd.pkt_addr = (uint64_t)(uintptr_t)nic_rx_buf(q, ids[k]);
+		d[i].rd.hdr_addr = 0;
+		r->cookie[i] = ids[k];
+	}
+}
+
+int iadv_rx_poll(struct nic *n, uint32_t q, struct nic_rxd *out, int max)
+{
+	struct iadv *a = n->priv;
+	struct iadv_pair *p = &a->pair[q];
+	struct iadv_ring *r = &p->rx;
+	volatile union iadv_rxd *desc = r->desc;
+	const struct iadv_chip *c = a->chip;
+	int k = 0;
+	while (k < max) {
+		uint32_t i = r->clean & (r->size - 1);
+		volatile union iadv_rxd *d = &desc[i];
+		uint32_t st = d->wb.status_error;
+		if (!(st & IADV_RXD_DD))
+			break;
+		if (r->clean == r->next) {
+			/* Written back but never posted (we clear every descriptor we take): the device
+			 * ran past our tail. Nothing here is ours to hand on. */
+			p->st.rx_stray_wb++;
+			d->rd.hdr_addr = 0;
+			break;
+		}
+		dma_rmb();                      /* the rest of the write-back after DD */
+		uint32_t len = d->wb.length, info = d->wb.pkt_info, hash = d->wb.rss;
+		uint32_t id = r->cookie[i];
+		d->rd.hdr_addr = 0;             /* DD off: a later look at this slot sees it as not ours */
+		r->clean++;
+		struct nic_rxd *o = &out[k++];
+		*o = (struct nic_rxd){ id, len, 0, 0 };
+		if (p->rx_skip || !(st & IADV_RXD_EOP)) {
+			/* Part of a frame larger than one buffer: dropped whole (len 0 makes nic.c count
+			 * it and post the buffer again). */
+			if (!p->rx_skip)
+				p->st.rx_not_eop++;
+			p->rx_skip = !(st & IADV_RXD_EOP);
+			o->len = 0;
+			continue;
+		}
+		if (len > NIC_BUF_SIZE || len == 0) {
+			p->st.rx_bad_len++;
+			o->len = 0;
+			continue;
+		}
+		if (info & 0xf) {
+			o->hash = hash;
+			o->flags |= NIC_RX_HASH;
+		}
+		if (st & IADV_RXD_L4CS) {
+			if (st & (c->rx_l4_err | c->rx_ip_err))
+				p->st.rx_csum_err++;    /* left to the stack, which drops it */
+			else
+				o->flags |= NIC_RX_CSUM_OK;
+		}
+	}
+	return k;
+}
+
+/* ---- TX ---- */
+
+static uint32_t tx_free(const struct iadv_ring *r)
+{
+	return r->size - 1 - (r->next - r->clean);
+}
+
+bool iadv_tx_room(struct nic *n, uint32_t q, uint32_t nseg)
+{
+	return tx_free(&((struct iadv *)n->priv)->pair[q].tx) >= nseg + 1;     /* + a context */
+}
+
+void iadv_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
+{
+	struct iadv *a = n->priv;
+	struct iadv_pair *p = &a->pair[q];
+	struct iadv_ring *r = &p->tx;
+	volatile union iadv_txd *desc = r->desc;
+	uint32_t mask = r->size - 1, first = r->next, olinfo = d->len << IADV_TXD_PAYLEN_SHIFT;
+	if (d->o.csum_start > 14) {
+		/* One context per offloaded frame: Ethernet header of 14 bytes (no VLAN is ever sent),
+		 * then IPv4 up to csum_start; the offset of the checksum says TCP (16) or UDP (6). */
+		volatile struct iadv_txctx *cx = (volatile void *)&desc[r->next++ & mask];
+		cx->vlan_macip_lens = 14u << IADV_CTX_MACLEN_SHIFT | (uint32_t)(d->o.csum_start - 14);
+		cx->seqnum_seed = 0;
+		cx->type_tucmd_mlhl = IADV_TXD_DTYP_CTXT | IADV_TXD_DEXT | IADV_CTX_TUCMD_IPV4 |
+				      (d->o.csum_offset == 16 ? IADV_CTX_TUCMD_L4T_TCP : 0);
+		cx->mss_l4len_idx = 0;
+		olinfo |= IADV_TXD_TXSM | IADV_TXD_IDX0 | a->chip->tx_olinfo;
+		p->st.tx_ctx++;
+	}
+	/* The slot's segment is empty when every piece is sent in place: a data descriptor of length
+	 * 0 is not allowed (QEMU drops the whole frame), so empty segments get none. */
+	uint32_t lastseg = d->nseg - 1;
+	while (lastseg > 0 && d->seg[lastseg].len == 0)
+		lastseg--;
+	for (uint32_t s = 0; s <= lastseg; s++) {
+		if (d->seg[s].len == 0)
+			continue;
+		volatile union iadv_txd *t = &desc[r->next++ & mask];
+		t->rd.addr = d->seg[s].pa;
+		t->rd.olinfo_status = olinfo;
+		t->rd.cmd_type_len = IADV_TXD_DTYP_DATA | IADV_TXD_DEXT | IADV_TXD_IFCS | d->seg[s].len |
+				     (s == lastseg ? IADV_TXD_EOP | IADV_TXD_RS : 0);
+	}
+	r->cookie[first & mask] = d->slot;
+	r->last[first & mask] = r->next - 1;
+}
+
+int iadv_tx_reap(struct nic *n, uint32_t q, uint32_t *slots, int max)
+{
+	struct iadv_ring *r = &((struct iadv *)n->priv)->pair[q].tx;
+	volatile union iadv_txd *desc = r->desc;
+	uint32_t mask = r->size - 1;
+	int k = 0;
+	while (k < max && r->clean != r->next) {
+		uint32_t f = r->clean & mask, l = r->last[f];
+		if (!(desc[l & mask].wb.status & IADV_TXD_STAT_DD))
+			break;
+		slots[k++] = r->cookie[f];
+		r->clean = l + 1;
+	}
+	return k;
+}
+
+void iadv_flush(struct nic *n, uint32_t q)
+{
+	struct iadv_pair *p = &((struct iadv *)n->priv)->pair[q];
+	bool rx = p->rx.next != p->rx.written, tx = p->tx.next != p->tx.written;
+	if (!rx && !tx)
+		return;
+	dma_wmb();                              /* descriptors before the tails that publish them */
+	if (rx) {
+		mmio_write32(p->rx.tail_reg, p->rx.next & (p->rx.size - 1));
+		p->rx.written = p->rx.next;
+		p->st.doorbells++;
+	}
+	if (tx) {
+		mmio_write32(p->tx.tail_reg, p->tx.next & (p->tx.size - 1));
+		p->tx.written = p->tx.next;
+		p->st.doorbells++;
+	}
+}
+
+unsigned iadv_counters(const struct iadv *a, uint32_t q, struct nic_counter *out, unsigned k, unsigned max)
+{
+	const struct iadv_qstats *s = &a->pair[q].st;
+#define C(name, v) do { if (k < max) out[k++] = (struct nic_counter){ name, (v) }; } while (0)
+	C("doorbells", s->doorbells);
+	C("tx_ctx", s->tx_ctx);
+	C("csum_err", s->rx_csum_err);
+	C("not_eop", s->rx_not_eop);
+	C("bad_len", s->rx_bad_len);
+	C("stray_wb", s->rx_stray_wb);
+#undef C
+	return k;
+}

@@ -1,0 +1,165 @@
+"""Set-up shared by the network tests (net.py, hostile.py): a network namespace this process
+creates, holding a (multi-queue) tap device with 198.18.0.1/24 and dnsmasq as the DHCP server,
+and Pollux booted on the tap under QEMU with its console driven through tests/qemu/guest.py.
+Addresses come from 198.18.0.0/15; nothing is routed out of the namespace. Everything started here
+(QEMU, dnsmasq, helper processes, the namespace) is ended when the `with` block is left, also on
+SIGINT, SIGTERM (timeout(1)) or SIGHUP.
+"""
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qemu"))
+from guest import QEMU_SH, Guest  # noqa: E402
+
+NS = f"pollux{os.getpid()}"
+HOST_IP = "198.18.0.1"
+
+
+class Results:
+    """PASS/FAIL lines tagged with the configuration, counted for the closing summary line."""
+
+    def __init__(self, tag):
+        self.tag = tag
+        self.passed = self.failed = 0
+
+    def __call__(self, ok, name, detail):
+        self.passed += bool(ok)
+        self.failed += not ok
+        print(f"{'PASS' if ok else 'FAIL'} [{self.tag}] {name}: {detail}", flush=True)
+
+    def summary(self, prefix):
+        print(f"{prefix}-summary: {self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed else 0
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+def ns(*cmd, **kw):
+    return sh("ip", "netns", "exec", NS, *cmd, **kw)
+
+
+def setns():
+    """Move this process into the namespace so sockets below are made there."""
+    fd = os.open(f"/run/netns/{NS}", os.O_RDONLY)
+    if ctypes.CDLL(None, use_errno=True).setns(fd, 0x40000000) != 0:   # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "setns")
+    os.close(fd)
+
+
+def monitor(path, cmd):
+    """One command to QEMU's human monitor."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path)
+    c.settimeout(2)
+    c.sendall(cmd.encode() + b"\n")
+    time.sleep(0.5)
+    c.close()
+
+
+def _leave(signum, frame):
+    raise SystemExit(128 + signum)      # unwinds through the `with` block, which cleans up
+
+
+class Testbed:
+    """with Testbed(arch, image, cores, queues, log) as tb: tb.g is the guest (QEMU on the tap),
+    tb.mon its monitor socket. static: no DHCP server (the image has a static address). nic: "virtio"
+    or "igb" (QEMU's 82576, which offers 16 queue pairs and spreads frames itself; queues is then
+    what the driver takes, one per core)."""
+
+    def __init__(self, arch, image, cores, queues, log, static=False, mem="1G", nic="virtio"):
+        self.arch, self.image, self.cores, self.queues = arch, image, cores, queues
+        self.log, self.static, self.mem, self.nic = log, static, mem, nic
+        self.prefix = {"virtio": "vnet", "igb": "igb"}[nic]     # the driver's log prefix
+        self.g = self.dns = None
+        self.mon = f"/tmp/{NS}.mon"
+        self.procs = []
+
+    def __enter__(self):
+        for s in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, _leave)
+        sh("ip", "netns", "add", NS)
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _start(self):
+        ns("ip", "link", "set", "lo", "up")
+        ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", *(["multi_queue"] if self.queues > 1 and self.nic == "virtio" else []))
+        ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
+        ns("ip", "link", "set", "tap0", "up")
+        lease = f"/tmp/{NS}.leases"
+        self.dns = None if self.static else subprocess.Popen(
+            ["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0", "--bind-interfaces",
+             "--except-interface=lo", "--port=0", "--no-resolv", "--no-hosts", f"--dhcp-leasefile={lease}",
+             "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        q = self.queues
+        if self.nic == "igb":
+            # QEMU's igb computes RSS itself over its queues: one tap queue carries every frame.
+            net = ["-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no", "-device", "igb,netdev=n0"]
+        else:
+            net = ["-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no,queues={q}",
+                   "-device", "virtio-net-pci,netdev=n0" + (f",mq=on,rss=on,vectors={2 * q + 2}" if q > 1 else "")]
+        net += ["-monitor", f"unix:{self.mon},server,nowait"]
+        self.g = Guest(["ip", "netns", "exec", NS, QEMU_SH, self.arch, self.image, str(self.cores), self.mem] + net,
+                       self.log)
+
+    def spawn(self, *cmd, **kw):
+        """A helper process (a flood, a client) in the namespace, ended at the latest on exit."""
+        p = subprocess.Popen(["ip", "netns", "exec", NS, *cmd], **kw)
+        self.procs.append(p)
+        return p
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        if self.g:
+            self.g.close()
+        if self.dns:
+            self.dns.kill()
+            self.dns.wait()
+        sh("ip", "netns", "del", NS, check=False)
+        for f in (self.mon, f"/tmp/{NS}.leases"):
+            if os.path.exists(f):
+                os.unlink(f)
+        return False
+
+
+def boot(tb, result, after_ready=None):
+    """Wait for the NIC, the ready line and the address (DHCP or static), each checked as net.py
+    always has; after_ready() runs between the ready line and the address. Returns the guest's
+    address, or None (after printing why) when it has none."""
+    g = tb.g
+    m, out = g.expect(r"%s0: [^\n]*link (up|down)[\s\S]*?%s0: live, rss (on|off)" % (tb.prefix, tb.prefix), 180)
+    want = "on" if tb.queues > 1 or tb.nic == "igb" else "off"        # igb hashes with one queue too
+    result(bool(m) and m.group(2).decode() == want and m.group(1) == b"up", "rss",
+           f"link {m.group(1).decode() if m else '?'}, RSS {m.group(2).decode() if m else '?'} with {tb.queues} "
+           f"queue pair(s) (expected up, {want})")
+    m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+)", 180)
+    result(bool(m) and int(m.group(1)) == tb.cores, "ready",
+           f"booted with a {tb.nic} NIC, cores={m.group(1).decode() if m else '?'}")
+    if not m:
+        print(out[-2000:])
+        return None
+    if after_ready:
+        after_ready()
+    m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
+    if tb.static:
+        result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",
+               f"every core serves the static address: {m.group(1).decode() if m else out[-300:]}")
+    else:
+        result(bool(m), "dhcp",
+               f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
+    return m.group(1).decode() if m else None

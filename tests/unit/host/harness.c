@@ -1,0 +1,56 @@
+/* The kernel services tests/unit/host/harness.h stands in for: console capture, allocation, the
+ * counter frequency. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "harness.h"
+
+char klog[KLOG_SIZE];
+size_t klen;
+void (*alloc_hook)(void *p, uint64_t size, uint32_t core);
+void (*harness_fail_report)(const char *name);
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = kvsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
+}
+
+void kputs(const char *s) { kprintf("%s", s); }
+
+void klog_clear(void)
+{
+	klen = 0;
+	klog[0] = 0;
+}
+
+bool klog_has(const char *s) { return strstr(klog, s) != NULL; }
+
+uint64_t arch_counter_hz(void) { return HZ; }
+
+static uint64_t alloc(uint32_t core, uint64_t size, uint64_t align)
+{
+	if (align < 64)
+		align = 64;
+	void *p = aligned_alloc(align, ALIGN_UP(size, align));
+	if (!p)
+		return 0;
+	memset(p, 0, size);
+	if (alloc_hook)
+		alloc_hook(p, size, core);
+	return (uint64_t)(uintptr_t)p;
+}
+
+uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below)
+{
+	(void)below;
+	return alloc(0, size, align);
+}
+
+uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align) { return alloc(core, size, align); }

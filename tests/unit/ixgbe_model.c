@@ -1,0 +1,401 @@
+/* The 82599 device model (tests/unit/ixgbe_model.h): what the datasheet (331520) says the registers
+ * do, and the order it requires, counting every departure from it. */
+#include <string.h>
+
+#include "kernel.h"
+#include "drivers/intel_adv.h"
+#include "drivers/ixgbe_reg.h"
+#include "csum.h"
+#include "ixgbe_model.h"
+
+#define R(off) IM_R(off)
+#define NQ IM_NQ
+
+struct im_state im;
+const uint8_t im_mac[6] = { 0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc };
+
+static bool resetting(void) { return im.reset_done_at && im.ticks < im.reset_done_at; }
+
+/* Power-on / reset values the driver depends on (8.2.3): the MAC loaded from the EEPROM into
+ * RAL0/RAH0 with AV, every interrupt masked, EEC.ARD and RDRXCTL.DMAIDONE clear until done. */
+static void reset_regs(void)
+{
+	memset(im.reg, 0, sizeof(im.reg));
+	R(IXGBE_RAL0) = im_mac[0] | im_mac[1] << 8 | im_mac[2] << 16 | (uint32_t)im_mac[3] << 24;
+	R(IXGBE_RAH0) = im_mac[4] | im_mac[5] << 8 | IXGBE_RAH_AV;
+	R(IXGBE_AUTOC) = 0x2u << 13;            /* the EEPROM's link mode: KX4/KX */
+	R(IXGBE_RDRXCTL) = 0x00000880;          /* reset value per 8.2.3.8.8 minus DMAIDONE */
+	for (uint32_t q = 0; q < NQ; q++)
+		R(IXGBE_SRRCTL(q)) = 0x00000402;        /* 2 KiB buffers, legacy descriptors */
+	memset(im.txlen, 0, sizeof(im.txlen));  /* a frame half read is dropped with the queue */
+	im.link_at = 0;
+}
+
+static void tick(void)
+{
+	im.ticks++;
+	if (im.reset_done_at && im.ticks == im.reset_done_at)
+		R(IXGBE_CTRL) &= ~(IXGBE_CTRL_RST | IXGBE_CTRL_LNK_RST);
+}
+
+/* EEC.ARD comes 100 ticks after the reset completes, DMAIDONE 300 ticks after; LINKS once AN is
+ * done. (Long enough that a driver skipping a wait writes too early and is caught.) */
+static bool ard_done(void) { return !resetting() && im.reset_done_at && im.ticks >= im.reset_done_at + 100; }
+static bool dma_done(void) { return !resetting() && im.reset_done_at && im.ticks >= im.reset_done_at + 300; }
+
+static uint32_t reg_read(uint32_t off)
+{
+	uint32_t v = R(off);
+	switch (off) {
+	case IXGBE_EEC:
+		return ard_done() ? v | IXGBE_EEC_ARD : v;
+	case IXGBE_RDRXCTL:
+		return dma_done() ? v | IXGBE_RDRXCTL_DMAIDONE : v;
+	case IXGBE_LINKS:
+		return im.cable && im.link_at && im.ticks >= im.link_at ? IXGBE_LINKS_UP | 3u << IXGBE_LINKS_SPEED_SHIFT : 0;
+	case IXGBE_SECRXSTAT:
+		return R(IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS ? IXGBE_SECRXSTAT_RDY : 0;
+	case IXGBE_CRCERRS:
+		R(off) = 0;             /* clear on read */
+		return v;
+	}
+	if ((off >= IXGBE_MPC(0) && off <= IXGBE_MPC(7)) ||
+	    (off >= IXGBE_QPRDC(0) && off <= IXGBE_QPRDC(15) && (off - IXGBE_QPRDC(0)) % 0x40 == 0))
+		R(off) = 0;
+	return v;
+}
+
+static void *dma(uint64_t pa, uint64_t len)
+{
+	if (pa == 0 || len > (1u << 20)) {
+		im.dma_outside++;
+		return NULL;
+	}
+	return (void *)(uintptr_t)pa;
+}
+
+static bool q_of(uint32_t off, uint32_t base, uint32_t reg, uint32_t *q)
+{
+	if (off < base || off >= base + 0x40 * NQ || (off - base) % 0x40 != reg)
+		return false;
+	*q = (off - base) / 0x40;
+	return true;
+}
+
+/* Transmit: every descriptor from TDH to TDT (7.2.3): contexts kept, data gathered until EOP,
+ * the L4 checksum inserted on TXSM (the field holds the pseudo-header sum), DD written on RS. */
+static void model_tx(uint32_t q)
+{
+	uint32_t base = IXGBE_TXQ(q), n = R(base + IADV_Q_LEN) / 16;
+	union iadv_txd *ring = dma((uint64_t)R(base + IADV_Q_BAH) << 32 | R(base + IADV_Q_BAL), 16ull * n);
+	if (!ring || !(R(IXGBE_DMATXCTL) & IXGBE_DMATXCTL_TE) || !(R(base + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE))
+		return;
+	while (R(base + IADV_Q_H) != R(base + IADV_Q_T)) {
+		uint32_t h = R(base + IADV_Q_H);
+		union iadv_txd *d = &ring[h];
+		uint32_t cmd = d->rd.cmd_type_len;
+		if ((cmd & (0xfu << 20)) == IADV_TXD_DTYP_CTXT) {
+			memcpy(&im.ctx[q], d, 16);
+		} else {
+			uint32_t len = cmd & 0xffff;
+			if (len == 0)
+				im.zero_len_desc++;
+			if (im.txlen[q] == 0)
+				im.first_olinfo[q] = d->rd.olinfo_status;
+			uint8_t *src = dma(d->rd.addr, len);
+			if (src && im.txlen[q] + len <= sizeof(im.txbuf[q])) {
+				memcpy(im.txbuf[q] + im.txlen[q], src, len);
+				im.txlen[q] += len;
+			}
+			if (cmd & IADV_TXD_EOP) {
+				struct im_txframe *f = &im.out[im.nout++ % 256];
+				f->len = im.txlen[q] < 60 && (R(IXGBE_HLREG0) & IXGBE_HLREG0_TXPADEN) ? 60 : im.txlen[q];
+				memset(f->data, 0, sizeof(f->data));
+				memcpy(f->data, im.txbuf[q], im.txlen[q] < sizeof(f->data) ? im.txlen[q] : sizeof(f->data));
+				f->queue = q;
+				if (im.first_olinfo[q] & IADV_TXD_TXSM) {
+					if (!(im.first_olinfo[q] & IADV_TXD_CC))
+						im.ctx_without_cc++;
+					uint32_t l3 = im.ctx[q].vlan_macip_lens >> IADV_CTX_MACLEN_SHIFT;
+					uint32_t l4 = l3 + (im.ctx[q].vlan_macip_lens & 0x1ff);
+					uint32_t off = l4 + (im.ctx[q].type_tucmd_mlhl & IADV_CTX_TUCMD_L4T_TCP ? 16 : 6);
+					uint16_t c = (uint16_t)~csum16(0, f->data + l4, im.txlen[q] - l4);
+					f->data[off] = (uint8_t)(c >> 8), f->data[off + 1] = (uint8_t)c;
+				}
+				im.txlen[q] = 0;
+				im.tx_frames++;
+				if (cmd & IADV_TXD_RS)
+					d->wb.status |= IADV_TXD_STAT_DD;
+				if (im.wire)
+					im.wire(f->data, f->len);
+			}
+		}
+		R(base + IADV_Q_H) = (h + 1) % n;
+	}
+}
+
+static void reg_write(uint32_t off, uint32_t v)
+{
+	uint32_t q;
+	if (resetting()) {
+		im.write_in_reset++;    /* 4.6.3.2: no access until the reset is done */
+		return;
+	}
+	if (im.setup_lost && !(off == IXGBE_CTRL && (v & IXGBE_CTRL_RST))) {
+		im.writes_lost++;
+		return;
+	}
+	/* 4.6.3: the EEPROM loads the MAC and link set-up, then the DMA initializes; settings written
+	 * before are overwritten (the model counts it and drops them). */
+	if (!ard_done() && (off == IXGBE_AUTOC || off == IXGBE_RAL0 || off == IXGBE_RAH0)) {
+		im.before_init++;
+		return;
+	}
+	if (!dma_done() && off >= IXGBE_RXQ(0) && off < IXGBE_RXQ(NQ)) {
+		im.before_init++;
+		return;
+	}
+	switch (off) {
+	case IXGBE_CTRL:
+		if (v & IXGBE_CTRL_RST) {
+			reset_regs();
+			R(IXGBE_CTRL) = v & (IXGBE_CTRL_RST | IXGBE_CTRL_LNK_RST);
+			im.reset_done_at = im.stuck_reset ? UINT64_MAX : im.ticks + 50;
+			im.setup_lost = false;
+			im.driver_resets++;
+			return;
+		}
+		break;
+	case IXGBE_EIMC:
+		R(IXGBE_EIMS) &= ~v;
+		return;
+	case IXGBE_EIMS:
+		if (v)
+			im.irq_unmasked++;
+		R(IXGBE_EIMS) |= v;
+		return;
+	case IXGBE_AUTOC:
+		if (v & IXGBE_AUTOC_AN_RESTART)
+			im.link_at = im.ticks + 40;
+		v &= ~IXGBE_AUTOC_AN_RESTART;   /* self-clearing */
+		break;
+	case IXGBE_RXCTRL:
+		if ((v & IXGBE_RXCTRL_RXEN) && !(R(IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN)) {
+			if (!(R(IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS))
+				im.rxen_without_secrx_dis++;
+			bool any = false;
+			for (uint32_t i = 0; i < NQ; i++)
+				any |= (R(IXGBE_RXQ(i) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE) != 0;
+			if (!any)
+				im.rxen_before_queues++;
+			if (!(R(IXGBE_HLREG0) & IXGBE_HLREG0_RXCRCSTRP) != !(R(IXGBE_RDRXCTL) & IXGBE_RDRXCTL_CRCSTRIP))
+				im.crcstrip_mismatch++;
+			if ((R(IXGBE_RDRXCTL) & IXGBE_RDRXCTL_RSCFRSTSIZE) || !(R(IXGBE_RDRXCTL) & IXGBE_RDRXCTL_RSCACKC) ||
+			    !(R(IXGBE_RDRXCTL) & IXGBE_RDRXCTL_FCOE_WRFIX))
+				im.rdrxctl_must_be++;
+		}
+		break;
+	case IXGBE_RDRXCTL:
+		v &= ~IXGBE_RDRXCTL_DMAIDONE;   /* read-only */
+		break;
+	}
+	if (q_of(off, IXGBE_RXQ(0), IADV_Q_DCTL, &q)) {
+		/* 4.6.7.1: the enable bit latches only once the ring is described. */
+		uint32_t b = IXGBE_RXQ(q);
+		uint32_t len = R(b + IADV_Q_LEN);
+		if ((v & IADV_Q_DCTL_ENABLE) && (len == 0 || len % 128 || (R(b + IADV_Q_BAL) == 0 && R(b + IADV_Q_BAH) == 0) ||
+						 !(reg_read(IXGBE_RDRXCTL) & IXGBE_RDRXCTL_DMAIDONE))) {
+			im.rxq_enable_refused++;
+			v &= ~IADV_Q_DCTL_ENABLE;
+		}
+		if ((R(IXGBE_SRRCTL(q)) & (7u << 25)) != IXGBE_SRRCTL_ADV_ONEBUF && (v & IADV_Q_DCTL_ENABLE))
+			im.bad_desctype++;
+	} else if (q_of(off, IXGBE_TXQ(0), IADV_Q_DCTL, &q)) {
+		/* 4.6.8: TXDCTL.ENABLE after DMATXCTL.TE, and only with a ring. */
+		uint32_t b = IXGBE_TXQ(q), len = R(b + IADV_Q_LEN);
+		if ((v & IADV_Q_DCTL_ENABLE) && (!(R(IXGBE_DMATXCTL) & IXGBE_DMATXCTL_TE) || len == 0 || len % 128)) {
+			im.txq_enable_refused++;
+			v &= ~IADV_Q_DCTL_ENABLE;
+		}
+	} else if (q_of(off, IXGBE_RXQ(0), IADV_Q_T, &q)) {
+		uint32_t b = IXGBE_RXQ(q);
+		if (v >= R(b + IADV_Q_LEN) / 16) {
+			im.tail_refused++;      /* beyond the ring: ignored */
+			return;
+		}
+		if (v != 0 && !(R(b + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE))
+			im.rdt_before_enable++; /* 4.6.7.1: buffers are handed over after the enable */
+	} else if (q_of(off, IXGBE_TXQ(0), IADV_Q_T, &q)) {
+		if (v >= R(IXGBE_TXQ(q) + IADV_Q_LEN) / 16) {
+			im.tail_refused++;
+			return;
+		}
+		R(off) = v;
+		model_tx(q);
+		return;
+	}
+	R(off) = v;
+}
+
+uint64_t im_mmio_read(void *ctx, uint64_t off, int size)
+{
+	(void)ctx;
+	tick();
+	assert(size == 4 && off % 4 == 0 && off < IM_BAR_SIZE);
+	return reg_read((uint32_t)off);
+}
+
+void im_mmio_write(void *ctx, uint64_t off, int size, uint64_t v)
+{
+	(void)ctx;
+	tick();
+	assert(size == 4 && off % 4 == 0 && off < IM_BAR_SIZE);
+	reg_write((uint32_t)off, (uint32_t)v);
+}
+
+/* ---- RSS, as 7.1.2.8 defines it ---- */
+uint32_t im_toeplitz(const uint8_t *key, const uint8_t *in, int n)
+{
+	uint32_t h = 0, win = (uint32_t)key[0] << 24 | key[1] << 16 | key[2] << 8 | key[3];
+	for (int i = 0; i < n; i++)
+		for (int b = 7; b >= 0; b--) {
+			if (in[i] >> b & 1)
+				h ^= win;
+			win = win << 1 | (key[i + 4] >> b & 1);
+		}
+	return h;
+}
+
+static uint32_t reta_queue(uint32_t hash)
+{
+	return (R(IADV_RETA((hash & 127) / 4)) >> (8 * (hash & 3))) & 0xf;
+}
+
+static void rss_key(uint8_t key[40])
+{
+	for (int i = 0; i < 40; i++)
+		key[i] = (uint8_t)(R(IADV_RSSRK(i / 4)) >> (8 * (i % 4)));
+}
+
+uint32_t im_rss_queue(const uint8_t tuple[12], uint32_t *hash_out)
+{
+	uint8_t key[40];
+	rss_key(key);
+	uint32_t hash = im_toeplitz(key, tuple, 12);
+	if (hash_out)
+		*hash_out = hash;
+	return reta_queue(hash);
+}
+
+/* Receive one frame from the wire (7.1): filter, RSS, then the ring at RDH, or a counted drop. */
+int im_rx(const uint8_t *f, uint32_t len, uint32_t *hash_out)
+{
+	if (!(R(IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN)) {
+		im.rx_dropped_disabled++;
+		return -1;
+	}
+	bool bcast = !memcmp(f, "\xff\xff\xff\xff\xff\xff", 6);
+	uint8_t mac[6] = { (uint8_t)R(IXGBE_RAL0), (uint8_t)(R(IXGBE_RAL0) >> 8), (uint8_t)(R(IXGBE_RAL0) >> 16),
+			   (uint8_t)(R(IXGBE_RAL0) >> 24), (uint8_t)R(IXGBE_RAH0), (uint8_t)(R(IXGBE_RAH0) >> 8) };
+	if (!(bcast && (R(IXGBE_FCTRL) & IXGBE_FCTRL_BAM)) && !((R(IXGBE_RAH0) & IXGBE_RAH_AV) && !memcmp(f, mac, 6))) {
+		im.rx_dropped_filter++;
+		return -1;
+	}
+	uint32_t q = 0, hash = 0, type = 0, mrqc = R(IADV_MRQC);
+	bool ip4 = len >= 34 && f[12] == 0x08 && f[13] == 0x00 && (f[14] >> 4) == 4 && (f[14] & 0xf) >= 5;
+	uint32_t ihl = ip4 ? (f[14] & 0xfu) * 4 : 0, tot = ip4 ? (uint32_t)f[16] << 8 | f[17] : 0;
+	ip4 = ip4 && tot >= ihl && 14 + tot <= len;
+	bool tcp = ip4 && f[23] == 6 && tot >= ihl + 20, udp = ip4 && f[23] == 17 && tot >= ihl + 8;
+	if ((mrqc & 0xf) == IXGBE_MRQC_RSS && ip4) {
+		uint8_t key[40], in[12];
+		rss_key(key);
+		memcpy(in, f + 26, 8);
+		int n = 8;
+		if ((tcp && (mrqc & IADV_MRQC_IPV4_TCP)) || (udp && (mrqc & IADV_MRQC_IPV4_UDP))) {
+			memcpy(in + 8, f + 14 + ihl, 4);
+			n = 12;
+			type = tcp ? 1 : 7;
+		} else if (mrqc & IADV_MRQC_IPV4) {
+			type = 2;
+		}
+		if (type) {
+			hash = im_toeplitz(key, in, n);
+			q = reta_queue(hash);
+		}
+	}
+	if (hash_out)
+		*hash_out = hash;
+	uint32_t b = IXGBE_RXQ(q), n = R(b + IADV_Q_LEN) / 16;
+	if (!(R(b + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE) || n == 0) {
+		im.rx_dropped_disabled++;
+		return -1;
+	}
+	if (R(b + IADV_Q_H) == R(b + IADV_Q_T)) {
+		/* No descriptor: with DROP_EN the queue drops and counts (QPRDC); without it the
+		 * packet buffer fills and MPC counts. */
+		if (R(IXGBE_SRRCTL(q)) & IXGBE_SRRCTL_DROP_EN)
+			R(IXGBE_QPRDC(q < 16 ? q : 0))++;
+		else
+			R(IXGBE_MPC(0))++;
+		return -2;
+	}
+	union iadv_rxd *ring = dma((uint64_t)R(b + IADV_Q_BAH) << 32 | R(b + IADV_Q_BAL), 16ull * n);
+	uint32_t bsize = (R(IXGBE_SRRCTL(q)) & 0x1f) * 1024, done = 0;
+	bool strip = R(IXGBE_HLREG0) & IXGBE_HLREG0_RXCRCSTRP;
+	uint32_t total = len + (strip ? 0 : 4);
+	uint32_t status = 0;
+	if (tcp || udp) {
+		/* The L4 checksum over what the IP header says is L4 (Ethernet padding is not). */
+		uint32_t l4len = tot - ihl;
+		uint32_t s = csum16(0, f + 26, 8) + (uint32_t)f[23] + l4len;
+		status = IADV_RXD_L4CS | (csum16(s, f + 14 + ihl, l4len) == 0xffff ? 0 : IXGBE_RXD_ERR_L4E);
+	}
+	while (done < total) {
+		uint32_t h = R(b + IADV_Q_H);
+		if (h == R(b + IADV_Q_T))
+			return -3;      /* ran out mid-frame: the rest is lost (frames here never do) */
+		union iadv_rxd *d = &ring[h];
+		uint32_t chunk = total - done < bsize ? total - done : bsize;
+		uint8_t *buf = dma(d->rd.pkt_addr, chunk);
+		if (buf)
+			memcpy(buf, f + done, done + chunk <= len ? chunk : len > done ? len - done : 0);
+		done += chunk;
+		d->wb.pkt_info = (uint16_t)type;
+		d->wb.hdr_info = 0;
+		d->wb.rss = hash;
+		d->wb.length = (uint16_t)chunk;
+		d->wb.vlan = 0;
+		__sync_synchronize();
+		d->wb.status_error = IADV_RXD_DD | (done == total ? IADV_RXD_EOP | status : 0);
+		R(b + IADV_Q_H) = (h + 1) % n;
+	}
+	im.rx_frames++;
+	return (int)q;
+}
+
+void im_lose_setup(void)
+{
+	reset_regs();
+	im.reset_done_at = im.ticks;    /* the outside reset is over; EEPROM and DMA init follow */
+	im.setup_lost = true;
+	im.outside_resets++;
+}
+
+void im_init(uint64_t bar0)
+{
+	memset(&im, 0, sizeof(im));
+	reset_regs();
+	R(IXGBE_EIMS) = 0x7fffffff;     /* as firmware might leave it */
+	im.reset_done_at = 1;           /* powered up long ago */
+	im.ticks = 2;
+	host_mmio_clear();
+	host_mmio_add((struct host_mmio){ bar0, IM_BAR_SIZE, im_mmio_read, im_mmio_write, NULL });
+}
+
+int im_violations(void)
+{
+	return im.write_in_reset + im.irq_unmasked + im.rxq_enable_refused + im.txq_enable_refused + im.tail_refused +
+	       im.rdt_before_enable + im.rxen_without_secrx_dis + im.rxen_before_queues + im.crcstrip_mismatch +
+	       im.rdrxctl_must_be + im.zero_len_desc + im.ctx_without_cc + im.bad_desctype + im.dma_outside +
+	       im.before_init;
+}

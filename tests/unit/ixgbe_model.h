@@ -1,0 +1,69 @@
+/* A host model of the Intel 82599, written from its datasheet (331520): register semantics, the
+ * bring-up order it enforces, RX and TX advanced descriptors, RSS per key and RETA, drop counters,
+ * link, reset. BAR 0 is answered through the host MMIO hook; the PCI function is the test's. */
+#ifndef POLLUX_IXGBE_MODEL_H
+#define POLLUX_IXGBE_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IM_NQ 64
+#define IM_BAR_SIZE 0x20000u
+
+/* A frame the device transmitted (the last 256 are kept). */
+struct im_txframe { uint32_t len; uint8_t data[2048]; uint32_t queue; };
+
+struct im_ctx { uint32_t vlan_macip_lens, seqnum_seed, type_tucmd_mlhl, mss_l4len_idx; };
+
+struct im_state {
+	uint32_t reg[IM_BAR_SIZE / 4];
+	uint64_t ticks;                 /* every register access takes time */
+	uint64_t reset_done_at;         /* 0: no reset running */
+	bool stuck_reset;               /* CTRL.RST never clears */
+	bool cable;                     /* a link partner is there */
+	uint64_t link_at;               /* auto-negotiation completes then (0: not restarted) */
+	/* Registers back at their power-on values from outside (a function-level reset, a PCIe
+	 * error recovery): until the driver's own CTRL.RST, its writes find a device that lost
+	 * what it was told, and are ignored (counted in writes_lost, not as the driver's faults). */
+	bool setup_lost;
+	uint64_t writes_lost, outside_resets, driver_resets;
+	uint8_t txbuf[IM_NQ][16384];
+	uint32_t txlen[IM_NQ];
+	struct im_ctx ctx[IM_NQ];
+	uint32_t first_olinfo[IM_NQ];
+	struct im_txframe out[256];
+	uint32_t nout;
+	/* When set, every frame the device transmits, as it leaves (a test's peer on the wire). */
+	void (*wire)(const uint8_t *f, uint32_t len);
+	/* What the driver did wrong, as the datasheet states the rules (im_violations sums them). */
+	int write_in_reset, irq_unmasked, rxq_enable_refused, txq_enable_refused, tail_refused;
+	int rdt_before_enable, rxen_without_secrx_dis, rxen_before_queues, crcstrip_mismatch;
+	int rdrxctl_must_be, zero_len_desc, ctx_without_cc, bad_desctype, dma_outside;
+	int before_init;
+	int rx_dropped_filter, rx_dropped_disabled;
+	uint64_t rx_frames, tx_frames;
+};
+extern struct im_state im;
+#define IM_R(off) im.reg[(off) / 4]
+extern const uint8_t im_mac[6];         /* the MAC the EEPROM loads */
+
+/* Power-on state, powered up long ago; BAR 0 answered at bar0 (IM_BAR_SIZE bytes). */
+void im_init(uint64_t bar0);
+/* The BAR 0 register access as the host MMIO hook calls it (4-byte aligned, 4 bytes). */
+uint64_t im_mmio_read(void *ctx, uint64_t off, int size);
+void im_mmio_write(void *ctx, uint64_t off, int size, uint64_t v);
+/* Receive one frame from the wire (7.1): filter, RSS, then the ring at RDH. Returns the RX queue
+ * it went to; -1 filtered or receive off, -2 no descriptor (counted in QPRDC or MPC), -3 ran out
+ * mid-frame. *hash_out (may be NULL): the RSS hash. */
+int im_rx(const uint8_t *f, uint32_t len, uint32_t *hash_out);
+/* The Toeplitz hash of in[0..n) with key (7.1.2.8). */
+uint32_t im_toeplitz(const uint8_t *key, const uint8_t *in, int n);
+/* The RX queue the device's RSS (RSSRK, RETA, MRQC) gives an IPv4 TCP 4-tuple (12 bytes: source,
+ * destination address, source, destination port, network order); *hash_out the hash. */
+uint32_t im_rss_queue(const uint8_t tuple[12], uint32_t *hash_out);
+/* Every register back to its power-on value from outside the driver (see setup_lost). */
+void im_lose_setup(void);
+/* The driver's faults counted so far. */
+int im_violations(void);
+
+#endif

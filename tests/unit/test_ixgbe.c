@@ -1,0 +1,385 @@
+/* test_ixgbe: the 82599 driver and the advanced-descriptor engine, through drivers/nic.c, against a
+ * model of the 82599 written from its datasheet (331520, tests/unit/ixgbe_model.c): register
+ * semantics, bring-up order, RX and TX descriptors, RSS per key and RETA, error counters, link, bad
+ * device values, reset. */
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "kernel.h"
+#include "drivers/intel_adv.h"
+#include "drivers/ixgbe_reg.h"
+#include "drivers/nic.h"
+#include "drivers/pci.h"
+#include "ixgbe_model.h"
+#include "test.h"
+
+/* ---- kernel services nic.c and the drivers use ---- */
+static char klog[65536];
+static size_t klen;
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
+}
+static bool logged(const char *s) { return strstr(klog, s) != NULL; }
+
+uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
+{
+	(void)core;
+	void *p = aligned_alloc(align, (size + align - 1) & ~(align - 1));
+	if (p)
+		memset(p, 0, size);
+	return (uint64_t)(uintptr_t)p;
+}
+uint64_t arch_counter_hz(void) { return 1000000000; }
+
+/* The one PCI function: an 82599 SFP+ with BAR 0 at a host address only the model answers. */
+#define BAR0 0x7f0000000000ull
+static struct pci_dev dev82599 = { .vendor = 0x8086, .device = 0x10fb };
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int nth)
+{
+	return vendor == 0x8086 && device == 0x10fb && nth == 0 ? &dev82599 : NULL;
+}
+uint64_t pci_bar_addr(const struct pci_dev *d, int bar) { (void)d; return bar == 0 ? BAR0 : 0; }
+uint64_t pci_bar_size(const struct pci_dev *d, int bar) { (void)d; return bar == 0 ? IM_BAR_SIZE : 0; }
+void pci_enable(struct pci_dev *d) { (void)d; }
+int pci_scan(const struct acpi_info *ai) { (void)ai; return 1; }      /* nic_wc_ranges' (not run here) */
+
+/* nic.c's probe table names virtio-net and ENA too: here they serve no ID. */
+static const struct nic_id no_ids[] = { { 0, 0 } };
+const struct nic_driver vnet_driver = { NULL, no_ids }, ena_driver = { NULL, no_ids };
+
+/* ---- the 82599 model: tests/unit/ixgbe_model.c ---- */
+#define R(off) IM_R(off)
+#define MAC im_mac
+static void model_init(void) { im_init(BAR0); }
+
+static uint16_t csum_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+static uint32_t csum_add(uint32_t s, const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+/* ---- frames ---- */
+static uint32_t frame_tcp(uint8_t *f, const uint8_t *dst, uint32_t sip, uint32_t dip, uint16_t sp, uint16_t dp,
+			  uint32_t paylen, bool good_csum)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = 0x08, f[13] = 0x00;
+	uint8_t *ip = f + 14, *t = f + 34;
+	uint32_t l4len = 20 + paylen;
+	memset(ip, 0, 20);
+	ip[0] = 0x45, ip[2] = (uint8_t)((20 + l4len) >> 8), ip[3] = (uint8_t)(20 + l4len), ip[8] = 64, ip[9] = 6;
+	for (int i = 0; i < 4; i++)
+		ip[12 + i] = (uint8_t)(sip >> (24 - 8 * i)), ip[16 + i] = (uint8_t)(dip >> (24 - 8 * i));
+	uint16_t ic = (uint16_t)~csum_fold(csum_add(0, ip, 20));
+	ip[10] = (uint8_t)(ic >> 8), ip[11] = (uint8_t)ic;
+	memset(t, 0, 20);
+	t[0] = (uint8_t)(sp >> 8), t[1] = (uint8_t)sp, t[2] = (uint8_t)(dp >> 8), t[3] = (uint8_t)dp;
+	t[12] = 5 << 4, t[13] = 0x18;
+	for (uint32_t i = 0; i < paylen; i++)
+		t[20 + i] = (uint8_t)(i * 7 + sp);
+	uint32_t s = csum_add(0, ip + 12, 8) + 6 + l4len;
+	uint16_t c = (uint16_t)~csum_fold(csum_add(s, t, l4len));
+	if (!good_csum)
+		c ^= 0x1234;
+	t[16] = (uint8_t)(c >> 8), t[17] = (uint8_t)c;
+	return 34 + l4len;
+}
+
+static bool l4_csum_ok(const uint8_t *f, uint32_t len)
+{
+	uint32_t l4len = len - 34;
+	uint32_t s = csum_add(0, f + 26, 8) + f[23] + l4len;
+	return csum_fold(csum_add(s, f + 34, l4len)) == 0xffff;
+}
+
+static int tx_done_calls;
+static void tx_done(void *ref) { (void)ref; tx_done_calls++; }
+
+static const uint8_t ms_key[40] = { 0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+				    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+				    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa };
+
+static uint64_t counter(int q, const char *name)
+{
+	struct nic_counter c[NIC_MAX_COUNTERS];
+	unsigned k = nic_counters(q, c, NIC_MAX_COUNTERS);
+	for (unsigned i = 0; i < k; i++)
+		if (!strcmp(c[i].name, name))
+			return c[i].value;
+	return UINT64_MAX;
+}
+
+/* The model itself: what the datasheet says the registers do, poked by hand. */
+static void test_model_semantics(void)
+{
+	model_init();
+	mmio_write32(BAR0 + IXGBE_CTRL, IXGBE_CTRL_RST);
+	CHECK(mmio_read32(BAR0 + IXGBE_CTRL) & IXGBE_CTRL_RST);         /* still resetting */
+	mmio_write32(BAR0 + IXGBE_FCTRL, IXGBE_FCTRL_BAM);
+	CHECK_EQ(im.write_in_reset, 1);                                  /* lost, and noticed */
+	int spins = 0;
+	while (mmio_read32(BAR0 + IXGBE_CTRL) & IXGBE_CTRL_RST)
+		spins++;
+	CHECK(spins > 10 && spins < 100);                               /* self-clearing */
+	CHECK(!(mmio_read32(BAR0 + IXGBE_EEC) & IXGBE_EEC_ARD));        /* auto-read comes later */
+	CHECK(!(mmio_read32(BAR0 + IXGBE_RDRXCTL) & IXGBE_RDRXCTL_DMAIDONE));
+	for (int i = 0; i < 300; i++)
+		mmio_read32(BAR0 + IXGBE_STATUS);
+	CHECK(mmio_read32(BAR0 + IXGBE_EEC) & IXGBE_EEC_ARD);
+	CHECK(mmio_read32(BAR0 + IXGBE_RDRXCTL) & IXGBE_RDRXCTL_DMAIDONE);
+	/* A queue enable before its ring is described does not latch. */
+	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL, IADV_Q_DCTL_ENABLE);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE));
+	static union iadv_rxd ring[64] __attribute__((aligned(128)));
+	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_BAL, (uint32_t)(uintptr_t)ring);
+	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_BAH, (uint32_t)((uintptr_t)ring >> 32));
+	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_LEN, sizeof(ring));
+	mmio_write32(BAR0 + IXGBE_SRRCTL(3), IXGBE_SRRCTL_ADV_ONEBUF | 2);
+	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL, IADV_Q_DCTL_ENABLE);
+	CHECK(mmio_read32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE);
+	/* A tail beyond the ring is refused. */
+	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_T, 64);
+	CHECK_EQ(im.tail_refused, 1);
+	CHECK_EQ(mmio_read32(BAR0 + IXGBE_RXQ(3) + IADV_Q_T), 0);
+	/* TX enable before DMATXCTL.TE is refused (4.6.8). */
+	mmio_write32(BAR0 + IXGBE_TXQ(0) + IADV_Q_LEN, 1024);
+	mmio_write32(BAR0 + IXGBE_TXQ(0) + IADV_Q_DCTL, IADV_Q_DCTL_ENABLE);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_TXQ(0) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE));
+	/* RSS: the Microsoft verification vector (IPv4/TCP 66.9.149.187:2794 -> 161.142.100.80:1766). */
+	const uint8_t in[12] = { 66, 9, 149, 187, 161, 142, 100, 80, 2794 >> 8, 2794 & 255, 1766 >> 8, 1766 & 255 };
+	CHECK_EQ(im_toeplitz(ms_key, in, 12), 0x51ccc178);
+	CHECK_EQ(im_toeplitz(ms_key, in, 8), 0x323e8fc2);
+}
+
+/* A reset that never completes: attach fails, says why, counts it, and leaves no queue. */
+static void test_stuck_reset(void)
+{
+	model_init();
+	im.stuck_reset = true;
+	klen = 0;
+	CHECK(nic_attach(4) < 0);
+	CHECK(logged("ixgbe0: reset did not complete"));
+	CHECK_EQ(counter(-1, "reset_stuck"), 1);
+	CHECK(nic_dev() == NULL);
+}
+
+static uint8_t reta[NIC_RETA_LEN];
+
+/* A TCP frame to us whose flow RSS sends to queue want (the key and RETA the test gave). */
+static uint32_t frame_on(uint8_t *f, uint32_t want, uint32_t paylen)
+{
+	for (uint16_t sp = 1024;; sp++) {
+		uint8_t in[12] = { 198, 18, 0, 1, 198, 18, 0, 50, (uint8_t)(sp >> 8), (uint8_t)sp, 0, 80 };
+		if (reta[im_toeplitz(ms_key, in, 12) & 127] == want)
+			return frame_tcp(f, MAC, 0xc6120001, 0xc6120032, sp, 80, paylen, true);
+	}
+}
+
+static void test_driver(void)
+{
+	model_init();
+	im.cable = true;
+	klen = 0;
+	int np = nic_attach(4);
+	CHECK_EQ(np, 4);
+	CHECK(logged("ixgbe0: 00:1b:21:aa:bb:cc, link up 10 Gb/s, 4 queue pairs of 64"));
+	CHECK_EQ(R(IXGBE_AUTOC) & IXGBE_AUTOC_LMS_MASK, IXGBE_AUTOC_LMS_10G_SFI);     /* SFP+: serial */
+	CHECK_EQ(R(IXGBE_EIMS), 0);                    /* masked at reset, kept masked */
+	for (int i = 0; i < NIC_RETA_LEN; i++)
+		reta[i] = (uint8_t)((i * 5 + 1) % 4);
+	CHECK_EQ(nic_start(ms_key, reta), 0);
+	for (uint32_t q = 0; q < 4; q++)
+		nic_queue_start(q, tx_done);
+	CHECK_EQ(im_violations(), 0);
+	CHECK(R(IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN);
+	CHECK(R(IXGBE_FCTRL) & IXGBE_FCTRL_BAM);
+	CHECK(R(IXGBE_HLREG0) & IXGBE_HLREG0_RXCRCSTRP);
+	for (uint32_t q = 0; q < 4; q++) {
+		CHECK(R(IXGBE_SRRCTL(q)) & IXGBE_SRRCTL_DROP_EN);
+		CHECK_EQ(R(IXGBE_RXQ(q) + IADV_Q_T), POLLUX_RX_RING_SIZE - 1);        /* every buffer posted */
+	}
+	CHECK_EQ(R(IXGBE_RXQ(4) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE, 0);
+
+	/* RX: 400 TCP flows, each lands on the queue RETA names for its hash; descriptor fields
+	 * reach the network layer (length, hash, checksum verdict). */
+	uint8_t f[2048];
+	int placed = 0, hashed = 0, csum_ok = 0, seen[4] = { 0 };
+	for (uint32_t i = 0; i < 400; i++) {
+		uint32_t len = frame_tcp(f, MAC, 0xc6120001 + (i % 7), 0xc6120032, (uint16_t)(10000 + i * 13), 80,
+					 i % 97, true), hash = 0;
+		int q = im_rx(f, len, &hash);
+		CHECK(q >= 0);
+		if (q < 0)
+			continue;
+		placed += (uint32_t)q == reta[hash & 127];
+		seen[q]++;
+		struct nic_rxf r[4];
+		int got = nic_rx_burst((uint32_t)q, r, 4);
+		CHECK_EQ(got, 1);
+		if (got != 1)
+			continue;
+		hashed += (r[0].flags & NIC_RX_HASH) && r[0].hash == hash;
+		csum_ok += (r[0].flags & NIC_RX_CSUM_OK) != 0;
+		CHECK_EQ(r[0].len, len);
+		CHECK(!memcmp(r[0].frame, f, len));
+		nic_rx_return((uint32_t)q, r[0].buf);
+		nic_flush((uint32_t)q);
+	}
+	CHECK_EQ(placed, 400);
+	CHECK_EQ(hashed, 400);
+	CHECK_EQ(csum_ok, 400);
+	CHECK(seen[0] > 50 && seen[1] > 50 && seen[2] > 50 && seen[3] > 50);
+	printf("  rx: 400 flows over queues %d/%d/%d/%d, each on reta[hash & 127]\n", seen[0], seen[1], seen[2], seen[3]);
+
+	/* A wrong checksum: no CSUM_OK, counted. */
+	uint32_t len = frame_tcp(f, MAC, 0xc6120009, 0xc6120032, 4242, 80, 10, false), hash;
+	int q = im_rx(f, len, &hash);
+	struct nic_rxf r[8];
+	CHECK_EQ(nic_rx_burst((uint32_t)q, r, 8), 1);
+	CHECK(!(r[0].flags & NIC_RX_CSUM_OK));
+	CHECK_EQ(counter(q, "csum_err"), 1);
+	nic_rx_return((uint32_t)q, r[0].buf);
+	/* Not for us: filtered by the device. Broadcast: accepted (FCTRL.BAM). */
+	f[0] ^= 1;
+	CHECK_EQ(im_rx(f, len, NULL), -1);
+	memset(f, 0xff, 6);
+	CHECK(im_rx(f, len, NULL) >= 0);
+
+	/* Bad values from the device. A length beyond the buffer: dropped, counted, buffer back. */
+	uint32_t b = IXGBE_RXQ(0);
+	len = frame_on(f, 0, 0);
+	CHECK_EQ(im_rx(f, len, NULL), 0);
+	union iadv_rxd *ring = (void *)(uintptr_t)((uint64_t)R(b + IADV_Q_BAH) << 32 | R(b + IADV_Q_BAL));
+	uint32_t last = (R(b + IADV_Q_H) + POLLUX_RX_RING_SIZE - 1) % POLLUX_RX_RING_SIZE;
+	ring[last].wb.length = 4000;
+	struct nic_qstats qs0, qs1;
+	nic_qstats(0, &qs0);
+	int got = nic_rx_burst(0, r, 8);
+	nic_qstats(0, &qs1);
+	CHECK_EQ(got, 0);
+	CHECK_EQ(qs1.rx_drop_bad, qs0.rx_drop_bad + 1);
+	CHECK_EQ(counter(0, "bad_len"), 1);
+	/* A write-back on a descriptor never posted (beyond the tail): counted, not delivered. */
+	nic_flush(0);
+	uint32_t tail = R(b + IADV_Q_T);
+	ring[tail].wb.status_error = IADV_RXD_DD | IADV_RXD_EOP;
+	ring[tail].wb.length = 60;
+	int fed = 0;
+	for (int i = 0; i < POLLUX_RX_RING_SIZE - 1; i++)       /* use every posted buffer */
+		fed += im_rx(f, len, NULL) == 0;
+	CHECK_EQ(fed, POLLUX_RX_RING_SIZE - 1);
+	int total = 0;
+	while ((got = nic_rx_burst(0, r, 8)) > 0) {
+		total += got;
+		for (int i = 0; i < got; i++)
+			nic_rx_return(0, r[i].buf);
+	}
+	CHECK_EQ(total, POLLUX_RX_RING_SIZE - 1);
+	CHECK_EQ(counter(0, "stray_wb"), 1);
+	/* The ring empty: the device drops and counts; the slow path reads it into no_buf. */
+	CHECK_EQ(im_rx(f, len, NULL), -2);
+	CHECK_EQ(im_rx(f, len, NULL), -2);
+	nic_slow_poll();
+	CHECK_EQ(counter(-1, "no_buf"), 2);
+	nic_flush(0);                   /* buffers back: frames flow again */
+	CHECK_EQ(im_rx(f, len, NULL), 0);
+	CHECK_EQ(nic_rx_burst(0, r, 8), 1);
+	nic_rx_return(0, r[0].buf);
+	/* A frame spread over two descriptors (a device ignoring SRRCTL): dropped whole, counted. */
+	uint8_t big[2100];
+	memcpy(big, f, len);
+	memset(big + len, 0x5a, sizeof(big) - len);
+	nic_flush(0);
+	R(IXGBE_SRRCTL(0)) = (R(IXGBE_SRRCTL(0)) & ~0x1fu) | 1;         /* the model now fills 1 KiB */
+	CHECK_EQ(im_rx(big, 1500, NULL), 0);
+	R(IXGBE_SRRCTL(0)) = (R(IXGBE_SRRCTL(0)) & ~0x1fu) | 2;
+	got = nic_rx_burst(0, r, 8);
+	CHECK_EQ(got, 0);
+	CHECK_EQ(counter(0, "not_eop"), 1);
+	nic_flush(0);
+	CHECK_EQ(im_rx(f, len, NULL), 0);
+	CHECK_EQ(nic_rx_burst(0, r, 8), 1);                             /* and the next one is fine */
+	nic_rx_return(0, r[0].buf);
+
+	/* TX: a copied frame with TCP checksum offload, and one with a piece sent in place. */
+	im.nout = 0;
+	static uint8_t payload[1200];
+	len = frame_tcp(f, (const uint8_t *)"\x02\x00\x00\x00\x00\x01", 0xc6120032, 0xc6120001, 80, 40000, 0, true);
+	for (uint32_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 3);
+	f[16] = (uint8_t)((40 + sizeof(payload)) >> 8), f[17] = (uint8_t)(40 + sizeof(payload));
+	uint32_t ps = csum_add(0, f + 26, 8) + 6 + 20 + sizeof(payload);
+	uint16_t pseudo = csum_fold(ps);
+	f[50] = (uint8_t)(pseudo >> 8), f[51] = (uint8_t)pseudo;
+	struct nic_frag fr[2] = { { f, len }, { payload, sizeof(payload) } };
+	struct nic_txo o = { 34, 16 };
+	CHECK_EQ(nic_tx(2, fr, 2, &o, payload), NIC_TX_INPLACE);
+	CHECK_EQ(nic_tx(2, fr, 1, NULL, NULL), NIC_TX_COPIED);
+	CHECK_EQ(im.nout, 0);                    /* nothing before the doorbell */
+	nic_flush(2);
+	CHECK_EQ(im.nout, 2);
+	CHECK_EQ(im.out[0].len, len + sizeof(payload));
+	CHECK(!memcmp(im.out[0].data + len, payload, sizeof(payload)));
+	CHECK(l4_csum_ok(im.out[0].data, im.out[0].len));
+	CHECK_EQ(im.out[1].len, 60);             /* padded by the device */
+	CHECK_EQ(im.out[0].queue, 2);
+	nic_flush(2);                           /* completions reaped by DD */
+	CHECK_EQ(tx_done_calls, 1);
+	CHECK_EQ(im_violations(), 0);
+
+	/* Link: cable out, cable in, seen by the slow path. */
+	im.cable = false;
+	CHECK_EQ(nic_slow_poll(), NIC_EV_LINK_DOWN);
+	CHECK(!nic_dev()->link);
+	im.cable = true;
+	CHECK_EQ(nic_slow_poll(), NIC_EV_LINK_UP);
+	CHECK(nic_dev()->link);
+
+	/* A device reset while running: every queue pauses, the driver brings the chip up again in
+	 * the same order (the model still finds no fault), frames flow again. */
+	nic_request_reset();
+	nic_slow_poll();
+	for (uint32_t i = 0; i < 4; i++)
+		nic_flush(i);
+	nic_slow_poll();                        /* reset, rings set up again */
+	for (uint32_t i = 0; i < 4; i++)
+		nic_flush(i);                   /* buffers posted again */
+	nic_slow_poll();                        /* started */
+	CHECK(logged("ixgbe0: reset done, 4 queue pairs back"));
+	CHECK_EQ(im_violations(), 0);
+	CHECK_EQ(R(IXGBE_EIMS), 0);
+	for (uint32_t i = 0; i < 4; i++)
+		nic_flush(i);
+	len = frame_tcp(f, MAC, 0xc6120001, 0xc6120032, 5555, 80, 100, true);
+	q = im_rx(f, len, &hash);
+	CHECK((uint32_t)q == reta[hash & 127]);
+	CHECK_EQ(nic_rx_burst((uint32_t)q, r, 8), 1);
+	CHECK_EQ(r[0].len, len);
+	nic_rx_return((uint32_t)q, r[0].buf);
+	struct nic_dstats ds;
+	nic_dstats(&ds);
+	CHECK_EQ(ds.resets, 1);
+	CHECK_EQ(ds.link_down, 1);
+	CHECK_EQ(ds.link_up, 1);
+}
+
+TEST_MAIN("ixgbe: the 82599 driver through nic.c against a datasheet model: reset, auto-read and DMA-init "
+	  "waits, queue enables that latch only on a described ring, refused tails, bring-up order, RX/TX "
+	  "descriptors, RSS per key and RETA, drop counters, link, bad device values, reset",
+	  test_model_semantics(); test_stuck_reset(); test_driver())
