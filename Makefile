@@ -307,14 +307,17 @@ fuzz_virtq_SRCS := drivers/virtq.c
 fuzz_flow_SRCS := net/flow.c
 fuzz_vnet_rx_CFLAGS := -Itests/unit
 fuzz_ena_rx_CFLAGS := -Itests/unit
-FUZZ_DRIVERS := drivers/virtio_net.c drivers/ena.c drivers/nic.c drivers/virtq.c drivers/pci.c kernel/printf.c
-fuzz_vnet_rx_SRCS := $(FUZZ_DRIVERS) tests/fuzz/nic_fuzz.c tests/fuzz/nic_fuzz.h tests/unit/vnet_model.c tests/unit/vnet_model.h
-fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) tests/fuzz/nic_fuzz.c tests/fuzz/nic_fuzz.h tests/unit/ena_model.c tests/unit/ena_model.h
+FUZZ_DRIVERS := drivers/virtio_net.c drivers/ena.c drivers/nic.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+	$(INTEL_SRCS)
+FUZZ_NIC := tests/fuzz/nic_fuzz.c tests/fuzz/nic_fuzz.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h
+fuzz_vnet_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/vnet_model.c tests/unit/vnet_model.h
+fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/ena_model.c tests/unit/ena_model.h
 # lwIP allocates with malloc here (MEM_LIBC_MALLOC), so ASan guards every pbuf and pcb; the test
 # bounds each core's allocations by MEM_SIZE as the real heap does (tests/fuzz/fuzz_rx.c).
 FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_clib_free=fuzz_lwip_free \
 	-include tests/fuzz/lwip_malloc.h
-fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(SVC_SRCS) tests/fuzz/rx_frames.c tests/fuzz/rx_lwip.c \
+fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
+	tests/fuzz/rx_lwip.c \
 	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o
 fuzz_rx_CFLAGS := $(LWIP_INC) $(FUZZ_LWIP_DEFS)
 define fuzz_rule

@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		booted = true;
 	}
 	struct fz_in in = { data, size };
-	fz_trace_start();
-	uint64_t resets0 = fz_resets_started, before = 0, bad = 0;
+	fz_input_start();
+	uint64_t resets0 = fz_resets_begun(), before = 0, bad = 0;
 	uint32_t written[PAIRS] = { 0 };
 	bool unsure = false;            /* an entry the driver may never reach: nothing owed */
 	const struct nic *n = nic_dev();
@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t counted = 0;
 	for (uint32_t q = 0; q < PAIRS; q++)
 		counted += fz_counted(q);
-	if (!unsure && fz_resets_started == resets0 && counted - before < bad)
+	if (!unsure && fz_resets_begun() == resets0 && counted - before < bad)
 		fz_fail("bad RX completions not counted (counted, written)", counted - before, bad);
 	em.keep_alive_stopped = false;
 	fz_recover(PAIRS);

@@ -32,12 +32,12 @@
 #include "net/net.h"
 #include "net/inst.h"
 #include "net/service.h"
+#include "harness.h"
 
 #include "lwip_malloc.h"
 #include "rx_frames.h"
 
 #define NC 2                    /* cores and queue pairs */
-#define HZ 1000000ull           /* host counter: 1 tick = 1 us */
 #define RX_SIZE 32              /* small rings: the copy path below the RX floor is reachable */
 #define TX_SIZE 64
 #define PENDING 256             /* frames waiting for an RX buffer, per queue */
@@ -45,21 +45,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* ---- kernel services net.c, nic.c and the instances call ---- */
-static char klog[1 << 14];
-static size_t klen;
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	if (klen > sizeof(klog) - 512)
-		klen = 0;               /* only the latest lines matter */
-	va_start(ap, fmt);
-	int n = kvsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
-}
-void kputs(const char *s) { kprintf("%s", s); }
+/* ---- kernel services net.c, nic.c and the instances call (the rest: tests/unit/host/harness.c) ---- */
 void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now)) { (void)fn; }
 void console_register(const struct console_cmd *cmd) { (void)cmd; }
 void random_bytes(void *p, size_t n)
@@ -70,20 +56,8 @@ void random_bytes(void *p, size_t n)
 		((uint8_t *)p)[i] = (uint8_t)x;
 	}
 }
-uint64_t arch_counter_hz(void) { return HZ; }
 uint64_t ticks_to_ns(uint64_t ticks) { return ticks * (1000000000ull / HZ); }
 struct cpu cpus[POLLUX_MAX_CORES];
-
-uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
-{
-	(void)core;
-	if (align < 64)
-		align = 64;
-	void *p = aligned_alloc(align, ALIGN_UP(size, align));
-	if (p)
-		memset(p, 0, size);
-	return (uint64_t)(uintptr_t)p;
-}
 
 int pci_scan(const struct acpi_info *ai) { (void)ai; return 0; }
 uint64_t pci_bar_addr(const struct pci_dev *d, int bar) { (void)d, (void)bar; return 0; }
@@ -329,11 +303,11 @@ static const struct nic_ops fz_ops = {
 	.slow_poll = fz_slow_poll,
 	.reset = fz_reset,
 };
-/* drivers/nic.c's probe table names these two: the fake takes the first, the second serves nothing. */
+/* drivers/nic.c's probe table names these: the fake takes the first, the others serve nothing. */
 static const struct nic_id fz_ids[] = { { 0xfa4e, 0x0001 }, { 0, 0 } };
 static const struct nic_id no_ids[] = { { 0, 0 } };
 const struct nic_driver vnet_driver = { &fz_ops, fz_ids };
-const struct nic_driver ena_driver = { NULL, no_ids };
+const struct nic_driver ena_driver = { NULL, no_ids }, igb_driver = { NULL, no_ids }, ixgbe_driver = { NULL, no_ids };
 
 /* ---- the two real instances, behind a table that counts zero-copy buffers in the stack ---- */
 extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
@@ -526,26 +500,6 @@ static void boot_once(void)
 	check_released();
 }
 
-/*
- * Bugs found here and reported, not fixed yet. Their inputs are in tests/fuzz/regress/fuzz_rx and
- * fail there (FUZZ_RX_KNOWN=1 lets them through) until they are fixed; while fuzzing they are kept
- * out of the way so the fuzzer looks further instead of finding them again. Remove each line with
- * its fix.
- */
-static bool known_bug(const uint8_t *f, uint32_t len)
-{
-	static int let_through = -1;
-	if (let_through < 0)
-		let_through = getenv("FUZZ_RX_KNOWN") != NULL;
-	if (let_through)
-		return false;
-	/* ARP shorter than its 28-byte header: lwIP's etharp_input reads the missing bytes past the
-	 * frame (net/inst.c hands any frame of 14 bytes or more to ethernet_input). */
-	if (len < 14 + 28 && len >= 14 && f[12] == 0x08 && f[13] == 0x06)
-		return true;
-	return false;
-}
-
 /* FUZZ_RX_STATS=1: what the input reached, per core (to check a seed does what it says). */
 static void print_stats(void)
 {
@@ -570,6 +524,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		booted = true;
 	}
 	uint64_t adv_total = 0;
+	klog_clear();                   /* fail() shows this input's lines */
 	while (size >= 4) {
 		uint8_t ctl = data[0], adv = data[1];
 		uint32_t len = (uint32_t)data[2] | (uint32_t)data[3] << 8;
@@ -592,8 +547,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		advance_ms(ms);
 		if (ctl & FZ_FIX_CSUM)
 			fz_fix_checksums(f, flen);
-		if (known_bug(f, flen))
-			continue;
 		uint32_t flags = (ctl & FZ_CSUM_OK ? NIC_RX_CSUM_OK : 0) | (ctl & FZ_HASH ? NIC_RX_HASH : 0);
 		inject(ctl & FZ_Q1 ? 1 : 0, f, flen, flags, adv * 0x01000193u);
 		for (int i = 0; i < 3; i++)

@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		booted = true;
 	}
 	struct fz_in in = { data, size };
-	fz_trace_start();
-	uint64_t resets0 = fz_resets_started;
+	fz_input_start();
+	uint64_t resets0 = fz_resets_begun();
 	uint64_t before[PAIRS], bad[PAIRS] = { 0 };
 	bool unsure[PAIRS] = { false };        /* entries skipped or a reset: nothing owed */
 	for (uint32_t q = 0; q < PAIRS; q++)
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint16_t qi = (uint16_t)(2 * q);        /* RX queue of pair q */
 		uint32_t op = fz_take(&in, 1) % 12;
 		fz_trace(" q%u:op%u", q, op);
-		if (fz_resets_started != resets0)
+		if (fz_resets_begun() != resets0)
 			fz_trace(" [reset begun]");
 		switch (op) {
 		case 0: {       /* a frame from the wire, placed by RSS */
@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			nic_flush(q);
 		}
 	for (uint32_t q = 0; q < PAIRS; q++)
-		if (!unsure[q] && fz_resets_started == resets0 && fz_counted(q) - before[q] < bad[q])
+		if (!unsure[q] && fz_resets_begun() == resets0 && fz_counted(q) - before[q] < bad[q])
 			fz_fail("bad used entries not counted (counted, written)", fz_counted(q) - before[q], bad[q]);
 	if (!vm.link)
 		vm_set_link(true);

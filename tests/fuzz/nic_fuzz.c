@@ -1,5 +1,6 @@
-/* fuzz_vnet_rx and fuzz_ena_rx: the network layer's side of drivers/nic.c and the kernel's services
- * (nic_fuzz.h). */
+/* fuzz_vnet_rx and fuzz_ena_rx: the network layer's side of drivers/nic.c (nic_fuzz.h); the kernel's
+ * services are tests/unit/host/harness.c's. */
+#define _DEFAULT_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,49 +8,31 @@
 
 #include "kernel.h"
 #include "drivers/nic.h"
+#include "csum.h"
+#include "harness.h"
 #include "nic_fuzz.h"
 
-static char klog[1 << 14];
-static size_t klen;
-uint64_t fz_resets_started;
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	if (strstr(fmt, "resetting the device"))
-		fz_resets_started++;    /* nic.c stops the queues: what the rings held is dropped */
-	if (klen > sizeof(klog) - 512)
-		klen = 0;               /* only the latest lines matter */
-	va_start(ap, fmt);
-	int n = kvsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
-}
-void kputs(const char *s) { kprintf("%s", s); }
-uint64_t arch_counter_hz(void) { return FZ_HZ; }
 /* Every allocation is memory the device may reach (physical = virtual, as in the kernel). */
-uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below)
-{
-	(void)below;
-	uint64_t a = align < 64 ? 64 : align;
-	void *p = aligned_alloc(a, ALIGN_UP(size, a));
-	if (p) {
-		memset(p, 0, size);
-		fz_dma_add(p, size);
-	}
-	return (uint64_t)(uintptr_t)p;
-}
-uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
+static void dma_hook(void *p, uint64_t size, uint32_t core)
 {
 	(void)core;
-	return mem_alloc_early(size, align, 0);
+	fz_dma_add(p, size);
+}
+
+uint64_t fz_resets_begun(void)
+{
+	uint64_t n = 0;
+	for (const char *p = klog; (p = strstr(p, "resetting the device")); p++)
+		n++;
+	return n;
 }
 
 static char trace[1 << 14];
 static size_t tlen;
 
-void fz_trace_start(void)
+void fz_input_start(void)
 {
+	klog_clear();
 	tlen = 0;
 	trace[0] = 0;
 }
@@ -87,17 +70,6 @@ uint32_t fz_take(struct fz_in *in, unsigned bytes)
 
 static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v; }
 
-static uint32_t sum(uint32_t s, const uint8_t *p, uint32_t n)
-{
-	for (uint32_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
 uint32_t fz_frame(uint8_t *f, const uint8_t mac[6], uint32_t seed)
 {
 	uint32_t plen = seed % 1400, tot = 20 + 20 + plen;
@@ -108,12 +80,12 @@ uint32_t fz_frame(uint8_t *f, const uint8_t mac[6], uint32_t seed)
 	ip[0] = 0x45, ip[8] = 64, ip[9] = 6;
 	put16(ip + 2, tot);
 	memcpy(ip + 12, "\xc6\x12\x00\x09\xc6\x13\x00\x02", 8);
-	put16(ip + 10, (uint16_t)~sum(0, ip, 20));
+	put16(ip + 10, (uint16_t)~csum16(0, ip, 20));
 	put16(t, 1024 + (seed >> 16) % 60000), put16(t + 2, 80);
 	t[12] = 5 << 4, t[13] = 0x18;
 	for (uint32_t i = 0; i < plen; i++)
 		t[20 + i] = (uint8_t)(seed + i * 7);
-	put16(t + 16, (uint16_t)~sum(sum(sum(0, ip + 12, 8) + 6 + 20 + plen, NULL, 0), t, 20 + plen));
+	put16(t + 16, (uint16_t)~csum16(csum16(0, ip + 12, 8) + 6 + 20 + plen, t, 20 + plen));
 	return 14 + tot;
 }
 
@@ -147,6 +119,7 @@ int fz_send(uint32_t q, uint32_t seed)
 
 void fz_start(uint32_t pairs)
 {
+	alloc_hook = dma_hook;
 	fz_dma_add(tx_pool, sizeof(tx_pool));
 	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
 	if (nic_attach(pairs) != (int)pairs)
@@ -240,7 +213,7 @@ void fz_recover(uint32_t npairs)
 	nic_dstats(&d0);
 	/* A reset begun after this request (one already under way may have started before the
 	 * device's last fault) and finished. */
-	uint64_t asked = fz_resets_started, resets_at_begin = 0;
+	uint64_t asked = fz_resets_begun(), resets_at_begin = 0;
 	bool begun = false, done = false;
 	nic_request_reset();
 	for (int i = 0; i < 60 && !done; i++) {
@@ -252,7 +225,7 @@ void fz_recover(uint32_t npairs)
 		nic_dstats(&d);
 		if (d.reset_failed != d0.reset_failed)
 			break;
-		if (!begun && fz_resets_started != asked) {
+		if (!begun && fz_resets_begun() != asked) {
 			begun = true;
 			resets_at_begin = d.resets;
 		}

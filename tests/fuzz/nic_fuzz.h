@@ -1,6 +1,7 @@
-/* What fuzz_vnet_rx and fuzz_ena_rx share (tests/fuzz/nic_fuzz.c): the kernel's services for a
- * driver on the host, the fuzzer's bytes, the network layer's side of drivers/nic.c (buffers held
- * and returned, each exactly once) and the device's recovery after every input. */
+/* What fuzz_vnet_rx and fuzz_ena_rx share (tests/fuzz/nic_fuzz.c): the fuzzer's bytes, the network
+ * layer's side of drivers/nic.c (buffers held and returned, each exactly once; frames sent in
+ * place) and the device's recovery after every input. The kernel's services are the unit tests'
+ * (tests/unit/host/harness.c). */
 #ifndef POLLUX_FUZZ_NIC_FUZZ_H
 #define POLLUX_FUZZ_NIC_FUZZ_H
 
@@ -8,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FZ_HZ 1000000ull                /* host counter: 1 tick = 1 us */
+#define FZ_HZ 1000000ull                /* host counter: 1 tick = 1 us (harness.h's HZ) */
 
 /* The fuzzer's bytes, consumed from the front; zeros once they run out. */
 struct fz_in {
@@ -45,10 +46,11 @@ uint64_t fz_counted(uint32_t q);
 /* End of an input: every buffer back, the device reset through nic_slow_poll, and a frame from
  * the wire delivered whole afterwards; abort() when it is not. */
 void fz_recover(uint32_t npairs);
-/* Device resets nic.c began (its "resetting the device" line). */
-extern uint64_t fz_resets_started;
-/* A record of this input's steps, printed by fz_fail (and by fz_recover with FUZZ_TRACE set); fz_trace_start empties it. */
-void fz_trace_start(void);
+/* Device resets nic.c began during this input (its "resetting the device" lines). */
+uint64_t fz_resets_begun(void);
+/* A record of this input's steps, printed by fz_fail (and by fz_recover with FUZZ_TRACE set).
+ * fz_input_start empties it and the captured log. */
+void fz_input_start(void);
 void fz_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print why, then abort (the fuzzer's crash). */
 void fz_fail(const char *why, unsigned long long a, unsigned long long b) __attribute__((noreturn));
