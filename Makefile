@@ -289,27 +289,62 @@ unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_
 	$(UNIT_DIR)/test_ena_http16k $(UNIT_DIR)/test_ixgbe_http $(UNIT_DIR)/test_ixgbe_http16k
 
 # Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's
-# used ring under a hostile device, the frame classifier. `make fuzz` runs each for FUZZ_TIME seconds
-# (0: replay the seeds in tests/fuzz/seeds only); the working corpus and any crash stay in build/fuzz.
-FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow
+# used ring under a hostile device, the frame classifier, the whole receive path, the drivers' completion
+# parsing. `make fuzz` runs each for FUZZ_TIME seconds (0: replay the seeds in tests/fuzz/seeds and the
+# inputs of past crashes in tests/fuzz/regress only); the working corpus and any crash stay in build/fuzz.
+# fuzz_rx: one frame sequence through the fake NIC, nic.c, net.c, two real lwIP instances and HTTP.
+# fuzz_vnet_rx, fuzz_ena_rx: the drivers' completion parsing against a hostile device model.
+FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow fuzz_rx fuzz_vnet_rx fuzz_ena_rx
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := $(O)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fsanitize=fuzzer $(FUZZ_SAN) \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 fuzz_http_SRCS := net/http.c
 fuzz_virtq_SRCS := drivers/virtq.c
 fuzz_flow_SRCS := net/flow.c
+fuzz_vnet_rx_CFLAGS := -Itests/unit
+fuzz_ena_rx_CFLAGS := -Itests/unit
+FUZZ_DRIVERS := drivers/virtio_net.c drivers/ena.c drivers/nic.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+	$(INTEL_SRCS)
+FUZZ_NIC := tests/fuzz/nic_fuzz.c tests/fuzz/nic_fuzz.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h
+fuzz_vnet_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/vnet_model.c tests/unit/vnet_model.h
+fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/ena_model.c tests/unit/ena_model.h
+# lwIP allocates with malloc here (MEM_LIBC_MALLOC), so ASan guards every pbuf and pcb; the test
+# bounds each core's allocations by MEM_SIZE as the real heap does (tests/fuzz/fuzz_rx.c).
+FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_clib_free=fuzz_lwip_free \
+	-include tests/fuzz/lwip_malloc.h
+fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
+	tests/fuzz/rx_lwip.c \
+	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o
+fuzz_rx_CFLAGS := $(LWIP_INC) $(FUZZ_LWIP_DEFS)
 define fuzz_rule
-$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c kernel/kernel.h
+$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c kernel/kernel.h | $(DEPS_STAMP)
 	@mkdir -p $(FUZZ_DIR)
 	@echo "  FUZZCC  $$@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$(filter %.c,$$^) -o $$@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) $$(filter %.c %.o,$$^) -o $$@
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+# Two renamed copies of one lwIP instance, as for the unit tests, compiled by clang with the
+# sanitizers and coverage (lwIP's own warnings are not errors here).
+FUZZ_OBJ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(FUZZ_LWIP_DEFS) $(LWIP_INC)
+FUZZ_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(FUZZ_DIR)/lwip/%.o) $(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o)
+$(FUZZ_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h tests/fuzz/lwip_malloc.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) -std=gnu11 -w $(FUZZ_OBJ_FLAGS) -c $< -o $@
+$(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o): $(FUZZ_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h \
+		net/port/lwipopts.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(FUZZ_OBJ_FLAGS) -DPOLLUX_CONFIG_FILE='"config/default.h"' \
+		-I. -Ikernel -Itests/unit/host -c $< -o $@
+$(FUZZ_DIR)/lwip/insts/inst0.o: $(FUZZ_LWIP_OBJS) scripts/lwip-instances.sh
+	$(Q)ld -r $(FUZZ_LWIP_OBJS) -o $(FUZZ_DIR)/lwip/inst_all.o
+	$(Q)scripts/lwip-instances.sh nm objcopy $(FUZZ_DIR)/lwip/inst_all.o 2 $(FUZZ_DIR)/lwip/insts
+$(FUZZ_DIR)/lwip/insts/inst1.o: $(FUZZ_DIR)/lwip/insts/inst0.o
 .PHONY: fuzz
-fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+fuzz: $(DEPS_STAMP) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 # make test: unit tests, then QEMU boot tests of test builds (test-only console commands on).

@@ -19,8 +19,11 @@ for t in "$@"; do
 	fi
 	# New inputs go to the first directory (the working corpus); the seeds are only read. Every
 	# target bounds its own input length, and -timeout turns a hang into a reported crash.
+	# Inputs of crashes found before (tests/fuzz/regress) are replayed with the seeds.
+	dirs=("$corpus" "$here/seeds/$t")
+	[ -d "$here/regress/$t" ] && dirs+=("$here/regress/$t")
 	"$out/$t" "${args[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
-		-artifact_prefix="$out/crashes/$t-" "$corpus" "$here/seeds/$t" >"$log" 2>&1
+		-artifact_prefix="$out/crashes/$t-" "${dirs[@]}" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n1)
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n1)

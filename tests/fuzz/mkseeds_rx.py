@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Write fuzz_rx's seed corpus (tests/fuzz/seeds/fuzz_rx): frame sequences in the input format of
+tests/fuzz/fuzz_rx.c, addressed as tests/fuzz/rx_frames.h says. Run again after changing either."""
+import os
+import struct
+import sys
+
+OUR_MAC = bytes.fromhex("02005e100001")
+PEER_MAC = bytes.fromhex("02005e100002")
+OUR_IP = bytes([198, 18, 0, 2])
+PEER_IP = bytes([198, 18, 0, 9])
+ISN = 0x10000000                        # FZ_ISN: the server's SYN-ACK sequence number
+FIX, CSUM_OK, Q1, HASH = 0x02, 0x04, 0x01, 0x08
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def eth(t, payload, dst=OUR_MAC):
+    return dst + PEER_MAC + struct.pack("!H", t) + payload
+
+
+def ipv4(proto, l4, src=PEER_IP, dst=OUR_IP, ident=1, frag=0, tot=None):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot or 20 + len(l4), ident, frag, 64, proto, 0, src, dst)
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + l4
+
+
+def l4sum(proto, seg, src=PEER_IP, dst=OUR_IP):
+    return csum(src + dst + struct.pack("!BBH", 0, proto, len(seg)) + seg)
+
+
+def tcp(sp, seq, ack, flags, data=b"", dp=80, win=65535, opts=b""):
+    off = (20 + len(opts)) // 4
+    h = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, off << 4, flags, win, 0, 0) + opts
+    s = h + data
+    c = l4sum(6, s)
+    return eth(0x0800, ipv4(6, s[:16] + struct.pack("!H", c) + s[18:]))
+
+
+def udp(sp, dp, data, src=PEER_IP, dst=OUR_IP, dst_mac=OUR_MAC):
+    s = struct.pack("!HHHH", sp, dp, 8 + len(data), 0) + data
+    c = l4sum(17, s, src, dst) or 0xffff
+    return eth(0x0800, ipv4(17, s[:6] + struct.pack("!H", c) + s[8:], src, dst), dst_mac)
+
+
+def arp(op=1, tip=OUR_IP):
+    a = struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + PEER_MAC + PEER_IP + b"\0" * 6 + tip
+    return eth(0x0806, a + b"\0" * 18, b"\xff" * 6)
+
+
+def icmp(t, code, body, ident=7):
+    m = struct.pack("!BBHI", t, code, 0, 0) + body
+    m = m[:2] + struct.pack("!H", csum(m)) + m[4:]
+    return eth(0x0800, ipv4(1, m, ident=ident))
+
+
+def rec(frame, ctl=FIX, adv=0):
+    return struct.pack("<BBH", ctl, adv, len(frame)) + frame
+
+
+SYN, ACK, PSH, FIN, RST = 0x02, 0x10, 0x08, 0x01, 0x04
+MSS = b"\x02\x04\x05\xb4"
+GET = b"GET / HTTP/1.1\r\nHost: pollux\r\n\r\n"
+
+
+def handshake(sp=40000, ctl=FIX):
+    return [rec(arp(), ctl), rec(tcp(sp, 1000, 0, SYN, opts=MSS), ctl), rec(tcp(sp, 1001, ISN + 1, ACK), ctl)]
+
+
+def seeds():
+    s = {}
+    s["arp"] = [rec(arp()), rec(arp(op=2), adv=10)]
+    s["syn"] = [rec(arp()), rec(tcp(40000, 1000, 0, SYN, opts=MSS))]
+    s["get"] = handshake() + [rec(tcp(40000, 1001, ISN + 1, ACK | PSH, GET)),
+                              rec(tcp(40000, 1001 + len(GET), ISN + 1 + 200, ACK | FIN), adv=5)]
+    get2 = b"GET /hello HTTP/1.1\r\nHost: p\r\n\r\nGET /nope HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n"
+    s["get-pipelined-q1"] = handshake(40001, FIX | Q1 | CSUM_OK) + [
+        rec(tcp(40001, 1001, ISN + 1, ACK | PSH, get2[:20]), FIX | Q1),
+        rec(tcp(40001, 1021, ISN + 1, ACK | PSH, get2[20:]), FIX | Q1, adv=50)]
+    s["tcp-ooseq-rst"] = handshake(40002) + [
+        rec(tcp(40002, 1001 + 10, ISN + 1, ACK, GET[10:])),
+        rec(tcp(40002, 1001, ISN + 1, ACK, GET[:10]), adv=30),
+        rec(tcp(40002, 1001 + len(GET), ISN + 1, RST))]
+    # A ping in two fragments, the later one first; a UDP datagram in fragments to a closed port.
+    ping = struct.pack("!BBHHH", 8, 0, 0, 1, 1) + bytes(range(256)) * 6
+    ping = ping[:2] + struct.pack("!H", csum(ping)) + ping[4:]
+    f1 = eth(0x0800, ipv4(1, ping[:1000], ident=77, frag=0x2000, tot=20 + 1000))
+    f2 = eth(0x0800, ipv4(1, ping[1000:], ident=77, frag=1000 // 8, tot=20 + len(ping) - 1000))
+    s["ip-frags"] = [rec(arp()), rec(f2), rec(f1, adv=1)]
+    u = struct.pack("!HHHH", 5000, 9999, 8 + 600, 0) + b"u" * 600
+    u1 = eth(0x0800, ipv4(17, u[:304], ident=78, frag=0x2000, tot=20 + 304))
+    u2 = eth(0x0800, ipv4(17, u[304:], ident=78, frag=304 // 8, tot=20 + len(u) - 304))
+    s["udp-frags"] = [rec(arp()), rec(u1, FIX | Q1), rec(u2)]
+    # ICMP errors about a connection (port unreachable, fragmentation needed), and an echo request.
+    inner = ipv4(6, struct.pack("!HHI", 80, 40003, ISN), src=OUR_IP, dst=PEER_IP)
+    s["icmp-errors"] = handshake(40003) + [
+        rec(icmp(3, 3, inner[:28])), rec(icmp(3, 4, inner[:28])),
+        rec(icmp(8, 0, b"ping" * 8)), rec(icmp(11, 0, inner[:28]), FIX | Q1)]
+    # DHCP to port 68: an OFFER of another server with an unknown transaction, and a NAK.
+    def dhcp(typ, xid):
+        m = struct.pack("!BBBBIHH4s4s4s4s16s", 2, 1, 6, 0, xid, 0, 0, b"\0" * 4, bytes([198, 18, 0, 77]),
+                        b"\0" * 4, b"\0" * 4, OUR_MAC + b"\0" * 10) + b"\0" * 192 + b"\x63\x82\x53\x63"
+        m += bytes([53, 1, typ, 54, 4, 198, 18, 0, 1, 51, 4, 0, 0, 0, 60, 1, 4, 255, 255, 255, 0, 255])
+        return udp(67, 68, m, src=bytes([198, 18, 0, 1]), dst=b"\xff" * 4, dst_mac=b"\xff" * 6)
+    s["dhcp-68"] = [rec(dhcp(2, 0x12345678)), rec(dhcp(6, 0x12345678), FIX | Q1), rec(dhcp(5, 0))]
+    # A VLAN-tagged SYN, an IPv6 TCP SYN, and an LLC frame.
+    syn = tcp(40004, 1000, 0, SYN)
+    ip6 = struct.pack("!IHBB16s16s", 0x60000000, 20, 6, 64, b"\xfe\x80" + b"\0" * 13 + b"\x09",
+                      b"\xfe\x80" + b"\0" * 13 + b"\x02") + syn[34:54]
+    s["vlan-ipv6"] = [rec(arp()), rec(syn[:12] + b"\x81\x00\x00\x05" + syn[12:]), rec(eth(0x86dd, ip6)),
+                      rec(OUR_MAC + PEER_MAC + struct.pack("!H", 46) + b"\xaa" * 46)]
+    s["udp-local"] = [rec(arp()), rec(udp(5000, 80, b"hello")), rec(udp(68, 67, b"x" * 300), FIX | Q1)]
+    return s
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "seeds", "fuzz_rx")
+    os.makedirs(out, exist_ok=True)
+    for name, recs in seeds().items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(b"".join(recs))
+
+
+if __name__ == "__main__":
+    main()
