@@ -52,6 +52,12 @@ static void csum_for(unsigned flags)
 
 static void input_pbuf(struct pbuf *p, uint32_t len, unsigned flags)
 {
+	const uint8_t *f = p->payload;
+	if (len < SIZEOF_ETH_HDR + 28 && len >= SIZEOF_ETH_HDR && f[12] == 0x08 && f[13] == 0x06) {
+		st.rx_refused++;        /* lwIP's ARP reads 28 bytes without checking (net.c drops these first) */
+		pbuf_free(p);
+		return;
+	}
 	st.rx_frames++;
 	st.rx_bytes += len;
 	csum_for(flags);
