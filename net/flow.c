@@ -80,7 +80,8 @@ static enum flow_kind icmp_error(const struct flow_key *k, const uint8_t *icmp, 
 	return FLOW_ICMP_ERR;
 }
 
-enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *f, uint32_t len, struct flow_info *fi)
+enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *f, uint32_t len, bool hash_all,
+			     struct flow_info *fi)
 {
 	if (len < 14)
 		return FLOW_LOCAL;
@@ -109,7 +110,8 @@ enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *f, uint32_
 	if (ports && proto == 17 && l4[2] == 0 && l4[3] == 68)
 		return FLOW_DHCP_CLIENT;
 	if (ports) {
-		fi->hash = hash4(k, ip, l4, false);
+		if (hash_all)
+			fi->hash = hash4(k, ip, l4, false);
 		return FLOW_HASHED;
 	}
 	if (proto == 1 && len >= 14 + ihl + 8) {
@@ -117,6 +119,7 @@ enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *f, uint32_
 		if (kind == FLOW_ICMP_ERR)
 			return kind;
 	}
-	fi->hash = flow_hash(k, ip + 12, 8);
+	if (hash_all)
+		fi->hash = flow_hash(k, ip + 12, 8);
 	return FLOW_ADDR;
 }

@@ -46,13 +46,16 @@ struct flow_info {
 };
 
 /*
- * Classify frame[0..len) and hash it with k. IPv4 TCP and UDP hash source address, destination
+ * Classify frame[0..len) and hash it with k. With hash_all false, whole TCP/UDP datagrams and other
+ * IPv4 (FLOW_HASHED, FLOW_ADDR) are not hashed: the NIC already put them where they belong, and the
+ * hash is left for what it cannot place (fragments, ICMP errors). IPv4 TCP and UDP hash source address, destination
  * address, source port, destination port (as RSS's TCPv4/UDPv4 types do); other IPv4 the two
  * addresses. A first fragment is hashed like the whole datagram would be; later fragments carry no
  * ports, so their core comes from the first one's (the caller remembers it by fi->frag). An ICMP
  * error (unreachable, source quench, redirect, time exceeded, parameter problem) quoting a TCP or
  * UDP header of ours is hashed as the flow it names, seen from the peer.
  */
-enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *frame, uint32_t len, struct flow_info *fi);
+enum flow_kind flow_classify(const struct flow_key *k, const uint8_t *frame, uint32_t len, bool hash_all,
+			     struct flow_info *fi);
 
 #endif

@@ -399,7 +399,7 @@ static void deliver(uint32_t me, const struct nic_rxf *f, uint64_t now)
 {
 	struct flow_info fi;
 	uint32_t dst = me;
-	switch (flow_classify(&flow_key, f->frame, f->len, &fi)) {
+	switch (flow_classify(&flow_key, f->frame, f->len, steer && !(f->flags & NIC_RX_HASH), &fi)) {
 	case FLOW_EVERY_CORE:
 		if (f->len < 14 + 28) {
 			ncores[me].runts++;     /* lwIP would read the ARP packet past the frame's end */

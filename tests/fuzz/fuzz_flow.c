@@ -32,9 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	memset(&c, 0, sizeof(c));
-	enum flow_kind ka = flow_classify(k1, f, (uint32_t)size, &a);
-	enum flow_kind kb = flow_classify(k1, f, (uint32_t)size, &b);
-	enum flow_kind kc = flow_classify(k2, f, (uint32_t)size, &c);
+	enum flow_kind ka = flow_classify(k1, f, (uint32_t)size, true, &a);
+	enum flow_kind kb = flow_classify(k1, f, (uint32_t)size, true, &b);
+	enum flow_kind kc = flow_classify(k2, f, (uint32_t)size, true, &c);
 	if (ka != kb || ka != kc)
 		abort();                        /* the kind depends on the frame alone */
 	if (memcmp(&a, &b, sizeof(a)))

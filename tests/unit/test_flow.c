@@ -55,23 +55,23 @@ static void vectors(void)
 		uint8_t f[64];
 		struct flow_info fi;
 		uint32_t len = frame(f, 0x0800, 6, vec[i].src, vec[i].sport, vec[i].dst, vec[i].dport);
-		CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_HASHED);
+		CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_HASHED);
 		CHECK_EQ(fi.hash, vec[i].with_ports);
 		f[14 + 9] = 17;
-		CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_HASHED);
+		CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_HASHED);
 		CHECK_EQ(fi.hash, vec[i].with_ports);
 		f[14 + 9] = 1;
-		CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_ADDR);
+		CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_ADDR);
 		CHECK_EQ(fi.hash, vec[i].ip_only);
 		f[14 + 9] = 17;
 		f[14 + 6] = 0x20;                       /* more fragments: the first, with the ports */
-		CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_FRAG);
+		CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_FRAG);
 		CHECK_EQ(fi.hash, vec[i].with_ports);
 		f[14 + 6] = 0, f[14 + 7] = 1;           /* a later fragment: offset 8 */
-		CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_FRAG);
+		CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_FRAG);
 		CHECK_EQ(fi.hash, vec[i].ip_only);
 		f[14 + 6] = 0x40, f[14 + 7] = 0;        /* don't fragment: a whole datagram */
-		CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_HASHED);
+		CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_HASHED);
 		CHECK_EQ(fi.hash, vec[i].with_ports);
 	}
 }
@@ -103,30 +103,30 @@ static void classify(void)
 	struct flow_info fi = { 0 };
 	const uint8_t a[4] = { 198, 18, 0, 1 }, b[4] = { 198, 18, 0, 2 };
 	uint32_t len = frame(f, 0x0806, 0, a, 0, b, 0);
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_EVERY_CORE);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_EVERY_CORE);
 	len = frame(f, 0x0800, 17, a, 67, b, 68);
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_DHCP_CLIENT);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_DHCP_CLIENT);
 	len = frame(f, 0x0800, 6, a, 67, b, 68);        /* TCP to 68 is an ordinary flow */
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_HASHED);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_HASHED);
 	len = frame(f, 0x86dd, 6, a, 1, b, 2);
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_LOCAL);
-	CHECK_EQ(flow_classify(&key, f, 13, &fi), FLOW_LOCAL);                  /* runt */
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_LOCAL);
+	CHECK_EQ(flow_classify(&key, f, 13, true, &fi), FLOW_LOCAL);                  /* runt */
 	len = frame(f, 0x0800, 6, a, 1, b, 2);
-	CHECK_EQ(flow_classify(&key, f, 14 + 19, &fi), FLOW_LOCAL);             /* cut IPv4 header */
-	CHECK_EQ(flow_classify(&key, f, 14 + 20 + 2, &fi), FLOW_ADDR);          /* ports cut: addresses */
+	CHECK_EQ(flow_classify(&key, f, 14 + 19, true, &fi), FLOW_LOCAL);             /* cut IPv4 header */
+	CHECK_EQ(flow_classify(&key, f, 14 + 20 + 2, true, &fi), FLOW_ADDR);          /* ports cut: addresses */
 	CHECK_EQ(fi.hash, flow_hash(&key, f + 14 + 12, 8));
 	f[14] = 0x44;                                                           /* IHL 16 bytes */
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_LOCAL);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_LOCAL);
 	f[14] = 0x65;                                                           /* version 6 */
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_LOCAL);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_LOCAL);
 	f[14] = 0x4f;                                                           /* 60-byte header */
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_LOCAL);                 /* longer than the frame */
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_LOCAL);                 /* longer than the frame */
 	/* With options (IHL 6) the ports are read after them. */
 	len = frame(f, 0x0800, 6, a, 1, b, 2);
 	f[14] = 0x46;
 	memmove(f + 14 + 24, f + 14 + 20, 4);
 	uint8_t in[12] = { 198, 18, 0, 1, 198, 18, 0, 2, 0, 1, 0, 2 };
-	CHECK_EQ(flow_classify(&key, f, len + 4, &fi), FLOW_HASHED);
+	CHECK_EQ(flow_classify(&key, f, len + 4, true, &fi), FLOW_HASHED);
 	CHECK_EQ(fi.hash, flow_hash(&key, in, 12));
 
 	/* Fragments: the first carries the ports and hashes as the whole datagram would; a later one
@@ -135,7 +135,7 @@ static void classify(void)
 	f[14 + 4] = 0x12, f[14 + 5] = 0x34;                                     /* id */
 	f[14 + 6] = 0x20;                                                       /* MF, offset 0 */
 	in[8] = 0, in[9] = 1, in[10] = 0, in[11] = 2;
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_FRAG);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_FRAG);
 	CHECK(fi.first);
 	CHECK_EQ(fi.hash, flow_hash(&key, in, 12));
 	uint32_t first[3] = { fi.frag[0], fi.frag[1], fi.frag[2] };
@@ -143,11 +143,11 @@ static void classify(void)
 	CHECK_EQ(first[2], 0x12340000u | 17);
 	f[14 + 6] = 0x00, f[14 + 7] = 0xb9;                                     /* last: offset 1480 */
 	f[14 + 20] = 0xff;                                                      /* payload, not ports */
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_FRAG);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_FRAG);
 	CHECK(!fi.first);
 	CHECK(fi.frag[0] == first[0] && fi.frag[1] == first[1] && fi.frag[2] == first[2]);
 	f[14 + 5] = 0x35;                                                       /* another datagram */
-	flow_classify(&key, f, len, &fi);
+	flow_classify(&key, f, len, true, &fi);
 	CHECK(fi.frag[2] != first[2]);
 
 	/* An ICMP port unreachable from b about our UDP datagram a:1 -> b:2 belongs to the flow
@@ -163,13 +163,27 @@ static void classify(void)
 	q[20] = 0, q[21] = 1, q[22] = 0, q[23] = 2;
 	len = 14 + 20 + 8 + 28;
 	uint8_t peer[12] = { 198, 18, 0, 2, 198, 18, 0, 1, 0, 2, 0, 1 };
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_ICMP_ERR);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_ICMP_ERR);
 	CHECK_EQ(fi.hash, flow_hash(&key, peer, 12));
-	CHECK_EQ(flow_classify(&key, f, len - 5, &fi), FLOW_ADDR);             /* quoted ports cut */
+	CHECK_EQ(flow_classify(&key, f, len - 5, true, &fi), FLOW_ADDR);             /* quoted ports cut */
 	icmp[0] = 8;                                                            /* an echo request */
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_ADDR);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_ADDR);
 	icmp[0] = 11, q[9] = 47;                                                /* about GRE: no flow */
-	CHECK_EQ(flow_classify(&key, f, len, &fi), FLOW_ADDR);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_ADDR);
+
+	/* Without hash_all, what the NIC places itself is classified but not hashed; what it cannot
+	 * place still is. */
+	icmp[0] = 3, q[9] = 17;
+	fi.hash = 0x5eed;
+	CHECK_EQ(flow_classify(&key, f, len, false, &fi), FLOW_ICMP_ERR);
+	CHECK_EQ(fi.hash, flow_hash(&key, peer, 12));
+	len = frame(f, 0x0800, 6, a, 1, b, 2);
+	fi.hash = 0x5eed;
+	CHECK_EQ(flow_classify(&key, f, len, false, &fi), FLOW_HASHED);
+	CHECK_EQ(fi.hash, 0x5eed);
+	f[14 + 9] = 1;
+	CHECK_EQ(flow_classify(&key, f, len, false, &fi), FLOW_ADDR);
+	CHECK_EQ(fi.hash, 0x5eed);
 }
 
 /* A client's connections spread over 4 cores through the 128-entry table (entry i -> core i % 4). */
@@ -181,7 +195,7 @@ static void spread(void)
 	for (uint16_t port = 32768; port < 32768 + 4000; port++) {
 		struct flow_info fi;
 		uint32_t len = frame(f, 0x0800, 6, a, port, b, 80);
-		flow_classify(&key, f, len, &fi);
+		flow_classify(&key, f, len, true, &fi);
 		per[(fi.hash & (FLOW_TABLE_LEN - 1)) % 4]++;
 	}
 	for (int c = 0; c < 4; c++)
