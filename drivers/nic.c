@@ -56,8 +56,8 @@ enum { RXB_FREE = 0, RXB_POSTED, RXB_HELD };
 struct nic_queue {
 	uint8_t *rxbufs;
 	uint8_t *rxstate;               /* [buf]: RXB_* */
-	uint32_t *refill;               /* buffers to post, in order */
-	uint32_t nrefill;
+	uint32_t *refill;               /* buffers to post, oldest first: a ring of nbufs entries */
+	uint32_t rhead, nrefill;        /* its oldest entry and how many it holds */
 	uint32_t nbufs;                 /* pool size */
 	uint32_t posted, held;
 	uint32_t hold_max;              /* held beyond this: copy */
@@ -119,6 +119,13 @@ int nic_attach(uint32_t want)
 	return (int)nic.npairs;
 }
 
+/* A buffer back to the device's side, posted by the next rx_refill. */
+static void refill_push(struct nic_queue *nq, uint32_t b)
+{
+	uint32_t at = nq->rhead + nq->nrefill++;
+	nq->refill[at < nq->nbufs ? at : at - nq->nbufs] = b;
+}
+
 /* Queue q's pool, slots and lists from the arena of core q, the core that will own it. */
 static int queue_alloc(uint32_t q)
 {
@@ -135,27 +142,31 @@ static int queue_alloc(uint32_t q)
 	nq->nbufs = nb;
 	nq->hold_max = nb - nic.rx_size / 2;    /* the device keeps at least half a ring */
 	for (uint32_t i = 0; i < nb; i++)
-		nq->refill[nq->nrefill++] = i;
+		refill_push(nq, i);
 	for (uint32_t i = 0; i < nt; i++)
 		nq->txfree[nq->ntxfree++] = i;
 	return 0;
 }
 
-/* Post as many waiting buffers as the ring has room for, oldest first, in one batch. */
+/* Post as many waiting buffers as the ring has room for, oldest first (each buffer of the pool
+ * comes round in turn), in one batch: two calls where the list wraps. */
 static void rx_refill(uint32_t q)
 {
 	struct nic_queue *nq = &queues[q];
 	uint32_t n = nic.rx_size - nq->posted;
 	if (n > nq->nrefill)
 		n = nq->nrefill;
-	if (!n)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		nq->rxstate[nq->refill[i]] = RXB_POSTED;
-	nic.ops->rx_post(&nic, q, nq->refill, n);
-	nq->posted += n;
-	nq->nrefill -= n;
-	memmove(nq->refill, nq->refill + n, 4ull * nq->nrefill);
+	while (n) {
+		uint32_t k = nq->nbufs - nq->rhead < n ? nq->nbufs - nq->rhead : n;
+		const uint32_t *ids = nq->refill + nq->rhead;
+		for (uint32_t i = 0; i < k; i++)
+			nq->rxstate[ids[i]] = RXB_POSTED;
+		nic.ops->rx_post(&nic, q, ids, k);
+		nq->posted += k;
+		nq->nrefill -= k;
+		nq->rhead = nq->rhead + k == nq->nbufs ? 0 : nq->rhead + k;
+		n -= k;
+	}
 }
 
 int nic_start(const uint8_t key[NIC_RSS_KEY_LEN], const uint8_t reta[NIC_RETA_LEN])
@@ -202,7 +213,7 @@ int nic_rx_burst(uint32_t q, struct nic_rxf *out, int max)
 		if (d[i].len < 14 || d[i].len > room) {
 			nq->st.rx_drop_bad++;
 			nq->rxstate[b] = RXB_FREE;
-			nq->refill[nq->nrefill++] = b;
+			refill_push(nq, b);
 			continue;
 		}
 		nq->rxstate[b] = RXB_HELD;
@@ -232,7 +243,7 @@ void nic_rx_return(uint32_t q, uint32_t buf)
 		panic("nic: queue %u: buffer %u returned but not held", q, buf);
 	nq->rxstate[buf] = RXB_FREE;
 	nq->held--;
-	nq->refill[nq->nrefill++] = buf;        /* posted in a batch by nic_flush */
+	refill_push(nq, buf);                   /* posted in a batch by nic_flush */
 }
 
 /* Take back the slots the device has finished; hand in-place pieces back to their owner. */
@@ -343,7 +354,7 @@ static void queue_phase(uint32_t q, uint32_t ph)
 		for (uint32_t b = 0; b < nq->nbufs; b++)
 			if (nq->rxstate[b] == RXB_POSTED) {
 				nq->rxstate[b] = RXB_FREE;
-				nq->refill[nq->nrefill++] = b;
+				refill_push(nq, b);
 			}
 		nq->posted = 0;
 		rx_refill(q);
