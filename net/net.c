@@ -129,29 +129,24 @@ int net_init(uint32_t cores)
 		ncores[i].tx_owner = i % npairs;
 	}
 	/* The one indirection table: bucket i to core i % cores, and the NIC's entry to that core's
-	 * queue. A NIC with a shorter table repeats it, so core_of repeats with the same period. */
-	uint32_t period = NIC_RETA_LEN;
-	int err = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t i = 0; i < NIC_RETA_LEN; i++) {
-			core_of[i] = (uint8_t)((i % period) % cores);
-			reta[i] = (uint8_t)(core_of[i] % npairs);
-		}
-		if (pass == 0) {
-			err = nic_start(key, reta);
-			const struct nic *d = nic_dev();
-			if (err || !d || !d->caps.rss || d->caps.reta_len >= NIC_RETA_LEN)
-				break;
-			period = d->caps.reta_len;      /* the NIC took reta[0..period): same mapping */
-		}
+	 * queue. */
+	for (uint32_t i = 0; i < NIC_RETA_LEN; i++) {
+		core_of[i] = (uint8_t)(i % cores);
+		reta[i] = (uint8_t)(core_of[i] % npairs);
 	}
+	int err = nic_start(key, reta);
 	if (err) {
 		kprintf("net: the NIC did not start (%d): running without network\n", err);
 		nnet = 0;
 		return -1;
 	}
+	/* A NIC with a shorter table takes reta[0..len) and repeats it: core_of repeats with it. */
+	const struct nic *dev = nic_dev();
+	if (dev->caps.rss && dev->caps.reta_len < NIC_RETA_LEN)
+		for (uint32_t i = dev->caps.reta_len; i < NIC_RETA_LEN; i++)
+			core_of[i] = core_of[i % dev->caps.reta_len];
 	/* Steer in software unless the NIC puts each flow on the queue of the core serving it. */
-	steer = npairs < cores || (npairs > 1 && !nic_dev()->caps.rss);
+	steer = npairs < cores || (npairs > 1 && !dev->caps.rss);
 	if (rings_init()) {
 		kprintf("net: no memory for the cross-core rings\n");
 		nnet = 0;
