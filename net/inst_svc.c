@@ -124,6 +124,15 @@ static void conn_free(struct iconn *ic, int why)
 	st->tcp_open--;
 }
 
+/* Does the chain hold one of the NIC's buffers (a zero-copy RX pbuf)? */
+static bool has_ring_pbuf(const struct pbuf *p)
+{
+	for (; p; p = p->next)
+		if (p->flags & PBUF_FLAG_IS_CUSTOM)
+			return true;
+	return false;
+}
+
 /* Reset the connection holding the most input (ic's callback is running: true if it was ic). */
 static bool reset_heaviest(struct iconn *ic)
 {
@@ -146,10 +155,7 @@ static err_t hold_input(struct iconn *ic)
 {
 	struct pbuf *p = ic->in;
 	if (p) {
-		bool ring = false;
-		for (struct pbuf *q = p; q; q = q->next)
-			ring |= (q->flags & PBUF_FLAG_IS_CUSTOM) != 0;
-		struct pbuf *c = ring ? pbuf_clone(PBUF_RAW, PBUF_RAM, p) : p;
+		struct pbuf *c = has_ring_pbuf(p) ? pbuf_clone(PBUF_RAW, PBUF_RAM, p) : p;
 		if (!c) {
 			/* No heap for the copy: make room, then try once more. */
 			if (reset_heaviest(ic))
@@ -244,12 +250,21 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	struct iconn *ic = arg;
 	(void)pcb, (void)err;
 	ic->active_ms = sys_now();
-	if (!p)
+	if (!p) {
 		ic->fin = true;
-	else if (ic->in)
+	} else if (ic->in) {
+		if (ic->stalled && has_ring_pbuf(p)) {
+			/* Kept past this call: copied now, alone, so hold_input need not copy it all again. */
+			struct pbuf *c = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+			if (c) {
+				pbuf_free(p);
+				p = c;
+			}
+		}
 		pbuf_cat(ic->in, p);
-	else
+	} else {
 		ic->in = p;
+	}
 	if (ic->stalled)
 		return hold_input(ic);  /* queued behind what the service could not take yet */
 	ic->short_send = false;
