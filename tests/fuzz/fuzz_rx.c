@@ -46,18 +46,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- kernel services net.c, nic.c and the instances call (the rest: tests/unit/host/harness.c) ---- */
-void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now)) { (void)fn; }
-void console_register(const struct console_cmd *cmd) { (void)cmd; }
-void random_bytes(void *p, size_t n)
-{
-	static uint32_t x = 2463534242u;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-		((uint8_t *)p)[i] = (uint8_t)x;
-	}
-}
-uint64_t ticks_to_ns(uint64_t ticks) { return ticks * (1000000000ull / HZ); }
-struct cpu cpus[POLLUX_MAX_CORES];
 
 int pci_scan(const struct acpi_info *ai) { (void)ai; return 0; }
 uint64_t pci_bar_addr(const struct pci_dev *d, int bar) { (void)d, (void)bar; return 0; }

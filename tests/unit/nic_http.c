@@ -22,21 +22,6 @@
 #define ROUND_US 250            /* one round: every core's loop once, the wire, the client */
 
 /* ---- kernel services net.c, nic.c and the drivers call (the console and arena: harness.c) ---- */
-void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now)) { (void)fn; }
-void console_register(const struct console_cmd *cmd) { (void)cmd; }
-uint8_t nh_key[NIC_RSS_KEY_LEN];
-void random_bytes(void *p, size_t n)
-{
-	static uint32_t x = 2463534242u;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-		((uint8_t *)p)[i] = (uint8_t)x;
-	}
-	if (n == NIC_RSS_KEY_LEN)
-		memcpy(nh_key, p, n);
-}
-uint64_t ticks_to_ns(uint64_t ticks) { return ticks * (1000000000ull / HZ); }
-struct cpu cpus[POLLUX_MAX_CORES];
 
 uint64_t nh_counter(int q, const char *name)
 {

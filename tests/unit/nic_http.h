@@ -57,7 +57,5 @@ void nh_collect(int *checks, int *failed);
 
 /* The driver's named counter of queue q (q < 0: the device) by name; UINT64_MAX when it has none. */
 uint64_t nh_counter(int q, const char *name);
-/* The RSS key net.c drew at net_init (random_bytes' one caller), for a device's checks. */
-extern uint8_t nh_key[40];
 
 #endif

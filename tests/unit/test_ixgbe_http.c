@@ -65,7 +65,7 @@ static void ix_check_up(void)
 	uint8_t key[40];
 	for (int i = 0; i < 40; i++)
 		key[i] = (uint8_t)(IM_R(IADV_RSSRK(i / 4)) >> (8 * (i % 4)));
-	CHECK(!memcmp(key, nh_key, sizeof(key)));
+	CHECK(!memcmp(key, harness_rss_key, sizeof(key)));
 	for (uint32_t q = 0; q < NH_CORES; q++)
 		CHECK(IM_R(IXGBE_RXQ(q) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE);
 	uint32_t agree = 0;

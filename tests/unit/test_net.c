@@ -17,19 +17,6 @@
 #define FRAME_MAX 1600
 
 /* ---- kernel services net.c and nic.c call (the console and allocation: tests/unit/host/harness.c) ---- */
-/* The kernel's registration calls and generator, as net_init uses them. */
-void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now)) { (void)fn; }
-void console_register(const struct console_cmd *cmd) { (void)cmd; }
-void random_bytes(void *p, size_t n)
-{
-	static uint32_t x = 2463534242u;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-		((uint8_t *)p)[i] = (uint8_t)x;
-	}
-}
-uint64_t ticks_to_ns(uint64_t ticks) { return ticks * (1000000000ull / HZ); }
-struct cpu cpus[POLLUX_MAX_CORES];
 
 /* Every allocation, with the arena (core) it came from: buffers must live in their owner's. */
 struct alloc { uintptr_t p; uint64_t size; uint32_t core; };

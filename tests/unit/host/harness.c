@@ -6,6 +6,7 @@
 
 #include "kernel.h"
 #include "harness.h"
+#include "drivers/nic.h"
 
 char klog[KLOG_SIZE];
 size_t klen;
@@ -54,3 +55,21 @@ uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below)
 }
 
 uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align) { return alloc(core, size, align); }
+
+/* What net/net.c calls of the kernel at start-up: registrations (nothing runs them here), a fixed
+ * generator whose RSS key draw the tests can read back, counter conversion and the cores. */
+void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now)) { (void)fn; }
+void console_register(const struct console_cmd *cmd) { (void)cmd; }
+uint8_t harness_rss_key[NIC_RSS_KEY_LEN];
+void random_bytes(void *p, size_t n)
+{
+	static uint32_t x = 2463534242u;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		((uint8_t *)p)[i] = (uint8_t)x;
+	}
+	if (n == NIC_RSS_KEY_LEN)
+		memcpy(harness_rss_key, p, n);
+}
+uint64_t ticks_to_ns(uint64_t ticks) { return ticks * (1000000000ull / HZ); }
+struct cpu cpus[POLLUX_MAX_CORES];
