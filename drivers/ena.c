@@ -832,11 +832,7 @@ static unsigned aenq_poll(struct nic *n)
 		case ENA_AENQ_LINK_CHANGE: {
 			bool up = e->u.link_flags & 1;
 			en.link_events++;
-			if (up != n->link) {
-				n->link = up;
-				kprintf("ena0: link %s\n", up ? "up" : "down");
-				ev |= up ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN;
-			}
+			ev |= nic_link_change(n, up);
 			break;
 		}
 		case ENA_AENQ_KEEP_ALIVE:

@@ -179,12 +179,7 @@ static unsigned igb_slow_poll(struct nic *n)
 			kprintf("igb0: device not answering\n");
 		return 0;
 	}
-	bool l = st & IGB_STATUS_LU;
-	if (l != n->link) {
-		n->link = l;
-		kprintf("igb0: link %s\n", l ? "up" : "down");
-		ev |= l ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN;
-	}
+	ev |= nic_link_change(n, st & IGB_STATUS_LU);
 	igb.crc_err += iadv_rd(&igb.a, IGB_CRCERRS);
 	igb.missed += iadv_rd(&igb.a, IGB_MPC);
 	igb.no_buf += iadv_rd(&igb.a, IGB_RNBC);

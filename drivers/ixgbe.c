@@ -196,12 +196,7 @@ static unsigned ixgbe_slow_poll(struct nic *n)
 			kprintf("ixgbe0: device not answering\n");
 		return 0;
 	}
-	bool l = links & IXGBE_LINKS_UP;
-	if (l != n->link) {
-		n->link = l;
-		kprintf("ixgbe0: link %s\n", l ? "up" : "down");
-		ev |= l ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN;
-	}
+	ev |= nic_link_change(n, links & IXGBE_LINKS_UP);
 	ix.crc_err += rd(IXGBE_CRCERRS);
 	for (uint32_t i = 0; i < 8; i++)
 		ix.missed += rd(IXGBE_MPC(i));

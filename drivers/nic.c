@@ -87,6 +87,15 @@ uint8_t *nic_rx_buf(uint32_t q, uint32_t id)
 	return queues[q].rxbufs + (uint64_t)id * NIC_BUF_SIZE;
 }
 
+unsigned nic_link_change(struct nic *n, bool up)
+{
+	if (up == n->link)
+		return 0;
+	n->link = up;
+	kprintf("%s0: link %s\n", n->ops->name, up ? "up" : "down");
+	return up ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN;
+}
+
 const struct nic *nic_dev(void)
 {
 	return up ? &nic : NULL;

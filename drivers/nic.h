@@ -160,6 +160,9 @@ struct nic {
 /* ---- for drivers ---- */
 /* RX buffer id of queue q: its address (physical = virtual). */
 uint8_t *nic_rx_buf(uint32_t q, uint32_t id);
+/* From slow_poll: the link is now up (or not). When that is a change, records and logs it and
+ * returns the NIC_EV_LINK_* bit to report; otherwise 0. */
+unsigned nic_link_change(struct nic *n, bool up);
 
 /* ---- for the network layer ---- */
 

@@ -438,13 +438,7 @@ static void vnet_flush(struct nic *n, uint32_t q)
 /* Link state, NEEDS_RESET, and rings the device has broken. */
 static unsigned vnet_slow_poll(struct nic *n)
 {
-	unsigned ev = 0;
-	bool l = link_up();
-	if (l != n->link) {
-		n->link = l;
-		kprintf("vnet0: link %s\n", l ? "up" : "down");
-		ev |= l ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN;
-	}
+	unsigned ev = nic_link_change(n, link_up());
 	uint8_t st = cfg_r8(VCFG_DEVICE_STATUS);
 	if (st & VSTAT_NEEDS_RESET) {
 		vn.needs_reset++;
