@@ -122,14 +122,8 @@ static int igb_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	int err = igb_chip_reset();
 	if (err)
 		return err;
-	uint32_t ral = iadv_rd(&igb.a, IGB_RAL0), rah = iadv_rd(&igb.a, IGB_RAH0);
-	if (!(rah & IGB_RAH_AV) || (ral == 0 && (rah & 0xffff) == 0)) {
-		kprintf("igb0: no valid MAC address in RAL0/RAH0\n");
+	if (iadv_read_mac(&igb.a, IGB_RAL0, "igb", n->mac))
 		return -5;
-	}
-	for (int i = 0; i < 4; i++)
-		n->mac[i] = (uint8_t)(ral >> (8 * i));
-	n->mac[4] = (uint8_t)rah, n->mac[5] = (uint8_t)(rah >> 8);
 	uint32_t np = want < IGB_MAX_QUEUES ? want : IGB_MAX_QUEUES;
 	if ((err = igb_rings_setup(np)))
 		return err;

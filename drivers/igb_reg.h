@@ -42,8 +42,7 @@
 #define IGB_RXCSUM_PCSD (1u << 13)      /* descriptor carries the RSS hash, not a checksum */
 #define IGB_MRQC_RSS 0x2                /* MRQC bits 2:0, 8.10.19: RSS, no VMDq */
 #define IGB_RAL0 0x5400                 /* RW, receive address low, 8.10.13 */
-#define IGB_RAH0 0x5404                 /* RW, receive address high; AV bit 31 */
-#define IGB_RAH_AV (1u << 31)
+#define IGB_RAH0 0x5404                 /* RW, receive address high; AV bit 31 (IADV_RAH_AV) */
 
 /* Queue register blocks, 8.10.5-8.10.10 and 8.12.5-8.12.10: one layout for all 16 queues (queues
  * 0-3 also answer at the 8254x-compatible 0x2800 / 0x3800, not used here). */

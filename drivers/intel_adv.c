@@ -118,6 +118,19 @@ void iadv_rx_tail(struct iadv *a, uint32_t q)
 	r->written = r->next;
 }
 
+int iadv_read_mac(struct iadv *a, uint32_t ral_off, const char *name, uint8_t mac[6])
+{
+	uint32_t ral = iadv_rd(a, ral_off), rah = iadv_rd(a, ral_off + 4);
+	if (!(rah & IADV_RAH_AV) || (ral == 0 && (rah & 0xffff) == 0)) {
+		kprintf("%s0: no valid MAC address in RAL0/RAH0\n", name);
+		return -1;
+	}
+	for (int i = 0; i < 4; i++)
+		mac[i] = (uint8_t)(ral >> (8 * i));
+	mac[4] = (uint8_t)rah, mac[5] = (uint8_t)(rah >> 8);
+	return 0;
+}
+
 void iadv_rss_program(struct iadv *a, const uint8_t *key, const uint8_t *reta)
 {
 	for (uint32_t i = 0; i < NIC_RSS_KEY_LEN / 4; i++)

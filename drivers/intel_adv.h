@@ -162,6 +162,10 @@ int iadv_rx_enable(struct iadv *a, uint32_t q);
 int iadv_tx_enable(struct iadv *a, uint32_t q);
 /* RX tail to what rx_post filled (after the queue is enabled). */
 void iadv_rx_tail(struct iadv *a, uint32_t q);
+#define IADV_RAH_AV (1u << 31)          /* receive address high: the address is valid (both chips) */
+/* The MAC address the EEPROM loaded into receive address 0 (RAL at ral, RAH at ral + 4, valid
+ * when RAH's AV bit is set). Returns 0, or -1 (logged with the chip's name) when there is none. */
+int iadv_read_mac(struct iadv *a, uint32_t ral, const char *name, uint8_t mac[6]);
 /* Key into RSSRK and reta (NIC_RETA_LEN entries of queue numbers < npairs) into RETA. */
 void iadv_rss_program(struct iadv *a, const uint8_t *key, const uint8_t *reta);
 

@@ -125,14 +125,8 @@ static int ixgbe_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	int err = ixgbe_chip_reset();
 	if (err)
 		return err;
-	uint32_t ral = rd(IXGBE_RAL0), rah = rd(IXGBE_RAH0);
-	if (!(rah & IXGBE_RAH_AV) || (ral == 0 && (rah & 0xffff) == 0)) {
-		kprintf("ixgbe0: no valid MAC address in RAL0/RAH0\n");
+	if (iadv_read_mac(&ix.a, IXGBE_RAL0, "ixgbe", n->mac))
 		return -5;
-	}
-	for (int i = 0; i < 4; i++)
-		n->mac[i] = (uint8_t)(ral >> (8 * i));
-	n->mac[4] = (uint8_t)rah, n->mac[5] = (uint8_t)(rah >> 8);
 	ixgbe_link_setup(IXGBE_LINK_WAIT_MS);
 	/* RSS reaches 16 queues: more pairs would be queues no frame ever arrives on. With more cores
 	 * the network layer steers in software, as for any NIC with fewer queues than cores. */
