@@ -321,7 +321,7 @@ fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(
 	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o
 fuzz_rx_CFLAGS := $(LWIP_INC) $(FUZZ_LWIP_DEFS)
 define fuzz_rule
-$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c kernel/kernel.h | $(DEPS_STAMP)
+$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) tests/fuzz/fz_in.h tests/unit/host/stubs.c kernel/kernel.h | $(DEPS_STAMP)
 	@mkdir -p $(FUZZ_DIR)
 	@echo "  FUZZCC  $$@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) $$(filter %.c %.o,$$^) -o $$@

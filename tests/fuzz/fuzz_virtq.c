@@ -9,24 +9,7 @@
 #include "kernel.h"
 #include "drivers/virtq.h"
 
-/* The fuzzer's bytes, consumed from the front; zeros once they run out. */
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint32_t take(struct in *in, unsigned bytes)
-{
-	uint32_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		v |= (uint32_t)(in->n ? *in->p : 0) << (8 * i);
-		if (in->n) {
-			in->p++;
-			in->n--;
-		}
-	}
-	return v;
-}
+#include "fz_in.h"
 
 #define MAXQ 256
 
@@ -55,20 +38,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct in in = { data, size };
-	uint16_t qsize = (uint16_t)(1u << (take(&in, 1) % 9));          /* 1..256 */
+	struct fz_in in = { data, size };
+	uint16_t qsize = (uint16_t)(1u << (fz_take(&in, 1) % 9));          /* 1..256 */
 	size_t bytes = virtq_mem_size(qsize);
 	void *mem = aligned_alloc(VIRTQ_MEM_ALIGN, ALIGN_UP(bytes, VIRTQ_MEM_ALIGN));
 	struct virtq *q = malloc(sizeof(*q));
 	static struct model m;
 	memset(&m, 0, sizeof(m));
 	virtq_init(q, qsize, mem, (uint64_t)(uintptr_t)mem);
-	q->event_idx = take(&in, 1) & 1;
+	q->event_idx = fz_take(&in, 1) & 1;
 
 	for (int step = 0; step < 200 && in.n; step++) {
-		switch (take(&in, 1) % 5) {
+		switch (fz_take(&in, 1) % 5) {
 		case 0: {       /* post one buffer */
-			uint32_t len = take(&in, 2);
+			uint32_t len = fz_take(&in, 2);
 			bool w = len & 1;
 			uint64_t cookie = ++m.gen;
 			int id = virtq_add(q, 0x1000 * (uint64_t)(m.gen & 0xffff), len, w, cookie);
@@ -87,11 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 1: {       /* post a chain: read-only pieces, then device-writable ones */
 			struct virtq_seg seg[4];
-			unsigned n = 1 + take(&in, 1) % 4, ro = take(&in, 1) % (n + 1);
+			unsigned n = 1 + fz_take(&in, 1) % 4, ro = fz_take(&in, 1) % (n + 1);
 			uint32_t wlen = 0;
 			for (unsigned i = 0; i < n; i++) {
 				seg[i].pa = 0x100000 + i;
-				seg[i].len = take(&in, 2);
+				seg[i].len = fz_take(&in, 2);
 				seg[i].device_writes = i >= ro;
 				if (seg[i].device_writes)
 					wlen += seg[i].len;
@@ -112,28 +95,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 2:         /* publish; the device's avail_event and flags are whatever it likes */
-			*q->avail_event = (uint16_t)take(&in, 2);
-			q->used->flags = (uint16_t)take(&in, 2);
+			*q->avail_event = (uint16_t)fz_take(&in, 2);
+			q->used->flags = (uint16_t)fz_take(&in, 2);
 			virtq_publish(q);
 			virtq_need_notify(q);
 			break;
 		case 3: {       /* the device returns entries: any id, any length, any index step */
-			unsigned k = take(&in, 1) % 8;
+			unsigned k = fz_take(&in, 1) % 8;
 			uint16_t idx = q->used->idx;
 			for (unsigned i = 0; i < k; i++) {
 				struct virtq_used_elem *e = &q->used->ring[(uint16_t)(idx + i) & q->mask];
-				uint32_t pick = take(&in, 1);
+				uint32_t pick = fz_take(&in, 1);
 				/* mostly ids of buffers in flight, sometimes anything at all */
-				e->id = pick & 0x80 ? take(&in, 4) : pick % qsize;
-				e->len = pick & 0x40 ? take(&in, 4) : take(&in, 2);
+				e->id = pick & 0x80 ? fz_take(&in, 4) : pick % qsize;
+				e->len = pick & 0x40 ? fz_take(&in, 4) : fz_take(&in, 2);
 			}
-			uint32_t jump = take(&in, 1);
-			q->used->idx = (uint16_t)(idx + (jump & 0x80 ? take(&in, 2) : k));
+			uint32_t jump = fz_take(&in, 1);
+			q->used->idx = (uint16_t)(idx + (jump & 0x80 ? fz_take(&in, 2) : k));
 			break;
 		}
 		default: {      /* the driver collects */
 			struct virtq_done out[64];
-			int max = 1 + (int)(take(&in, 1) % 64);
+			int max = 1 + (int)(fz_take(&in, 1) % 64);
 			int n = virtq_poll_used(q, out, max);
 			if (n < 0 || n > max)
 				abort();

@@ -55,18 +55,6 @@ void fz_fail(const char *why, unsigned long long a, unsigned long long b)
 	abort();
 }
 
-uint32_t fz_take(struct fz_in *in, unsigned bytes)
-{
-	uint32_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		v |= (uint32_t)(in->n ? *in->p : 0) << (8 * i);
-		if (in->n) {
-			in->p++;
-			in->n--;
-		}
-	}
-	return v;
-}
 
 static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v; }
 

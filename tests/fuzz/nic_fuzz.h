@@ -11,12 +11,7 @@
 
 #define FZ_HZ 1000000ull                /* host counter: 1 tick = 1 us (harness.h's HZ) */
 
-/* The fuzzer's bytes, consumed from the front; zeros once they run out. */
-struct fz_in {
-	const uint8_t *p;
-	size_t n;
-};
-uint32_t fz_take(struct fz_in *in, unsigned bytes);
+#include "fz_in.h"
 
 /* Supplied by each target: memory the device may reach (every allocation), one step of the
  * device's own time (ms), and a frame from the wire (returns the queue pair it went to, or -1). */
