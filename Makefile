@@ -83,7 +83,7 @@ NINST := $(shell echo POLLUX_MAX_CORES | $(HOSTCC) -E -P -include $(CONFIG) - 2>
 INST_OBJS := $(shell seq -f '$(B)/net/insts/inst%g.o' 0 $$(($(NINST) - 1)) 2>/dev/null) $(B)/net/insts/insts.o
 # Services are linked once and never see lwIP (net/service.h); POLLUX_SERVICE picks the one that runs.
 SVC_SRCS := net/svc_http.c net/svc_echo.c net/http.c
-NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c $(SVC_SRCS)
+NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c net/slab.c $(SVC_SRCS)
 
 OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o) $(NET_SRCS:%.c=$(B)/%.o) \
 	$(INST_OBJS)
@@ -184,7 +184,7 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_pci test_virtq \
-	test_flow test_ena test_random test_net test_vnet test_ixgbe
+	test_flow test_ena test_random test_net test_vnet test_ixgbe test_slab
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -203,6 +203,7 @@ test_http_SRCS := net/http.c
 test_pci_SRCS := drivers/pci.c kernel/printf.c $(HARNESS_SRCS) $(FAKEPCI_SRCS)
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
+test_slab_SRCS := net/slab.c net/slab.h
 # nic.c's probe table names every driver: the Intel ones are linked into the tests that probe
 # with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
@@ -248,8 +249,8 @@ $(UNIT_DIR)/lwip/insts5/inst0.o: $(UNIT_DIR)/lwip/inst_all.o scripts/lwip-instan
 	$(Q)scripts/lwip-instances.sh nm objcopy $< 5 $(UNIT_DIR)/lwip/insts5 4
 UNIT_INSTS5 := $(foreach i,0 1 2 3 4,$(UNIT_DIR)/lwip/insts5/inst$(i).o)
 $(filter-out %/inst0.o,$(UNIT_INSTS5)) $(UNIT_DIR)/lwip/insts5/insts.c: $(UNIT_DIR)/lwip/insts5/inst0.o
-test_lwip_inst_SRCS := net/svc_echo.c
-test_svc_SRCS := $(SVC_SRCS)
+test_lwip_inst_SRCS := net/svc_echo.c net/slab.c
+test_svc_SRCS := $(SVC_SRCS) net/slab.c
 define unit_lwip_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.h tests/unit/host/stubs.c \
 		tests/unit/host/lwip_port.c net/service.h
@@ -263,7 +264,7 @@ $(foreach t,test_lwip_inst test_svc,$(eval $(call unit_lwip_rule,$(t))))
 # model, test_ixgbe_http the 82599's. Each is built twice: the default config (64-byte body) and
 # bench16k's 16 KiB body (many segments per response, pieces sent in place); only http.c reads the
 # body size.
-NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
+NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
 	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/nic_http.c tests/unit/nic_http_client.c \
 	tests/unit/host/fakepci.c tests/unit/host/harness.c $(INTEL_SRCS)
 NIC_HTTP_HDRS := tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/host/harness.h \
@@ -316,7 +317,7 @@ fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/ena_model.c tests/uni
 # bounds each core's allocations by MEM_SIZE as the real heap does (tests/fuzz/fuzz_rx.c).
 FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_clib_free=fuzz_lwip_free \
 	-include tests/fuzz/lwip_malloc.h
-fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
+fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
 	tests/fuzz/rx_lwip.c \
 	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o
 fuzz_rx_CFLAGS := $(LWIP_INC) $(FUZZ_LWIP_DEFS)

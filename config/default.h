@@ -36,18 +36,32 @@
  * holding the most is reset (counted as held_rs in `stats`). */
 #define POLLUX_HELD_INPUT_KB 1024
 
+/* Network memory, per core: every buffer, PCB and connection state of a core's stack comes from
+ * its own size classes (net/slab.c), taken from the core's RAM as needed, up to
+ * POLLUX_NET_MEM_PCT (10..90) percent of what the core's arena holds when its stack starts, and
+ * at most POLLUX_NET_MEM_MAX_MB MiB (0: no cap; else 8 or more). The boot log prints what was
+ * chosen; `stats` shows where it went. */
+#define POLLUX_NET_MEM_PCT 75
+#define POLLUX_NET_MEM_MAX_MB 0
+
 /* Connection limits, per core (each counted in `stats`, table "limits"):
  * - a request's headers must all arrive within POLLUX_HEADER_TIMEOUT_S (1..600) seconds of its
  *   first byte, else the connection is closed;
  * - a keep-alive connection idle (nothing to read, nothing unacknowledged) for
  *   POLLUX_IDLE_TIMEOUT_S (1..86400) seconds is closed;
- * - at POLLUX_MAX_CONNS (16..65536) open connections the one idle the longest is closed for a new
- *   one, and with none idle the new one is refused;
+ * - both limits shrink as a core passes half of its connection cap, in proportion to the room
+ *   left (one second at least);
+ * - a connection whose peer acknowledges nothing of what it is sent (a zero window, or silence)
+ *   for POLLUX_SEND_TIMEOUT_S (1..86400) seconds is reset, as nginx's send_timeout;
+ * - at POLLUX_MAX_CONNS open connections (0: derived from the network memory, half of it for
+ *   idle connections; else 16..16777216) a new one makes room by closing the connection idle the
+ *   longest, else the request in progress silent the longest, else it is refused;
  * - at most POLLUX_SYN_BACKLOG (8..255) half-open connections per port: beyond it the oldest is
  *   dropped for the new one, so a SYN flood cannot lock clients out. */
 #define POLLUX_HEADER_TIMEOUT_S 10
 #define POLLUX_IDLE_TIMEOUT_S 60
-#define POLLUX_MAX_CONNS 1024
+#define POLLUX_SEND_TIMEOUT_S 60
+#define POLLUX_MAX_CONNS 0
 #define POLLUX_SYN_BACKLOG 128
 
 /* Seconds between one-line statistics summaries on the console; 0 = never. */

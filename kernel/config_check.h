@@ -36,8 +36,17 @@
 #if !defined(POLLUX_IDLE_TIMEOUT_S) || POLLUX_IDLE_TIMEOUT_S < 1 || POLLUX_IDLE_TIMEOUT_S > 86400
 #error "config: POLLUX_IDLE_TIMEOUT_S must be in 1..86400"
 #endif
-#if !defined(POLLUX_MAX_CONNS) || POLLUX_MAX_CONNS < 16 || POLLUX_MAX_CONNS > 65536
-#error "config: POLLUX_MAX_CONNS must be in 16..65536"
+#if !defined(POLLUX_MAX_CONNS) || (POLLUX_MAX_CONNS != 0 && POLLUX_MAX_CONNS < 16) || POLLUX_MAX_CONNS > 16777216
+#error "config: POLLUX_MAX_CONNS must be 0 (derive from memory) or in 16..16777216"
+#endif
+#if !defined(POLLUX_SEND_TIMEOUT_S) || POLLUX_SEND_TIMEOUT_S < 1 || POLLUX_SEND_TIMEOUT_S > 86400
+#error "config: POLLUX_SEND_TIMEOUT_S must be in 1..86400"
+#endif
+#if !defined(POLLUX_NET_MEM_PCT) || POLLUX_NET_MEM_PCT < 10 || POLLUX_NET_MEM_PCT > 90
+#error "config: POLLUX_NET_MEM_PCT must be in 10..90"
+#endif
+#if !defined(POLLUX_NET_MEM_MAX_MB) || POLLUX_NET_MEM_MAX_MB < 0 || (POLLUX_NET_MEM_MAX_MB > 0 && POLLUX_NET_MEM_MAX_MB < 8)
+#error "config: POLLUX_NET_MEM_MAX_MB must be 0 (no cap) or at least 8"
 #endif
 #if !defined(POLLUX_SYN_BACKLOG) || POLLUX_SYN_BACKLOG < 8 || POLLUX_SYN_BACKLOG > 255
 #error "config: POLLUX_SYN_BACKLOG must be in 8..255"

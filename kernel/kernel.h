@@ -143,7 +143,10 @@ void mem_init_arenas(uint32_t ncores);
 uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align);
 /* Boot-core only, before arenas: allocate below `below` (for page tables and the AP trampoline). */
 uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below);
+/* As mem_alloc, without zeroing: for memory its user initializes itself (network buffers). */
+uint64_t mem_alloc_raw(uint32_t core, uint64_t size, uint64_t align);
 uint64_t mem_free_bytes(void);   /* not yet handed out, summed over arenas */
+uint64_t mem_arena_bytes(uint32_t core);        /* not yet handed out in core's arena */
 uint64_t mem_total_ram(void);
 
 /* Pure allocator core, host-tested: a list of free ranges carved from the front. */

@@ -34,14 +34,22 @@ void mem_init_arenas(uint32_t ncores)
 	narenas = ncores;
 }
 
+uint64_t mem_alloc_raw(uint32_t core, uint64_t size, uint64_t align)
+{
+	return core < narenas ? mem_pool_alloc(&arenas[core].pool, size, align, 0) : 0;
+}
+
 uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
 {
-	if (core >= narenas)
-		return 0;
-	uint64_t pa = mem_pool_alloc(&arenas[core].pool, size, align, 0);
+	uint64_t pa = mem_alloc_raw(core, size, align);
 	if (pa)
 		memset((void *)(uintptr_t)pa, 0, ALIGN_UP(size, 64));
 	return pa;
+}
+
+uint64_t mem_arena_bytes(uint32_t core)
+{
+	return core < narenas ? mem_pool_bytes(&arenas[core].pool) : 0;
 }
 
 uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below)

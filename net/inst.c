@@ -3,20 +3,20 @@
 #include <string.h>
 
 #include "inst_priv.h"
+#include "slab.h"
 
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/inet_chksum.h"
 #include "lwip/init.h"
 #include "lwip/ip4.h"
+#include "lwip/memp.h"
 #include "lwip/prot/ip4.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
-
-unsigned char *lwip_inst_heap;          /* LWIP_RAM_HEAP_POINTER: this instance's heap */
 
 static struct net_inst_cfg cfg;
 static struct netif nif;
@@ -31,7 +31,7 @@ struct rx_wrap {
 	void *frame, *arg;
 	struct rx_wrap *next;
 };
-static struct rx_wrap *wrap_free;     /* the wrappers live at the end of the heap block */
+static struct rx_wrap *wrap_free;     /* allocated once at init, never freed */
 
 static void rx_free(struct pbuf *p)
 {
@@ -176,10 +176,41 @@ static err_t nif_init(struct netif *n)
 	return ERR_OK;
 }
 
-/* Out-of-order limits (lwipopts.h): per connection, and nothing while the heap runs low. */
+/* ---- memory: lwIP's mem_clib_* (lwipopts.h), this instance's size classes ---- */
+
+static struct slab slab;
+
+static void *grow(void *ctx, size_t bytes)
+{
+	(void)ctx;
+	return cfg.mem_grow(cfg.core, bytes);
+}
+
+void *inst_mem_alloc(size_t size)
+{
+	return slab_alloc(&slab, size);
+}
+
+void inst_mem_free(void *p)
+{
+	slab_free(&slab, p);
+}
+
+void *inst_mem_calloc(size_t n, size_t size)
+{
+	if (size && n > SLAB_MAX / size)
+		return NULL;
+	void *p = slab_alloc(&slab, n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
+/* Out-of-order limits (lwipopts.h): per connection, and nothing while memory runs low. Counted
+ * in requested bytes, which the fuzzer's own allocator keeps too. */
 static bool heap_low(void)
 {
-	return lwip_stats.mem.used > MEM_SIZE / 4 * 3;
+	return lwip_stats.mem.used > cfg.mem_budget / 4 * 3;
 }
 
 unsigned inst_ooseq_bytes(void)
@@ -192,21 +223,47 @@ unsigned short inst_ooseq_pbufs(void)
 	return heap_low() ? 0 : TCP_OOSEQ_MAX_PBUFS;
 }
 
+/* The names of lwIP's pools, in memp_t order. */
+static const char *const pool_names[] = {
+#define LWIP_MEMPOOL(name, num, size, desc) #name,
+#include "lwip/priv/memp_std.h"
+};
+_Static_assert(sizeof(pool_names) / sizeof(pool_names[0]) <= NET_INST_POOLS, "NET_INST_POOLS holds lwIP's pools");
+
+static void inst_mem(struct net_inst_mem *out)
+{
+	*out = (struct net_inst_mem){
+		.budget = slab.budget, .taken = slab.taken, .in_use = slab.in_use, .high = slab.high,
+		.fails = slab.fails, .requested = lwip_stats.mem.used,
+	};
+	for (int i = 0; i < SLAB_CLASSES; i++)
+		out->free_listed += (uint64_t)slab.cls[i].nfree * slab.cls[i].size;
+	for (unsigned i = 0; i < MEMP_MAX; i++) {
+		out->pool[i].name = pool_names[i];
+		out->pool[i].size = memp_pools[i]->size;
+		out->pool[i].used = lwip_stats.memp[i]->used;
+		out->pool[i].high = lwip_stats.memp[i]->max;
+	}
+	out->npools = MEMP_MAX;
+	inst_svc_mem(out);
+}
+
 /* ---- entry points ---- */
 
 static int inst_init(const struct net_inst_cfg *c)
 {
 	cfg = *c;
-	if (!cfg.tx || !cfg.heap || cfg.heap_size < NET_INST_HEAP_SIZE || inst_svc_check(cfg.svc) != ERR_OK)
+	if (!cfg.tx || !cfg.mem_grow || cfg.mem_budget < NET_INST_MIN_MEM || inst_svc_check(cfg.svc) != ERR_OK)
 		return ERR_ARG;
-	lwip_inst_heap = cfg.heap;
-	struct rx_wrap *wraps = (struct rx_wrap *)((char *)cfg.heap + NET_INST_LWIP_HEAP);
-	_Static_assert(NET_INST_LWIP_HEAP + RX_WRAPS * sizeof(struct rx_wrap) <= NET_INST_HEAP_SIZE,
-		       "NET_INST_HEAP_SIZE holds the lwIP heap and the RX wrappers");
-	_Static_assert(MEM_SIZE + 1024 <= NET_INST_LWIP_HEAP, "lwIP heap with its bookkeeping fits");
-	for (int i = 0; i < RX_WRAPS; i++) {
-		wraps[i].next = wrap_free;
-		wrap_free = &wraps[i];
+	slab_init(&slab, cfg.mem_budget, NET_INST_CHUNK, grow, NULL);
+	for (int i = 0; i < RX_WRAPS; i += 256) {
+		struct rx_wrap *w = slab_alloc(&slab, 256 * sizeof(*w));
+		if (!w)
+			return ERR_MEM;
+		for (int j = 0; j < 256; j++) {
+			w[j].next = wrap_free;
+			wrap_free = &w[j];
+		}
 	}
 	lwip_init();
 	ip4_addr_t ip, mask, gw;
@@ -222,7 +279,7 @@ static int inst_init(const struct net_inst_cfg *c)
 		if (e != ERR_OK)
 			return e;
 	}
-	return inst_svc_start(cfg.svc, &st);
+	return inst_svc_start(cfg.svc, &st, cfg.max_conns, cfg.mem_budget);
 }
 
 static void inst_poll(void)
@@ -296,5 +353,6 @@ const struct net_inst net_inst = {
 	.addr = inst_addr,
 	.set_addr = inst_set_addr,
 	.stats = inst_stats,
+	.mem = inst_mem,
 	.link = inst_link,
 };

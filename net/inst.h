@@ -19,8 +19,14 @@ struct net_inst_cfg {
 	uint16_t mtu;
 	bool dhcp;                      /* else ip/mask/gw below, network byte order */
 	uint32_t ip, mask, gw;
-	void *heap;                     /* lwIP heap, from the core's own arena */
-	size_t heap_size;               /* at least NET_INST_HEAP_SIZE */
+	/* Network memory: every allocation of the stack and the service's connection state comes
+	 * from the instance's size classes (net/slab.h), in chunks of NET_INST_CHUNK bytes that
+	 * mem_grow takes from the core's own arena, at most mem_budget bytes (NET_INST_MIN_MEM
+	 * or more). */
+	uint64_t mem_budget;
+	void *(*mem_grow)(uint32_t core, size_t bytes);
+	/* Open connections at most; 0: as many as half the budget holds (net_inst_mem.max_conns). */
+	uint32_t max_conns;
 	const struct svc *svc;          /* the service answered (net/service.h); NULL: none */
 	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
 	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and
@@ -29,9 +35,26 @@ struct net_inst_cfg {
 	int (*tx)(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref);
 };
 
-/* lwIP's heap (MEM_SIZE plus its bookkeeping), then the zero-copy RX wrappers. */
-#define NET_INST_LWIP_HEAP (4u * 1024 * 1024 + 4096)
-#define NET_INST_HEAP_SIZE (NET_INST_LWIP_HEAP + 256u * 1024)
+#define NET_INST_CHUNK (1u << 20)
+#define NET_INST_MIN_MEM (8u << 20)
+
+/* Where an instance's network memory went (`stats`, table "memory"). */
+#define NET_INST_POOLS 12
+struct net_inst_mem {
+	uint64_t budget, taken;         /* bytes the instance may take, and has taken, from the arena */
+	uint64_t in_use, high;          /* bytes of blocks handed out now, and at most */
+	uint64_t free_listed;           /* taken, freed, kept in the classes' lists for reuse */
+	uint64_t fails;                 /* allocations refused: budget or arena spent */
+	uint64_t requested;             /* bytes asked for by the blocks in use (in_use less rounding) */
+	uint32_t max_conns;             /* the connection cap applied */
+	uint32_t conn_bytes;            /* memory one idle connection holds: PCB and service state */
+	unsigned npools;
+	struct {
+		const char *name;
+		uint32_t size;          /* bytes per element */
+		uint64_t used, high;    /* elements */
+	} pool[NET_INST_POOLS];         /* lwIP's pools (PCBs, segments, pbufs, ...), part of requested */
+};
 
 struct net_inst_stats {
 	uint64_t rx_frames, rx_bytes, rx_refused;       /* refused: the stack dropped the frame */
@@ -44,6 +67,8 @@ struct net_inst_stats {
 	uint64_t hdr_timeouts;                          /* closed: a request's headers took too long */
 	uint64_t idle_closed;                           /* closed: idle past the keep-alive limit */
 	uint64_t evicted;                               /* closed, idle the longest, for a new one (cap) */
+	uint64_t evicted_partial;                       /* closed, a request stalled the longest, for a new one */
+	uint64_t send_timeouts;                         /* closed: no send progress for POLLUX_SEND_TIMEOUT_S */
 	uint64_t cap_refused;                           /* new connections refused at the cap, none idle */
 	uint64_t syn_evicted;                           /* half-open dropped for a newer SYN (backlog full) */
 	uint64_t tw_reused;                             /* TIME_WAIT ended early for a new SYN (RFC 1122) */
@@ -73,6 +98,7 @@ struct net_inst {
 	/* Take the address another instance obtained (all instances share the MAC and the IP). */
 	void (*set_addr)(uint32_t ip, uint32_t mask, uint32_t gw);
 	void (*stats)(struct net_inst_stats *out);
+	void (*mem)(struct net_inst_mem *out);
 	/* The NIC's link went down or came up (core 0): coming up announces the address again
 	 * (gratuitous ARP) and lets DHCP check its lease. */
 	void (*link)(bool up);

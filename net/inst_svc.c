@@ -4,6 +4,7 @@
 
 #include "inst_priv.h"
 #include "service.h"
+#include "slab.h"
 
 #include "lwip/ip.h"
 #include "lwip/mem.h"
@@ -21,10 +22,11 @@ _Static_assert(TCP_WND <= 0xffff && TCP_SND_BUF <= 0xffff, "window and send buff
 struct iconn {
 	struct svc_conn c;              /* first: the service's handle is the connection */
 	struct tcp_pcb *pcb;
-	struct iconn *prev, *next;      /* every connection of this core, for choosing whom to reset */
+	struct iconn *prev, *next;      /* every connection of this core, least recently active first */
 	struct pbuf *in;                /* received, not yet consumed: its first pbuf trimmed */
 	uint32_t held;                  /* in->tot_len as counted in held_total */
 	uint32_t active_ms;             /* sys_now() of the last byte received or acknowledged */
+	uint32_t progress_ms;           /* sys_now() when the peer last acknowledged, or nothing was owed */
 	uint32_t partial_ms;            /* sys_now() when c.partial was first seen set; 0: not */
 	bool fin;                       /* the peer's FIN arrived */
 	bool fin_told;                  /* data(NULL, 0) was called */
@@ -49,7 +51,9 @@ struct iudp {
 
 static const struct svc *svc;
 static struct net_inst_stats *st;
-static struct iconn *conns;             /* list of every connection */
+static struct iconn *conns, *conns_tail;       /* every connection, by last activity, oldest first */
+static uint32_t max_conns;              /* open connections at most (net_inst_cfg.max_conns) */
+static uint32_t conn_bytes;             /* memory of one idle connection: PCB and state blocks */
 static uint64_t listen_ignored;         /* segments to a listener lwIP ignores without a count */
 static uint32_t held_total;
 static struct svc_stats sst;            /* this core's counts, kept by the service */
@@ -106,6 +110,41 @@ static const struct svc_ops ops = {
 
 /* ---- TCP ---- */
 
+static void conn_unlink(struct iconn *ic)
+{
+	if (ic->prev)
+		ic->prev->next = ic->next;
+	else
+		conns = ic->next;
+	if (ic->next)
+		ic->next->prev = ic->prev;
+	else
+		conns_tail = ic->prev;
+	ic->prev = ic->next = NULL;
+}
+
+static void conn_append(struct iconn *ic)
+{
+	ic->prev = conns_tail;
+	ic->next = NULL;
+	if (conns_tail)
+		conns_tail->next = ic;
+	else
+		conns = ic;
+	conns_tail = ic;
+}
+
+/* The peer did something: the connection moves to the end of the list, which stays ordered by
+ * active_ms, so the cap finds the longest idle ones at its head without a search. */
+static void conn_touch(struct iconn *ic)
+{
+	ic->active_ms = sys_now();
+	if (ic != conns_tail) {
+		conn_unlink(ic);
+		conn_append(ic);
+	}
+}
+
 /* The connection is over for the service: tell it, free its state. */
 static void conn_free(struct iconn *ic, int why)
 {
@@ -114,12 +153,7 @@ static void conn_free(struct iconn *ic, int why)
 	if (ic->in)
 		pbuf_free(ic->in);
 	held_total -= ic->held;
-	if (ic->prev)
-		ic->prev->next = ic->next;
-	else
-		conns = ic->next;
-	if (ic->next)
-		ic->next->prev = ic->prev;
+	conn_unlink(ic);
 	mem_free(ic);
 	st->tcp_open--;
 }
@@ -249,7 +283,7 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 {
 	struct iconn *ic = arg;
 	(void)pcb, (void)err;
-	ic->active_ms = sys_now();
+	conn_touch(ic);
 	if (!p) {
 		ic->fin = true;
 	} else if (ic->in) {
@@ -283,15 +317,32 @@ static err_t conn_resume(struct iconn *ic, size_t len)
 
 static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
+	struct iconn *ic = arg;
 	(void)pcb;
-	((struct iconn *)arg)->active_ms = sys_now();
-	return conn_resume(arg, len);
+	conn_touch(ic);
+	ic->progress_ms = ic->active_ms;
+	return conn_resume(ic, len);
 }
 
 /* Nothing to read, nothing to write, no request begun: a keep-alive connection at rest. */
 static bool conn_idle(const struct iconn *ic)
 {
 	return !ic->in && !ic->fin && !ic->c.partial && !ic->pcb->unsent && !ic->pcb->unacked;
+}
+
+/*
+ * A time limit as the core fills: the configured one up to half the cap, then shrinking in
+ * proportion to the room left, to a floor of one second, so that under pressure slow and idle
+ * clients make way sooner (as nginx-style servers shorten their timeouts).
+ */
+static uint32_t limit_ms(uint32_t seconds)
+{
+	uint32_t ms = seconds * 1000u, open = (uint32_t)st->tcp_open;
+	if (open <= max_conns / 2)
+		return ms;
+	uint64_t room = open < max_conns ? max_conns - open : 0;
+	uint64_t t = (uint64_t)ms * room * 2 / max_conns;
+	return t > 1000 ? (uint32_t)t : 1000;
 }
 
 /* The time limits, checked from the poll callback about once a second. Returns true (and the
@@ -303,14 +354,25 @@ static bool conn_limits(struct iconn *ic, err_t *ret)
 		ic->partial_ms = 0;
 	else if (!ic->partial_ms)
 		ic->partial_ms = now ? now : 1;
-	if (ic->partial_ms && now - ic->partial_ms > POLLUX_HEADER_TIMEOUT_S * 1000u) {
+	if (ic->partial_ms && now - ic->partial_ms > limit_ms(POLLUX_HEADER_TIMEOUT_S)) {
 		st->hdr_timeouts++;
 		*ret = conn_close(ic);
 		return true;
 	}
-	if (conn_idle(ic) && now - ic->active_ms > POLLUX_IDLE_TIMEOUT_S * 1000u) {
+	if (conn_idle(ic) && now - ic->active_ms > limit_ms(POLLUX_IDLE_TIMEOUT_S)) {
 		st->idle_closed++;
 		*ret = conn_close(ic);
+		return true;
+	}
+	/* A peer that takes nothing (a zero window, or no acknowledgement) holds what was queued for
+	 * it: after POLLUX_SEND_TIMEOUT_S without progress it is reset, since a close would wait on
+	 * the same peer. lwIP's persist timer alone would probe a zero window forever. */
+	if (!ic->pcb->unsent && !ic->pcb->unacked) {
+		ic->progress_ms = now;
+	} else if (now - ic->progress_ms > POLLUX_SEND_TIMEOUT_S * 1000u) {
+		st->send_timeouts++;
+		tcp_abort(ic->pcb);     /* conn_err frees ic */
+		*ret = ERR_ABRT;
 		return true;
 	}
 	return false;
@@ -339,18 +401,32 @@ static void conn_err(void *arg, err_t err)
 	conn_free(ic, err == ERR_RST ? SVC_RESET : SVC_ABORTED);
 }
 
-/* At the connection cap: close the connection idle the longest. False when none is idle. */
-static bool evict_idle(void)
+/*
+ * At the connection cap, make room for a new connection: the one idle the longest, else the
+ * request in progress that has been silent the longest (a client sending its headers slowly, or
+ * not at all). The list is ordered by last activity, so both are among its first entries; the
+ * search stops after EVICT_SCAN of them, and with none of either the new one is refused.
+ * False when nothing could go.
+ */
+#define EVICT_SCAN 64
+
+static bool evict_one(void)
 {
-	struct iconn *v = NULL;
-	uint32_t now = sys_now();
-	for (struct iconn *c = conns; c; c = c->next)
-		if (conn_idle(c) && (!v || now - c->active_ms > now - v->active_ms))
-			v = c;
-	if (!v)
+	struct iconn *partial = NULL;
+	int n = 0;
+	for (struct iconn *c = conns; c && n < EVICT_SCAN; c = c->next, n++) {
+		if (conn_idle(c)) {
+			st->evicted++;
+			conn_close(c);
+			return true;
+		}
+		if (!partial && c->c.partial)
+			partial = c;
+	}
+	if (!partial)
 		return false;
-	st->evicted++;
-	conn_close(v);
+	st->evicted_partial++;
+	conn_close(partial);
 	return true;
 }
 
@@ -359,7 +435,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	(void)arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
-	if (st->tcp_open >= POLLUX_MAX_CONNS && !evict_idle()) {
+	if (st->tcp_open >= max_conns && !evict_one()) {
 		st->cap_refused++;
 		tcp_abort(pcb);
 		return ERR_ABRT;
@@ -377,7 +453,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	ic->c.peer.ip = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
 	ic->c.peer.port = pcb->remote_port;
 	ic->pcb = pcb;
-	ic->active_ms = sys_now();
+	ic->active_ms = ic->progress_ms = sys_now();
 	st->tcp_accepted++;
 	tcp_nagle_disable(pcb);
 	if (svc->accept && svc->accept(&ic->c, ic->state) < 0) {
@@ -387,10 +463,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	st->tcp_open++;
-	ic->next = conns;
-	if (conns)
-		conns->prev = ic;
-	conns = ic;
+	conn_append(ic);
 	tcp_arg(pcb, ic);
 	tcp_recv(pcb, conn_recv);
 	tcp_sent(pcb, conn_sent);
@@ -506,12 +579,22 @@ int inst_svc_check(const struct svc *s)
 	return ERR_OK;
 }
 
-int inst_svc_start(const struct svc *s, struct net_inst_stats *stats)
+int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t conns_max, uint64_t budget)
 {
 	svc = s;
 	st = stats;
 	if (!s)
 		return ERR_OK;
+	/* What an idle connection holds: its PCB (a pool element) and its state, each one block with
+	 * lwIP's size word in front; half the budget goes to these, the rest to buffers in flight. */
+	size_t word = LWIP_MEM_ALIGN_SIZE(sizeof(mem_size_t));
+	conn_bytes = slab_block_size(sizeof(struct tcp_pcb) + word) +
+		     slab_block_size(sizeof(struct iconn) + svc->conn_size + word);
+	max_conns = conns_max;
+	if (!max_conns) {
+		uint64_t n = budget / 2 / conn_bytes;
+		max_conns = n < 16 ? 16 : n > 0x7fffffff ? 0x7fffffff : (uint32_t)n;
+	}
 	if (s->tcp_port) {
 		struct tcp_pcb *l = tcp_new();
 		if (!l || tcp_bind(l, IP_ADDR_ANY, s->tcp_port) != ERR_OK)
@@ -530,6 +613,12 @@ int inst_svc_start(const struct svc *s, struct net_inst_stats *stats)
 		udp_recv(iudp.pcb, udp_in, NULL);
 	}
 	return ERR_OK;
+}
+
+void inst_svc_mem(struct net_inst_mem *out)
+{
+	out->max_conns = max_conns;
+	out->conn_bytes = conn_bytes;
 }
 
 /* struct net_inst_stats names the service's counts for the columns `stats` shows. */

@@ -223,15 +223,32 @@ static void rx_release(void *frame, void *arg)
 	nic_rx_return((uint32_t)ncores[this_cpu()->idx].queue, (uint32_t)(uintptr_t)arg);
 }
 
+/* A chunk of the instance's network memory, from the core's own arena (it initializes it). */
+static void *mem_grow(uint32_t core, size_t bytes)
+{
+	return (void *)(uintptr_t)mem_alloc_raw(core, bytes, 64);
+}
+
+/* The network memory a core's instance may take: POLLUX_NET_MEM_PCT of what its arena holds
+ * now, at most POLLUX_NET_MEM_MAX_MB. Taken as used, so an idle core holds almost nothing. */
+static uint64_t mem_budget(uint32_t core)
+{
+	uint64_t b = mem_arena_bytes(core) / 100 * POLLUX_NET_MEM_PCT;
+	if (POLLUX_NET_MEM_MAX_MB && b > MiB((uint64_t)POLLUX_NET_MEM_MAX_MB))
+		b = MiB((uint64_t)POLLUX_NET_MEM_MAX_MB);
+	return b;
+}
+
 int net_core_init(struct cpu *c)
 {
 	if (!nnet || c->idx >= nnet)
 		return 0;
 	struct net_core *n = &ncores[c->idx];
 	n->inst = lwip_insts[c->idx];
-	void *heap = (void *)(uintptr_t)mem_alloc(c->idx, NET_INST_HEAP_SIZE, 4096);
-	if (!heap) {
-		kprintf("net: core %u: no memory for its lwIP instance\n", c->idx);
+	uint64_t budget = mem_budget(c->idx);
+	if (budget < NET_INST_MIN_MEM) {
+		kprintf("net: core %u: %lluMiB for its network memory, %uMiB needed\n", c->idx,
+			(unsigned long long)(budget >> 20), NET_INST_MIN_MEM >> 20);
 		return -1;
 	}
 	if (n->queue >= 0)
@@ -240,8 +257,9 @@ int net_core_init(struct cpu *c)
 	struct net_inst_cfg cfg = {
 		.core = c->idx,
 		.mtu = 1500,
-		.heap = heap,
-		.heap_size = NET_INST_HEAP_SIZE,
+		.mem_budget = budget,
+		.mem_grow = mem_grow,
+		.max_conns = POLLUX_MAX_CONNS,
 		.svc = &POLLUX_SERVICE,
 		.csum_offload = dev->caps.tx_csum,
 		.tx = tx_frame,
@@ -259,8 +277,15 @@ int net_core_init(struct cpu *c)
 		kprintf("net: core %u: lwIP instance init failed (%d)\n", c->idx, err);
 		return -1;
 	}
-	if (c->idx == 0 && !dev->link)
-		n->inst->link(false);
+	if (c->idx == 0) {
+		struct net_inst_mem m;
+		n->inst->mem(&m);
+		kprintf("net: memory per core %lluMiB (%u%% of the arena), connections up to %u per core "
+			"(%u bytes each when idle)\n", (unsigned long long)(m.budget >> 20), POLLUX_NET_MEM_PCT,
+			m.max_conns, m.conn_bytes);
+		if (!dev->link)
+			n->inst->link(false);
+	}
 	__atomic_store_n(&n->up, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -544,9 +569,10 @@ void net_poll(struct cpu *c, uint64_t now)
 void net_print_stats(void)
 {
 	/* Four tables filled in one pass over the cores; only the console core prints. */
-	static char out[4][260 * POLLUX_MAX_CORES + 1024];
+	static char out[4][260 * POLLUX_MAX_CORES + 1024], mout[600 * POLLUX_MAX_CORES + 1024];
 	struct kbuf t = { out[0], sizeof(out[0]), 0 }, d = { out[1], sizeof(out[1]), 0 };
 	struct kbuf x = { out[2], sizeof(out[2]), 0 }, l = { out[3], sizeof(out[3]), 0 };
+	struct kbuf m = { mout, sizeof(mout), 0 };
 	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
 	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %11s %9s\n", "core", "q", "rx_pkts",
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
@@ -558,8 +584,13 @@ void net_print_stats(void)
 		 "fwd_dr", "frag_d", "not_up", "runt", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
 		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
-	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s\n", "core", "hdr_tmo", "idle_cls", "evicted", "cap_ref", "syn_evct",
-		 "tw_reuse");
+	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls", "snd_tmo", "evicted",
+		 "prt_evct", "cap_ref", "syn_evct", "tw_reuse", "max_conns");
+	/* Network memory (net/slab.c): taken from the arena = in use + free in the classes' lists +
+	 * the current chunk's rest; in use = what lwIP and the service asked for + rounding to the
+	 * class. Then lwIP's pools, elements in use and at most, each of size bytes. */
+	kbprintf(&m, "%-4s %9s %9s %9s %9s %9s %9s %7s %7s\n", "core", "budget_kb", "taken_kb", "used_kb", "high_kb",
+		 "listed_kb", "asked_kb", "fails", "conn_b");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!is_up(i))
@@ -582,8 +613,20 @@ void net_print_stats(void)
 			 U(n->not_up), U(n->runts), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop),
 			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
-		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu\n", i, U(s.hdr_timeouts), U(s.idle_closed),
-			 U(s.evicted), U(s.cap_refused), U(s.syn_evicted), U(s.tw_reused));
+		struct net_inst_mem nm;
+		n->inst->mem(&nm);
+		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i, U(s.hdr_timeouts),
+			 U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial), U(s.cap_refused),
+			 U(s.syn_evicted), U(s.tw_reused), nm.max_conns);
+		kbprintf(&m, "%-4u %9llu %9llu %9llu %9llu %9llu %9llu %7llu %7u\n", i, U(nm.budget >> 10), U(nm.taken >> 10),
+			 U(nm.in_use >> 10), U(nm.high >> 10), U(nm.free_listed >> 10), U(nm.requested >> 10), U(nm.fails),
+			 nm.conn_bytes);
+		kbprintf(&m, "     pools");
+		for (unsigned j = 0; j < nm.npools; j++)
+			if (nm.pool[j].high)
+				kbprintf(&m, " %s=%llu/%llux%u", nm.pool[j].name, U(nm.pool[j].used), U(nm.pool[j].high),
+					 nm.pool[j].size);
+		kbprintf(&m, "\n");
 		if (n->queue >= 0) {
 			struct nic_counter nc[NIC_MAX_COUNTERS];
 			unsigned k = nic_counters(n->queue, nc, NIC_MAX_COUNTERS);
@@ -611,4 +654,5 @@ void net_print_stats(void)
 	kputs(out[1]);
 	kputs(out[2]);
 	kputs(out[3]);
+	kputs(mout);
 }

@@ -27,12 +27,23 @@
 #define LWIP_NETIF_LINK_CALLBACK 0
 #define LWIP_SUPPORT_CUSTOM_PBUF 1      /* zero-copy RX: pbufs that wrap the NIC's DMA buffer */
 
-/* Memory: one heap per instance, carved from the core's own arena at start-up; pools come from
- * that heap, so the image carries no per-instance arrays. */
+/* Memory: every allocation of an instance, pools included, comes from its own size classes
+ * (net/slab.h through inst_mem_alloc in net/inst.c): O(1) however many connections exist, sized
+ * from the core's arena at boot, not a fixed first-fit heap. The fuzzer supplies its own
+ * (Makefile, FUZZ_LWIP_DEFS). */
 #define MEM_ALIGNMENT 8
-#define MEM_SIZE (4 * 1024 * 1024)
-#define LWIP_RAM_HEAP_POINTER lwip_inst_heap
+#define MEM_LIBC_MALLOC 1
 #define MEMP_MEM_MALLOC 1
+#ifndef mem_clib_malloc
+#include <stddef.h>
+void *inst_mem_alloc(size_t size);
+void inst_mem_free(void *p);
+void *inst_mem_calloc(size_t n, size_t size);
+#define mem_clib_malloc inst_mem_alloc
+#define mem_clib_free inst_mem_free
+#define mem_clib_calloc inst_mem_calloc
+#endif
+/* Under MEMP_MEM_MALLOC these bound nothing; the budget and the connection cap do. */
 #define MEMP_NUM_TCP_PCB 4096
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_UDP_PCB 8
@@ -72,7 +83,7 @@ unsigned short inst_ooseq_pbufs(void);
 #define LWIP_STATS_DISPLAY 0
 #define MEM_STATS 1
 #define MIB2_STATS 1                    /* reassembly give-ups and echo replies are counted only here */
-#define MEMP_STATS 0
+#define MEMP_STATS 1                    /* per pool, for `stats` (table "memory") */
 #define SYS_STATS 0
 
 #define LWIP_DEBUG 0
@@ -80,7 +91,5 @@ unsigned short inst_ooseq_pbufs(void);
 /* RFC 6528 initial sequence numbers, computed once for every instance (net/lwip_port.c). */
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
 	lwip_port_isn(ip4_addr_get_u32(local_ip), (local_port), ip4_addr_get_u32(remote_ip), (remote_port))
-
-extern unsigned char *lwip_inst_heap;
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "nic_http_client.h"
 
+void *host_mem_grow(uint32_t core, size_t bytes);     /* tests/unit/host/lwip_port.c */
+
 #include "lwip/tcp.h"
 #include "lwip/stats.h"
 #include "lwip/etharp.h"
@@ -29,8 +31,8 @@ int hc_init(const uint8_t mac[6], uint32_t ip, uint32_t mask,
 	    const char *answers[2], const uint32_t lens[2])
 {
 	struct net_inst_cfg k = { .core = 4, .mtu = 1500, .ip = PP_HTONL(ip), .mask = PP_HTONL(mask),
-				  .heap = aligned_alloc(4096, NET_INST_HEAP_SIZE), .heap_size = NET_INST_HEAP_SIZE,
-				  .tx = tx };
+				  .mem_budget = 64 << 20,
+				  .mem_grow = host_mem_grow, .tx = tx };
 	memcpy(k.mac, mac, 6);
 	for (int i = 0; i < 2; i++)
 		answer[i] = answers[i], answer_len[i] = lens[i];

@@ -146,18 +146,17 @@ static void cli_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
 	pbuf_free(p);
 }
 
-static void *heap(void) { return aligned_alloc(4096, NET_INST_HEAP_SIZE); }
+void *host_mem_grow(uint32_t core, size_t bytes);
 
 static void two_instances(void)
 {
 	struct net_inst_cfg a = { .core = 0, .mac = {2, 0, 0, 0, 0, 1}, .ip = PP_HTONL(0xC6120002),
-				  .mask = PP_HTONL(0xFFFFFF00), .gw = 0, .heap = heap(),
-				  .heap_size = NET_INST_HEAP_SIZE, .svc = &svc_echo, .csum_offload = true, .tx = tx };
+				  .mask = PP_HTONL(0xFFFFFF00), .gw = 0, .mem_budget = 64 << 20,
+				  .mem_grow = host_mem_grow, .svc = &svc_echo, .csum_offload = true, .tx = tx };
 	struct net_inst_cfg b = a;
 	b.core = 1;
 	b.mac[5] = 2;
 	b.ip = PP_HTONL(0xC6120003);
-	b.heap = heap();
 	b.svc = NULL;
 	b.csum_offload = false;         /* its checksums are lwIP's own, checked by instance 0 */
 	CHECK_EQ(lwip0_net_inst.init(&a), 0);

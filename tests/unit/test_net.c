@@ -505,6 +505,11 @@ static void fi_stats(uint32_t c, struct net_inst_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->rx_frames = fi[c].nrx;
 }
+static void fi_mem(uint32_t c, struct net_inst_mem *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->budget = fi[c].cfg.mem_budget;
+}
 static void fi_link(uint32_t c, bool up)
 {
 	fi_check(c);
@@ -525,9 +530,10 @@ static void fi_link(uint32_t c, bool up)
 	static void fi_set_addr##c(uint32_t i, uint32_t m, uint32_t g) { fi_set_addr(c, i, m, g); } \
 	static void fi_stats##c(struct net_inst_stats *o) { fi_stats(c, o); } \
 	static void fi_link##c(bool up) { fi_link(c, up); } \
+	static void fi_mem##c(struct net_inst_mem *o) { fi_mem(c, o); } \
 	static const struct net_inst fi_inst##c = { .init = fi_init##c, .input = fi_input##c, \
 		.input_copy = fi_input_copy##c, .tx_done = fi_tx_done##c, .poll = fi_poll##c, .addr = fi_addr##c, \
-		.set_addr = fi_set_addr##c, .stats = fi_stats##c, .link = fi_link##c };
+		.set_addr = fi_set_addr##c, .stats = fi_stats##c, .link = fi_link##c, .mem = fi_mem##c };
 FAKE_INST(0)
 FAKE_INST(1)
 FAKE_INST(2)
@@ -782,9 +788,12 @@ static void core_up(uint32_t c)
 	CHECK_EQ(g->mtu, 1500);
 	CHECK_EQ(g->dhcp, c == 0);      /* config/default.h: DHCP, asked by core 0 only */
 	CHECK_EQ(g->ip, 0);
-	CHECK(g->heap_size >= NET_INST_HEAP_SIZE);
-	CHECK_EQ(arena_of(g->heap), c);
-	CHECK_EQ(arena_of((uint8_t *)g->heap + g->heap_size - 1), c);
+	/* Network memory: the configured share of the core's arena, taken from that arena. */
+	CHECK_EQ(g->mem_budget, harness_arena_bytes / 100 * POLLUX_NET_MEM_PCT);
+	CHECK_EQ(g->max_conns, POLLUX_MAX_CONNS);
+	uint8_t *chunk = g->mem_grow(c, NET_INST_CHUNK);
+	CHECK_EQ(arena_of(chunk), c);
+	CHECK_EQ(arena_of(chunk + NET_INST_CHUNK - 1), c);
 	CHECK(g->svc == &svc_http);
 	CHECK_EQ(g->csum_offload, dev.caps.tx_csum);
 	CHECK(g->tx != NULL);

@@ -55,6 +55,13 @@ uint64_t mem_alloc_early(uint64_t size, uint64_t align, uint64_t below)
 }
 
 uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align) { return alloc(core, size, align); }
+uint64_t mem_alloc_raw(uint32_t core, uint64_t size, uint64_t align) { return alloc(core, size, align); }
+uint64_t harness_arena_bytes = 64ull << 20;
+uint64_t mem_arena_bytes(uint32_t core)
+{
+	(void)core;
+	return harness_arena_bytes;
+}
 
 /* What net/net.c calls of the kernel at start-up: registrations (nothing runs them here), a fixed
  * generator whose RSS key draw the tests can read back, counter conversion and the cores. */

@@ -27,6 +27,8 @@ bool klog_has(const char *s);
  * the kernel). When set, alloc_hook sees each one with the arena it came from (mem_alloc_early:
  * core 0). */
 extern void (*alloc_hook)(void *p, uint64_t size, uint32_t core);
+/* What mem_arena_bytes says each core's arena holds (64 MiB unless a test sets it). */
+extern uint64_t harness_arena_bytes;
 
 /* Called in a failing case's child after its log is printed: a device model's own report. */
 extern void (*harness_fail_report)(const char *name);
