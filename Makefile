@@ -106,7 +106,9 @@ all: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory ARCH=aarch64 efi
 
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/deps.sh
+# The lwIP patch series is part of the dependencies: a change unpacks lwIP again and patches it.
+LWIP_PATCHES := net/port/patches/series $(wildcard net/port/patches/*.patch)
+$(DEPS_STAMP): scripts/deps.sh $(LWIP_PATCHES)
 	$(Q)scripts/deps.sh build
 	$(Q)touch $@
 
@@ -130,12 +132,13 @@ $(B)/boot/efi_main.o: boot/efi_main.c
 
 # lwIP is not ours: its own warnings are not errors here.
 LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(B)/net/lwip/%.o)
-$(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefile
+$(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefile $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-INST_GLUE := inst inst_svc
-$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h Makefile
+INST_GLUE := inst inst_svc inst_hash
+$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h Makefile \
+		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
@@ -184,7 +187,7 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_pci test_virtq \
-	test_flow test_ena test_random test_net test_vnet test_ixgbe test_slab
+	test_flow test_ena test_random test_net test_vnet test_ixgbe test_slab test_tcphash
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -204,6 +207,8 @@ test_pci_SRCS := drivers/pci.c kernel/printf.c $(HARNESS_SRCS) $(FAKEPCI_SRCS)
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
 test_slab_SRCS := net/slab.c net/slab.h
+test_tcphash_SRCS := net/inst_hash.c tests/unit/host/lwip_port.c $(LWIP_PATCHES)
+test_tcphash_CFLAGS := $(LWIP_INC)
 # nic.c's probe table names every driver: the Intel ones are linked into the tests that probe
 # with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
@@ -231,10 +236,11 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 # Host copy of one instance (lwIP + its glue), made twice by scripts/lwip-instances.sh; the tests
 # link the services once, as the kernel does.
 UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o)
-$(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h
+$(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
-$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h
+$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h \
+		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
 $(UNIT_DIR)/lwip/inst_all.o: $(UNIT_LWIP_OBJS)
@@ -332,11 +338,11 @@ $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 # sanitizers and coverage (lwIP's own warnings are not errors here).
 FUZZ_OBJ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(FUZZ_LWIP_DEFS) $(LWIP_INC)
 FUZZ_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(FUZZ_DIR)/lwip/%.o) $(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o)
-$(FUZZ_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h tests/fuzz/lwip_malloc.h | $(DEPS_STAMP)
+$(FUZZ_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h tests/fuzz/lwip_malloc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=gnu11 -w $(FUZZ_OBJ_FLAGS) -c $< -o $@
 $(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o): $(FUZZ_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h \
-		net/port/lwipopts.h | $(DEPS_STAMP)
+		net/port/lwipopts.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(FUZZ_OBJ_FLAGS) -DPOLLUX_CONFIG_FILE='"config/default.h"' \
 		-I. -Ikernel -Itests/unit/host -c $< -o $@

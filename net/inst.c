@@ -206,6 +206,18 @@ void *inst_mem_calloc(size_t n, size_t size)
 	return p;
 }
 
+/* The connection index's buckets: one block straight from the arena, outside the classes. */
+static uint64_t index_bytes;
+
+static void *index_alloc(size_t bytes)
+{
+	bytes = (bytes + 63) & ~(size_t)63;
+	void *p = index_bytes + bytes <= slab.budget / 8 ? cfg.mem_grow(cfg.core, bytes) : NULL;
+	if (p)
+		index_bytes += bytes;
+	return p;
+}
+
 /* Out-of-order limits (lwipopts.h): per connection, and nothing while memory runs low. Counted
  * in requested bytes, which the fuzzer's own allocator keeps too. */
 static bool heap_low(void)
@@ -245,6 +257,12 @@ static void inst_mem(struct net_inst_mem *out)
 		out->pool[i].high = lwip_stats.memp[i]->max;
 	}
 	out->npools = MEMP_MAX;
+	struct inst_hash_stats h;
+	inst_hash_stats(&h);
+	out->index_bytes = index_bytes;
+	out->index_entries = h.entries;
+	out->lookups = h.lookups;
+	out->probes = h.probes;
 	inst_svc_mem(out);
 }
 
@@ -279,7 +297,17 @@ static int inst_init(const struct net_inst_cfg *c)
 		if (e != ERR_OK)
 			return e;
 	}
-	return inst_svc_start(cfg.svc, &st, cfg.max_conns, cfg.mem_budget);
+	err_t e = inst_svc_start(cfg.svc, &st, cfg.max_conns, cfg.mem_budget);
+	if (e != ERR_OK)
+		return e;
+	struct net_inst_mem m = { 0 };
+	inst_svc_mem(&m);
+	/* A bucket per connection the cap allows (rounded up to a power of two), within an eighth of
+	 * the budget. */
+	uint64_t conns = m.max_conns ? m.max_conns : cfg.max_conns, most = 1024;
+	while (most * 2 * sizeof(void *) <= cfg.mem_budget / 8)
+		most *= 2;
+	return inst_hash_init(conns < most ? (uint32_t)conns : (uint32_t)most, index_alloc);
 }
 
 static void inst_poll(void)

@@ -19,4 +19,15 @@ void inst_svc_reinput(struct netif *nif);
 /* inst_svc.c: the service's counts into out. */
 void inst_svc_stats(struct net_inst_stats *out);
 
+
+/* inst_hash.c: the index of this instance's connections (lwipopts.h's pcb hooks). Set up with a
+ * bucket per expected connection (rounded up to a power of two, 1024 at least) from alloc.
+ * 0 or ERR_MEM. */
+int inst_hash_init(uint32_t conns, void *(*alloc)(size_t bytes));
+struct inst_hash_stats {
+	uint64_t buckets, entries;      /* entries: pcbs indexed (active and TIME-WAIT) */
+	uint64_t lookups, probes;       /* segments looked up, pcbs compared for them */
+};
+void inst_hash_stats(struct inst_hash_stats *out);
+
 #endif

@@ -18,7 +18,7 @@ PACKAGES=(ovmf qemu-efi-aarch64 gnu-efi
     gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu mtools dosfstools gdisk
     dpkg-dev newlib-source dnsmasq-base curl wrk iproute2 iputils-ping socat
     python3-scapy hping3 nmap  # tests/net/hostile.py: malformed frames, floods, a port scan
-    xz-utils bzip2 make gcc python3
+    xz-utils bzip2 make gcc python3 patch
     clang libclang-rt-14-dev  # make fuzz: libFuzzer, ASan, UBSan
     libc6-dev-arm64-cross) # gnu-efi's reloc_aarch64.c includes <elf.h>
 
@@ -402,16 +402,36 @@ build_newlib() {
 }
 
 # ---------------------------------------------------------------- lwIP
+# Debian's lwIP, unpacked as Debian does, then Pollux's patch series (net/port/patches/series,
+# each patch with its reason in a DEP-3 header) applied in order. A change to the series unpacks
+# the kept source package again, so the tree is always Debian's plus exactly the series.
 fetch_lwip() {
-    local key="lwip r$RECIPE"
+    local patches key dsc p
+    patches=$(cd "$(dirname "$0")/../net/port/patches" && pwd)
+    key="lwip r$RECIPE $(cd "$patches" && cat series $(cat series) | sha256sum | cut -c1-16)"
     if stamp_ok lwip "$key" && [ -f "$DEPS/lwip/src/Filelists.mk" ]; then
         return 0
     fi
-    log "fetching lwip source"
-    fetch_source lwip "" "$DEPS/lwip"
+    dsc=$(ls "$SRC"/dl/lwip_*.dsc 2>/dev/null | tail -n1 || true)
+    if [ -n "$dsc" ]; then
+        log "unpacking $(basename "$dsc" .dsc) again"
+        rm -rf "$DEPS/lwip" "$SRC/.lwip-tree"
+        run_logged "$SRC/lwip-unpack.log" dpkg-source -x "$dsc" "$SRC/.lwip-tree"
+        mv "$SRC/.lwip-tree" "$DEPS/lwip"
+        basename "$dsc" .dsc >"$DEPS/lwip/.debian-source"
+    else
+        log "fetching lwip source"
+        fetch_source lwip "" "$DEPS/lwip"
+    fi
     if ! [ -f "$DEPS/lwip/src/Filelists.mk" ] || ! [ -d "$DEPS/lwip/src/include/lwip" ]; then
         die "unexpected lwip source layout"
     fi
+    while read -r p; do
+        [ -n "$p" ] || continue
+        log "lwip: applying $p"
+        patch -d "$DEPS/lwip" -p1 --forward --quiet <"$patches/$p" ||
+            die "lwip: $p does not apply to $(cat "$DEPS/lwip/.debian-source" 2>/dev/null || echo this lwip)"
+    done <"$patches/series"
     stamp_set lwip "$key"
 }
 

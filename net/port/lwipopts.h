@@ -56,6 +56,17 @@ struct tcp_hdr;
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) inst_tcp_inpacket(pcb, hdr)
 int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
 
+/* Connections are found by a hash of their four-tuple (net/inst_hash.c), not by walking lwIP's
+ * lists: hooks of Pollux's lwIP patch series (net/port/patches). */
+struct ip4_addr;
+#define LWIP_HOOK_TCP_PCB_LINKED(pcbs, npcb) inst_tcp_linked(pcbs, npcb)
+#define LWIP_HOOK_TCP_PCB_UNLINKED(npcb) inst_tcp_unlinked(npcb)
+#define LWIP_HOOK_TCP_PCB_LOOKUP(rport, lport, rip, lip) inst_tcp_lookup(rport, lport, rip, lip)
+void inst_tcp_linked(struct tcp_pcb **pcbs, struct tcp_pcb *pcb);
+void inst_tcp_unlinked(struct tcp_pcb *pcb);
+struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, const struct ip4_addr *rip,
+				const struct ip4_addr *lip);
+
 /* A fragmented datagram must be complete within 3 s (lwIP's default is 15): pieces that never
  * complete hold the core's memory that much shorter. Given up ones are counted (reasm). */
 #define IP_REASS_MAXAGE 3

@@ -1,0 +1,129 @@
+/* test_tcphash: proves lwIP's pcb lists with Pollux's patches (net/port/patches) and the index of
+ * net/inst_hash.c: 100,000 connections and TIME-WAIT pcbs registered through lwIP's own TCP_REG,
+ * each found by its four-tuple in about one comparison (as with 10), unknown tuples not found, and
+ * all removed in scattered order through TCP_RMV and tcp_slowtmr's unlink with the lists intact. */
+#include <stdint.h>
+#include "test.h"
+#include "net/inst_priv.h"
+
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+/* What TCP_REG and TCP_RMV name of lwIP's tcp.c. */
+struct tcp_pcb *tcp_active_pcbs, *tcp_tw_pcbs, *tcp_bound_pcbs;
+union tcp_listen_pcbs_t tcp_listen_pcbs;
+u8_t tcp_active_pcbs_changed;
+void tcp_timer_needed(void) {}
+
+static void *alloc(size_t n) { return calloc(1, n); }
+
+static uint32_t list_len(struct tcp_pcb *p)
+{
+	uint32_t n = 0;
+	for (struct tcp_pcb **link = &p; *link && n < 10000000; link = &(*link)->next, n++)
+		if ((*link)->pprev == NULL)
+			return UINT32_MAX;      /* a member without its back-link */
+	return n;
+}
+
+static void tuple(struct tcp_pcb *p, uint32_t i)
+{
+	/* 198.18.x.y clients on ports 1024.., to local port 80 (remote fields as lwIP keeps them) */
+	ip_addr_set_ip4_u32(&p->remote_ip, PP_HTONL(0xC6120000u + 2 + i / 60000));
+	ip_addr_set_ip4_u32(&p->local_ip, PP_HTONL(0xC6130001u));
+	p->remote_port = (u16_t)(1024 + i % 60000);
+	p->local_port = 80;
+}
+
+static double probes_per_lookup(struct inst_hash_stats *before)
+{
+	struct inst_hash_stats h;
+	inst_hash_stats(&h);
+	double r = (double)(h.probes - before->probes) / (double)(h.lookups - before->lookups);
+	*before = h;
+	return r;
+}
+
+static void index_many(uint32_t n)
+{
+	struct tcp_pcb *pcbs = calloc(n, sizeof(*pcbs));
+	CHECK_EQ(inst_hash_init(n, alloc), 0);
+	tcp_active_pcbs = tcp_tw_pcbs = tcp_bound_pcbs = NULL;
+	tcp_listen_pcbs.pcbs = NULL;
+	struct tcp_pcb bound = { 0 };
+	TCP_REG(&tcp_bound_pcbs, &bound);               /* a bound pcb: listed, never indexed */
+	for (uint32_t i = 0; i < n; i++) {
+		tuple(&pcbs[i], i);
+		pcbs[i].state = i % 4 == 3 ? TIME_WAIT : ESTABLISHED;
+		if (pcbs[i].state == TIME_WAIT)
+			TCP_REG(&tcp_tw_pcbs, &pcbs[i]);
+		else
+			TCP_REG_ACTIVE(&pcbs[i]);
+	}
+	struct inst_hash_stats h0;
+	inst_hash_stats(&h0);
+	CHECK_EQ(h0.entries, n);
+	CHECK_EQ(list_len(tcp_active_pcbs) + list_len(tcp_tw_pcbs), n);
+	uint32_t wrong = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct tcp_pcb *p = &pcbs[(uint64_t)i * 7919 % n];
+		wrong += inst_tcp_lookup(p->remote_port, p->local_port, &p->remote_ip, &p->local_ip) != p;
+	}
+	CHECK_EQ(wrong, 0);
+	double found = probes_per_lookup(&h0);
+	CHECK(found >= 1.0 && found < 1.5);             /* a bucket or more per connection */
+	/* Tuples nobody has: the other local port, a client one beyond, the bound pcb's. */
+	struct tcp_pcb x = pcbs[0];
+	uint32_t misses = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		tuple(&x, i);
+		x.local_port = 81;
+		misses += inst_tcp_lookup(x.remote_port, x.local_port, &x.remote_ip, &x.local_ip) == NULL;
+	}
+	CHECK_EQ(misses, n);
+	CHECK(probes_per_lookup(&h0) < 1.0);            /* the walk would compare every pcb */
+	CHECK(inst_tcp_lookup(0, 0, &bound.remote_ip, &bound.local_ip) == NULL);
+	printf("  %u pcbs: %.2f compared per segment found, buckets %llu\n", n, found,
+	       (unsigned long long)h0.buckets);
+	/* Scattered removals: TCP_RMV (a close, an abort) for most, the timer's unlink for the rest;
+	 * a connection moving to TIME-WAIT in between. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct tcp_pcb *p = &pcbs[(uint64_t)i * 7919 % n];
+		if (p->state == ESTABLISHED && i % 5 == 0) {
+			TCP_RMV_ACTIVE(p);
+			p->state = TIME_WAIT;
+			TCP_REG(&tcp_tw_pcbs, p);
+			CHECK(inst_tcp_lookup(p->remote_port, p->local_port, &p->remote_ip, &p->local_ip) == p);
+		}
+		if (i % 3 == 0) {
+			TCP_PCB_UNLINK(p);
+		} else if (p->state == TIME_WAIT) {
+			TCP_RMV(&tcp_tw_pcbs, p);
+		} else {
+			TCP_RMV_ACTIVE(p);
+		}
+		if (inst_tcp_lookup(p->remote_port, p->local_port, &p->remote_ip, &p->local_ip) != NULL)
+			wrong++;
+	}
+	CHECK_EQ(wrong, 0);
+	CHECK(tcp_active_pcbs == NULL);
+	CHECK(tcp_tw_pcbs == NULL);
+	CHECK(tcp_bound_pcbs == &bound && bound.next == NULL);
+	inst_hash_stats(&h0);
+	CHECK_EQ(h0.entries, 0);
+	free(pcbs);
+}
+
+/* The listen list keeps lwIP's own walk: its pcbs have no back-link to write. */
+static void listen_list(void)
+{
+	static struct tcp_pcb_listen l[3];
+	tcp_listen_pcbs.pcbs = NULL;
+	for (int i = 0; i < 3; i++)
+		TCP_REG(&tcp_listen_pcbs.pcbs, (struct tcp_pcb *)&l[i]);
+	TCP_RMV(&tcp_listen_pcbs.pcbs, (struct tcp_pcb *)&l[1]);
+	CHECK(tcp_listen_pcbs.listen_pcbs == &l[2] && l[2].next == &l[0] && l[0].next == NULL);
+}
+
+TEST_MAIN("test_tcphash: proves O(1) pcb removal (lwIP patched) and the keyed four-tuple index with 10 and 100,000 pcbs",
+	  index_many(10); index_many(100000); listen_list())
