@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""capacity.py ARCH IMAGE [CONNS]: a server's capacity on one vCPU with 1 GiB (issue 18).
+
+Pollux (the HTTP image) boots on a tap in a namespace of its own with one vCPU and 1 GiB. The
+boot log says how much network memory the core took and the connection cap it derived. Then:
+- CONNS keep-alive connections (100,000 by default) are opened from several source addresses of
+  the namespace (64k ports each), each sends a request and reads its whole response, and all stay
+  open; a fresh client (curl) must be served throughout, and `stats` must show every one of them
+  open on the guest, with the memory they took;
+- with those closed, 5,000 clients send half a request and wait, and 2,000 pipeline requests and
+  never read: a fresh client must still be served within a second.
+Every load loop is bounded in time; everything started is ended on exit (tests/net/netns.py).
+"""
+import asyncio
+import multiprocessing
+import os
+import re
+import resource
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import Results, Testbed, boot, ns, setns  # noqa: E402
+
+ARCH, IMAGE = sys.argv[1], sys.argv[2]
+CONNS = int(sys.argv[3]) if len(sys.argv) > 3 else 100000
+SOURCES = [f"198.18.0.{200 + i}" for i in range((CONNS + 59999) // 60000)]
+REQ = b"GET /hello HTTP/1.1\r\nHost: pollux\r\n\r\n"
+result = Results(f"{ARCH} 1c 1G capacity")
+
+
+def stats(g):
+    """`stats`'s tables (one core) by column name, and the memory table's pools line."""
+    g.send("stats")
+    m, out = g.expect(r"core\s+budget_kb[^\n]*\n\d[^\n]*\n\s+pools[^\n]*\n", 30)
+    if not m:
+        raise RuntimeError("no answer to stats:\n" + out[-1500:])
+    text = out.replace("\r", "")
+    text = text[text.rfind("core  q "):] if "core  q " in text else text
+    tot = {}
+    for head, rows in re.findall(r"(core[ \t]+[^\n]*)\n((?:\d+[ \t][^\n]*\n)+)", text):
+        for line in rows.splitlines():
+            for k, v in zip(head.split(), line.split()):
+                if k not in ("core", "q") and re.fullmatch(r"-?\d+", v):
+                    tot[k] = tot.get(k, 0) + int(v)
+    pools = re.search(r"\n\s+pools([^\n]*)", text)
+    tot["pools"] = pools.group(1).strip() if pools else ""
+    return tot
+
+
+def fresh(ip, limit):
+    """A new client's GET: (status, seconds)."""
+    t = time.time()
+    r = ns("curl", "-s", "-m", str(limit), "-o", "/dev/null", "-w", "%{http_code}", f"http://{ip}/hello",
+           check=False)
+    return r.stdout or "000", time.time() - t
+
+
+async def open_many(ip, first, n, deadline):
+    """Connections first..first+n-1 (each its own source address and port), keep-alive, each with
+    one request answered in full, kept open. Returns (sockets, failures, seconds)."""
+    loop = asyncio.get_running_loop()
+    socks, fails = [], 0
+    gate = asyncio.Semaphore(256)       # handshakes in flight: within the guest's SYN backlog
+
+    async def one(i):
+        nonlocal fails
+        async with gate:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.bind((SOURCES[i // 60000], 1024 + i % 60000))
+                await asyncio.wait_for(loop.sock_connect(s, (ip, 80)), max(1, deadline - time.time()))
+                await loop.sock_sendall(s, REQ)
+                got = b""
+                while b"Hello from Pollux\n" not in got:
+                    part = await asyncio.wait_for(loop.sock_recv(s, 4096), max(1, deadline - time.time()))
+                    if not part:
+                        raise ConnectionError("closed")
+                    got += part
+                socks.append(s)
+            except (OSError, asyncio.TimeoutError) as e:
+                fails += 1
+                if fails == 1:
+                    print(f"capacity: connection {i} failed: {e!r}", flush=True)
+                s.close()
+
+    t = time.time()
+    await asyncio.gather(*(one(i) for i in range(first, first + n)))
+    return socks, fails, time.time() - t
+
+
+def close_all(socks):
+    """Reset each connection (no FIN handshake to wait for)."""
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()
+
+
+PER_WORKER = 15000      # sockets per process: the hard limit on open files here is 20,000
+
+
+def worker(ip, first, count, deadline, pipe):
+    """A process holding connections first..first+count-1: reports (open, failed, seconds), then
+    keeps them until told to close them."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count + 1000, max(count + 1000, resource.getrlimit(
+        resource.RLIMIT_NOFILE)[1])))
+    socks, fails, secs = asyncio.run(open_many(ip, first, count, deadline))
+    pipe.send((len(socks), fails, secs))
+    pipe.recv()
+    close_all(socks)
+    pipe.send("closed")
+
+
+def open_workers(ip, n, deadline, checks):
+    """n connections over several processes, a fresh client tried every few seconds meanwhile.
+    Returns (workers, open, failed, seconds)."""
+    ctx = multiprocessing.get_context("fork")
+    workers, t = [], time.time()
+    for first in range(0, n, PER_WORKER):
+        a, b = ctx.Pipe()
+        p = ctx.Process(target=worker, args=(ip, first, min(PER_WORKER, n - first), deadline, b), daemon=True)
+        p.start()
+        workers.append((p, a))
+    got = []
+    for p, a in workers:
+        while not a.poll(2):
+            checks.append(fresh(ip, 5))
+        got.append(a.recv())
+    return workers, sum(g[0] for g in got), sum(g[1] for g in got), time.time() - t
+
+
+def close_workers(workers):
+    for p, a in workers:
+        a.send("close")
+    for p, a in workers:
+        if a.poll(60):
+            a.recv()
+        p.kill()
+        p.join()
+
+
+def many_test(g, ip, cap):
+    n = min(CONNS, cap)
+    before = stats(g)
+    checks = []
+    workers, nopen, fails, secs = open_workers(ip, n, time.time() + 300, checks)
+    after = stats(g)
+    final = fresh(ip, 5)
+    served = [c for c in checks if c[0] == "200"]
+    print(f"capacity: {nopen} of {n} connections open with their response in {secs:.1f} s, {fails} failed; "
+          f"guest tcp_open {after.get('tcp_open')}, memory used {after.get('used_kb')} KiB "
+          f"(high {after.get('high_kb')}, taken {after.get('taken_kb')} of {after.get('budget_kb')}), "
+          f"index {after.get('indexed')} pcbs, {after.get('probes', 0) / 100:.2f} compared per segment; "
+          f"pools {after['pools']}", flush=True)
+    result(CONNS <= cap, "cap", f"the derived cap ({cap} per core) holds {CONNS} connections")
+    result(nopen == n and after.get("tcp_open", 0) >= n, "open",
+           f"{nopen} of {n} keep-alive connections answered and held; the guest has {after.get('tcp_open')} open")
+    result(bool(checks) and len(served) == len(checks) and final[0] == "200", "fresh-during",
+           f"a fresh client during the opening: {len(served)} of {len(checks)} served "
+           f"(slowest {max((c[1] for c in checks), default=0):.2f} s), after: {final[0]} in {final[1]:.2f} s")
+    result(after.get("fails", 0) == before.get("fails", 0) and after.get("tcp_mem", 0) == before.get("tcp_mem", 0)
+           and after.get("cap_ref", 0) == before.get("cap_ref", 0), "no-refusal",
+           f"no allocation failed (fails {after.get('fails')}), none refused at the cap (cap_ref {after.get('cap_ref')})")
+    result(after.get("probes", 1000) < 200, "index",
+           f"{after.get('probes', 0) / 100:.2f} connections compared per segment with {after.get('indexed')} indexed")
+    per = (after.get("used_kb", 0) - before.get("used_kb", 0)) * 1024 / max(1, nopen)
+    print(f"capacity: {per:.0f} bytes of network memory per idle keep-alive connection", flush=True)
+    close_workers(workers)
+    # Each reset removes a connection: they are gone within a bounded time.
+    end = time.time() + 120
+    while time.time() < end:
+        time.sleep(3)
+        s = stats(g)
+        if s.get("tcp_open", n) <= 1:
+            break
+    result(s.get("tcp_open", n) <= 1, "drained", f"after the clients reset, the guest has {s.get('tcp_open')} open")
+
+
+def slow_test(g, ip):
+    """5,000 half-sent requests and 2,000 clients that never read, then a fresh client."""
+    half, stuck, fails = [], [], 0
+    t = time.time()
+    for i in range(7000):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        s.bind((SOURCES[0], 2000 + i))
+        s.settimeout(5)
+        try:
+            s.connect((ip, 80))
+            s.setblocking(False)
+            if i < 5000:
+                s.send(b"GET /hello HTTP/1.1\r\nHost: poll")
+                half.append(s)
+            else:
+                s.send(REQ * 64)
+                stuck.append(s)
+        except OSError:
+            fails += 1
+            s.close()
+        if time.time() - t > 240:
+            break
+    # The non-reading ones keep writing until their windows close.
+    end = time.time() + 10
+    while time.time() < end:
+        moved = 0
+        for s in stuck:
+            try:
+                moved += s.send(REQ * 64)
+            except (BlockingIOError, ConnectionError, OSError):
+                pass
+        if not moved:
+            break
+    st = stats(g)
+    code, secs = fresh(ip, 5)
+    print(f"slow: {len(half)} half-sent and {len(stuck)} non-reading clients in {time.time() - t:.1f} s "
+          f"({fails} failed); guest tcp_open {st.get('tcp_open')}, held {st.get('held_kb')} KiB", flush=True)
+    result(len(half) >= 4900 and len(stuck) >= 1900 and code == "200" and secs < 1.0, "slow-fresh",
+           f"with {len(half)} half-sent and {len(stuck)} non-reading clients open, a fresh client got {code} "
+           f"in {secs:.2f} s")
+    close_all(half + stuck)
+
+
+def main():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 10000), hard))
+    log = f"/tmp/pollux-capacity-{ARCH}-{os.getpid()}.log"
+    with Testbed(ARCH, IMAGE, 1, 1, log, mem="1G") as tb:
+        for a in SOURCES:
+            ns("ip", "addr", "add", f"{a}/24", "dev", "tap0")
+        ip = boot(tb, result)
+        if not ip:
+            return result.summary("capacity")
+        with open(log, "rb") as f:
+            m = re.search(r"net: memory per core (\d+)MiB \((\d+)% of the arena\), connections up to (\d+) per core "
+                          r"\((\d+) bytes each when idle\)", f.read().decode(errors="replace"))
+        result(bool(m), "memory-plan", m.group(0) if m else "no memory line in the boot log")
+        cap = int(m.group(3)) if m else 0
+        setns()
+        many_test(tb.g, ip, cap)
+        slow_test(tb.g, ip)
+    return result.summary("capacity")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
