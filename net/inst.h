@@ -73,7 +73,9 @@ struct net_inst_stats {
 	uint64_t evicted_partial;                       /* closed, a request stalled the longest, for a new one */
 	uint64_t send_timeouts;                         /* closed: no send progress for POLLUX_SEND_TIMEOUT_S */
 	uint64_t cap_refused;                           /* new connections refused at the cap, none idle */
-	uint64_t syn_evicted;                           /* half-open dropped for a newer SYN (backlog full) */
+	uint64_t syn_cookies;                           /* SYN-ACKs with a cookie: the backlog was full */
+	uint64_t cookie_ok;                             /* connections made from a cookie's ACK */
+	uint64_t cookie_bad;                            /* ACKs to a listener whose cookie did not check */
 	uint64_t tw_reused;                             /* TIME_WAIT ended early for a new SYN (RFC 1122) */
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;

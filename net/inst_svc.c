@@ -6,6 +6,7 @@
 #include "service.h"
 #include "slab.h"
 
+#include "lwip/inet_chksum.h"
 #include "lwip/ip.h"
 #include "lwip/mem.h"
 #include "lwip/pbuf.h"
@@ -473,13 +474,9 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
-/*
- * lwIP's hook for every segment reaching a pcb (lwipopts.h). A SYN to a listener whose backlog of
- * half-open connections is full would be dropped, and under a SYN flood from random sources every
- * client would be: drop the oldest half-open connection instead (quietly: its SYN was most likely
- * spoofed, and a reset would go to a bystander), so a real client's SYN, retried, gets in.
- */
-static struct pbuf *reinput;           /* a SYN to input again (inst_tcp_inpacket) */
+/* ---- segments lwIP shows us first (LWIP_HOOK_TCP_INPACKET_PCB, lwipopts.h) ---- */
+
+static struct pbuf *reinput;           /* a segment to input again (after the current one) */
 
 void inst_svc_reinput(struct netif *nif)
 {
@@ -490,40 +487,189 @@ void inst_svc_reinput(struct netif *nif)
 }
 
 /*
+ * Keep a copy of the segment being input, to input again once it is done: its IP and TCP headers
+ * (contiguous in the first pbuf, as lwIP requires) and then its payload p, which may be a chain
+ * (a reassembled datagram). tcp_input has turned the TCP header's ports, numbers and window to
+ * host order in place: the copy gets the wire's order back. False (nothing kept) when there is no
+ * memory or the headers are not where they should be.
+ */
+static bool keep_segment(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len, struct pbuf *p)
+{
+	const struct ip_hdr *iph = ip4_current_header();
+	u16_t hl = (u16_t)(IPH_HL(iph) * 4), tl = (u16_t)(TCP_HLEN + optlen);
+	if (reinput || (const u8_t *)iph + hl != (const u8_t *)hdr || opt1len != optlen ||
+	    (u32_t)hl + tl + p->tot_len > 0xffff)
+		return false;
+	u16_t len = (u16_t)(hl + tl + p->tot_len);
+	struct pbuf *q = pbuf_alloc(PBUF_RAW, len, PBUF_RAM);
+	if (!q)
+		return false;
+	u8_t *b = q->payload;
+	memcpy(b, iph, (size_t)hl + tl);
+	pbuf_copy_partial(p, b + hl + tl, p->tot_len, 0);
+	struct ip_hdr *qi = (struct ip_hdr *)b;
+	IPH_LEN_SET(qi, lwip_htons(len));
+	IPH_OFFSET_SET(qi, 0);
+	IPH_CHKSUM_SET(qi, 0);
+	IPH_CHKSUM_SET(qi, inet_chksum(qi, hl));
+	struct tcp_hdr *h = (struct tcp_hdr *)(b + hl);
+	h->src = lwip_htons(h->src);
+	h->dest = lwip_htons(h->dest);
+	h->seqno = lwip_htonl(h->seqno);
+	h->ackno = lwip_htonl(h->ackno);
+	h->wnd = lwip_htons(h->wnd);
+	reinput = q;
+	return true;
+}
+
+/*
  * A new connection from the same address and port as one this side closed, still in TIME_WAIT
  * (HTTP with `Connection: close`: the server closes first and keeps TIME_WAIT for 2 MSL). lwIP
  * answers such a SYN with an ACK and ignores the client's reset (RFC 1337), so the client stalls
  * until TIME_WAIT ends. RFC 1122 4.2.2.13 allows a new incarnation when its sequence number is
  * beyond the old one's: end the TIME_WAIT and input the SYN again, for the listener this time.
  */
-static err_t timewait_syn(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
+static err_t timewait_syn(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len, struct pbuf *p)
 {
-	/* tcp_input has turned the header's ports, numbers and window to host order in place. */
-	if (reinput || !TCP_SEQ_GT(hdr->seqno, pcb->rcv_nxt))
+	if (!TCP_SEQ_GT(hdr->seqno, pcb->rcv_nxt) || !keep_segment(hdr, optlen, opt1len, p))
 		return ERR_OK;          /* lwIP's own answer */
-	const struct ip_hdr *iph = ip4_current_header();
-	u16_t len = lwip_ntohs(IPH_LEN(iph)), hl = (u16_t)(IPH_HL(iph) * 4);
-	struct pbuf *q = len >= hl + TCP_HLEN ? pbuf_alloc(PBUF_RAW, len, PBUF_RAM) : NULL;
-	if (!q || pbuf_take(q, iph, len) != ERR_OK) {
-		if (q)
-			pbuf_free(q);
-		return ERR_OK;
-	}
-	struct tcp_hdr *h = (struct tcp_hdr *)((u8_t *)q->payload + hl);      /* back to the wire's order */
-	h->src = lwip_htons(h->src);
-	h->dest = lwip_htons(h->dest);
-	h->seqno = lwip_htonl(h->seqno);
-	h->ackno = lwip_htonl(h->ackno);
-	h->wnd = lwip_htons(h->wnd);
 	st->tw_reused++;
 	tcp_abort(pcb);                 /* a TIME_WAIT pcb is only unlinked and freed */
-	reinput = q;
-	return ERR_ABRT;                /* this copy is dropped; the saved one goes to the listener */
+	return ERR_ABRT;                /* this copy is dropped; the kept one goes to the listener */
 }
 
-int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
+/*
+ * SYN cookies (RFC 4987). When a listener's backlog of half-open connections is full (a SYN
+ * flood, or a burst of real clients), a SYN is answered with a SYN-ACK whose sequence number
+ * encodes the connection, and nothing is kept: the flood costs no memory and displaces nobody.
+ * The client's ACK brings the number back; if it checks, the connection is made then as if its
+ * SYN had been kept. The number: a time slot's low bit (slots of 65.5 s; the current and the
+ * previous one are accepted), the client's MSS as an index into cookie_mss, and 28 bits of a
+ * keyed MAC over the four-tuple, the client's sequence number and the slot (lwip_port_cookie).
+ * Options other than the MSS are lost, as everywhere SYN cookies are used; Pollux uses none.
+ */
+static const u16_t cookie_mss[8] = { 536, 1024, 1200, 1280, 1360, 1400, 1440, 1460 };
+static u32_t cookies_until;             /* ACKs are checked as cookies only while they are sent */
+
+#define COOKIE_SLOT(now) ((now) >> 16)
+
+static u32_t cookie_mac(const struct tcp_hdr *hdr, u16_t lport, u32_t seq, u32_t slot)
+{
+	return lwip_port_cookie(ip4_addr_get_u32(ip4_current_dest_addr()), lport,
+				ip4_addr_get_u32(ip4_current_src_addr()), hdr->src, seq, slot) & 0x0fffffffu;
+}
+
+/* The MSS option of a SYN (its options in the first pbuf, after the header); 536 without one. */
+static u16_t syn_mss(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len)
+{
+	const u8_t *o = (const u8_t *)hdr + TCP_HLEN;
+	for (u16_t i = 0; optlen == opt1len && i < optlen;) {
+		if (o[i] == 0)
+			break;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= optlen || o[i + 1] < 2 || i + o[i + 1] > optlen)
+			break;
+		if (o[i] == 2 && o[i + 1] == 4)
+			return (u16_t)(o[i + 2] << 8 | o[i + 3]);
+		i = (u16_t)(i + o[i + 1]);
+	}
+	return 536;
+}
+
+static void send_cookie(const struct tcp_pcb_listen *l, const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len)
+{
+	u16_t mss = syn_mss(hdr, optlen, opt1len);
+	u32_t now = sys_now(), i = 0;
+	while (i < 7 && cookie_mss[i + 1] <= mss)
+		i++;
+	u32_t slot = COOKIE_SLOT(now);
+	u32_t cookie = (slot & 1) << 31 | i << 28 | cookie_mac(hdr, l->local_port, hdr->seqno, slot);
+	struct pbuf *q = pbuf_alloc(PBUF_IP, TCP_HLEN + 4, PBUF_RAM);
+	if (!q) {
+		st->tcp_drop_mem++;
+		return;
+	}
+	struct tcp_hdr *t = q->payload;
+	t->src = lwip_htons(l->local_port);
+	t->dest = lwip_htons(hdr->src);
+	t->seqno = lwip_htonl(cookie);
+	t->ackno = lwip_htonl(hdr->seqno + 1);
+	TCPH_HDRLEN_FLAGS_SET(t, 6, TCP_SYN | TCP_ACK);
+	t->wnd = lwip_htons(TCPWND_MIN16(TCP_WND));
+	t->chksum = 0;
+	t->urgp = 0;
+	u8_t *o = (u8_t *)(t + 1);
+	o[0] = 2;
+	o[1] = 4;
+	o[2] = (u8_t)(TCP_MSS >> 8);
+	o[3] = (u8_t)TCP_MSS;
+	/* The whole checksum, which linkoutput replaces by the pseudo-header's when the NIC
+	 * completes it. */
+	t->chksum = ip_chksum_pseudo(q, IP_PROTO_TCP, q->tot_len, ip_current_dest_addr(), ip_current_src_addr());
+	if (ip_output(q, ip_current_dest_addr(), ip_current_src_addr(), TCP_TTL, 0, IP_PROTO_TCP) == ERR_OK)
+		st->syn_cookies++;
+	pbuf_free(q);
+	cookies_until = now + (2u << 16);
+}
+
+/*
+ * An ACK for a listener: a cookie's, if one checks. The connection is made as tcp_listen_input
+ * makes one for a SYN (SYN_RCVD, its SYN-ACK counted as sent), and the ACK input again reaches it
+ * there, so lwIP's own code establishes it, calls accept and takes any data it carries. Returns
+ * ERR_ABRT when it did; ERR_OK lets lwIP answer as it would (a reset).
+ */
+static err_t cookie_ack(struct tcp_pcb_listen *l, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len, struct pbuf *p)
+{
+	u32_t now = sys_now();
+	if ((s32_t)(cookies_until - now) < 0)
+		return ERR_OK;
+	u32_t cookie = hdr->ackno - 1, slot = COOKIE_SLOT(now);
+	if ((slot & 1) != cookie >> 31)
+		slot--;
+	if ((cookie & 0x0fffffffu) != cookie_mac(hdr, l->local_port, hdr->seqno - 1, slot)) {
+		st->cookie_bad++;
+		return ERR_OK;
+	}
+	struct tcp_pcb *n = tcp_alloc(l->prio);
+	if (!n) {
+		st->tcp_drop_mem++;
+		return ERR_OK;
+	}
+	ip_addr_copy(n->local_ip, *ip_current_dest_addr());
+	ip_addr_copy(n->remote_ip, *ip_current_src_addr());
+	n->local_port = l->local_port;
+	n->remote_port = hdr->src;
+	n->state = SYN_RCVD;
+	n->rcv_nxt = hdr->seqno;
+	n->rcv_ann_right_edge = n->rcv_nxt;
+	n->lastack = cookie;
+	n->snd_wl2 = cookie;
+	n->snd_nxt = n->snd_lbb = cookie + 1;
+	n->snd_wl1 = hdr->seqno - 1;    /* forces the window update, as for a SYN */
+	n->callback_arg = l->callback_arg;
+	n->listener = l;
+	n->so_options = l->so_options & SOF_INHERITED;
+	n->netif_idx = l->netif_idx;
+	n->snd_wnd = n->snd_wnd_max = hdr->wnd;
+	n->mss = tcp_eff_send_mss(cookie_mss[(cookie >> 28) & 7], &n->local_ip, &n->remote_ip);
+	TCP_REG_ACTIVE(n);
+	if (!keep_segment(hdr, optlen, opt1len, p)) {
+		tcp_abandon(n, 0);
+		st->tcp_drop_mem++;
+		return ERR_OK;
+	}
+	st->cookie_ok++;
+	return ERR_ABRT;                /* this copy is dropped; the kept one reaches n */
+}
+
+int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len, struct pbuf *p)
 {
 	u8_t flags = TCPH_FLAGS(hdr);
+	if (pcb->state == LISTEN && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK)
+		return cookie_ack((struct tcp_pcb_listen *)pcb, hdr, optlen, opt1len, p);
 	if (pcb->state == LISTEN && ((flags & TCP_RST) || !(flags & (TCP_SYN | TCP_ACK)))) {
 		listen_ignored++;       /* tcp_listen_input drops these quietly: count them here */
 		return ERR_OK;
@@ -531,21 +677,14 @@ int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
 	if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
 		return ERR_OK;
 	if (pcb->state == TIME_WAIT)
-		return timewait_syn(pcb, hdr);
+		return timewait_syn(pcb, hdr, optlen, opt1len, p);
 	if (pcb->state != LISTEN)
 		return ERR_OK;
 	struct tcp_pcb_listen *l = (struct tcp_pcb_listen *)pcb;
 	if (l->accepts_pending < l->backlog)
 		return ERR_OK;
-	struct tcp_pcb *old = NULL;
-	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
-		if (p->state == SYN_RCVD && p->listener == l && (!old || (u32_t)(tcp_ticks - p->tmr) > (u32_t)(tcp_ticks - old->tmr)))
-			old = p;
-	if (old) {
-		st->syn_evicted++;
-		tcp_abandon(old, 0);
-	}
-	return ERR_OK;
+	send_cookie(l, hdr, optlen, opt1len);
+	return ERR_ABRT;
 }
 
 /* ---- UDP ---- */

@@ -48,3 +48,26 @@ uint32_t lwip_port_isn(uint32_t local_ip, uint16_t local_port, uint32_t remote_i
 	t[11] = (uint8_t)(remote_port >> 8);
 	return (uint32_t)(time_ns() / 4000) + (uint32_t)random_hash(t, sizeof(t));
 }
+
+/*
+ * SYN cookies (net/inst_svc.c): SipHash-2-4 under the per-boot secret over the four-tuple, the
+ * client's initial sequence number and the time slot, with a tag byte so that no input collides
+ * with an ISN's. A peer that has not seen the SYN-ACK cannot forge the ACK that completes it.
+ */
+uint32_t lwip_port_cookie(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
+			  uint32_t seq, uint32_t slot)
+{
+	uint8_t t[21];
+	for (int i = 0; i < 4; i++) {
+		t[i] = (uint8_t)(local_ip >> (8 * i));
+		t[4 + i] = (uint8_t)(remote_ip >> (8 * i));
+		t[8 + i] = (uint8_t)(seq >> (8 * i));
+		t[12 + i] = (uint8_t)(slot >> (8 * i));
+	}
+	t[16] = (uint8_t)local_port;
+	t[17] = (uint8_t)(local_port >> 8);
+	t[18] = (uint8_t)remote_port;
+	t[19] = (uint8_t)(remote_port >> 8);
+	t[20] = 0xc0;
+	return (uint32_t)random_hash(t, sizeof(t));
+}

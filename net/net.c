@@ -584,8 +584,8 @@ void net_print_stats(void)
 		 "fwd_dr", "frag_d", "not_up", "runt", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
 		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
-	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls", "snd_tmo", "evicted",
-		 "prt_evct", "cap_ref", "syn_evct", "tw_reuse", "max_conns");
+	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls", "snd_tmo",
+		 "evicted", "prt_evct", "cap_ref", "syn_ckie", "ckie_ok", "ckie_bad", "tw_reuse", "max_conns");
 	/* Network memory (net/slab.c): taken from the arena = in use + free in the classes' lists +
 	 * the current chunk's rest; in use = what lwIP and the service asked for + rounding to the
 	 * class. Then lwIP's pools, elements in use and at most, each of size bytes. */
@@ -615,9 +615,9 @@ void net_print_stats(void)
 			 U(s.mem_err));
 		struct net_inst_mem nm;
 		n->inst->mem(&nm);
-		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i, U(s.hdr_timeouts),
+		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i, U(s.hdr_timeouts),
 			 U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial), U(s.cap_refused),
-			 U(s.syn_evicted), U(s.tw_reused), nm.max_conns);
+			 U(s.syn_cookies), U(s.cookie_ok), U(s.cookie_bad), U(s.tw_reused), nm.max_conns);
 		/* probes: connections compared per segment looked up, in hundredths (100: one each) */
 		kbprintf(&m, "%-4u %9llu %9llu %9llu %9llu %9llu %9llu %7llu %7u %8llu %8llu %6llu\n", i, U(nm.budget >> 10),
 			 U(nm.taken >> 10), U(nm.in_use >> 10), U(nm.high >> 10), U(nm.free_listed >> 10),

@@ -50,11 +50,14 @@ void *inst_mem_calloc(size_t n, size_t size);
 #define MEMP_NUM_TCP_SEG 8192
 #define PBUF_POOL_SIZE 256
 #define TCP_LISTEN_BACKLOG 1            /* half-open connections bounded per listener */
-/* A SYN to a full listener makes room by dropping the oldest half-open connection (net/inst_svc.c). */
+/* A SYN to a full listener is answered with a SYN cookie, and the ACK that brings one back makes
+ * the connection; a SYN for a connection in TIME_WAIT may start a new one (net/inst_svc.c). */
 struct tcp_pcb;
 struct tcp_hdr;
-#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) inst_tcp_inpacket(pcb, hdr)
-int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
+struct pbuf;
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) inst_tcp_inpacket(pcb, hdr, optlen, opt1len, p)
+int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen, unsigned short opt1len,
+		      struct pbuf *p);
 
 /* Connections are found by a hash of their four-tuple (net/inst_hash.c), not by walking lwIP's
  * lists: hooks of Pollux's lwIP patch series (net/port/patches). */

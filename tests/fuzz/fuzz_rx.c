@@ -77,6 +77,12 @@ uint32_t lwip_port_isn(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rpor
 	(void)lip, (void)lport, (void)rip, (void)rport;
 	return FZ_ISN;
 }
+/* SYN cookies' MAC: a fixed function of the sequence number, so a seed can complete a cookie. */
+uint32_t lwip_port_cookie(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport, uint32_t seq, uint32_t slot)
+{
+	(void)lip, (void)lport, (void)rip, (void)rport, (void)slot;
+	return seq * 2654435761u;
+}
 
 /*
  * lwIP's allocations (MEM_LIBC_MALLOC, mem_clib_malloc in the Makefile): real malloc, so ASan

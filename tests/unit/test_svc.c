@@ -7,6 +7,8 @@
 
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/stats.h"
 
 extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 
@@ -15,6 +17,7 @@ extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
 DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
+DECL(tcp_active_pcbs) DECL(lwip_stats)
 
 #define LW(f) __typeof__(f) *f
 struct side {
@@ -647,8 +650,15 @@ static void http_close(const char *in, const char *status)
 	free(k.got);
 }
 
-/* A SYN from a random on-link source straight onto instance 1's wire (its checksum vouched for). */
+/* A SYN (or with ack, an ACK of that number) from a random on-link source straight onto instance
+ * 1's wire (its checksum vouched for). */
+static void seg_from(uint32_t x, uint32_t ack);
 static void syn_from(uint32_t x)
+{
+	seg_from(x, 0);
+}
+
+static void seg_from(uint32_t x, uint32_t ack)
 {
 	uint8_t *f = calloc(1, 54);
 	const uint8_t dst_mac[6] = { 2, 0, 0, 0, 0, 2 };
@@ -669,6 +679,12 @@ static void syn_from(uint32_t x)
 	tcp[2] = POLLUX_HTTP_PORT >> 8, tcp[3] = POLLUX_HTTP_PORT & 0xff;
 	tcp[4] = (uint8_t)(x >> 3), tcp[7] = 1;
 	tcp[12] = 5 << 4, tcp[13] = 0x02, tcp[14] = 0x40;
+	if (ack) {
+		tcp[7] = 2;             /* the SYN's number + 1 */
+		tcp[8] = (uint8_t)(ack >> 24), tcp[9] = (uint8_t)(ack >> 16), tcp[10] = (uint8_t)(ack >> 8);
+		tcp[11] = (uint8_t)ack;
+		tcp[13] = 0x10;
+	}
 	rx_out++;
 	lwip1_net_inst.input(f, 54, NIC_RX_CSUM_OK, release, NULL);
 }
@@ -715,15 +731,42 @@ static void limits(void)
 	CHECK_EQ(a.idle_closed - b.idle_closed, 1);
 	CHECK_EQ(a.hdr_timeouts - b.hdr_timeouts, 1);
 
-	/* Twice the backlog of SYNs from sources that never answer, then a real client. */
-	for (uint32_t i = 0; i < 2 * POLLUX_SYN_BACKLOG; i++)
+	/* Twice the backlog of SYNs from sources that never answer: the backlog fills, the rest get
+	 * SYN cookies and cost nothing. */
+	uint64_t m0 = lwip1_lwip_stats.mem.used;
+	for (uint32_t i = 0; i < POLLUX_SYN_BACKLOG; i++)
+		syn_from(i * 2654435761u >> 8);
+	run(5);
+	uint64_t m1 = lwip1_lwip_stats.mem.used;
+	for (uint32_t i = POLLUX_SYN_BACKLOG; i < 2 * POLLUX_SYN_BACKLOG; i++)
 		syn_from(i * 2654435761u >> 8);
 	run(5);
 	lwip1_net_inst.stats(&a);
-	CHECK(a.syn_evicted - b.syn_evicted >= POLLUX_SYN_BACKLOG - 1);
+	CHECK_EQ(a.syn_cookies - b.syn_cookies, POLLUX_SYN_BACKLOG);
+	/* the half-open ones hold a pcb and a SYN-ACK each; the cookies nothing but replies that wait
+	 * for ARP (the sources are on-link and never answer) in lwIP's bounded ARP queue */
+	CHECK(lwip1_lwip_stats.mem.used - m1 < (m1 - m0) / 4);
+	/* ACKs with forged cookies from other sources: refused (lwIP answers with a reset). */
+	for (uint32_t i = 0; i < 64; i++)
+		seg_from(0xabc000u + i, 0x12345678u + i * 977);
+	run(5);
+	struct net_inst_stats c;
+	lwip1_net_inst.stats(&c);
+	CHECK_EQ(c.cookie_bad - a.cookie_bad, 64);
+	CHECK_EQ(c.cookie_ok, a.cookie_ok);
+	CHECK_EQ(c.tcp_open, a.tcp_open);
+	/* A real client meanwhile: its SYN gets a cookie too, its ACK makes the connection, served. */
 	cli_open(&k, &side0, &ip1, POLLUX_HTTP_PORT, 4096);
 	run(50);
 	CHECK(k.connected);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.cookie_ok - c.cookie_ok, 1);
+	CHECK_EQ(a.syn_cookies - c.syn_cookies, 1);
+	struct tcp_pcb *sp = NULL;
+	for (struct tcp_pcb *p = lwip1_tcp_active_pcbs; p; p = p->next)
+		if (p->state == ESTABLISHED && p->remote_port == k.pcb->local_port)
+			sp = p;
+	CHECK(sp && sp->mss == TCP_MSS);        /* the client's MSS, carried in the cookie */
 	cli_push(&k, (const uint8_t *)full, sizeof(full) - 1);
 	run(100);
 	CHECK(k.ngot > 12 && memcmp(k.got, "HTTP/1.1 200", 12) == 0);
@@ -732,6 +775,18 @@ static void limits(void)
 	free(k.got);
 	lwip1_net_inst.stats(&a);
 	CHECK_EQ(a.tcp_open, 0);
+	/* The ACK of a cookie more than two time slots old: refused. */
+	c = a;
+	now_ms += 3u << 16;
+	syn_from(77);                           /* a cookie is sent only while the backlog is full: */
+	run(5);                                 /* its number is the MAC's, which the test knows not, */
+	lwip1_net_inst.stats(&a);               /* so a stale one is made by replaying a forged ACK */
+	CHECK_EQ(a.syn_cookies, c.syn_cookies); /* (the backlog is empty again: no cookie now) */
+	seg_from(77, 0x1000);
+	run(5);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.cookie_bad, c.cookie_bad);   /* cookies are not checked when none was sent lately */
+	CHECK_EQ(a.cookie_ok, c.cookie_ok);
 }
 
 /*

@@ -25,3 +25,12 @@ void *host_mem_grow(uint32_t core, size_t bytes)
 	(void)core;
 	return aligned_alloc(64, bytes);
 }
+/* SYN cookies' MAC: a fixed mix of every input (the kernel's is keyed: net/lwip_port.c). */
+uint32_t lwip_port_cookie(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport, uint32_t seq, uint32_t slot)
+{
+	uint64_t x = ((uint64_t)lip << 32 | rip) ^ ((uint64_t)lport << 48 | (uint64_t)rport << 32 | seq) ^ slot * 0x9e37u;
+	x *= 0x9e3779b97f4a7c15ull;
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(x >> 29);
+}
