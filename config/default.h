@@ -49,8 +49,10 @@
  *   first byte, else the connection is closed;
  * - a keep-alive connection idle (nothing to read, nothing unacknowledged) for
  *   POLLUX_IDLE_TIMEOUT_S (1..86400) seconds is closed;
- * - both limits shrink as a core passes half of its connection cap, in proportion to the room
- *   left (one second at least);
+ * - both limits shrink as a core passes three quarters of its connection cap, in proportion to
+ *   the room left, to a quarter (one second at least); at most 512 connections a second are
+ *   closed by them,
+ *   so that a crowd expiring together does not flood the TX ring;
  * - a connection whose peer acknowledges nothing of what it is sent (a zero window, or silence)
  *   for POLLUX_SEND_TIMEOUT_S (1..86400) seconds is reset, as nginx's send_timeout;
  * - at POLLUX_MAX_CONNS open connections (0: derived from the network memory, half of it for

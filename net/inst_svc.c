@@ -332,18 +332,41 @@ static bool conn_idle(const struct iconn *ic)
 }
 
 /*
- * A time limit as the core fills: the configured one up to half the cap, then shrinking in
- * proportion to the room left, to a floor of one second, so that under pressure slow and idle
- * clients make way sooner (as nginx-style servers shorten their timeouts).
+ * A time limit as the core fills: the configured one up to three quarters of the cap, then
+ * shrinking in proportion to the room left, to a quarter of it (one second at least), so that
+ * under pressure slow and idle clients make way sooner (as nginx-style servers shorten their
+ * timeouts), while a real client on a slow path still has time for its request.
  */
 static uint32_t limit_ms(uint32_t seconds)
 {
-	uint32_t ms = seconds * 1000u, open = (uint32_t)st->tcp_open;
-	if (open <= max_conns / 2)
+	uint32_t ms = seconds * 1000u, open = (uint32_t)st->tcp_open, quarter = max_conns / 4;
+	uint32_t least = ms / 4 > 1000 ? ms / 4 : 1000;
+	if (open <= max_conns - quarter || !quarter)
 		return ms;
 	uint64_t room = open < max_conns ? max_conns - open : 0;
-	uint64_t t = (uint64_t)ms * room * 2 / max_conns;
-	return t > 1000 ? (uint32_t)t : 1000;
+	uint64_t t = (uint64_t)ms * room / quarter;
+	return t > least ? (uint32_t)t : least;
+}
+
+/*
+ * Connections the time limits close, at most LIMIT_CLOSES per half second: when thousands expire
+ * together (a crowd of keep-alive clients that went quiet at once), their FINs would fill the TX
+ * ring and push out everything else for a while. The rest wait for their next poll (a second
+ * later); a new connection at the cap displaces an idle one at once anyway (evict_one).
+ */
+#define LIMIT_CLOSES 256
+static uint32_t closes_window, closes_left;
+
+static bool may_close(uint32_t now)
+{
+	if (now / 500 != closes_window) {
+		closes_window = now / 500;
+		closes_left = LIMIT_CLOSES;
+	}
+	if (!closes_left)
+		return false;
+	closes_left--;
+	return true;
 }
 
 /* The time limits, checked from the poll callback about once a second. Returns true (and the
@@ -355,24 +378,29 @@ static bool conn_limits(struct iconn *ic, err_t *ret)
 		ic->partial_ms = 0;
 	else if (!ic->partial_ms)
 		ic->partial_ms = now ? now : 1;
-	if (ic->partial_ms && now - ic->partial_ms > limit_ms(POLLUX_HEADER_TIMEOUT_S)) {
+	if (ic->partial_ms && now - ic->partial_ms > limit_ms(POLLUX_HEADER_TIMEOUT_S) && may_close(now)) {
 		st->hdr_timeouts++;
 		*ret = conn_close(ic);
 		return true;
 	}
-	if (conn_idle(ic) && now - ic->active_ms > limit_ms(POLLUX_IDLE_TIMEOUT_S)) {
+	if (conn_idle(ic) && now - ic->active_ms > limit_ms(POLLUX_IDLE_TIMEOUT_S) && may_close(now)) {
 		st->idle_closed++;
 		*ret = conn_close(ic);
 		return true;
 	}
 	/* A peer that takes nothing (a zero window, or no acknowledgement) holds what was queued for
 	 * it: after POLLUX_SEND_TIMEOUT_S without progress it is reset, since a close would wait on
-	 * the same peer. lwIP's persist timer alone would probe a zero window forever. */
-	if (!ic->pcb->unsent && !ic->pcb->unacked) {
+	 * the same peer. lwIP's persist timer alone would probe a zero window for many minutes. The
+	 * reset carries the number the peer expects next (what it acknowledged), not snd_nxt, which
+	 * a zero-window probe moved past its window: a peer drops a reset outside it. */
+	struct tcp_pcb *pcb = ic->pcb;
+	if (!pcb->unsent && !pcb->unacked) {
 		ic->progress_ms = now;
-	} else if (now - ic->progress_ms > POLLUX_SEND_TIMEOUT_S * 1000u) {
+	} else if (now - ic->progress_ms > POLLUX_SEND_TIMEOUT_S * 1000u && may_close(now)) {
 		st->send_timeouts++;
-		tcp_abort(ic->pcb);     /* conn_err frees ic */
+		tcp_rst(pcb, pcb->lastack, pcb->rcv_nxt, &pcb->local_ip, &pcb->remote_ip, pcb->local_port,
+			pcb->remote_port);
+		tcp_abandon(pcb, 0);    /* conn_err frees ic */
 		*ret = ERR_ABRT;
 		return true;
 	}

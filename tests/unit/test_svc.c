@@ -325,6 +325,7 @@ static void setup(void)
 	b.mac[5] = 2;
 	b.ip = PP_HTONL(0xC6120003);
 	b.svc = &svc_http;
+	b.max_conns = 48;               /* cap_order() fills it */
 	/* A service breaking its contract is refused before anything is set up. */
 	struct svc big = tsvc, no_udp = tsvc, no_data = tsvc;
 	big.conn_size = SVC_CONN_MAX + 1;
@@ -827,6 +828,94 @@ static void timewait_reuse(void)
 	CHECK_EQ(a.http_requests - b.http_requests, 3);
 }
 
+/*
+ * At the cap (48 on the HTTP side here) a new connection displaces the connection idle the
+ * longest; with none idle, the request in progress silent the longest. A peer that acknowledges
+ * nothing of what it is sent for POLLUX_SEND_TIMEOUT_S is reset.
+ */
+static void cap_order(void)
+{
+	enum { CAP = 48 };
+	static struct cli k[CAP + 2];
+	static const char full[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", half[] = "GET /hello HTTP/1.1\r\nHo";
+	struct net_inst_stats b, a;
+	lwip1_net_inst.stats(&b);
+	/* 8 answered and at rest, then 40 half requests (the header limit shrinks to a quarter at
+	 * the cap: 2.5 s, more than what follows takes) */
+	for (int i = 0; i < CAP; i++) {
+		cli_open(&k[i], &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+		run(3);
+		if (i < 8)
+			cli_push(&k[i], (const uint8_t *)full, sizeof(full) - 1);
+		else
+			cli_push(&k[i], (const uint8_t *)half, sizeof(half) - 1);
+		run(i < 8 ? 300 : 3);           /* the answer's acknowledgement comes in, delayed */
+	}
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tcp_open, CAP);
+	cli_open(&k[CAP], &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+	run(5);
+	cli_push(&k[CAP], (const uint8_t *)full, sizeof(full) - 1);
+	run(5);
+	CHECK(k[0].fin);                        /* idle the longest */
+	CHECK(!k[1].fin && !k[8].fin);
+	CHECK(k[CAP].ngot > 12 && memcmp(k[CAP].got, "HTTP/1.1 200", 12) == 0);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.evicted - b.evicted, 1);
+	CHECK_EQ(a.tcp_open, CAP);
+	/* Now none at rest: the others begin a request too; the next newcomer displaces k[8], whose
+	 * half request has been silent the longest. */
+	for (int i = 1; i < 8; i++) {
+		k[i].nsent = 0;
+		cli_push(&k[i], (const uint8_t *)half, sizeof(half) - 1);
+	}
+	k[CAP].nsent = 0;
+	cli_push(&k[CAP], (const uint8_t *)half, sizeof(half) - 1);
+	run(3);
+	lwip1_net_inst.stats(&a);
+	cli_open(&k[CAP + 1], &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+	run(5);
+	CHECK(k[8].fin);
+	CHECK(!k[9].fin && !k[1].fin && !k[CAP].fin);
+	CHECK(k[CAP + 1].connected && !k[CAP + 1].fin);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.evicted_partial - b.evicted_partial, 1);
+	CHECK_EQ(a.evicted - b.evicted, 1);
+	CHECK_EQ(a.cap_refused, b.cap_refused);
+	for (int i = 0; i < CAP + 2; i++) {
+		if (k[i].pcb && !k[i].err)
+			k[i].s->tcp_abort(k[i].pcb);
+		free(k[i].got);
+	}
+	run(100);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tcp_open, 0);
+
+	/* A client that asks and never reads: its window closes, the answers wait, and after
+	 * POLLUX_SEND_TIMEOUT_S without progress it is reset (lwIP alone would probe forever). */
+	struct cli p;
+	cli_open(&p, &side0, &ip1, POLLUX_HTTP_PORT, 1 << 20);
+	run(5);
+	p.paused = true;
+	static char many[2000 * (sizeof(full) - 1) + 1];
+	for (int i = 0; i < 2000; i++)
+		memcpy(many + i * (sizeof(full) - 1), full, sizeof(full) - 1);
+	for (int i = 0; i < 200 && p.nsent < sizeof(many) - 1; i++) {
+		cli_push(&p, (const uint8_t *)many, sizeof(many) - 1);
+		run(5);
+	}
+	CHECK(p.held >= TCP_WND - TCP_MSS);     /* the window it offered is full */
+	lwip1_net_inst.stats(&b);
+	run((POLLUX_SEND_TIMEOUT_S - 5) * 1000);
+	CHECK(!p.err);
+	run(12000);                             /* the window closed up to a few seconds after b */
+	CHECK(p.err && p.err_code == ERR_RST);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.send_timeouts - b.send_timeouts, 1);
+	CHECK_EQ(a.tcp_open, 0);
+	free(p.got);
+}
+
 static void http(void)
 {
 	http_pipeline_fin();
@@ -841,14 +930,17 @@ static void http(void)
 	CHECK_EQ(s.tcp_reset, 0);
 	timewait_reuse();
 	limits();
+	cap_order();
 }
 
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
 	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
 	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
 	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
-	  "time, idle keep-alive, a SYN flood against the half-open backlog), and a client back at once on the ports of a connection in "
-	  "TIME_WAIT", {
+	  "time, idle keep-alive, a SYN flood answered with SYN cookies that cost no memory, forged cookies refused, a "
+	  "real client connected through a cookie with its MSS, the cap displacing the idle-longest then the "
+	  "silent-longest request, a non-reading peer reset after the send timeout), and a client back at once on "
+	  "the ports of a connection in TIME_WAIT", {
 	setup();
 	udp();
 	refuse();
