@@ -74,6 +74,13 @@ done
 # are enough for every core to accept some through steering (about 1 min under TCG here).
 qemu_test "aarch64 A1" tests/net/net.py aarch64 "$O/test-echo/pollux.img" 16 2 echo gic3 flows=300
 
+# Capacity (tests/net/capacity.py): one vCPU with 1 GiB holds 100,000 keep-alive connections, each
+# answered, a fresh client served meanwhile; then 5,000 half-sent and 2,000 non-reading clients.
+echo "== capacity tests (netns + tap, TCG)"
+for arch in x86_64 aarch64; do
+	qemu_test "$arch capacity" tests/net/capacity.py "$arch" "$O/test/pollux.img" 100000
+done
+
 # Hostile traffic (tests/net/hostile.py): malformed frames of every layer, floods while wrk runs, a
 # port scan, half-sent requests past the connection cap, clients that never read; 4 vCPUs with 2
 # queue pairs (RSS and steering), the HTTP image with short connection limits (config/hostile.h).
