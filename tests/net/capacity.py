@@ -10,6 +10,8 @@ boot log says how much network memory the core took and the connection cap it de
 - with those closed, 5,000 clients send half a request and wait, and 2,000 pipeline requests and
   never read: a fresh client must still be served within a second.
 Every load loop is bounded in time; everything started is ended on exit (tests/net/netns.py).
+CAPACITY_WRK=1 also measures wrk's rate (16 connections, 10 s) alone and beside the idle ones, and
+CAPACITY_DEBUG=1 prints the namespace's TCP counters: figures, not verdicts.
 """
 import asyncio
 import multiprocessing
@@ -148,11 +150,24 @@ def close_workers(workers):
         p.join()
 
 
+def wrk_rate(ip):
+    """Requests a second of wrk, 16 keep-alive connections for 10 s (a measurement, printed)."""
+    r = ns("wrk", "-t1", "-c16", "-d10s", f"http://{ip}/hello", check=False)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", r.stdout)
+    return float(m.group(1)) if m else 0.0
+
+
 def many_test(g, ip, cap):
     n = min(CONNS, cap)
+    measure = bool(os.environ.get("CAPACITY_WRK"))
+    rate0 = wrk_rate(ip) if measure else 0
     before = stats(g)
     checks = []
     workers, nopen, fails, secs = open_workers(ip, n, time.time() + 300, checks)
+    if measure:
+        rate_n = wrk_rate(ip)
+        print(f"capacity: wrk 16 connections: {rate0:.0f} req/s alone, {rate_n:.0f} req/s beside {nopen} idle "
+              f"keep-alive connections ({rate_n / rate0 if rate0 else 0:.2f})", flush=True)
     after = stats(g)
     final = fresh(ip, 5)
     if os.environ.get("CAPACITY_DEBUG"):
@@ -245,7 +260,7 @@ def main():
             m = re.search(r"net: memory per core (\d+)MiB \((\d+)% of the arena\), connections up to (\d+) per core "
                           r"\((\d+) bytes each when idle\)", f.read().decode(errors="replace"))
         result(bool(m), "memory-plan", m.group(0) if m else "no memory line in the boot log")
-        cap = int(m.group(3)) if m else 0
+        cap = int(m.group(3)) if m else int(os.environ.get("CAPACITY_CAP", "0"))   # an image from before
         setns()
         many_test(tb.g, ip, cap)
         slow_test(tb.g, ip)
