@@ -320,7 +320,7 @@ FUZZ_NIC := tests/fuzz/nic_fuzz.c tests/fuzz/nic_fuzz.h $(HARNESS_SRCS) $(FAKEPC
 fuzz_vnet_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/vnet_model.c tests/unit/vnet_model.h
 fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/ena_model.c tests/unit/ena_model.h
 # lwIP allocates with malloc here (MEM_LIBC_MALLOC), so ASan guards every pbuf and pcb; the test
-# bounds each core's allocations by MEM_SIZE as the real heap does (tests/fuzz/fuzz_rx.c).
+# bounds each core's allocations by the budget net/net.c gives it, as the real allocator does (tests/fuzz/fuzz_rx.c).
 FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_clib_free=fuzz_lwip_free \
 	-include tests/fuzz/lwip_malloc.h
 fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \

@@ -86,10 +86,14 @@ uint32_t lwip_port_cookie(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t r
 
 /*
  * lwIP's allocations (MEM_LIBC_MALLOC, mem_clib_malloc in the Makefile): real malloc, so ASan
- * guards each one, within MEM_SIZE per core, as the real heap is, so running out is reachable.
+ * guards each one, within the budget net.c gives each core, so running out is reachable.
  * An instance only runs on its own core: the calling core is the instance.
  */
-uint64_t fz_lwip_mem_size(void);      /* tests/fuzz/rx_lwip.c: MEM_SIZE */
+/* The budget net/net.c gives each instance from the harness's arena (boot_once makes it small). */
+static uint64_t fz_lwip_mem_size(void)
+{
+	return harness_arena_bytes / 100 * POLLUX_NET_MEM_PCT;
+}
 static uint64_t heap_used[NC];
 struct fz_hdr { uint64_t size; uint32_t core; uint32_t magic; };
 void *fuzz_lwip_malloc(size_t size)

@@ -5,8 +5,6 @@
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
 
-#include "harness.h"
-
 /* Both instances' own globals, renamed by scripts/lwip-instances.sh. */
 #define DECL(x) extern __typeof__(x) lwip0_##x, lwip1_##x;
 DECL(tcp_active_pcbs) DECL(tcp_tw_pcbs) DECL(netif_default) DECL(lwip_stats)
@@ -14,7 +12,6 @@ DECL(tcp_abort) DECL(etharp_cleanup_netif)
 
 void fz_lwip_teardown(uint32_t c);
 uint64_t fz_lwip_mem_used(uint32_t c);
-uint64_t fz_lwip_mem_size(void);
 uint32_t fz_lwip_conns(uint32_t c);
 
 /* Abort every connection (the service is told through its err callback), forget ARP. */
@@ -37,11 +34,7 @@ uint64_t fz_lwip_mem_used(uint32_t c)
 	return c ? lwip1_lwip_stats.mem.used : lwip0_lwip_stats.mem.used;
 }
 
-/* The budget net/net.c gives each instance from the harness's arena (fuzz_rx.c makes it small). */
-uint64_t fz_lwip_mem_size(void)
-{
-	return harness_arena_bytes / 100 * POLLUX_NET_MEM_PCT;
-}
+
 
 /* Connections the service has: active pcbs carrying its argument (half-open ones have none). */
 uint32_t fz_lwip_conns(uint32_t c)
