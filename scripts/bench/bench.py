@@ -14,6 +14,7 @@ BENCH_STEER=0 (skip the steering comparison, which needs 2 vCPUs or more).
 """
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -40,6 +41,7 @@ HOST_IP, LINUX_IP, TESTPMD_IP = "198.18.0.1", "198.18.0.3", "198.18.0.4"
 # throughput; latency at a fixed moderate load: 4 connections, each waiting 4 ms between a
 # response and its next request (at most about 1000 requests/s, well under either guest's peak).
 CONNS, LAT_CONNS, LAT_DELAY_MS = 16, 4, 4
+MANY_CONNS = 10000      # the many-connections row: within the 20,000 open files a process has here
 UDP_FLOWS, UDP_WINDOW = 4, int(os.environ.get("BENCH_UDP_WINDOW", "200"))
 BOOT_TIMEOUT = 300
 LOGS = os.path.join(OUT, "logs")
@@ -155,12 +157,11 @@ def wrk(url, seconds, conns, extra=()):
     return wrk_parse(r.stdout)
 
 
-def http_run(url, close=False, latency=False, warmup=True):
+def http_run(url, close=False, latency=False, warmup=True, conns=CONNS):
     """Warm up, then measure; returns the parsed wrk result of the measured part. The warm-up of a
     connection-per-request run uses keep-alive: its own connections would leave TIME_WAIT state
     on the server for the client's ports, which the measured run then reuses (measured apart)."""
     extra = ["-H", "Connection: close"] if close else []
-    conns = CONNS
     if latency:
         extra = ["--latency", "-s", os.path.join(HERE, "delay.lua")]
         conns = LAT_CONNS
@@ -287,7 +288,7 @@ def http_set(system, base, path16k, workloads, what):
     runs last, as they leave thousands of connections in TIME_WAIT on the server. A workload that
     fails is noted and the next one runs."""
     lat = f"http-latency-64B-{LAT_CONNS}conn-{LAT_DELAY_MS}ms"
-    for w in ("ka64", "ka16k", "lat", "close", "close2"):
+    for w in ("ka64", "ka16k", "lat", "close", "close2", "ka10k"):
         if w not in workloads:
             continue
         try:
@@ -302,6 +303,11 @@ def http_set(system, base, path16k, workloads, what):
                 record(lat, "req/s at that load", system, r["rps"])
             elif w == "close":
                 record("http-conn-per-request-64B", "req/s", system, http_run(base + "/", close=True)["rps"])
+            elif w == "ka10k":
+                # Many keep-alive clients at once (issue 18): the same requests over 10,000
+                # connections; last, so that its ports do not crowd the runs before.
+                record(f"http-keepalive-64B-{MANY_CONNS}conn", "req/s", system,
+                       http_run(base + "/", conns=MANY_CONNS)["rps"])
             else:
                 # The same again at once: the client's kernel hands out the ports of the run before,
                 # whose connections the server still holds in TIME_WAIT.
@@ -354,7 +360,8 @@ def run_round(net, rnd):
         g, ip = boot_pollux(net, "pollux-64", V, V, f"r{rnd}-pollux-64")
         try:
             capture_body("64", f"http://{ip}/", 64)
-            http_set("pollux", f"http://{ip}", None, ("ka64", "lat", "close", "close2"), f"round {rnd} pollux")
+            http_set("pollux", f"http://{ip}", None, ("ka64", "lat", "close", "close2", "ka10k"),
+                     f"round {rnd} pollux")
         finally:
             g.close()
 
@@ -385,7 +392,8 @@ def run_round(net, rnd):
                     raise RuntimeError(f"nginx's {path} differs from Pollux's body")
             r = udp_run(ip)
             record("udp-echo-64B", "pps", "linux", r["pps"])
-            http_set("linux", f"http://{ip}", "/16k", ("ka64", "ka16k", "lat", "close", "close2"), f"round {rnd} linux")
+            http_set("linux", f"http://{ip}", "/16k", ("ka64", "ka16k", "lat", "close", "close2", "ka10k"),
+                     f"round {rnd} linux")
         finally:
             g.close()
 
@@ -513,6 +521,8 @@ LOAD = []
 
 def main():
     started = time.time()
+    # wrk's 10,000 connections need as many files: the soft limit up to the hard one.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     LOAD.append(os.getloadavg()[0])
     os.makedirs(LOGS, exist_ok=True)
     os.makedirs(TOOLS, exist_ok=True)
