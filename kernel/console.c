@@ -318,6 +318,15 @@ static void cmd_mem(int argc, char **argv)
 		(unsigned long long)(mem_free_bytes() >> 20), boot->nranges, boot->ranges_dropped,
 		(unsigned long long)sum, (unsigned long long)pt_sum_boot,
 		sum == pt_sum_boot ? "unchanged" : "CHANGED");
+	/* Each core's arena: what is left of it (network memory grows into it as used; `stats` says
+	 * where what was taken went). */
+	static char line[32 * POLLUX_MAX_CORES + 64];
+	struct kbuf b = { line, sizeof(line), 0 };
+	kbprintf(&b, "mem: arena free MiB");
+	for (uint32_t i = 0; i < ncpus; i++)
+		kbprintf(&b, " c%u=%llu", i, (unsigned long long)(mem_arena_bytes(i) >> 20));
+	kbprintf(&b, "\n");
+	kputs(line);
 }
 
 #if POLLUX_TEST_COMMANDS

@@ -51,6 +51,11 @@ def main():
         pages = re.search(r"pages 1g=(\d+) 2m=(\d+) 4k=(\d+)", out1)
         ok = bool(m1 and pages and int(pages.group(1)) > 0)
         result(ok, "mem-1g-pages", f"RAM is mapped with 1 GiB pages: {pages.group(0) if pages else out1[-500:]}")
+        # Every core's arena, each with memory left (no NIC here: nothing took network memory).
+        ma, outa = c.expect(r"mem: arena free MiB((?: c\d+=\d+)+)\r?\n", CMD_TIMEOUT)
+        left = [int(x) for x in re.findall(r"c\d+=(\d+)", ma.group(1).decode())] if ma else []
+        result(len(left) == CORES and all(x > 0 for x in left), "mem-arenas",
+               f"free MiB per core's arena: {left if ma else outa[-300:]}")
         c.send("cores")
         mc, outc = c.expect(r"cores: (\d+) started of (\d+) in ACPI\r?\n((?:[ \t]+core [^\n]*\n){%d})" % CORES,
                             CMD_TIMEOUT)
