@@ -261,6 +261,7 @@ static void inst_mem(struct net_inst_mem *out)
 	inst_hash_stats(&h);
 	out->index_bytes = index_bytes;
 	out->index_entries = h.entries;
+	out->time_wait = h.time_wait;
 	out->lookups = h.lookups;
 	out->probes = h.probes;
 	inst_svc_mem(out);

@@ -48,6 +48,7 @@ struct net_inst_mem {
 	uint64_t requested;             /* bytes asked for by the blocks in use (in_use less rounding) */
 	uint64_t index_bytes;           /* the connection index's buckets (net/inst_hash.c) */
 	uint64_t index_entries;         /* connections in it, TIME-WAIT included */
+	uint64_t time_wait;             /* connections in TIME-WAIT (each a whole PCB, for 2 MSL) */
 	uint64_t lookups, probes;       /* segments looked up in it, connections compared for them */
 	uint32_t max_conns;             /* the connection cap applied */
 	uint32_t conn_bytes;            /* memory one idle connection holds: PCB and service state */

@@ -57,6 +57,7 @@ void inst_tcp_linked(struct tcp_pcb **pcbs, struct tcp_pcb *pcb)
 	pcb->hash_next = *b;
 	*b = pcb;
 	hs.entries++;
+	hs.time_wait += pcbs == &tcp_tw_pcbs;
 }
 
 void inst_tcp_unlinked(struct tcp_pcb *pcb)
@@ -68,6 +69,9 @@ void inst_tcp_unlinked(struct tcp_pcb *pcb)
 			*b = pcb->hash_next;
 			pcb->hash_next = NULL;
 			hs.entries--;
+			/* lwIP sets TIME_WAIT after a pcb leaves the active list and clears it only
+			 * after it left the TIME_WAIT list: the state says which list this was. */
+			hs.time_wait -= pcb->state == TIME_WAIT;
 			return;
 		}
 	/* not indexed: a pcb leaving the bound list */

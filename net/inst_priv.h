@@ -26,6 +26,7 @@ void inst_svc_stats(struct net_inst_stats *out);
 int inst_hash_init(uint32_t conns, void *(*alloc)(size_t bytes));
 struct inst_hash_stats {
 	uint64_t buckets, entries;      /* entries: pcbs indexed (active and TIME-WAIT) */
+	uint64_t time_wait;             /* of which in TIME-WAIT */
 	uint64_t lookups, probes;       /* segments looked up, pcbs compared for them */
 };
 void inst_hash_stats(struct inst_hash_stats *out);

@@ -589,8 +589,8 @@ void net_print_stats(void)
 	/* Network memory (net/slab.c): taken from the arena = in use + free in the classes' lists +
 	 * the current chunk's rest; in use = what lwIP and the service asked for + rounding to the
 	 * class. Then lwIP's pools, elements in use and at most, each of size bytes. */
-	kbprintf(&m, "%-4s %9s %9s %9s %9s %9s %9s %7s %7s %8s %8s %6s\n", "core", "budget_kb", "taken_kb", "used_kb",
-		 "high_kb", "listed_kb", "asked_kb", "fails", "conn_b", "index_kb", "indexed", "probes");
+	kbprintf(&m, "%-4s %9s %9s %9s %9s %9s %9s %7s %7s %8s %8s %7s %6s\n", "core", "budget_kb", "taken_kb",
+		 "used_kb", "high_kb", "listed_kb", "asked_kb", "fails", "conn_b", "index_kb", "indexed", "tw", "probes");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!is_up(i))
@@ -619,9 +619,10 @@ void net_print_stats(void)
 			 U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial), U(s.cap_refused),
 			 U(s.syn_cookies), U(s.cookie_ok), U(s.cookie_bad), U(s.tw_reused), nm.max_conns);
 		/* probes: connections compared per segment looked up, in hundredths (100: one each) */
-		kbprintf(&m, "%-4u %9llu %9llu %9llu %9llu %9llu %9llu %7llu %7u %8llu %8llu %6llu\n", i, U(nm.budget >> 10),
-			 U(nm.taken >> 10), U(nm.in_use >> 10), U(nm.high >> 10), U(nm.free_listed >> 10),
-			 U(nm.requested >> 10), U(nm.fails), nm.conn_bytes, U(nm.index_bytes >> 10), U(nm.index_entries),
+		kbprintf(&m, "%-4u %9llu %9llu %9llu %9llu %9llu %9llu %7llu %7u %8llu %8llu %7llu %6llu\n", i,
+			 U(nm.budget >> 10), U(nm.taken >> 10), U(nm.in_use >> 10), U(nm.high >> 10),
+			 U(nm.free_listed >> 10), U(nm.requested >> 10), U(nm.fails), nm.conn_bytes,
+			 U(nm.index_bytes >> 10), U(nm.index_entries), U(nm.time_wait),
 			 U(nm.lookups ? nm.probes * 100 / nm.lookups : 0));
 		kbprintf(&m, "     pools");
 		for (unsigned j = 0; j < nm.npools; j++)

@@ -73,6 +73,8 @@ struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, cons
 /* A fragmented datagram must be complete within 3 s (lwIP's default is 15): pieces that never
  * complete hold the core's memory that much shorter. Given up ones are counted (reasm). */
 #define IP_REASS_MAXAGE 3
+/* TIME_WAIT lasts 2 MSL: 60 s, as Linux's, not lwIP's default 120 s (each one is a whole PCB). */
+#define TCP_MSL 30000UL
 #define TCP_MSS 1460
 #define TCP_WND (32 * TCP_MSS)
 #define TCP_SND_BUF (32 * TCP_MSS)
