@@ -224,14 +224,14 @@ static void rx_release(void *frame, void *arg)
 }
 
 /* A chunk of the instance's network memory, from the core's own arena (it initializes it). */
-static void *mem_grow(uint32_t core, size_t bytes)
+static void *net_mem_grow(uint32_t core, size_t bytes)
 {
 	return (void *)(uintptr_t)mem_alloc_raw(core, bytes, 64);
 }
 
 /* The network memory a core's instance may take: POLLUX_NET_MEM_PCT of what its arena holds
  * now, at most POLLUX_NET_MEM_MAX_MB. Taken as used, so an idle core holds almost nothing. */
-static uint64_t mem_budget(uint32_t core)
+static uint64_t net_mem_budget(uint32_t core)
 {
 	uint64_t b = mem_arena_bytes(core) / 100 * POLLUX_NET_MEM_PCT;
 	if (POLLUX_NET_MEM_MAX_MB && b > MiB((uint64_t)POLLUX_NET_MEM_MAX_MB))
@@ -245,7 +245,7 @@ int net_core_init(struct cpu *c)
 		return 0;
 	struct net_core *n = &ncores[c->idx];
 	n->inst = lwip_insts[c->idx];
-	uint64_t budget = mem_budget(c->idx);
+	uint64_t budget = net_mem_budget(c->idx);
 	if (budget < NET_INST_MIN_MEM) {
 		kprintf("net: core %u: %lluMiB for its network memory, %uMiB needed\n", c->idx,
 			(unsigned long long)(budget >> 20), NET_INST_MIN_MEM >> 20);
@@ -258,7 +258,7 @@ int net_core_init(struct cpu *c)
 		.core = c->idx,
 		.mtu = 1500,
 		.mem_budget = budget,
-		.mem_grow = mem_grow,
+		.mem_grow = net_mem_grow,
 		.max_conns = POLLUX_MAX_CONNS,
 		.svc = &POLLUX_SERVICE,
 		.csum_offload = dev->caps.tx_csum,
