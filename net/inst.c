@@ -298,7 +298,7 @@ static int inst_init(const struct net_inst_cfg *c)
 		if (e != ERR_OK)
 			return e;
 	}
-	err_t e = inst_svc_start(cfg.svc, &st, cfg.max_conns, cfg.mem_budget);
+	err_t e = inst_svc_start(cfg.svc, &st, cfg.max_conns, cfg.mem_budget, cfg.send_budget);
 	if (e != ERR_OK)
 		return e;
 	struct net_inst_mem m = { 0 };

@@ -27,6 +27,9 @@ struct net_inst_cfg {
 	void *(*mem_grow)(uint32_t core, size_t bytes);
 	/* Open connections at most; 0: as many as half the budget holds (net_inst_mem.max_conns). */
 	uint32_t max_conns;
+	/* Bytes written by the service and not yet acknowledged, over all connections, at most;
+	 * 0: half the budget. Past it, a peer that reads nothing makes way (send_shed). */
+	uint64_t send_budget;
 	const struct svc *svc;          /* the service answered (net/service.h); NULL: none */
 	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
 	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and
@@ -50,6 +53,9 @@ struct net_inst_mem {
 	uint64_t index_entries;         /* connections in it, TIME-WAIT included */
 	uint64_t time_wait;             /* connections in TIME-WAIT (each a whole PCB, for 2 MSL) */
 	uint64_t lookups, probes;       /* segments looked up in it, connections compared for them */
+	uint64_t send_budget;           /* bytes written and not acknowledged, at most (net_inst_cfg) */
+	uint64_t send_queued, send_high;        /* such bytes now, and at most */
+	uint64_t timer_pcbs;            /* connections lwIP's timers visit (the others are at rest) */
 	uint32_t max_conns;             /* the connection cap applied */
 	uint32_t conn_bytes;            /* memory one idle connection holds: PCB and service state */
 	unsigned npools;
@@ -73,6 +79,9 @@ struct net_inst_stats {
 	uint64_t evicted;                               /* closed, idle the longest, for a new one (cap) */
 	uint64_t evicted_partial;                       /* closed, a request stalled the longest, for a new one */
 	uint64_t send_timeouts;                         /* closed: no send progress for POLLUX_SEND_TIMEOUT_S */
+	uint64_t evicted_send;                          /* reset, reading nothing and holding the most, for a new one */
+	uint64_t send_shed;                             /* reset, the same, for send memory (the send budget) */
+	uint64_t send_waits;                            /* writes cut short by the send budget, none to shed */
 	uint64_t cap_refused;                           /* new connections refused at the cap, none idle */
 	uint64_t syn_cookies;                           /* SYN-ACKs with a cookie: the backlog was full */
 	uint64_t cookie_ok;                             /* connections made from a cookie's ACK */

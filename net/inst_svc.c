@@ -13,22 +13,41 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
 #include "lwip/udp.h"
 
 /* tcp_recved and tcp_write take 16-bit lengths: the window and the send buffer must fit. */
 _Static_assert(TCP_WND <= 0xffff && TCP_SND_BUF <= 0xffff, "window and send buffer fit in 16 bits");
 
 #define POLL_TICKS 2            /* tcp_poll interval in TCP_SLOW_INTERVAL (500 ms) ticks */
+#define TICK_MS 500             /* the time limits are checked this often */
+
+/*
+ * Every connection is in one of these lists, by what it waits for, and each list is ordered by the
+ * time its limit runs from (since): entries join at the tail with since = now, and move there
+ * again when that time restarts. So the time limits (a tick every TICK_MS) and the cap's
+ * displacement look only at the heads: the cost is the same with 10 connections and with 100,000,
+ * and lwIP's timers do not visit a connection at rest at all (net/port/patches/0003).
+ */
+enum {
+	C_IDLE,         /* nothing to read or send, no request begun: since the last activity */
+	C_PARTIAL,      /* a request begun (svc_conn.partial): since it began */
+	C_SENDING,      /* something written is not acknowledged: since the peer last took some */
+	C_OTHER,        /* input or a FIN the service has yet to take: its retry poll runs */
+	C_LISTS
+};
 
 struct iconn {
 	struct svc_conn c;              /* first: the service's handle is the connection */
 	struct tcp_pcb *pcb;
-	struct iconn *prev, *next;      /* every connection of this core, least recently active first */
+	struct iconn *prev, *next;      /* in lists[cls] */
 	struct pbuf *in;                /* received, not yet consumed: its first pbuf trimmed */
 	uint32_t held;                  /* in->tot_len as counted in held_total */
-	uint32_t active_ms;             /* sys_now() of the last byte received or acknowledged */
-	uint32_t progress_ms;           /* sys_now() when the peer last acknowledged, or nothing was owed */
-	uint32_t partial_ms;            /* sys_now() when c.partial was first seen set; 0: not */
+	uint32_t queued;                /* written, not acknowledged, as counted in send_total */
+	uint32_t since;                 /* sys_now() the list's time limit runs from */
+	uint8_t cls;                    /* the list it is in */
+	bool received, acked;           /* since the last conn_settle: input came, the peer took some */
+	bool polling;                   /* lwIP's poll is set: a retry is due (conn_poll) */
 	bool fin;                       /* the peer's FIN arrived */
 	bool fin_told;                  /* data(NULL, 0) was called */
 	bool stalled;                   /* data consumed less than offered: wait for sent */
@@ -52,8 +71,10 @@ struct iudp {
 
 static const struct svc *svc;
 static struct net_inst_stats *st;
-static struct iconn *conns, *conns_tail;       /* every connection, by last activity, oldest first */
+static struct { struct iconn *head, *tail; } lists[C_LISTS];
 static uint32_t max_conns;              /* open connections at most (net_inst_cfg.max_conns) */
+static uint64_t send_budget;            /* bytes written and not acknowledged, at most, over all */
+static uint64_t send_total, send_high;  /* such bytes now, and at most */
 static uint32_t conn_bytes;             /* memory of one idle connection: PCB and state blocks */
 static uint64_t listen_ignored;         /* segments to a listener lwIP ignores without a count */
 static uint32_t held_total;
@@ -62,6 +83,8 @@ static struct iudp iudp;
 
 /* ---- what the service calls ---- */
 
+static bool shed_sender(struct iconn *ic);
+
 static size_t conn_send(struct svc_conn *sc, const void *p, size_t n, unsigned flags)
 {
 	struct iconn *ic = (struct iconn *)sc;
@@ -69,8 +92,20 @@ static size_t conn_send(struct svc_conn *sc, const void *p, size_t n, unsigned f
 	u8_t f = (u8_t)((flags & SVC_COPY ? TCP_WRITE_FLAG_COPY : 0) | (flags & SVC_MORE ? TCP_WRITE_FLAG_MORE : 0));
 	if (take > n)
 		take = n;
+	/* The core's send budget: past it, the peer holding the most that reads nothing makes way;
+	 * with none such, this connection waits for its own data to be acknowledged. */
+	if (take && send_total + take > send_budget && !shed_sender(ic)) {
+		take = send_total < send_budget ? (size_t)(send_budget - send_total) : 0;
+		st->send_waits++;
+	}
 	if (take && tcp_write(ic->pcb, p, (u16_t)take, f) != ERR_OK)
 		take = 0;
+	if (take) {
+		ic->queued += (uint32_t)take;
+		send_total += take;
+		if (send_total > send_high)
+			send_high = send_total;
+	}
 	if (take < n)
 		ic->short_send = true;
 	return take;
@@ -116,33 +151,57 @@ static void conn_unlink(struct iconn *ic)
 	if (ic->prev)
 		ic->prev->next = ic->next;
 	else
-		conns = ic->next;
+		lists[ic->cls].head = ic->next;
 	if (ic->next)
 		ic->next->prev = ic->prev;
 	else
-		conns_tail = ic->prev;
+		lists[ic->cls].tail = ic->prev;
 	ic->prev = ic->next = NULL;
 }
 
-static void conn_append(struct iconn *ic)
+/* To the tail of lists[cls], its time limit running from now. */
+static void conn_append(struct iconn *ic, unsigned cls)
 {
-	ic->prev = conns_tail;
+	ic->cls = (uint8_t)cls;
+	ic->since = sys_now();
+	ic->prev = lists[cls].tail;
 	ic->next = NULL;
-	if (conns_tail)
-		conns_tail->next = ic;
+	if (lists[cls].tail)
+		lists[cls].tail->next = ic;
 	else
-		conns = ic;
-	conns_tail = ic;
+		lists[cls].head = ic;
+	lists[cls].tail = ic;
 }
 
-/* The peer did something: the connection moves to the end of the list, which stays ordered by
- * active_ms, so the cap finds the longest idle ones at its head without a search. */
-static void conn_touch(struct iconn *ic)
+static err_t conn_poll(void *arg, struct tcp_pcb *pcb);
+
+/*
+ * After lwIP or the service did something to ic (alive): the list it belongs in now, where its
+ * time limit runs from, what it has queued to send, and whether it needs lwIP's poll (only a
+ * connection that waits without anything in flight to bring a sent does; the rest are quiet for
+ * lwIP's timers). An idle connection's limit restarts with any activity, a sending one's only
+ * when the peer takes some, a partial request's only when it ends.
+ */
+static void conn_settle(struct iconn *ic)
 {
-	ic->active_ms = sys_now();
-	if (ic != conns_tail) {
+	struct tcp_pcb *pcb = ic->pcb;
+	unsigned cls = ic->c.partial ? C_PARTIAL : (pcb->unsent || pcb->unacked) ? C_SENDING :
+		       (ic->in || ic->fin) ? C_OTHER : C_IDLE;
+	bool restart = cls == C_SENDING ? ic->acked : cls != C_PARTIAL && (ic->received || ic->acked);
+	if (cls != ic->cls || (restart && ic != lists[cls].tail)) {
 		conn_unlink(ic);
-		conn_append(ic);
+		conn_append(ic, cls);
+	} else if (restart) {
+		ic->since = sys_now();
+	}
+	ic->received = ic->acked = false;
+	uint32_t q = (uint32_t)(TCP_SND_BUF - tcp_sndbuf(pcb));
+	send_total = send_total - ic->queued + q;
+	ic->queued = q;
+	bool want = ic->in || ic->short_send || ic->fin_told;
+	if (want != ic->polling) {
+		ic->polling = want;
+		tcp_poll(pcb, want ? conn_poll : NULL, want ? POLL_TICKS : 0);
 	}
 }
 
@@ -154,6 +213,7 @@ static void conn_free(struct iconn *ic, int why)
 	if (ic->in)
 		pbuf_free(ic->in);
 	held_total -= ic->held;
+	send_total -= ic->queued;
 	conn_unlink(ic);
 	mem_free(ic);
 	st->tcp_open--;
@@ -168,13 +228,16 @@ static bool has_ring_pbuf(const struct pbuf *p)
 	return false;
 }
 
-/* Reset the connection holding the most input (ic's callback is running: true if it was ic). */
+/* Reset the connection holding the most input (ic's callback is running: true if it was ic). Only
+ * when the held input's budget or the heap ran out: it searches every connection that can hold
+ * input (those waiting for their service, or for send room to answer). */
 static bool reset_heaviest(struct iconn *ic)
 {
 	struct iconn *v = NULL;
-	for (struct iconn *c = conns; c; c = c->next)
-		if (!v || c->held > v->held)
-			v = c;
+	for (unsigned l = C_PARTIAL; l < C_LISTS; l++)
+		for (struct iconn *c = lists[l].head; c; c = c->next)
+			if (!v || c->held > v->held)
+				v = c;
 	if (!v)
 		return false;
 	st->held_resets++;
@@ -277,6 +340,7 @@ static err_t conn_run(struct iconn *ic)
 	if (hold_input(ic) != ERR_OK)
 		return ERR_ABRT;
 	tcp_output(ic->pcb);
+	conn_settle(ic);
 	return ERR_OK;
 }
 
@@ -284,7 +348,7 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 {
 	struct iconn *ic = arg;
 	(void)pcb, (void)err;
-	conn_touch(ic);
+	ic->received = true;
 	if (!p) {
 		ic->fin = true;
 	} else if (ic->in) {
@@ -300,8 +364,12 @@ static err_t conn_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 	} else {
 		ic->in = p;
 	}
-	if (ic->stalled)
-		return hold_input(ic);  /* queued behind what the service could not take yet */
+	if (ic->stalled) {              /* queued behind what the service could not take yet */
+		if (hold_input(ic) != ERR_OK)
+			return ERR_ABRT;
+		conn_settle(ic);
+		return ERR_OK;
+	}
 	ic->short_send = false;
 	return conn_run(ic);
 }
@@ -320,15 +388,8 @@ static err_t conn_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
 	struct iconn *ic = arg;
 	(void)pcb;
-	conn_touch(ic);
-	ic->progress_ms = ic->active_ms;
+	ic->acked = true;
 	return conn_resume(ic, len);
-}
-
-/* Nothing to read, nothing to write, no request begun: a keep-alive connection at rest. */
-static bool conn_idle(const struct iconn *ic)
-{
-	return !ic->in && !ic->fin && !ic->c.partial && !ic->pcb->unsent && !ic->pcb->unacked;
 }
 
 /*
@@ -369,54 +430,45 @@ static bool may_close(uint32_t now)
 	return true;
 }
 
-/* The time limits, checked from the poll callback about once a second. Returns true (and the
- * connection is gone) when one was passed. */
-static bool conn_limits(struct iconn *ic, err_t *ret)
+/* A peer that takes nothing (a zero window, or no acknowledgement) holds what was queued for it:
+ * it is reset, since a close would wait on the same peer (lwIP's persist timer alone would probe
+ * a zero window for many minutes). The reset carries the number the peer expects next (what it
+ * acknowledged), not snd_nxt, which a zero-window probe moved past its window: a peer drops a
+ * reset outside it. conn_err frees ic. */
+static void conn_reset(struct iconn *ic)
 {
-	uint32_t now = sys_now();
-	if (!ic->c.partial)
-		ic->partial_ms = 0;
-	else if (!ic->partial_ms)
-		ic->partial_ms = now ? now : 1;
-	if (ic->partial_ms && now - ic->partial_ms > limit_ms(POLLUX_HEADER_TIMEOUT_S) && may_close(now)) {
-		st->hdr_timeouts++;
-		*ret = conn_close(ic);
-		return true;
-	}
-	if (conn_idle(ic) && now - ic->active_ms > limit_ms(POLLUX_IDLE_TIMEOUT_S) && may_close(now)) {
-		st->idle_closed++;
-		*ret = conn_close(ic);
-		return true;
-	}
-	/* A peer that takes nothing (a zero window, or no acknowledgement) holds what was queued for
-	 * it: after POLLUX_SEND_TIMEOUT_S without progress it is reset, since a close would wait on
-	 * the same peer. lwIP's persist timer alone would probe a zero window for many minutes. The
-	 * reset carries the number the peer expects next (what it acknowledged), not snd_nxt, which
-	 * a zero-window probe moved past its window: a peer drops a reset outside it. */
 	struct tcp_pcb *pcb = ic->pcb;
-	if (!pcb->unsent && !pcb->unacked) {
-		ic->progress_ms = now;
-	} else if (now - ic->progress_ms > POLLUX_SEND_TIMEOUT_S * 1000u && may_close(now)) {
-		st->send_timeouts++;
-		tcp_rst(pcb, pcb->lastack, pcb->rcv_nxt, &pcb->local_ip, &pcb->remote_ip, pcb->local_port,
-			pcb->remote_port);
-		tcp_abandon(pcb, 0);    /* conn_err frees ic */
-		*ret = ERR_ABRT;
-		return true;
-	}
-	return false;
+	tcp_rst(pcb, pcb->lastack, pcb->rcv_nxt, &pcb->local_ip, &pcb->remote_ip, pcb->local_port, pcb->remote_port);
+	tcp_abandon(pcb, 0);
 }
 
-/* A connection that waits without anything in flight would get no sent: retry from here. */
+/* The time limits, every TICK_MS: each list's head is the first to pass its limit. */
+static void limits_tick(void *arg)
+{
+	(void)arg;
+	uint32_t now = sys_now(), hdr = limit_ms(POLLUX_HEADER_TIMEOUT_S), idle = limit_ms(POLLUX_IDLE_TIMEOUT_S);
+	struct iconn *c;
+	while ((c = lists[C_PARTIAL].head) && now - c->since > hdr && may_close(now)) {
+		st->hdr_timeouts++;
+		conn_close(c);
+	}
+	while ((c = lists[C_IDLE].head) && now - c->since > idle && may_close(now)) {
+		st->idle_closed++;
+		conn_close(c);
+	}
+	while ((c = lists[C_SENDING].head) && now - c->since > POLLUX_SEND_TIMEOUT_S * 1000u && may_close(now)) {
+		st->send_timeouts++;
+		conn_reset(c);
+	}
+	sys_timeout(TICK_MS, limits_tick, NULL);
+}
+
+/* A connection that waits without anything in flight gets no sent: lwIP's poll (set by
+ * conn_settle only then) retries from here. */
 static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct iconn *ic = arg;
 	(void)pcb;
-	err_t ret;
-	if (conn_limits(ic, &ret))
-		return ret;
-	if (!ic->in && !ic->short_send && !ic->fin_told)
-		return ERR_OK;
 	return conn_resume(ic, 0);
 }
 
@@ -431,32 +483,59 @@ static void conn_err(void *arg, err_t err)
 }
 
 /*
- * At the connection cap, make room for a new connection: the one idle the longest, else the
- * request in progress that has been silent the longest (a client sending its headers slowly, or
- * not at all). The list is ordered by last activity, so both are among its first entries; the
- * search stops after EVICT_SCAN of them, and with none of either the new one is refused.
- * False when nothing could go.
+ * The sender that makes way when memory for sending runs short: among the EVICT_SCAN connections
+ * that went longest without the peer taking anything, one that has taken nothing for a second
+ * (not reading, or gone), holding the most. Not `except`, whose callback is running. NULL: none.
  */
 #define EVICT_SCAN 64
 
+static struct iconn *stalled_sender(uint32_t now, const struct iconn *except)
+{
+	struct iconn *v = NULL;
+	int n = 0;
+	for (struct iconn *c = lists[C_SENDING].head; c && n < EVICT_SCAN && now - c->since >= 1000; c = c->next, n++)
+		if (c != except && (!v || c->queued > v->queued))
+			v = c;
+	return v;
+}
+
+/* ic's write would take the core past its send budget: reset the stalled sender holding the most,
+ * if there is one (counted in send_shed). */
+static bool shed_sender(struct iconn *ic)
+{
+	struct iconn *v = stalled_sender(sys_now(), ic);
+	if (!v)
+		return false;
+	st->send_shed++;
+	conn_reset(v);
+	return true;
+}
+
+/*
+ * At the connection cap, make room for a new connection: the one idle the longest, else the
+ * request in progress that began the longest ago (a client sending its headers slowly, or not at
+ * all), else the peer that reads nothing holding the most; with none of these the new one is
+ * refused. False when nothing could go.
+ */
 static bool evict_one(void)
 {
-	struct iconn *partial = NULL;
-	int n = 0;
-	for (struct iconn *c = conns; c && n < EVICT_SCAN; c = c->next, n++) {
-		if (conn_idle(c)) {
-			st->evicted++;
-			conn_close(c);
-			return true;
-		}
-		if (!partial && c->c.partial)
-			partial = c;
+	struct iconn *c = lists[C_IDLE].head;
+	if (c) {
+		st->evicted++;
+		conn_close(c);
+		return true;
 	}
-	if (!partial)
-		return false;
-	st->evicted_partial++;
-	conn_close(partial);
-	return true;
+	if ((c = lists[C_PARTIAL].head)) {
+		st->evicted_partial++;
+		conn_close(c);
+		return true;
+	}
+	if ((c = stalled_sender(sys_now(), NULL))) {
+		st->evicted_send++;
+		conn_reset(c);
+		return true;
+	}
+	return false;
 }
 
 static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -482,7 +561,6 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	ic->c.peer.ip = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
 	ic->c.peer.port = pcb->remote_port;
 	ic->pcb = pcb;
-	ic->active_ms = ic->progress_ms = sys_now();
 	st->tcp_accepted++;
 	tcp_nagle_disable(pcb);
 	if (svc->accept && svc->accept(&ic->c, ic->state) < 0) {
@@ -492,13 +570,13 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	st->tcp_open++;
-	conn_append(ic);
+	conn_append(ic, C_IDLE);
 	tcp_arg(pcb, ic);
 	tcp_recv(pcb, conn_recv);
 	tcp_sent(pcb, conn_sent);
 	tcp_err(pcb, conn_err);
-	tcp_poll(pcb, conn_poll, POLL_TICKS);
 	tcp_output(pcb);
+	conn_settle(ic);
 	return ERR_OK;
 }
 
@@ -746,7 +824,8 @@ int inst_svc_check(const struct svc *s)
 	return ERR_OK;
 }
 
-int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t conns_max, uint64_t budget)
+int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t conns_max, uint64_t budget,
+		   uint64_t send_max)
 {
 	svc = s;
 	st = stats;
@@ -758,6 +837,7 @@ int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t c
 	conn_bytes = slab_block_size(sizeof(struct tcp_pcb) + word) +
 		     slab_block_size(sizeof(struct iconn) + svc->conn_size + word);
 	max_conns = conns_max;
+	send_budget = send_max ? send_max : budget / 2;
 	if (!max_conns) {
 		uint64_t n = budget / 2 / conn_bytes;
 		max_conns = n < 16 ? 16 : n > 0x7fffffff ? 0x7fffffff : (uint32_t)n;
@@ -770,6 +850,7 @@ int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t c
 		if (!l)
 			return ERR_MEM;
 		tcp_accept(l, conn_accept);
+		sys_timeout(TICK_MS, limits_tick, NULL);
 	}
 	if (s->udp_port) {
 		iudp.u.ops = &ops;
@@ -786,6 +867,10 @@ void inst_svc_mem(struct net_inst_mem *out)
 {
 	out->max_conns = max_conns;
 	out->conn_bytes = conn_bytes;
+	out->send_budget = send_budget;
+	out->send_queued = send_total;
+	out->send_high = send_high;
+	out->timer_pcbs = tcp_busy_count;
 }
 
 /* struct net_inst_stats names the service's counts for the columns `stats` shows. */

@@ -326,6 +326,7 @@ static void setup(void)
 	b.ip = PP_HTONL(0xC6120003);
 	b.svc = &svc_http;
 	b.max_conns = 48;               /* cap_order() fills it */
+	b.send_budget = 3 * TCP_SND_BUF; /* send_budget() passes it */
 	/* A service breaking its contract is refused before anything is set up. */
 	struct svc big = tsvc, no_udp = tsvc, no_data = tsvc;
 	big.conn_size = SVC_CONN_MAX + 1;

@@ -14,6 +14,23 @@ struct tcp_pcb *tcp_active_pcbs, *tcp_tw_pcbs, *tcp_bound_pcbs;
 union tcp_listen_pcbs_t tcp_listen_pcbs;
 u8_t tcp_active_pcbs_changed;
 void tcp_timer_needed(void) {}
+/* tcp.c's list for the timers (patch 0003, proven by test_svc): here only who is in it, to check
+ * that registering an active pcb puts it there and that leaving its list takes it out. */
+static uint32_t busy;
+void tcp_busy(struct tcp_pcb *p)
+{
+	if (!p->busy_pprev) {
+		p->busy_pprev = &p->busy_next;
+		busy++;
+	}
+}
+void tcp_unbusy(struct tcp_pcb *p)
+{
+	if (p->busy_pprev) {
+		p->busy_pprev = NULL;
+		busy--;
+	}
+}
 
 static void *alloc(size_t n) { return calloc(1, n); }
 
@@ -65,6 +82,7 @@ static void index_many(uint32_t n)
 	CHECK_EQ(h0.entries, n);
 	CHECK_EQ(h0.time_wait, n / 4);
 	CHECK_EQ(list_len(tcp_active_pcbs) + list_len(tcp_tw_pcbs), n);
+	CHECK_EQ(busy, n - n / 4);                      /* every active one, for the timers */
 	uint32_t wrong = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct tcp_pcb *p = &pcbs[(uint64_t)i * 7919 % n];
@@ -113,6 +131,7 @@ static void index_many(uint32_t n)
 	inst_hash_stats(&h0);
 	CHECK_EQ(h0.entries, 0);
 	CHECK_EQ(h0.time_wait, 0);
+	CHECK_EQ(busy, 0);
 	free(pcbs);
 }
 
