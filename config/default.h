@@ -43,6 +43,10 @@
  * chosen; `stats` shows where it went. */
 #define POLLUX_NET_MEM_PCT 75
 #define POLLUX_NET_MEM_MAX_MB 0
+/* Of that, POLLUX_SEND_MEM_PCT (10..90) percent at most holds data written to connections and not
+ * yet acknowledged. Past it, the peer that has taken nothing for a second and holds the most is
+ * reset (snd_shed), or, with none such, writes wait for acknowledgements (snd_wait). */
+#define POLLUX_SEND_MEM_PCT 50
 
 /* Connection limits, per core (each counted in `stats`, table "limits"):
  * - a request's headers must all arrive within POLLUX_HEADER_TIMEOUT_S (1..600) seconds of its

@@ -45,6 +45,9 @@
 #if !defined(POLLUX_NET_MEM_PCT) || POLLUX_NET_MEM_PCT < 10 || POLLUX_NET_MEM_PCT > 90
 #error "config: POLLUX_NET_MEM_PCT must be in 10..90"
 #endif
+#if !defined(POLLUX_SEND_MEM_PCT) || POLLUX_SEND_MEM_PCT < 10 || POLLUX_SEND_MEM_PCT > 90
+#error "config: POLLUX_SEND_MEM_PCT must be in 10..90"
+#endif
 #if !defined(POLLUX_NET_MEM_MAX_MB) || POLLUX_NET_MEM_MAX_MB < 0 || (POLLUX_NET_MEM_MAX_MB > 0 && POLLUX_NET_MEM_MAX_MB < 8)
 #error "config: POLLUX_NET_MEM_MAX_MB must be 0 (no cap) or at least 8"
 #endif

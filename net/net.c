@@ -260,6 +260,7 @@ int net_core_init(struct cpu *c)
 		.mem_budget = budget,
 		.mem_grow = net_mem_grow,
 		.max_conns = POLLUX_MAX_CONNS,
+		.send_budget = budget / 100 * POLLUX_SEND_MEM_PCT,
 		.svc = &POLLUX_SERVICE,
 		.csum_offload = dev->caps.tx_csum,
 		.tx = tx_frame,
@@ -281,8 +282,8 @@ int net_core_init(struct cpu *c)
 		struct net_inst_mem m;
 		n->inst->mem(&m);
 		kprintf("net: memory per core %lluMiB (%u%% of the arena), connections up to %u per core "
-			"(%u bytes each when idle)\n", (unsigned long long)(m.budget >> 20), POLLUX_NET_MEM_PCT,
-			m.max_conns, m.conn_bytes);
+			"(%u bytes each when idle), %lluMiB for data in flight\n", (unsigned long long)(m.budget >> 20),
+			POLLUX_NET_MEM_PCT, m.max_conns, m.conn_bytes, (unsigned long long)(m.send_budget >> 20));
 		if (!dev->link)
 			n->inst->link(false);
 	}
@@ -584,13 +585,15 @@ void net_print_stats(void)
 		 "fwd_dr", "frag_d", "not_up", "runt", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
 		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
-	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls", "snd_tmo",
-		 "evicted", "prt_evct", "cap_ref", "syn_ckie", "ckie_ok", "ckie_bad", "tw_reuse", "max_conns");
+	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls",
+		 "snd_tmo", "evicted", "prt_evct", "snd_evct", "snd_shed", "snd_wait", "cap_ref", "syn_ckie", "ckie_ok",
+		 "ckie_bad", "tw_reuse", "max_conns");
 	/* Network memory (net/slab.c): taken from the arena = in use + free in the classes' lists +
 	 * the current chunk's rest; in use = what lwIP and the service asked for + rounding to the
 	 * class. Then lwIP's pools, elements in use and at most, each of size bytes. */
-	kbprintf(&m, "%-4s %9s %9s %9s %9s %9s %9s %7s %7s %8s %8s %7s %6s\n", "core", "budget_kb", "taken_kb",
-		 "used_kb", "high_kb", "listed_kb", "asked_kb", "fails", "conn_b", "index_kb", "indexed", "tw", "probes");
+	kbprintf(&m, "%-4s %9s %9s %9s %9s %9s %9s %7s %7s %8s %8s %7s %6s %8s %8s %7s\n", "core", "budget_kb",
+		 "taken_kb", "used_kb", "high_kb", "listed_kb", "asked_kb", "fails", "conn_b", "index_kb", "indexed", "tw",
+		 "probes", "send_kb", "sendhi_kb", "timers");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!is_up(i))
@@ -615,15 +618,17 @@ void net_print_stats(void)
 			 U(s.mem_err));
 		struct net_inst_mem nm;
 		n->inst->mem(&nm);
-		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i, U(s.hdr_timeouts),
-			 U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial), U(s.cap_refused),
-			 U(s.syn_cookies), U(s.cookie_ok), U(s.cookie_bad), U(s.tw_reused), nm.max_conns);
+		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i,
+			 U(s.hdr_timeouts), U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial),
+			 U(s.evicted_send), U(s.send_shed), U(s.send_waits), U(s.cap_refused), U(s.syn_cookies),
+			 U(s.cookie_ok), U(s.cookie_bad), U(s.tw_reused), nm.max_conns);
 		/* probes: connections compared per segment looked up, in hundredths (100: one each) */
-		kbprintf(&m, "%-4u %9llu %9llu %9llu %9llu %9llu %9llu %7llu %7u %8llu %8llu %7llu %6llu\n", i,
-			 U(nm.budget >> 10), U(nm.taken >> 10), U(nm.in_use >> 10), U(nm.high >> 10),
+		kbprintf(&m, "%-4u %9llu %9llu %9llu %9llu %9llu %9llu %7llu %7u %8llu %8llu %7llu %6llu %8llu %8llu %7llu\n",
+			 i, U(nm.budget >> 10), U(nm.taken >> 10), U(nm.in_use >> 10), U(nm.high >> 10),
 			 U(nm.free_listed >> 10), U(nm.requested >> 10), U(nm.fails), nm.conn_bytes,
 			 U(nm.index_bytes >> 10), U(nm.index_entries), U(nm.time_wait),
-			 U(nm.lookups ? nm.probes * 100 / nm.lookups : 0));
+			 U(nm.lookups ? nm.probes * 100 / nm.lookups : 0), U(nm.send_queued >> 10), U(nm.send_high >> 10),
+			 U(nm.timer_pcbs));
 		kbprintf(&m, "     pools");
 		for (unsigned j = 0; j < nm.npools; j++)
 			if (nm.pool[j].high)

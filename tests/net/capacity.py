@@ -188,6 +188,9 @@ def many_test(g, ip, cap):
     result(after.get("fails", 0) == before.get("fails", 0) and after.get("tcp_mem", 0) == before.get("tcp_mem", 0)
            and after.get("cap_ref", 0) == before.get("cap_ref", 0), "no-refusal",
            f"no allocation failed (fails {after.get('fails')}), none refused at the cap (cap_ref {after.get('cap_ref')})")
+    busy = after.get("timers", n)
+    result(busy < max(1000, n // 100), "timers",
+           f"lwIP's timers visit {busy} of the {after.get('tcp_open')} connections open (the rest are at rest)")
     result(after.get("probes", 1000) < 200, "index",
            f"{after.get('probes', 0) / 100:.2f} connections compared per segment with {after.get('indexed')} indexed")
     per = (after.get("used_kb", 0) - before.get("used_kb", 0)) * 1024 / max(1, nopen)

@@ -17,7 +17,7 @@ extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
 DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
-DECL(tcp_active_pcbs) DECL(lwip_stats)
+DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs)
 
 #define LW(f) __typeof__(f) *f
 struct side {
@@ -37,6 +37,8 @@ extern uint32_t now_ms;          /* tests/unit/host/lwip_port.c: the instances' 
 struct frame { uint32_t len; uint8_t data[1600]; int to; };
 static struct frame q[4096];
 static unsigned qh, qt;
+static bool cut[65536];                 /* instance 1's TCP segments to these ports are lost */
+static uint64_t cut_lost;
 
 /* Copies every frame at once (ref unused: test_lwip_inst covers frames sent in place). */
 static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
@@ -52,6 +54,11 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 	fr->to = core == 0 ? 1 : 0;
 	for (unsigned i = 0, off = 0; i < n; off += f[i].len, i++)
 		memcpy(fr->data + off, f[i].p, f[i].len);
+	const uint8_t *d = fr->data;
+	if (core == 1 && len >= 54 && d[12] == 8 && d[13] == 0 && d[23] == 6 && cut[d[36] << 8 | d[37]]) {
+		qt--;                   /* lost on the wire */
+		cut_lost++;
+	}
 	return 0;
 }
 
@@ -917,6 +924,188 @@ static void cap_order(void)
 	free(p.got);
 }
 
+static unsigned busy_pcbs(void)
+{
+	unsigned n = 0;
+	for (struct tcp_pcb *p = lwip1_tcp_busy_pcbs; p; p = p->busy_next)
+		n++;
+	return n;
+}
+
+/*
+ * lwIP's timers visit only connections with something due (patch 0003): keep-alive connections at
+ * rest leave their list, a request brings its connection back until it is answered and
+ * acknowledged, and a connection whose answer is lost is still retransmitted by the timer.
+ */
+static void quiet_timers(void)
+{
+	enum { N = 32 };
+	static struct cli k[N];
+	static const char full[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+	for (int i = 0; i < N; i++) {
+		cli_open(&k[i], &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+		run(3);
+		cli_push(&k[i], (const uint8_t *)full, sizeof(full) - 1);
+	}
+	run(100);
+	for (int i = 0; i < N; i++)
+		CHECK(k[i].ngot > 12 && memcmp(k[i].got, "HTTP/1.1 200", 12) == 0);
+	struct net_inst_stats s;
+	lwip1_net_inst.stats(&s);
+	CHECK_EQ(s.tcp_open, N);
+	CHECK(busy_pcbs() >= N / 2);            /* the delayed ACKs of the requests were just due */
+	run(1500);
+	CHECK_EQ(busy_pcbs(), 0);               /* all at rest: the timers visit none */
+	struct net_inst_mem m;
+	lwip1_net_inst.mem(&m);
+	CHECK_EQ(m.timer_pcbs, 0);
+	k[5].nsent = k[5].ngot = 0;
+	cli_push(&k[5], (const uint8_t *)full, sizeof(full) - 1);
+	run(2);
+	CHECK_EQ(busy_pcbs(), 1);
+	run(1500);
+	CHECK(k[5].ngot > 12);
+	CHECK_EQ(busy_pcbs(), 0);
+	/* The answer to k[7] is lost, and its retransmission (the timer's, a second or more later)
+	 * gets through. */
+	cut[k[7].pcb->local_port] = true;
+	uint64_t lost = cut_lost;
+	k[7].nsent = k[7].ngot = 0;
+	cli_push(&k[7], (const uint8_t *)full, sizeof(full) - 1);
+	run(200);
+	CHECK(cut_lost > lost);
+	CHECK_EQ(k[7].ngot, 0);
+	CHECK_EQ(busy_pcbs(), 1);               /* its retransmission timer runs */
+	cut[k[7].pcb->local_port] = false;
+	run(4000);
+	CHECK(k[7].ngot > 12 && memcmp(k[7].got, "HTTP/1.1 200", 12) == 0);
+	CHECK_EQ(busy_pcbs(), 0);
+	for (int i = 0; i < N; i++) {
+		k[i].s->tcp_abort(k[i].pcb);
+		free(k[i].got);
+	}
+	run(100);
+	lwip1_net_inst.stats(&s);
+	CHECK_EQ(s.tcp_open, 0);
+}
+
+/* A client that asks again and again and reads nothing: its window fills and the answers queue. */
+static void cli_flood(struct cli *k)
+{
+	static const char full[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+	static char many[2000 * (sizeof(full) - 1) + 1];
+	if (!many[0])
+		for (int i = 0; i < 2000; i++)
+			memcpy(many + i * (sizeof(full) - 1), full, sizeof(full) - 1);
+	k->paused = true;
+	for (int i = 0; i < 50 && k->nsent < sizeof(many) - 1; i++) {
+		cli_push(k, (const uint8_t *)many, sizeof(many) - 1);
+		run(5);
+	}
+}
+
+/*
+ * The core's send budget (3 send buffers on the HTTP side here): three clients that read nothing
+ * fill it; a fourth that reads nothing either waits (none of the three has been silent a second),
+ * then, once they have, the one holding the most is reset for it. Bytes queued never pass the
+ * budget, and a client that reads is served throughout.
+ */
+static void send_budget(void)
+{
+	static struct cli k[4];
+	struct net_inst_stats b, a;
+	struct net_inst_mem m;
+	lwip1_net_inst.stats(&b);
+	for (int i = 0; i < 3; i++) {
+		cli_open(&k[i], &side0, &ip1, POLLUX_HTTP_PORT, 1 << 20);
+		run(5);
+		cli_flood(&k[i]);
+	}
+	lwip1_net_inst.mem(&m);
+	CHECK_EQ(m.send_budget, 3 * TCP_SND_BUF);
+	CHECK(m.send_queued > 2 * TCP_SND_BUF);
+	cli_open(&k[3], &side0, &ip1, POLLUX_HTTP_PORT, 1 << 20);
+	run(5);
+	cli_flood(&k[3]);
+	lwip1_net_inst.stats(&a);
+	CHECK(a.send_waits > b.send_waits);
+	CHECK_EQ(a.send_shed, b.send_shed);
+	CHECK(!k[0].err && !k[1].err && !k[2].err);
+	run(3000);                              /* k[3] retries (its poll) after the others went silent */
+	lwip1_net_inst.stats(&a);
+	int reset = 0;
+	for (int i = 0; i < 3; i++)
+		reset += k[i].err && k[i].err_code == ERR_RST;
+	/* one, or two when the first held less than k[3] then took */
+	CHECK(reset >= 1 && reset < 3);
+	CHECK_EQ(a.send_shed - b.send_shed, (uint64_t)reset);
+	CHECK(!k[3].err && k[3].ngot > TCP_MSS);
+	lwip1_net_inst.mem(&m);
+	CHECK(m.send_high <= m.send_budget);
+	/* A client that reads is still answered (its answer waits for nothing but room). */
+	struct cli r;
+	static const char full[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+	cli_open(&r, &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+	run(5);
+	cli_push(&r, (const uint8_t *)full, sizeof(full) - 1);
+	run(2000);
+	CHECK(r.ngot > 12 && memcmp(r.got, "HTTP/1.1 200", 12) == 0);
+	r.s->tcp_abort(r.pcb);
+	free(r.got);
+	for (int i = 0; i < 4; i++) {
+		if (k[i].pcb && !k[i].err)
+			k[i].s->tcp_abort(k[i].pcb);
+		free(k[i].got);
+	}
+	run(100);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tcp_open, 0);
+	lwip1_net_inst.mem(&m);
+	CHECK_EQ(m.send_queued, 0);
+}
+
+/*
+ * At the cap with no connection at rest and no request in progress, a new connection displaces a
+ * peer that has taken nothing for a second: here 48 whose answers are all lost (gone peers).
+ */
+static void cap_send(void)
+{
+	enum { CAP = 48 };
+	static struct cli k[CAP + 1];
+	static const char full[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct net_inst_stats b, a;
+	lwip1_net_inst.stats(&b);
+	for (int i = 0; i < CAP; i++) {
+		cli_open(&k[i], &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+		run(3);
+		cut[k[i].pcb->local_port] = true;
+		cli_push(&k[i], (const uint8_t *)full, sizeof(full) - 1);
+		run(2);
+	}
+	run(1200);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tcp_open, CAP);
+	cli_open(&k[CAP], &side0, &ip1, POLLUX_HTTP_PORT, 4096);
+	run(20);
+	CHECK(k[CAP].connected);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.evicted_send - b.evicted_send, 1);
+	CHECK_EQ(a.evicted - b.evicted, 0);
+	CHECK_EQ(a.evicted_partial - b.evicted_partial, 0);
+	CHECK_EQ(a.cap_refused, b.cap_refused);
+	CHECK_EQ(a.tcp_open, CAP);
+	for (int i = 0; i <= CAP; i++) {
+		if (k[i].pcb)
+			cut[k[i].pcb->local_port] = false;
+		if (k[i].pcb && !k[i].err)
+			k[i].s->tcp_abort(k[i].pcb);
+		free(k[i].got);
+	}
+	run(100);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tcp_open, 0);
+}
+
 static void http(void)
 {
 	http_pipeline_fin();
@@ -932,6 +1121,9 @@ static void http(void)
 	timewait_reuse();
 	limits();
 	cap_order();
+	quiet_timers();
+	send_budget();
+	cap_send();
 }
 
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
