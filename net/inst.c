@@ -66,6 +66,7 @@ static void input_pbuf(struct pbuf *p, uint32_t len, unsigned flags)
 		pbuf_free(p);
 	}
 	inst_svc_reinput(&nif);
+	inst_tw_take();
 	NETIF_SET_CHECKSUM_CTRL(&nif, csum_base);
 }
 
@@ -262,6 +263,8 @@ static void inst_mem(struct net_inst_mem *out)
 	out->index_bytes = index_bytes;
 	out->index_entries = h.entries;
 	out->time_wait = h.time_wait;
+	out->tw_cap = h.tw_cap;
+	out->tw_dropped = h.tw_dropped;
 	out->lookups = h.lookups;
 	out->probes = h.probes;
 	inst_svc_mem(out);
@@ -303,17 +306,25 @@ static int inst_init(const struct net_inst_cfg *c)
 		return e;
 	struct net_inst_mem m = { 0 };
 	inst_svc_mem(&m);
-	/* A bucket per connection the cap allows (rounded up to a power of two), within an eighth of
-	 * the budget. */
+	/* A bucket per connection the cap allows (rounded up to a power of two), within a sixteenth
+	 * of the budget; in the rest of an eighth, room for twice as many in TIME_WAIT (a client
+	 * that closes and comes back keeps both), 256 at least. */
 	uint64_t conns = m.max_conns ? m.max_conns : cfg.max_conns, most = 1024;
-	while (most * 2 * sizeof(void *) <= cfg.mem_budget / 8)
+	while (most * 2 * sizeof(void *) <= cfg.mem_budget / 16)
 		most *= 2;
-	return inst_hash_init(conns < most ? (uint32_t)conns : (uint32_t)most, index_alloc);
+	uint64_t n = conns < most ? conns : most, buckets = 1024;
+	while (buckets < n)
+		buckets *= 2;
+	uint64_t room = cfg.mem_budget / 8 - buckets * sizeof(void *), tw = 256;
+	while (tw < 2 * n && tw * 2 * (sizeof(struct inst_tw) + sizeof(uint32_t)) <= room)
+		tw *= 2;
+	return inst_hash_init((uint32_t)n, (uint32_t)tw, index_alloc);
 }
 
 static void inst_poll(void)
 {
 	sys_check_timeouts();
+	inst_tw_take();
 }
 
 static void inst_input_copy(const void *frame, uint32_t len, unsigned flags)

@@ -51,7 +51,8 @@ struct net_inst_mem {
 	uint64_t requested;             /* bytes asked for by the blocks in use (in_use less rounding) */
 	uint64_t index_bytes;           /* the connection index's buckets (net/inst_hash.c) */
 	uint64_t index_entries;         /* connections in it, TIME-WAIT included */
-	uint64_t time_wait;             /* connections in TIME-WAIT (each a whole PCB, for 2 MSL) */
+	uint64_t time_wait;             /* connections in TIME_WAIT (a 24-byte entry each, for 2 MSL) */
+	uint64_t tw_cap, tw_dropped;    /* room for them, and those ended early for room */
 	uint64_t lookups, probes;       /* segments looked up in it, connections compared for them */
 	uint64_t send_budget;           /* bytes written and not acknowledged, at most (net_inst_cfg) */
 	uint64_t send_queued, send_high;        /* such bytes now, and at most */

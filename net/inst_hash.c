@@ -1,17 +1,30 @@
 /* One instance's index of its TCP connections: a keyed hash of the four-tuple over every pcb in
  * tcp_active_pcbs and tcp_tw_pcbs, kept by lwIP's hooks (net/port/patches/0002), so tcp_input
- * finds a segment's pcb in O(1) however many connections the core holds. Linked once per core. */
+ * finds a segment's pcb in O(1) however many connections the core holds; and the connections in
+ * TIME_WAIT, each a small entry instead of a whole pcb. Linked once per core. */
 #include <string.h>
 
 #include "inst_priv.h"
 
 #include "lwip/priv/tcp_priv.h"
+#include "lwip/sys.h"
 #include "lwip/tcp.h"
 
 static struct tcp_pcb **table;          /* NULL until inst_hash_init: nothing indexed */
 static uint32_t mask;
 static uint64_t key0, key1;             /* per boot: the buckets cannot be aimed at from outside */
 static struct inst_hash_stats hs;
+
+/*
+ * TIME_WAIT (2 MSL after this side closed first) as small entries: a ring in the order they began,
+ * which is the order they end, since all last the same; and a hash of them. An entry restarted (a
+ * FIN again) or ended early (a new SYN) is unhooked from its bucket and left dead in the ring until
+ * the head passes it. When the ring is full the oldest ends early (counted in tw_dropped), as
+ * Linux does past tcp_max_tw_buckets: the number is bounded, the memory fixed at boot.
+ */
+static struct inst_tw *tw;              /* tw_cap entries */
+static uint32_t *tw_bucket;             /* entry index + 1 of each bucket's first; 0: none */
+static uint32_t tw_cap, tw_mask, tw_head, tw_len;       /* ring: [tw_head, tw_head + tw_len) */
 
 /*
  * The bucket of a remote address and port and a local port (the local address is the same for
@@ -33,7 +46,7 @@ static uint32_t bucket_of(const struct tcp_pcb *pcb)
 	return bucket(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)), pcb->remote_port, pcb->local_port);
 }
 
-int inst_hash_init(uint32_t conns, void *(*alloc)(size_t bytes))
+int inst_hash_init(uint32_t conns, uint32_t time_wait, void *(*alloc)(size_t bytes))
 {
 	uint32_t n = 1024;
 	while (n < conns && n < (1u << 24))
@@ -46,6 +59,18 @@ int inst_hash_init(uint32_t conns, void *(*alloc)(size_t bytes))
 	key0 = (uint64_t)lwip_port_rand() << 32 | lwip_port_rand();
 	key1 = ((uint64_t)lwip_port_rand() << 32 | lwip_port_rand()) | 1;
 	hs = (struct inst_hash_stats){ .buckets = n };
+	uint32_t t = 256;
+	while (t < time_wait && t < (1u << 24))
+		t <<= 1;
+	tw = alloc((size_t)t * sizeof(*tw));
+	tw_bucket = alloc((size_t)t * sizeof(*tw_bucket));
+	if (!tw || !tw_bucket)
+		return ERR_MEM;
+	memset(tw_bucket, 0, (size_t)t * sizeof(*tw_bucket));
+	tw_cap = t;
+	tw_mask = t - 1;
+	tw_head = tw_len = 0;
+	hs.tw_cap = t;
 	return ERR_OK;
 }
 
@@ -57,7 +82,6 @@ void inst_tcp_linked(struct tcp_pcb **pcbs, struct tcp_pcb *pcb)
 	pcb->hash_next = *b;
 	*b = pcb;
 	hs.entries++;
-	hs.time_wait += pcbs == &tcp_tw_pcbs;
 }
 
 void inst_tcp_unlinked(struct tcp_pcb *pcb)
@@ -69,9 +93,6 @@ void inst_tcp_unlinked(struct tcp_pcb *pcb)
 			*b = pcb->hash_next;
 			pcb->hash_next = NULL;
 			hs.entries--;
-			/* lwIP sets TIME_WAIT after a pcb leaves the active list and clears it only
-			 * after it left the TIME_WAIT list: the state says which list this was. */
-			hs.time_wait -= pcb->state == TIME_WAIT;
 			return;
 		}
 	/* not indexed: a pcb leaving the bound list */
@@ -89,6 +110,94 @@ struct tcp_pcb *inst_tcp_lookup(u16_t rport, u16_t lport, const ip_addr_t *rip, 
 			return p;
 	}
 	return NULL;
+}
+
+/* ---- TIME_WAIT entries ---- */
+
+static uint32_t tw_bucket_of(uint32_t rip, uint16_t rport, uint16_t lport)
+{
+	return bucket(rip, rport, lport) & tw_mask;
+}
+
+/* Take e (live) out of its bucket: it stays in the ring, dead, until the head passes it. */
+static void tw_unhook(struct inst_tw *e)
+{
+	uint32_t i = (uint32_t)(e - tw) + 1;
+	for (uint32_t *l = &tw_bucket[tw_bucket_of(e->rip, e->rport, e->lport)]; *l; l = &tw[*l - 1].next)
+		if (*l == i) {
+			*l = e->next;
+			e->lport = 0;
+			hs.time_wait--;
+			return;
+		}
+}
+
+/* Drop the oldest entry of the ring (dead or alive). */
+static void tw_pop(void)
+{
+	struct inst_tw *e = &tw[tw_head];
+	if (e->lport)
+		tw_unhook(e);
+	tw_head = (tw_head + 1) & tw_mask;
+	tw_len--;
+}
+
+static void tw_add(uint32_t rip, uint16_t rport, uint16_t lport, uint32_t snd_nxt, uint32_t rcv_nxt)
+{
+	if (tw_len == tw_cap) {
+		if (tw[tw_head].lport)
+			hs.tw_dropped++;
+		tw_pop();
+	}
+	uint32_t i = (tw_head + tw_len) & tw_mask;
+	tw_len++;
+	struct inst_tw *e = &tw[i];
+	*e = (struct inst_tw){ .rip = rip, .rport = rport, .lport = lport, .snd_nxt = snd_nxt, .rcv_nxt = rcv_nxt,
+			       .until = sys_now() + 2 * TCP_MSL };
+	uint32_t *b = &tw_bucket[tw_bucket_of(rip, rport, lport)];
+	e->next = *b;
+	*b = i + 1;
+	hs.time_wait++;
+	hs.tw_entered++;
+}
+
+void inst_tw_take(void)
+{
+	struct tcp_pcb *pcb;
+	while (tw && (pcb = tcp_tw_pcbs) != NULL) {
+		tw_add(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)), pcb->remote_port, pcb->local_port, pcb->snd_nxt,
+		       pcb->rcv_nxt);
+		tcp_pcb_remove(&tcp_tw_pcbs, pcb);
+		tcp_free(pcb);
+	}
+	uint32_t now = sys_now();
+	while (tw_len && (!tw[tw_head].lport || (int32_t)(now - tw[tw_head].until) >= 0))
+		tw_pop();
+}
+
+struct inst_tw *inst_tw_find(uint32_t rip, uint16_t rport, uint16_t lport)
+{
+	if (!tw)
+		return NULL;
+	for (uint32_t i = tw_bucket[tw_bucket_of(rip, rport, lport)]; i; i = tw[i - 1].next) {
+		struct inst_tw *e = &tw[i - 1];
+		if (e->rip == rip && e->rport == rport && e->lport == lport)
+			return e;
+	}
+	return NULL;
+}
+
+void inst_tw_end(struct inst_tw *e)
+{
+	tw_unhook(e);
+}
+
+void inst_tw_restart(struct inst_tw *e)
+{
+	struct inst_tw c = *e;
+	tw_unhook(e);
+	tw_add(c.rip, c.rport, c.lport, c.snd_nxt, c.rcv_nxt);
+	hs.tw_entered--;                /* the same connection */
 }
 
 void inst_hash_stats(struct inst_hash_stats *out)

@@ -15,22 +15,41 @@ int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t c
 		   uint64_t send_max);
 /* inst_svc.c: the connection cap applied and the memory of one idle connection. */
 void inst_svc_mem(struct net_inst_mem *out);
-/* inst_svc.c: a SYN that ended a TIME_WAIT connection of the same ports is input again, once the
- * segment that carried it is done (call after every netif input). */
+/* inst_svc.c: the ACK that brought back a SYN cookie is input again for the connection it made,
+ * once the segment that carried it is done (call after every netif input). */
 void inst_svc_reinput(struct netif *nif);
 /* inst_svc.c: the service's counts into out. */
 void inst_svc_stats(struct net_inst_stats *out);
 
 
 /* inst_hash.c: the index of this instance's connections (lwipopts.h's pcb hooks). Set up with a
- * bucket per expected connection (rounded up to a power of two, 1024 at least) from alloc.
- * 0 or ERR_MEM. */
-int inst_hash_init(uint32_t conns, void *(*alloc)(size_t bytes));
+ * bucket per expected connection (rounded up to a power of two, 1024 at least) and room for
+ * time_wait connections in TIME_WAIT (the same, 256 at least), from alloc. 0 or ERR_MEM. */
+int inst_hash_init(uint32_t conns, uint32_t time_wait, void *(*alloc)(size_t bytes));
 struct inst_hash_stats {
-	uint64_t buckets, entries;      /* entries: pcbs indexed (active and TIME-WAIT) */
-	uint64_t time_wait;             /* of which in TIME-WAIT */
+	uint64_t buckets, entries;      /* entries: pcbs indexed (active; TIME-WAIT ones until taken) */
+	uint64_t time_wait, tw_cap;     /* connections in TIME_WAIT (inst_tw entries), room for them */
+	uint64_t tw_entered, tw_dropped;        /* entries made, and ended early for room */
 	uint64_t lookups, probes;       /* segments looked up, pcbs compared for them */
 };
 void inst_hash_stats(struct inst_hash_stats *out);
+
+/* inst_hash.c: a connection in TIME_WAIT: 24 bytes, not a pcb. Ports in host order, the address
+ * in network order, as lwIP keeps them. */
+struct inst_tw {
+	uint32_t rip;
+	uint16_t rport, lport;          /* lport 0: ended or restarted, only its ring slot is left */
+	uint32_t snd_nxt, rcv_nxt;      /* what this side sent up to and expects next */
+	uint32_t until;                 /* sys_now() when it ends */
+	uint32_t next;                  /* the next in its bucket: index + 1; 0: none */
+};
+/* Turn every pcb lwIP moved to TIME_WAIT into an entry (the pcb is freed), and end the entries
+ * whose time is up. Call after every input and from the poll. */
+void inst_tw_take(void);
+/* The entry of a four-tuple (the local address is the instance's), or NULL. */
+struct inst_tw *inst_tw_find(uint32_t rip, uint16_t rport, uint16_t lport);
+/* End e now (a new connection takes its ports), or start its 2 MSL again (its FIN came again). */
+void inst_tw_end(struct inst_tw *e);
+void inst_tw_restart(struct inst_tw *e);
 
 #endif

@@ -629,22 +629,6 @@ static bool keep_segment(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 }
 
 /*
- * A new connection from the same address and port as one this side closed, still in TIME_WAIT
- * (HTTP with `Connection: close`: the server closes first and keeps TIME_WAIT for 2 MSL). lwIP
- * answers such a SYN with an ACK and ignores the client's reset (RFC 1337), so the client stalls
- * until TIME_WAIT ends. RFC 1122 4.2.2.13 allows a new incarnation when its sequence number is
- * beyond the old one's: end the TIME_WAIT and input the SYN again, for the listener this time.
- */
-static err_t timewait_syn(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len, struct pbuf *p)
-{
-	if (!TCP_SEQ_GT(hdr->seqno, pcb->rcv_nxt) || !keep_segment(hdr, optlen, opt1len, p))
-		return ERR_OK;          /* lwIP's own answer */
-	st->tw_reused++;
-	tcp_abort(pcb);                 /* a TIME_WAIT pcb is only unlinked and freed */
-	return ERR_ABRT;                /* this copy is dropped; the kept one goes to the listener */
-}
-
-/*
  * SYN cookies (RFC 4987). When a listener's backlog of half-open connections is full (a SYN
  * flood, or a burst of real clients), a SYN is answered with a SYN-ACK whose sequence number
  * encodes the connection, and nothing is kept: the flood costs no memory and displaces nobody.
@@ -685,6 +669,40 @@ static u16_t syn_mss(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len)
 	return 536;
 }
 
+/* Answer the segment being input with one that has no connection behind it: a SYN-ACK (with our
+ * MSS) or an ACK. True when it was sent. */
+static bool send_bare(u16_t lport, u16_t rport, u32_t seq, u32_t ack, u8_t flags)
+{
+	u16_t optlen = flags & TCP_SYN ? 4 : 0;
+	struct pbuf *q = pbuf_alloc(PBUF_IP, (u16_t)(TCP_HLEN + optlen), PBUF_RAM);
+	if (!q) {
+		st->tcp_drop_mem++;
+		return false;
+	}
+	struct tcp_hdr *t = q->payload;
+	t->src = lwip_htons(lport);
+	t->dest = lwip_htons(rport);
+	t->seqno = lwip_htonl(seq);
+	t->ackno = lwip_htonl(ack);
+	TCPH_HDRLEN_FLAGS_SET(t, 5 + optlen / 4, flags);
+	t->wnd = lwip_htons(TCPWND_MIN16(TCP_WND));
+	t->chksum = 0;
+	t->urgp = 0;
+	if (optlen) {
+		u8_t *o = (u8_t *)(t + 1);
+		o[0] = 2;
+		o[1] = 4;
+		o[2] = (u8_t)(TCP_MSS >> 8);
+		o[3] = (u8_t)TCP_MSS;
+	}
+	/* The whole checksum, which linkoutput replaces by the pseudo-header's when the NIC
+	 * completes it. */
+	t->chksum = ip_chksum_pseudo(q, IP_PROTO_TCP, q->tot_len, ip_current_dest_addr(), ip_current_src_addr());
+	bool ok = ip_output(q, ip_current_dest_addr(), ip_current_src_addr(), TCP_TTL, 0, IP_PROTO_TCP) == ERR_OK;
+	pbuf_free(q);
+	return ok;
+}
+
 static void send_cookie(const struct tcp_pcb_listen *l, const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len)
 {
 	u16_t mss = syn_mss(hdr, optlen, opt1len);
@@ -693,31 +711,8 @@ static void send_cookie(const struct tcp_pcb_listen *l, const struct tcp_hdr *hd
 		i++;
 	u32_t slot = COOKIE_SLOT(now);
 	u32_t cookie = (slot & 1) << 31 | i << 28 | cookie_mac(hdr, l->local_port, hdr->seqno, slot);
-	struct pbuf *q = pbuf_alloc(PBUF_IP, TCP_HLEN + 4, PBUF_RAM);
-	if (!q) {
-		st->tcp_drop_mem++;
-		return;
-	}
-	struct tcp_hdr *t = q->payload;
-	t->src = lwip_htons(l->local_port);
-	t->dest = lwip_htons(hdr->src);
-	t->seqno = lwip_htonl(cookie);
-	t->ackno = lwip_htonl(hdr->seqno + 1);
-	TCPH_HDRLEN_FLAGS_SET(t, 6, TCP_SYN | TCP_ACK);
-	t->wnd = lwip_htons(TCPWND_MIN16(TCP_WND));
-	t->chksum = 0;
-	t->urgp = 0;
-	u8_t *o = (u8_t *)(t + 1);
-	o[0] = 2;
-	o[1] = 4;
-	o[2] = (u8_t)(TCP_MSS >> 8);
-	o[3] = (u8_t)TCP_MSS;
-	/* The whole checksum, which linkoutput replaces by the pseudo-header's when the NIC
-	 * completes it. */
-	t->chksum = ip_chksum_pseudo(q, IP_PROTO_TCP, q->tot_len, ip_current_dest_addr(), ip_current_src_addr());
-	if (ip_output(q, ip_current_dest_addr(), ip_current_src_addr(), TCP_TTL, 0, IP_PROTO_TCP) == ERR_OK)
+	if (send_bare(l->local_port, hdr->src, cookie, hdr->seqno + 1, TCP_SYN | TCP_ACK))
 		st->syn_cookies++;
-	pbuf_free(q);
 	cookies_until = now + (2u << 16);
 }
 
@@ -771,20 +766,48 @@ static err_t cookie_ack(struct tcp_pcb_listen *l, struct tcp_hdr *hdr, u16_t opt
 	return ERR_ABRT;                /* this copy is dropped; the kept one reaches n */
 }
 
+/*
+ * A segment for a connection in TIME_WAIT (inst_tw: this side closed first, 2 MSL ago at most),
+ * answered as RFC 793 has it and lwIP would for a pcb in TIME_WAIT: a reset is ignored (RFC 1337),
+ * a FIN again starts the 2 MSL again, anything that takes sequence space is acknowledged. A SYN
+ * beyond what the old connection received starts a new one (RFC 1122 4.2.2.13: HTTP with
+ * `Connection: close` makes the server close first, and a busy client cycling through its ports
+ * comes back on the same ones): the entry ends and the SYN goes on to the listener. Returns ERR_OK
+ * for that, ERR_ABRT when the segment was handled here.
+ */
+static err_t timewait_input(struct inst_tw *e, struct tcp_hdr *hdr, struct pbuf *p)
+{
+	u8_t flags = TCPH_FLAGS(hdr);
+	if (flags & TCP_RST)
+		return ERR_ABRT;
+	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && TCP_SEQ_GT(hdr->seqno, e->rcv_nxt)) {
+		st->tw_reused++;
+		inst_tw_end(e);
+		return ERR_OK;
+	}
+	u32_t snd_nxt = e->snd_nxt, rcv_nxt = e->rcv_nxt;
+	if (flags & TCP_FIN)
+		inst_tw_restart(e);
+	if (p->tot_len || (flags & (TCP_SYN | TCP_FIN)))
+		send_bare(hdr->dest, hdr->src, snd_nxt, rcv_nxt, TCP_ACK);
+	return ERR_ABRT;
+}
+
 int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len, struct pbuf *p)
 {
 	u8_t flags = TCPH_FLAGS(hdr);
+	if (pcb->state == LISTEN) {
+		struct inst_tw *e = inst_tw_find(ip4_addr_get_u32(ip4_current_src_addr()), hdr->src, hdr->dest);
+		if (e && timewait_input(e, hdr, p) != ERR_OK)
+			return ERR_ABRT;
+	}
 	if (pcb->state == LISTEN && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK)
 		return cookie_ack((struct tcp_pcb_listen *)pcb, hdr, optlen, opt1len, p);
 	if (pcb->state == LISTEN && ((flags & TCP_RST) || !(flags & (TCP_SYN | TCP_ACK)))) {
 		listen_ignored++;       /* tcp_listen_input drops these quietly: count them here */
 		return ERR_OK;
 	}
-	if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
-		return ERR_OK;
-	if (pcb->state == TIME_WAIT)
-		return timewait_syn(pcb, hdr, optlen, opt1len, p);
-	if (pcb->state != LISTEN)
+	if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN || pcb->state != LISTEN)
 		return ERR_OK;
 	struct tcp_pcb_listen *l = (struct tcp_pcb_listen *)pcb;
 	if (l->accepts_pending < l->backlog)

@@ -51,7 +51,8 @@ void *inst_mem_calloc(size_t n, size_t size);
 #define PBUF_POOL_SIZE 256
 #define TCP_LISTEN_BACKLOG 1            /* half-open connections bounded per listener */
 /* A SYN to a full listener is answered with a SYN cookie, and the ACK that brings one back makes
- * the connection; a SYN for a connection in TIME_WAIT may start a new one (net/inst_svc.c). */
+ * the connection; segments for a connection in TIME_WAIT (a small entry of net/inst_hash.c, not a
+ * pcb) are answered here, and a SYN for one may start a new connection (net/inst_svc.c). */
 struct tcp_pcb;
 struct tcp_hdr;
 struct pbuf;
@@ -73,7 +74,7 @@ struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, cons
 /* A fragmented datagram must be complete within 3 s (lwIP's default is 15): pieces that never
  * complete hold the core's memory that much shorter. Given up ones are counted (reasm). */
 #define IP_REASS_MAXAGE 3
-/* TIME_WAIT lasts 2 MSL: 60 s, as Linux's, not lwIP's default 120 s (each one is a whole PCB). */
+/* TIME_WAIT lasts 2 MSL: 60 s, as Linux's, not lwIP's default 120 s. */
 #define TCP_MSL 30000UL
 #define TCP_MSS 1460
 #define TCP_WND (32 * TCP_MSS)

@@ -147,7 +147,7 @@ def boot(tb, result, after_ready=None):
     result(bool(m) and m.group(2).decode() == want and m.group(1) == b"up", "rss",
            f"link {m.group(1).decode() if m else '?'}, RSS {m.group(2).decode() if m else '?'} with {tb.queues} "
            f"queue pair(s) (expected up, {want})")
-    m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+)", 180)
+    m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+) ", 180)    # the space: all its digits have come
     result(bool(m) and int(m.group(1)) == tb.cores, "ready",
            f"booted with a {tb.nic} NIC, cores={m.group(1).decode() if m else '?'}")
     if not m:

@@ -2,6 +2,7 @@
  * by a raw-API client in the other instance. */
 #include "test.h"
 #include "net/inst.h"
+#include "net/inst_priv.h"
 #include "net/service.h"
 #include "net/http.h"
 
@@ -17,7 +18,7 @@ extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
 DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
-DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs)
+DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tcp_tw_pcbs) DECL(inst_tw_find)
 
 #define LW(f) __typeof__(f) *f
 struct side {
@@ -798,6 +799,46 @@ static void limits(void)
 	CHECK_EQ(a.cookie_ok, c.cookie_ok);
 }
 
+/* A segment from instance 0's address and port sport straight onto instance 1's wire; then the
+ * flags of what instance 1 answered to that port at once (0: nothing), its numbers in aseq, aack. */
+static int tcp_to1(u16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint32_t *aseq, uint32_t *aack)
+{
+	uint8_t *f = calloc(1, 54);
+	const uint8_t dst_mac[6] = { 2, 0, 0, 0, 0, 2 }, src_mac[6] = { 2, 0, 0, 0, 0, 1 };
+	memcpy(f, dst_mac, 6);
+	memcpy(f + 6, src_mac, 6);
+	f[12] = 0x08;
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	ip[0] = 0x45, ip[3] = 40, ip[8] = 64, ip[9] = 6;
+	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = 2;
+	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = 3;
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+	tcp[0] = (uint8_t)(sport >> 8), tcp[1] = (uint8_t)sport;
+	tcp[2] = POLLUX_HTTP_PORT >> 8, tcp[3] = POLLUX_HTTP_PORT & 0xff;
+	for (int i = 0; i < 4; i++) {
+		tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	tcp[12] = 5 << 4, tcp[13] = flags, tcp[14] = 0x40;
+	unsigned before = qt;
+	rx_out++;
+	lwip1_net_inst.input(f, 54, NIC_RX_CSUM_OK, release, NULL);
+	for (unsigned i = before; i != qt; i++) {
+		const uint8_t *d = q[i % 4096].data;
+		if (q[i % 4096].to == 0 && d[23] == 6 && (d[36] << 8 | d[37]) == sport) {
+			*aseq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | (uint32_t)d[40] << 8 | d[41];
+			*aack = (uint32_t)d[42] << 24 | (uint32_t)d[43] << 16 | (uint32_t)d[44] << 8 | d[45];
+			return d[47];
+		}
+	}
+	return 0;
+}
+
 /*
  * `Connection: close` makes the server close first and keep TIME_WAIT; a client that comes back at
  * once from the same port (as a busy client cycling through its ports does) is connected at once,
@@ -834,6 +875,27 @@ static void timewait_reuse(void)
 	lwip1_net_inst.stats(&a);
 	CHECK_EQ(a.tw_reused - b.tw_reused, 2);
 	CHECK_EQ(a.http_requests - b.http_requests, 3);
+	/* The third one waits in TIME_WAIT as a small entry, not as a pcb. */
+	struct net_inst_mem m;
+	lwip1_net_inst.mem(&m);
+	CHECK(m.time_wait >= 1);
+	CHECK(lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT) != NULL);
+	CHECK(lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40001, POLLUX_HTTP_PORT) == NULL);
+	CHECK(lwip1_tcp_tw_pcbs == NULL);
+	/* It answers as TIME_WAIT must: the client's FIN again (its last ACK lost) is acknowledged
+	 * and the 2 MSL start again; a reset and a bare ACK get nothing and end nothing. */
+	struct inst_tw *e = lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT);
+	uint32_t snd = e->snd_nxt, rcv = e->rcv_nxt, until = e->until, aseq = 0, aack = 0;
+	now_ms += 100;
+	CHECK_EQ(tcp_to1(40000, rcv - 1, snd, TCP_FIN | TCP_ACK, &aseq, &aack), TCP_ACK);
+	CHECK_EQ(aseq, snd);
+	CHECK_EQ(aack, rcv);
+	e = lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT);
+	CHECK(e && e->until == now_ms + 2 * TCP_MSL && e->until > until);
+	CHECK_EQ(tcp_to1(40000, rcv, snd, TCP_RST, &aseq, &aack), 0);
+	CHECK_EQ(tcp_to1(40000, rcv, snd, TCP_ACK, &aseq, &aack), 0);
+	CHECK(lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT) != NULL);
+	run(10);
 }
 
 /*
@@ -1133,7 +1195,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "time, idle keep-alive, a SYN flood answered with SYN cookies that cost no memory, forged cookies refused, a "
 	  "real client connected through a cookie with its MSS, the cap displacing the idle-longest then the "
 	  "silent-longest request, a non-reading peer reset after the send timeout), and a client back at once on "
-	  "the ports of a connection in TIME_WAIT", {
+	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb)", {
 	setup();
 	udp();
 	refuse();
