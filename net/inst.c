@@ -118,9 +118,10 @@ static bool csum_offload(struct pbuf *p, struct nic_txo *o)
 	return true;
 }
 
-static err_t linkoutput(struct netif *n, struct pbuf *p)
+/* Hand p to the NIC: cfg.tx's answer (-1: no room). In place when the NIC can read its pieces
+ * (a reference is taken, freed by inst_tx_done), else copied. */
+static int tx_send(struct pbuf *p, const struct nic_txo *o)
 {
-	(void)n;
 	static uint8_t flat[1518 + 64];
 	struct nic_frag f[16];
 	unsigned nf = 0;
@@ -129,29 +130,69 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 	for (q = p; q && nf < 16; q = q->next)
 		if (q->len)
 			f[nf++] = (struct nic_frag){ q->payload, q->len };
-	struct nic_txo o = { 0, 0 };
-	if (cfg.csum_offload)
-		csum_offload(p, &o);
 	if (q) {        /* more pieces than we describe: one flat copy, which the NIC copies again */
-		if (p->tot_len > sizeof(flat)) {
-			st.tx_drop_ring++;
-			return ERR_MEM;
-		}
+		if (p->tot_len > sizeof(flat))
+			return -1;
 		pbuf_copy_partial(p, flat, p->tot_len, 0);
 		f[0] = (struct nic_frag){ flat, p->tot_len };
 		nf = 1;
 		ref = NULL;
 	}
-	int r = cfg.tx(cfg.core, f, nf, &o, ref);
-	if (r < 0) {
+	int r = cfg.tx(cfg.core, f, nf, o, ref);
+	if (r == 1)
+		pbuf_ref(p);            /* the NIC reads it in place: freed by inst_tx_done */
+	if (r >= 0) {
+		st.tx_frames++;
+		st.tx_bytes += p->tot_len;
+	}
+	return r;
+}
+
+/*
+ * Frames the NIC's ring had no room for. A burst (thousands of retransmissions due in one tick of
+ * lwIP's timer, a crowd of connections closed at once) would otherwise lose all but the ring's few
+ * hundred frames, each then waiting a whole retransmission timeout, and the next tick's burst the
+ * same. They wait here in order, each holding a reference to its pbuf (lwIP does not touch a
+ * segment's pbuf while someone else holds it), and go out as the ring drains (inst_poll); frames
+ * sent meanwhile queue behind them. Beyond TX_BACKLOG frames, dropped and counted (tx_ring).
+ */
+#define TX_BACKLOG 4096
+struct tx_wait {
+	struct pbuf *p;
+	struct nic_txo o;
+};
+static struct tx_wait *backlog;         /* TX_BACKLOG entries, from the instance's memory */
+static uint32_t bl_head, bl_len;
+
+static err_t linkoutput(struct netif *n, struct pbuf *p)
+{
+	(void)n;
+	struct nic_txo o = { 0, 0 };
+	if (cfg.csum_offload)
+		csum_offload(p, &o);
+	if (!bl_len && tx_send(p, &o) >= 0)
+		return ERR_OK;
+	if (!backlog || bl_len == TX_BACKLOG) {
 		st.tx_drop_ring++;
 		return ERR_MEM;
 	}
-	if (r == 1)
-		pbuf_ref(p);            /* the NIC reads it in place: freed by inst_tx_done */
-	st.tx_frames++;
-	st.tx_bytes += p->tot_len;
+	pbuf_ref(p);
+	backlog[(bl_head + bl_len++) % TX_BACKLOG] = (struct tx_wait){ p, o };
+	st.tx_waited++;
 	return ERR_OK;
+}
+
+/* Send what waits, in order, while the ring takes it. */
+static void tx_flush(void)
+{
+	while (bl_len) {
+		struct tx_wait *w = &backlog[bl_head];
+		if (tx_send(w->p, &w->o) < 0)
+			return;
+		pbuf_free(w->p);        /* the backlog's reference */
+		bl_head = (bl_head + 1) % TX_BACKLOG;
+		bl_len--;
+	}
 }
 
 static void inst_tx_done(void *ref)
@@ -278,6 +319,10 @@ static int inst_init(const struct net_inst_cfg *c)
 	if (!cfg.tx || !cfg.mem_grow || cfg.mem_budget < NET_INST_MIN_MEM || inst_svc_check(cfg.svc) != ERR_OK)
 		return ERR_ARG;
 	slab_init(&slab, cfg.mem_budget, NET_INST_CHUNK, grow, NULL);
+	backlog = slab_alloc(&slab, TX_BACKLOG * sizeof(*backlog));
+	bl_head = bl_len = 0;
+	if (!backlog)
+		return ERR_MEM;
 	for (int i = 0; i < RX_WRAPS; i += 256) {
 		struct rx_wrap *w = slab_alloc(&slab, 256 * sizeof(*w));
 		if (!w)
@@ -323,6 +368,7 @@ static int inst_init(const struct net_inst_cfg *c)
 
 static void inst_poll(void)
 {
+	tx_flush();
 	sys_check_timeouts();
 	inst_tw_take();
 }

@@ -69,7 +69,8 @@ struct net_inst_mem {
 
 struct net_inst_stats {
 	uint64_t rx_frames, rx_bytes, rx_refused;       /* refused: the stack dropped the frame */
-	uint64_t tx_frames, tx_bytes, tx_drop_ring;     /* tx ring full */
+	uint64_t tx_frames, tx_bytes, tx_drop_ring;     /* tx ring full, and its backlog too */
+	uint64_t tx_waited;                             /* frames that waited for room in the tx ring */
 	uint64_t tcp_accepted, tcp_open, tcp_drop_mem;
 	uint64_t tcp_reset;                             /* reset by the peer, or refused by the service */
 	uint64_t tcp_abort;                             /* given up by the stack or by us */

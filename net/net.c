@@ -579,9 +579,9 @@ void net_print_stats(void)
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
 		 "http_4xx", "loops", "max_gap_us");
 	/* Drops, each where it happened. */
-	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %6s %8s %7s %7s %7s "
-		 "%7s %7s\n",
-		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "xdrops", "fwd_wt",
+	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %6s %8s %7s %7s "
+		 "%7s %7s %7s\n",
+		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "tx_wait", "xdrops", "fwd_wt",
 		 "fwd_dr", "frag_d", "not_up", "runt", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
 		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
@@ -591,9 +591,9 @@ void net_print_stats(void)
 	/* Network memory (net/slab.c): taken from the arena = in use + free in the classes' lists +
 	 * the current chunk's rest; in use = what lwIP and the service asked for + rounding to the
 	 * class. Then lwIP's pools, elements in use and at most, each of size bytes. */
-	kbprintf(&m, "%-4s %9s %9s %9s %9s %9s %9s %7s %7s %8s %8s %7s %6s %8s %8s %7s\n", "core", "budget_kb",
+	kbprintf(&m, "%-4s %9s %9s %9s %9s %9s %9s %7s %7s %8s %8s %7s %7s %6s %8s %9s %7s\n", "core", "budget_kb",
 		 "taken_kb", "used_kb", "high_kb", "listed_kb", "asked_kb", "fails", "conn_b", "index_kb", "indexed", "tw",
-		 "probes", "send_kb", "sendhi_kb", "timers");
+		 "tw_drop", "probes", "send_kb", "sendhi_kb", "timers");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
 		if (!is_up(i))
@@ -609,10 +609,10 @@ void net_print_stats(void)
 			 U(n->forwarded), U(s.tcp_accepted), U(s.tcp_open), U(s.tcp_reset), U(s.http_requests),
 			 U(s.http_4xx), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
-		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %7llu %7llu "
-			 "%7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
+		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %7llu "
+			 "%7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
 			 i, n->queue, U(q.rx_drop_bad), U(q.rx_copied), U(q.rx_empty), U(q.tx_full), U(q.tx_drop_big),
-			 U(s.tx_drop_ring), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
+			 U(s.tx_drop_ring), U(s.tx_waited), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
 			 U(n->not_up), U(n->runts), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop),
 			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
@@ -623,10 +623,10 @@ void net_print_stats(void)
 			 U(s.evicted_send), U(s.send_shed), U(s.send_waits), U(s.cap_refused), U(s.syn_cookies),
 			 U(s.cookie_ok), U(s.cookie_bad), U(s.tw_reused), nm.max_conns);
 		/* probes: connections compared per segment looked up, in hundredths (100: one each) */
-		kbprintf(&m, "%-4u %9llu %9llu %9llu %9llu %9llu %9llu %7llu %7u %8llu %8llu %7llu %6llu %8llu %8llu %7llu\n",
-			 i, U(nm.budget >> 10), U(nm.taken >> 10), U(nm.in_use >> 10), U(nm.high >> 10),
+		kbprintf(&m, "%-4u %9llu %9llu %9llu %9llu %9llu %9llu %7llu %7u %8llu %8llu %7llu %7llu %6llu %8llu %9llu "
+			 "%7llu\n", i, U(nm.budget >> 10), U(nm.taken >> 10), U(nm.in_use >> 10), U(nm.high >> 10),
 			 U(nm.free_listed >> 10), U(nm.requested >> 10), U(nm.fails), nm.conn_bytes,
-			 U(nm.index_bytes >> 10), U(nm.index_entries), U(nm.time_wait),
+			 U(nm.index_bytes >> 10), U(nm.index_entries), U(nm.time_wait), U(nm.tw_dropped),
 			 U(nm.lookups ? nm.probes * 100 / nm.lookups : 0), U(nm.send_queued >> 10), U(nm.send_high >> 10),
 			 U(nm.timer_pcbs));
 		kbprintf(&m, "     pools");

@@ -10,7 +10,8 @@ the namespace. x86-64 guests only.
 
 Environment: BENCH_QUICK=1 (one round, short runs: for development), BENCH_VCPUS (default 1),
 BENCH_ROUNDS (default 3), BENCH_SECONDS (measured seconds per run, default 8), BENCH_MEM (1G),
-BENCH_STEER=0 (skip the steering comparison, which needs 2 vCPUs or more).
+BENCH_STEER=0 (skip the steering comparison, which needs 2 vCPUs or more), BENCH_SOAK_S (the
+soak's length, run in the first round only: default 600, 60 with BENCH_QUICK; 0 skips it).
 """
 import os
 import re
@@ -42,6 +43,11 @@ HOST_IP, LINUX_IP, TESTPMD_IP = "198.18.0.1", "198.18.0.3", "198.18.0.4"
 # response and its next request (at most about 1000 requests/s, well under either guest's peak).
 CONNS, LAT_CONNS, LAT_DELAY_MS = 16, 4, 4
 MANY_CONNS = 10000      # the many-connections row: within the 20,000 open files a process has here
+IDLE_CONNS = 10000      # the idle-memory row: connections held open at rest
+SUSTAIN_S, SUSTAIN_STEP = (30, 10) if QUICK else (60, 10)      # connection per request, sustained
+SOAK_S = int(os.environ.get("BENCH_SOAK_S", "60" if QUICK else "600"))
+SOAK_STEP = 10 if QUICK else 60         # the soak's keep-alive rate is measured per step
+SOAK_CHURN = 4                          # connections of the churn beside it, one per request
 UDP_FLOWS, UDP_WINDOW = 4, int(os.environ.get("BENCH_UDP_WINDOW", "200"))
 BOOT_TIMEOUT = 300
 LOGS = os.path.join(OUT, "logs")
@@ -112,6 +118,10 @@ class Console:
             if time.time() > end or self.p.poll() is not None:
                 return None
             time.sleep(0.2)
+
+    def send(self, line):
+        self.p.stdin.write(line.encode() + b"\n")
+        self.p.stdin.flush()
 
     def tail(self, n=1500):
         with self.lock:
@@ -283,12 +293,106 @@ def record(workload, metric, system, value):
     RESULTS[key][system].append(value)
 
 
-def http_set(system, base, path16k, workloads, what):
+def guest_memory(system, g):
+    """What the guest's network side holds, in bytes: Pollux's network memory in use (`stats`,
+    used_kb: the stack's and the service's blocks), Linux's memory no longer free (MemFree: the
+    kernel's sockets and buffers and nginx's)."""
+    if system == "pollux":
+        return pollux_stats(g)["used_kb"] * 1024
+    g.send("grep ^MemFree: /proc/meminfo")
+    m = g.expect(r"MemFree:\s+(\d+) kB", 30)
+    if not m:
+        raise RuntimeError("no MemFree from the Linux guest:\n" + g.tail())
+    return -int(m.group(1)) * 1024
+
+
+def time_wait(system, g):
+    """Connections the guest holds in TIME_WAIT: Pollux's `stats` (tw), Linux's sockstat."""
+    if system == "pollux":
+        return pollux_stats(g)["tw"]
+    g.send("cat /proc/net/sockstat")
+    m = g.expect(r"TCP: inuse \d+ orphan \d+ tw (\d+)", 30)
+    if not m:
+        raise RuntimeError("no sockstat from the Linux guest:\n" + g.tail())
+    return int(m.group(1))
+
+
+def pollux_stats(g):
+    """`stats`'s columns (summed over the cores) by name."""
+    g.send("stats")
+    m = g.expect(r"core\s+budget_kb[^\n]*\n(?:\d[^\n]*\n)+", 30)
+    if not m:
+        raise RuntimeError("no answer to stats:\n" + g.tail())
+    head, *rows = m.group(0).decode().replace("\r", "").strip("\n").split("\n")
+    tot = {}
+    for line in rows:
+        for k, v in zip(head.split(), line.split()):
+            if re.fullmatch(r"-?\d+", v):
+                tot[k] = tot.get(k, 0) + int(v)
+    return tot
+
+
+def idle_memory(system, g, ip):
+    """Memory per idle keep-alive connection: IDLE_CONNS connections each answered once and held
+    (hold.py in the namespace), the guest's memory before and after."""
+    before = guest_memory(system, g)
+    p = subprocess.Popen(["ip", "netns", "exec", NS, sys.executable, os.path.join(HERE, "hold.py"), ip,
+                          str(IDLE_CONNS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        line = p.stdout.readline()
+        m = re.match(r"held (\d+)", line)
+        if not m or int(m.group(1)) < IDLE_CONNS * 0.99:
+            raise RuntimeError(f"hold.py: {line.strip() or 'nothing'}")
+        time.sleep(2)
+        after = guest_memory(system, g)
+        p.stdin.write("\n")
+        p.stdin.flush()
+        p.wait(60)
+        return (after - before) / int(m.group(1))
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def sustained(system, g, base):
+    """A new connection per request for SUSTAIN_S seconds without a pause, measured in steps of
+    SUSTAIN_STEP: the whole run's rate, its last step against its first (below 1: it declined), and
+    the connections in TIME_WAIT the server holds at the end."""
+    rates = []
+    for _ in range(SUSTAIN_S // SUSTAIN_STEP):
+        r = wrk(base + "/", SUSTAIN_STEP, CONNS, ["-H", "Connection: close"])
+        if r["non2xx"] or r["rps"] <= 0:
+            raise RuntimeError(f"wrk {base}: {r}")
+        rates.append(r["rps"])
+    return statistics.mean(rates), rates[-1] / rates[0], time_wait(system, g)
+
+
+def soak(base):
+    """SOAK_S seconds of keep-alive load with connection churn beside it (SOAK_CHURN connections,
+    one per request): the keep-alive rate of the first and of the last SOAK_STEP seconds."""
+    churn = subprocess.Popen(["ip", "netns", "exec", NS, "timeout", "-s", "KILL", str(SOAK_S + 30), "wrk", "-t1",
+                              f"-c{SOAK_CHURN}", f"-d{SOAK_S + 5}s", "--timeout", "2s", "-H", "Connection: close",
+                              base + "/"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        time.sleep(2)
+        rates = [wrk(base + "/", SOAK_STEP, CONNS)["rps"] for _ in range(SOAK_S // SOAK_STEP)]
+    finally:
+        if churn.poll() is None:
+            os.killpg(churn.pid, signal.SIGKILL)
+        churn.wait()
+    return rates[0], rates[-1]
+
+
+def http_set(system, base, path16k, workloads, what, g=None):
     """The HTTP workloads of one boot (base is http://IP), in this order: the connection-per-request
-    runs last, as they leave thousands of connections in TIME_WAIT on the server. A workload that
-    fails is noted and the next one runs."""
+    runs after the others, as they leave thousands of connections in TIME_WAIT on the server; the
+    many connections after them, so that its ports do not crowd the runs before; the soak last. A
+    workload that fails is noted and the next one runs."""
     lat = f"http-latency-64B-{LAT_CONNS}conn-{LAT_DELAY_MS}ms"
-    for w in ("ka64", "ka16k", "lat", "close", "close2", "ka10k"):
+    for w in ("ka64", "ka16k", "lat", "idle", "close", "close2", "sustain", "ka10k", "soak"):
         if w not in workloads:
             continue
         try:
@@ -305,9 +409,24 @@ def http_set(system, base, path16k, workloads, what):
                 record("http-conn-per-request-64B", "req/s", system, http_run(base + "/", close=True)["rps"])
             elif w == "ka10k":
                 # Many keep-alive clients at once (issue 18): the same requests over 10,000
-                # connections; last, so that its ports do not crowd the runs before.
+                # connections.
                 record(f"http-keepalive-64B-{MANY_CONNS}conn", "req/s", system,
                        http_run(base + "/", conns=MANY_CONNS)["rps"])
+            elif w == "idle":
+                record(f"http-idle-keepalive-{IDLE_CONNS}conn", "bytes per connection", system,
+                       idle_memory(system, g, base.split("//")[1]))
+            elif w == "sustain":
+                wl = f"http-conn-per-request-64B-{SUSTAIN_S}s"
+                rate, trend, tw = sustained(system, g, base)
+                record(wl, "req/s", system, rate)
+                record(wl, f"last {SUSTAIN_STEP} s / first", system, trend)
+                record(wl, "TIME_WAIT held at the end", system, tw)
+            elif w == "soak":
+                wl = f"soak-keepalive-with-churn-{SOAK_S}s"
+                first, last = soak(base)
+                record(wl, f"first {SOAK_STEP} s req/s", system, first)
+                record(wl, f"last {SOAK_STEP} s req/s", system, last)
+                record(wl, "last / first", system, last / first)
             else:
                 # The same again at once: the client's kernel hands out the ports of the run before,
                 # whose connections the server still holds in TIME_WAIT.
@@ -360,8 +479,8 @@ def run_round(net, rnd):
         g, ip = boot_pollux(net, "pollux-64", V, V, f"r{rnd}-pollux-64")
         try:
             capture_body("64", f"http://{ip}/", 64)
-            http_set("pollux", f"http://{ip}", None, ("ka64", "lat", "close", "close2", "ka10k"),
-                     f"round {rnd} pollux")
+            http_set("pollux", f"http://{ip}", None, ("ka64", "lat", "idle", "close", "close2", "sustain", "ka10k")
+                     + (("soak",) if rnd == 1 and SOAK_S else ()), f"round {rnd} pollux", g)
         finally:
             g.close()
 
@@ -392,8 +511,9 @@ def run_round(net, rnd):
                     raise RuntimeError(f"nginx's {path} differs from Pollux's body")
             r = udp_run(ip)
             record("udp-echo-64B", "pps", "linux", r["pps"])
-            http_set("linux", f"http://{ip}", "/16k", ("ka64", "ka16k", "lat", "close", "close2", "ka10k"),
-                     f"round {rnd} linux")
+            http_set("linux", f"http://{ip}", "/16k", ("ka64", "ka16k", "lat", "idle", "close", "close2", "sustain",
+                                                       "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
+                     f"round {rnd} linux", g)
         finally:
             g.close()
 
@@ -468,7 +588,8 @@ def report(started, qemu_version):
           f"{ROUNDS} round(s) of {SECONDS:g} s (+{WARMUP:g} s warm-up), {time.time() - started:.0f} s in all")
     # Another load on the host changes everything (a polling guest most): say how busy it was.
     print(f"host load average (1 min) at the start {LOAD[0]:.1f}, at the end {os.getloadavg()[0]:.1f}")
-    print("median [min..max] of the rounds; ratio = pollux / linux (for latency, lower is better);")
+    print("median [min..max] of the rounds; ratio = pollux / linux (for latency, bytes and TIME_WAIT, lower is "
+          "better);")
     print("the linux column of udp-echo-64B-vs-testpmd is DPDK testpmd (5tswap) in the Linux guest.")
     w = max(len(f"{wl} {m}") for (wl, m), *_ in rows) if rows else 20
     print(f"{'workload metric':<{w}}  {'pollux':>28}  {'linux':>28}  {'ratio':>6}")

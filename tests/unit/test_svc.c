@@ -1194,7 +1194,9 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
 	  "time, idle keep-alive, a SYN flood answered with SYN cookies that cost no memory, forged cookies refused, a "
 	  "real client connected through a cookie with its MSS, the cap displacing the idle-longest then the "
-	  "silent-longest request, a non-reading peer reset after the send timeout), and a client back at once on "
+	  "silent-longest request then a peer that takes nothing, a non-reading peer reset after the send timeout, the "
+	  "send budget resetting the stalled sender holding the most), lwIP's timers visiting only connections with "
+	  "something due (a lost answer still retransmitted), and a client back at once on "
 	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb)", {
 	setup();
 	udp();
