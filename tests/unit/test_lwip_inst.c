@@ -140,6 +140,22 @@ static err_t cli_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
+/* All of sent through client c to the echo service and back into got, within rounds ms. */
+static void echo_all(struct tcp_pcb *c, int rounds)
+{
+	for (int round = 0; round < rounds && ngot < sizeof(sent); round++) {
+		size_t room = tcp_sndbuf(c), left = sizeof(sent) - nsent;
+		size_t n = room < left ? room : left;
+		if (n && tcp_write(c, sent + nsent, (u16_t)(n > 60000 ? 60000 : n), TCP_WRITE_FLAG_COPY) == ERR_OK) {
+			nsent += n > 60000 ? 60000 : n;
+			tcp_output(c);
+		}
+		run(1);
+	}
+	CHECK_EQ(ngot, sizeof(sent));
+	CHECK(memcmp(sent, got, sizeof(sent)) == 0);
+}
+
 static uint8_t udp_got[600];
 static int udp_len = -1;
 static void cli_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
@@ -175,17 +191,7 @@ static void two_instances(void)
 	IP4_ADDR(&dst, 198, 18, 0, 2);
 	CHECK_EQ(tcp_connect(c, &dst, 7, cli_connected), ERR_OK);
 	run(50);
-	for (int round = 0; round < 2000 && ngot < sizeof(sent); round++) {
-		size_t room = tcp_sndbuf(c), left = sizeof(sent) - nsent;
-		size_t n = room < left ? room : left;
-		if (n && tcp_write(c, sent + nsent, (u16_t)(n > 60000 ? 60000 : n), TCP_WRITE_FLAG_COPY) == ERR_OK) {
-			nsent += n > 60000 ? 60000 : n;
-			tcp_output(c);
-		}
-		run(1);
-	}
-	CHECK_EQ(ngot, sizeof(sent));
-	CHECK(memcmp(sent, got, sizeof(sent)) == 0);
+	echo_all(c, 2000);
 	CHECK_EQ(tcp_close(c), ERR_OK);
 	run(100);
 	CHECK(closed);
@@ -263,17 +269,7 @@ static void tx_backlog(void)
 	CHECK_EQ(tcp_connect(c, &dst, 7, cli_connected), ERR_OK);
 	run(50);
 	ring_per_ms = 2;
-	for (int round = 0; round < 20000 && ngot < sizeof(sent); round++) {
-		size_t room = tcp_sndbuf(c), left = sizeof(sent) - nsent;
-		size_t n = room < left ? room : left;
-		if (n && tcp_write(c, sent + nsent, (u16_t)(n > 60000 ? 60000 : n), TCP_WRITE_FLAG_COPY) == ERR_OK) {
-			nsent += n > 60000 ? 60000 : n;
-			tcp_output(c);
-		}
-		run(1);
-	}
-	CHECK_EQ(ngot, sizeof(sent));
-	CHECK(memcmp(sent, got, sizeof(sent)) == 0);
+	echo_all(c, 20000);
 	lwip0_net_inst.stats(&s);
 	CHECK(s.tx_waited - s0.tx_waited > 20);         /* bursts of a window's worth waited */
 	CHECK_EQ(s.tx_drop_ring, s0.tx_drop_ring);      /* none was lost for it */
