@@ -61,7 +61,8 @@
  *   for POLLUX_SEND_TIMEOUT_S (1..86400) seconds is reset, as nginx's send_timeout;
  * - at POLLUX_MAX_CONNS open connections (0: derived from the network memory, half of it for
  *   idle connections; else 16..16777216) a new one makes room by closing the connection idle the
- *   longest, else the request in progress silent the longest, else it is refused;
+ *   longest, else the request in progress begun the longest ago, else by resetting the peer that
+ *   has taken nothing for a second holding the most unacknowledged data, else it is refused;
  * - at most POLLUX_SYN_BACKLOG (8..255) half-open connections per port: beyond it the oldest is
  *   dropped for the new one, so a SYN flood cannot lock clients out. */
 #define POLLUX_HEADER_TIMEOUT_S 10
