@@ -204,3 +204,29 @@ void inst_hash_stats(struct inst_hash_stats *out)
 {
 	*out = hs;
 }
+
+/*
+ * The identification of the IPv4 datagrams this instance sends (RFC 7739 5.3): a counter per
+ * bucket of destinations, each starting anywhere, plus an offset per destination, both from a
+ * keyed hash. A peer sees its own datagrams numbered in turn (what reassembly needs), and nothing
+ * of how much the core sends to others, or which core it is.
+ */
+#define ID_BUCKETS 1024
+static uint16_t id_next[ID_BUCKETS];
+static uint64_t id_key0, id_key1;
+
+uint16_t inst_ip4_id(uint32_t dst)
+{
+	if (!id_key1) {                 /* at the first datagram: lwIP sends before inst_hash_init */
+		id_key0 = (uint64_t)lwip_port_rand() << 32 | lwip_port_rand();
+		id_key1 = ((uint64_t)lwip_port_rand() << 32 | lwip_port_rand()) | 1;
+		for (int i = 0; i < ID_BUCKETS; i++)
+			id_next[i] = (uint16_t)lwip_port_rand();
+	}
+	uint64_t x = ((uint64_t)dst << 32 | dst) ^ id_key0;
+	x *= 0x9e3779b97f4a7c15ull;
+	x ^= x >> 29;
+	x *= id_key1;
+	x ^= x >> 32;
+	return (uint16_t)((x >> 16) + id_next[x & (ID_BUCKETS - 1)]++);
+}

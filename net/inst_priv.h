@@ -52,4 +52,8 @@ struct inst_tw *inst_tw_find(uint32_t rip, uint16_t rport, uint16_t lport);
 void inst_tw_end(struct inst_tw *e);
 void inst_tw_restart(struct inst_tw *e);
 
+/* inst_hash.c: the IPv4 identification of the next datagram to dst (network order), for
+ * lwipopts.h's LWIP_HOOK_IP4_ID. */
+uint16_t inst_ip4_id(uint32_t dst);
+
 #endif

@@ -105,6 +105,11 @@ unsigned short inst_ooseq_pbufs(void);
 
 #define LWIP_DEBUG 0
 
+/* IPv4 identification per destination from a keyed hash (RFC 7739 5.3, net/inst_hash.c), not one
+ * counter from 0 that tells every peer how much a core sends: patch 0004's hook. */
+#define LWIP_HOOK_IP4_ID(dest) inst_ip4_id(ip4_addr_get_u32(dest))
+unsigned short inst_ip4_id(unsigned int dst);
+
 /* RFC 6528 initial sequence numbers, computed once for every instance (net/lwip_port.c). */
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
 	lwip_port_isn(ip4_addr_get_u32(local_ip), (local_port), ip4_addr_get_u32(remote_ip), (remote_port))

@@ -18,7 +18,7 @@ extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
 DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
-DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tcp_tw_pcbs) DECL(inst_tw_find)
+DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tcp_tw_pcbs) DECL(inst_tw_find) DECL(inst_ip4_id)
 
 #define LW(f) __typeof__(f) *f
 struct side {
@@ -808,6 +808,8 @@ static void limits(void)
 	CHECK_EQ(a.cookie_ok, c.cookie_ok);
 }
 
+static uint16_t reply_id;               /* tcp_to1: the IPv4 identification of the answer */
+
 /* A segment from instance 0's address and port sport straight onto instance 1's wire; then the
  * flags of what instance 1 answered to that port at once (0: nothing), its numbers in aseq, aack. */
 static int tcp_to1(u16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint32_t *aseq, uint32_t *aack)
@@ -820,6 +822,7 @@ static int tcp_to1(u16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint3
 		if (q[i % 4096].to == 0 && d[23] == 6 && (d[36] << 8 | d[37]) == sport) {
 			*aseq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | (uint32_t)d[40] << 8 | d[41];
 			*aack = (uint32_t)d[42] << 24 | (uint32_t)d[43] << 16 | (uint32_t)d[44] << 8 | d[45];
+			reply_id = (uint16_t)(d[18] << 8 | d[19]);
 			return d[47];
 		}
 	}
@@ -877,6 +880,8 @@ static void timewait_reuse(void)
 	CHECK_EQ(tcp_to1(40000, rcv - 1, snd, TCP_FIN | TCP_ACK, &aseq, &aack), TCP_ACK);
 	CHECK_EQ(aseq, snd);
 	CHECK_EQ(aack, rcv);
+	/* its IPv4 identification came from the per-destination numbering (patch 0004's hook) */
+	CHECK_EQ(lwip1_inst_ip4_id(ip4_addr_get_u32(ip_2_ip4(&ip0))), (uint16_t)(reply_id + 1));
 	e = lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT);
 	CHECK(e && e->until == now_ms + 2 * TCP_MSL && e->until > until);
 	CHECK_EQ(tcp_to1(40000, rcv, snd, TCP_RST, &aseq, &aack), 0);

@@ -206,6 +206,30 @@ static void time_wait_entries(void)
 	CHECK(inst_tw_find(bip, b->remote_port, b->local_port) == NULL);
 }
 
+/* IPv4 identifications (patch 0004's hook): each destination's datagrams numbered in turn, and not
+ * from one counter: two destinations' sequences interleave without touching, and the first
+ * datagrams to a thousand destinations are not numbered one after another. */
+static void ip_ids(void)
+{
+	uint32_t a = PP_HTONL(0xC6120002), b = PP_HTONL(0xC6120063);
+	uint16_t a0 = inst_ip4_id(a), b0 = inst_ip4_id(b);
+	int in_turn = 1;
+	for (int i = 1; i < 100; i++) {
+		in_turn &= inst_ip4_id(a) == (uint16_t)(a0 + i);
+		in_turn &= inst_ip4_id(b) == (uint16_t)(b0 + i);
+	}
+	CHECK(in_turn);
+	CHECK(b0 != (uint16_t)(a0 + 1));
+	unsigned next = 0;
+	uint16_t prev = inst_ip4_id(PP_HTONL(0x0a000001));
+	for (uint32_t d = 2; d < 1000; d++) {
+		uint16_t id = inst_ip4_id(PP_HTONL(0x0a000000 + d));
+		next += id == (uint16_t)(prev + 1);
+		prev = id;
+	}
+	CHECK(next < 10);
+}
+
 /* The listen list keeps lwIP's own walk: its pcbs have no back-link to write. */
 static void listen_list(void)
 {
@@ -218,5 +242,6 @@ static void listen_list(void)
 }
 
 TEST_MAIN("test_tcphash: proves O(1) pcb removal (lwIP patched), the keyed four-tuple index with 10 and 100,000 pcbs, "
-	  "and TIME_WAIT as bounded 24-byte entries (taken from lwIP, found, dropped oldest first, ended, restarted, expired)",
-	  index_many(10); index_many(100000); listen_list(); time_wait_entries())
+	  "TIME_WAIT as bounded 24-byte entries (taken from lwIP, found, dropped oldest first, ended, restarted, expired), "
+	  "and IPv4 identifications per destination",
+	  index_many(10); index_many(100000); listen_list(); time_wait_entries(); ip_ids())
