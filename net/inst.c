@@ -118,8 +118,8 @@ static bool csum_offload(struct pbuf *p, struct nic_txo *o)
 	return true;
 }
 
-/* Hand p to the NIC: cfg.tx's answer (-1: no room). In place when the NIC can read its pieces
- * (a reference is taken, freed by inst_tx_done), else copied. */
+/* Hand p to the NIC: cfg.tx's answer (-1: no room now, -2: never). In place when the NIC can read
+ * its pieces (a reference is taken, freed by inst_tx_done), else copied. */
 static int tx_send(struct pbuf *p, const struct nic_txo *o)
 {
 	static uint8_t flat[1518 + 64];
@@ -132,7 +132,7 @@ static int tx_send(struct pbuf *p, const struct nic_txo *o)
 			f[nf++] = (struct nic_frag){ q->payload, q->len };
 	if (q) {        /* more pieces than we describe: one flat copy, which the NIC copies again */
 		if (p->tot_len > sizeof(flat))
-			return -1;
+			return -2;
 		pbuf_copy_partial(p, flat, p->tot_len, 0);
 		f[0] = (struct nic_frag){ flat, p->tot_len };
 		nf = 1;
@@ -170,9 +170,10 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 	struct nic_txo o = { 0, 0 };
 	if (cfg.csum_offload)
 		csum_offload(p, &o);
-	if (!bl_len && tx_send(p, &o) >= 0)
+	int r = bl_len ? -1 : tx_send(p, &o);
+	if (r >= 0)
 		return ERR_OK;
-	if (!backlog || bl_len == TX_BACKLOG) {
+	if (r == -2 || !backlog || bl_len == TX_BACKLOG) {
 		st.tx_drop_ring++;
 		return ERR_MEM;
 	}
@@ -182,13 +183,16 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 	return ERR_OK;
 }
 
-/* Send what waits, in order, while the ring takes it. */
+/* Send what waits, in order, while the ring takes it (a frame that can never go is dropped). */
 static void tx_flush(void)
 {
 	while (bl_len) {
 		struct tx_wait *w = &backlog[bl_head];
-		if (tx_send(w->p, &w->o) < 0)
+		int r = tx_send(w->p, &w->o);
+		if (r == -1)
 			return;
+		if (r == -2)
+			st.tx_drop_ring++;
 		pbuf_free(w->p);        /* the backlog's reference */
 		bl_head = (bl_head + 1) % TX_BACKLOG;
 		bl_len--;

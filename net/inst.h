@@ -33,8 +33,9 @@ struct net_inst_cfg {
 	const struct svc *svc;          /* the service answered (net/service.h); NULL: none */
 	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
 	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and
-	 * calls net_inst.tx_done(ref) once the NIC has read them; 0 when all was copied; -1 when the
-	 * frame was dropped (counted by the NIC or the ring). */
+	 * calls net_inst.tx_done(ref) once the NIC has read them; 0 when all was copied; -1 when there
+	 * is no room now (the instance keeps the frame and tries again later); -2 when it can never be
+	 * sent (too long: dropped, counted by the NIC or the ring). */
 	int (*tx)(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref);
 };
 

@@ -85,6 +85,16 @@ static struct iudp iudp;
 
 static bool shed_sender(struct iconn *ic);
 
+/* What ic has written and not had acknowledged, counted into the core's total. */
+static void conn_queued(struct iconn *ic)
+{
+	uint32_t q = (uint32_t)(TCP_SND_BUF - tcp_sndbuf(ic->pcb));
+	send_total = send_total - ic->queued + q;
+	ic->queued = q;
+	if (send_total > send_high)
+		send_high = send_total;
+}
+
 static size_t conn_send(struct svc_conn *sc, const void *p, size_t n, unsigned flags)
 {
 	struct iconn *ic = (struct iconn *)sc;
@@ -94,18 +104,14 @@ static size_t conn_send(struct svc_conn *sc, const void *p, size_t n, unsigned f
 		take = n;
 	/* The core's send budget: past it, the peer holding the most that reads nothing makes way;
 	 * with none such, this connection waits for its own data to be acknowledged. */
+	conn_queued(ic);
 	if (take && send_total + take > send_budget && !shed_sender(ic)) {
 		take = send_total < send_budget ? (size_t)(send_budget - send_total) : 0;
 		st->send_waits++;
 	}
 	if (take && tcp_write(ic->pcb, p, (u16_t)take, f) != ERR_OK)
 		take = 0;
-	if (take) {
-		ic->queued += (uint32_t)take;
-		send_total += take;
-		if (send_total > send_high)
-			send_high = send_total;
-	}
+	conn_queued(ic);
 	if (take < n)
 		ic->short_send = true;
 	return take;
@@ -195,9 +201,7 @@ static void conn_settle(struct iconn *ic)
 		ic->since = sys_now();
 	}
 	ic->received = ic->acked = false;
-	uint32_t q = (uint32_t)(TCP_SND_BUF - tcp_sndbuf(pcb));
-	send_total = send_total - ic->queued + q;
-	ic->queued = q;
+	conn_queued(ic);
 	bool want = ic->in || ic->short_send || ic->fin_told;
 	if (want != ic->polling) {
 		ic->polling = want;

@@ -165,9 +165,10 @@ static bool is_up(uint32_t core)
 	return core < nnet && __atomic_load_n(&ncores[core].up, __ATOMIC_ACQUIRE);
 }
 
-/* Copy the pieces of a frame into a ring slot of dst (from src). */
-static bool push_frags(uint32_t src, uint32_t dst, const struct nic_frag *f, unsigned n, uint32_t flags,
-		       const struct nic_txo *o)
+/* Copy the pieces of a frame into a ring slot of dst (from src). 0, or -1 when the ring is full
+ * (counted), -2 when the frame is too long for a slot (counted). */
+static int push_frags(uint32_t src, uint32_t dst, const struct nic_frag *f, unsigned n, uint32_t flags,
+		      const struct nic_txo *o)
 {
 	uint32_t len = 0;
 	for (unsigned i = 0; i < n; i++)
@@ -176,7 +177,7 @@ static bool push_frags(uint32_t src, uint32_t dst, const struct nic_frag *f, uns
 	struct spsc_slot *s = len <= SPSC_SLOT_BYTES ? spsc_reserve(r) : NULL;
 	if (!s) {
 		ncores[src].xring_drops++;
-		return false;
+		return len <= SPSC_SLOT_BYTES ? -1 : -2;
 	}
 	uint32_t off = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -188,13 +189,13 @@ static bool push_frags(uint32_t src, uint32_t dst, const struct nic_frag *f, uns
 	s->csum_start = o ? o->csum_start : 0;
 	s->csum_offset = o ? o->csum_offset : 0;
 	spsc_commit(r);
-	return true;
+	return 0;
 }
 
 static bool cross(uint32_t src, uint32_t dst, const void *frame, uint32_t len, uint32_t flags)
 {
 	struct nic_frag f = { frame, len };
-	return push_frags(src, dst, &f, 1, flags, NULL);
+	return push_frags(src, dst, &f, 1, flags, NULL) == 0;
 }
 
 /* The instance's way out: our own queue, or the owner's through its ring. Returns 1 when the
@@ -204,10 +205,11 @@ static int tx_frame(uint32_t core, const struct nic_frag *f, unsigned n, const s
 	struct net_core *c = &ncores[core];
 	if (c->queue >= 0) {
 		int r = nic_tx((uint32_t)c->queue, f, n, o, ref);
-		return r == NIC_TX_INPLACE ? 1 : r == NIC_TX_COPIED ? 0 : -1;
+		return r == NIC_TX_INPLACE ? 1 : r == NIC_TX_COPIED ? 0 : r == NIC_TX_DROP ? -2 : -1;
 	}
-	if (!push_frags(core, c->tx_owner, f, n, XF_TX, o))
-		return -1;
+	int r = push_frags(core, c->tx_owner, f, n, XF_TX, o);
+	if (r < 0)
+		return r;
 	c->forwarded++;
 	return 0;
 }

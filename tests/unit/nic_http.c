@@ -117,7 +117,7 @@ static int cli_tx(uint32_t core, const struct nic_frag *f, unsigned n, const str
 	uint32_t len = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (len + f[i].len > sizeof(fr))
-			return -1;
+			return -2;      /* never fits: dropped */
 		memcpy(fr + len, f[i].p, f[i].len);
 		len += f[i].len;
 	}

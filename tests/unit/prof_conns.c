@@ -41,7 +41,7 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 		len += f[i].len;
 	if (qt - qh == QN || len > 1600) {
 		drops++;
-		return -1;
+		return len > 1600 ? -2 : -1;
 	}
 	struct frame *fr = &q[qt++ % QN];
 	fr->len = len;

@@ -1331,11 +1331,16 @@ static void s_tx_handoff(void)
 	len[256] = out_frame(f[256], 3, 2256, 60);
 	CHECK_EQ(send_frame(3, f[256], len[256], NULL), -1);
 	CHECK_EQ(stat(3, "xdrops"), 1);
-	/* too long for a ring slot: refused and counted too */
+	/* too long for a ring slot: refused for good (not "no room now") and counted too */
 	static uint8_t big[1600];
 	struct nic_frag bf = { big, sizeof(big) };
-	CHECK_EQ(inst_tx(3, &bf, 1, NULL, NULL), -1);
+	CHECK_EQ(inst_tx(3, &bf, 1, NULL, NULL), -2);
 	CHECK_EQ(stat(3, "xdrops"), 2);
+	/* and on a core's own queue, a frame longer than the NIC's buffer: -2 as well, while a full
+	 * ring is -1 (the instance keeps such a frame and tries again) */
+	static uint8_t huge[NIC_BUF_SIZE + 64];
+	struct nic_frag hf = { huge, sizeof(huge) };
+	CHECK_EQ(inst_tx(1, &hf, 1, NULL, NULL), -2);
 	dev.q[1].tx_stall = false;
 	for (int i = 0; i < 20; i++)
 		loop_once();

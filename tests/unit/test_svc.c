@@ -48,8 +48,10 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 	uint32_t len = 0;
 	for (unsigned i = 0; i < n; i++)
 		len += f[i].len;
-	if (qt - qh == 4096 || len > 1600)
-		return -1;
+	if (len > 1600)
+		return -2;              /* never fits: dropped */
+	if (qt - qh == 4096)
+		return -1;              /* no room now */
 	struct frame *fr = &q[qt++ % 4096];
 	fr->len = len;
 	fr->to = core == 0 ? 1 : 0;
