@@ -31,14 +31,18 @@ static uint32_t tw_cap, tw_mask, tw_head, tw_len;       /* ring: [tw_head, tw_he
  * every connection of an instance). A multiply-xorshift with a secret key: cheap per segment,
  * and a peer that does not know the key cannot choose tuples that pile into one bucket.
  */
-static uint32_t bucket(uint32_t rip, uint16_t rport, uint16_t lport)
+static uint64_t keyed_mix(uint64_t x, uint64_t k0, uint64_t k1)
 {
-	uint64_t x = ((uint64_t)rip << 32 | (uint32_t)rport << 16 | lport) ^ key0;
+	x ^= k0;
 	x *= 0x9e3779b97f4a7c15ull;
 	x ^= x >> 29;
-	x *= key1;
-	x ^= x >> 32;
-	return (uint32_t)x & mask;
+	x *= k1;
+	return x ^ x >> 32;
+}
+
+static uint32_t bucket(uint32_t rip, uint16_t rport, uint16_t lport)
+{
+	return (uint32_t)keyed_mix((uint64_t)rip << 32 | (uint32_t)rport << 16 | lport, key0, key1) & mask;
 }
 
 static uint32_t bucket_of(const struct tcp_pcb *pcb)
@@ -158,7 +162,6 @@ static void tw_add(uint32_t rip, uint16_t rport, uint16_t lport, uint32_t snd_nx
 	e->next = *b;
 	*b = i + 1;
 	hs.time_wait++;
-	hs.tw_entered++;
 }
 
 void inst_tw_take(void)
@@ -167,6 +170,7 @@ void inst_tw_take(void)
 	while (tw && (pcb = tcp_tw_pcbs) != NULL) {
 		tw_add(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)), pcb->remote_port, pcb->local_port, pcb->snd_nxt,
 		       pcb->rcv_nxt);
+		hs.tw_entered++;
 		tcp_pcb_remove(&tcp_tw_pcbs, pcb);
 		tcp_free(pcb);
 	}
@@ -197,9 +201,7 @@ void inst_tw_restart(struct inst_tw *e)
 	struct inst_tw c = *e;
 	tw_unhook(e);
 	tw_add(c.rip, c.rport, c.lport, c.snd_nxt, c.rcv_nxt);
-	hs.tw_entered--;                /* the same connection */
 }
-
 void inst_hash_stats(struct inst_hash_stats *out)
 {
 	*out = hs;
@@ -223,10 +225,6 @@ uint16_t inst_ip4_id(uint32_t dst)
 		for (int i = 0; i < ID_BUCKETS; i++)
 			id_next[i] = (uint16_t)lwip_port_rand();
 	}
-	uint64_t x = ((uint64_t)dst << 32 | dst) ^ id_key0;
-	x *= 0x9e3779b97f4a7c15ull;
-	x ^= x >> 29;
-	x *= id_key1;
-	x ^= x >> 32;
+	uint64_t x = keyed_mix((uint64_t)dst << 32 | dst, id_key0, id_key1);
 	return (uint16_t)((x >> 16) + id_next[x & (ID_BUCKETS - 1)]++);
 }
