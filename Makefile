@@ -2,6 +2,7 @@
 #
 #   make                 build build/x86_64/BOOTX64.EFI and build/aarch64/BOOTAA64.EFI
 #   make image           build/pollux.img: a GPT disk whose ESP holds both loaders
+#   make SITE=dir        pack the directory dir as the HTTP service's site (default: the config's POLLUX_SITE)
 #   make run [ARCH=aarch64] [CORES=4] [MEM=2G] [NET=user|tap] [QUEUES=n] [NIC=virtio|igb]   boot in QEMU
 #   make ami [BUCKET=b] [REGION=r]   check build/pollux.img, import it, register arm64 + x86_64 AMIs
 #                        (without AWS credentials: print the commands)
@@ -82,11 +83,37 @@ LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 NINST := $(shell echo POLLUX_MAX_CORES | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
 INST_OBJS := $(shell seq -f '$(B)/net/insts/inst%g.o' 0 $$(($(NINST) - 1)) 2>/dev/null) $(B)/net/insts/insts.o
 # Services are linked once and never see lwIP (net/service.h); POLLUX_SERVICE picks the one that runs.
-SVC_SRCS := net/svc_http.c net/svc_echo.c net/http.c
-NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c net/slab.c $(SVC_SRCS)
+SVC_SRCS := net/svc_http.c net/svc_echo.c net/http.c net/site.c
+NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c net/slab.c net/svc_metrics.c $(SVC_SRCS)
+
+# The site (scripts/site.py): SITE, else the config's POLLUX_SITE, packed into $(B)/site.bin and
+# linked as bytes of the image (net/site_blob.S). Its files and directories are its dependencies.
+config_value = $(shell echo $(1) | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
+SITE ?= $(patsubst "%",%,$(call config_value,POLLUX_SITE))
+SITE_MAX_MB := $(call config_value,POLLUX_SITE_MAX_FILE_MB)
+SITE_DEPS = $(shell find $(1) 2>/dev/null | sed 's/ /\\ /g')
+$(B)/site.bin: scripts/site.py $(call SITE_DEPS,$(SITE)) $(CONFIG)
+	@mkdir -p $(dir $@)
+	$(Q)python3 scripts/site.py --max-file-mb $(SITE_MAX_MB) $(SITE) $@
+$(B)/net/site_blob.o: net/site_blob.S $(B)/site.bin
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KCFLAGS) -D__ASSEMBLY__ -DSITE_BIN='"$(B)/site.bin"' -c $< -o $@
+
+# /metrics' build info: the git version and commit, rewritten only when they change.
+$(B)/build_info.h: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)v=$$(git describe --always --dirty 2>/dev/null || echo unknown); c=$$(git rev-parse --short=12 HEAD 2>/dev/null || \
+		echo unknown); printf '#define POLLUX_VERSION "%s"\n#define POLLUX_COMMIT "%s"\n' "$$v" "$$c" >$@.tmp; \
+		if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(B)/net/svc_metrics.o: net/svc_metrics.c $(B)/build_info.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -DPOLLUX_BUILD_INFO='"$(B)/build_info.h"' -c $< -o $@
+.PHONY: FORCE
+FORCE:
 
 OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o) $(NET_SRCS:%.c=$(B)/%.o) \
-	$(INST_OBJS)
+	$(INST_OBJS) $(B)/net/site_blob.o
 
 COMMON_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin-printf \
 	-fno-stack-protector -fno-stack-check -fpic -fshort-wchar -fno-strict-aliasing \
@@ -186,11 +213,23 @@ run: image
 	$(Q)NET=$(NET) QUEUES=$(QUEUES) TAP=$(TAP) NIC=$(NIC) scripts/qemu.sh $(ARCH) $(IMAGE) $(CORES) $(MEM)
 
 # Host unit tests: pure code, compiled for the build machine.
-UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_pci test_virtq \
+UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_site test_pci test_virtq \
 	test_flow test_ena test_random test_net test_vnet test_ixgbe test_slab test_tcphash
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
+# Host builds that link the HTTP service carry the test site (tests/unit/site), packed as the image's.
+UNIT_SITE := $(UNIT_DIR)/site.bin
+UNIT_CFLAGS += -DSITE_BIN='"$(UNIT_SITE)"'
+$(UNIT_SITE): scripts/site.py $(call SITE_DEPS,tests/unit/site)
+	@mkdir -p $(dir $@)
+	$(Q)python3 scripts/site.py tests/unit/site $@
+SITE_OBJ_SRCS := net/site_blob.S $(UNIT_SITE)
+# test_http proves the parser and the config routes: the bench config's "/" pattern and a site
+# with no files (so its 404 is the built-in one); test_site proves the site over tests/unit/site.
+$(UNIT_DIR)/site-empty.bin: scripts/site.py
+	@mkdir -p $(UNIT_DIR)/site-empty
+	$(Q)python3 scripts/site.py $(UNIT_DIR)/site-empty $@
 # Shared scaffolding: the fork-per-case runner, console capture and allocation stubs; the fake ECAM.
 HARNESS_SRCS := tests/unit/host/harness.c tests/unit/host/harness.h
 FAKEPCI_SRCS := tests/unit/host/fakepci.c tests/unit/host/fakepci.h
@@ -202,7 +241,10 @@ test_printf_SRCS := kernel/printf.c
 test_console_SRCS := kernel/cmdline.c
 test_conbuf_SRCS := kernel/conbuf.c kernel/printf.c
 test_spsc_SRCS := net/spsc.c
-test_http_SRCS := net/http.c
+test_http_SRCS := net/http.c net/site.c net/site_blob.S $(UNIT_DIR)/site-empty.bin
+test_http_CFLAGS := -UPOLLUX_CONFIG_FILE -DPOLLUX_CONFIG_FILE='"config/bench64.h"' -USITE_BIN \
+	-DSITE_BIN='"$(UNIT_DIR)/site-empty.bin"'
+test_site_SRCS := net/http.c net/site.c $(SITE_OBJ_SRCS)
 test_pci_SRCS := drivers/pci.c kernel/printf.c $(HARNESS_SRCS) $(FAKEPCI_SRCS)
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
@@ -229,7 +271,7 @@ define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h \
 		tests/unit/host/arch_inline.h
 	@mkdir -p $(UNIT_DIR)
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $$($(1)_CFLAGS) -Wno-format-truncation $$(filter %.c,$$^) -o $$@ -pthread
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $$($(1)_CFLAGS) -Wno-format-truncation $$(filter %.c %.S,$$^) -o $$@ -pthread
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
@@ -256,14 +298,14 @@ $(UNIT_DIR)/lwip/insts5/inst0.o: $(UNIT_DIR)/lwip/inst_all.o scripts/lwip-instan
 UNIT_INSTS5 := $(foreach i,0 1 2 3 4,$(UNIT_DIR)/lwip/insts5/inst$(i).o)
 $(filter-out %/inst0.o,$(UNIT_INSTS5)) $(UNIT_DIR)/lwip/insts5/insts.c: $(UNIT_DIR)/lwip/insts5/inst0.o
 test_lwip_inst_SRCS := net/svc_echo.c net/slab.c
-test_svc_SRCS := $(SVC_SRCS) net/slab.c
+test_svc_SRCS := $(SVC_SRCS) net/slab.c net/site_blob.S
 define unit_lwip_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.h tests/unit/host/stubs.c \
-		tests/unit/host/lwip_port.c net/service.h
+		tests/unit/host/lwip_port.c net/service.h $(UNIT_SITE)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) tests/unit/$(1).c $$($(1)_SRCS) tests/unit/host/stubs.c \
 		tests/unit/host/lwip_port.c $(UNIT_INSTS) -o $$@
 endef
-prof_conns_SRCS := $(SVC_SRCS) net/slab.c
+prof_conns_SRCS := $(SVC_SRCS) net/slab.c net/site_blob.S
 $(foreach t,test_lwip_inst test_svc prof_conns,$(eval $(call unit_lwip_rule,$(t))))
 # What one core spends on its timers and per request with 1,000 and with 20,000 connections open
 # (host build, an in-memory wire): issue 18's profile. Not part of make test: it measures.
@@ -275,12 +317,12 @@ prof: $(UNIT_DIR)/prof_conns
 # model, test_ixgbe_http the 82599's. Each is built twice: the default config (64-byte body) and
 # bench16k's 16 KiB body (many segments per response, pieces sent in place); only http.c reads the
 # body size.
-NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
+NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
 	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/nic_http.c tests/unit/nic_http_client.c \
-	tests/unit/host/fakepci.c tests/unit/host/harness.c $(INTEL_SRCS)
+	tests/unit/host/fakepci.c tests/unit/host/harness.c $(INTEL_SRCS) net/site_blob.S
 NIC_HTTP_HDRS := tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/host/harness.h \
 	tests/unit/host/csum.h tests/unit/nic_http.h tests/unit/nic_http_client.h kernel/kernel.h net/net.h net/inst.h \
-	net/service.h drivers/nic.h
+	net/service.h drivers/nic.h $(UNIT_SITE)
 test_ena_http_SRCS := tests/unit/ena_model.c tests/unit/ena_model.h
 test_ixgbe_http_SRCS := tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h
 # $(1): the binary, $(2): its test (tests/unit/$(2).c with $(2)_SRCS), $(3): the config header.
@@ -292,9 +334,9 @@ $(UNIT_DIR)/$(1): tests/unit/$(2).c $(NIC_HTTP_SRCS) $$($(2)_SRCS) $(UNIT_INSTS5
 		$(UNIT_DIR)/lwip/insts5/insts.c tests/unit/host/stubs.c tests/unit/host/lwip_port.c $(UNIT_INSTS5) \
 		-Wl,--wrap=nic_rx_burst,--wrap=nic_rx_return -o $$@
 endef
-$(eval $(call nic_http_rule,test_ena_http,test_ena_http,config/default.h))
+$(eval $(call nic_http_rule,test_ena_http,test_ena_http,config/bench64.h))
 $(eval $(call nic_http_rule,test_ena_http16k,test_ena_http,config/bench16k.h))
-$(eval $(call nic_http_rule,test_ixgbe_http,test_ixgbe_http,config/default.h))
+$(eval $(call nic_http_rule,test_ixgbe_http,test_ixgbe_http,config/bench64.h))
 $(eval $(call nic_http_rule,test_ixgbe_http16k,test_ixgbe_http,config/bench16k.h))
 
 unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_ena_http \
@@ -313,8 +355,8 @@ FUZZ_DIR := $(O)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer $(FUZZ_SAN) \
-	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
-fuzz_http_SRCS := net/http.c
+	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host -DSITE_BIN='"$(UNIT_SITE)"'
+fuzz_http_SRCS := net/http.c net/site.c $(SITE_OBJ_SRCS)
 fuzz_virtq_SRCS := drivers/virtq.c
 fuzz_flow_SRCS := net/flow.c
 fuzz_vnet_rx_CFLAGS := -Itests/unit
@@ -328,15 +370,15 @@ fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/ena_model.c tests/uni
 # bounds each core's allocations by the budget net/net.c gives it, as the real allocator does (tests/fuzz/fuzz_rx.c).
 FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_clib_free=fuzz_lwip_free \
 	-include tests/fuzz/lwip_malloc.h
-fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
+fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
 	tests/fuzz/rx_lwip.c \
-	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o
+	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o $(SITE_OBJ_SRCS)
 fuzz_rx_CFLAGS := $(LWIP_INC) $(FUZZ_LWIP_DEFS)
 define fuzz_rule
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) tests/fuzz/fz_in.h tests/unit/host/stubs.c kernel/kernel.h | $(DEPS_STAMP)
 	@mkdir -p $(FUZZ_DIR)
 	@echo "  FUZZCC  $$@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) $$(filter %.c %.o,$$^) -o $$@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) $$(filter %.c %.o %.S,$$^) -o $$@
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 # Two renamed copies of one lwIP instance, as for the unit tests, compiled by clang with the

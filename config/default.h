@@ -71,6 +71,11 @@
 #define POLLUX_MAX_CONNS 0
 #define POLLUX_SYN_BACKLOG 128
 
+/* The management port: GET /metrics answers every counter `stats` shows, in Prometheus' text
+ * format, per core and queue (0: off). Any core answers a scrape, reading the others' counters
+ * without stopping them. Keep it reachable only by your monitoring (a security group). */
+#define POLLUX_METRICS_PORT 9100
+
 /* Seconds between one-line statistics summaries on the console; 0 = never. */
 #define POLLUX_STATS_INTERVAL_S 10
 
@@ -86,8 +91,20 @@
  * each connection holds a buffer this size; a longer request is answered 400 and closed. */
 #define POLLUX_HTTP_MAX_REQUEST 2048
 
-/* Bytes of the body served at "/" (0..1048576): a fixed printable pattern, 64-byte lines. */
-#define POLLUX_HTTP_BODY_SIZE 64
+/* The site: a directory packed into the image at build time (scripts/site.py), every file served
+ * at its path, with its type, ETag, Last-Modified, ranges and gzip/Brotli forms. A relative path
+ * is taken from the top of the tree; `make SITE=dir` overrides it. A file over
+ * POLLUX_SITE_MAX_FILE_MB (1..4096) stops the build. */
+#define POLLUX_SITE "site"
+#define POLLUX_SITE_MAX_FILE_MB 256
+
+/* Cache-Control sent with every site file ("" for none, at most 128 characters). "no-cache" lets
+ * browsers and CDNs keep a file but ask each time whether it changed: a 304 costs a header. */
+#define POLLUX_HTTP_CACHE_CONTROL "no-cache"
+
+/* Bytes of a fixed printable pattern (64-byte lines) served at "/" instead of the site's index
+ * (0..1048576; 0: none). make bench serves it. */
+#define POLLUX_HTTP_BODY_SIZE 0
 
 /* Further routes, one R(path, content type, body) each; path starts with '/', body is a string
  * literal (served from the image without a copy). Add a line (ending in a backslash) to add one. */

@@ -84,6 +84,18 @@
 #if !defined(POLLUX_HTTP_BODY_SIZE) || POLLUX_HTTP_BODY_SIZE < 0 || POLLUX_HTTP_BODY_SIZE > 1048576
 #error "config: POLLUX_HTTP_BODY_SIZE must be 0..1048576"
 #endif
+#if !defined(POLLUX_SITE_MAX_FILE_MB) || POLLUX_SITE_MAX_FILE_MB < 1 || POLLUX_SITE_MAX_FILE_MB > 4096
+#error "config: POLLUX_SITE_MAX_FILE_MB must be 1..4096"
+#endif
+#if !defined(POLLUX_SITE)
+#error "config: POLLUX_SITE must name the site's directory (a string)"
+#endif
+#if !defined(POLLUX_HTTP_CACHE_CONTROL)
+#error "config: POLLUX_HTTP_CACHE_CONTROL must be defined (\"\" for none)"
+#endif
+#if !defined(POLLUX_METRICS_PORT) || POLLUX_METRICS_PORT < 0 || POLLUX_METRICS_PORT > 65535
+#error "config: POLLUX_METRICS_PORT must be 0..65535"
+#endif
 #if !defined(POLLUX_HTTP_ROUTES)
 #error "config: POLLUX_HTTP_ROUTES(R) must be defined (it may expand to nothing)"
 #endif

@@ -58,6 +58,7 @@ struct http_route {
 struct http_stats {
 	uint64_t requests;      /* requests answered, bad ones included */
 	uint64_t resp_2xx;
+	uint64_t resp_3xx;              /* 301 to a directory's index, 304 Not Modified */
 	uint64_t resp_4xx;
 	uint64_t resp_5xx;
 	uint64_t bad_requests;  /* answered 400, 414 or 431: malformed or oversized */
@@ -81,11 +82,17 @@ struct http_out {
 
 /* A response decided but not yet fully written (the send buffer filled). Its header is built
  * again, identically, from these fields when writing resumes. */
+struct site_file;
 struct http_resp {
-	const struct http_route *r;     /* type and body; NULL when nothing is pending */
-	size_t sent;                    /* bytes of header + body already taken by write */
-	uint16_t status;
+	const struct http_route *r;     /* type and body of a route or an error answer */
+	const struct site_file *f;      /* or a site file: its form's bytes [off, off + len) */
+	const struct site_file *loc;    /* 301: the redirect entry whose Location is sent */
+	uint64_t off, len;              /* the body: len bytes from off */
+	uint64_t total;                 /* 206, 416: the whole form's length (Content-Range) */
+	uint64_t sent;                  /* bytes of header + body already taken by write */
+	uint16_t status;                /* 0: nothing pending */
 	uint8_t flags;                  /* HTTP_RF_* */
+	uint8_t form;                   /* SITE_IDENTITY, SITE_GZIP, SITE_BR */
 };
 #define HTTP_RF_HEAD  0x01      /* HEAD: headers only, Content-Length of the body */
 #define HTTP_RF_CLOSE 0x02      /* `Connection: close`, then the connection ends */
@@ -123,7 +130,10 @@ void http_conn_init(struct http_conn *c);
 int http_input(struct http_conn *c, const char *data, size_t len, struct http_out *out);
 
 /* A response is partly written: call http_input again when the send buffer has room. */
-static inline bool http_pending(const struct http_conn *c) { return c->resp.r != NULL; }
+static inline bool http_pending(const struct http_conn *c) { return c->resp.status != 0; }
+
+/* Files in the packed site (0 before http_init). */
+uint32_t http_site_files(void);
 
 /* The route for path[0..len) (no query), or NULL. */
 const struct http_route *http_route_find(const char *path, size_t len);

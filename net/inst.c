@@ -320,7 +320,8 @@ static void inst_mem(struct net_inst_mem *out)
 static int inst_init(const struct net_inst_cfg *c)
 {
 	cfg = *c;
-	if (!cfg.tx || !cfg.mem_grow || cfg.mem_budget < NET_INST_MIN_MEM || inst_svc_check(cfg.svc) != ERR_OK)
+	if (!cfg.tx || !cfg.mem_grow || cfg.mem_budget < NET_INST_MIN_MEM || inst_svc_check(cfg.svc) != ERR_OK ||
+	    inst_svc_check(cfg.mgmt) != ERR_OK)
 		return ERR_ARG;
 	slab_init(&slab, cfg.mem_budget, NET_INST_CHUNK, grow, NULL);
 	backlog = slab_alloc(&slab, TX_BACKLOG * sizeof(*backlog));
@@ -350,7 +351,7 @@ static int inst_init(const struct net_inst_cfg *c)
 		if (e != ERR_OK)
 			return e;
 	}
-	err_t e = inst_svc_start(cfg.svc, &st, cfg.max_conns, cfg.mem_budget, cfg.send_budget);
+	err_t e = inst_svc_start(cfg.svc, cfg.mgmt, &st, cfg.max_conns, cfg.mem_budget, cfg.send_budget);
 	if (e != ERR_OK)
 		return e;
 	struct net_inst_mem m = { 0 };

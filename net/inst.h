@@ -31,6 +31,7 @@ struct net_inst_cfg {
 	 * 0: half the budget. Past it, a peer that reads nothing makes way (send_shed). */
 	uint64_t send_budget;
 	const struct svc *svc;          /* the service answered (net/service.h); NULL: none */
+	const struct svc *mgmt;         /* a second one on its own port (metrics); NULL: none */
 	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
 	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and
 	 * calls net_inst.tx_done(ref) once the NIC has read them; 0 when all was copied; -1 when there
@@ -95,7 +96,7 @@ struct net_inst_stats {
 	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */
 	uint64_t l4_drop;                               /* TCP/UDP/ICMP segments dropped by lwIP */
 	uint64_t reasm_drop;                            /* IPv4 fragments lwIP could not reassemble */
-	uint64_t http_requests, http_2xx, http_4xx, http_bad;
+	uint64_t http_requests, http_2xx, http_3xx, http_4xx, http_bad;
 };
 
 struct net_inst {

@@ -8,11 +8,11 @@
 
 /* inst_svc.c: ERR_ARG when s (NULL: none) breaks its contract (net/service.h), else ERR_OK. */
 int inst_svc_check(const struct svc *s);
-/* inst_svc.c: listen for s in this instance, counting into stats, with at most conns_max
- * connections open (0: as many as half of budget bytes holds) and send_max bytes written and not
- * acknowledged (0: half of budget). 0 or an lwIP err_t. */
-int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t conns_max, uint64_t budget,
-		   uint64_t send_max);
+/* inst_svc.c: listen for s (and mgmt, may be NULL, on its own port) in this instance, counting
+ * into stats, with at most conns_max connections open (0: as many as half of budget bytes holds)
+ * and send_max bytes written and not acknowledged (0: half of budget). 0 or an lwIP err_t. */
+int inst_svc_start(const struct svc *s, const struct svc *mgmt, struct net_inst_stats *stats, uint32_t conns_max,
+		   uint64_t budget, uint64_t send_max);
 /* inst_svc.c: the connection cap applied and the memory of one idle connection. */
 void inst_svc_mem(struct net_inst_mem *out);
 /* inst_svc.c: the ACK that brought back a SYN cookie is input again for the connection it made,

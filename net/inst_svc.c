@@ -39,6 +39,7 @@ enum {
 
 struct iconn {
 	struct svc_conn c;              /* first: the service's handle is the connection */
+	const struct svc *svc;          /* the service its port belongs to */
 	struct tcp_pcb *pcb;
 	struct iconn *prev, *next;      /* in lists[cls] */
 	struct pbuf *in;                /* received, not yet consumed: its first pbuf trimmed */
@@ -212,8 +213,8 @@ static void conn_settle(struct iconn *ic)
 /* The connection is over for the service: tell it, free its state. */
 static void conn_free(struct iconn *ic, int why)
 {
-	if (svc->closed)
-		svc->closed(&ic->c, ic->state, why);
+	if (ic->svc->closed)
+		ic->svc->closed(&ic->c, ic->state, why);
 	if (ic->in)
 		pbuf_free(ic->in);
 	held_total -= ic->held;
@@ -317,7 +318,7 @@ static err_t conn_run(struct iconn *ic)
 	while (ic->in) {
 		struct pbuf *p = ic->in;
 		if (p->len) {
-			r = svc->data(&ic->c, ic->state, p->payload, p->len);
+			r = ic->svc->data(&ic->c, ic->state, p->payload, p->len);
 			if (r < 0)
 				break;
 			LWIP_ASSERT("svc: data consumed more than it was offered", r <= p->len);
@@ -335,7 +336,7 @@ static err_t conn_run(struct iconn *ic)
 	}
 	if (r >= 0 && !ic->in && ic->fin && !ic->fin_told) {
 		ic->fin_told = true;
-		r = svc->data(&ic->c, ic->state, NULL, 0);
+		r = ic->svc->data(&ic->c, ic->state, NULL, 0);
 	}
 	if (consumed)
 		tcp_recved(ic->pcb, (u16_t)consumed);
@@ -383,7 +384,7 @@ static err_t conn_resume(struct iconn *ic, size_t len)
 {
 	ic->short_send = false;
 	ic->stalled = false;
-	if (svc->sent && svc->sent(&ic->c, ic->state, len) < 0)
+	if (ic->svc->sent && ic->svc->sent(&ic->c, ic->state, len) < 0)
 		return conn_close(ic);
 	return conn_run(ic);
 }
@@ -544,7 +545,7 @@ static bool evict_one(void)
 
 static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	(void)arg;
+	const struct svc *sv = arg;     /* the listener's service */
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
 	if (st->tcp_open >= max_conns && !evict_one()) {
@@ -552,7 +553,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	size_t size = sizeof(struct iconn) + svc->conn_size;
+	size_t size = sizeof(struct iconn) + sv->conn_size;
 	struct iconn *ic = mem_malloc((mem_size_t)size);
 	if (!ic) {
 		st->tcp_drop_mem++;
@@ -560,6 +561,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	memset(ic, 0, size);
+	ic->svc = sv;
 	ic->c.ops = &ops;
 	ic->c.stats = &sst;
 	ic->c.peer.ip = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
@@ -567,7 +569,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	ic->pcb = pcb;
 	st->tcp_accepted++;
 	tcp_nagle_disable(pcb);
-	if (svc->accept && svc->accept(&ic->c, ic->state) < 0) {
+	if (sv->accept && sv->accept(&ic->c, ic->state) < 0) {
 		mem_free(ic);
 		st->tcp_reset++;
 		tcp_abort(pcb);
@@ -851,8 +853,22 @@ int inst_svc_check(const struct svc *s)
 	return ERR_OK;
 }
 
-int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t conns_max, uint64_t budget,
-		   uint64_t send_max)
+/* A listener on s's TCP port whose connections are s's. */
+static int listen_for(const struct svc *s)
+{
+	struct tcp_pcb *l = tcp_new();
+	if (!l || tcp_bind(l, IP_ADDR_ANY, s->tcp_port) != ERR_OK)
+		return ERR_USE;
+	l = tcp_listen_with_backlog(l, POLLUX_SYN_BACKLOG);
+	if (!l)
+		return ERR_MEM;
+	tcp_arg(l, (void *)s);
+	tcp_accept(l, conn_accept);
+	return ERR_OK;
+}
+
+int inst_svc_start(const struct svc *s, const struct svc *mgmt, struct net_inst_stats *stats, uint32_t conns_max,
+		   uint64_t budget, uint64_t send_max)
 {
 	svc = s;
 	st = stats;
@@ -869,16 +885,13 @@ int inst_svc_start(const struct svc *s, struct net_inst_stats *stats, uint32_t c
 		uint64_t n = budget / 2 / conn_bytes;
 		max_conns = n < 16 ? 16 : n > 0x7fffffff ? 0x7fffffff : (uint32_t)n;
 	}
-	if (s->tcp_port) {
-		struct tcp_pcb *l = tcp_new();
-		if (!l || tcp_bind(l, IP_ADDR_ANY, s->tcp_port) != ERR_OK)
-			return ERR_USE;
-		l = tcp_listen_with_backlog(l, POLLUX_SYN_BACKLOG);
-		if (!l)
-			return ERR_MEM;
-		tcp_accept(l, conn_accept);
+	int e;
+	if (s->tcp_port && (e = listen_for(s)) != ERR_OK)
+		return e;
+	if (mgmt && mgmt->tcp_port && (e = listen_for(mgmt)) != ERR_OK)
+		return e;
+	if (s->tcp_port || (mgmt && mgmt->tcp_port))
 		sys_timeout(TICK_MS, limits_tick, NULL);
-	}
 	if (s->udp_port) {
 		iudp.u.ops = &ops;
 		iudp.u.stats = &sst;
@@ -905,6 +918,7 @@ void inst_svc_stats(struct net_inst_stats *out)
 {
 	out->http_requests = sst.requests;
 	out->http_2xx = sst.ok;
+	out->http_3xx = sst.redirected;
 	out->http_4xx = sst.errors;
 	out->http_bad = sst.bad;
 	out->held_bytes = held_total;

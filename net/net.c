@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "net.h"
 #include "inst.h"
+#include "metrics.h"
 #include "service.h"
 #include "spsc.h"
 #include "flow.h"
@@ -264,6 +265,7 @@ int net_core_init(struct cpu *c)
 		.max_conns = POLLUX_MAX_CONNS,
 		.send_budget = budget / 100 * POLLUX_SEND_MEM_PCT,
 		.svc = &POLLUX_SERVICE,
+		.mgmt = POLLUX_METRICS_PORT ? &svc_metrics : NULL,
 		.csum_offload = dev->caps.tx_csum,
 		.tx = tx_frame,
 	};
@@ -291,6 +293,34 @@ int net_core_init(struct cpu *c)
 	}
 	__atomic_store_n(&n->up, 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+uint32_t net_cores(void)
+{
+	return nnet;
+}
+
+bool net_sample(uint32_t core, struct net_sample *out)
+{
+	if (!is_up(core))
+		return false;
+	const struct net_core *n = &ncores[core];
+	n->inst->stats(&out->s);
+	n->inst->mem(&out->m);
+	out->queue = n->queue;
+	out->q = (struct nic_qstats){ 0 };
+	if (n->queue >= 0)
+		nic_qstats((uint32_t)n->queue, &out->q);
+	out->c.steered = n->steered;
+	out->c.forwarded = n->forwarded;
+	out->c.xring_drops = n->xring_drops;
+	out->c.fwd_waits = n->fwd_waits;
+	out->c.fwd_drops = n->fwd_drops;
+	out->c.frag_drops = n->frag_drops;
+	out->c.not_up = n->not_up;
+	out->c.runts = n->runts;
+	out->c.loops = cpus[core].loops;
+	return true;
 }
 
 uint32_t net_parse_ip(const char *s)

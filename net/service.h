@@ -58,6 +58,7 @@ struct svc_peer {
 struct svc_stats {
 	uint64_t requests;      /* requests answered */
 	uint64_t ok;            /* answered with success (HTTP: 2xx) */
+	uint64_t redirected;    /* answered elsewhere or unchanged (HTTP: 3xx) */
 	uint64_t errors;        /* answered with the client's error (HTTP: 4xx) */
 	uint64_t bad;           /* malformed (HTTP: 400) */
 };
@@ -143,8 +144,9 @@ static inline int svc_udp_send(struct svc_udp *u, const void *p, size_t len, con
 	return u->ops->udp_send(u, p, len, to);
 }
 
-/* The services in this tree (net/svc_*.c). */
-extern const struct svc svc_http, svc_echo;
+/* The services in this tree (net/svc_*.c); svc_metrics answers the management port beside
+ * whichever service runs. */
+extern const struct svc svc_http, svc_echo, svc_metrics;
 
 /* The service every core runs: the config header's POLLUX_SERVICE names its definition. */
 extern const struct svc POLLUX_SERVICE;

@@ -13,6 +13,7 @@ static void count(struct svc_conn *c, struct hconn *s)
 {
 	c->stats->requests += s->h.stats.requests - s->counted.requests;
 	c->stats->ok += s->h.stats.resp_2xx - s->counted.resp_2xx;
+	c->stats->redirected += s->h.stats.resp_3xx - s->counted.resp_3xx;
 	c->stats->errors += s->h.stats.resp_4xx - s->counted.resp_4xx;
 	c->stats->bad += s->h.stats.bad_requests - s->counted.bad_requests;
 	s->counted = s->h.stats;

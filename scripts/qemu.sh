@@ -18,7 +18,7 @@ esac
 case "${NET:-}" in
 "") ;;
 user)
-	nic=(-netdev "user,id=n0,net=198.18.0.0/24,hostfwd=tcp::8080-:80,hostfwd=tcp::8007-:7,hostfwd=udp::8007-:7"
+	nic=(-netdev "user,id=n0,net=198.18.0.0/24,hostfwd=tcp::8080-:80,hostfwd=tcp::8007-:7,hostfwd=udp::8007-:7,hostfwd=tcp::9100-:9100"
 		-device "${NIC_DEV:-virtio-net-pci},netdev=n0") ;;
 tap)
 	q=${QUEUES:-1}

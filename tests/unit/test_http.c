@@ -720,14 +720,15 @@ static void fuzz(void)
 
 static void stats(void)
 {
-	struct http_stats sum = { 1, 1, 0, 0, 0 };
-	struct http_stats s = { 10, 5, 3, 2, 1 };
+	struct http_stats sum = { 1, 1, 0, 0, 0, 0 };
+	struct http_stats s = { 10, 5, 4, 3, 2, 1 };
 	http_stats_add(&sum, &s);
-	CHECK(sum.requests == 11 && sum.resp_2xx == 6 && sum.resp_4xx == 3 && sum.resp_5xx == 2 &&
-	      sum.bad_requests == 1);
+	CHECK(sum.requests == 11 && sum.resp_2xx == 6 && sum.resp_3xx == 4 && sum.resp_4xx == 3 &&
+	      sum.resp_5xx == 2 && sum.bad_requests == 1);
 	/* out->stats gathered every answer of every test so far, classes adding up */
 	CHECK(core_stats.requests > 1000);
-	CHECK_EQ(core_stats.requests, core_stats.resp_2xx + core_stats.resp_4xx + core_stats.resp_5xx);
+	CHECK_EQ(core_stats.requests, core_stats.resp_2xx + core_stats.resp_3xx + core_stats.resp_4xx +
+						core_stats.resp_5xx);
 	CHECK(core_stats.resp_5xx > 0 && core_stats.bad_requests > 0);
 }
 

@@ -44,6 +44,7 @@ static uint32_t me(void) { return host_cpu ? host_cpu->idx : ~0u; }
 static int svc_inits;
 static void svc_init(void) { svc_inits++; }
 const struct svc svc_http = { .tcp_port = 80, .init = svc_init };
+const struct svc svc_metrics = { .tcp_port = 9100 };
 
 /* ---- the fake NIC ---- */
 #define IDS 1024                /* RX buffer ids: pools are 2 * rx_size */

@@ -22,3 +22,11 @@ struct host_mmio host_mmio_models[HOST_MMIO_MAX];
 int host_mmio_count;
 uint64_t host_clock;
 struct cpu *host_cpu;
+
+/* The architecture's name and the time since boot, as net/svc_metrics.c reports them (weak: a
+ * test may keep its own clock). */
+__attribute__((weak)) const char arch_name[] = "host";
+__attribute__((weak)) uint64_t time_ns(void)
+{
+	return host_clock;
+}
