@@ -87,12 +87,12 @@ SVC_SRCS := net/svc_http.c net/svc_echo.c net/http.c net/site.c
 NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c net/slab.c net/svc_metrics.c $(SVC_SRCS)
 
 # The site (scripts/site.py): SITE, else the config's POLLUX_SITE, packed into $(B)/site.bin and
-# linked as bytes of the image (net/site_blob.S). Its files and directories are its dependencies.
+# linked as bytes of the image (net/site_blob.S). The packer runs every time and packs again only
+# when the tree's names, sizes or times changed (file names cannot all be make prerequisites).
 config_value = $(shell echo $(1) | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
 SITE ?= $(patsubst "%",%,$(call config_value,POLLUX_SITE))
 SITE_MAX_MB := $(call config_value,POLLUX_SITE_MAX_FILE_MB)
-SITE_DEPS = $(shell find $(1) 2>/dev/null | sed 's/ /\\ /g')
-$(B)/site.bin: scripts/site.py $(call SITE_DEPS,$(SITE)) $(CONFIG)
+$(B)/site.bin: FORCE
 	@mkdir -p $(dir $@)
 	$(Q)python3 scripts/site.py --max-file-mb $(SITE_MAX_MB) $(SITE) $@
 $(B)/net/site_blob.o: net/site_blob.S $(B)/site.bin
@@ -221,7 +221,7 @@ UNIT_DIR := $(O)/unit
 # Host builds that link the HTTP service carry the test site (tests/unit/site), packed as the image's.
 UNIT_SITE := $(UNIT_DIR)/site.bin
 UNIT_CFLAGS += -DSITE_BIN='"$(UNIT_SITE)"'
-$(UNIT_SITE): scripts/site.py $(call SITE_DEPS,tests/unit/site)
+$(UNIT_SITE): FORCE
 	@mkdir -p $(dir $@)
 	$(Q)python3 scripts/site.py tests/unit/site $@
 SITE_OBJ_SRCS := net/site_blob.S $(UNIT_SITE)
@@ -414,6 +414,11 @@ test: $(DEPS_STAMP) unit
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-static CONFIG=config/static.h TEST_COMMANDS=1 ARCH=aarch64 efi
 	$(Q)scripts/mkimage.sh $(O)/test-static/pollux.img $(O)/test-static/x86_64/BOOTX64.EFI \
 		$(O)/test-static/aarch64/BOOTAA64.EFI
+	$(Q)python3 tests/net/mksite.py $(O)/site-tree
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test-site SITE=$(O)/site-tree TEST_COMMANDS=1 ARCH=x86_64 efi
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test-site SITE=$(O)/site-tree TEST_COMMANDS=1 ARCH=aarch64 efi
+	$(Q)scripts/mkimage.sh $(O)/test-site/pollux.img $(O)/test-site/x86_64/BOOTX64.EFI \
+		$(O)/test-site/aarch64/BOOTAA64.EFI
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-hostile CONFIG=config/hostile.h TEST_COMMANDS=1 ARCH=x86_64 efi
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-hostile CONFIG=config/hostile.h TEST_COMMANDS=1 ARCH=aarch64 efi
 	$(Q)scripts/mkimage.sh $(O)/test-hostile/pollux.img $(O)/test-hostile/x86_64/BOOTX64.EFI \
@@ -434,7 +439,8 @@ bench: $(DEPS_STAMP)
 	$(Q)python3 scripts/bench/bench.py $(BENCH_O)
 
 clean:
-	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-echo $(O)/test-static $(O)/test-hostile $(O)/unit $(IMAGE)
+	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-echo $(O)/test-static $(O)/test-hostile $(O)/test-site \
+		$(O)/site-tree $(O)/unit $(IMAGE)
 
 distclean:
 	rm -rf $(O)

@@ -251,21 +251,45 @@ def main():
     if len(args) != 2:
         sys.exit(__doc__.strip().splitlines()[0])
     root, out = args
+    # make runs this every time (file names cannot all be make prerequisites): the tree's listing
+    # (names, sizes, times), this script and the limit decide whether anything is packed again.
+    key = hashlib.sha256(open(__file__, "rb").read() + str(max_mb).encode())
+    for d, dirs, fs in os.walk(root, followlinks=True):
+        dirs.sort()
+        for name in sorted(fs) + dirs:
+            p = os.path.join(d, name)
+            try:
+                st = os.stat(p)
+            except OSError:
+                st = os.lstat(p)
+            key.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_mode}\0{os.path.islink(p) and os.readlink(p)}\n"
+                       .encode(errors="surrogateescape"))
+    key = key.hexdigest()
+    try:
+        with open(out + ".key") as f:
+            if f.read() == key and os.path.exists(out):
+                return
+    except OSError:
+        pass
     try:
         blob, (nf, nbytes, ngz, nbr) = pack(root, max_mb << 20)
     except PackError as e:
         sys.exit(f"site: error: {e}")
     # Rewrite only when the bytes change, so an unchanged site relinks nothing.
+    same = False
     try:
         with open(out, "rb") as f:
-            if f.read() == blob:
-                return
+            same = f.read() == blob
     except OSError:
         pass
+    if same:
+        open(out + ".key", "w").write(key)
+        return
     tmp = out + ".tmp"
     with open(tmp, "wb") as f:
         f.write(blob)
     os.replace(tmp, out)
+    open(out + ".key", "w").write(key)
     print(f"  SITE    {root}: {nf} files, {nbytes} bytes, {ngz} gzip and {nbr} br forms, image {len(blob)} bytes")
 
 

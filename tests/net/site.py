@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""site.py ARCH IMAGE CORES QUEUES TREE: the image built with SITE=TREE (tests/net/mksite.py) serves
+every file of TREE as it is on disk, checked with Debian's tools from a network namespace:
+
+- curl: each file's bytes, Content-Type, Content-Length, ETag, Last-Modified, Cache-Control; a
+  directory's redirect and index; the 404 page; ranges (206, 416); 304 for If-None-Match and
+  If-Modified-Since; gzip and Brotli forms decoded by gzip and brotli;
+- the 20 MB file fetched by 4 clients at once, each byte checked, while the network memory the
+  appliance holds stays far below one copy of it (sent by reference from the image);
+- wget --mirror from the index: the downloaded tree matches TREE byte for byte;
+- the management port: promtool check metrics accepts /metrics, and a Prometheus server started
+  here scrapes it, its stored request counter moving between two scrapes.
+"""
+import email.utils
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import NS, Results, Testbed, boot, ns, setns, sh  # noqa: E402
+
+ARCH, IMAGE, CORES, QUEUES, TREE = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+result = Results(f"{ARCH} site")
+TYPES = {"html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8",
+         "js": "text/javascript; charset=utf-8", "txt": "text/plain; charset=utf-8",
+         "json": "application/json; charset=utf-8", "png": "image/png", "bin": "application/octet-stream"}
+
+
+def tree_files():
+    out = {}
+    for d, _, fs in os.walk(TREE):
+        for f in fs:
+            p = os.path.join(d, f)
+            out["/" + os.path.relpath(p, TREE)] = p
+    return out
+
+
+def curl(*args, timeout=60):
+    """curl in the namespace: (status, headers dict (lower-case names), body bytes)."""
+    with tempfile.NamedTemporaryFile() as hf, tempfile.NamedTemporaryFile() as bf:
+        r = subprocess.run(["ip", "netns", "exec", NS, "curl", "-s", "--path-as-is", "-m", str(timeout),
+                            "-D", hf.name, "-o", bf.name, *args], capture_output=True)
+        head = open(hf.name, "rb").read().decode(errors="replace")
+        body = open(bf.name, "rb").read()
+    if r.returncode != 0 or not head:
+        return 0, {}, body
+    lines = [b for b in head.split("\r\n\r\n") if b.strip()][-1].split("\r\n")     # -L: the last answer
+    h = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            h[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), h, body
+
+
+def files_test(base, files):
+    bad = []
+    for path, disk in sorted(files.items()):
+        data = open(disk, "rb").read()
+        st, h, body = curl(base + urllib.parse.quote(path, safe="/"))
+        want_type = TYPES[path.rsplit(".", 1)[-1]]
+        lm = email.utils.formatdate(int(os.stat(disk).st_mtime), usegmt=True)
+        problems = []
+        if st != 200 or body != data:
+            problems.append(f"status {st}, {len(body)} of {len(data)} bytes")
+        if h.get("content-type") != want_type:
+            problems.append(f"type {h.get('content-type')}")
+        if h.get("content-length") != str(len(data)):
+            problems.append(f"length {h.get('content-length')}")
+        if not re.fullmatch(r'"[0-9a-f]{20}"', h.get("etag", "")):
+            problems.append(f"etag {h.get('etag')}")
+        if h.get("last-modified") != lm or h.get("cache-control") != "no-cache":
+            problems.append(f"last-modified {h.get('last-modified')}, cache-control {h.get('cache-control')}")
+        if problems:
+            bad.append(f"{path}: " + "; ".join(problems))
+    result(not bad, "every-file", f"{len(files)} files fetched with curl, bytes and headers as on disk"
+           + (": " + " | ".join(bad[:4]) if bad else ""))
+
+    st, h, _ = curl(base + "/docs")
+    st2, _, body = curl(base + "/docs/")
+    st3, _, body3 = curl("-L", base + "/docs/guide")
+    result(st == 301 and h.get("location") == "docs/" and st2 == 200 and
+           body == open(os.path.join(TREE, "docs/index.html"), "rb").read() and st3 == 200 and b"guide index" in body3,
+           "directories", f"/docs -> {st} {h.get('location')}, /docs/ -> {st2}, curl -L /docs/guide -> {st3}")
+    st, h, body = curl(base + "/no/such/file")
+    st2, _, _ = curl(base + "/nodir/")
+    result(st == 404 and body == open(os.path.join(TREE, "404.html"), "rb").read() and st2 == 404, "not-found",
+           f"unknown path -> {st} with the site's 404.html; a directory without index -> {st2}")
+    st, _, _ = curl(base + "/docs/%2e%2e/%2e%2e/etc/passwd")
+    st2, _, _ = curl(base + "/a%00b")
+    result(st == 400 and st2 == 400, "refused", f"'..' -> {st}, encoded NUL -> {st2}")
+
+
+def conditional_test(base):
+    path = "/text/large.txt"
+    data = open(os.path.join(TREE, path[1:]), "rb").read()
+    st, h, _ = curl(base + path)
+    tag, lm = h.get("etag", ""), h.get("last-modified", "")
+    s1, h1, b1 = curl("-H", f"If-None-Match: {tag}", base + path)
+    s2, _, b2 = curl("-H", f"If-Modified-Since: {lm}", base + path)
+    s3, _, b3 = curl("-H", 'If-None-Match: "stale"', base + path)
+    result(s1 == 304 and not b1 and h1.get("etag") == tag and s2 == 304 and not b2 and s3 == 200 and b3 == data,
+           "not-modified", f"If-None-Match -> {s1}, If-Modified-Since -> {s2}, another tag -> {s3}")
+    r1 = curl("-r", "0-99", base + path)
+    r2 = curl("-r", "-100", base + path)
+    r3 = curl("-r", f"{len(data)}-", base + path)
+    ok = (r1[0] == 206 and r1[2] == data[:100] and r1[1].get("content-range") == f"bytes 0-99/{len(data)}" and
+          r2[0] == 206 and r2[2] == data[-100:] and r3[0] == 416 and
+          r3[1].get("content-range") == f"bytes */{len(data)}")
+    result(ok, "ranges", f"0-99 -> {r1[0]} {r1[1].get('content-range')}, -100 -> {r2[0]}, past the end -> {r3[0]} "
+           f"{r3[1].get('content-range')}")
+    with tempfile.TemporaryDirectory() as d:
+        good = []
+        for coding, tool in (("gzip", "gzip"), ("br", "brotli")):
+            st, h, body = curl("-H", f"Accept-Encoding: {coding}", base + path)
+            z = os.path.join(d, "z")
+            open(z, "wb").write(body)
+            dec = subprocess.run([tool, "-dc", z], capture_output=True).stdout
+            good.append(st == 200 and h.get("content-encoding") == coding and dec == data and len(body) < len(data)
+                        and h.get("vary") == "Accept-Encoding")
+            good[-1] and print(f"  {coding}: {len(body)} of {len(data)} bytes")
+        st, h, body = curl("--compressed", base + "/css/site.css")
+        good.append(st == 200 and body == open(os.path.join(TREE, "css/site.css"), "rb").read())
+    result(all(good), "compressed", f"gzip and br forms decoded by Debian's gzip and brotli to the file, "
+           f"curl --compressed: {good}")
+
+
+def metric(text, name):
+    return sum(float(m.group(1)) for m in re.finditer(r"^%s\{[^}]*\} (\S+)$" % name, text, re.M))
+
+
+def big_test(base, mbase):
+    """4 clients of the 20 MB file at once: each byte checked; the frames leave the image in place
+    (the NIC reads the file's bytes where they lie: tx_zero_copy moves with tx_packets), and the
+    network memory in use stays far below even one copy of the file."""
+    path = "/data/big.bin"
+    want = hashlib.sha256(open(os.path.join(TREE, path[1:]), "rb").read()).hexdigest()
+    out, high = [None] * 4, []
+    stop = threading.Event()
+
+    def counters():
+        st, _, body = curl(mbase + "/metrics", timeout=10)
+        t = body.decode() if st == 200 else ""
+        return metric(t, "pollux_tx_packets_total"), metric(t, "pollux_tx_zero_copy_total"), \
+            metric(t, "pollux_net_mem_used_bytes")
+
+    def get(i):
+        out[i] = curl(base + path, timeout=300)
+
+    def watch():
+        while not stop.is_set():
+            high.append(counters()[2])
+            time.sleep(0.1)
+    tx0, zc0, _ = counters()
+    t0 = time.time()
+    ts = [threading.Thread(target=get, args=(i,)) for i in range(4)] + [threading.Thread(target=watch)]
+    for t in ts:
+        t.start()
+    for t in ts[:4]:
+        t.join()
+    stop.set()
+    ts[4].join()
+    tx1, zc1, _ = counters()
+    ok = sum(o[0] == 200 and hashlib.sha256(o[2]).hexdigest() == want for o in out)
+    most = max(high) if high else -1
+    frames, inplace = tx1 - tx0, zc1 - zc0
+    result(ok == 4 and 0 < most < 8e6 and frames > 4 * 20e6 / 65536 and inplace >= 0.5 * frames, "big-file",
+           f"{ok} of 4 clients got the 20 MB file intact at once in {time.time() - t0:.1f} s; {inplace:.0f} of "
+           f"{frames:.0f} frames sent read in place from the image; network memory in use at most "
+           f"{most / 1e6:.1f} MB over {len(high)} samples")
+
+
+def mirror_test(ip):
+    with tempfile.TemporaryDirectory() as d:
+        r = ns("wget", "-q", "--mirror", "--no-parent", "-nH", "--restrict-file-names=nocontrol", "-e", "robots=off",
+               "-P", d, f"http://{ip}/", check=False)
+        diff = subprocess.run(["diff", "-r", "-q", TREE, d], capture_output=True, text=True)
+        # The mirror has every file linked from the index; the tree has only those (404.html is linked too).
+        result(diff.returncode == 0, "wget-mirror",
+               f"wget --mirror (exit {r.returncode}) gives the tree byte for byte" +
+               (f": {diff.stdout.strip()[:300]}" if diff.returncode else ""))
+
+
+def metrics_test(ip, base):
+    mbase = f"http://{ip}:9100"
+    st, h, body = curl(mbase + "/metrics")
+    chk = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+    text = body.decode(errors="replace")
+    cores = {m.group(1) for m in re.finditer(r'^pollux_loops_total\{core="(\d+)"', text, re.M)}
+    result(st == 200 and chk.returncode == 0 and len(cores) == CORES and "pollux_build_info{" in text, "promtool",
+           f"/metrics -> {st}, {len(text)} bytes, promtool check metrics exit {chk.returncode} "
+           f"{chk.stdout.decode().strip()[:200]}{chk.stderr.decode().strip()[:200]}, cores {sorted(cores)}")
+    st, _, _ = curl(mbase + "/other")
+    result(st == 404, "metrics-404", f"another path on the management port -> {st}")
+    # A Prometheus server in the namespace scrapes every second; its stored counter must move.
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "prometheus.yml")
+        open(conf, "w").write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: pollux\n"
+                              f"    static_configs:\n      - targets: ['{ip}:9100']\n")
+        p = subprocess.Popen(["ip", "netns", "exec", NS, "prometheus", f"--config.file={conf}",
+                              f"--storage.tsdb.path={d}/data", "--web.listen-address=127.0.0.1:19090"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            def query():
+                st, _, body = curl("http://127.0.0.1:19090/api/v1/query?query=sum(pollux_requests_total)", timeout=5)
+                try:
+                    r = json.loads(body)["data"]["result"]
+                    return float(r[0]["value"][1]) if r else None
+                except (ValueError, KeyError, IndexError):
+                    return None
+            first = None
+            deadline = time.time() + 60
+            while first is None and time.time() < deadline:
+                time.sleep(1)
+                first = query()
+            for _ in range(20):
+                curl(base + "/index.html")
+            second = first
+            while first is not None and second is not None and second < first + 20 and time.time() < deadline:
+                time.sleep(1)
+                second = query()
+            result(first is not None and second is not None and second >= first + 20, "prometheus",
+                   f"Prometheus scraped the appliance: requests {first} then {second} after 20 more")
+        finally:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def main():
+    log = os.path.join(os.path.dirname(IMAGE), f"site-{ARCH}.log")
+    with Testbed(ARCH, IMAGE, CORES, QUEUES, log) as tb:
+        ip = boot(tb, result)
+        if not ip:
+            return
+        setns()
+        base = f"http://{ip}"
+        files_test(base, tree_files())
+        conditional_test(base)
+        big_test(base, f"http://{ip}:9100")
+        mirror_test(ip)
+        metrics_test(ip, base)
+        tb.g.send("stats")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        sys.exit(result.summary("site"))
