@@ -355,8 +355,8 @@ FUZZ_DIR := $(O)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer $(FUZZ_SAN) \
-	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host -DSITE_BIN='"$(UNIT_SITE)"'
-fuzz_http_SRCS := net/http.c net/site.c $(SITE_OBJ_SRCS)
+	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
+fuzz_http_SRCS := net/http.c net/site.c $(FUZZ_DIR)/site_blob.o
 fuzz_virtq_SRCS := drivers/virtq.c
 fuzz_flow_SRCS := net/flow.c
 fuzz_vnet_rx_CFLAGS := -Itests/unit
@@ -372,14 +372,18 @@ FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_c
 	-include tests/fuzz/lwip_malloc.h
 fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
 	tests/fuzz/rx_lwip.c \
-	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o $(SITE_OBJ_SRCS)
+	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o $(FUZZ_DIR)/site_blob.o
 fuzz_rx_CFLAGS := $(LWIP_INC) $(FUZZ_LWIP_DEFS)
 define fuzz_rule
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) tests/fuzz/fz_in.h tests/unit/host/stubs.c kernel/kernel.h | $(DEPS_STAMP)
 	@mkdir -p $(FUZZ_DIR)
 	@echo "  FUZZCC  $$@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) $$(filter %.c %.o %.S,$$^) -o $$@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) $$(filter %.c %.o,$$^) -o $$@
 endef
+# The test site (tests/unit/site) as the fuzzed HTTP service's.
+$(FUZZ_DIR)/site_blob.o: net/site_blob.S $(UNIT_SITE)
+	@mkdir -p $(FUZZ_DIR)
+	$(Q)$(FUZZ_CC) -c -DSITE_BIN='"$(UNIT_SITE)"' $< -o $@
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 # Two renamed copies of one lwIP instance, as for the unit tests, compiled by clang with the
 # sanitizers and coverage (lwIP's own warnings are not errors here).

@@ -71,6 +71,7 @@ struct iudp {
 #define HELD_MAX ((uint32_t)POLLUX_HELD_INPUT_KB * 1024)
 
 static const struct svc *svc;
+static const struct svc *mgmt;          /* on its own port beside svc (metrics), or NULL */
 static struct net_inst_stats *st;
 static struct { struct iconn *head, *tail; } lists[C_LISTS];
 static uint32_t max_conns;              /* open connections at most (net_inst_cfg.max_conns) */
@@ -545,7 +546,7 @@ static bool evict_one(void)
 
 static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	const struct svc *sv = arg;     /* the listener's service */
+	(void)arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
 	if (st->tcp_open >= max_conns && !evict_one()) {
@@ -553,6 +554,8 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
+	/* The port says whose connection it is: the service's, or the management port's. */
+	const struct svc *sv = mgmt && pcb->local_port == mgmt->tcp_port ? mgmt : svc;
 	size_t size = sizeof(struct iconn) + sv->conn_size;
 	struct iconn *ic = mem_malloc((mem_size_t)size);
 	if (!ic) {
@@ -853,7 +856,7 @@ int inst_svc_check(const struct svc *s)
 	return ERR_OK;
 }
 
-/* A listener on s's TCP port whose connections are s's. */
+/* A listener on s's TCP port. */
 static int listen_for(const struct svc *s)
 {
 	struct tcp_pcb *l = tcp_new();
@@ -862,18 +865,18 @@ static int listen_for(const struct svc *s)
 	l = tcp_listen_with_backlog(l, POLLUX_SYN_BACKLOG);
 	if (!l)
 		return ERR_MEM;
-	tcp_arg(l, (void *)s);
 	tcp_accept(l, conn_accept);
 	return ERR_OK;
 }
 
-int inst_svc_start(const struct svc *s, const struct svc *mgmt, struct net_inst_stats *stats, uint32_t conns_max,
+int inst_svc_start(const struct svc *s, const struct svc *m, struct net_inst_stats *stats, uint32_t conns_max,
 		   uint64_t budget, uint64_t send_max)
 {
 	svc = s;
 	st = stats;
 	if (!s)
 		return ERR_OK;
+	mgmt = m && m->tcp_port && m->tcp_port != s->tcp_port ? m : NULL;
 	/* What an idle connection holds: its PCB (a pool element) and its state, each one block with
 	 * lwIP's size word in front; half the budget goes to these, the rest to buffers in flight. */
 	size_t word = LWIP_MEM_ALIGN_SIZE(sizeof(mem_size_t));
@@ -888,9 +891,9 @@ int inst_svc_start(const struct svc *s, const struct svc *mgmt, struct net_inst_
 	int e;
 	if (s->tcp_port && (e = listen_for(s)) != ERR_OK)
 		return e;
-	if (mgmt && mgmt->tcp_port && (e = listen_for(mgmt)) != ERR_OK)
+	if (mgmt && (e = listen_for(mgmt)) != ERR_OK)
 		return e;
-	if (s->tcp_port || (mgmt && mgmt->tcp_port))
+	if (s->tcp_port || mgmt)
 		sys_timeout(TICK_MS, limits_tick, NULL);
 	if (s->udp_port) {
 		iudp.u.ops = &ops;
