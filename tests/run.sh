@@ -23,6 +23,11 @@ if out=$(python3 tests/deploy/test_template.py 2>&1); then
 else
 	failed=$((failed + 1)); echo "FAIL test_template:"; sed 's/^/    /' <<<"$out"
 fi
+if out=$(promtool check config deploy/prometheus.yml 2>&1); then
+	passed=$((passed + 1)); echo "PASS prometheus.yml: promtool check config accepts deploy/prometheus.yml"
+else
+	failed=$((failed + 1)); echo "FAIL prometheus.yml:"; sed 's/^/    /' <<<"$out"
+fi
 if out=$(DRY=1 BUCKET=b NAME=t scripts/ami.sh "$O/test/pollux.img" 2>&1) &&
 	grep -q 'register-image.*--architecture arm64.*--boot-mode uefi --ena-support' <<<"$out" &&
 	grep -q 'register-image.*--architecture x86_64' <<<"$out" && grep -q 'BOOTAA64.EFI present' <<<"$out" &&

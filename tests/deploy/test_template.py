@@ -27,7 +27,7 @@ ATTRS = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer": {"DNSName", "LoadBalancerArn", "CanonicalHostedZoneID"},
     "AWS::ElasticLoadBalancingV2::TargetGroup": {"TargetGroupArn"},
 }
-KNOWN = {"AWS::EC2::SecurityGroup", "AWS::EC2::LaunchTemplate", "AWS::ElasticLoadBalancingV2::TargetGroup",
+KNOWN = {"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::LaunchTemplate", "AWS::ElasticLoadBalancingV2::TargetGroup",
          "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener",
          "AWS::AutoScaling::AutoScalingGroup", "AWS::AutoScaling::ScalingPolicy"}
 used_params = set()
@@ -56,6 +56,10 @@ def walk(node, where):
             walk(v, f"{where}[{i}]")
 
 
+conds = t.get("Conditions", {})
+walk(conds, "Conditions")
+for name, r in list(res.items()) + list(t.get("Outputs", {}).items()):
+    check("Condition" not in r or r["Condition"] in conds, f"{name}: its Condition is defined")
 for name, r in res.items():
     check(r.get("Type") in KNOWN, f"{name}: known resource type {r.get('Type')}")
     walk(r.get("Properties", {}), name)
@@ -81,7 +85,16 @@ check(asg["TargetGroupARNs"] == [ref("TargetGroup")] and asg["HealthCheckType"] 
 check(params["SubnetIds"]["Type"] == "List<AWS::EC2::Subnet::Id>", "subnets are a list (several zones)")
 check(int(params["MinSize"]["Default"]) >= 2, "at least two instances by default (one per zone)")
 sg = res["ServiceSecurityGroup"]["Properties"]["SecurityGroupIngress"]
-check(all(r["FromPort"] == ref("ServicePort") for r in sg), "only the service port is open")
+check(all(r["FromPort"] == ref("ServicePort") for r in sg), "only the service port is open to clients")
+# The management port: open only to MetricsCidr, and only when one is given.
+mi = res["MetricsIngress"]
+check(mi["Condition"] == "MetricsOpen" and conds["MetricsOpen"] == {"Fn::Not": [{"Fn::Equals": [ref("MetricsCidr"), ""]}]},
+      "the metrics port opens only when MetricsCidr is set")
+mp = mi["Properties"]
+check(mp["FromPort"] == mp["ToPort"] == ref("MetricsPort") and mp["CidrIp"] == ref("MetricsCidr") and
+      mp["GroupId"] == {"Fn::GetAtt": ["ServiceSecurityGroup", "GroupId"]}, "the metrics rule: its port, its sources")
+check(params["MetricsPort"]["Default"] == 9100 and params["MetricsCidr"]["Default"] == "",
+      "metrics on 9100 (the image's default), closed by default")
 check(res["ScaleOnNetworkIn"]["Properties"]["AutoScalingGroupName"] == ref("AutoScalingGroup"), "scaling policy on the group")
 
 print(f"{'ok' if not failed else 'FAIL'}: {checks} checks, {failed} failed")
