@@ -3,14 +3,21 @@
 #define POLLUX_HTTP_H
 
 /*
- * What it serves: GET and HEAD of the fixed routes (http_route_find), nothing else.
+ * What it serves: GET and HEAD of the config routes (http_route_find) and of the site packed into
+ * the image (net/site.h, scripts/site.py), nothing else.
  *
  *   - Requests arrive as TCP hands them over, split at any byte or several to a segment
  *     (pipelining); responses leave in request order.
  *   - Request line `METHOD SP target SP HTTP/1.x`, lines end in CRLF or a bare LF; empty lines
  *     before a request are skipped. The target is origin-form (`/path?query`) or absolute-form
- *     (`http://host/path`); the query is ignored and the path is matched exactly, without
- *     percent-decoding.
+ *     (`http://host/path`); the query is ignored; the path is percent-decoded, then matched
+ *     exactly against the routes, then the site. A `..` segment, an encoded NUL or a broken
+ *     escape is 400.
+ *   - Site files: Content-Type, Content-Length, Accept-Ranges, a strong ETag per form,
+ *     Last-Modified, Cache-Control (POLLUX_HTTP_CACHE_CONTROL), Vary when the file has gzip or
+ *     Brotli forms, chosen by Accept-Encoding; If-None-Match, else If-Modified-Since -> 304; one
+ *     Range -> 206 or 416 (several, or a malformed one: the whole file), If-Range honoured;
+ *     "dir" -> 301 to "dir/", which is its index.html; unknown paths -> the site's 404.html.
  *   - Connection: HTTP/1.1 keeps the connection unless a `Connection: close` token; HTTP/1.0
  *     closes it unless a `Connection: keep-alive` token (header names and tokens in any case).
  *   - No request content is accepted: `Content-Length` > 0 or any `Transfer-Encoding` is answered
@@ -23,18 +30,19 @@
  *   - Size: the request line and headers together fit in HTTP_MAX_REQUEST bytes; a request line
  *     that does not is answered 414 (URI Too Long), headers that do not 431 (Request Header
  *     Fields Too Large); both close.
- *   - 405 with `Allow: GET, HEAD` for other methods; 404 with a short body for unknown paths.
+ *   - 405 with `Allow: GET, HEAD` for other methods; 404 with a short body for unknown paths when
+ *     the site has no 404.html.
  *
  * Memory: struct http_conn is fixed (HTTP_MAX_REQUEST bytes of buffer plus a few words); nothing
  * is allocated. A request complete inside one segment is parsed in place, without a copy; only a
- * request split across segments is gathered in the buffer.
+ * request split across segments is gathered in the buffer. Bodies (routes, site files) are static
+ * memory, handed to TCP by reference.
  *
- * Routes come from the configuration header (config/default.h):
- *   "/"     POLLUX_HTTP_BODY_SIZE bytes of a fixed pattern, made by http_init()
+ * Routes come from the configuration header (config/default.h), before the site:
+ *   "/"     POLLUX_HTTP_BODY_SIZE bytes of a fixed pattern (when not 0), made by http_init()
  *   POLLUX_HTTP_ROUTES(R)   one R(path, content_type, "body") per extra route, e.g.
  *       #define POLLUX_HTTP_ROUTES(R) \
- *               R("/hello", "text/plain", "Hello from Pollux\n") \
- *               R("/index.html", "text/html", "<h1>Pollux</h1>\n")
+ *               R("/hello", "text/plain", "Hello from Pollux\n")
  * Bodies are string literals: static memory, so they are handed to TCP without a copy.
  */
 
@@ -108,7 +116,8 @@ struct http_conn {
 	char buf[HTTP_MAX_REQUEST];     /* a request split across calls, gathered */
 };
 
-/* Once at boot, before any connection: fill the "/" body and check the route table. */
+/* Once at boot, before any connection: fill the "/" body, check the route table, open the site
+ * (a damaged one stops the boot). */
 void http_init(void);
 
 /* A new connection (or reuse of c's memory for one). */

@@ -8,10 +8,21 @@ only when this script changes.
 """
 import os
 import random
+import struct
 import sys
 import urllib.parse
+import zlib
 
 MTIME = 1767225600      # 2026-01-01 00:00:00 UTC
+
+
+def png(w, h):
+    """A real w x h RGB PNG (a gradient), so a browser can decode it."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes(v for x in range(w) for v in (x * 255 // w, y * 255 // h, 160)) for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
 
 
 def files():
@@ -20,12 +31,19 @@ def files():
     text = "\n".join(" ".join(rnd.choice(words) for _ in range(12)) for _ in range(6000)).encode() + b"\n"
     css = "".join(f".c{i} {{ color: #{(i * 2654435761) & 0xffffff:06x}; padding: {i % 7}px; }}\n"
                   for i in range(400)).encode()
-    js = b"document.getElementById('result').textContent = 'script ran';\n" + b"// padding\n" * 200
+    # The page checks its own subresources once loaded: the stylesheet's rules, the decoded image.
+    js = (b"window.addEventListener('load', function () {\n"
+          b"  var css = document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length === 400;\n"
+          b"  var img = document.querySelector('img');\n"
+          b"  var ok = img.complete && img.naturalWidth === 64;\n"
+          b"  document.getElementById('result').textContent =\n"
+          b"    'script ran; css ' + (css ? 'loaded' : 'missing') + '; image ' + (ok ? 'loaded' : 'missing');\n"
+          b"});\n" + b"// padding so that the script compresses\n" * 50)
     return {
         "css/site.css": css,
         "js/app.js": js,
         "data/big.bin": rnd.randbytes(20 * 1000 * 1000),
-        "img/logo.png": b"\x89PNG\r\n\x1a\n" + rnd.randbytes(5000),
+        "img/logo.png": png(64, 64),
         "docs/index.html": b"<!doctype html><title>docs</title><p>docs index</p>\n",
         "docs/guide/index.html": b"<!doctype html><title>guide</title><p>guide index</p>\n",
         "docs/guide/chapter 1.txt": b"Chapter one, in a file whose name has a space.\n",

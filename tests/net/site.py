@@ -9,7 +9,8 @@ every file of TREE as it is on disk, checked with Debian's tools from a network 
   appliance holds stays far below one copy of it (sent by reference from the image);
 - wget --mirror from the index: the downloaded tree matches TREE byte for byte;
 - the management port: promtool check metrics accepts /metrics, and a Prometheus server started
-  here scrapes it, its stored request counter moving between two scrapes.
+  here scrapes it, its stored request counter moving between two scrapes;
+- headless Chromium: the index page with its stylesheet, script and image all loaded.
 """
 import email.utils
 import hashlib
@@ -237,6 +238,27 @@ def metrics_test(ip, base):
                 p.wait()
 
 
+def browser_test(ip):
+    """Headless Chromium loads the index with its stylesheet, script and image; the page's own
+    script writes what loaded into the DOM, read back with --dump-dom; a screenshot is kept."""
+    shot = os.path.join(os.path.dirname(os.path.abspath(IMAGE)), f"site-{ARCH}.png")
+    with tempfile.TemporaryDirectory() as d:
+        args = ["ip", "netns", "exec", NS, "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                "--no-first-run", f"--user-data-dir={d}", "--virtual-time-budget=10000"]
+        try:
+            dom = subprocess.run(args + ["--dump-dom", f"http://{ip}/"], capture_output=True, text=True,
+                                 timeout=120).stdout
+            subprocess.run(args + [f"--screenshot={shot}", "--window-size=1024,768", f"http://{ip}/"],
+                           capture_output=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            dom = "(chromium timed out)"
+    m = re.search(r'<p id="result">([^<]*)</p>', dom)
+    said = m.group(1) if m else dom[-200:]
+    size = os.path.getsize(shot) if os.path.exists(shot) else 0
+    result(said == "script ran; css loaded; image loaded" and size > 1000, "browser",
+           f"Chromium: the page says '{said}'; screenshot {shot} ({size} bytes)")
+
+
 def main():
     log = os.path.join(os.path.dirname(IMAGE), f"site-{ARCH}.log")
     with Testbed(ARCH, IMAGE, CORES, QUEUES, log) as tb:
@@ -250,6 +272,7 @@ def main():
         big_test(base, f"http://{ip}:9100")
         mirror_test(ip)
         metrics_test(ip, base)
+        browser_test(ip)
         tb.g.send("stats")
 
 
