@@ -430,14 +430,17 @@ test: $(DEPS_STAMP) unit
 	$(Q)tests/run.sh $(O)
 
 # make bench: Debian packages for the host and the Linux guest (scripts/bench/deps.sh), the Pollux
-# images it compares (HTTP with a 64 B and a 16 KiB body, echo), then the bench itself, which
+# images it compares (HTTP with a 64 B and a 16 KiB body, echo; each serving scripts/bench/mksite.py's
+# two files as its site, which nginx in the Linux guest serves too), then the bench itself, which
 # prints a table and writes build/bench/results.tsv and results.png. BENCH_QUICK=1: one short round.
 BENCH_O := $(O)/bench
 BENCH_IMAGES := 64:config/bench64.h 16k:config/bench16k.h echo:config/echo.h
 bench: $(DEPS_STAMP)
 	$(Q)scripts/bench/deps.sh $(BENCH_O)
+	$(Q)python3 scripts/bench/mksite.py $(BENCH_O)/site
 	$(Q)set -e; for v in $(BENCH_IMAGES); do n=$${v%%:*}; c=$${v#*:}; \
-		for a in x86_64 aarch64; do $(MAKE) --no-print-directory O=$(BENCH_O)/pollux-$$n CONFIG=$$c ARCH=$$a efi; done; \
+		for a in x86_64 aarch64; do $(MAKE) --no-print-directory O=$(BENCH_O)/pollux-$$n CONFIG=$$c ARCH=$$a \
+			SITE=$(BENCH_O)/site efi; done; \
 		scripts/mkimage.sh $(BENCH_O)/pollux-$$n/pollux.img $(BENCH_O)/pollux-$$n/x86_64/BOOTX64.EFI \
 			$(BENCH_O)/pollux-$$n/aarch64/BOOTAA64.EFI; done
 	$(Q)python3 scripts/bench/bench.py $(BENCH_O)

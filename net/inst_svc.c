@@ -16,8 +16,13 @@
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
 
-/* tcp_recved and tcp_write take 16-bit lengths: the window and the send buffer must fit. */
-_Static_assert(TCP_WND <= 0xffff && TCP_SND_BUF <= 0xffff, "window and send buffer fit in 16 bits");
+/* tcp_recved takes a 16-bit length: the receive window must fit (ours is not scaled). */
+_Static_assert(TCP_WND <= 0xffff && TCP_RCV_SCALE == 0, "the receive window fits in 16 bits");
+
+/* A connection's send share (lwipopts.h, INST_SND_MIN) grows with its path to twice what may be in
+ * flight (the smaller of the congestion window and the peer's window), up to TCP_SND_BUF, as
+ * Linux's send buffer autotuning does: a peer that reads slowly or not at all holds INST_SND_MIN,
+ * a fast long path gets what it can carry. */
 
 #define POLL_TICKS 2            /* tcp_poll interval in TCP_SLOW_INTERVAL (500 ms) ticks */
 #define TICK_MS 500             /* the time limits are checked this often */
@@ -90,17 +95,29 @@ static bool shed_sender(struct iconn *ic);
 /* What ic has written and not had acknowledged, counted into the core's total. */
 static void conn_queued(struct iconn *ic)
 {
-	uint32_t q = (uint32_t)(TCP_SND_BUF - tcp_sndbuf(ic->pcb));
+	uint32_t q = (uint32_t)(TCP_SND_BUF - ic->pcb->snd_buf);
 	send_total = send_total - ic->queued + q;
 	ic->queued = q;
 	if (send_total > send_high)
 		send_high = send_total;
 }
 
+/* Bytes ic may write now: its share by its path, less what it has queued. */
+static size_t conn_room(const struct iconn *ic)
+{
+	const struct tcp_pcb *pcb = ic->pcb;
+	if (tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN)
+		return 0;
+	uint64_t share = 2ull * LWIP_MIN(pcb->cwnd, pcb->snd_wnd);
+	share = LWIP_MIN(LWIP_MAX(share, INST_SND_MIN), TCP_SND_BUF);
+	uint64_t queued = TCP_SND_BUF - pcb->snd_buf;    /* tcp_sndbuf() stops at 64 KiB */
+	return queued < share ? (size_t)(share - queued) : 0;
+}
+
 static size_t conn_send(struct svc_conn *sc, const void *p, size_t n, unsigned flags)
 {
 	struct iconn *ic = (struct iconn *)sc;
-	size_t take = tcp_sndbuf(ic->pcb);
+	size_t take = conn_room(ic);
 	u8_t f = (u8_t)((flags & SVC_COPY ? TCP_WRITE_FLAG_COPY : 0) | (flags & SVC_MORE ? TCP_WRITE_FLAG_MORE : 0));
 	if (take > n)
 		take = n;
@@ -111,8 +128,16 @@ static size_t conn_send(struct svc_conn *sc, const void *p, size_t n, unsigned f
 		take = send_total < send_budget ? (size_t)(send_budget - send_total) : 0;
 		st->send_waits++;
 	}
-	if (take && tcp_write(ic->pcb, p, (u16_t)take, f) != ERR_OK)
-		take = 0;
+	/* tcp_write takes at most 64 KiB at a time: pieces before the last are followed by more. */
+	size_t done = 0;
+	while (done < take) {
+		size_t k = take - done > 0xffff ? 0xffff : take - done;
+		u8_t fk = (u8_t)(done + k < take ? f | TCP_WRITE_FLAG_MORE : f);
+		if (tcp_write(ic->pcb, (const u8_t *)p + done, (u16_t)k, fk) != ERR_OK)
+			break;
+		done += k;
+	}
+	take = done;
 	conn_queued(ic);
 	if (take < n)
 		ic->short_send = true;
@@ -121,8 +146,7 @@ static size_t conn_send(struct svc_conn *sc, const void *p, size_t n, unsigned f
 
 static size_t conn_send_room(struct svc_conn *sc)
 {
-	struct iconn *ic = (struct iconn *)sc;
-	return tcp_sndqueuelen(ic->pcb) < TCP_SND_QUEUELEN ? tcp_sndbuf(ic->pcb) : 0;
+	return conn_room((struct iconn *)sc);
 }
 
 static int dgram_send(struct svc_udp *u, const void *p, size_t len, const struct svc_peer *to)

@@ -78,8 +78,22 @@ struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, cons
 #define TCP_MSL 30000UL
 #define TCP_MSS 1460
 #define TCP_WND (32 * TCP_MSS)
-#define TCP_SND_BUF (32 * TCP_MSS)
+/*
+ * Sending at internet round-trip times: the peer's window scale is accepted (RFC 7323; ours stays
+ * 0, so the receive window is TCP_WND as before), the first flight is 10 segments (RFC 6928,
+ * patch 0005), and a connection may have up to TCP_SND_BUF written and unacknowledged. How much of
+ * it one connection uses grows with its path, as Linux's autotuning: net/inst_svc.c lets a
+ * service write up to twice what the congestion and peer windows allow in flight, and never less
+ * than INST_SND_MIN; the core's send budget bounds the sum.
+ */
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 0
+#define TCP_SND_BUF (2u * 1024 * 1024)
+#define INST_SND_MIN (32u * TCP_MSS)     /* what every connection may write at first and at least */
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_SNDLOWAT (16 * TCP_MSS)          /* for sockets only; lwIP wants it in 16 bits */
+#define LWIP_TCP_CALC_INITIAL_CWND(mss) \
+	((tcpwnd_size_t)LWIP_MIN(10U * (mss), LWIP_MAX(2U * (mss), 14600U)))
 #define TCP_QUEUE_OOSEQ 1
 /* Out-of-order segments: per connection at most TCP_OOSEQ_MAX_PBUFS segments and
  * TCP_OOSEQ_MAX_BYTES bytes; per core none at all while this instance's heap is three quarters

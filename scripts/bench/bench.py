@@ -392,7 +392,7 @@ def http_set(system, base, path16k, workloads, what, g=None):
     many connections after them, so that its ports do not crowd the runs before; the soak last. A
     workload that fails is noted and the next one runs."""
     lat = f"http-latency-64B-{LAT_CONNS}conn-{LAT_DELAY_MS}ms"
-    for w in ("ka64", "ka16k", "lat", "idle", "close", "close2", "sustain", "ka10k", "soak"):
+    for w in ("ka64", "ka16k", "st16k", "st1m", "lat", "idle", "close", "close2", "sustain", "ka10k", "soak"):
         if w not in workloads:
             continue
         try:
@@ -400,6 +400,10 @@ def http_set(system, base, path16k, workloads, what, g=None):
                 record("http-keepalive-64B", "req/s", system, http_run(base + "/")["rps"])
             elif w == "ka16k":
                 record("http-keepalive-16KiB", "req/s", system, http_run(base + path16k)["rps"])
+            elif w in ("st16k", "st1m"):
+                # Files of a site (issue 19): Pollux's packed from the bench's tree, nginx's from disk.
+                name = {"st16k": ("16k.bin", "16KiB"), "st1m": ("1m.bin", "1MiB")}[w]
+                record(f"http-static-file-{name[1]}", "req/s", system, http_run(f"{base}/{name[0]}")["rps"])
             elif w == "lat":
                 r = http_run(base + "/", latency=True)
                 record(lat, "p50 ms", system, r["p50"])
@@ -449,12 +453,21 @@ def capture_body(name, url, size):
     BODIES[name] = b
 
 
+def site_check(base, who):
+    """Both serve the bench's site files byte for byte (scripts/bench/mksite.py)."""
+    for n in ("16k.bin", "1m.bin"):
+        if fetch(f"{base}/{n}") != open(os.path.join(OUT, "site", n), "rb").read():
+            raise RuntimeError(f"{who}'s /{n} differs from the bench's site")
+
+
 def make_initrd():
     """base archive + the bodies captured from Pollux (nginx serves the same bytes)."""
     sys.path.insert(0, HERE)
     import initramfs
     body = os.path.join(OUT, "linux", "bodies.cpio")
-    initramfs.body_cpio(body, {"srv/www/64": BODIES["64"], "srv/www/16k": BODIES["16k"]})
+    site = os.path.join(OUT, "site")
+    files = {f"srv/www/{n}": open(os.path.join(site, n), "rb").read() for n in ("16k.bin", "1m.bin")}
+    initramfs.body_cpio(body, {"srv/www/64": BODIES["64"], "srv/www/16k": BODIES["16k"], **files})
     with open(LINUX["initrd"], "wb") as f:
         for part in (os.path.join(OUT, "linux", "base.cpio"), body):
             with open(part, "rb") as p:
@@ -479,7 +492,9 @@ def run_round(net, rnd):
         g, ip = boot_pollux(net, "pollux-64", V, V, f"r{rnd}-pollux-64")
         try:
             capture_body("64", f"http://{ip}/", 64)
-            http_set("pollux", f"http://{ip}", None, ("ka64", "lat", "idle", "close", "close2", "sustain", "ka10k")
+            site_check(f"http://{ip}", "Pollux")
+            http_set("pollux", f"http://{ip}", None, ("ka64", "st16k", "st1m", "lat", "idle", "close", "close2",
+                                                      "sustain", "ka10k")
                      + (("soak",) if rnd == 1 and SOAK_S else ()), f"round {rnd} pollux", g)
         finally:
             g.close()
@@ -509,10 +524,11 @@ def run_round(net, rnd):
             for path, name in (("/", "64"), ("/16k", "16k")):
                 if fetch(f"http://{ip}{path}") != BODIES[name]:
                     raise RuntimeError(f"nginx's {path} differs from Pollux's body")
+            site_check(f"http://{ip}", "nginx")
             r = udp_run(ip)
             record("udp-echo-64B", "pps", "linux", r["pps"])
-            http_set("linux", f"http://{ip}", "/16k", ("ka64", "ka16k", "lat", "idle", "close", "close2", "sustain",
-                                                       "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
+            http_set("linux", f"http://{ip}", "/16k", ("ka64", "ka16k", "st16k", "st1m", "lat", "idle", "close",
+                                                       "close2", "sustain", "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
                      f"round {rnd} linux", g)
         finally:
             g.close()

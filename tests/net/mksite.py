@@ -43,6 +43,7 @@ def files():
         "css/site.css": css,
         "js/app.js": js,
         "data/big.bin": rnd.randbytes(20 * 1000 * 1000),
+        "data/1mib.bin": rnd.randbytes(1 << 20),
         "img/logo.png": png(64, 64),
         "docs/index.html": b"<!doctype html><title>docs</title><p>docs index</p>\n",
         "docs/guide/index.html": b"<!doctype html><title>guide</title><p>guide index</p>\n",

@@ -10,6 +10,7 @@ every file of TREE as it is on disk, checked with Debian's tools from a network 
 - wget --mirror from the index: the downloaded tree matches TREE byte for byte;
 - the management port: promtool check metrics accepts /metrics, and a Prometheus server started
   here scrapes it, its stored request counter moving between two scrapes;
+- 1 MiB over a path delayed tens of milliseconds, faster than a 32-segment window allows;
 - headless Chromium: the index page with its stylesheet, script and image all loaded.
 """
 import email.utils
@@ -25,7 +26,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import NS, Results, Testbed, boot, ns, setns, sh  # noqa: E402
+from netns import NS, Results, Testbed, boot, monitor, ns, setns, sh  # noqa: E402
 
 ARCH, IMAGE, CORES, QUEUES, TREE = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 result = Results(f"{ARCH} site")
@@ -259,6 +260,32 @@ def browser_test(ip):
            f"Chromium: the page says '{said}'; screenshot {shot} ({size} bytes)")
 
 
+def rtt_test(tb, ip):
+    """1 MiB over a path with a round trip of tens of milliseconds (QEMU's filter-buffer on the
+    guest's netdev, releasing frames every 20 ms, added from the monitor): faster than any sender
+    holding at most 32 segments in flight (lwIP's old window, 46,720 bytes a round trip) could
+    be. It takes window scaling, a first flight of 10 segments and a send share that grows."""
+    monitor(tb.mon, "object_add filter-buffer,id=delay,netdev=n0,queue=all,interval=20000")
+    try:
+        r = ns("ping", "-c", "10", "-i", "0.2", ip, check=False)
+        m = re.search(r"= [\d.]+/([\d.]+)/", r.stdout)
+        rtt = float(m.group(1)) / 1000 if m else 0
+        times = []
+        for _ in range(3):
+            r = ns("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}",
+                   f"http://{ip}/data/1mib.bin", check=False)
+            f = r.stdout.split()
+            if len(f) == 3 and f[0] == "200" and f[1] == str(1 << 20):
+                times.append(float(f[2]))
+        best = min(times) if times else 99
+        bound = (1 << 20) / 46720 * rtt
+    finally:
+        monitor(tb.mon, "object_del delay")
+    result(rtt >= 0.01 and len(times) == 3 and best < 0.8 * bound, "long-path",
+           f"ping {rtt * 1000:.1f} ms through the delay; 1 MiB in {best:.2f} s at best of {len(times)} "
+           f"(times {', '.join(f'{t:.2f}' for t in times)}); 32 segments a round trip would need {bound:.2f} s")
+
+
 def main():
     log = os.path.join(os.path.dirname(IMAGE), f"site-{ARCH}.log")
     with Testbed(ARCH, IMAGE, CORES, QUEUES, log) as tb:
@@ -270,6 +297,7 @@ def main():
         files_test(base, tree_files())
         conditional_test(base)
         big_test(base, f"http://{ip}:9100")
+        rtt_test(tb, ip)
         mirror_test(ip)
         metrics_test(ip, base)
         browser_test(ip)
