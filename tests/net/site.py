@@ -5,8 +5,8 @@ every file of TREE as it is on disk, checked with Debian's tools from a network 
 - curl: each file's bytes, Content-Type, Content-Length, ETag, Last-Modified, Cache-Control; a
   directory's redirect and index; the 404 page; ranges (206, 416); 304 for If-None-Match and
   If-Modified-Since; gzip and Brotli forms decoded by gzip and brotli;
-- the 20 MB file fetched by 4 clients at once, each byte checked, while the network memory the
-  appliance holds stays far below one copy of it (sent by reference from the image);
+- the 20 MB file fetched by 4 clients at once, each byte checked, the NIC reading the frames in
+  place from the image, the network memory in use far below one copy of it;
 - wget --mirror from the index: the downloaded tree matches TREE byte for byte;
 - the management port: promtool check metrics accepts /metrics, and a Prometheus server started
   here scrapes it, its stored request counter moving between two scrapes;
@@ -151,7 +151,7 @@ def big_test(base, mbase):
         st, _, body = curl(mbase + "/metrics", timeout=10)
         t = body.decode() if st == 200 else ""
         return metric(t, "pollux_tx_packets_total"), metric(t, "pollux_tx_zero_copy_total"), \
-            metric(t, "pollux_net_mem_used_bytes")
+            metric(t, "pollux_net_mem_used_bytes"), metric(t, "pollux_forwarded_tx_total")
 
     def get(i):
         out[i] = curl(base + path, timeout=300)
@@ -160,7 +160,7 @@ def big_test(base, mbase):
         while not stop.is_set():
             high.append(counters()[2])
             time.sleep(0.1)
-    tx0, zc0, _ = counters()
+    tx0, zc0, _, fw0 = counters()
     t0 = time.time()
     ts = [threading.Thread(target=get, args=(i,)) for i in range(4)] + [threading.Thread(target=watch)]
     for t in ts:
@@ -169,14 +169,16 @@ def big_test(base, mbase):
         t.join()
     stop.set()
     ts[4].join()
-    tx1, zc1, _ = counters()
+    tx1, zc1, _, fw1 = counters()
     ok = sum(o[0] == 200 and hashlib.sha256(o[2]).hexdigest() == want for o in out)
     most = max(high) if high else -1
-    frames, inplace = tx1 - tx0, zc1 - zc0
-    result(ok == 4 and 0 < most < 8e6 and frames > 4 * 20e6 / 65536 and inplace >= 0.5 * frames, "big-file",
-           f"{ok} of 4 clients got the 20 MB file intact at once in {time.time() - t0:.1f} s; {inplace:.0f} of "
-           f"{frames:.0f} frames sent read in place from the image; network memory in use at most "
-           f"{most / 1e6:.1f} MB over {len(high)} samples")
+    # Frames a core without a queue hands to the owner's are copied into the cross-core ring by
+    # design (steering); the queue owner's own are read in place.
+    frames, inplace, fwd = tx1 - tx0, zc1 - zc0, fw1 - fw0
+    result(ok == 4 and 0 < most < 8e6 and frames > 4 * 20e6 / 65536 and inplace >= 0.9 * (frames - fwd), "big-file",
+           f"{ok} of 4 clients got the 20 MB file intact at once in {time.time() - t0:.1f} s; {inplace:.0f} of the "
+           f"{frames - fwd:.0f} frames the queue owner sent itself read in place from the image ({fwd:.0f} more "
+           f"forwarded by the other core); network memory in use at most {most / 1e6:.1f} MB over {len(high)} samples")
 
 
 def mirror_test(ip):
