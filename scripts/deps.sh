@@ -20,7 +20,8 @@ PACKAGES=(ovmf qemu-efi-aarch64 gnu-efi
     python3-scapy hping3 nmap  # tests/net/hostile.py: malformed frames, floods, a port scan
     xz-utils bzip2 make gcc python3 patch
     gzip brotli  # scripts/site.py: the site's precompressed forms
-    wget prometheus chromium  # tests/net/site.py: wget --mirror, promtool, Prometheus, a browser
+    wget prometheus chromium nftables  # tests/net/site.py: wget --mirror, promtool, Prometheus, a
+                                       # browser, and frames lost at random
     clang libclang-rt-14-dev  # make fuzz: libFuzzer, ASan, UBSan
     libc6-dev-arm64-cross) # gnu-efi's reloc_aarch64.c includes <elf.h>
 
