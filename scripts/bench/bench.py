@@ -458,6 +458,7 @@ SITE_FILES = ("16k.bin", "1m.bin", "20m.bin")
 # Long paths (issue 19): QEMU's filter-buffer on the guest's netdev holds every frame, both ways,
 # until the next release, every interval ms: about 30 and 100 ms round trips (measured with ping).
 DELAYS_MS = (20, 66)
+LOSS_PCT = 1            # and the first with this share of the frames lost each way (nftables)
 
 
 def site_check(base, who):
@@ -540,9 +541,10 @@ def run_round(net, rnd):
         finally:
             g.close()
 
-    def long_path(system, interval):
+    def long_path(system, interval, loss=0):
         delay = ["-object", f"filter-buffer,id=delay,netdev=n0,queue=all,interval={interval * 1000}"]
-        tag = f"r{rnd}-{system}-delay{interval}ms"
+        tag = f"r{rnd}-{system}-delay{interval}ms" + (f"-loss{loss}pct" if loss else "")
+        label = f"delay{interval}ms" + (f"-loss{loss}pct" if loss else "")
         if system == "pollux":
             g, ip = boot_pollux(net, "pollux-64", V, V, tag, delay)
         else:
@@ -554,7 +556,16 @@ def run_round(net, rnd):
             m = re.search(r"= [\d.]+/([\d.]+)/", r.stdout)
             if not m:
                 raise RuntimeError(f"no ping through the delay: {r.stdout[-200:]}")
-            record(f"path-delay-{interval}ms", "ping round trip ms", system, float(m.group(1)))
+            if not loss:
+                record(f"path-delay-{interval}ms", "ping round trip ms", system, float(m.group(1)))
+            else:
+                # loss% of the frames each way dropped at random on the tap (nftables).
+                rules = (f"table inet loss {{ chain i {{ type filter hook input priority 0; iifname \"tap0\" numgen "
+                         f"random mod 100 < {loss} drop; }} chain o {{ type filter hook output priority 0; oifname "
+                         f"\"tap0\" numgen random mod 100 < {loss} drop; }} }}")
+                r = ns("nft", rules)
+                if r.returncode:
+                    raise RuntimeError(f"nft: {r.stderr.strip()}")
             for name, path in (("1MiB", "/1m.bin"), ("20MB", "/20m.bin")):
                 times = []
                 for _ in range(3):
@@ -564,8 +575,10 @@ def run_round(net, rnd):
                     if len(f) != 2 or f[0] != "200":
                         raise RuntimeError(f"{path}: {r.stdout} {r.stderr}")
                     times.append(float(f[1]))
-                record(f"http-file-{name}-delay{interval}ms", "s to download", system, statistics.median(times))
+                record(f"http-file-{name}-{label}", "s to download", system, statistics.median(times))
         finally:
+            if loss:
+                ns("nft", "delete", "table", "inet", "loss")
             g.close()
 
     def testpmd():
@@ -595,6 +608,8 @@ def run_round(net, rnd):
     for d in DELAYS_MS:
         plan += [(lambda d=d: long_path("pollux", d), f"pollux long path {d} ms"),
                  (lambda d=d: long_path("linux", d), f"linux long path {d} ms")]
+    plan += [(lambda: long_path("pollux", DELAYS_MS[0], LOSS_PCT), f"pollux long path {DELAYS_MS[0]} ms {LOSS_PCT}% loss"),
+             (lambda: long_path("linux", DELAYS_MS[0], LOSS_PCT), f"linux long path {DELAYS_MS[0]} ms {LOSS_PCT}% loss")]
     if STEER:
         plan += [(lambda: steer("pollux", 1), f"pollux {STEER_VCPUS} vCPU 1 queue (software steering)"),
                  (lambda: steer("linux", 1), f"linux {STEER_VCPUS} vCPU 1 queue (RPS/RFS)"),
