@@ -561,8 +561,8 @@ def run_round(net, rnd):
             else:
                 # loss% of the frames each way dropped at random on the tap (nftables).
                 rules = (f"table inet loss {{ chain i {{ type filter hook input priority 0; iifname \"tap0\" numgen "
-                         f"random mod 100 < {loss} drop; }} chain o {{ type filter hook output priority 0; oifname "
-                         f"\"tap0\" numgen random mod 100 < {loss} drop; }} }}")
+                         f"random mod 100 < {loss} drop; }}; chain o {{ type filter hook output priority 0; oifname "
+                         f"\"tap0\" numgen random mod 100 < {loss} drop; }}; }}")
                 r = ns("nft", rules)
                 if r.returncode:
                     raise RuntimeError(f"nft: {r.stderr.strip()}")
