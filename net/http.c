@@ -12,7 +12,10 @@ enum {
 };
 
 #define HTTP_HEAD_MAX 1280      /* a response header: the packer and config_check.h bound its parts */
-#define HTTP_TYPE_MAX 64        /* longest Content-Type a route may have */
+#define HTTP_TYPE_MAX 64        /* longest Content-Type a route or a site file may have */
+/* What the longest header holds (a 301's Location is at most 512 bytes, scripts/site.py), with
+ * room to spare: a header never gets cut. */
+_Static_assert(sizeof(POLLUX_HTTP_CACHE_CONTROL) <= 129, "config: POLLUX_HTTP_CACHE_CONTROL is at most 128 characters");
 
 /* "/" serves this pattern; one spare byte so a size of 0 is still a valid array. */
 static char http_root_body[POLLUX_HTTP_BODY_SIZE + 1];
@@ -73,7 +76,9 @@ void http_init(void)
 	if (e)
 		panic("http: the packed site is damaged (check %d)", e);
 	for (uint32_t i = 0; i < http_site.h->nfiles; i++)
-		assert(http_site.files[i].type_len <= HTTP_TYPE_MAX);
+		assert(http_site.files[i].type_len <= HTTP_TYPE_MAX && http_site.files[i].loc_len <= 512);
+	for (const char *p = POLLUX_HTTP_CACHE_CONTROL; *p; p++)
+		assert(*p >= 0x20 && *p < 0x7f);
 }
 
 uint32_t http_site_files(void)
@@ -311,6 +316,7 @@ static void http_respond_file(struct http_conn *c, struct http_out *out, uint16_
 	c->resp.len = len;
 	c->resp.total = f->form[form].len;
 }
+
 /* ---- request ---- */
 
 /* RFC 9110 5.6.2 tchar: the bytes of a method or a header name. */
