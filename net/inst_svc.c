@@ -19,11 +19,6 @@
 /* tcp_recved takes a 16-bit length: the receive window must fit (ours is not scaled). */
 _Static_assert(TCP_WND <= 0xffff && TCP_RCV_SCALE == 0, "the receive window fits in 16 bits");
 
-/* A connection's send share (lwipopts.h, INST_SND_MIN) grows with its path to twice what may be in
- * flight (the smaller of the congestion window and the peer's window), up to TCP_SND_BUF, as
- * Linux's send buffer autotuning does: a peer that reads slowly or not at all holds INST_SND_MIN,
- * a fast long path gets what it can carry. */
-
 #define POLL_TICKS 2            /* tcp_poll interval in TCP_SLOW_INTERVAL (500 ms) ticks */
 #define TICK_MS 500             /* the time limits are checked this often */
 
@@ -102,7 +97,10 @@ static void conn_queued(struct iconn *ic)
 		send_high = send_total;
 }
 
-/* Bytes ic may write now: its share by its path, less what it has queued. */
+/* Bytes ic may write now: its share by its path, less what it has queued. The share grows to twice
+ * what may be in flight (the smaller of the congestion window and the peer's window), from
+ * INST_SND_MIN up to TCP_SND_BUF (lwipopts.h), as Linux's send buffer autotuning does: a peer that
+ * reads slowly or not at all holds INST_SND_MIN, a fast long path gets what it can carry. */
 static size_t conn_room(const struct iconn *ic)
 {
 	const struct tcp_pcb *pcb = ic->pcb;
