@@ -40,6 +40,9 @@ static struct frame q[4096];
 static unsigned qh, qt;
 static bool cut[65536];                 /* instance 1's TCP segments to these ports are lost */
 static uint64_t cut_lost;
+/* Instance 0's data segments to drop_port, counted from 1: those numbered in drop_at are lost. */
+static uint16_t drop_port;
+static uint32_t drop_seen, drop_at[4], drop_lost;
 
 /* Copies every frame at once (ref unused: test_lwip_inst covers frames sent in place). */
 static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
@@ -61,6 +64,15 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 	if (core == 1 && len >= 54 && d[12] == 8 && d[13] == 0 && d[23] == 6 && cut[d[36] << 8 | d[37]]) {
 		qt--;                   /* lost on the wire */
 		cut_lost++;
+	}
+	if (core == 0 && drop_port && len >= 54 && d[12] == 8 && d[13] == 0 && d[23] == 6 &&
+	    (d[36] << 8 | d[37]) == drop_port && (unsigned)(d[16] << 8 | d[17]) > 20u + (d[46] >> 4) * 4u) {
+		drop_seen++;
+		for (unsigned i = 0; i < 4; i++)
+			if (drop_at[i] == drop_seen) {
+				qt--;
+				drop_lost++;
+			}
 	}
 	return 0;
 }
@@ -466,6 +478,51 @@ static void backpressure_fin(void)
 	CHECK_EQ(t.why[id], SVC_CLOSED);
 	k.s->tcp_close(k.pcb);
 	run(100);
+	free(k.got);
+}
+
+/*
+ * Loss recovery: the client sends 30,000 bytes once and only acknowledges the echo (duplicate ACKs
+ * carry no data); the 12th and 15th of the 21 segments the server sends back are lost. The first
+ * loss is retransmitted on three duplicate ACKs; its acknowledgement is partial (the second hole).
+ * NewReno (RFC 6582, lwIP patch 0006) retransmits that hole at once and the echo completes within
+ * fast recovery. Reno ended recovery there, with the rest of the flight still out and nothing new
+ * to send to bring more duplicate ACKs, and waited for the retransmission timer (TF_RTO).
+ */
+static void recovery(void)
+{
+	struct cli k;
+	size_t total = 30000;
+	t.mode = M_ECHO;
+	cli_open(&k, &side1, &ip0, 9, total + TAIL);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = NULL;
+	for (struct tcp_pcb *p = lwip0_tcp_active_pcbs; p; p = p->next)
+		if (p->local_port == 9 && p->remote_port == k.pcb->local_port)
+			sp = p;
+	CHECK(sp != NULL);
+	drop_port = k.pcb->local_port;
+	drop_seen = drop_lost = 0;
+	drop_at[0] = 12, drop_at[1] = 15;
+	cli_push(&k, pat, total);
+	CHECK_EQ(k.nsent, total);
+	bool rto = false, infr = false;
+	int ms = 0;
+	for (; ms < 5000 && k.ngot < total; ms++) {
+		run(1);
+		rto |= sp && (sp->flags & TF_RTO);
+		infr |= sp && (sp->flags & TF_INFR);
+	}
+	drop_port = 0;
+	CHECK_EQ(drop_lost, 2);
+	CHECK_EQ(k.ngot, total);
+	CHECK(memcmp(k.got, pat, total) == 0);
+	CHECK(infr && !rto);
+	printf("  recovery: %zu bytes echoed in %d ms with 2 segments of one flight lost, %s\n", total, ms,
+	       rto ? "after a retransmission timeout" : "within fast recovery");
+	k.s->tcp_abort(k.pcb);
+	run(10);
 	free(k.got);
 }
 
@@ -1193,6 +1250,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	udp();
 	refuse();
 	backpressure_fin();
+	recovery();
 	stall_close();
 	reset();
 	memory();
