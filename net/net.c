@@ -628,13 +628,12 @@ void net_print_stats(void)
 		 "tw_drop", "probes", "send_kb", "sendhi_kb", "timers");
 	for (uint32_t i = 0; i < nnet; i++) {
 		struct net_core *n = &ncores[i];
-		if (!is_up(i))
+		struct net_sample sm;          /* what /metrics reads too */
+		if (!net_sample(i, &sm))
 			continue;
-		struct net_inst_stats s;
-		n->inst->stats(&s);
-		struct nic_qstats q = { 0 };
-		if (n->queue >= 0)
-			nic_qstats((uint32_t)n->queue, &q);
+		const struct net_inst_stats s = sm.s;
+		const struct nic_qstats q = sm.q;
+		const struct net_inst_mem nm = sm.m;
 		struct cpu *c = &cpus[i];
 		kbprintf(&t, "%-4u %-3d %10llu %12llu %10llu %12llu %9llu %9llu %7llu %7llu %7llu %9llu %7llu %11llu %9llu\n",
 			 i, n->queue, U(q.rx_packets), U(q.rx_bytes), U(q.tx_packets), U(q.tx_bytes), U(n->steered),
@@ -648,8 +647,6 @@ void net_print_stats(void)
 			 U(n->not_up), U(n->runts), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop),
 			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
-		struct net_inst_mem nm;
-		n->inst->mem(&nm);
 		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i,
 			 U(s.hdr_timeouts), U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial),
 			 U(s.evicted_send), U(s.send_shed), U(s.send_waits), U(s.cap_refused), U(s.syn_cookies),

@@ -112,7 +112,6 @@ static const struct family families[] = {
 	{ "tx_csum_offload_total", "Sent frames whose checksums the NIC completed.", OFF(q.tx_csum_offload), 0, 1 },
 	{ "tx_zero_copy_total", "Sent frames read by the NIC in place.", OFF(q.tx_zero_copy), 0, 1 },
 };
-#define NFAM (sizeof(families) / sizeof(families[0]))
 
 /* Where the body is: families, then the build and the site, then the end. */
 enum { P_REQUEST, P_FAMILY, P_INFO, P_DONE };
@@ -159,7 +158,7 @@ static bool m_next(struct mconn *m, struct kbuf *b)
 			return true;
 		}
 		m->help_done = false;
-		if (++m->fam == NFAM) {
+		if (++m->fam == ARRAY_SIZE(families)) {
 			m->phase = P_INFO;
 			m->core = 0;
 		}
