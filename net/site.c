@@ -58,7 +58,8 @@ int site_open(struct site *s, const void *p, size_t len)
 		    !terminated(e->lastmod, sizeof(e->lastmod)) ||
 		    e->hash != site_hash((const char *)b + e->path_off, e->path_len))
 			return -4;
-		if ((e->flags & SITE_F_REDIRECT) ? !e->loc_len : (!e->type_len || !e->form[SITE_IDENTITY].etag[0]))
+		if ((e->flags & SITE_F_REDIRECT) ? !e->loc_len :
+		    (!e->type_len || !e->form[SITE_IDENTITY].etag[0] || !e->lastmod[0]))
 			return -5;
 		for (int k = 0; k < SITE_FORMS; k++)
 			if (!within(e->form[k].off, e->form[k].len, len) ||

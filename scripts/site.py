@@ -224,7 +224,7 @@ def pack(root, max_file):
 
     out = bytearray(HDR.pack(MAGIC, n, nb, max_probe, notfound, files_off, buckets_off, total))
     for path, flags, t, loc, mtime, vs, po, to, lo in recs:
-        lm = email.utils.formatdate(mtime, usegmt=True).encode() if mtime else b""
+        lm = b"" if flags & F_REDIRECT else email.utils.formatdate(mtime, usegmt=True).encode()
         fields = []
         for v in vs:
             fields += [offs[v[0]], len(blobs[v[0]]), v[1]] if v else [0, 0, b""]

@@ -338,8 +338,10 @@ static void damaged(void)
 	f[1].path_len++;                                 /* a path no longer its hash's */
 	CHECK(site_open(&s, copy, len) != 0);
 	memcpy(copy, pollux_site, len);
-	f[2].lastmod[31] = 'x';
 	memset(f[2].lastmod, 'x', 32);                   /* a string with no end */
+	CHECK(site_open(&s, copy, len) != 0);
+	memcpy(copy, pollux_site, len);
+	f[2].lastmod[0] = 0;                             /* a file without its date */
 	CHECK(site_open(&s, copy, len) != 0);
 	memcpy(copy, pollux_site, len);
 	h->max_probe = 0;                                /* stored paths out of reach of lookups */
