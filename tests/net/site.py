@@ -207,9 +207,11 @@ def metrics_test(ip, base):
     chk = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
     text = body.decode(errors="replace")
     cores = {m.group(1) for m in re.finditer(r'^pollux_loops_total\{core="(\d+)"', text, re.M)}
-    result(st == 200 and chk.returncode == 0 and len(cores) == CORES and "pollux_build_info{" in text, "promtool",
+    nic = "pollux_nic_link_up{" in text and 'pollux_nic_driver_total{queue="0",' in text
+    result(st == 200 and chk.returncode == 0 and len(cores) == CORES and "pollux_build_info{" in text and nic, "promtool",
            f"/metrics -> {st}, {len(text)} bytes, promtool check metrics exit {chk.returncode} "
-           f"{chk.stdout.decode().strip()[:200]}{chk.stderr.decode().strip()[:200]}, cores {sorted(cores)}")
+           f"{chk.stdout.decode().strip()[:200]}{chk.stderr.decode().strip()[:200]}, cores {sorted(cores)}, "
+           f"NIC families {'present' if nic else 'missing'}")
     st, _, _ = curl(mbase + "/other")
     result(st == 404, "metrics-404", f"another path on the management port -> {st}")
     # A Prometheus server in the namespace scrapes every second; its stored counter must move.
