@@ -282,16 +282,26 @@ def boot_linux(net, mode, vcpus, queues, tag, rps=0, delay=()):
 # ---------------------------------------------------------------- the bench
 
 RESULTS = {}     # (workload, metric) -> {"pollux": [...], "linux": [...]}
+ERRORS = {}      # (workload, metric) -> {"pollux": n, "linux": n}: socket errors over the rounds
 ROWS = []        # (workload, metric) in first-seen order
 NOTES = []
 
 
-def record(workload, metric, system, value):
+def record(workload, metric, system, value, errors=0):
+    """One round's value; errors: wrk's socket errors in that run (connect, read, write, timeout).
+    A run with errors is kept but marked: '!' in the table, counted in the TSV's error columns."""
     key = (workload, metric)
     if key not in RESULTS:
         RESULTS[key] = {"pollux": [], "linux": []}
+        ERRORS[key] = {"pollux": 0, "linux": 0}
         ROWS.append(key)
     RESULTS[key][system].append(value)
+    ERRORS[key][system] += errors
+
+
+def record_rps(workload, system, r):
+    """A wrk run's rate, with its socket errors."""
+    record(workload, "req/s", system, r["rps"], r["errors"])
 
 
 def guest_memory(system, g):
@@ -360,31 +370,33 @@ def idle_memory(system, g, ip):
 def sustained(system, g, base):
     """A new connection per request for SUSTAIN_S seconds without a pause, measured in steps of
     SUSTAIN_STEP: the whole run's rate, its last step against its first (below 1: it declined), and
-    the connections in TIME_WAIT the server holds at the end."""
-    rates = []
+    the connections in TIME_WAIT the server holds at the end; and the socket errors of its runs."""
+    rates, errors = [], 0
     for _ in range(SUSTAIN_S // SUSTAIN_STEP):
         r = wrk(base + "/", SUSTAIN_STEP, CONNS, ["-H", "Connection: close"])
         if r["non2xx"] or r["rps"] <= 0:
             raise RuntimeError(f"wrk {base}: {r}")
         rates.append(r["rps"])
-    return statistics.mean(rates), rates[-1] / rates[0], time_wait(system, g)
+        errors += r["errors"]
+    return statistics.mean(rates), rates[-1] / rates[0], time_wait(system, g), errors
 
 
 def soak(base):
     """SOAK_S seconds of keep-alive load with connection churn beside it (SOAK_CHURN connections,
-    one per request): the keep-alive rate of the first and of the last SOAK_STEP seconds."""
+    one per request): the keep-alive rate of the first and of the last SOAK_STEP seconds, and the
+    socket errors of the keep-alive runs."""
     churn = subprocess.Popen(["ip", "netns", "exec", NS, "timeout", "-s", "KILL", str(SOAK_S + 30), "wrk", "-t1",
                               f"-c{SOAK_CHURN}", f"-d{SOAK_S + 5}s", "--timeout", "2s", "-H", "Connection: close",
                               base + "/"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
     try:
         time.sleep(2)
-        rates = [wrk(base + "/", SOAK_STEP, CONNS)["rps"] for _ in range(SOAK_S // SOAK_STEP)]
+        runs = [wrk(base + "/", SOAK_STEP, CONNS) for _ in range(SOAK_S // SOAK_STEP)]
     finally:
         if churn.poll() is None:
             os.killpg(churn.pid, signal.SIGKILL)
         churn.wait()
-    return rates[0], rates[-1]
+    return runs[0]["rps"], runs[-1]["rps"], sum(r["errors"] for r in runs)
 
 
 def http_set(system, base, path16k, workloads, what, g=None):
@@ -398,45 +410,44 @@ def http_set(system, base, path16k, workloads, what, g=None):
             continue
         try:
             if w == "ka64":
-                record("http-keepalive-64B", "req/s", system, http_run(base + "/")["rps"])
+                record_rps("http-keepalive-64B", system, http_run(base + "/"))
             elif w == "ka16k":
-                record("http-keepalive-16KiB", "req/s", system, http_run(base + path16k)["rps"])
+                record_rps("http-keepalive-16KiB", system, http_run(base + path16k))
             elif w in ("st16k", "st1m"):
                 # Files of a site (issue 19): Pollux's packed from the bench's tree, nginx's from disk.
                 name = {"st16k": ("16k.bin", "16KiB"), "st1m": ("1m.bin", "1MiB")}[w]
-                record(f"http-static-file-{name[1]}", "req/s", system, http_run(f"{base}/{name[0]}")["rps"])
+                record_rps(f"http-static-file-{name[1]}", system, http_run(f"{base}/{name[0]}"))
             elif w == "lat":
                 r = http_run(base + "/", latency=True)
-                record(lat, "p50 ms", system, r["p50"])
-                record(lat, "p99 ms", system, r["p99"])
-                record(lat, "req/s at that load", system, r["rps"])
+                record(lat, "p50 ms", system, r["p50"], r["errors"])
+                record(lat, "p99 ms", system, r["p99"], r["errors"])
+                record(lat, "req/s at that load", system, r["rps"], r["errors"])
             elif w == "close":
-                record("http-conn-per-request-64B", "req/s", system, http_run(base + "/", close=True)["rps"])
+                record_rps("http-conn-per-request-64B", system, http_run(base + "/", close=True))
             elif w == "ka10k":
                 # Many keep-alive clients at once (issue 18): the same requests over 10,000
                 # connections.
-                record(f"http-keepalive-64B-{MANY_CONNS}conn", "req/s", system,
-                       http_run(base + "/", conns=MANY_CONNS)["rps"])
+                record_rps(f"http-keepalive-64B-{MANY_CONNS}conn", system, http_run(base + "/", conns=MANY_CONNS))
             elif w == "idle":
                 record(f"http-idle-keepalive-{IDLE_CONNS}conn", "bytes per connection", system,
                        idle_memory(system, g, base.split("//")[1]))
             elif w == "sustain":
                 wl = f"http-conn-per-request-64B-{SUSTAIN_S}s"
-                rate, trend, tw = sustained(system, g, base)
-                record(wl, "req/s", system, rate)
-                record(wl, f"last {SUSTAIN_STEP} s / first", system, trend)
+                rate, trend, tw, errors = sustained(system, g, base)
+                record(wl, "req/s", system, rate, errors)
+                record(wl, f"last {SUSTAIN_STEP} s / first", system, trend, errors)
                 record(wl, "TIME_WAIT held at the end", system, tw)
             elif w == "soak":
                 wl = f"soak-keepalive-with-churn-{SOAK_S}s"
-                first, last = soak(base)
-                record(wl, f"first {SOAK_STEP} s req/s", system, first)
-                record(wl, f"last {SOAK_STEP} s req/s", system, last)
-                record(wl, "last / first", system, last / first)
+                first, last, errors = soak(base)
+                record(wl, f"first {SOAK_STEP} s req/s", system, first, errors)
+                record(wl, f"last {SOAK_STEP} s req/s", system, last, errors)
+                record(wl, "last / first", system, last / first, errors)
             else:
                 # The same again at once: the client's kernel hands out the ports of the run before,
                 # whose connections the server still holds in TIME_WAIT.
-                record("http-conn-per-request-64B-ports-reused", "req/s", system,
-                       http_run(base + "/", close=True, warmup=False)["rps"])
+                record_rps("http-conn-per-request-64B-ports-reused", system,
+                           http_run(base + "/", close=True, warmup=False))
         except Exception as e:  # noqa: BLE001 - noted, the other workloads go on
             log(f"{what}: {w} FAILED: {e}")
             NOTES.append(f"{what}: {w}: {str(e).splitlines()[0]}")
@@ -597,8 +608,7 @@ def run_round(net, rnd):
         else:
             g, ip = boot_linux(net, "nginx", STEER_VCPUS, queues, tag, rps=1 if queues == 1 else 0)
         try:
-            r = http_run(f"http://{ip}/")
-            record(wl, "req/s", system, r["rps"])
+            record_rps(wl, system, http_run(f"http://{ip}/"))
         finally:
             g.close()
 
@@ -639,11 +649,12 @@ def report(started, qemu_version):
         rows.append((key, med, ratio, r))
     tsv = os.path.join(OUT, "results.tsv")
     with open(tsv, "w") as f:
-        f.write("workload\tmetric\tpollux\tlinux\tratio\n")
+        f.write("workload\tmetric\tpollux\tlinux\tratio\tpollux_errors\tlinux_errors\n")
         for (wl, metric), med, ratio, _ in rows:
+            e = ERRORS[(wl, metric)]
             f.write(f"{wl}\t{metric}\t{'' if med['pollux'] is None else round(med['pollux'], 3)}\t"
                     f"{'' if med['linux'] is None else round(med['linux'], 3)}\t"
-                    f"{'' if ratio is None else round(ratio, 3)}\n")
+                    f"{'' if ratio is None else round(ratio, 3)}\t{e['pollux']}\t{e['linux']}\n")
     with open(os.path.join(OUT, "results-runs.tsv"), "w") as f:
         f.write("workload\tmetric\tsystem\tvalues\n")
         for (wl, metric), _, _, r in rows:
@@ -667,6 +678,8 @@ def report(started, qemu_version):
         for s in ("pollux", "linux"):
             v = r[s]
             cell[s] = f"{fmt(med[s])} [{fmt(min(v))}..{fmt(max(v))}]" if v else "-"
+            if ERRORS[(wl, metric)][s]:
+                cell[s] += " !"
         print(f"{wl + ' ' + metric:<{w}}  {cell['pollux']:>28}  {cell['linux']:>28}  "
               f"{'-' if ratio is None else f'{ratio:.2f}':>6}")
     steer1 = RESULTS.get((f"http-keepalive-64B-{STEER_VCPUS}vCPU-1queue", "req/s"), {}).get("pollux")
@@ -674,33 +687,57 @@ def report(started, qemu_version):
     if steer1 and steern:
         print(f"pollux {STEER_VCPUS} vCPU, one queue with software steering / one queue per core: "
               f"{statistics.median(steer1) / statistics.median(steern):.2f}")
+    for (wl, metric), *_ in rows:
+        for s, n in ERRORS[(wl, metric)].items():
+            if n:
+                print(f"! {wl} {metric}, {s}: {n} socket errors over its runs (wrk: connect, read, write, "
+                      f"timeout); its value counts only the answers that came")
     for n in NOTES:
         print("note: " + n)
     plot(tsv)
     print(f"results: {tsv}, {os.path.join(OUT, 'results.png')}, logs in {LOGS}")
 
 
+def lower_is_better(metric):
+    """Latency, memory, seconds to download, connections held: Pollux ahead below 1."""
+    return metric.endswith(" ms") or "bytes" in metric or metric.startswith("s to") or "TIME_WAIT" in metric
+
+
 def plot(tsv):
-    data = os.path.join(OUT, "results.plot.dat")
-    with open(tsv) as f, open(data, "w") as o:
+    """Two panels, each labelled with its direction: rates (higher is better) and latencies, bytes and
+    times (lower is better). The path's ping is a condition of the run, not a result: not plotted."""
+    data = {True: os.path.join(OUT, "results.lower.dat"), False: os.path.join(OUT, "results.higher.dat")}
+    counts = {True: 0, False: 0}
+    with open(tsv) as f, open(data[True], "w") as lo, open(data[False], "w") as hi:
         next(f)
         for line in f:
-            wl, metric, p, l, ratio = line.rstrip("\n").split("\t")
-            if ratio:
-                o.write(f"\"{wl}\\n{metric}\"\t{ratio}\n")
-    gp = f"""set terminal pngcairo size 1400,700 font ",10"
+            wl, metric, p, l, ratio = line.rstrip("\n").split("\t")[:5]
+            if not ratio or "ping" in metric:
+                continue
+            low = lower_is_better(metric)
+            (lo if low else hi).write(f"\"{wl}\\n{metric}\"\t{ratio}\n")
+            counts[low] += 1
+    panels = [(False, "higher is better: >1, Pollux ahead"), (True, "lower is better: <1, Pollux ahead")]
+    panels = [(low, title) for low, title in panels if counts[low]]
+    if not panels:
+        return
+    gp = f"""set terminal pngcairo size 1400,{560 * len(panels)} font ",10"
 set output "{OUT}/results.png"
-set title "Pollux / Linux guest, same QEMU TCG VM ({VCPUS} vCPU): ratio of medians (>1: Pollux higher)"
+set multiplot layout {len(panels)},1 title "Pollux / Linux guest, same QEMU TCG VM ({VCPUS} vCPU): ratio of medians"
 set style fill solid 0.6
 set boxwidth 0.6
 set yrange [0:*]
 set grid ytics
 set xtics rotate by -35 left noenhanced
 set ylabel "pollux / linux"
-set bmargin 10
-set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "black"
-plot "{data}" using 0:2:xtic(1) with boxes notitle, "" using 0:2:(sprintf("%.2f", $2)) with labels offset 0,0.7 notitle
+set bmargin 9
+set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "black"
 """
+    for low, title in panels:
+        gp += (f'set title "{title}"\n'
+               f'plot "{data[low]}" using 0:2:xtic(1) with boxes notitle, "" using 0:2:(sprintf("%.2f", $2)) '
+               f'with labels offset 0,0.7 notitle\n')
+    gp += "unset multiplot\n"
     r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
     if r.returncode:
         log("gnuplot failed: " + r.stderr[-500:])
