@@ -23,6 +23,14 @@ if out=$(python3 tests/deploy/test_template.py 2>&1); then
 else
 	failed=$((failed + 1)); echo "FAIL test_template:"; sed 's/^/    /' <<<"$out"
 fi
+# make bench's Linux guest: its Debian packages can still be downloaded and unpacked with the
+# binaries it runs (scripts/bench/deps.sh; a Debian update that moves one is caught here, not by
+# a user of make bench).
+if out=$(scripts/bench/deps.sh "$O/bench-guest" 2>&1) && [ -x "$O/bench-guest/sysroot/usr/sbin/nginx" ]; then
+	passed=$((passed + 1)); echo "PASS bench guest: $(tail -n1 <<<"$out")"
+else
+	failed=$((failed + 1)); echo "FAIL bench guest:"; sed 's/^/    /' <<<"$out"
+fi
 if out=$(promtool check config deploy/prometheus.yml 2>&1); then
 	passed=$((passed + 1)); echo "PASS prometheus.yml: promtool check config accepts deploy/prometheus.yml"
 else

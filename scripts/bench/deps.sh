@@ -29,9 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The guest packages and what apt would add to this host to install them; libraries already on
-# the host are taken from the host (same Debian release). The key records the candidate versions.
-key=$(apt-cache policy "${GUEST_PACKAGES[@]}" 2>/dev/null | grep -E '^[a-z]|Candidate' | tr -d ' \n')
+# The guest packages and everything they depend on, whatever this host has installed (what the
+# host has is no part of the guest: since 1.22.1-9+deb12u12, nginx-light is an empty metapackage and
+# the binary is in nginx, which a host with nginx installed would not download). The key records
+# the candidate versions.
+# Bump RECIPE when the way the guest is assembled changes.
+RECIPE=2
+key="r$RECIPE $(apt-cache policy "${GUEST_PACKAGES[@]}" 2>/dev/null | grep -E '^[a-z]|Candidate' | tr -d ' \n')"
 if [ -f "$SYS/.ready" ] && [ "$(cat "$SYS/.ready")" = "$key" ]; then
 	log "guest packages up to date ($SYS)"
 	exit 0
@@ -44,15 +48,18 @@ dpdk_libs=$(apt-cache show --no-all-versions dpdk-dev | sed -n 's/^Depends: //p'
 	| sed -E 's/\(.*\)//; s/^ +//; s/ +$//; s/ *\|.*//' | grep -vE '^(libdpdk-dev|python3|ibverbs-providers)$')
 others=()
 for p in "${GUEST_PACKAGES[@]}"; do [ "$p" = dpdk-dev ] || others+=("$p"); done
-pkgs=$(apt-get install -s --no-install-recommends "${others[@]}" $dpdk_libs | awk '/^Inst /{print $2}')
-for p in "${GUEST_PACKAGES[@]}"; do pkgs="$pkgs $p"; done
-pkgs=$(tr ' ' '\n' <<<"$pkgs" | sort -u | grep -v '^$')
+# The closure of Depends and Pre-Depends (every alternative; virtual names, shown as <name>, left
+# out: a package that provides one is listed under it too).
+pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+	--no-enhances "${others[@]}" $dpdk_libs | grep -E '^[a-z0-9]' | sort -u)
+pkgs=$( (echo "$pkgs"; printf '%s\n' "${GUEST_PACKAGES[@]}") | sort -u | grep -v '^$')
 log "apt-get download $(wc -w <<<"$pkgs") packages into $DEBS"
 (cd "$DEBS" && chown _apt: . 2>/dev/null || true; apt-get download -qq $pkgs) >/dev/null
 for d in "$DEBS"/*.deb; do dpkg-deb -x "$d" "$SYS"; done
 ls "$SYS"/boot/vmlinuz-*-cloud-amd64 >/dev/null || die "no cloud kernel in the packages"
 [ -x "$SYS/usr/bin/dpdk-testpmd" ] || die "no dpdk-testpmd in the dpdk package"
-[ -x "$SYS/usr/sbin/nginx" ] || die "no nginx in nginx-light"
+[ -x "$SYS/usr/sbin/nginx" ] || die "no nginx binary (usr/sbin/nginx) in nginx-light or what it depends on: \
+Debian's packaging of nginx changed; name the package that has the binary in GUEST_PACKAGES ($0)"
 [ -x "$SYS/bin/busybox" ] || die "no busybox in busybox-static"
 echo "$key" >"$SYS/.ready"
 log "guest packages extracted into $SYS"
