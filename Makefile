@@ -80,7 +80,9 @@ $(LWIPDIR)/Filelists.mk: | $(DEPS_STAMP)
 LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c
 LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 # One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
-NINST := $(shell echo POLLUX_MAX_CORES | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
+# A setting of the config header, as the preprocessor expands it.
+config_value = $(shell echo $(1) | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
+NINST := $(call config_value,POLLUX_MAX_CORES)
 INST_OBJS := $(shell seq -f '$(B)/net/insts/inst%g.o' 0 $$(($(NINST) - 1)) 2>/dev/null) $(B)/net/insts/insts.o
 # Services are linked once and never see lwIP (net/service.h); POLLUX_SERVICE picks the one that runs.
 SVC_SRCS := net/svc_http.c net/svc_echo.c net/http.c net/site.c
@@ -89,7 +91,6 @@ NET_SRCS := net/lwip_port.c net/net.c net/spsc.c net/flow.c net/slab.c net/svc_m
 # The site (scripts/site.py): SITE, else the config's POLLUX_SITE, packed into $(B)/site.bin and
 # linked as bytes of the image (net/site_blob.S). The packer runs every time and packs again only
 # when the tree's names, sizes or times changed (file names cannot all be make prerequisites).
-config_value = $(shell echo $(1) | $(HOSTCC) -E -P -include $(CONFIG) - 2>/dev/null | tail -n1)
 SITE ?= $(patsubst "%",%,$(call config_value,POLLUX_SITE))
 SITE_MAX_MB := $(call config_value,POLLUX_SITE_MAX_FILE_MB)
 $(B)/site.bin: FORCE
@@ -314,7 +315,7 @@ prof: $(UNIT_DIR)/prof_conns
 # HTTP end to end: net/net.c, nic.c and a driver against its device model, 4 cores each with a real
 # lwIP instance serving svc_http, and a fifth instance as the clients on the model's wire; the
 # harness (tests/unit/nic_http.c) is shared, each test supplies its device: test_ena_http the ENA
-# model, test_ixgbe_http the 82599's. Each is built twice: the default config (64-byte body) and
+# model, test_ixgbe_http the 82599's. Each is built twice: bench64's config (64-byte body at "/") and
 # bench16k's 16 KiB body (many segments per response, pieces sent in place); only http.c reads the
 # body size.
 NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
