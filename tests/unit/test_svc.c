@@ -1,6 +1,7 @@
 /* test_svc: the service API over two renamed lwIP instances: a test service and HTTP, each driven
  * by a raw-API client in the other instance. */
 #include "test.h"
+#include "csum.h"
 #include "net/inst.h"
 #include "net/inst_priv.h"
 #include "net/service.h"
@@ -521,6 +522,64 @@ static void recovery(void)
 	CHECK(infr && !rto);
 	printf("  recovery: %zu bytes echoed in %d ms with 2 segments of one flight lost, %s\n", total, ms,
 	       rto ? "after a retransmission timeout" : "within fast recovery");
+	k.s->tcp_abort(k.pcb);
+	run(10);
+	free(k.got);
+}
+
+/*
+ * A segment exactly 2^31 beyond what the server expects, as any client can send on its own
+ * connection. lwIP's TCP_SEQ_BETWEEN(a, b, c) takes signed differences, so for the empty range of
+ * a one-byte segment (b = seqno + 1, c = seqno) it holds when a is 2^31 - 1 past b: tcp_receive
+ * took the segment for one that began before rcv_nxt, trimmed it by 2^31 bytes and asserted (a
+ * panic of the core, from one packet; found by fuzz_rx). With lwIP patch 0007 the range must not
+ * be empty: the segment is an old duplicate, acknowledged, and the connection goes on. An
+ * acknowledgement 2^31 past the last one, with nothing in flight, is taken as a duplicate.
+ */
+static void far_segment(void)
+{
+	struct cli k;
+	t.mode = M_ECHO;
+	cli_open(&k, &side1, &ip0, 9, 16);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = NULL;
+	for (struct tcp_pcb *p = lwip0_tcp_active_pcbs; p; p = p->next)
+		if (p->local_port == 9 && p->remote_port == k.pcb->local_port)
+			sp = p;
+	CHECK(sp != NULL);
+	cli_push(&k, pat, 1);           /* one byte, its frame queued now */
+	CHECK(qt - qh == 1);
+	struct frame f0 = q[(qt - 1) % 4096];
+	run(500);                       /* delivered, echoed, both acknowledged: nothing in flight */
+	CHECK_EQ(k.ngot, 1);
+	u32_t rcv_nxt = sp ? sp->rcv_nxt : 0, snd_nxt = sp ? sp->snd_nxt : 0;
+	CHECK(sp && sp->lastack == snd_nxt);
+	/* The byte again: 2^31 past rcv_nxt, then acknowledging 2^31 past what was sent. */
+	for (int v = 0; v < 2; v++) {
+		struct frame *f = &q[qt++ % 4096];
+		*f = f0;
+		uint8_t *d = f->data, *th = d + 14 + (d[14] & 15) * 4;
+		uint32_t tl = (uint32_t)(d[16] << 8 | d[17]) - (uint32_t)((d[14] & 15) * 4);
+		uint8_t *field = th + (v == 0 ? 4 : 8);
+		uint32_t x = (v == 0 ? rcv_nxt : snd_nxt) + 0x80000000u;
+		field[0] = (uint8_t)(x >> 24), field[1] = (uint8_t)(x >> 16), field[2] = (uint8_t)(x >> 8), field[3] = (uint8_t)x;
+		th[16] = th[17] = 0;
+		uint8_t ph[4] = { 0, 6, (uint8_t)(tl >> 8), (uint8_t)tl };
+		uint16_t c = (uint16_t)~csum16(csum16(csum16(0, d + 26, 8), ph, 4), th, tl);
+		th[16] = (uint8_t)(c >> 8), th[17] = (uint8_t)c;
+		run(20);
+		CHECK(!k.err);
+		CHECK(sp && sp->state == ESTABLISHED);
+		CHECK_EQ(sp ? sp->rcv_nxt : 0, rcv_nxt);
+		CHECK_EQ(sp ? sp->snd_nxt : 0, snd_nxt);
+		CHECK_EQ(sp ? sp->lastack : 0, snd_nxt);
+	}
+	CHECK_EQ(k.ngot, 1);
+	cli_push(&k, pat, 3);           /* and the connection still echoes */
+	run(20);
+	CHECK_EQ(k.ngot, 3);
+	CHECK(memcmp(k.got, pat, 3) == 0);
 	k.s->tcp_abort(k.pcb);
 	run(10);
 	free(k.got);
@@ -1245,12 +1304,14 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "silent-longest request then a peer that takes nothing, a non-reading peer reset after the send timeout, the "
 	  "send budget resetting the stalled sender holding the most), lwIP's timers visiting only connections with "
 	  "something due (a lost answer still retransmitted), and a client back at once on "
-	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb)", {
+	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), and a segment 2^31 past the "
+	  "expected one taken as an old duplicate", {
 	setup();
 	udp();
 	refuse();
 	backpressure_fin();
 	recovery();
+	far_segment();
 	stall_close();
 	reset();
 	memory();
