@@ -9,6 +9,7 @@ extern char ImageBase[], _text[], _etext[], _edata[];
 
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 static EFI_GUID acpi10_guid = ACPI_TABLE_GUID;
+static EFI_GUID rng_guid = EFI_RNG_PROTOCOL_GUID;
 
 static int guid_eq(const EFI_GUID *a, const EFI_GUID *b)
 {
@@ -31,6 +32,18 @@ static UINT64 find_rsdp(EFI_SYSTEM_TABLE *st)
 			v1 = (UINT64)(UINTN)t->VendorTable;
 	}
 	return v1;
+}
+
+/* n bytes from the firmware's random number generator (UEFI 2.10, 37.5 EFI_RNG_PROTOCOL, its
+ * default algorithm), or 0 when it has none or it fails. Gone after ExitBootServices: read now. */
+static uint32_t efi_rng(EFI_BOOT_SERVICES *bs, uint8_t *out, uint32_t n)
+{
+	EFI_RNG_PROTOCOL *rng = NULL;
+	if (EFI_ERROR(uefi_call_wrapper(bs->LocateProtocol, 3, &rng_guid, NULL, (void **)&rng)) || !rng)
+		return 0;
+	if (EFI_ERROR(uefi_call_wrapper(rng->GetRNG, 4, rng, NULL, (UINTN)n, out)))
+		return 0;
+	return n;
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
@@ -72,6 +85,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	bi->image_size = (uint64_t)(_edata - ImageBase);
 	bi->text_start = (uint64_t)(UINTN)_text & ~4095ULL;
 	bi->text_end = ((uint64_t)(UINTN)_etext + 4095) & ~4095ULL;
+	bi->rng_len = efi_rng(bs, bi->rng, sizeof(bi->rng));
 
 	/* ExitBootServices fails with EFI_INVALID_PARAMETER when the map changed after we read it
 	 * (UEFI 2.10, 7.4): read it again into the same buffer and retry. Nothing may print here. */

@@ -76,6 +76,12 @@
  * without stopping them. Keep it reachable only by your monitoring (a security group). */
 #define POLLUX_METRICS_PORT 9100
 
+/* Entropy: the random generators (TCP sequence numbers, SYN cookies, the RSS key) are seeded from
+ * the CPU's generator, the firmware's, the SMCCC TRNG and counter jitter, each credited with what
+ * it is trusted for (kernel/random.c). With less than 256 bits in all, `stats` warns on every call
+ * and, with POLLUX_REQUIRE_ENTROPY 1, the appliance does not serve (0: it serves anyway). */
+#define POLLUX_REQUIRE_ENTROPY 1
+
 /* Seconds between one-line statistics summaries on the console; 0 = never. */
 #define POLLUX_STATS_INTERVAL_S 10
 

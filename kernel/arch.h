@@ -55,6 +55,10 @@ void arch_switch_stack(uint64_t top, void (*fn)(void *), void *arg) __attribute_
  * or false when the generator gave nothing after a few retries (or there is none). */
 const char *arch_rng_init(void);
 bool arch_rng64(uint64_t *v);
+/* The Arm SMCCC TRNG (ARM DEN 0098) through the PSCI conduit ACPI names: up to 192 bits into
+ * v[0..3) and their number, 0 when it had none to give, -1 when there is no such interface (x86,
+ * or firmware without SMCCC 1.1 and TRNG 1.0). */
+int arch_trng(const struct acpi_info *ai, uint64_t v[3]);
 
 /* Port I/O; on AArch64 these panic (there is none). */
 uint8_t arch_inb(uint16_t port);

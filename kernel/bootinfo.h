@@ -28,6 +28,8 @@ struct boot_info {
 	uint64_t image_size;
 	uint64_t text_start;    /* [text_start, text_end): mapped read-only and executable */
 	uint64_t text_end;
+	uint8_t rng[32];        /* from the firmware's EFI_RNG_PROTOCOL, before ExitBootServices */
+	uint32_t rng_len;       /* bytes of rng filled: 0 when the firmware has no generator */
 	uint32_t nranges;
 	uint32_t ranges_dropped;   /* descriptors that did not fit (reported by `mem`) */
 	struct mem_range ranges[BOOT_MAX_RANGES]; /* sorted by base, merged, non-overlapping */

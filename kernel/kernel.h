@@ -335,15 +335,37 @@ int stack_guard_core(uint64_t addr);
 void kmain(struct boot_info *bi) __attribute__((noreturn));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
-/* ---- random.c: a seed from the CPU's generator or counter jitter, a ChaCha20 generator per core ---- */
+/* ---- random.c: a seed from every entropy source there is, a ChaCha20 generator per core ---- */
+#define RANDOM_WANT_BITS 256
+/* What seeded the generators, and the entropy each source is credited with (bits). */
+struct random_info {
+	const char *hw;                 /* "rdseed", "rdrand", "rndr", or NULL */
+	bool hw_failed;                 /* the CPU has a generator that failed its check */
+	bool trng;                      /* the SMCCC TRNG interface answered */
+	uint32_t hw_bits, fw_bits, trng_bits, jitter_bits, bits;
+	uint32_t blocks, failed, distinct;      /* jitter: blocks taken, failing the health tests */
+	uint64_t jitter_us;
+};
 /* Boot core, once, before anything asks for a random number: seed every core's generator and the
- * per-boot secret; prints one line naming the source ("random: rdrand", "random: counter jitter"). */
-void random_init(void);
+ * per-boot secret from the CPU's generator, fw[0..fw_len) (the firmware's EFI_RNG_PROTOCOL), the
+ * SMCCC TRNG and counter jitter; prints what each gave ("random: ..."). */
+void random_init(uint8_t *fw, uint32_t fw_len, const struct acpi_info *ai);
 /* n random bytes into p, from the calling core's own generator: any core, no lock, never blocks. */
 void random_bytes(void *p, size_t n);
 uint64_t random_u64(void);
-/* What seeded the generators: "rdseed", "rdrand", "rndr" or "counter jitter". */
+/* The best source that seeded the generators: "rdseed", "rdrand", "rndr", "efi-rng", "smccc-trng"
+ * or "counter jitter". */
 const char *random_source(void);
+const struct random_info *random_info(void);
+/* The sources were credited with less than RANDOM_WANT_BITS: the secrets may be guessable. */
+bool random_short(void);
+/* Fold v (a frame's arrival time) into the calling core's next reseed. */
+void random_stir(uint64_t v);
+/* How many times a core's generator has been reseeded (every 60 s of its loop). */
+uint64_t random_reseeds(uint32_t core);
+/* SP 800-90B 6.3.1's most-common-value min-entropy for n samples whose commonest was seen cmax
+ * times, in 1/65536 bits a sample (exposed for the tests). */
+uint32_t random_mcv_q16(uint32_t cmax, uint32_t n);
 /* SipHash-2-4 of p[0..n) keyed with the per-boot secret: unpredictable from outside, the same for
  * the same input during one boot (RFC 6528 ISNs, hash tables an attacker must not aim at). */
 uint64_t random_hash(const void *p, size_t n);

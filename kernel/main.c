@@ -135,7 +135,7 @@ void kmain(struct boot_info *bi)
 		panic("acpi: %s (RSDP at 0x%llx)", acpi_strerror(err), (unsigned long long)bi->rsdp);
 	arch_check_cpu();                 /* page sizes, NX, exception level */
 	arch_time_init(&acpi);            /* counter frequency */
-	random_init();                    /* CPU generator or counter jitter: RSS key, ISNs, lwIP */
+	random_init(bi->rng, bi->rng_len, &acpi);   /* every entropy source: RSS key, ISNs, lwIP */
 	mem_init(bi);                     /* free RAM from the UEFI map */
 	stacks_init();                    /* every core's stacks, each above a guard page */
 	paging_init();                    /* our identity map, 1 GiB pages, W^X, guards unmapped */

@@ -113,6 +113,11 @@ int net_init(uint32_t cores)
 {
 	cpu_poll_register(net_poll);    /* returns at once on a core without a NIC queue or instance */
 	console_register(&net_stats_cmd);
+	if (random_short() && POLLUX_REQUIRE_ENTROPY) {
+		kprintf("net: not serving: the random generators were seeded with %u bits of entropy, %u wanted "
+			"(POLLUX_REQUIRE_ENTROPY)\n", random_info()->bits, RANDOM_WANT_BITS);
+		return -1;
+	}
 	if (cores > lwip_ninsts)
 		cores = lwip_ninsts;
 	int pairs = nic_attach(cores);
@@ -572,6 +577,8 @@ void net_poll(struct cpu *c, uint64_t now)
 	if (n->queue >= 0) {
 		struct nic_rxf f[NET_BATCH];
 		int got = nic_rx_burst((uint32_t)n->queue, f, NET_BATCH);
+		if (got > 0)    /* when frames arrive, and their length: the generators' next reseed */
+			random_stir(now ^ (uint64_t)got << 56 ^ (uint64_t)f[0].len << 40);
 		for (int i = 0; i < got; i++)
 			deliver(c->idx, &f[i], now);
 	}
@@ -606,6 +613,10 @@ void net_print_stats(void)
 	struct kbuf t = { out[0], sizeof(out[0]), 0 }, d = { out[1], sizeof(out[1]), 0 };
 	struct kbuf x = { out[2], sizeof(out[2]), 0 }, l = { out[3], sizeof(out[3]), 0 };
 	struct kbuf m = { mout, sizeof(mout), 0 };
+	if (random_short())
+		kprintf("stats: warning: the random generators were seeded with %u bits of entropy, %u wanted: "
+			"TCP sequence numbers and the RSS key may be guessable%s\n", random_info()->bits, RANDOM_WANT_BITS,
+			POLLUX_REQUIRE_ENTROPY ? " (not serving: POLLUX_REQUIRE_ENTROPY)" : "");
 	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
 	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %11s %9s\n", "core", "q", "rx_pkts",
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",

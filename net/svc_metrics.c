@@ -246,6 +246,15 @@ static bool m_next(struct mconn *m, struct kbuf *b)
 			 (unsigned long long)(ns / 1000000 % 1000));
 		break;
 	}
+	case 2: {
+		const struct random_info *r = random_info();
+		m_help(b, "entropy_bits", "Entropy the random generators' seed was credited with, by source; "
+		       "under 256 in all, secrets may be guessable.", true);
+		kbprintf(b, "pollux_entropy_bits{source=\"cpu\"} %u\npollux_entropy_bits{source=\"efi-rng\"} %u\n"
+			 "pollux_entropy_bits{source=\"smccc-trng\"} %u\npollux_entropy_bits{source=\"jitter\"} %u\n",
+			 r->hw_bits, r->fw_bits, r->trng_bits, r->jitter_bits);
+		break;
+	}
 	default:
 		m_help(b, "site_files", "Paths the packed site answers.", true);
 		kbprintf(b, "pollux_site_files %u\n", http_site_files());

@@ -4,6 +4,7 @@
 # NET=tap: the existing tap device $TAP (default tap0) with $QUEUES queue pairs. Unset: no NIC.
 # NIC=igb: QEMU's Intel 82576 instead of virtio-net (16 queue pairs, RSS done by the NIC itself).
 # QEMU_MACHINE: the -machine value instead of q35 / virt, e.g. virt,gic-version=3 (Graviton's GIC).
+# QEMU_RNG: 1 for a virtio-rng device (the default on AArch64), 0 for none.
 set -euo pipefail
 arch=$1 img=$2 cores=$3 mem=$4
 shift 4
@@ -31,7 +32,13 @@ tap)
 	echo "qemu.sh: NET must be user or tap, not '$NET'" >&2
 	exit 2 ;;
 esac
-set -- "${nic[@]}" "$@"
+# QEMU_RNG=1 (default on AArch64): a virtio-rng-pci device, whose EFI_RNG_PROTOCOL (AAVMF) seeds
+# the random generators with the host's randomness; cortex-a72 has no RNDR (kernel/random.c).
+rng=()
+if [ "${QEMU_RNG:-$([ "$arch" = aarch64 ] && echo 1 || echo 0)}" = 1 ]; then
+	rng=(-device virtio-rng-pci)
+fi
+set -- "${nic[@]}" "${rng[@]}" "$@"
 # snapshot=on: the image is never written, so runs (and parallel tests) can share it.
 drive=(-drive "file=$img,format=raw,if=virtio,snapshot=on")
 common=(-smp "$cores" -m "$mem" -nographic -no-reboot "${drive[@]}")

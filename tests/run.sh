@@ -69,6 +69,13 @@ for arch in x86_64 aarch64; do
 	done
 done
 
+# Entropy: the sources each CPU and device give (jitter alone, virtio-rng, RNDR, RDSEED), and that
+# no two boots share their secrets.
+echo "== QEMU entropy tests (TCG)"
+for arch in x86_64 aarch64; do
+	qemu_test "$arch entropy" tests/qemu/entropy.py "$arch" "$O/test/pollux.img"
+done
+
 # Network: each service on a tap device in a namespace of its own, 4 vCPUs with 4 queue pairs
 # (RSS), then fewer queue pairs than cores (software steering): http with 1, echo with 2 (RSS and
 # steering together), and a static address (no DHCP) with 2; then both services on igb.

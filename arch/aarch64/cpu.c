@@ -243,9 +243,9 @@ void arch_smp_prepare(const struct acpi_info *ai, uint64_t root)
 		clean_tables(root, 0);
 }
 
-/* SMC Calling Convention (ARM DEN 0028): function ID in w0, arguments x1-x3, result in x0;
- * SMCCC 1.0 lets the callee clobber x4-x17. */
-static int64_t psci_call(bool hvc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
+/* SMC Calling Convention (ARM DEN 0028): function ID in w0, arguments x1-x3, results in x0-x3
+ * (into res when given); SMCCC 1.0 lets the callee clobber x4-x17. Returns x0. */
+static int64_t smccc_call(bool hvc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t res[4])
 {
 	register uint64_t x0 __asm__("x0") = fn;
 	register uint64_t x1 __asm__("x1") = a1;
@@ -257,7 +257,55 @@ static int64_t psci_call(bool hvc, uint64_t fn, uint64_t a1, uint64_t a2, uint64
 	else
 		__asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)::"x4", "x5", "x6", "x7", "x8", "x9",
 				 "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "memory");
+	if (res) {
+		res[0] = x0;
+		res[1] = x1;
+		res[2] = x2;
+		res[3] = x3;
+	}
 	return (int64_t)x0;
+}
+
+static int64_t psci_call(bool hvc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	return smccc_call(hvc, fn, a1, a2, a3, 0);
+}
+
+/*
+ * The SMCCC TRNG (ARM DEN 0098), found as Linux finds it: an SMCCC function the firmware does not
+ * know may be undefined below SMCCC 1.1 (QEMU without EL2 makes an unknown HVC an undefined
+ * instruction), so first PSCI 1.0's PSCI_FEATURES must list SMCCC_VERSION, SMCCC_VERSION must say
+ * 1.1 or later, and TRNG_VERSION 1.0 or later. Then TRNG_RND64 asks for 192 bits (x1-x3); a
+ * NO_ENTROPY answer is tried again a few times.
+ */
+#define PSCI_VERSION 0x84000000u
+#define PSCI_FEATURES 0x8400000Au
+#define SMCCC_VERSION 0x80000000u
+#define TRNG_VERSION 0x84000050u
+#define TRNG_RND64 0xC4000053u
+#define TRNG_NO_ENTROPY (-3)
+
+int arch_trng(const struct acpi_info *ai, uint64_t v[3])
+{
+	if (!(ai->arm_boot_flags & ARM_BOOT_PSCI_COMPLIANT))
+		return -1;
+	bool hvc = ai->arm_boot_flags & ARM_BOOT_PSCI_USE_HVC;
+	if ((int32_t)psci_call(hvc, PSCI_VERSION, 0, 0, 0) < 0x10000 ||
+	    (int32_t)psci_call(hvc, PSCI_FEATURES, SMCCC_VERSION, 0, 0) < 0 ||
+	    (int32_t)psci_call(hvc, SMCCC_VERSION, 0, 0, 0) < 0x10001 ||
+	    (int32_t)psci_call(hvc, TRNG_VERSION, 0, 0, 0) < 0x10000)
+		return -1;
+	for (int i = 0; i < 10; i++) {
+		uint64_t r[4];
+		int32_t st = (int32_t)smccc_call(hvc, TRNG_RND64, 192, 0, 0, r);
+		if (st == 0) {
+			v[0] = r[1], v[1] = r[2], v[2] = r[3];
+			return 192;
+		}
+		if (st != TRNG_NO_ENTROPY)
+			break;
+	}
+	return 0;
 }
 
 /*

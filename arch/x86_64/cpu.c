@@ -218,6 +218,13 @@ bool arch_rng64(uint64_t *v)
 	return false;
 }
 
+/* The SMCCC TRNG is Arm's: x86 has none. */
+int arch_trng(const struct acpi_info *ai, uint64_t v[3])
+{
+	(void)ai, (void)v;
+	return -1;
+}
+
 uint64_t arch_phys_limit(void)
 {
 	uint32_t r[4];

@@ -1555,6 +1555,35 @@ static void s_no_nic(void)
 	CHECK_EQ(dev.attach_calls, 0);
 }
 
+/* A seed credited with less entropy than wanted, with POLLUX_REQUIRE_ENTROPY (the default): the
+ * NIC is left alone, no core serves, and `stats` says why on every call. */
+static void s_entropy_short(void)
+{
+	harness_random.bits = 100;
+	g_cores = 4;
+	for (uint32_t c = 0; c < NCORES; c++)
+		cpus[c].self = &cpus[c], cpus[c].idx = c;
+	on(0);
+	CHECK_EQ(net_init(4), -1);
+	CHECK(klog_has("net: not serving: the random generators were seeded with 100 bits of entropy, 256 wanted"));
+	CHECK_EQ(dev.attach_calls, 0);
+	for (uint32_t c = 0; c < NCORES; c++) {
+		on(c);
+		CHECK_EQ(net_core_init(&cpus[c]), 0);
+	}
+	run_ms(50);
+	uint32_t calls = 0;
+	for (uint32_t c = 0; c < NCORES; c++)
+		calls += (uint32_t)fi[c].inits + fi[c].polls;
+	CHECK_EQ(calls, 0);
+	on(0);
+	klog_clear();
+	net_print_stats();
+	CHECK(klog_has("stats: warning: the random generators were seeded with 100 bits of entropy, 256 wanted"));
+	CHECK(klog_has("(not serving: POLLUX_REQUIRE_ENTROPY)"));
+	harness_random.bits = RANDOM_WANT_BITS;
+}
+
 /* (9) A device reset asked through nic_request_reset: the queues pause, the device is reset only
  * after every queue's core stopped, each owner refills its ring, the NIC starts again with the same
  * placement, and traffic resumes; buffers the stack kept through it come back without harm. */
@@ -1698,7 +1727,7 @@ static void frag_expiry_counted(void)
 	check_invariants();
 }
 
-TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full ring, low-water copy, fragments and ICMP errors to the flow's core, ARP, DHCP, lease, link, start-up order, reset", {
+TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full ring, low-water copy, fragments and ICMP errors to the flow's core, ARP, DHCP, lease, link, start-up order, reset, no serving on a short seed", {
 	alloc_hook = record_alloc;
 	harness_run("reference Toeplitz (RSS spec example)", s_toeplitz);
 	harness_run("steering: 1 queue, 4 cores", s_steer_one_queue);
@@ -1715,6 +1744,7 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("start-up order: 1 queue, core 0 late", s_startup_one_queue);
 	harness_run("start-up order: RSS, secondaries first", s_startup_rss);
 	harness_run("no NIC", s_no_nic);
+	harness_run("entropy short: not serving", s_entropy_short);
 	harness_run("device reset through nic_request_reset", s_reset);
 	harness_run("fragments split across queues: counted", s_frag_split_queues);
 	harness_run("frag expiry counted without new frags", frag_expiry_counted);

@@ -1,4 +1,4 @@
-/* test_random: proves SipHash-2-4 and ChaCha20 against published vectors, seeding from a hardware generator or counter jitter, and RFC 6528 ISNs. */
+/* test_random: proves SipHash-2-4 and ChaCha20 against published vectors, seeding from every source with its credit and the jitter's health tests, and RFC 6528 ISNs. */
 #include <stdarg.h>
 
 #include "test.h"
@@ -24,9 +24,29 @@ void kprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
+void kputs(const char *str)
+{
+	kprintf("%s", str);
+}
+
+void kbprintf(struct kbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->buf + b->len, b->size - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n < b->size - b->len ? (size_t)n : b->size - b->len - 1;
+}
+
 uint64_t ticks_to_ns(uint64_t t) { return t; }
+uint64_t arch_counter_hz(void) { return 1000000; }
 static uint64_t now_ns;
 uint64_t time_ns(void) { return now_ns; }
+uint32_t ncpus = 1;
+static void (*polled)(struct cpu *c, uint64_t now);
+void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now)) { polled = fn; }
+void console_register(const struct console_cmd *cmd) { (void)cmd; }
 
 /* The fake generator: a name (NULL: none) and a mode. */
 static const char *hw_name;
@@ -54,10 +74,37 @@ bool arch_rng64(uint64_t *v)
 	}
 }
 
+/* The fake SMCCC TRNG: -1 (no interface) or 192 bits. */
+static int trng_mode = -1;
+int arch_trng(const struct acpi_info *ai, uint64_t v[3])
+{
+	(void)ai;
+	if (trng_mode > 0)
+		v[0] = 1, v[1] = 2, v[2] = 3;
+	return trng_mode;
+}
+
+/* Counters for the jitter: one whose deltas come from a generator of their own (a noisy one), and
+ * one that alternates between two deltas (moving with the work only: deterministic). */
+static uint64_t noisy_t, noisy_s = 99;
+static uint64_t noisy(void)
+{
+	noisy_s ^= noisy_s << 13, noisy_s ^= noisy_s >> 7, noisy_s ^= noisy_s << 17;
+	return noisy_t += 20 + (noisy_s >> 58);
+}
+static uint64_t cycle_t, cycle_reads;
+static uint64_t cycling(void)           /* a sample reads twice: deltas 10, 11, 10, 11, ... */
+{
+	return cycle_t += 10 + ((cycle_reads++ >> 1) & 1);
+}
+
 uint32_t lwip_port_rand(void);
 uint32_t lwip_port_isn(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port);
 
-static void reinit(const char *name, int mode, uint64_t seed)
+static struct acpi_info acpi_fake;
+static uint8_t fw[32];
+
+static void reinit_fw(const char *name, int mode, uint64_t seed, uint32_t fw_len)
 {
 	hw_name = name;
 	hw_mode = mode;
@@ -66,7 +113,14 @@ static void reinit(const char *name, int mode, uint64_t seed)
 	host_clock = 0;         /* the host counter moves one tick per read: the same jitter each time */
 	printed_len = 0;
 	printed[0] = 0;
-	random_init();
+	for (uint32_t i = 0; i < sizeof(fw); i++)
+		fw[i] = (uint8_t)(seed + i);
+	random_init(fw, fw_len, &acpi_fake);
+}
+
+static void reinit(const char *name, int mode, uint64_t seed)
+{
+	reinit_fw(name, mode, seed, 0);
 }
 
 /* ---- published vectors ---- */
@@ -111,17 +165,25 @@ static void test_chacha(void)
 
 static void test_sources(void)
 {
+	const struct random_info *r = random_info();
 	reinit("rdrand", HW_GOOD, 1);
-	CHECK_STR(printed, "random: rdrand\n");
+	CHECK(strncmp(printed, "random: rdrand 256, efi-rng 0, smccc-trng none 0, jitter 0 (8 blocks", 68) == 0);
 	CHECK_STR(random_source(), "rdrand");
 	CHECK(hw_calls >= 8);
+	CHECK_EQ(r->bits, 256);
+	CHECK(!random_short());
+	CHECK(polled != NULL);
 
-	/* No generator: counter jitter, said in one line. (The host's fake counter moves in lockstep,
-	 * one tick per read, so the weak-seed warning must follow.) */
+	/* No generator and a counter in lockstep with the work (one tick a read): every block of
+	 * jitter fails the repetition count test, nothing is credited, and it is said. */
 	reinit(NULL, HW_GOOD, 1);
 	CHECK_STR(random_source(), "counter jitter");
-	CHECK(strncmp(printed, "random: counter jitter (4096 samples", 36) == 0);
-	CHECK(strstr(printed, "warning: the counter shows almost no jitter") != NULL);
+	CHECK(strncmp(printed, "random: no CPU generator, efi-rng 0", 35) == 0);
+	CHECK_EQ(r->blocks, 64);
+	CHECK_EQ(r->failed, 64);
+	CHECK_EQ(r->bits, 0);
+	CHECK(random_short());
+	CHECK(strstr(printed, "random: warning: 0 bits of entropy, 256 wanted") != NULL);
 	CHECK_EQ(hw_calls, 0);
 
 	/* A generator that repeats itself, answers all ones or never answers is not trusted. */
@@ -130,7 +192,77 @@ static void test_sources(void)
 		reinit("rndr", modes[i], 1);
 		CHECK_STR(random_source(), "counter jitter");
 		CHECK(strstr(printed, "the CPU's generator failed its check") != NULL);
+		CHECK(random_short());
 	}
+
+	/* The firmware's generator: credited, and its bytes not left where the firmware put them. */
+	reinit_fw(NULL, HW_GOOD, 5, 32);
+	CHECK_STR(random_source(), "efi-rng");
+	CHECK_EQ(r->fw_bits, 256);
+	CHECK(!random_short());
+	int left = 0;
+	for (uint32_t i = 0; i < sizeof(fw); i++)
+		left += fw[i] != 0;
+	CHECK_EQ(left, 0);
+	/* The SMCCC TRNG: 192 bits, not enough alone. */
+	trng_mode = 192;
+	reinit(NULL, HW_GOOD, 1);
+	CHECK_STR(random_source(), "smccc-trng");
+	CHECK_EQ(r->trng_bits, 192);
+	CHECK(strstr(printed, "smccc-trng 192") != NULL);
+	CHECK(random_short());
+	trng_mode = -1;
+
+	/* A counter whose deltas vary on their own: the blocks pass and the jitter alone suffices, in
+	 * more than the minimum of 8 blocks only if a block is credited under 32 bits. */
+	host_counter = noisy;
+	reinit(NULL, HW_GOOD, 1);
+	CHECK_EQ(r->failed, 0);
+	CHECK(r->jitter_bits >= 256);
+	CHECK(r->blocks >= 8 && r->blocks < 64);
+	CHECK(!random_short());
+	/* Its estimate: a quarter of the min-entropy, at most 1 bit a sample; deltas 20..83 uniform are
+	 * 6 bits, so 1 bit a sample, 512 a block. */
+	CHECK_EQ(r->jitter_bits, 512 * r->blocks);
+	/* A counter alternating between two deltas passes both health tests (no runs, half the window
+	 * the same value) and the most-common-value estimate (about 0.85 bits), but its next sample is
+	 * always the one that followed last time: credited next to nothing. */
+	host_counter = cycling;
+	reinit(NULL, HW_GOOD, 1);
+	CHECK_EQ(r->failed, 0);
+	CHECK(r->jitter_bits < 16);
+	CHECK(random_short());
+	host_counter = NULL;
+
+	/* The estimator: all samples alike is 0 bits; 1 in 256 each is nearly 8 (the bound takes a
+	 * little); half and half under 1. */
+	CHECK_EQ(random_mcv_q16(512, 512), 0);
+	uint32_t h = random_mcv_q16(2, 512);
+	CHECK(h > 6 * 65536 && h < 8 * 65536);
+	h = random_mcv_q16(256, 512);
+	CHECK(h > 0.8 * 65536 && h < 65536);
+}
+
+/* Each core's generator is reseeded every 60 s from what it was stirred with: the stream changes
+ * from there, and only from there. */
+static void test_reseed(void)
+{
+	struct cpu c = { 0 };
+	host_cpu = &c;
+	reinit("rdrand", HW_GOOD, 3);
+	uint64_t a = random_u64();
+	polled(&c, 1000);                       /* the first call only sets the time */
+	polled(&c, 1000 + 59 * 1000000ull);
+	CHECK_EQ(random_reseeds(0), 0);
+	random_stir(12345);
+	polled(&c, 1000 + 60 * 1000000ull);
+	CHECK_EQ(random_reseeds(0), 1);
+	uint64_t b = random_u64();
+	/* The same seed without the reseed continues differently. */
+	reinit("rdrand", HW_GOOD, 3);
+	CHECK_EQ(random_u64(), a);
+	CHECK(random_u64() != b);
+	host_cpu = NULL;
 }
 
 static void test_output(void)
@@ -223,11 +355,14 @@ static void test_isn(void)
 }
 
 TEST_MAIN("test_random: proves SipHash-2-4 and ChaCha20 match their published vectors, the seed source "
-	  "is the CPU generator only when it passes its check (else counter jitter, said on one line), "
+	  "mixes every source and credits each (the CPU generator only when it passes its check, the "
+	  "firmware's, the SMCCC TRNG, counter jitter only through SP 800-90B's health tests and estimates, "
+	  "a lockstep or cycling counter credited nothing, a shortfall said), each core reseeds every 60 s, "
 	  "output is reproducible from the seed only, balanced and unrepeated, and ISNs follow RFC 6528", {
 	test_siphash();
 	test_chacha();
 	test_sources();
+	test_reseed();
 	test_output();
 	test_isn();
 })

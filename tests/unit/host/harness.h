@@ -82,5 +82,7 @@ static inline bool harness_run(const char *name, void (*fn)(void))
 
 /* The RSS key net.c drew at net_init (random_bytes' RSS-sized draw), for a device model's checks. */
 extern uint8_t harness_rss_key[40];
+/* What random_info() and random_short() report (bits = RANDOM_WANT_BITS unless a test lowers it). */
+extern struct random_info harness_random;
 
 #endif

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""QEMU entropy tests: which sources seed the random generators, and that two boots differ.
+
+Usage: entropy.py ARCH IMAGE
+Boots the test image (1 vCPU, 1 GiB) several times with different CPUs and devices and checks the
+console's "random:" line: on AArch64, QEMU's cortex-a72 (no RNDR, as EC2 A1 and Graviton2) with
+no RNG device has only counter jitter, which must pass its health tests and be credited 256 bits;
+with a virtio-rng-pci device the firmware's EFI_RNG_PROTOCOL is used; -cpu max has RNDR. On x86
+-cpu max has RDSEED. Every boot asks `random` for the ISN key's value for one four-tuple: no two
+boots may share it. Prints PASS/FAIL lines and "entropy-summary: N passed, M failed".
+"""
+import os
+import re
+import sys
+
+from guest import QEMU_SH, Guest
+
+ARCH, IMAGE = sys.argv[1], sys.argv[2]
+TAG = f"{ARCH} entropy"
+BOOT_TIMEOUT = 180
+CMD_TIMEOUT = 30
+
+passed = failed = 0
+
+
+def result(ok, name, detail):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS [{TAG}] {name}: {detail}", flush=True)
+    else:
+        failed += 1
+        print(f"FAIL [{TAG}] {name}: {detail}", flush=True)
+
+
+RANDOM = (r"random: (?P<hw>[^,]*), efi-rng (?P<fw>\d+), smccc-trng (?:none )?(?P<trng>\d+), jitter (?P<jit>\d+) "
+          r"\((?P<blocks>\d+) blocks of \d+ samples, (?P<failed>\d+) failed the health tests[^)]*\): (?P<bits>\d+) bits"
+          r"(?P<short> \(short\))?")
+
+
+def boot(name, extra, env):
+    """Boot once; return (the random line's fields, the ISN key) or None after a FAIL line."""
+    log = os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-entropy-{name}.log")
+    c = Guest(["env"] + [f"{k}={v}" for k, v in env.items()] + [QEMU_SH, ARCH, IMAGE, "1", "1G"] + extra, log)
+    try:
+        m, out = c.expect(r"pollux: ready arch=", BOOT_TIMEOUT)
+        if not m:
+            result(False, name, "no 'pollux: ready' line:\n" + out[-1500:])
+            return None
+        r = re.search(RANDOM, out)
+        if not r:
+            result(False, name, "no 'random:' line naming every source:\n" + out[-1500:])
+            return None
+        c.send("random")
+        k, outk = c.expect(r"random: isn key (0x[0-9a-f]+)", CMD_TIMEOUT)
+        if not k:
+            result(False, name, "`random` printed no ISN key:\n" + outk[-800:])
+            return None
+        return r, k.group(1).decode(), r.group(0)
+    finally:
+        c.close()
+
+
+def main():
+    keys = {}
+    if ARCH == "aarch64":
+        cases = [
+            ("jitter", [], {"QEMU_RNG": "0"}),
+            ("jitter-again", [], {"QEMU_RNG": "0"}),
+            ("virtio-rng", [], {"QEMU_RNG": "1"}),
+            ("rndr", ["-cpu", "max"], {"QEMU_RNG": "0"}),
+        ]
+    else:
+        cases = [("rdseed", [], {"QEMU_RNG": "0"}), ("rdseed-again", [], {"QEMU_RNG": "0"})]
+    for name, extra, env in cases:
+        got = boot(name, extra, env)
+        if not got:
+            continue
+        r, key, line = got
+        keys[name] = key
+        hw, fw, bits = r.group("hw"), int(r.group("fw")), int(r.group("bits"))
+        jit, nfail, blocks = int(r.group("jit")), int(r.group("failed")), int(r.group("blocks"))
+        if name.startswith("jitter"):
+            ok = hw == "no CPU generator" and fw == 0 and jit >= 256 and bits == jit and not r.group("short")
+            result(ok, name, f"cortex-a72 without an RNG device: counter jitter alone, through its health "
+                   f"tests ({nfail} of {blocks} blocks failed), credited {jit} bits >= 256: {line}")
+        elif name == "virtio-rng":
+            ok = fw == 256 and hw == "no CPU generator" and bits >= 256
+            result(ok, name, f"virtio-rng-pci: the firmware's EFI_RNG_PROTOCOL gave 256 bits: {line}")
+        elif name == "rndr":
+            ok = hw == "rndr 256"
+            result(ok, name, f"-cpu max: RNDR answered and passed its check: {line}")
+        else:
+            ok = hw == "rdseed 256" and bits >= 256
+            result(ok, name, f"-cpu max: RDSEED answered and passed its check: {line}")
+    distinct = len(set(keys.values()))
+    result(len(keys) == len(cases) and distinct == len(keys), "isn-keys-differ",
+           f"{len(keys)} boots, {distinct} different ISN keys for the same four-tuple: {sorted(keys.values())}")
+
+
+if __name__ == "__main__":
+    main()
+    print(f"entropy-summary: {passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)
