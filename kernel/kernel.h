@@ -52,6 +52,9 @@ struct acpi_info {
 	uint16_t arm_boot_flags;        /* FADT ARM_BOOT_ARCH: bit 0 PSCI compliant, bit 1 PSCI uses HVC */
 	struct acpi_gas pm_timer;       /* FADT X_PM_TMR_BLK (or PM_TMR_BLK as I/O); address 0 if none */
 	bool pm_timer_32bit;            /* FADT flag TMR_VAL_EXT */
+	struct acpi_gas reset_reg;      /* FADT RESET_REG when RESET_REG_SUP says it is valid, an 8-bit
+					 * register in memory or I/O space; address 0 if none */
+	uint8_t reset_value;            /* FADT RESET_VALUE: written to reset_reg to reset the machine */
 	char oem_id[7];
 };
 
