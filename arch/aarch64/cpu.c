@@ -295,8 +295,8 @@ int arch_start_core(const struct acpi_info *ai, struct cpu *c)
 
 /*
  * PSCI SYSTEM_RESET through the conduit the FADT names, the one CPU_ON already uses: the Arm
- * standard way (Arm's Base Boot Requirements ask it of every ACPI platform), what QEMU virt
- * (HVC, which QEMU's own PSCI takes; -no-reboot makes it exit) and EC2 Graviton (SMC) provide.
+ * standard way (SYSTEM_RESET is mandatory from PSCI 0.2 on), which QEMU virt provides over HVC (its
+ * own PSCI; -no-reboot makes it exit) and EC2 Graviton over the conduit its FADT names.
  * Then the FADT's reset register in memory, should a platform publish one. EFI ResetSystem is not
  * used: Pollux keeps no runtime services, and a crash is the worst time to run firmware code.
  */

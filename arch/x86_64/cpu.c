@@ -456,10 +456,10 @@ void arch_halt(void)
 
 /*
  * In the order of trust: the FADT's RESET_REG is what the platform's firmware says resets it
- * (ACPI 6.5, 4.8.3.6; QEMU's q35 names port 0xCF9 with value 0x0F, EC2's KVM-based Nitro and Xen
- * machines publish one too); without one, RST_CNT, then the keyboard controller, and last a
- * triple fault, which every hypervisor turns into a reset (QEMU with -no-reboot exits on each of
- * these). EFI ResetSystem is not used: Pollux keeps no runtime services (no SetVirtualAddressMap,
+ * (ACPI 6.5, 4.8.3.6; QEMU's q35 names port 0xCF9 with value 0x0F; EC2's tables were not checked
+ * here, which is why the fallbacks exist); without one, RST_CNT, then the keyboard controller, and
+ * last a triple fault, which KVM (Nitro), Xen and QEMU all turn into a reset (QEMU with -no-reboot
+ * exits on each of these). EFI ResetSystem is not used: Pollux keeps no runtime services (no SetVirtualAddressMap,
  * no firmware call after ExitBootServices), and a crash is the worst time to start running
  * firmware code on our stack and page tables.
  */
