@@ -63,7 +63,8 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
 BOOT_SRCS := boot/efimap.c boot/layers.c
 EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
-	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/time.c kernel/random.c
+	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/time.c kernel/random.c \
+	kernel/watchdog.c
 DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/ena.c \
 	drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c

@@ -85,6 +85,17 @@
 /* Seconds between one-line statistics summaries on the console; 0 = never. */
 #define POLLUX_STATS_INTERVAL_S 10
 
+/* Watchdog (kernel/watchdog.c): every core, ten times a second, looks at the next core's loop
+ * counter; a core whose loop has not moved for POLLUX_WATCHDOG_S seconds (0: off; else 2..3600)
+ * is reported by the core watching it. With one core nothing can watch (no interrupts, no
+ * hardware watchdog used): only panics and faults are caught there. */
+#define POLLUX_WATCHDOG_S 10
+
+/* 1: a panic, a crash (an exception) or the watchdog's report ends in a reset of the machine once
+ * the report is out on the console (an Auto Scaling group's health check or QEMU's -no-reboot
+ * sees it); 0: the core stops and the others go on serving what they can. */
+#define POLLUX_PANIC_REBOOT 1
+
 /* Console UART baud rate when Pollux programs the UART itself (0 = keep the firmware's). */
 #define POLLUX_CONSOLE_BAUD 0
 

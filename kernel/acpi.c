@@ -218,6 +218,7 @@ _Static_assert(offsetof(struct acpi_fadt, x_pm_tmr_blk) == 208, "FADT x_pm_tmr_b
 _Static_assert(offsetof(struct acpi_fadt, hypervisor_vendor) == 268, "FADT hypervisor_vendor");
 
 #define FADT_TMR_VAL_EXT (1u << 8)      /* PM timer counts 32 bits, not 24 */
+#define FADT_RESET_REG_SUP (1u << 10)   /* RESET_REG and RESET_VALUE are valid (5.2.9.3) */
 #define FADT_HW_REDUCED (1u << 20)      /* no fixed hardware: the PM timer fields are to be ignored */
 
 /* True when the table of length len holds all of member m of type t: older and shorter revisions
@@ -386,6 +387,15 @@ static void parse_fadt(const struct acpi_fadt *f, struct acpi_info *out)
 	out->has_fadt = true;
 	if (HAS_FIELD(len, struct acpi_fadt, arm_boot_arch))
 		out->arm_boot_flags = f->arm_boot_arch;
+	/* The reset register is not fixed hardware: a hardware-reduced platform may have one too
+	 * (5.2.9, RESET_REG). Only an 8-bit register at bit 0 in memory or I/O space is usable
+	 * (4.8.3.6); anything else (PCI configuration space, say) is left to the arch's fallbacks. */
+	if ((flags & FADT_RESET_REG_SUP) && HAS_FIELD(len, struct acpi_fadt, reset_value) &&
+	    f->reset_reg.address && f->reset_reg.bit_width == 8 && f->reset_reg.bit_offset == 0 &&
+	    (f->reset_reg.space == 0 || f->reset_reg.space == 1)) {
+		out->reset_reg = gas_from(&f->reset_reg);
+		out->reset_value = f->reset_value;
+	}
 	/* A hardware-reduced platform has no PM timer whatever the fields say (5.2.9). */
 	if (flags & FADT_HW_REDUCED)
 		return;

@@ -37,6 +37,11 @@ int arch_start_core(const struct acpi_info *ai, struct cpu *c);
 uint64_t arch_hwid(void);
 /* Stop this core forever with interrupts off. */
 void arch_halt(void) __attribute__((noreturn));
+/* Reset the whole machine, from any core, each way this arch has in turn (x86: the FADT's reset
+ * register, port 0xCF9, the keyboard controller, a triple fault; AArch64: PSCI SYSTEM_RESET, the
+ * FADT's reset register). Names each on the console before trying it. Returns only when none
+ * worked. ai: the parsed ACPI tables (may be partly filled when a panic came early). */
+void arch_reset(const struct acpi_info *ai);
 /* Busy-wait (uses the calibrated counter). */
 void arch_delay_us(uint64_t us);
 

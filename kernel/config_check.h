@@ -72,6 +72,12 @@
 #if !defined(POLLUX_REQUIRE_ENTROPY) || (POLLUX_REQUIRE_ENTROPY != 0 && POLLUX_REQUIRE_ENTROPY != 1)
 #error "config: POLLUX_REQUIRE_ENTROPY must be 0 or 1"
 #endif
+#if !defined(POLLUX_WATCHDOG_S) || (POLLUX_WATCHDOG_S != 0 && (POLLUX_WATCHDOG_S < 2 || POLLUX_WATCHDOG_S > 3600))
+#error "config: POLLUX_WATCHDOG_S must be 0 (off) or 2..3600"
+#endif
+#if !defined(POLLUX_PANIC_REBOOT) || (POLLUX_PANIC_REBOOT != 0 && POLLUX_PANIC_REBOOT != 1)
+#error "config: POLLUX_PANIC_REBOOT must be 0 or 1"
+#endif
 #if !defined(POLLUX_TEST_COMMANDS) || (POLLUX_TEST_COMMANDS != 0 && POLLUX_TEST_COMMANDS != 1)
 #error "config: POLLUX_TEST_COMMANDS must be 0 or 1"
 #endif

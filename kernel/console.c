@@ -189,6 +189,24 @@ void kprintf_sync(const char *fmt, ...)
 	unlock(&con_owner, t);
 }
 
+/* After the last byte is handed over, a UART may still hold a FIFO of them and one in its shift
+ * register, and neither of our devices says when the line is idle (a PL011's FIFO may be off,
+ * then "room" means only "not full"): wait for room, then as long as 33 characters (a PL011's
+ * FIFO and its shift register) take at 9600 baud. A reset comes once, so 50 ms cost nothing. */
+#define CON_SETTLE_US 50000
+
+void console_settle(void)
+{
+	bool t = lock_spin(&con_owner, CON_LOCK_SPINS);
+	bool d = lock_spin(&con_drainer, CON_LOCK_SPINS);
+	con_flush();
+	for (uint32_t spin = 0; spin < 1000000 && con_dev->tx_room(con_dev->ctx) == 0; spin++)
+		arch_relax();
+	unlock(&con_drainer, d);
+	unlock(&con_owner, t);
+	arch_delay_us(CON_SETTLE_US);
+}
+
 void console_emergency(const char *s)
 {
 	/* Flush only if nobody else is writing the buffer out this very moment; never wait. */
@@ -330,14 +348,52 @@ static void cmd_mem(int argc, char **argv)
 }
 
 #if POLLUX_TEST_COMMANDS
+/* Test-only: the core named by argv[1] (default: core 0, which runs the console) gets fn to run
+ * from its loop. */
+static void on_core(int argc, char **argv, void (*fn)(struct cpu *c))
+{
+	uint32_t idx = 0;
+	if (argc > 1) {
+		const char *p = argv[1];
+		for (idx = 0; *p >= '0' && *p <= '9' && idx < POLLUX_MAX_CORES; p++)
+			idx = idx * 10 + (uint32_t)(*p - '0');
+		if (*p || p == argv[1]) {
+			kprintf("%s: '%s' is not a core number\n", argv[0], argv[1]);
+			return;
+		}
+	}
+	if (idx == 0)
+		fn(this_cpu());
+	else if (cpu_test_call(idx, fn) < 0)
+		kprintf("%s: core %u is not running its loop\n", argv[0], idx);
+}
+
 /* Test-only: write to our own text, which the page tables map read-only. The crash report
  * that follows proves the exception path and the W^X mapping at once. */
+static void fault_here(struct cpu *c)
+{
+	kprintf("fault: core %u writing to kernel text at %p\n", c->idx, (void *)fault_here);
+	*(volatile uint32_t *)(uintptr_t)fault_here = 0;
+	kprintf("fault: the write did not fault: text is writable!\n");
+}
+
 static void cmd_fault(int argc, char **argv)
 {
-	(void)argc, (void)argv;
-	kprintf("fault: writing to kernel text at %p\n", (void *)cmd_fault);
-	*(volatile uint32_t *)(uintptr_t)cmd_fault = 0;
-	kprintf("fault: the write did not fault: text is writable!\n");
+	on_core(argc, argv, fault_here);
+}
+
+/* Test-only: the core spins for ever with its loop counter frozen, as a core stuck in a bug
+ * would; the watchdog must report it. */
+static void hang_here(struct cpu *c)
+{
+	kprintf("hang: core %u stops its loop at loops=%llu\n", c->idx, (unsigned long long)c->loops);
+	for (;;)
+		arch_relax();
+}
+
+static void cmd_hang(int argc, char **argv)
+{
+	on_core(argc, argv, hang_here);
 }
 
 /* Test-only: recurse until this core's stack runs into its guard page; the crash report must name
@@ -366,7 +422,8 @@ static const struct console_cmd kernel_cmds[] = {
 	{ "mem", "memory map: RAM, page sizes, page-table checksum", cmd_mem },
 	{ "uptime", "time since efi_main", cmd_uptime },
 #if POLLUX_TEST_COMMANDS
-	{ "fault", "test only: write to read-only kernel text and crash this core", cmd_fault },
+	{ "fault", "test only: [core] write to read-only kernel text and crash the core (default 0)", cmd_fault },
+	{ "hang", "test only: [core] stop the core's loop (default 0) for the watchdog to find", cmd_hang },
 	{ "overflow", "test only: overflow this core's stack into its guard page", cmd_overflow },
 #endif
 	{ 0, 0, 0 },

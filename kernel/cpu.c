@@ -142,8 +142,25 @@ void cpu_loop(struct cpu *c)
 			cpu_polls[i](c, now);
 		if (c->idx == 0)
 			console_step(c);
+		if (now >= c->wd_next)
+			watchdog_check(c, now);
+#if POLLUX_TEST_COMMANDS
+		if (c->test_call) {
+			void (*fn)(struct cpu *) = c->test_call;
+			c->test_call = 0;
+			fn(c);
+		}
+#endif
 		c->loops++;
 	}
+}
+
+int cpu_test_call(uint32_t idx, void (*fn)(struct cpu *c))
+{
+	if (idx >= ncpus || cpus[idx].state != CPU_RUNNING || cpus[idx].test_call)
+		return -1;
+	cpus[idx].test_call = fn;
+	return 0;
 }
 
 void cpu_crash_tail(struct cpu *c, uint64_t pc, uint64_t fp, uint64_t sp)
@@ -173,7 +190,5 @@ void cpu_crash_tail(struct cpu *c, uint64_t pc, uint64_t fp, uint64_t sp)
 	}
 	uint32_t idx = c ? c->idx : 0;
 	kprintf_sync("%s\npollux: core %u stopped\n", line, idx);
-	if (c)
-		c->state = CPU_STOPPED;
-	arch_halt();
+	cpu_fatal(c);
 }

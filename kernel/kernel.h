@@ -52,6 +52,9 @@ struct acpi_info {
 	uint16_t arm_boot_flags;        /* FADT ARM_BOOT_ARCH: bit 0 PSCI compliant, bit 1 PSCI uses HVC */
 	struct acpi_gas pm_timer;       /* FADT X_PM_TMR_BLK (or PM_TMR_BLK as I/O); address 0 if none */
 	bool pm_timer_32bit;            /* FADT flag TMR_VAL_EXT */
+	struct acpi_gas reset_reg;      /* FADT RESET_REG when RESET_REG_SUP says it is valid, an 8-bit
+					 * register in memory or I/O space; address 0 if none */
+	uint8_t reset_value;            /* FADT RESET_VALUE: written to reset_reg to reset the machine */
 	char oem_id[7];
 };
 
@@ -221,6 +224,8 @@ void kputs(const char *s);              /* a whole string of any length, e.g. a 
 void kvprintf(const char *fmt, va_list ap);
 /* For panic and crash reports: write what is buffered, then this, before returning. */
 void kprintf_sync(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Before a reset: write out what is buffered and give the UART time to send its last byte. */
+void console_settle(void);
 /* For a crash while printing a crash report: write s at once without taking the lock. */
 void console_emergency(const char *s);
 /* Core 0, once, as its loop starts: from now on output is buffered. */
@@ -277,8 +282,16 @@ struct cpu {
 	uint64_t max_gap;               /* longest gap between two polls since the last read, ticks */
 	uint64_t console_max;           /* core 0: most ticks one iteration spent on the console, same reset */
 	uint64_t seen_reset;            /* reset generation this core has applied */
+	/* The watchdog (watchdog.c): this core watching the next one. */
+	uint64_t wd_next;               /* counter at which to look again */
+	uint64_t wd_loops;              /* the watched core's loop counter when it last moved */
+	uint64_t wd_since;              /* our counter when it was seen moving */
+	uint32_t wd_target;             /* the core watched */
+	bool wd_told;                   /* reported already: once */
 	/* Written only by the reader (console), on its own cache line. */
 	uint64_t reset_gen __attribute__((aligned(CACHELINE)));
+	/* Test builds: a function core 0 asks this core to run from its loop (cpu_test_call). */
+	void (*volatile test_call)(struct cpu *c);
 	/* Arch start-up scratch (stack, tables, entry), read by the secondary before its MMU is on. */
 	uint64_t boot_arg[8] __attribute__((aligned(CACHELINE)));
 } __attribute__((aligned(CACHELINE)));
@@ -291,7 +304,7 @@ void cpu_start_all(const struct acpi_info *ai);
 /* Every core's loop; never returns. */
 void cpu_loop(struct cpu *c) __attribute__((noreturn));
 /* End of a crash report (arch exception handlers): the backtrace from frame pointer fp,
- * "pollux: core N stopped", and the core halts. */
+ * "pollux: core N stopped", then cpu_fatal (a reset, or the core halts). */
 void cpu_crash_tail(struct cpu *c, uint64_t pc, uint64_t fp, uint64_t sp) __attribute__((noreturn));
 /* Entry of a secondary core once arch code has its stack and MMU set. */
 void cpu_secondary_main(struct cpu *c) __attribute__((noreturn));
@@ -301,6 +314,22 @@ void cpu_secondary_main(struct cpu *c) __attribute__((noreturn));
 void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now));
 /* Each layer's core hook, on core c itself, before its loop. */
 void cpu_layers_core(struct cpu *c);
+/* Test builds (the console's `fault N`, `hang N`): have core idx run fn(its cpu) from its loop.
+ * Returns 0, or -1 when idx is not a running core or it has a call pending. */
+int cpu_test_call(uint32_t idx, void (*fn)(struct cpu *c));
+
+/* ---- watchdog.c: each core watches the next one's loop; the end of every fatal report ---- */
+/* Core 0, once every core is in its loop: from now on each core looks at the next running core's
+ * loop counter ten times a second, and a core whose loop has not moved for POLLUX_WATCHDOG_S
+ * seconds is reported (then, with POLLUX_PANIC_REBOOT, the machine resets). Off with one core or
+ * POLLUX_WATCHDOG_S 0. Prints one line saying which. */
+void watchdog_start(void);
+/* Every core's loop, when now reaches c->wd_next. */
+void watchdog_check(struct cpu *c, uint64_t now);
+/* The end of a panic or crash report on core c (NULL: the boot core before its data): c is marked
+ * stopped; with POLLUX_PANIC_REBOOT the first core to get here resets the machine once the console
+ * has sent everything (arch_reset). Otherwise, or when no reset worked, c halts. */
+void cpu_fatal(struct cpu *c) __attribute__((noreturn));
 
 /* ---- boot/layers.c: what sits above the kernel, which the kernel calls but never names ---- */
 struct kernel_layer {

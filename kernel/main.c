@@ -117,6 +117,7 @@ static void kmain_on_stack(void *arg)
 	cpu_start_all(&acpi);             /* secondaries: stack, per-core data, layers, into loops */
 	cpu_layers_core(&cpus[0]);        /* the boot core's own share of each layer */
 
+	watchdog_start();                 /* each core watches the next one's loop from here */
 	uint64_t ms = time_ns() / 1000000u;
 	kprintf("pollux: ready arch=%s cores=%u ram=%lluMiB boot=%llums\n", arch_name, ncpus,
 		(unsigned long long)(mem_total_ram() >> 20), (unsigned long long)ms);
@@ -154,7 +155,5 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	struct cpu *c = this_cpu();
 	kprintf_sync("pollux: panic on core %u: %s\n", c ? c->idx : 0, buf);
-	if (c)
-		c->state = CPU_STOPPED;
-	arch_halt();
+	cpu_fatal(c);
 }

@@ -27,6 +27,7 @@ const char arch_name[] = "aarch64";
 
 /* PSCI 1.1 (ARM DEN 0022D), SMC64 calling convention. */
 #define PSCI_CPU_ON 0xC4000003u
+#define PSCI_SYSTEM_RESET 0x84000009u   /* SMC32, no arguments, returns only on failure (5.11) */
 #define PSCI_SUCCESS 0
 /* FADT ARM_BOOT_ARCH flags (ACPI 6.5, table 5.11). */
 #define ARM_BOOT_PSCI_COMPLIANT 0x1
@@ -336,6 +337,36 @@ int arch_start_core(const struct acpi_info *ai, struct cpu *c)
 	return r < 0 ? r : -6;
 }
 
+/* What a way to reset is given to take effect before the next is tried: a VMM takes the request
+ * on its own thread, so this core runs on for a while. */
+#define RESET_WAIT_US 500000
+
+/*
+ * PSCI SYSTEM_RESET through the conduit the FADT names, the one CPU_ON already uses: the Arm
+ * standard way (SYSTEM_RESET is mandatory from PSCI 0.2 on), which QEMU virt provides over HVC (its
+ * own PSCI; -no-reboot makes it exit) and EC2 Graviton over the conduit its FADT names.
+ * Then the FADT's reset register in memory, should a platform publish one. EFI ResetSystem is not
+ * used: Pollux keeps no runtime services, and a crash is the worst time to run firmware code.
+ */
+void arch_reset(const struct acpi_info *ai)
+{
+	if (ai->arm_boot_flags & ARM_BOOT_PSCI_COMPLIANT) {
+		bool hvc = ai->arm_boot_flags & ARM_BOOT_PSCI_USE_HVC;
+		kprintf_sync("pollux: reset through PSCI SYSTEM_RESET (%s)\n", hvc ? "hvc" : "smc");
+		console_settle();
+		psci_call(hvc, PSCI_SYSTEM_RESET, 0, 0, 0);
+		arch_delay_us(RESET_WAIT_US);
+	}
+	const struct acpi_gas *r = &ai->reset_reg;
+	if (r->address && r->space == 0) {
+		kprintf_sync("pollux: reset through the ACPI reset register (memory 0x%llx <- 0x%02x)\n",
+			     (unsigned long long)r->address, ai->reset_value);
+		console_settle();
+		mmio_write8(r->address, ai->reset_value);
+		arch_delay_us(RESET_WAIT_US);
+	}
+}
+
 void arch_halt(void)
 {
 	__asm__ volatile("msr daifset, #0xf");
@@ -419,7 +450,7 @@ void arch_exception(struct a64_frame *f, uint64_t vec)
 	uint64_t base = (uint64_t)(uintptr_t)ImageBase;
 	if (reporting[idx]) {
 		console_emergency("pollux: another exception while printing the crash report\n");
-		arch_halt();
+		cpu_fatal(c);
 	}
 	reporting[idx] = 1;
 

@@ -447,6 +447,62 @@ void arch_halt(void)
 		__asm__ volatile("cli; hlt");
 }
 
+/* ---- reset ---- */
+
+/* Ports of the fallbacks. RST_CNT: Intel ICH9 datasheet 13.7.5 (every PCH since has it, and
+ * QEMU's q35 models it): bit 1 SYS_RST asks for a hard reset, and bit 2 RST_CPU going from 0 to 1
+ * starts it. The 8042's command 0xFE pulses the CPU reset line (IBM PC AT technical reference). */
+#define PORT_RST_CNT 0xCF9
+#define  RST_CNT_SYS_RST 0x02
+#define  RST_CNT_RST_CPU 0x04
+#define PORT_KBC_CMD 0x64
+#define  KBC_PULSE_RESET 0xFE
+/* What a way to reset is given to take effect before the next is tried: a VMM (QEMU, KVM) takes
+ * the request on its own thread, so the write returns and this core runs on for a while. */
+#define RESET_WAIT_US 500000
+
+/*
+ * In the order of trust: the FADT's RESET_REG is what the platform's firmware says resets it
+ * (ACPI 6.5, 4.8.3.6; QEMU's q35 names port 0xCF9 with value 0x0F; EC2's tables were not checked
+ * here, which is why the fallbacks exist); without one, RST_CNT, then the keyboard controller, and
+ * last a triple fault, which KVM (Nitro), Xen and QEMU all turn into a reset (QEMU with -no-reboot
+ * exits on each of these). EFI ResetSystem is not used: Pollux keeps no runtime services (no SetVirtualAddressMap,
+ * no firmware call after ExitBootServices), and a crash is the worst time to start running
+ * firmware code on our stack and page tables.
+ */
+void arch_reset(const struct acpi_info *ai)
+{
+	const struct acpi_gas *r = &ai->reset_reg;
+	if (r->address) {
+		kprintf_sync("pollux: reset through the ACPI reset register (%s 0x%llx <- 0x%02x)\n",
+			     r->space == 1 ? "port" : "memory", (unsigned long long)r->address, ai->reset_value);
+		console_settle();
+		if (r->space == 1)
+			arch_outb((uint16_t)r->address, ai->reset_value);
+		else
+			mmio_write8(r->address, ai->reset_value);
+		arch_delay_us(RESET_WAIT_US);
+	}
+	kprintf_sync("pollux: reset through port 0xcf9\n");
+	console_settle();
+	arch_outb(PORT_RST_CNT, RST_CNT_SYS_RST);
+	arch_outb(PORT_RST_CNT, RST_CNT_SYS_RST | RST_CNT_RST_CPU);
+	arch_delay_us(RESET_WAIT_US);
+
+	kprintf_sync("pollux: reset through the keyboard controller\n");
+	console_settle();
+	arch_outb(PORT_KBC_CMD, KBC_PULSE_RESET);
+	arch_delay_us(RESET_WAIT_US);
+
+	/* An IDT of no entries: the exception cannot be delivered, nor the double fault that
+	 * follows, and the third is a shutdown, which the chipset or hypervisor turns into a reset. */
+	kprintf_sync("pollux: reset by a triple fault\n");
+	console_settle();
+	static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) no_idt = { 0, 0 };
+	__asm__ volatile("lidt %0; int3" ::"m"(no_idt) : "memory");
+	arch_delay_us(RESET_WAIT_US);
+}
+
 /* ---- crash reports ---- */
 
 struct x86_frame {
@@ -472,7 +528,7 @@ void x86_exception(struct x86_frame *f)
 	uint32_t idx = c && c->idx < POLLUX_MAX_CORES ? c->idx : 0;
 	if (reporting[idx]) {
 		console_emergency("pollux: another exception while printing the crash report\n");
-		arch_halt();
+		cpu_fatal(c);
 	}
 	reporting[idx] = 1;
 	uint64_t cr2, cr3;

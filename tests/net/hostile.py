@@ -121,7 +121,7 @@ class Health:
             f.seek(self.log_seen)
             text = f.read().decode(errors="replace")
         self.log_seen += len(text.encode(errors="replace"))
-        bad = re.findall(r"[^\n]*(?:panic|crash|stopped|another exception)[^\n]*", text)
+        bad = re.findall(r"[^\n]*(?:panic|crash|stopped|another exception|pollux: watchdog|resetting the machine)[^\n]*", text)
         return bad
 
     def fresh(self):

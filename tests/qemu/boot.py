@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""QEMU boot tests: boot the test image on one architecture and check the console.
+"""QEMU boot tests: boot the test image on one architecture and check the console; a crash on any
+core and a core whose loop stops both end in a reset of the machine with the report on the console.
 
 Usage: boot.py ARCH IMAGE CORES MEM
 Prints one line per check ("PASS name: what it proves" / "FAIL name: why") and a final
@@ -16,6 +17,12 @@ ARCH, IMAGE, CORES, MEM = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4
 TAG = f"{ARCH} {CORES}c {MEM}"
 BOOT_TIMEOUT = 180      # TCG on a loaded 2-core machine can be slow; a normal boot is ~10 s
 CMD_TIMEOUT = 30
+RESET_TIMEOUT = 30      # from the report to QEMU's exit: the report, 50 ms for the UART, the reset
+WATCHDOG_MARGIN = 10    # beyond POLLUX_WATCHDOG_S: the watcher looks ten times a second; TCG is slow
+# The first way of resetting each machine offers (arch/*/cpu.c arch_reset): q35's FADT names port 0xCF9,
+# virt's PSCI conduit is HVC. A second "reset through" line would mean the first did not work.
+RESET_WAY = {"x86_64": r"reset through the ACPI reset register \(port 0xcf9 <- 0x0f\)",
+             "aarch64": r"reset through PSCI SYSTEM_RESET \(hvc\)"}[ARCH]
 
 passed = failed = 0
 
@@ -30,14 +37,38 @@ def result(ok, name, detail):
         print(f"FAIL [{TAG}] {name}: {detail}", flush=True)
 
 
+def guest(n):
+    return Guest([QEMU_SH, ARCH, IMAGE, str(CORES), MEM],
+                 os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-{CORES}c-{MEM}{n}.log"))
+
+
+def reset_seen(c, name, what):
+    """Called once the report's last line has been read: QEMU (run with -no-reboot) exits on its own
+    within RESET_TIMEOUT, and after the report the console shows the reset notice and then exactly
+    one way of resetting, so the report was all out before the reset."""
+    t0 = time.time()
+    rc, out = c.wait_exit(RESET_TIMEOUT)
+    took = time.time() - t0
+    j = out.find("pollux: resetting the machine (POLLUX_PANIC_REBOOT)")
+    way = re.search(RESET_WAY, out)
+    ok = rc == 0 and j >= 0 and bool(way) and way.start() > j and out.count("reset through") == 1
+    result(ok, name, f"{what}; QEMU exited (status {rc}) {took:.1f} s later, after the report and "
+           + (way.group(0) if way else "no way of resetting named") + ("" if ok else ":\n" + out[-1500:]))
+    return out
+
+
 def main():
-    c = Guest([QEMU_SH, ARCH, IMAGE, str(CORES), MEM],
-              os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-{CORES}c-{MEM}.log"))
+    c = guest("")
     try:
         m, out = c.expect(r"pollux: ready arch=(\S+) cores=(\d+) ram=(\d+)MiB boot=(\d+)ms", BOOT_TIMEOUT)
         if not m:
             result(False, "boot", "no 'pollux: ready' line; console said:\n" + out[-2000:])
             return
+        wd = re.search(r"watchdog: each core watches the next one's loop, (\d+) s; panics, faults and the "
+                       r"watchdog reset the machine", out)
+        result(bool(wd), "watchdog-on", "the boot log says every core is watched and a panic resets: "
+               + (wd.group(0) if wd else out[-800:]))
+        wd_s = int(wd.group(1)) if wd else 10
         arch, cores, ram, ms = m.group(1).decode(), int(m.group(2)), int(m.group(3)), int(m.group(4))
         result(arch == ARCH, "ready-arch", f"ready line names arch={arch}")
         result(cores == CORES, "ready-cores", f"every core reached its loop: cores={cores} of {CORES}")
@@ -85,7 +116,7 @@ def main():
         c.send("help")
         mh, outh = c.expect(r"\n  stats +[^\n]*\n", CMD_TIMEOUT)
         names = re.findall(r"^  (\S+) ", outh, re.M)
-        want = ["help", "cores", "mem", "uptime", "fault", "overflow", "pci", "stats"]
+        want = ["help", "cores", "mem", "uptime", "fault", "hang", "overflow", "pci", "stats"]
         result(bool(mh) and sorted(names) == sorted(want), "help-registered",
                f"help lists {names} (kernel's own, drivers' pci, net's stats)")
 
@@ -108,7 +139,7 @@ def main():
                   else "no console line:\n" + outk[-800:]))
 
         # A stack overflow lands in the guard page below the stack and is reported as one; the
-        # report is printed from the exception stack, and the core stops. Core 0 runs the console.
+        # report is printed from the exception stack, and the machine resets. Core 0 runs the console.
         c.send("overflow")
         mo, outo = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
         named = re.search(r"pollux: stack overflow on core 0: (?:cr2|far)=(0x[0-9a-f]+) is in core 0's stack guard page",
@@ -118,25 +149,54 @@ def main():
         result(ok, "stack-overflow",
                "recursion on core 0 faults in its guard page and the crash report names the stack overflow"
                + ("" if ok else ":\n" + outo[-1500:]))
-        # Core 0 is stopped: the fault test needs a fresh guest.
+        reset_seen(c, "overflow-reset", "the overflow on core 0 ends in a reset")
+
+        # A fault on a core other than the console's: before the watchdog and the reset, core 1 stopped
+        # and the others went on half-serving. Now its report is printed and the machine resets.
         c.close()
-        c = Guest([QEMU_SH, ARCH, IMAGE, str(CORES), MEM],
-                  os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-{CORES}c-{MEM}-2.log"))
+        c = guest("-2")
         m, out = c.expect(r"pollux: ready arch=", BOOT_TIMEOUT)
         if not m:
             result(False, "reboot", "no 'pollux: ready' line on the second boot:\n" + out[-2000:])
             return
-
-        c.send("fault")
+        c.send("fault 1")
         mf, outf = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
-        ok = bool(mf) and "pollux: crash core=0" in outf and "backtrace: +0x" in outf
+        ok = bool(mf) and mf.group(1) == b"1" and "pollux: crash core=1" in outf and "backtrace: +0x" in outf
         # The faulting address the CPU reports (x86 cr2, AArch64 far) is the text address written.
-        target = re.search(r"writing to kernel text at (0x[0-9a-f]+)", outf)
+        target = re.search(r"fault: core 1 writing to kernel text at (0x[0-9a-f]+)", outf)
         fault_addr = re.search(r"(?:cr2|far)=(0x[0-9a-f]+)", outf)
         ok = ok and bool(target and fault_addr) and int(target.group(1), 16) == int(fault_addr.group(1), 16)
         result(ok, "crash-report",
-               "a write to kernel text faults and prints core, vector, registers, backtrace"
+               "a write to kernel text on core 1 faults and prints core, vector, registers, backtrace"
                + ("" if ok else ":\n" + outf[-1500:]))
+        reset_seen(c, "fault-reset", "the fault on core 1 ends in a reset")
+
+        # The watchdog: the last core spins with its loop counter frozen; the core before it, which
+        # watches it, must report it after POLLUX_WATCHDOG_S (not before) and reset the machine.
+        c.close()
+        c = guest("-3")
+        m, out = c.expect(r"pollux: ready arch=", BOOT_TIMEOUT)
+        if not m:
+            result(False, "reboot", "no 'pollux: ready' line on the third boot:\n" + out[-2000:])
+            return
+        stuck = CORES - 1
+        c.send(f"hang {stuck}")
+        mh, outh = c.expect(r"hang: core (\d+) stops its loop at loops=(\d+)", CMD_TIMEOUT)
+        if not mh:
+            result(False, "watchdog", "no answer to 'hang':\n" + outh[-800:])
+            return
+        t0 = time.time()
+        rx = r"pollux: watchdog: core %d's loop has not moved for (\d+) ms \(loops=%s, [^\n]*seen by core %d" % (
+            stuck, mh.group(2).decode(), stuck - 1)
+        mw, outw = c.expect(rx, wd_s + WATCHDOG_MARGIN)
+        took = time.time() - t0
+        ms = int(mw.group(1)) if mw else 0
+        ok = bool(mw) and wd_s * 1000 <= ms < (wd_s + WATCHDOG_MARGIN) * 1000 and took >= wd_s - 1
+        result(ok, "watchdog",
+               f"core {stuck}'s loop stopped; core {stuck - 1} reported it {took:.1f} s later "
+               f"(POLLUX_WATCHDOG_S={wd_s}, +{WATCHDOG_MARGIN} s allowed)"
+               + (": " + mw.group(0).decode() if ok else ":\n" + outw[-1500:]))
+        reset_seen(c, "watchdog-reset", "the watchdog's report ends in a reset")
     finally:
         c.close()
 

@@ -37,6 +37,29 @@ class Guest:
                 self.log.flush()
                 self.buf += chunk
 
+    def wait_exit(self, timeout):
+        """Read the console until QEMU exits (under -no-reboot, a guest reset) or timeout passes;
+        return (QEMU's exit status, or None if it still runs, and the text read)."""
+        end = time.time() + timeout
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                break
+            r, _, _ = select.select([self.p.stdout], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 65536)
+                if not chunk:           # end of file: QEMU is gone
+                    try:
+                        self.p.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        pass
+                    break
+                self.log.write(chunk)
+                self.log.flush()
+                self.buf += chunk
+        out, self.buf = self.buf, b""
+        return self.p.poll(), out.decode(errors="replace")
+
     def send(self, line):
         # Slowly: the console polls once a millisecond and the 16550 FIFO is 16 bytes.
         for ch in (line + "\r").encode():

@@ -216,9 +216,12 @@ static uint8_t *mcfg_new(int n, uint64_t base0)
 
 #define FADT_PM_TMR_BLK 76
 #define FADT_FLAGS 112
+#define FADT_RESET_REG 116
+#define FADT_RESET_VALUE 128
 #define FADT_ARM_BOOT 129
 #define FADT_X_PM_TMR 208
 #define TMR_VAL_EXT (1u << 8)
+#define RESET_REG_SUP (1u << 10)
 #define HW_REDUCED (1u << 20)
 
 static void put_gas(uint8_t *t, size_t off, uint8_t space, uint8_t width, uint8_t access, uint64_t addr)
@@ -251,8 +254,10 @@ static void test_x86(void)
 
 	uint8_t *fadt = table("FACP", 276, 6);
 	put32(fadt, FADT_PM_TMR_BLK, 0x608);
-	put32(fadt, FADT_FLAGS, TMR_VAL_EXT);
+	put32(fadt, FADT_FLAGS, TMR_VAL_EXT | RESET_REG_SUP);
 	put_gas(fadt, FADT_X_PM_TMR, 1, 32, 3, 0xB008);
+	put_gas(fadt, FADT_RESET_REG, 1, 8, 1, 0xCF9);     /* QEMU q35's */
+	fadt[FADT_RESET_VALUE] = 0x0F;
 	table_sum(fadt);
 
 	uint8_t *ssdt = table("SSDT", 64, 2);   /* bad checksum, but never read: harmless */
@@ -282,6 +287,9 @@ static void test_x86(void)
 	CHECK_EQ(ai.pm_timer.address, 0xB008);  /* X_PM_TMR_BLK preferred */
 	CHECK(ai.pm_timer_32bit);
 	CHECK_EQ(ai.arm_boot_flags, 0);
+	CHECK_EQ(ai.reset_reg.space, 1);
+	CHECK_EQ(ai.reset_reg.address, 0xCF9);
+	CHECK_EQ(ai.reset_value, 0x0F);
 	blobs_free();
 
 	/* No override, X_PM_TMR_BLK zero: the header's base and the legacy port. */
@@ -290,9 +298,12 @@ static void test_x86(void)
 	madt = madt_new(0xFEE00000, &s2, 0);
 	fadt = table("FACP", 244, 5);
 	put32(fadt, FADT_PM_TMR_BLK, 0x608);
+	put_gas(fadt, FADT_RESET_REG, 1, 8, 1, 0xCF9);     /* without RESET_REG_SUP: not valid */
+	fadt[FADT_RESET_VALUE] = 0x06;
 	table_sum(fadt);
 	uint8_t *tabs2[] = { madt, fadt };
 	CHECK_EQ(parse_xsdt("OEMOEM", tabs2, 2, &ai), 0);
+	CHECK_EQ(ai.reset_reg.address, 0);
 	CHECK_EQ(ai.ncpus, 1);
 	CHECK_EQ(ai.lapic_base, 0xFEE00000);
 	CHECK_EQ(ai.pm_timer.space, 1);
@@ -323,9 +334,11 @@ static void test_aarch64(void)
 	uint8_t *spcr = spcr_new(2, 80, 3, 0, 3, 0x9000000, 7, 0);
 	uint8_t *mcfg = mcfg_new(1, 0x4010000000ull);
 	uint8_t *fadt = table("FACP", 276, 6);
-	put32(fadt, FADT_FLAGS, HW_REDUCED | TMR_VAL_EXT);
+	put32(fadt, FADT_FLAGS, HW_REDUCED | TMR_VAL_EXT | RESET_REG_SUP);
 	put16(fadt, FADT_ARM_BOOT, 3);
 	put_gas(fadt, FADT_X_PM_TMR, 1, 32, 3, 0xB008);  /* must be ignored: hardware reduced */
+	put_gas(fadt, FADT_RESET_REG, 0, 8, 1, 0x9050000); /* kept: not fixed hardware */
+	fadt[FADT_RESET_VALUE] = 0x01;
 	table_sum(fadt);
 	uint8_t *tabs[] = { fadt, madt, spcr, mcfg };
 
@@ -357,6 +370,9 @@ static void test_aarch64(void)
 	CHECK_EQ(ai.arm_boot_flags, 3);
 	CHECK_EQ(ai.pm_timer.address, 0);
 	CHECK(!ai.pm_timer_32bit);
+	CHECK_EQ(ai.reset_reg.space, 0);
+	CHECK_EQ(ai.reset_reg.address, 0x9050000);
+	CHECK_EQ(ai.reset_value, 0x01);
 	blobs_free();
 }
 
@@ -395,6 +411,7 @@ static void test_rsdt(void)
 	uint8_t *madt = madt_new(0xFEE00000, &s, 0);
 	uint8_t *fadt = table("FACP", 116, 1);   /* the ACPI 1.0 FADT */
 	put32(fadt, FADT_PM_TMR_BLK, 0x408);
+	put32(fadt, FADT_FLAGS, RESET_REG_SUP);  /* but RESET_REG lies past the table's end */
 	table_sum(fadt);
 	uint8_t *tabs[] = { madt, fadt };
 	uint8_t *rsdt = root_new(4, tabs, 2);
@@ -407,6 +424,7 @@ static void test_rsdt(void)
 	CHECK(ai.has_fadt);
 	CHECK_EQ(ai.pm_timer.address, 0x408);
 	CHECK_EQ(ai.pm_timer.space, 1);
+	CHECK_EQ(ai.reset_reg.address, 0);
 
 	/* Revision 2 without an XSDT address: the RSDT. */
 	CHECK_EQ(acpi_parse(pa(rsdp_new(2, "NOXSDT", pa(rsdt), 0)), &ai), 0);
@@ -932,8 +950,8 @@ static void test_strerror(void)
 }
 
 TEST_MAIN("test_acpi: proves RSDP/XSDT/RSDT, MADT (xAPIC, x2APIC, GICC), SPCR, MCFG and FADT parsing "
-	  "checks every length and checksum, honours old short tables and never reads past a table, and "
-	  "that a Graviton-like SPCR gives a 16550 console by 32-bit MMIO with registers 4 bytes apart",
+	  "checks every length and checksum, honours old short tables and never reads past a table, takes the FADT reset register only "
+	  "when RESET_REG_SUP vouches for it and the table holds it, and that a Graviton-like SPCR gives a 16550 console by 32-bit MMIO with registers 4 bytes apart",
 	test_x86();
 	test_aarch64();
 	test_rsdt();
