@@ -9,10 +9,8 @@ still runs its loop, nothing crashed, a fresh client gets 200 within a few secon
 and the `stats` counters of the phase's cause moved.
 
 Malformed frames are sent one kind at a time with nothing else on the wire, so the frames that
-reached the guest (rx_pkts + rx_bad) can be matched against the drop counters of their cause.
-Drops that lwIP makes without any counter `stats` shows are listed in KNOWN_SILENT and reported
-as KNOWN lines (HOSTILE_STRICT=1 makes them failures); once such a drop is counted, the line
-turns into a failure asking to update the list.
+reached the guest (rx_pkts + rx_bad) can be matched against the drop counters of their cause; a
+drop no counter shows is a failure (a reset to a closed port was one until lwIP patch 0008).
 
 Usage: hostile.py ARCH IMAGE CORES QUEUES [CONFIG]   (CONFIG: the header the image was built with;
 needs root and Debian's python3-scapy, hping3, nmap)
@@ -38,18 +36,11 @@ from netns import HOST_IP, Results, Testbed, boot, ns, setns  # noqa: E402
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 CONFIG = sys.argv[5] if len(sys.argv) > 5 else "config/default.h"      # the image's, for its limits
 TAG = f"{ARCH} {CORES}c {QUEUES}q hostile"
-STRICT = os.environ.get("HOSTILE_STRICT") == "1"
 result = Results(TAG)
 CLOSED = 9                      # a TCP/UDP port nothing listens on (the HTTP image has no UDP service)
 SLACK = 3                       # frames from the host itself during a kind (ARP refresh)
 FRAG_HOLD = 16                  # net/net.c: later fragments held per queue owner
 LIMITS = {"POLLUX_HEADER_TIMEOUT_S": 0, "POLLUX_MAX_CONNS": 0}     # read_limits(): from CONFIG
-
-# Drops the stack makes without a counter that `stats` shows: kind -> where.
-KNOWN_SILENT = {
-    "tcp-closed-rst": "a RST to a closed port is dropped without tcp.drop (lwIP core/tcp_in.c:574): no pcb, so "
-                      "no hook sees it; RFC 793 has such a reset ignored",
-}
 
 
 # ---- stats, console, health ----
@@ -306,19 +297,9 @@ def malformed(h, tb, gmac, hmac, gip):
             what += f" ({sent - reach} longer than the {2048 - 12}-byte receive buffer are dropped by the device)"
         if mode == "drop":
             counted = sum(d.get(k, 0) for k in want)
-            anyc = sum(d.get(k, 0) for k in RX_DROPS)
             ok = counted >= arrived - SLACK and arrived >= reach - lost
             detail = f"{what}; counted {moved(d, RX_DROPS) or 'nothing'} (tx+{d.get('tx_pkts', 0)})"
-            if name in KNOWN_SILENT:
-                if anyc >= arrived - SLACK:
-                    result(False, f"malformed {name}", detail + " -- a KNOWN silent drop is now counted: "
-                           "remove it from KNOWN_SILENT")
-                elif STRICT:
-                    result(False, f"malformed {name}", detail + " -- silent: " + KNOWN_SILENT[name])
-                else:
-                    print(f"KNOWN [{TAG}] malformed {name}: {detail} -- silent: {KNOWN_SILENT[name]}", flush=True)
-            else:
-                result(ok, f"malformed {name}", detail + f" (expected under {'/'.join(want)})")
+            result(ok, f"malformed {name}", detail + f" (expected under {'/'.join(want)})")
         elif mode == "answer":
             ok = d.get("tx_pkts", 0) >= sent - lost - SLACK
             result(ok, f"malformed {name}", f"{what}; answered: tx+{d.get('tx_pkts', 0)}; drops: "

@@ -19,7 +19,7 @@ extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
 DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
-DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tcp_tw_pcbs) DECL(inst_tw_find) DECL(inst_ip4_id)
+DECL(tcp_rst) DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tcp_tw_pcbs) DECL(inst_tw_find) DECL(inst_ip4_id)
 
 #define LW(f) __typeof__(f) *f
 struct side {
@@ -424,6 +424,33 @@ static void refuse(void)
 	CHECK_EQ(a.tcp_reset - b.tcp_reset, 1);
 	CHECK_EQ(a.tcp_open, 0);
 	CHECK_EQ(t.closed[t.refused_id], 0);
+}
+
+/*
+ * Segments to a port nothing listens on: a SYN is answered with a reset, a reset is answered with
+ * nothing (RFC 793 3.4), and both are counted as dropped (l4_drop). lwIP freed such a reset
+ * without any count; lwIP patch 0008 counts it (tcp.drop).
+ */
+static void closed_port(void)
+{
+	struct cli k;
+	struct net_inst_stats b = st0();
+	cli_open(&k, &side1, &ip0, 7, 0);
+	run(20);
+	struct net_inst_stats a = st0();
+	CHECK(k.err);
+	CHECK_EQ(k.err_code, ERR_RST);
+	CHECK_EQ(a.l4_drop - b.l4_drop, 1);
+	CHECK_EQ(a.tx_frames - b.tx_frames, 1);         /* the reset answering the SYN */
+	CHECK_EQ(a.tcp_accepted, b.tcp_accepted);
+	for (int i = 0; i < 3; i++)
+		lwip1_tcp_rst(NULL, 1000u + (u32_t)i, 2000, &ip1, &ip0, (u16_t)(40000 + i), 7);
+	run(20);
+	struct net_inst_stats c = st0();
+	CHECK_EQ(c.rx_frames - a.rx_frames, 3);
+	CHECK_EQ(c.l4_drop - a.l4_drop, 3);
+	CHECK_EQ(c.tx_frames, a.tx_frames);              /* a reset is never answered */
+	CHECK_EQ(c.tcp_reset, a.tcp_reset);
 }
 
 /*
@@ -1296,6 +1323,7 @@ static void http(void)
 }
 
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
+	  "segments to a closed port counted (a reset too, never answered), "
 	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
 	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
 	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
@@ -1309,6 +1337,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	setup();
 	udp();
 	refuse();
+	closed_port();
 	backpressure_fin();
 	recovery();
 	far_segment();
