@@ -453,6 +453,34 @@ static void closed_port(void)
 	CHECK_EQ(c.tcp_reset, a.tcp_reset);
 }
 
+/* An ICMP echo request (crafted, from instance 1's addresses): answered and counted (icmp_echo). */
+static void icmp_echo(void)
+{
+	static const uint8_t hdr[34] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0,
+					 0x45, 0, 0, 36, 0, 1, 0, 0, 64, 1, 0, 0, 198, 18, 0, 3, 198, 18, 0, 2 };
+	struct net_inst_stats b = st0();
+	struct frame *f = &q[qt++ % 4096];
+	memset(f, 0, sizeof(*f));
+	memcpy(f->data, hdr, sizeof(hdr));
+	uint8_t *ih = f->data + 14, *ic = ih + 20;
+	uint16_t c = (uint16_t)~csum16(0, ih, 20);
+	ih[10] = (uint8_t)(c >> 8), ih[11] = (uint8_t)c;
+	ic[0] = 8;                      /* echo request, id 0x1234, seq 1, 8 bytes of data */
+	ic[4] = 0x12, ic[5] = 0x34, ic[7] = 1;
+	memcpy(ic + 8, "pollux!!", 8);
+	c = (uint16_t)~csum16(0, ic, 16);
+	ic[2] = (uint8_t)(c >> 8), ic[3] = (uint8_t)c;
+	f->len = 14 + 36;
+	f->to = 0;
+	run(5);
+	struct net_inst_stats a = st0();
+	CHECK_EQ(a.rx_frames - b.rx_frames, 1);
+	CHECK_EQ(a.icmp_echo - b.icmp_echo, 1);
+	CHECK_EQ(a.tx_frames - b.tx_frames, 1);         /* the reply */
+	CHECK_EQ(a.l4_drop, b.l4_drop);
+	CHECK_EQ(a.csum_err, b.csum_err);
+}
+
 /*
  * Echo with backpressure: the client stops reading, so the service's sends fall short and it
  * consumes less; the rest must stay unacknowledged (the client stalls well short of the total)
@@ -1323,7 +1351,8 @@ static void http(void)
 }
 
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
-	  "segments to a closed port counted (a reset too, never answered), "
+	  "segments to a closed port counted (a reset too, never answered), an echo request answered and "
+	  "counted, "
 	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
 	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
 	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
@@ -1338,6 +1367,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	udp();
 	refuse();
 	closed_port();
+	icmp_echo();
 	backpressure_fin();
 	recovery();
 	far_segment();
