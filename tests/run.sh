@@ -68,7 +68,8 @@ fi
 # binaries it runs (scripts/bench/deps.sh; a Debian update that moves one is caught here, not by
 # a user of make bench).
 # (It downloads the packages: 600 s leaves room for a slow mirror.)
-if out=$(bounded 600 scripts/bench/deps.sh "$O/bench-guest" 2>&1) && [ -x "$O/bench-guest/sysroot/usr/sbin/nginx" ]; then
+if out=$(bounded 600 scripts/bench/deps.sh "$O/bench-guest" 2>&1) &&
+	[ -x "$O/bench-guest/sysroot/usr/sbin/nginx" ]; then
 	passed=$((passed + 1)); echo "PASS bench guest: $(tail -n1 <<<"$out")"
 else
 	fail "bench guest" $? 600 "$out"
