@@ -903,6 +903,7 @@ static void limits(void)
 	CHECK(k.fin);
 	k.s->tcp_close(k.pcb);
 	run(100);
+	free(k.got);
 	struct net_inst_stats a;
 	lwip1_net_inst.stats(&a);
 	CHECK_EQ(a.hdr_timeouts - b.hdr_timeouts, 1);
@@ -1063,6 +1064,93 @@ static void timewait_reuse(void)
 	CHECK_EQ(tcp_to1(40000, rcv, snd, TCP_ACK, &aseq, &aack), 0);
 	CHECK(lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT) != NULL);
 	run(10);
+}
+
+/* One IPv4 fragment of a datagram to instance 1 from 198.18.0.2 (instance 0's MAC), straight onto
+ * its wire in a block of its own size: a read past the frame is out of bounds for ASan. */
+static void frag_to1(uint16_t id, uint16_t off8, bool more, const uint8_t *data, uint16_t n)
+{
+	uint8_t *f = malloc(34u + n);
+	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0 };
+	memcpy(f, eth, 14);
+	uint8_t *ip = f + 14;
+	memset(ip, 0, 20);
+	ip[0] = 0x45, ip[2] = (uint8_t)((20 + n) >> 8), ip[3] = (uint8_t)(20 + n);
+	ip[4] = (uint8_t)(id >> 8), ip[5] = (uint8_t)id;
+	ip[6] = (uint8_t)((more ? 0x20 : 0) | off8 >> 8), ip[7] = (uint8_t)off8;
+	ip[8] = 64, ip[9] = 6;
+	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = 2;
+	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = 3;
+	uint16_t c = (uint16_t)~csum16(0, ip, 20);
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	memcpy(ip + 20, data, n);
+	rx_out++;
+	lwip1_net_inst.input(f, 34u + n, 0, release, NULL);
+}
+
+/*
+ * A SYN that reuses the ports of a connection in TIME_WAIT (timewait_reuse left one on port 40000)
+ * arriving as two IPv4 fragments: reassembled into a chain of two pbufs, the first holding the TCP
+ * header and the MSS option, the second the rest of the options (window scale). The entry ends,
+ * the listener answers with a SYN-ACK, both options are read across the pieces and the connection
+ * is made; nothing reads past a fragment (the frames are blocks of their own size, checked by
+ * AddressSanitizer in test_svc_asan).
+ */
+static void timewait_frag_syn(void)
+{
+	uint32_t rip = ip4_addr_get_u32(ip_2_ip4(&ip0));
+	struct inst_tw *e = lwip1_inst_tw_find(rip, 40000, POLLUX_HTTP_PORT);
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	struct net_inst_stats b, a;
+	lwip1_net_inst.stats(&b);
+	uint32_t seq = e->rcv_nxt + 100000;
+	uint8_t t[40] = { 40000 >> 8, 40000 & 0xff, POLLUX_HTTP_PORT >> 8, POLLUX_HTTP_PORT & 0xff };
+	for (int i = 0; i < 4; i++)
+		t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+	t[12] = 10 << 4, t[13] = TCP_SYN, t[14] = 0xff, t[15] = 0xff;
+	static const uint8_t opts[20] = { 2, 4, 1200 >> 8, 1200 & 0xff, 1, 3, 3, 7, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+	memcpy(t + 20, opts, sizeof(opts));
+	const uint8_t ph[12] = { 198, 18, 0, 2, 198, 18, 0, 3, 0, 6, 0, 40 };
+	uint16_t c = (uint16_t)~csum16(csum16(0, ph, 12), t, 40);
+	t[16] = (uint8_t)(c >> 8), t[17] = (uint8_t)c;
+	unsigned before = qt;
+	frag_to1(0x7777, 0, true, t, 24);       /* header and MSS: 24 bytes, a multiple of 8 */
+	frag_to1(0x7777, 3, false, t + 24, 16);
+	uint8_t got = 0;
+	uint32_t aseq = 0, aack = 0;
+	for (unsigned i = before; i != qt; i++) {
+		const uint8_t *d = q[i % 4096].data;
+		if (q[i % 4096].to == 0 && d[23] == 6 && (d[36] << 8 | d[37]) == 40000) {
+			got = d[47];
+			aseq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | (uint32_t)d[40] << 8 | d[41];
+			aack = (uint32_t)d[42] << 24 | (uint32_t)d[43] << 16 | (uint32_t)d[44] << 8 | d[45];
+		}
+	}
+	qh = qt;                /* instance 0 has no pcb on port 40000 now: it must not reset these */
+	CHECK_EQ(got, TCP_SYN | TCP_ACK);
+	CHECK_EQ(aack, seq + 1);
+	CHECK(lwip1_inst_tw_find(rip, 40000, POLLUX_HTTP_PORT) == NULL);
+	struct tcp_pcb *sp = NULL;
+	for (struct tcp_pcb *p = lwip1_tcp_active_pcbs; p; p = p->next)
+		if (p->local_port == POLLUX_HTTP_PORT && p->remote_port == 40000)
+			sp = p;
+	CHECK(sp != NULL);
+	CHECK_EQ(sp ? sp->mss : 0, 1200);               /* from the first piece */
+	CHECK_EQ(sp ? sp->snd_scale : 0, 7);            /* from the second */
+	const uint8_t smac[6] = { 2, 0, 0, 0, 0, 1 };
+	seg_to1(smac, 2, 40000, seq + 1, aseq + 1, TCP_ACK, 0x78);
+	CHECK(sp && sp->state == ESTABLISHED);
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tw_reused - b.tw_reused, 1);
+	CHECK_EQ(a.tcp_accepted - b.tcp_accepted, 1);
+	CHECK_EQ(a.reasm_drop, b.reasm_drop);
+	CHECK_EQ(a.l4_drop, b.l4_drop);
+	seg_to1(smac, 2, 40000, seq + 1, 0, TCP_RST, 0x79);
+	qh = qt;
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tcp_open, b.tcp_open);
 }
 
 /* End n clients (a reset each, freeing what they got); the HTTP side then holds no connection. */
@@ -1343,6 +1431,7 @@ static void http(void)
 	CHECK_EQ(s.tcp_open, 0);
 	CHECK_EQ(s.tcp_reset, 0);
 	timewait_reuse();
+	timewait_frag_syn();
 	limits();
 	cap_order();
 	quiet_timers();
@@ -1361,8 +1450,8 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "silent-longest request then a peer that takes nothing, a non-reading peer reset after the send timeout, the "
 	  "send budget resetting the stalled sender holding the most), lwIP's timers visiting only connections with "
 	  "something due (a lost answer still retransmitted), and a client back at once on "
-	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), and a segment 2^31 past the "
-	  "expected one taken as an old duplicate", {
+	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), also with a SYN in two IPv4 "
+	  "fragments, and a segment 2^31 past the expected one taken as an old duplicate", {
 	setup();
 	udp();
 	refuse();
