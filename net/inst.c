@@ -423,6 +423,7 @@ static void inst_stats(struct net_inst_stats *out)
 	/* Fragments refused (overlap, too many, no memory) and datagrams given up (timed out, evicted). */
 	out->reasm_drop = lwip_stats.ip_frag.drop + lwip_stats.ip_frag.err + lwip_stats.ip_frag.memerr +
 			  lwip_stats.mib2.ipreasmfails;
+	out->icmp_echo = lwip_stats.mib2.icmpoutechoreps;
 	inst_svc_stats(out);
 }
 

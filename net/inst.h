@@ -97,6 +97,7 @@ struct net_inst_stats {
 	uint64_t l4_drop;                               /* TCP/UDP/ICMP segments dropped by lwIP */
 	uint64_t reasm_drop;                            /* IPv4 fragments lwIP could not reassemble */
 	uint64_t http_requests, http_2xx, http_3xx, http_4xx, http_bad;
+	uint64_t icmp_echo;                             /* ICMP echo requests answered */
 };
 
 struct net_inst {

@@ -55,6 +55,7 @@ static const struct family families[] = {
 	{ "responses_3xx_total", "Requests answered with a redirect or Not Modified.", OFF(s.http_3xx), 0, 0 },
 	{ "responses_4xx_total", "Requests answered with the client's error.", OFF(s.http_4xx), 0, 0 },
 	{ "requests_bad_total", "Malformed or oversized requests (HTTP 400, 414, 431).", OFF(s.http_bad), 0, 0 },
+	{ "icmp_echo_total", "ICMP echo requests answered.", OFF(s.icmp_echo), 0, 0 },
 	{ "loops_total", "Iterations of the core's poll loop.", OFF(c.loops), 0, 0 },
 	/* drops, each where it happened */
 	{ "rx_bad_total", "Received frames the driver refused as malformed.", OFF(q.rx_drop_bad), 0, 1 },

@@ -1,55 +1,98 @@
 #!/usr/bin/env bash
 # make test's runner: host unit tests, QEMU boot tests and network tests on both architectures;
-# ends with "N passed, N failed".
+# ends with "N passed, N failed, N skipped". Every test runs under a time limit: a hang fails.
 set -uo pipefail
 O=${1:-build}
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 start=$(date +%s)
+# In CI (CI set and not 0 or false; .ci/run sets it) a skipped part is a failure unless its reason
+# names what the machine lacks.
+case "${CI:-}" in "" | 0 | false) ci=false ;; *) ci=true ;; esac
+
+# bounded SECS CMD...: CMD under a time limit; a hang ends with status 124 (timeout(1)), and a
+# command that ignores SIGTERM is killed 10 s later.
+bounded() {
+	local secs=$1
+	shift
+	timeout -k 10 "$secs" "$@"
+}
+
+# fail NAME STATUS SECS OUT: count a failure and show why (a time limit, or the output).
+fail() {
+	failed=$((failed + 1))
+	if [ "$2" -eq 124 ] || [ "$2" -eq 137 ]; then
+		echo "FAIL $1: no result within $3 s (time limit)"
+	else
+		echo "FAIL $1:"
+	fi
+	sed 's/^/    /' <<<"$4"
+}
+
+# A unit test's limit: test_site packs and searches a site of 100,000 files (under 4 min on a
+# loaded 2-core machine); every other test takes seconds.
+unit_limit() {
+	case $1 in
+	test_site) echo 900 ;;
+	*) echo 120 ;;
+	esac
+}
 
 echo "== host unit tests"
 for t in "$O"/unit/test_*; do
 	[ -x "$t" ] || continue
-	if out=$("$t" 2>&1); then
-		passed=$((passed + 1)); echo "PASS $(basename "$t"): $(head -n1 <<<"$out" | sed 's/^[^:]*: //')"
+	name=$(basename "$t") secs=$(unit_limit "$(basename "$t")")
+	out=$(bounded "$secs" "$t" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1)); echo "PASS $name: $(head -n1 <<<"$out" | sed 's/^[^:]*: //')"
 	else
-		failed=$((failed + 1)); echo "FAIL $(basename "$t"):"; sed 's/^/    /' <<<"$out"
+		fail "$name" "$rc" "$secs" "$out"
 	fi
+	# Each SKIP line of a test (TEST_SKIP in tests/unit/test.h) is shown and counted.
+	while read -r line; do
+		skipped=$((skipped + 1)); echo "SKIP $name: ${line#SKIP }"
+		if $ci && ! grep -q ': this machine lacks ' <<<"$line"; then
+			failed=$((failed + 1)); echo "FAIL $name: skipped in CI for a reason that names nothing the machine lacks"
+		fi
+	done < <(sed -n 's/^[[:space:]]*\(SKIP .*\)/\1/p' <<<"$out")
 done
 
 # Deployment: the CloudFormation template's references, and make ami's image check and dry run.
 echo "== deployment"
-if out=$(python3 tests/deploy/test_template.py 2>&1); then
+if out=$(bounded 120 python3 tests/deploy/test_template.py 2>&1); then
 	passed=$((passed + 1)); echo "PASS test_template: $(tail -n1 <<<"$out")"
 else
-	failed=$((failed + 1)); echo "FAIL test_template:"; sed 's/^/    /' <<<"$out"
+	fail test_template $? 120 "$out"
 fi
 # make bench's Linux guest: its Debian packages can still be downloaded and unpacked with the
 # binaries it runs (scripts/bench/deps.sh; a Debian update that moves one is caught here, not by
 # a user of make bench).
-if out=$(scripts/bench/deps.sh "$O/bench-guest" 2>&1) && [ -x "$O/bench-guest/sysroot/usr/sbin/nginx" ]; then
+# (It downloads the packages: 600 s leaves room for a slow mirror.)
+if out=$(bounded 600 scripts/bench/deps.sh "$O/bench-guest" 2>&1) &&
+	[ -x "$O/bench-guest/sysroot/usr/sbin/nginx" ]; then
 	passed=$((passed + 1)); echo "PASS bench guest: $(tail -n1 <<<"$out")"
 else
-	failed=$((failed + 1)); echo "FAIL bench guest:"; sed 's/^/    /' <<<"$out"
+	fail "bench guest" $? 600 "$out"
 fi
-if out=$(promtool check config deploy/prometheus.yml 2>&1); then
+if out=$(bounded 60 promtool check config deploy/prometheus.yml 2>&1); then
 	passed=$((passed + 1)); echo "PASS prometheus.yml: promtool check config accepts deploy/prometheus.yml"
 else
-	failed=$((failed + 1)); echo "FAIL prometheus.yml:"; sed 's/^/    /' <<<"$out"
+	fail prometheus.yml $? 60 "$out"
 fi
-if out=$(DRY=1 BUCKET=b NAME=t scripts/ami.sh "$O/test/pollux.img" 2>&1) &&
+if out=$(DRY=1 BUCKET=b NAME=t bounded 120 scripts/ami.sh "$O/test/pollux.img" 2>&1) &&
 	grep -q 'register-image.*--architecture arm64.*--boot-mode uefi --ena-support' <<<"$out" &&
 	grep -q 'register-image.*--architecture x86_64' <<<"$out" && grep -q 'BOOTAA64.EFI present' <<<"$out" &&
-	! DRY=1 scripts/ami.sh /dev/null >/dev/null 2>&1; then
+	! DRY=1 bounded 120 scripts/ami.sh /dev/null >/dev/null 2>&1; then
 	passed=$((passed + 1)); echo "PASS ami dry run: image checked, both AMIs, a bad image refused"
 else
-	failed=$((failed + 1)); echo "FAIL ami dry run:"; sed 's/^/    /' <<<"$out"
+	fail "ami dry run" 1 120 "$out"
 fi
 
 # Run one QEMU test script (bounded in time) and add its "...-summary: N passed, M failed" line.
 qemu_test() {
 	local name=$1 out s
 	shift
-	out=$(timeout 600 python3 "$@" 2>&1)
+	out=$(bounded 600 python3 "$@" 2>&1)
 	grep -v -- '-summary: ' <<<"$out"
 	s=$(grep -- '-summary: ' <<<"$out")
 	if [ -z "$s" ]; then
@@ -118,5 +161,5 @@ for arch in x86_64 aarch64; do
 done
 
 echo "== $(( $(date +%s) - start )) s"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

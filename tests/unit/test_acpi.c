@@ -402,7 +402,7 @@ static int low_map(void)
 static void test_rsdt(void)
 {
 	if (!low_map()) {
-		printf("  SKIP test_rsdt: cannot map memory below 4 GiB on this host\n");
+		TEST_SKIP("test_rsdt", "memory it can map below 4 GiB (the RSDT holds 32-bit addresses)");
 		return;
 	}
 	struct subs s = {0};
