@@ -28,6 +28,8 @@ struct boot_info {
 	uint64_t image_size;
 	uint64_t text_start;    /* [text_start, text_end): mapped read-only and executable */
 	uint64_t text_end;
+	uint64_t rodata_start;  /* [rodata_start, rodata_end): constant data (.rodata, .data.rel.ro, the GOT), */
+	uint64_t rodata_end;    /* written only by the relocation before efi_main: mapped read-only */
 	uint32_t nranges;
 	uint32_t ranges_dropped;   /* descriptors that did not fit (reported by `mem`) */
 	struct mem_range ranges[BOOT_MAX_RANGES]; /* sorted by base, merged, non-overlapping */

@@ -64,6 +64,8 @@ static void paging_init(void)
 	uint64_t bounds[64];
 	uint32_t nexec = arch_early_reserve(boot, exec, ARRAY_SIZE(exec) - 1);
 	exec[nexec++] = (struct pt_range){ boot->text_start, boot->text_end };
+	/* Constant data: the relocation that wrote its GOT and .data.rel.ro ran before efi_main. */
+	struct pt_range rodata = { boot->rodata_start, boot->rodata_end };
 
 	struct pt_input in = {
 		.ranges = boot->ranges,
@@ -78,6 +80,8 @@ static void paging_init(void)
 		 * never change later, so these must be known now. */
 		.wc = wc,
 		.nwc = kernel_wc_probe ? kernel_wc_probe(&acpi, wc, ARRAY_SIZE(wc)) : 0,
+		.rodata = &rodata,
+		.nrodata = 1,
 	};
 	/* Map the whole physical address space the CPU reports, and at least all RAM. */
 	uint64_t top = 0;
