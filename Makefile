@@ -118,8 +118,10 @@ FORCE:
 OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o) $(NET_SRCS:%.c=$(B)/%.o) \
 	$(INST_OBJS) $(B)/net/site_blob.o
 
+# The stack protector reads one global canary (__stack_chk_guard, kernel/main.c, random per boot):
+# x86-64's default, %fs:0x28, needs thread-local storage a freestanding kernel does not have.
 COMMON_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin-printf \
-	-fno-stack-protector -fno-stack-check -fpic -fshort-wchar -fno-strict-aliasing \
+	-fstack-protector-strong -mstack-protector-guard=global -fno-stack-check -fpic -fshort-wchar -fno-strict-aliasing \
 	-fno-omit-frame-pointer -fno-merge-all-constants -nostdinc -isystem $(GCC_INC) \
 	-MMD -MP $(ARCH_CFLAGS) -DPOLLUX_CONFIG_FILE='"$(CONFIG)"' -DPOLLUX_TEST_COMMANDS=$(TEST_COMMANDS)
 KCFLAGS := $(COMMON_CFLAGS) -I. -Ikernel -Iarch/$(ARCH) -isystem $(NEWLIB)/include

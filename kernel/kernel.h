@@ -337,6 +337,11 @@ extern const struct pt_format *pt_fmt;
 int stack_guard_core(uint64_t addr);
 void kmain(struct boot_info *bi) __attribute__((noreturn));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* The stack protector's word and its failure (the compiler emits the references): a protected
+ * function whose frame copy of __stack_chk_guard changed calls __stack_chk_fail, which panics
+ * naming where. Not protected itself: it is reached with the frame already known bad. */
+extern uintptr_t __stack_chk_guard;
+void __stack_chk_fail(void) __attribute__((noreturn, no_stack_protector));
 
 /* ---- random.c: a seed from the CPU's generator or counter jitter, a ChaCha20 generator per core ---- */
 /* Boot core, once, before anything asks for a random number: seed every core's generator and the
