@@ -48,6 +48,8 @@ endif
 CC := $(CROSS)gcc
 LD := $(CROSS)ld
 OBJCOPY := $(CROSS)objcopy
+NM := $(CROSS)nm
+READELF := $(CROSS)readelf
 HOSTCC := gcc
 
 B := $(O)/$(ARCH)
@@ -117,15 +119,19 @@ FORCE:
 OBJS := $(C_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o) $(EFI_SRCS:%.c=$(B)/%.o) $(NET_SRCS:%.c=$(B)/%.o) \
 	$(INST_OBJS) $(B)/net/site_blob.o
 
+# The stack protector reads one global canary (__stack_chk_guard, kernel/main.c, random per boot):
+# x86-64's default, %fs:0x28, needs thread-local storage a freestanding kernel does not have.
 COMMON_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin-printf \
-	-fno-stack-protector -fno-stack-check -fpic -fshort-wchar -fno-strict-aliasing \
+	-fstack-protector-strong -mstack-protector-guard=global -fno-stack-check -fpic -fshort-wchar -fno-strict-aliasing \
 	-fno-omit-frame-pointer -fno-merge-all-constants -nostdinc -isystem $(GCC_INC) \
 	-MMD -MP $(ARCH_CFLAGS) -DPOLLUX_CONFIG_FILE='"$(CONFIG)"' -DPOLLUX_TEST_COMMANDS=$(TEST_COMMANDS)
 KCFLAGS := $(COMMON_CFLAGS) -I. -Ikernel -Iarch/$(ARCH) -isystem $(NEWLIB)/include
 EFICFLAGS := $(COMMON_CFLAGS) $(EFI_CFLAGS) -I$(GNUEFI)/inc -I$(GNUEFI)/inc/$(ARCH) -I$(GNUEFI)/inc/protocol \
 	-Iarch/$(ARCH)
+# arch/$(ARCH)/image.lds is GNU-EFI's layout with constant data on pages of its own (mapped read-only).
+LDS := arch/$(ARCH)/image.lds
 LDFLAGS := -nostdlib --no-undefined --warn-common -znocombreloc -z noexecstack -shared -Bsymbolic --build-id=sha1 \
-	-T $(GNUEFI)/lib/elf_$(ARCH)_efi.lds $(LD_EXTRA)
+	-T $(LDS) $(LD_EXTRA)
 
 .PHONY: all deps image ami run test unit qemu-test bench prof clean distclean both
 .DEFAULT_GOAL := all
@@ -146,13 +152,15 @@ efi: $(B)/$(EFI_NAME)
 
 $(B)/$(EFI_NAME): $(B)/pollux.so
 	@echo "  EFI     $@"
-	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	$(Q)$(OBJCOPY) -j .text -j .rodata -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 		-j .rel.* -j .rela.* -j .reloc $(OBJCOPY_FMT) $< $@
 
-$(B)/pollux.so: $(OBJS) $(GNUEFI)/lib/elf_$(ARCH)_efi.lds
+$(B)/pollux.so: $(OBJS) $(LDS) scripts/check-image.py
 	@echo "  LD      $@"
-	$(Q)$(LD) $(LDFLAGS) $(GNUEFI)/lib/crt0-efi-$(ARCH).o $(OBJS) -o $@ \
+	$(Q)$(LD) $(LDFLAGS) $(GNUEFI)/lib/crt0-efi-$(ARCH).o $(OBJS) -o $@.tmp \
 		-L$(GNUEFI)/lib -lefi -lgnuefi $(NEWLIB)/lib/libc.a $(LIBGCC)
+	$(Q)python3 scripts/check-image.py $(NM) $(READELF) $@.tmp
+	$(Q)mv $@.tmp $@
 
 $(B)/boot/efi_main.o: boot/efi_main.c
 	@mkdir -p $(dir $@)

@@ -4,8 +4,8 @@
 
 #include "efimap.h"
 
-/* Linker-script symbols of GNU-EFI's elf_<arch>_efi.lds. */
-extern char ImageBase[], _text[], _etext[], _edata[];
+/* Linker-script symbols of arch/<arch>/image.lds (GNU-EFI's layout; _rodata, _erodata are ours). */
+extern char ImageBase[], _text[], _etext[], _rodata[], _erodata[], _edata[];
 
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 static EFI_GUID acpi10_guid = ACPI_TABLE_GUID;
@@ -85,6 +85,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	bi->image_size = (uint64_t)(_edata - ImageBase);
 	bi->text_start = (uint64_t)(UINTN)_text & ~4095ULL;
 	bi->text_end = ((uint64_t)(UINTN)_etext + 4095) & ~4095ULL;
+	bi->rodata_start = (uint64_t)(UINTN)_rodata;    /* both page aligned by the linker script */
+	bi->rodata_end = (uint64_t)(UINTN)_erodata;
 	bi->rng_len = efi_rng(bs, bi->rng, sizeof(bi->rng));
 
 	/* ExitBootServices fails with EFI_INVALID_PARAMETER when the map changed after we read it

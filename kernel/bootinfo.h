@@ -28,6 +28,8 @@ struct boot_info {
 	uint64_t image_size;
 	uint64_t text_start;    /* [text_start, text_end): mapped read-only and executable */
 	uint64_t text_end;
+	uint64_t rodata_start;  /* [rodata_start, rodata_end): constant data (.rodata, .data.rel.ro, the GOT), */
+	uint64_t rodata_end;    /* written only by the relocation before efi_main: mapped read-only */
 	uint8_t rng[32];        /* from the firmware's EFI_RNG_PROTOCOL, before ExitBootServices */
 	uint32_t rng_len;       /* bytes of rng filled: 0 when the firmware has no generator */
 	uint32_t nranges;

@@ -414,6 +414,33 @@ static void cmd_overflow(int argc, char **argv)
 	kprintf("overflow: recursing on core %u's %u KiB stack\n", this_cpu()->idx, POLLUX_STACK_SIZE / 1024);
 	kprintf("overflow: returned %u: the stack did not overflow!\n", overflow_recurse(0, 0));
 }
+
+/* Test-only: write past the end of a local array, then return. The stack protector must stop the
+ * core in __stack_chk_fail before the return. The length is read through a volatile and the
+ * array's address passes through an empty asm, so the compiler can neither see the overrun nor
+ * shorten the loop to the array's bounds. 64 bytes reach past the canary on both architectures. */
+static volatile size_t smash_len = 64;
+
+__attribute__((noinline)) static void smash_frame(void)
+{
+	char buf[16];
+	char *p = buf;
+	size_t n = smash_len;
+	__asm__ volatile("" : "+r"(p));
+	for (size_t i = 0; i < n; i++)
+		((volatile char *)p)[i] = 'A';
+	kprintf("smash: wrote %u bytes into a %u-byte array at %p\n", (unsigned)n, (unsigned)sizeof(buf),
+		(void *)p);
+}
+
+static void cmd_smash(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	smash_frame();
+	kprintf("smash: returned: the stack protector did not catch the overrun!\n");
+}
+
+static void cmd_rowrite(int argc, char **argv);
 #endif
 
 static const struct console_cmd kernel_cmds[] = {
@@ -425,9 +452,27 @@ static const struct console_cmd kernel_cmds[] = {
 	{ "fault", "test only: [core] write to read-only kernel text and crash the core (default 0)", cmd_fault },
 	{ "hang", "test only: [core] stop the core's loop (default 0) for the watchdog to find", cmd_hang },
 	{ "overflow", "test only: overflow this core's stack into its guard page", cmd_overflow },
+	{ "rowrite", "test only: write to this const command table (read-only data) and crash this core",
+	  cmd_rowrite },
+	{ "smash", "test only: overrun a local array; the stack protector stops this core", cmd_smash },
 #endif
 	{ 0, 0, 0 },
 };
+
+#if POLLUX_TEST_COMMANDS
+/* Test-only: write to the table above, const data the loader's relocation filled in before
+ * efi_main (.data.rel.ro) and the page tables map read-only. The same value is written back, so
+ * were it writable nothing would change but the message; the crash report must follow as for
+ * `fault`, naming the table's address. */
+static void cmd_rowrite(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	volatile uintptr_t *p = (volatile uintptr_t *)(uintptr_t)&kernel_cmds[0].name;
+	kprintf("rowrite: writing to the const command table at %p\n", (void *)p);
+	*p = *p;
+	kprintf("rowrite: the write did not fault: const data is writable!\n");
+}
+#endif
 
 static void console_register_own(void)
 {

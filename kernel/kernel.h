@@ -76,6 +76,7 @@ enum pt_kind {
 	PT_GUARD,       /* not mapped at all (a stack's guard page): any access faults */
 	PT_WC,          /* write-combining device memory (x86 PAT WC, AArch64 Normal non-cacheable),
 			 * read-write, never executable: a NIC's BAR the CPU writes descriptors into */
+	PT_RODATA,      /* normal write-back, read-only, never executable: the image's constant data */
 };
 
 /* How one architecture writes entries. Both of ours use 4 KiB granules and 4 levels of 512:
@@ -112,12 +113,14 @@ struct pt_input {
 	const struct pt_range *wc;        /* device ranges mapped PT_WC (4 KiB aligned); a page only
 					   * partly inside one, and RAM inside one, keep their kind */
 	uint32_t nwc;
+	const struct pt_range *rodata;    /* ranges mapped PT_RODATA (4 KiB aligned) */
+	uint32_t nrodata;
 };
 
 struct pt_stats {
 	uint64_t pages_1g, pages_2m, pages_4k, tables;
 	uint64_t guard_pages;             /* 4 KiB pages left unmapped (not in pages_4k) */
-	uint64_t ram_bytes;               /* bytes mapped as PT_RAM or PT_TEXT */
+	uint64_t ram_bytes;               /* bytes mapped as PT_RAM, PT_TEXT or PT_RODATA */
 	uint64_t device_bytes;            /* PT_DEVICE, PT_HOLE and PT_WC */
 	uint64_t wc_bytes;                /* of which PT_WC */
 };
@@ -132,7 +135,7 @@ int pt_build(const struct pt_input *in, const struct pt_format *f, pt_alloc_fn a
 /* FNV-1a over every table page reachable from root, in walk order. */
 uint64_t pt_checksum(uint64_t root, const struct pt_format *f);
 /* Classify the 4 KiB page at pa the way pt_build would (for tests and `mem`). Any [pa, pa+size) gets
- * the strongest kind present in it: PT_GUARD > PT_TEXT > PT_RAM > PT_DEVICE > PT_HOLE > PT_WC
+ * the strongest kind present in it: PT_GUARD > PT_TEXT > PT_RODATA > PT_RAM > PT_DEVICE > PT_HOLE > PT_WC
  * (write-combining only where all of it is). */
 enum pt_kind pt_classify(const struct pt_input *in, uint64_t pa, uint64_t size);
 
@@ -363,6 +366,11 @@ extern const struct pt_format *pt_fmt;
 int stack_guard_core(uint64_t addr);
 void kmain(struct boot_info *bi) __attribute__((noreturn));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* The stack protector's word and its failure (the compiler emits the references): a protected
+ * function whose frame copy of __stack_chk_guard changed calls __stack_chk_fail, which panics
+ * naming where. Not protected itself: it is reached with the frame already known bad. */
+extern uintptr_t __stack_chk_guard;
+void __stack_chk_fail(void) __attribute__((noreturn, no_stack_protector));
 
 /* ---- random.c: a seed from every entropy source there is, a ChaCha20 generator per core ---- */
 #define RANDOM_WANT_BITS 256

@@ -14,6 +14,39 @@ static uint64_t pt_alloc_page(void *ctx)
 	return mem_alloc_early(4096, 4096, GiB(4));
 }
 
+/*
+ * The stack protector's canary (-fstack-protector-strong -mstack-protector-guard=global: every
+ * protected function on every core compares its frame's copy with this word before returning).
+ * Its low byte is always 0, as glibc's is, so that an overrun by a string copy, which stops at a
+ * NUL, cannot write it back intact. It is writable data: neither .rodata nor .data.rel.ro.
+ *
+ * Until stack_guard_init, the value is this fixed one, known to anyone with the image. What runs
+ * before it is checked against it: GNU-EFI's crt0 and _relocate (built without the protector),
+ * efi_main, and kmain's first steps up to random_init (ACPI parsing, console, CPU checks, counter
+ * calibration, the random seed). That catches an accidental overrun there, not a forged canary,
+ * and that code reads only what the firmware hands over, never the network, which the layers above
+ * bring up long after. A protected function on the stack when the value changes would fail its
+ * check on return, so none may return across it: efi_main calls kmain, which never returns.
+ */
+uintptr_t __stack_chk_guard = (uintptr_t)0x2f8e51c9a3d6b700ULL;
+
+/* A random canary, as early as there is randomness. Not protected itself (it would be checking
+ * against the value it changes); kmain, its caller, never returns. */
+__attribute__((no_stack_protector, noinline)) static void stack_guard_init(void)
+{
+	__stack_chk_guard = (uintptr_t)random_u64() & ~(uintptr_t)0xff;
+}
+
+void __stack_chk_fail(void)
+{
+	/* The return address is just past the call in the function whose frame was overrun: minus
+	 * one it is inside the call, which addr2line names. */
+	uint64_t at = (uint64_t)(uintptr_t)__builtin_return_address(0) - 1;
+	panic("stack protector: canary overwritten, the stack frame of the function calling from +0x%llx "
+	      "(offset from ImageBase, for addr2line) was overrun",
+	      (unsigned long long)(at - (boot ? boot->image_base : 0)));
+}
+
 /* Every stack's guard page: left out of the page tables, so an overflow faults at once. */
 static struct pt_range stack_guards[2 * POLLUX_MAX_CORES];
 static uint32_t nstack_guards;
@@ -64,6 +97,8 @@ static void paging_init(void)
 	uint64_t bounds[64];
 	uint32_t nexec = arch_early_reserve(boot, exec, ARRAY_SIZE(exec) - 1);
 	exec[nexec++] = (struct pt_range){ boot->text_start, boot->text_end };
+	/* Constant data: the relocation that wrote its GOT and .data.rel.ro ran before efi_main. */
+	struct pt_range rodata = { boot->rodata_start, boot->rodata_end };
 
 	struct pt_input in = {
 		.ranges = boot->ranges,
@@ -78,6 +113,8 @@ static void paging_init(void)
 		 * never change later, so these must be known now. */
 		.wc = wc,
 		.nwc = kernel_wc_probe ? kernel_wc_probe(&acpi, wc, ARRAY_SIZE(wc)) : 0,
+		.rodata = &rodata,
+		.nrodata = 1,
 	};
 	/* Map the whole physical address space the CPU reports, and at least all RAM. */
 	uint64_t top = 0;
@@ -137,6 +174,7 @@ void kmain(struct boot_info *bi)
 	arch_check_cpu();                 /* page sizes, NX, exception level */
 	arch_time_init(&acpi);            /* counter frequency */
 	random_init(bi->rng, bi->rng_len, &acpi);   /* every entropy source: RSS key, ISNs, lwIP */
+	stack_guard_init();               /* the stack protector's canary, random from here on */
 	mem_init(bi);                     /* free RAM from the UEFI map */
 	stacks_init();                    /* every core's stacks, each above a guard page */
 	paging_init();                    /* our identity map, 1 GiB pages, W^X, guards unmapped */

@@ -2,8 +2,9 @@
 #include "kernel.h"
 
 /*
- * Every address below the limit has a kind: PT_TEXT inside an exec range, else PT_RAM inside a
- * FREE/USED/RESERVED range, else PT_DEVICE inside an MMIO range, else PT_HOLE. A page may be a leaf
+ * Every address below the limit has a kind: PT_TEXT inside an exec range, else PT_RODATA inside a
+ * read-only data range, else PT_RAM inside a FREE/USED/RESERVED range, else PT_DEVICE inside an MMIO
+ * range, else PT_HOLE. A page may be a leaf
  * only if everything in it falls in one class, where HOLE and DEVICE are one class (both are mapped
  * uncached) and no cache bound lies strictly inside it: mapping RAM uncached or MMIO write-back
  * would be wrong, and a large page spanning MTRR ranges of different types gets an undefined
@@ -20,14 +21,15 @@
  * uncached (strictly ordered), which is always correct, only slower.
  *
  * A 4 KiB page cannot be split, so it takes the strongest kind present in it:
- * GUARD > TEXT > RAM > DEVICE > HOLE > WC. With 4 KiB aligned ranges (UEFI descriptors always are; the linker
- * script aligns the text) that is simply the kind of every byte. If a RAM range is not 4 KiB
- * aligned, the page holding its partial end counts as RAM: memory the firmware says is RAM stays
- * reachable and cacheable. A partly-text page is TEXT so the code in it can still run.
+ * GUARD > TEXT > RODATA > RAM > DEVICE > HOLE > WC. With 4 KiB aligned ranges (UEFI descriptors always
+ * are; the linker script aligns the text and the read-only data) that is simply the kind of every
+ * byte. If a RAM range is not 4 KiB aligned, the page holding its partial end counts as RAM: memory
+ * the firmware says is RAM stays reachable and cacheable. A partly-text page is TEXT so the code in
+ * it can still run; a page partly read-only data is read-only, as text already is.
  *
  * Classification never walks pages: it intersects the queried interval with the sorted memory map
- * (binary search, then the few ranges overlapping it) and with the short exec list, so a 256 TiB
- * limit costs one query per 1 GiB entry.
+ * (binary search, then the few ranges overlapping it) and with the short exec and read-only lists,
+ * so a 256 TiB limit costs one query per 1 GiB entry.
  */
 
 #define PT_ENTRIES 512
@@ -41,6 +43,7 @@
 #define PT_M_TEXT   (1u << PT_TEXT)
 #define PT_M_GUARD  (1u << PT_GUARD)
 #define PT_M_WC     (1u << PT_WC)
+#define PT_M_RODATA (1u << PT_RODATA)
 
 struct pt_ctx {
 	const struct pt_input *in;
@@ -138,50 +141,59 @@ static unsigned pt_wc_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 }
 
 /* Kinds present in [lo, hi), lo < hi: a guard range anywhere in it adds GUARD (which forces 4 KiB
- * pages and wins there); exec ranges (few, in any order, maybe overlapping) win over the map, and the
- * gaps between them take the memory map's kinds with the write-combining ranges applied. */
+ * pages and wins there); exec and read-only data ranges (few, in any order, maybe overlapping) win
+ * over the map, and the gaps between them take the memory map's kinds with the write-combining
+ * ranges applied. */
 static unsigned pt_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 {
+	const struct { const struct pt_range *r; uint32_t n; unsigned bit; } over[] = {
+		{ in->exec, in->nexec, PT_M_TEXT },
+		{ in->rodata, in->nrodata, PT_M_RODATA },
+	};
 	unsigned mask = 0;
 	for (uint32_t j = 0; j < in->nguards; j++)
 		if (in->guards[j].base < hi && lo < in->guards[j].end)
 			mask |= PT_M_GUARD;
 	uint64_t cur = lo;
 	while (cur < hi) {
-		/* Skip past every exec range covering cur; overlapping ones chain. */
+		/* Skip past every exec or read-only range covering cur; overlapping ones chain. */
 		for (int moved = 1; moved && cur < hi;) {
 			moved = 0;
-			for (uint32_t j = 0; j < in->nexec; j++) {
-				const struct pt_range *x = &in->exec[j];
-				if (x->base <= cur && cur < x->end) {
-					mask |= PT_M_TEXT;
-					cur = x->end;
-					moved = 1;
+			for (uint32_t k = 0; k < ARRAY_SIZE(over); k++)
+				for (uint32_t j = 0; j < over[k].n; j++) {
+					const struct pt_range *x = &over[k].r[j];
+					if (x->base <= cur && cur < x->end) {
+						mask |= over[k].bit;
+						cur = x->end;
+						moved = 1;
+					}
 				}
-			}
 		}
 		if (cur >= hi)
 			break;
-		/* cur is outside every exec range: take the map up to the next one. */
+		/* cur is outside every such range: take the map up to the next one. */
 		uint64_t next = hi;
-		for (uint32_t j = 0; j < in->nexec; j++) {
-			const struct pt_range *x = &in->exec[j];
-			if (x->base > cur && x->base < next && x->end > x->base)
-				next = x->base;
-		}
+		for (uint32_t k = 0; k < ARRAY_SIZE(over); k++)
+			for (uint32_t j = 0; j < over[k].n; j++) {
+				const struct pt_range *x = &over[k].r[j];
+				if (x->base > cur && x->base < next && x->end > x->base)
+					next = x->base;
+			}
 		mask |= pt_wc_mask(in, cur, next);
 		cur = next;
 	}
 	return mask;
 }
 
-/* The strongest kind in mask: GUARD > TEXT > RAM > DEVICE > HOLE > WC (see the top of the file). */
+/* The strongest kind in mask: GUARD > TEXT > RODATA > RAM > DEVICE > HOLE > WC (see the top of the file). */
 static enum pt_kind pt_strongest(unsigned mask)
 {
 	if (mask & PT_M_GUARD)
 		return PT_GUARD;
 	if (mask & PT_M_TEXT)
 		return PT_TEXT;
+	if (mask & PT_M_RODATA)
+		return PT_RODATA;
 	if (mask & PT_M_RAM)
 		return PT_RAM;
 	if (mask & PT_M_DEVICE)
@@ -197,8 +209,8 @@ static int pt_uniform(unsigned mask)
 {
 	if (mask & PT_M_GUARD)
 		return 0;
-	int classes = !!(mask & PT_M_TEXT) + !!(mask & PT_M_RAM) + !!(mask & (PT_M_HOLE | PT_M_DEVICE)) +
-		      !!(mask & PT_M_WC);
+	int classes = !!(mask & PT_M_TEXT) + !!(mask & PT_M_RODATA) + !!(mask & PT_M_RAM) +
+		      !!(mask & (PT_M_HOLE | PT_M_DEVICE)) + !!(mask & PT_M_WC);
 	return classes == 1;
 }
 
@@ -232,7 +244,7 @@ static void pt_count_leaf(struct pt_ctx *c, int level, enum pt_kind k)
 		c->st->pages_2m++;
 	else
 		c->st->pages_4k++;
-	if (k == PT_RAM || k == PT_TEXT)
+	if (k == PT_RAM || k == PT_TEXT || k == PT_RODATA)
 		c->st->ram_bytes += size;
 	else
 		c->st->device_bytes += size;

@@ -34,8 +34,8 @@ const char arch_name[] = "aarch64";
 #define ARM_BOOT_PSCI_USE_HVC 0x2
 
 extern char a64_vectors[], a64_secondary_entry[];
-/* gnu-efi's elf_aarch64_efi.lds: the image starts at ImageBase (with .text); _etext ends code and
- * read-only data; _edata ends data and bss. */
+/* arch/aarch64/image.lds: the image starts at ImageBase (with .text); _etext ends code; _edata ends
+ * data and bss. */
 extern char ImageBase[], _etext[], _edata[];
 void a64_mmu_switch(uint64_t ttbr0, uint64_t mair, uint64_t tcr, uint64_t sctlr);
 

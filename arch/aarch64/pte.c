@@ -57,6 +57,9 @@ static uint64_t a64_leaf(uint64_t pa, int level, enum pt_kind k)
 		/* Read-only and executable at EL1; EL0 runs nothing of ours. */
 		e |= A64_ATTRIDX(A64_MAIR_NORMAL) | A64_AP_RO_EL1 | A64_SH_INNER | A64_UXN;
 		break;
+	case PT_RODATA:
+		e |= A64_ATTRIDX(A64_MAIR_NORMAL) | A64_AP_RO_EL1 | A64_SH_INNER | A64_PXN | A64_UXN;
+		break;
 	case PT_RAM:
 		e |= A64_ATTRIDX(A64_MAIR_NORMAL) | A64_AP_RW_EL1 | A64_SH_INNER | A64_PXN | A64_UXN;
 		break;

@@ -50,6 +50,9 @@ static uint64_t x86_leaf(uint64_t pa, int level, enum pt_kind k)
 	case PT_TEXT:
 		e |= X86_CACHE_WB;                      /* read-only, executable */
 		break;
+	case PT_RODATA:
+		e |= X86_CACHE_WB | X86_NX;             /* read-only, never executable */
+		break;
 	case PT_RAM:
 		e |= X86_CACHE_WB | X86_RW | X86_NX;
 		break;

@@ -57,6 +57,16 @@ def reset_seen(c, name, what):
     return out
 
 
+def fresh_guest(c, n):
+    """Close c (its machine has reset) and boot guest number n; return it with whether it came up."""
+    c.close()
+    c = guest(f"-{n}")
+    m, out = c.expect(r"pollux: ready arch=", BOOT_TIMEOUT)
+    if not m:
+        result(False, f"reboot-{n}", f"no 'pollux: ready' line on boot {n}:\n" + out[-2000:])
+    return c, bool(m)
+
+
 def main():
     c = guest("")
     try:
@@ -116,7 +126,7 @@ def main():
         c.send("help")
         mh, outh = c.expect(r"\n  stats +[^\n]*\n", CMD_TIMEOUT)
         names = re.findall(r"^  (\S+) ", outh, re.M)
-        want = ["help", "cores", "mem", "uptime", "fault", "hang", "overflow", "pci", "stats"]
+        want = ["help", "cores", "mem", "uptime", "fault", "hang", "overflow", "rowrite", "smash", "pci", "stats"]
         result(bool(mh) and sorted(names) == sorted(want), "help-registered",
                f"help lists {names} (kernel's own, drivers' pci, net's stats)")
 
@@ -197,6 +207,38 @@ def main():
                f"(POLLUX_WATCHDOG_S={wd_s}, +{WATCHDOG_MARGIN} s allowed)"
                + (": " + mw.group(0).decode() if ok else ":\n" + outw[-1500:]))
         reset_seen(c, "watchdog-reset", "the watchdog's report ends in a reset")
+
+        # Constant data (.data.rel.ro: the console's command table) is mapped read-only: writing to
+        # it crashes like `fault`, at the table's address.
+        c, up = fresh_guest(c, "4")
+        if not up:
+            return
+        c.send("rowrite")
+        mr, outr = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
+        target = re.search(r"writing to the const command table at (0x[0-9a-f]+)", outr)
+        fault_addr = re.search(r"(?:cr2|far)=(0x[0-9a-f]+)", outr)
+        ok = bool(mr) and "pollux: crash core=0" in outr and "backtrace: +0x" in outr \
+            and "did not fault" not in outr and bool(target and fault_addr) \
+            and int(target.group(1), 16) == int(fault_addr.group(1), 16)
+        result(ok, "rodata-readonly",
+               "a write to a const table (.data.rel.ro) faults at its address with a crash report"
+               + ("" if ok else ":\n" + outr[-1500:]))
+        reset_seen(c, "rodata-reset", "the write to constant data ends in a reset")
+
+        # The stack protector: overrunning a local array ends in __stack_chk_fail's panic, naming
+        # where, before the function returns.
+        c, up = fresh_guest(c, "5")
+        if not up:
+            return
+        c.send("smash")
+        ms, outs = c.expect(r"pollux: panic on core (\d+): stack protector: canary overwritten, [^\n]* from "
+                            r"\+0x[0-9a-f]+ [^\n]*overrun", CMD_TIMEOUT)
+        ok = bool(ms) and ms.group(1) == b"0" and "smash: wrote 64 bytes into a 16-byte array" in outs \
+            and "did not catch" not in outs
+        result(ok, "stack-protector",
+               "overrunning a local array ends in the stack protector's panic on core 0"
+               + ("" if ok else ":\n" + outs[-1500:]))
+        reset_seen(c, "stack-protector-reset", "the stack protector's panic ends in a reset")
     finally:
         c.close()
 

@@ -95,6 +95,8 @@ static struct dec dec_x86(uint64_t e, int level)
 	d.type = D_LEAF;
 	if (!rw && !nx && type == 6)
 		d.kind = PT_TEXT;
+	else if (!rw && nx && type == 6)
+		d.kind = PT_RODATA;
 	else if (rw && nx && type == 6)
 		d.kind = PT_RAM;
 	else if (rw && nx && type == 0)
@@ -137,6 +139,8 @@ static struct dec dec_arm(uint64_t e, int level)
 	d.type = D_LEAF;
 	if (attr == 0xff && ap == 2 && sh == 3 && !pxn && uxn)
 		d.kind = PT_TEXT;
+	else if (attr == 0xff && ap == 2 && sh == 3 && pxn && uxn)
+		d.kind = PT_RODATA;
 	else if (attr == 0xff && ap == 0 && sh == 3 && pxn && uxn)
 		d.kind = PT_RAM;
 	else if (attr == 0x04 && ap == 0 && sh == 0 && pxn && uxn)
@@ -191,6 +195,9 @@ static int ref_point(const struct pt_input *in, uint64_t a)
 	for (uint32_t j = 0; j < in->nexec; j++)
 		if (in->exec[j].base <= a && a < in->exec[j].end)
 			return PT_TEXT;
+	for (uint32_t j = 0; j < in->nrodata; j++)
+		if (in->rodata[j].base <= a && a < in->rodata[j].end)
+			return PT_RODATA;
 	int k = PT_HOLE;
 	for (uint32_t i = 0; i < in->nranges; i++) {
 		const struct mem_range *r = &in->ranges[i];
@@ -218,6 +225,11 @@ static unsigned ref_mask(const struct pt_input *in, uint64_t lo, uint64_t hi)
 		if (b > lo && b < hi) m |= 1u << ref_point(in, b);
 		if (e > lo && e < hi) m |= 1u << ref_point(in, e);
 	}
+	for (uint32_t j = 0; j < in->nrodata; j++) {
+		uint64_t b = in->rodata[j].base, e = in->rodata[j].end;
+		if (b > lo && b < hi) m |= 1u << ref_point(in, b);
+		if (e > lo && e < hi) m |= 1u << ref_point(in, e);
+	}
 	for (uint32_t j = 0; j < in->nguards; j++) {
 		uint64_t b = in->guards[j].base, e = in->guards[j].end;
 		if (b > lo && b < hi) m |= 1u << ref_point(in, b);
@@ -236,7 +248,8 @@ static int ref_one_class(unsigned m)
 	unsigned dev = (1u << PT_HOLE) | (1u << PT_DEVICE);
 	if (m & (1u << PT_GUARD))
 		return 0;       /* guards only ever as 4 KiB pages */
-	return m == (1u << PT_TEXT) || m == (1u << PT_RAM) || m == (1u << PT_WC) || (m & ~dev) == 0;
+	return m == (1u << PT_TEXT) || m == (1u << PT_RODATA) || m == (1u << PT_RAM) || m == (1u << PT_WC) ||
+	       (m & ~dev) == 0;
 }
 
 /* As the decoder reports it: HOLE reads back as DEVICE; write-combining only where all of it is. */
@@ -244,6 +257,7 @@ static int ref_kind(unsigned m)
 {
 	if (m & (1u << PT_GUARD)) return PT_GUARD;
 	if (m & (1u << PT_TEXT)) return PT_TEXT;
+	if (m & (1u << PT_RODATA)) return PT_RODATA;
 	if (m & (1u << PT_RAM)) return PT_RAM;
 	if (m == (1u << PT_WC)) return PT_WC;
 	return PT_DEVICE;
@@ -394,7 +408,7 @@ static const struct mem_range map_pc[] = {
 
 static void test_pc_map(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -445,7 +459,7 @@ static void test_bounds(int arm)
 {
 	static const struct mem_range ram[] = { R(0, GiB(4), MEM_FREE) };
 	static const uint64_t bounds[] = { 0x40100000, GiB(3) + MiB(2), GiB(2) };
-	struct pt_input in = { ram, 1, GiB(4), NULL, 0, bounds, 3, NULL, 0, NULL, 0 };
+	struct pt_input in = { ram, 1, GiB(4), NULL, 0, bounds, 3, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -471,7 +485,7 @@ static const struct pt_range text[] = { { 0x40300000, 0x40305000 }, { 0x403FF000
 static void test_exec(int arm)
 {
 	static const struct mem_range ram[] = { R(0, GiB(4), MEM_FREE) };
-	struct pt_input in = { ram, 1, GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { ram, 1, GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -517,6 +531,58 @@ static void test_exec(int arm)
 	talloc_free(&a);
 }
 
+/* Read-only data next to text, as the image lays them out: the text, then its constant data from
+ * the next page on (one range ends where the other starts), then a range that overlaps the text's
+ * last page (that page stays executable) and one spanning a 2 MiB edge. */
+static void test_rodata(int arm)
+{
+	static const struct mem_range ram[] = { R(0, GiB(4), MEM_FREE) };
+	static const struct pt_range ro[] = {
+		{ 0x40305000, 0x40308000 }, { 0x40303000, 0x40306000 }, { 0x405FE000, 0x40602000 },
+	};
+	struct pt_input in = { ram, 1, GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0, ro, ARRAY_SIZE(ro) };
+	struct talloc a;
+	struct pt_stats st;
+	uint64_t root = build_verify(&in, arm, &a, &st);
+	CHECK_EQ(st.ram_bytes, GiB(4));
+	CHECK_MAP(arm, root, 0x40302000, KiB(4), PT_TEXT);
+	CHECK_MAP(arm, root, 0x40304000, KiB(4), PT_TEXT);      /* text and read-only data: text */
+	CHECK_MAP(arm, root, 0x40305000, KiB(4), PT_RODATA);
+	CHECK_MAP(arm, root, 0x40307FF8, KiB(4), PT_RODATA);
+	CHECK_MAP(arm, root, 0x40308000, KiB(4), PT_RAM);
+	CHECK_MAP(arm, root, 0x405FE000, KiB(4), PT_RODATA);
+	CHECK_MAP(arm, root, 0x40601000, KiB(4), PT_RODATA);
+	CHECK_MAP(arm, root, 0x40602000, KiB(4), PT_RAM);
+	CHECK_MAP(arm, root, 0x40800000, MiB(2), PT_RAM);
+	CHECK_MAP(arm, root, 0x0, GiB(1), PT_RAM);
+
+	/* The raw bits: read-only and never executable, where text is read-only and executable. */
+	uint64_t pa, sz, *r = NULL;
+	int k;
+	CHECK_EQ(translate(arm, root, 0x40305000, &pa, &sz, &k, &r), 0);
+	if (r) {
+		if (!arm) {
+			CHECK_EQ(*r & 2, 0);                    /* read-only */
+			CHECK_EQ(*r >> 63, 1);                  /* NX */
+		} else {
+			CHECK_EQ((*r >> 6) & 3, 2);             /* AP: RO at EL1 */
+			CHECK_EQ((*r >> 53) & 3, 3);            /* PXN and UXN */
+		}
+	}
+	CHECK_EQ(pt_classify(&in, 0x40305000, 4096), PT_RODATA);
+	CHECK_EQ(pt_classify(&in, 0x40304000, 8192), PT_TEXT);
+	CHECK_EQ(pt_classify(&in, 0x40307000, 8192), PT_RODATA);
+	talloc_free(&a);
+
+	/* A whole 2 MiB of read-only data is one large page. */
+	static const struct pt_range big[] = { { 0x40200000, 0x40400000 } };
+	struct pt_input in2 = { ram, 1, GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0, big, 1 };
+	root = build_verify(&in2, arm, &a, &st);
+	CHECK_MAP(arm, root, 0x40200000, MiB(2), PT_RODATA);
+	CHECK_EQ(st.pages_4k, 0);
+	talloc_free(&a);
+}
+
 /* RAM and MMIO in one GiB: 2 MiB pages, and 4 KiB where they share a 2 MiB page. */
 static void test_mmio_mixed(int arm)
 {
@@ -527,7 +593,7 @@ static void test_mmio_mixed(int arm)
 		R(0xB0201000, 0x1000, MEM_MMIO),
 		R(0xFE000000, MiB(16), MEM_MMIO),
 	};
-	struct pt_input in = { map, ARRAY_SIZE(map), GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -557,7 +623,7 @@ static void test_unaligned(int arm)
 		R(0x40000000, 0x40000000 - 0x800, MEM_FREE),    /* ends 2 KiB short of 2 GiB */
 	};
 	static const struct pt_range x[] = { { 0x200800, 0x201000 } };
-	struct pt_input in = { map, ARRAY_SIZE(map), GiB(2), x, 1, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), GiB(2), x, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -582,7 +648,7 @@ static void test_unaligned(int arm)
 static void test_high_ram(int arm)
 {
 	static const struct mem_range map[] = { R(0, GiB(2), MEM_FREE), R(GiB(600), GiB(3), MEM_FREE) };
-	struct pt_input in = { map, 2, GiB(1024), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, 2, GiB(1024), NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -604,7 +670,7 @@ static void test_high_ram(int arm)
 
 	/* The same with the high RAM off GiB and 2 MiB alignment, and a limit off 1 GiB. */
 	static const struct mem_range map2[] = { R(0, GiB(2), MEM_FREE), R(GiB(600) + 0x101000, GiB(1), MEM_USED) };
-	struct pt_input in2 = { map2, 2, GiB(700) + MiB(3), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in2 = { map2, 2, GiB(700) + MiB(3), NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&in2, arm, &a, &st);
 	CHECK_MAP(arm, root, GiB(600) + 0x100000, KiB(4), PT_DEVICE);
 	CHECK_MAP(arm, root, GiB(600) + 0x101000, KiB(4), PT_RAM);
@@ -622,7 +688,7 @@ static void test_256t(int arm)
 		R(GiB(4), GiB(4), MEM_FREE),
 		R(GiB(1023), GiB(1), MEM_FREE),
 	};
-	struct pt_input in = { map, ARRAY_SIZE(map), 1ULL << 48, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map, ARRAY_SIZE(map), 1ULL << 48, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	struct pt_stats st;
 	uint64_t root = 0;
@@ -659,7 +725,7 @@ static void test_guards(int arm)
 		{ 0xC0000000, 0xC0200000 },             /* a whole 2 MiB */
 		{ GiB(4) + 0x5000, GiB(4) + 0x6000 },   /* in device space */
 	};
-	struct pt_input in = { ram, 2, GiB(5), x, 1, NULL, 0, g, ARRAY_SIZE(g), NULL, 0 };
+	struct pt_input in = { ram, 2, GiB(5), x, 1, NULL, 0, g, ARRAY_SIZE(g), NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -707,7 +773,7 @@ static uint64_t ref_fnv(int arm, uint64_t t, int level, uint64_t h)
  * prior contents. */
 static void test_checksum(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	a.arena = aligned_alloc(4096, 64 * 4096);
 	a.arena_pages = 64;
@@ -758,7 +824,7 @@ static void test_checksum(int arm)
 /* Out of pages at every point of the build: -1, root untouched, nothing crashes or leaks. */
 static void test_out_of_pages(int arm)
 {
-	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { map_pc, ARRAY_SIZE(map_pc), GiB(4), text, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	build_verify(&in, arm, &a, &st);
@@ -784,7 +850,7 @@ static void test_input(int arm)
 {
 	static const struct mem_range unsorted[] = { R(GiB(1), GiB(1), MEM_FREE), R(0, GiB(1), MEM_FREE) };
 	static const struct mem_range overlap[] = { R(0, GiB(1), MEM_FREE), R(GiB(1) - 4096, GiB(1), MEM_MMIO) };
-	struct pt_input in = { unsorted, 2, GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input in = { unsorted, 2, GiB(4), NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	struct talloc a = talloc_new(SIZE_MAX);
 	struct pt_stats st;
 	uint64_t root = 0;
@@ -793,14 +859,14 @@ static void test_input(int arm)
 	CHECK_EQ(pt_build(&in, fmt(arm), talloc_page, &a, &root, &st), -1);
 	talloc_free(&a);
 
-	struct pt_input empty = { NULL, 0, GiB(2), NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input empty = { NULL, 0, GiB(2), NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&empty, arm, &a, &st);
 	CHECK_EQ(st.pages_1g, 2);
 	CHECK_EQ(st.device_bytes, GiB(2));
 	CHECK_EQ(st.tables, 2);
 	talloc_free(&a);
 
-	struct pt_input none = { NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
+	struct pt_input none = { NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
 	root = build_verify(&none, arm, &a, &st);
 	CHECK_EQ(st.tables, 1);
 	CHECK_EQ(st.pages_1g + st.pages_2m + st.pages_4k, 0);
@@ -821,6 +887,8 @@ static void test_encodings(void)
 	CHECK_EQ(x->leaf(MiB(2), 2, PT_HOLE), 0x80000000002000FBULL);
 	CHECK_EQ(x->leaf(0x1000, 3, PT_RAM), 0x8000000000001063ULL);
 	CHECK_EQ(x->leaf(0x1000, 3, PT_TEXT), 0x1061);
+	CHECK_EQ(x->leaf(0x1000, 3, PT_RODATA), 0x8000000000001061ULL);
+	CHECK_EQ(x->leaf(MiB(2), 2, PT_RODATA), 0x80000000002000E1ULL);
 	CHECK_EQ(x->leaf(0x1000, 3, PT_DEVICE), 0x800000000000107BULL);
 	CHECK_EQ(x->leaf(0, 0, PT_RAM), 0);
 	CHECK(x->is_table(0x123023, 0));
@@ -836,6 +904,7 @@ static void test_encodings(void)
 	CHECK_EQ(m->leaf(MiB(2), 2, PT_DEVICE), 0x0060000000200401ULL);
 	CHECK_EQ(m->leaf(GiB(1), 1, PT_HOLE), 0x0060000040000401ULL);
 	CHECK_EQ(m->leaf(0x1000, 3, PT_TEXT), 0x0040000000001787ULL);
+	CHECK_EQ(m->leaf(0x1000, 3, PT_RODATA), 0x0060000000001787ULL);
 	CHECK_EQ(m->leaf(GiB(1), 1, PT_RAM), 0x0060000040000705ULL);
 	CHECK_EQ(m->leaf(0, 0, PT_RAM), 0);
 	CHECK(m->is_table(0x123003, 0));
@@ -874,7 +943,7 @@ static void test_wc(int arm)
 		{ GiB(1) + MiB(1), GiB(1) + MiB(3) },   /* over RAM: stays RAM */
 		{ 0xFEC00000, 0xFEC01000 },             /* over an MMIO range: WC */
 	};
-	struct pt_input in = { map, ARRAY_SIZE(map), GiB(8), NULL, 0, NULL, 0, NULL, 0, wc, ARRAY_SIZE(wc) };
+	struct pt_input in = { map, ARRAY_SIZE(map), GiB(8), NULL, 0, NULL, 0, NULL, 0, wc, ARRAY_SIZE(wc), NULL, 0 };
 	struct talloc a;
 	struct pt_stats st;
 	uint64_t root = build_verify(&in, arm, &a, &st);
@@ -913,7 +982,7 @@ static void test_wc(int arm)
 }
 
 TEST_MAIN("test_pagetable: proves the identity map picks the largest page that holds one kind and no "
-	  "cache bound, maps RAM/text/device/holes/write-combining BARs with the right x86-64 (PAT) and "
+	  "cache bound, maps RAM/text/read-only data/device/holes/write-combining BARs with the right x86-64 (PAT) and "
 	  "AArch64 (MAIR) bits up to 256 TiB, leaves stack guard pages unmapped, "
 	  "fails cleanly out of pages, and that its checksum is stable and catches one changed bit", {
 	test_encodings();
@@ -921,6 +990,7 @@ TEST_MAIN("test_pagetable: proves the identity map picks the largest page that h
 		test_pc_map(arm);
 		test_bounds(arm);
 		test_exec(arm);
+		test_rodata(arm);
 		test_mmio_mixed(arm);
 		test_unaligned(arm);
 		test_high_ram(arm);
