@@ -67,7 +67,7 @@ EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
 	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/time.c kernel/random.c \
 	kernel/watchdog.c
-DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/ena.c \
+DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/ena.c \
 	drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
 ARCH_ASM := arch/$(ARCH)/entry.S
@@ -265,7 +265,7 @@ test_tcphash_CFLAGS := $(LWIP_INC)
 # with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/csum.h
-test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/ena_model.c tests/unit/ena_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
 	$(INTEL_SRCS)
 test_random_SRCS := kernel/random.c net/lwip_port.c
@@ -273,7 +273,7 @@ test_random_CFLAGS := $(LWIP_INC)
 # net/net.c on a fake NIC (the test defines the driver, the lwIP instances and the service).
 test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(HARNESS_SRCS)
 $(UNIT_DIR)/test_net: net/net.h net/inst.h net/flow.h net/spsc.h net/service.h drivers/nic.h drivers/pci.h
-test_vnet_SRCS := drivers/virtio_net.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+test_vnet_SRCS := drivers/virtio_net.c drivers/virtio_pci.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/vnet_model.c tests/unit/vnet_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
 	$(INTEL_SRCS)
 
@@ -349,7 +349,7 @@ prof: $(UNIT_DIR)/prof_conns
 # model, test_ixgbe_http the 82599's. Each is built twice: bench64's config (64-byte body at "/") and
 # bench16k's 16 KiB body (many segments per response, pieces sent in place); only http.c reads the
 # body size.
-NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c \
+NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c drivers/virtio_pci.c \
 	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/nic_http.c tests/unit/nic_http_client.c \
 	tests/unit/host/fakepci.c tests/unit/host/harness.c $(INTEL_SRCS) net/site_blob.S
 NIC_HTTP_HDRS := tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/host/harness.h \
@@ -393,7 +393,7 @@ fuzz_virtq_SRCS := drivers/virtq.c
 fuzz_flow_SRCS := net/flow.c
 fuzz_vnet_rx_CFLAGS := -Itests/unit
 fuzz_ena_rx_CFLAGS := -Itests/unit
-FUZZ_DRIVERS := drivers/virtio_net.c drivers/ena.c drivers/nic.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
+FUZZ_DRIVERS := drivers/virtio_net.c drivers/virtio_pci.c drivers/ena.c drivers/nic.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	$(INTEL_SRCS)
 FUZZ_NIC := tests/fuzz/nic_fuzz.c tests/fuzz/nic_fuzz.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h
 fuzz_vnet_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/vnet_model.c tests/unit/vnet_model.h

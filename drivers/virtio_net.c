@@ -1,41 +1,29 @@
-/* virtio-net, modern PCI transport, split virtqueues (drivers/virtq.c): the hardware half of a NIC
- * under drivers/nic.h (vnet_). Polled, one queue pair per core, interrupts off for good. */
+/* virtio-net, modern PCI transport (drivers/virtio_pci.c), split virtqueues (drivers/virtq.c): the
+ * hardware half of a NIC under drivers/nic.h (vnet_). Polled, one queue pair per core, interrupts off
+ * for good. */
 #include <string.h>
 
 #include "kernel.h"
 #include "nic.h"
 #include "pci.h"
 #include "virtio_net_reg.h"
+#include "virtio_pci.h"
 #include "virtq.h"
 
 #define VNET_HDR ((uint32_t)sizeof(struct virtio_net_hdr))
 #define VNET_CTRL_TIMEOUT_MS 1000
 
-/* A queue: the ring (virtq), its memory and its doorbell. */
-struct vq {
-	struct virtq q;
-	void *mem;
-	uint64_t notify;
-	uint16_t index;
-	uint16_t size;
-	struct virtq_stats past;        /* counts from before the last reset */
-};
-
 /* One pair, touched only by its core. */
 struct vnet_pair {
-	struct vq rx, tx;
+	struct virtio_vq rx, tx;
 } __attribute__((aligned(CACHELINE)));
 
 /* The softc. */
 static struct {
-	struct pci_dev *pci;
-	uint64_t common, notify_base, device_cfg;
-	uint64_t notify_len;            /* bytes of the notify region */
-	uint32_t notify_mult;
-	uint64_t features;              /* negotiated */
+	struct virtio_pci t;            /* the transport: regions, negotiated features */
 	uint32_t max_pairs;
 	uint16_t reta_len;
-	struct vq ctrl;
+	struct virtio_vq ctrl;
 	uint8_t *ctrl_buf;
 	bool ctrl_broken;               /* a command timed out with its buffer still in flight */
 	bool rss_quirk;                 /* ring every RX doorbell after a queue ran dry (see flush) */
@@ -44,66 +32,7 @@ static struct {
 } vn;
 static struct vnet_pair pairs[NIC_MAX_QUEUES];
 
-/* All register access goes through these. */
-static uint8_t cfg_r8(uint32_t off) { return mmio_read8(vn.common + off); }
-static uint16_t cfg_r16(uint32_t off) { return mmio_read16(vn.common + off); }
-static uint32_t cfg_r32(uint32_t off) { return mmio_read32(vn.common + off); }
-static void cfg_w8(uint32_t off, uint8_t v) { mmio_write8(vn.common + off, v); }
-static void cfg_w16(uint32_t off, uint16_t v) { mmio_write16(vn.common + off, v); }
-static void cfg_w32(uint32_t off, uint32_t v) { mmio_write32(vn.common + off, v); }
-static void cfg_w64(uint32_t off, uint64_t v)
-{
-	cfg_w32(off, (uint32_t)v);      /* two 32-bit halves: 4.1.3.1 allows nothing wider */
-	cfg_w32(off + 4, (uint32_t)(v >> 32));
-}
-static bool has(unsigned bit) { return (vn.features >> bit) & 1; }
-
-/* Set up queue `index` (4.1.5.1.3): size, ring addresses, no MSI-X vector, enable. The first time
- * the ring memory is allocated; after a reset the same memory is laid out again. */
-static int vq_setup(struct vq *v, uint16_t index, uint16_t want)
-{
-	cfg_w16(VCFG_QUEUE_SELECT, index);
-	uint16_t max = cfg_r16(VCFG_QUEUE_SIZE);
-	if (max == 0)
-		return -1;
-	uint16_t size = want < max ? want : max;
-	size = (uint16_t)(1u << (31 - __builtin_clz(size)));   /* the ring code wants a power of two */
-	if (!v->mem) {
-		uint64_t mem = mem_alloc_early(virtq_mem_size(size), VIRTQ_MEM_ALIGN, 0);
-		if (!mem)
-			return -2;
-		v->mem = (void *)(uintptr_t)mem;
-		v->size = size;
-	} else if (size != v->size) {
-		return -3;              /* the device shrank the queue across a reset */
-	}
-	struct virtq_stats s = v->q.stats;
-	v->past.notifies += s.notifies, v->past.notifies_suppressed += s.notifies_suppressed;
-	v->past.bad_used += s.bad_used + s.bad_len, v->past.bad_idx += s.bad_idx;
-	virtq_init(&v->q, size, v->mem, (uint64_t)(uintptr_t)v->mem);     /* RAM is identity-mapped */
-	v->q.event_idx = has(VIRTIO_F_RING_EVENT_IDX);
-	v->index = index;
-	cfg_w16(VCFG_QUEUE_SIZE, size);
-	cfg_w16(VCFG_QUEUE_MSIX_VECTOR, VIRTIO_MSI_NO_VECTOR);
-	cfg_w64(VCFG_QUEUE_DESC, virtq_desc_pa(&v->q));
-	cfg_w64(VCFG_QUEUE_DRIVER, virtq_avail_pa(&v->q));
-	cfg_w64(VCFG_QUEUE_DEVICE, virtq_used_pa(&v->q));
-	uint64_t off = (uint64_t)cfg_r16(VCFG_QUEUE_NOTIFY_OFF) * vn.notify_mult;
-	if (off + 2 > vn.notify_len)
-		return -4;              /* a doorbell outside the region the capability gave */
-	v->notify = vn.notify_base + off;
-	dma_wmb();                      /* the rings' initial contents before the device may look */
-	cfg_w16(VCFG_QUEUE_ENABLE, 1);
-	return 0;
-}
-
-/* Publish what was added and ring the doorbell only if the device asked for it. */
-static void vq_kick(struct vq *v)
-{
-	virtq_publish(&v->q);
-	if (virtq_need_notify(&v->q))
-		mmio_write16(v->notify, v->index);
-}
+static bool has(unsigned bit) { return virtio_pci_has(&vn.t, bit); }
 
 /*
  * Send one control command and wait for the device's answer (core 0, at start). A command that
@@ -128,7 +57,7 @@ static int ctrl_cmd(uint8_t class, uint8_t cmd, const void *data, uint32_t len)
 	};
 	if (virtq_add_chain(&vn.ctrl.q, seg, 2, 0) < 0)
 		return -4;
-	vq_kick(&vn.ctrl);
+	virtio_pci_kick(&vn.ctrl);
 	struct virtq_done done;
 	uint64_t deadline = arch_counter() + arch_counter_hz() / 1000 * VNET_CTRL_TIMEOUT_MS;
 	while (virtq_poll_used(&vn.ctrl.q, &done, 1) == 0) {
@@ -150,7 +79,7 @@ static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v), put16(p + 2, 
  * bucket i to queue reta[i], the rest (ARP) to pair 0. Also sets the pairs in use. */
 static int rss_config(uint32_t n, const uint8_t *key, const uint8_t *reta)
 {
-	uint32_t types = mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) &
+	uint32_t types = mmio_read32(vn.t.device_cfg + VNET_CFG_RSS_HASH_TYPES) &
 			 (VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4);
 	uint8_t c[4 + 2 + 2 + 2 * NIC_RETA_LEN + 2 + 1 + NIC_RSS_KEY_LEN], *p = c;
 	put32(p, types), p += 4;
@@ -166,67 +95,34 @@ static int rss_config(uint32_t n, const uint8_t *key, const uint8_t *reta)
 
 static int fail(int err, const char *why)
 {
-	kprintf("vnet0: %s\n", why);
-	if (vn.common)
-		cfg_w8(VCFG_DEVICE_STATUS, VSTAT_FAILED);
-	return err;
+	return virtio_pci_fail(&vn.t, err, why);
 }
 
-/* A capability's region, checked against its BAR: the device's word is not enough. */
-static uint64_t cap_region(struct pci_dev *d, int off, uint32_t need, uint64_t *size)
+/* MQ and RSS are configured through the control queue, and RSS spreads over several queues. */
+static uint64_t vnet_prune(uint64_t use)
 {
-	uint8_t bar = pci_cfg_read8(d, (uint16_t)(off + VIRTIO_CAP_BAR));
-	if (bar > 5 || pci_bar_addr(d, bar) == 0)
-		return 0;       /* no such BAR, or an I/O BAR: we use memory-mapped regions only */
-	uint64_t o = pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_OFFSET));
-	uint64_t len = pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_LENGTH));
-	if (len < need || o + len > pci_bar_size(d, bar))
-		return 0;
-	if (size)
-		*size = len;
-	return pci_bar_addr(d, bar) + o;
-}
-
-/* 3.1.1 Driver Requirements, steps 1 to 6: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK. */
-static int negotiate(uint64_t want)
-{
-	cfg_w8(VCFG_DEVICE_STATUS, 0);
-	for (uint32_t spin = 0; cfg_r8(VCFG_DEVICE_STATUS) != 0; spin++)
-		if (spin > 1000000)
-			return fail(-3, "reset did not complete");
-	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE);
-	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER);
-	cfg_w32(VCFG_DEVICE_FEATURE_SELECT, 0);
-	uint64_t have = cfg_r32(VCFG_DEVICE_FEATURE);
-	cfg_w32(VCFG_DEVICE_FEATURE_SELECT, 1);
-	have |= (uint64_t)cfg_r32(VCFG_DEVICE_FEATURE) << 32;
-	uint64_t use = have & want;
-	if (!(use & (1ull << VIRTIO_F_VERSION_1)))
-		return fail(-4, "device lacks VIRTIO_F_VERSION_1");
-	if (!(use & (1ull << VIRTIO_NET_F_CTRL_VQ)))    /* both are configured through the control queue */
+	if (!(use & (1ull << VIRTIO_NET_F_CTRL_VQ)))
 		use &= ~((1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_RSS));
 	if (!(use & (1ull << VIRTIO_NET_F_MQ)))
 		use &= ~(1ull << VIRTIO_NET_F_RSS);     /* one queue: nothing to spread */
-	cfg_w32(VCFG_DRIVER_FEATURE_SELECT, 0);
-	cfg_w32(VCFG_DRIVER_FEATURE, (uint32_t)use);
-	cfg_w32(VCFG_DRIVER_FEATURE_SELECT, 1);
-	cfg_w32(VCFG_DRIVER_FEATURE, (uint32_t)(use >> 32));
-	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK);
-	if (!(cfg_r8(VCFG_DEVICE_STATUS) & VSTAT_FEATURES_OK))
-		return fail(-5, "device refused our features");
-	vn.features = use;
-	return 0;
+	return use;
+}
+
+/* 3.1.1 Driver Requirements, steps 1 to 6 (virtio_pci.c). */
+static int negotiate(uint64_t want)
+{
+	return virtio_pci_negotiate(&vn.t, want, vnet_prune);
 }
 
 /* Step 7: virtqueues rx0, tx0, rx1, tx1, ..., then the control queue at 2 * max_pairs. */
 static int queues_setup(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		if (vq_setup(&pairs[i].rx, (uint16_t)(2 * i), POLLUX_RX_RING_SIZE) ||
-		    vq_setup(&pairs[i].tx, (uint16_t)(2 * i + 1), POLLUX_TX_RING_SIZE))
+		if (virtio_pci_vq_setup(&vn.t, &pairs[i].rx, (uint16_t)(2 * i), POLLUX_RX_RING_SIZE) ||
+		    virtio_pci_vq_setup(&vn.t, &pairs[i].tx, (uint16_t)(2 * i + 1), POLLUX_TX_RING_SIZE))
 			return fail(-6, "cannot set up a queue pair");
 	if (has(VIRTIO_NET_F_CTRL_VQ)) {
-		if (vq_setup(&vn.ctrl, (uint16_t)(2 * vn.max_pairs), 16))
+		if (virtio_pci_vq_setup(&vn.t, &vn.ctrl, (uint16_t)(2 * vn.max_pairs), 16))
 			return fail(-7, "cannot set up the control queue");
 		vn.ctrl_broken = false;
 	}
@@ -238,56 +134,41 @@ static int queues_setup(uint32_t n)
 static bool link_up(void)
 {
 	/* Only with VIRTIO_NET_F_STATUS; a device without it is always up (5.1.4). */
-	return !has(VIRTIO_NET_F_STATUS) || (mmio_read16(vn.device_cfg + VNET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP);
+	return !has(VIRTIO_NET_F_STATUS) || (mmio_read16(vn.t.device_cfg + VNET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP);
 }
 
 static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
 {
-	vn.pci = d;
-	/* Find the common, notify and device config regions among the vendor capabilities. */
-	for (int off = pci_find_cap(d, PCI_CAP_VENDOR, 0); off; off = pci_find_cap(d, PCI_CAP_VENDOR, off)) {
-		uint8_t type = pci_cfg_read8(d, (uint16_t)(off + VIRTIO_CAP_CFG_TYPE));
-		if (type == VIRTIO_PCI_CAP_COMMON_CFG && !vn.common) {
-			vn.common = cap_region(d, off, 0x38, NULL);
-		} else if (type == VIRTIO_PCI_CAP_NOTIFY_CFG && !vn.notify_base) {
-			vn.notify_base = cap_region(d, off, 2, &vn.notify_len);
-			vn.notify_mult = pci_cfg_read32(d, (uint16_t)(off + VIRTIO_CAP_NOTIFY_MULT));
-		} else if (type == VIRTIO_PCI_CAP_DEVICE_CFG && !vn.device_cfg) {
-			vn.device_cfg = cap_region(d, off, 24, NULL);
-		}
-	}
-	if (!vn.common || !vn.notify_base || !vn.device_cfg) {
-		vn.common = 0;
-		return fail(-2, "not a modern virtio device (no usable common/notify/device capability)");
-	}
-	pci_enable(d);
+	int err = virtio_pci_attach(&vn.t, d, "vnet0", 24);
+	if (err)
+		return err;
 	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_F_RING_EVENT_IDX) |
 			(1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_CSUM) |
 			(1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_RSS);
-	int err = negotiate(want);
+	err = negotiate(want);
 	if (err)
 		return err;
 	for (int i = 0; i < 6; i++)
-		n->mac[i] = mmio_read8(vn.device_cfg + VNET_CFG_MAC + i);
+		n->mac[i] = mmio_read8(vn.t.device_cfg + VNET_CFG_MAC + i);
 	vn.max_pairs = 1;
 	if (has(VIRTIO_NET_F_MQ)) {
-		vn.max_pairs = mmio_read16(vn.device_cfg + VNET_CFG_MAX_PAIRS);
+		vn.max_pairs = mmio_read16(vn.t.device_cfg + VNET_CFG_MAX_PAIRS);
 		if (vn.max_pairs == 0 || vn.max_pairs > 0x8000) {
 			kprintf("vnet0: device offers %u queue pairs: using 1\n", vn.max_pairs);
 			vn.max_pairs = 1;
-			vn.features &= ~((1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_RSS));
+			vn.t.features &= ~((1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_RSS));
 		}
 	}
 	uint32_t np = want_pairs < vn.max_pairs ? want_pairs : vn.max_pairs;
 	if (np > NIC_MAX_QUEUES)
 		np = NIC_MAX_QUEUES;
 	n->caps.rss = false;
-	if (has(VIRTIO_NET_F_RSS) && mmio_read8(vn.device_cfg + VNET_CFG_RSS_MAX_KEY) >= NIC_RSS_KEY_LEN &&
-	    (mmio_read32(vn.device_cfg + VNET_CFG_RSS_HASH_TYPES) & (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) ==
+	if (has(VIRTIO_NET_F_RSS) && mmio_read8(vn.t.device_cfg + VNET_CFG_RSS_MAX_KEY) >= NIC_RSS_KEY_LEN &&
+	    (mmio_read32(vn.t.device_cfg + VNET_CFG_RSS_HASH_TYPES) & (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) ==
 		    (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) {
 		/* Both, or UDP flows would be placed by addresses while their fragments and ICMP
 		 * errors are steered by the 4-tuple. */
-		uint32_t tab = mmio_read16(vn.device_cfg + VNET_CFG_RSS_MAX_TABLE);
+		uint32_t tab = mmio_read16(vn.t.device_cfg + VNET_CFG_RSS_MAX_TABLE);
 		if (tab > NIC_RETA_LEN)
 			tab = NIC_RETA_LEN;
 		if (tab) {
@@ -327,7 +208,7 @@ static int vnet_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 {
 	for (uint32_t i = 0; i < n->npairs; i++)
 		virtq_publish(&pairs[i].rx.q);
-	cfg_w8(VCFG_DEVICE_STATUS, VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK | VSTAT_DRIVER_OK);
+	virtio_pci_driver_ok(&vn.t);
 	/* Only a refusal turns RSS off. A command that timed out left the control queue broken and
 	 * the slow path resets the device; the next start asks again. Clearing caps.rss then would
 	 * leave RSS off for good (VQ_PAIRS_SET instead) while net/, which chose at boot whether to
@@ -432,14 +313,14 @@ static void vnet_flush(struct nic *n, uint32_t q)
 			for (uint32_t i = 0; i < n->npairs; i++)
 				mmio_write16(vn.rx_doorbell[i], (uint16_t)(2 * i));
 	}
-	vq_kick(&p->tx);
+	virtio_pci_kick(&p->tx);
 }
 
 /* Link state, NEEDS_RESET, and rings the device has broken. */
 static unsigned vnet_slow_poll(struct nic *n)
 {
 	unsigned ev = nic_link_change(n, link_up());
-	uint8_t st = cfg_r8(VCFG_DEVICE_STATUS);
+	uint8_t st = virtio_pci_status(&vn.t);
 	if (st & VSTAT_NEEDS_RESET) {
 		vn.needs_reset++;
 		kprintf("vnet0: device set NEEDS_RESET\n");
@@ -458,7 +339,7 @@ static unsigned vnet_slow_poll(struct nic *n)
 /* Every queue stopped: reset and set the rings up again, on the same memory, not live. */
 static int vnet_reset(struct nic *n)
 {
-	int err = negotiate(vn.features);
+	int err = negotiate(vn.t.features);
 	if (!err)
 		err = queues_setup(n->npairs);
 	return err;
