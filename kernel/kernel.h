@@ -374,6 +374,8 @@ void __stack_chk_fail(void) __attribute__((noreturn, no_stack_protector));
 
 /* ---- random.c: a seed from every entropy source there is, a ChaCha20 generator per core ---- */
 #define RANDOM_WANT_BITS 256
+#define RANDOM_ADD_MAX 4                /* sources random_add can name */
+#define RANDOM_FEED_BYTES 32            /* bytes a core's reseed takes from random_feed */
 /* What seeded the generators, and the entropy each source is credited with (bits). */
 struct random_info {
 	const char *hw;                 /* "rdseed", "rdrand", "rndr", or NULL */
@@ -382,6 +384,12 @@ struct random_info {
 	uint32_t hw_bits, fw_bits, trng_bits, jitter_bits, bits;
 	uint32_t blocks, failed, distinct;      /* jitter: blocks taken, failing the health tests */
 	uint64_t jitter_us;
+	/* Sources a layer above added at its boot (random_add: a virtio-rng device), bits in `bits`. */
+	struct random_added {
+		const char *name;
+		uint32_t bits;
+	} added[RANDOM_ADD_MAX];
+	uint32_t nadded;
 };
 /* Boot core, once, before anything asks for a random number: seed every core's generator and the
  * per-boot secret from the CPU's generator, fw[0..fw_len) (the firmware's EFI_RNG_PROTOCOL), the
@@ -396,6 +404,18 @@ const char *random_source(void);
 const struct random_info *random_info(void);
 /* The sources were credited with less than RANDOM_WANT_BITS: the secrets may be guessable. */
 bool random_short(void);
+/* Boot core, after random_init and before the secondaries start (panics otherwise): mix p[0..n)
+ * from source (a device a layer above found, e.g. "virtio-rng") into every core's generator key,
+ * credit it min(bits, 8 n) bits, draw the per-boot secret again (nothing has hashed with it yet:
+ * the network is not up) and print the "random:" line again with the source. Safe without a lock
+ * because only the boot core runs. The stack protector's canary keeps its value. p is not wiped:
+ * the caller's. */
+void random_add(const void *p, size_t n, uint32_t bits, const char *source);
+/* Core 0's loop (a device driver's poll hook): offer RANDOM_FEED_BYTES bytes of p for core's next
+ * reseed. A mailbox per core, one cache line each, with no lock: core 0 fills it when empty and
+ * marks it full (release), the core's reseed takes the bytes, wipes them and marks it empty.
+ * Returns false when the slot is still full or core is out of range (offer again later). */
+bool random_feed(uint32_t core, const uint8_t p[RANDOM_FEED_BYTES]);
 /* Fold v (a frame's arrival time) into the calling core's next reseed. */
 void random_stir(uint64_t v);
 /* How many times a core's generator has been reseeded (every 60 s of its loop). */

@@ -1,4 +1,6 @@
 /* Random numbers: a seed from every entropy source the platform has, one ChaCha20 generator per core. */
+#include <string.h>
+
 #include "kernel.h"
 
 /*
@@ -22,6 +24,9 @@
  *     sample that followed the previous one last time comes again, which a counter cycling through
  *     a few values cannot hide from. A counter that moves only with the instructions run (QEMU's
  *     -icount, a stuck clock) fails.
+ * A layer above may add a source once it has found its device (random_add, on the boot core before
+ * the secondaries start: a virtio-rng device, drivers/virtio_rng.c): its bytes are mixed into every
+ * core's key, credited, and the per-boot secret drawn again.
  * Everything is folded into one 256-bit ChaCha20 key by a ChaCha20-based sponge. When the credits
  * add up to less than RANDOM_WANT_BITS, random_short() says so, `stats` warns on every call, and a
  * configuration with POLLUX_REQUIRE_ENTROPY does not serve (net/net.c).
@@ -30,7 +35,9 @@
  * core's generator uses fast key erasure: every block's first 32 bytes become the next key and only
  * the rest is handed out, so what was handed out cannot be recomputed from a later state. Every
  * RANDOM_RESEED_S seconds each core mixes into its key what it gathered since (the arrival times of
- * its received frames, random_stir) with fresh values of the CPU's generator when there is one.
+ * its received frames, random_stir) with fresh values of the CPU's generator when there is one and
+ * the bytes a device driver left in the core's mailbox (random_feed: core 0's loop reads the device
+ * and fills every core's mailbox, so no core but 0 touches the device and no lock is needed).
  * The per-boot secret (SipHash key for random_hash: TCP ISNs) is taken from core 0's generator
  * at init and is read-only afterwards.
  */
@@ -59,9 +66,19 @@ struct random_core {
 	uint64_t stirred;       /* frame arrival times since the last reseed, folded */
 	uint64_t next_reseed;   /* counter value */
 	uint64_t reseeds;
+	uint64_t fed;           /* reseeds that took bytes from the mailbox */
+} __attribute__((aligned(CACHELINE)));
+
+/* A core's mailbox (random_feed): written by core 0 while empty, by its core while full; a line of
+ * its own, so neither side's stores disturb the generators. */
+struct random_slot {
+	uint8_t b[RANDOM_FEED_BYTES];
+	uint32_t full;          /* __atomic: 1 = b holds bytes for the core's next reseed */
 } __attribute__((aligned(CACHELINE)));
 
 static struct random_core random_cores[POLLUX_MAX_CORES];
+static struct random_slot random_slots[POLLUX_MAX_CORES];
+static bool random_fed_any;
 static uint8_t random_secret[16];
 static const char *random_src = "none";
 static bool random_ready;
@@ -343,11 +360,16 @@ static void random_poll(struct cpu *cpu, uint64_t now);
 static void random_print(void)
 {
 	const struct random_info *r = &info;
+	char added[24 * RANDOM_ADD_MAX];
+	struct kbuf b = { added, sizeof(added), 0 };
+	added[0] = 0;
+	for (uint32_t i = 0; i < r->nadded; i++)
+		kbprintf(&b, ", %s %u", r->added[i].name, r->added[i].bits);
 	kprintf("random: %s%s, efi-rng %u, smccc-trng %s%u, jitter %u (%u blocks of %u samples, %u failed the "
-		"health tests, %u distinct, %llu us): %u bits%s\n",
+		"health tests, %u distinct, %llu us)%s: %u bits%s\n",
 		r->hw ? r->hw : r->hw_failed ? "the CPU's generator failed its check" : "no CPU generator",
 		r->hw ? " 256" : "", r->fw_bits, r->trng ? "" : "none ", r->trng_bits, r->jitter_bits, r->blocks,
-		JIT_BLOCK, r->failed, r->distinct, (unsigned long long)r->jitter_us, r->bits,
+		JIT_BLOCK, r->failed, r->distinct, (unsigned long long)r->jitter_us, added, r->bits,
 		random_short() ? " (short)" : "");
 }
 
@@ -364,6 +386,14 @@ static void cmd_random(int argc, char **argv)
 		kbprintf(&b, " c%u=%llu", i, (unsigned long long)random_cores[i].reseeds);
 	kputs(line);
 	kputs("\n");
+	if (random_fed_any) {
+		b.len = 0;
+		kbprintf(&b, "random: reseeds with device bytes");
+		for (uint32_t i = 0; i < ncpus; i++)
+			kbprintf(&b, " c%u=%llu", i, (unsigned long long)random_cores[i].fed);
+		kputs(line);
+		kputs("\n");
+	}
 #if POLLUX_TEST_COMMANDS
 	static const uint8_t tuple[12] = { 198, 18, 0, 2, 198, 18, 0, 1, 0, 80, 0x9c, 0x40 };
 	kprintf("random: isn key 0x%016llx\n", (unsigned long long)random_hash(tuple, sizeof(tuple)));
@@ -415,6 +445,8 @@ void random_init(uint8_t *fw, uint32_t fw_len, const struct acpi_info *ai)
 
 	for (uint32_t i = 0; i < POLLUX_MAX_CORES; i++)
 		core_seed(&random_cores[i], p.key, i);
+	memset(random_slots, 0, sizeof(random_slots));
+	random_fed_any = false;
 	for (int i = 0; i < 8; i++)
 		p.key[i] = 0;
 	random_ready = true;
@@ -427,6 +459,58 @@ void random_init(uint8_t *fw, uint32_t fw_len, const struct acpi_info *ai)
 			r->bits, RANDOM_WANT_BITS);
 	cpu_poll_register(random_poll);
 	console_register(&random_cmd);
+}
+
+void random_add(const void *p, size_t n, uint32_t bits, const char *source)
+{
+	struct cpu *cpu = this_cpu();
+	struct random_info *r = &info;
+	assert(random_ready);
+	if ((cpu && cpu->idx != 0) || cpus_running > 1)
+		panic("random: %s added after the secondaries started", source);
+	uint64_t most = (uint64_t)n * 8;
+	uint32_t credit = bits < most ? bits : (uint32_t)most;   /* no more than a bit a bit */
+	for (uint32_t c = 0; c < POLLUX_MAX_CORES; c++) {
+		struct random_core *rc = &random_cores[c];
+		struct random_pool pool = { { 0 }, 0 };
+		for (int i = 0; i < 8; i++)
+			pool.key[i] = rc->key[i];
+		pool_add_bytes(&pool, p, n < UINT32_MAX ? (uint32_t)n : UINT32_MAX);
+		pool_add(&pool, arch_counter());
+		pool_stir(&pool);
+		for (int i = 0; i < 8; i++) {
+			rc->key[i] = pool.key[i];
+			pool.key[i] = 0;
+		}
+		rc->avail = 0;          /* output drawn from the old key: not handed out any more */
+	}
+	random_bytes(random_secret, sizeof(random_secret));
+	uint32_t i = 0;
+	while (i < r->nadded && strcmp(r->added[i].name, source) != 0)
+		i++;
+	if (i == r->nadded) {
+		if (i == RANDOM_ADD_MAX)
+			panic("random: more than %d added sources", RANDOM_ADD_MAX);
+		r->added[r->nadded++] = (struct random_added){ source, 0 };
+	}
+	r->added[i].bits += credit;
+	r->bits += credit;
+	if (!r->hw && !r->fw_bits && !r->trng_bits && credit)
+		random_src = source;
+	random_print();
+}
+
+bool random_feed(uint32_t core, const uint8_t p[RANDOM_FEED_BYTES])
+{
+	if (core >= POLLUX_MAX_CORES)
+		return false;
+	struct random_slot *s = &random_slots[core];
+	if (__atomic_load_n(&s->full, __ATOMIC_ACQUIRE))
+		return false;
+	memcpy(s->b, p, RANDOM_FEED_BYTES);
+	random_fed_any = true;
+	__atomic_store_n(&s->full, 1, __ATOMIC_RELEASE);        /* the bytes before the flag */
+	return true;
 }
 
 const char *random_source(void)
@@ -454,7 +538,8 @@ void random_stir(uint64_t v)
 }
 
 /* Every core, every loop: one comparison, and every RANDOM_RESEED_S seconds a new key from the old
- * one, what random_stir gathered, the counter and fresh values of the CPU's generator. */
+ * one, what random_stir gathered, the counter, fresh values of the CPU's generator and what core 0
+ * left in this core's mailbox (random_feed). */
 static void random_poll(struct cpu *cpu, uint64_t now)
 {
 	struct random_core *c = &random_cores[cpu->idx < POLLUX_MAX_CORES ? cpu->idx : 0];
@@ -471,6 +556,14 @@ static void random_poll(struct cpu *cpu, uint64_t now)
 	pool_add(&p, now);
 	if (info.hw)
 		random_hw(&p, 4);
+	struct random_slot *s = &random_slots[cpu->idx < POLLUX_MAX_CORES ? cpu->idx : 0];
+	if (__atomic_load_n(&s->full, __ATOMIC_ACQUIRE)) {
+		pool_add_bytes(&p, s->b, RANDOM_FEED_BYTES);
+		for (int i = 0; i < RANDOM_FEED_BYTES; i++)
+			((volatile uint8_t *)s->b)[i] = 0;      /* used: not kept */
+		__atomic_store_n(&s->full, 0, __ATOMIC_RELEASE);
+		c->fed++;
+	}
 	pool_stir(&p);
 	for (int i = 0; i < 8; i++) {
 		c->key[i] = p.key[i];

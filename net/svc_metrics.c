@@ -254,6 +254,8 @@ static bool m_next(struct mconn *m, struct kbuf *b)
 		kbprintf(b, "pollux_entropy_bits{source=\"cpu\"} %u\npollux_entropy_bits{source=\"efi-rng\"} %u\n"
 			 "pollux_entropy_bits{source=\"smccc-trng\"} %u\npollux_entropy_bits{source=\"jitter\"} %u\n",
 			 r->hw_bits, r->fw_bits, r->trng_bits, r->jitter_bits);
+		for (uint32_t i = 0; i < r->nadded; i++)
+			kbprintf(b, "pollux_entropy_bits{source=\"%s\"} %u\n", r->added[i].name, r->added[i].bits);
 		break;
 	}
 	default:

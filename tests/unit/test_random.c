@@ -1,4 +1,4 @@
-/* test_random: proves SipHash-2-4 and ChaCha20 against published vectors, seeding from every source with its credit and the jitter's health tests, and RFC 6528 ISNs. */
+/* test_random: proves SipHash-2-4 and ChaCha20 against published vectors, seeding from every source with its credit and the jitter's health tests, sources added at boot and the reseed mailbox, and RFC 6528 ISNs. */
 #include <stdarg.h>
 
 #include "test.h"
@@ -44,6 +44,7 @@ uint64_t arch_counter_hz(void) { return 1000000; }
 static uint64_t now_ns;
 uint64_t time_ns(void) { return now_ns; }
 uint32_t ncpus = 1;
+volatile uint32_t cpus_running;
 static void (*polled)(struct cpu *c, uint64_t now);
 void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now)) { polled = fn; }
 void console_register(const struct console_cmd *cmd) { (void)cmd; }
@@ -265,6 +266,90 @@ static void test_reseed(void)
 	host_cpu = NULL;
 }
 
+/* A source a layer adds at boot (random_add: virtio-rng): mixed into every core's generator and
+ * the secret, credited at most 8 bits a byte, nothing for no bytes, and named on the line. */
+static void test_add(void)
+{
+	const struct random_info *r = random_info();
+	struct cpu c0 = { 0 }, c1 = { 0 };
+	c1.idx = 1;
+	uint8_t dev[32];
+	for (int i = 0; i < 32; i++)
+		dev[i] = (uint8_t)(0xa5 ^ i * 7);
+	/* Without the source: the streams of cores 0 and 1 and the ISN key. */
+	reinit(NULL, HW_GOOD, 1);
+	CHECK(random_short());
+	host_cpu = &c0;
+	uint64_t a0 = random_u64();
+	host_cpu = &c1;
+	uint64_t a1 = random_u64();
+	uint64_t ha = random_hash("abc", 3);
+	/* The same boot with 32 device bytes added before anything was drawn. */
+	reinit(NULL, HW_GOOD, 1);
+	host_cpu = &c0;
+	printed_len = 0;
+	random_add(dev, sizeof(dev), 256, "virtio-rng");
+	CHECK_EQ(r->bits, 256);
+	CHECK_EQ(r->nadded, 1);
+	CHECK_STR(r->added[0].name, "virtio-rng");
+	CHECK_EQ(r->added[0].bits, 256);
+	CHECK(!random_short());
+	CHECK_STR(random_source(), "virtio-rng");
+	CHECK(strncmp(printed, "random: no CPU generator, efi-rng 0, smccc-trng none 0, jitter 0 (64 blocks", 74) == 0);
+	CHECK(strstr(printed, " us), virtio-rng 256: 256 bits\n") != NULL);
+	CHECK(strstr(printed, "(short)") == NULL);
+	CHECK(random_u64() != a0);
+	host_cpu = &c1;
+	CHECK(random_u64() != a1);
+	CHECK(random_hash("abc", 3) != ha);
+	/* The same source again adds to its entry; a claim past 8 bits a byte is cut to that; no
+	 * bytes are credited nothing. */
+	host_cpu = &c0;
+	random_add(dev, 4, 256, "virtio-rng");
+	CHECK_EQ(r->nadded, 1);
+	CHECK_EQ(r->added[0].bits, 256 + 32);
+	random_add(dev, 0, 256, "virtio-rng");
+	CHECK_EQ(r->added[0].bits, 256 + 32);
+	CHECK_EQ(r->bits, 256 + 32);
+	/* A device giving nothing on a short boot: named with 0, still short. */
+	reinit(NULL, HW_GOOD, 1);
+	printed_len = 0;
+	random_add(dev, 0, 256, "virtio-rng");
+	CHECK_EQ(r->bits, 0);
+	CHECK(random_short());
+	CHECK(strstr(printed, ", virtio-rng 0: 0 bits (short)") != NULL);
+	CHECK_STR(random_source(), "counter jitter");
+	host_cpu = NULL;
+}
+
+/* Core 0 fills each core's mailbox (random_feed); the core's next reseed takes the bytes, which
+ * change its stream, and empties the mailbox for the next offer. */
+static void test_feed(void)
+{
+	struct cpu c = { 0 };
+	uint8_t dev[RANDOM_FEED_BYTES];
+	for (int i = 0; i < RANDOM_FEED_BYTES; i++)
+		dev[i] = (uint8_t)(i * 13 + 1);
+	host_cpu = &c;
+	uint64_t out[3];
+	for (int run = 0; run < 3; run++) {
+		reinit("rdrand", HW_GOOD, 3);
+		polled(&c, 1000);
+		if (run != 1) {
+			CHECK(random_feed(0, dev));
+			CHECK(!random_feed(0, dev));            /* full until the reseed takes it */
+		}
+		polled(&c, 1000 + 60 * 1000000ull);
+		CHECK_EQ(random_reseeds(0) > 0, 1);
+		out[run] = random_u64();
+		CHECK(random_feed(0, dev));                     /* taken: empty again */
+	}
+	CHECK(out[0] != out[1]);                                /* the device's bytes went in */
+	CHECK_EQ(out[0], out[2]);                               /* and nothing else differed */
+	CHECK(!random_feed(POLLUX_MAX_CORES, dev));
+	host_cpu = NULL;
+}
+
 static void test_output(void)
 {
 	/* The same hardware values give the same stream (the host counter restarts at 0 each time);
@@ -357,12 +442,16 @@ static void test_isn(void)
 TEST_MAIN("test_random: proves SipHash-2-4 and ChaCha20 match their published vectors, the seed source "
 	  "mixes every source and credits each (the CPU generator only when it passes its check, the "
 	  "firmware's, the SMCCC TRNG, counter jitter only through SP 800-90B's health tests and estimates, "
-	  "a lockstep or cycling counter credited nothing, a shortfall said), each core reseeds every 60 s, "
+	  "a lockstep or cycling counter credited nothing, a shortfall said), a source added at boot mixed into "
+	  "every core and the secret and credited at most a bit a bit, each core reseeds every 60 s with what "
+	  "core 0 left in its mailbox, "
 	  "output is reproducible from the seed only, balanced and unrepeated, and ISNs follow RFC 6528", {
 	test_siphash();
 	test_chacha();
 	test_sources();
 	test_reseed();
+	test_add();
+	test_feed();
 	test_output();
 	test_isn();
 })
