@@ -67,7 +67,7 @@ EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
 	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/time.c kernel/random.c \
 	kernel/watchdog.c
-DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/ena.c \
+DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/virtio_rng.c drivers/ena.c \
 	drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
 ARCH_ASM := arch/$(ARCH)/entry.S
@@ -224,7 +224,7 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_site test_pci test_virtq \
-	test_flow test_ena test_random test_net test_vnet test_ixgbe test_slab test_tcphash
+	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_slab test_tcphash
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -276,6 +276,9 @@ $(UNIT_DIR)/test_net: net/net.h net/inst.h net/flow.h net/spsc.h net/service.h d
 test_vnet_SRCS := drivers/virtio_net.c drivers/virtio_pci.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/vnet_model.c tests/unit/vnet_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
 	$(INTEL_SRCS)
+
+test_vrng_SRCS := drivers/virtio_rng.c drivers/virtio_pci.c drivers/virtq.c drivers/pci.c kernel/printf.c \
+	$(HARNESS_SRCS) $(FAKEPCI_SRCS)
 
 define unit_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h \

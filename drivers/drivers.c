@@ -2,6 +2,7 @@
 #include "kernel.h"
 #include "drivers.h"
 #include "pci.h"
+#include "virtio_rng.h"
 
 static void cmd_pci(int argc, char **argv)
 {
@@ -16,5 +17,6 @@ int drivers_init(uint32_t cores)
 	(void)cores;
 	console_register(&pci_cmd);
 	pci_scan(&acpi);        /* a full table is reported by pci_scan; what fits is usable */
+	vrng_init();            /* a virtio-rng device's bytes into the seed, before net draws keys */
 	return 0;
 }

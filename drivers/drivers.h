@@ -4,8 +4,9 @@
 
 #include <stdint.h>
 
-/* Boot core, before the secondaries start: scan PCI (ECAM from the ACPI MCFG) and register the
- * `pci` console command. cores is unused (the NIC takes its queues when net boots). Returns 0. */
+/* Boot core, before the secondaries start: scan PCI (ECAM from the ACPI MCFG), register the `pci`
+ * console command and give a virtio-rng device's bytes to the random generators (virtio_rng.c). cores is unused (the NIC
+ * takes its queues when net boots). Returns 0. */
 int drivers_init(uint32_t cores);
 
 #endif

@@ -3,6 +3,10 @@
 #define POLLUX_VIRTIO_PCI_REG_H
 
 #define VIRTIO_PCI_VENDOR 0x1af4
+/* Device IDs (4.1.2.1): 0x1040 + the device type for a modern device; a transitional one (legacy I/O
+ * interface as well) has its own ID and the same capabilities. The net ones are in virtio_net_reg.h. */
+#define VIRTIO_PCI_DEVICE_RNG 0x1044            /* type 4, entropy device (5.4) */
+#define VIRTIO_PCI_DEVICE_RNG_TRANSITIONAL 0x1005
 
 /* Vendor-specific PCI capability (4.1.4): which BAR region holds which structure. */
 #define PCI_CAP_VENDOR 0x09

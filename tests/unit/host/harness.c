@@ -63,9 +63,15 @@ uint64_t mem_arena_bytes(uint32_t core)
 	return harness_arena_bytes;
 }
 
-/* What net/net.c calls of the kernel at start-up: registrations (nothing runs them here), a fixed
+/* What net/net.c calls of the kernel at start-up: registrations (poll hooks kept for a test to run), a fixed
  * generator whose RSS key draw the tests can read back, counter conversion and the cores. */
-void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now)) { (void)fn; }
+void (*harness_polls[CPU_POLL_MAX])(struct cpu *c, uint64_t now);
+int harness_npolls;
+void cpu_poll_register(void (*fn)(struct cpu *c, uint64_t now))
+{
+	if (harness_npolls < CPU_POLL_MAX)
+		harness_polls[harness_npolls++] = fn;
+}
 void console_register(const struct console_cmd *cmd) { (void)cmd; }
 uint8_t harness_rss_key[NIC_RSS_KEY_LEN];
 void random_bytes(void *p, size_t n)

@@ -80,6 +80,11 @@ static inline bool harness_run(const char *name, void (*fn)(void))
 	return ok;
 }
 
+/* The poll hooks registered (cpu_poll_register), in order: nothing runs them but a test. */
+struct cpu;
+extern void (*harness_polls[])(struct cpu *c, uint64_t now);
+extern int harness_npolls;
+
 /* The RSS key net.c drew at net_init (random_bytes' RSS-sized draw), for a device model's checks. */
 extern uint8_t harness_rss_key[40];
 /* What random_info() and random_short() report (bits = RANDOM_WANT_BITS unless a test lowers it). */
