@@ -6,13 +6,15 @@ Boots the test image (1 vCPU, 1 GiB) several times with different CPUs and devic
 console's "random:" line: on AArch64, QEMU's cortex-a72 (no RNDR, as EC2 A1 and Graviton2) with
 no RNG device has only counter jitter, which must pass its health tests and be credited 256 bits;
 with a virtio-rng-pci device the firmware's EFI_RNG_PROTOCOL is used and Pollux's own virtio-rng driver
-adds 256 bits more (the line is printed again, naming it); -cpu max has RNDR. On x86
+adds 256 bits more (the line is printed again, naming it) and, after the first reseed (60 s), `random`
+shows the core's reseed took device bytes; -cpu max has RNDR. On x86
 -cpu max has RDSEED. Every boot asks `random` for the ISN key's value for one four-tuple: no two
 boots may share it. Prints PASS/FAIL lines and "entropy-summary: N passed, M failed".
 """
 import os
 import re
 import sys
+import time
 
 from guest import QEMU_SH, Guest
 
@@ -20,6 +22,7 @@ ARCH, IMAGE = sys.argv[1], sys.argv[2]
 TAG = f"{ARCH} entropy"
 BOOT_TIMEOUT = 180
 CMD_TIMEOUT = 30
+RESEED_WAIT = 65
 
 passed = failed = 0
 
@@ -40,8 +43,9 @@ RANDOM = (r"random: (?P<hw>[^,]*), efi-rng (?P<fw>\d+), smccc-trng (?:none )?(?P
           r"(?P<short> \(short\))?")
 
 
-def boot(name, extra, env):
-    """Boot once; return (the random line's fields, the ISN key) or None after a FAIL line."""
+def boot(name, extra, env, reseed=False):
+    """Boot once; return (the random line's fields, the ISN key, the line, the console, the device bytes
+    line of `random` after the first reseed when reseed) or None after a FAIL line."""
     log = os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-entropy-{name}.log")
     c = Guest(["env"] + [f"{k}={v}" for k, v in env.items()] + [QEMU_SH, ARCH, IMAGE, "1", "1G"] + extra, log)
     try:
@@ -60,7 +64,14 @@ def boot(name, extra, env):
         if not k:
             result(False, name, "`random` printed no ISN key:\n" + outk[-800:])
             return None
-        return r, k.group(1).decode(), r.group(0), out
+        fed = None
+        if reseed:
+            # Each core reseeds 60 s after its loop starts; core 0 offers device bytes every 100 ms.
+            time.sleep(RESEED_WAIT)
+            c.send("random")
+            f, outf = c.expect(r"random: reseeds with device bytes c0=(\d+)", CMD_TIMEOUT)
+            fed = f.group(0).decode() if f else "no device-bytes line from `random`:\n" + outf[-800:]
+        return r, k.group(1).decode(), r.group(0), out, fed
     finally:
         c.close()
 
@@ -71,16 +82,16 @@ def main():
         cases = [
             ("jitter", [], {"QEMU_RNG": "0"}),
             ("jitter-again", [], {"QEMU_RNG": "0"}),
-            ("virtio-rng", [], {"QEMU_RNG": "1"}),
+            ("virtio-rng", [], {"QEMU_RNG": "1"}, True),
             ("rndr", ["-cpu", "max"], {"QEMU_RNG": "0"}),
         ]
     else:
         cases = [("rdseed", [], {"QEMU_RNG": "0"}), ("rdseed-again", [], {"QEMU_RNG": "0"})]
-    for name, extra, env in cases:
-        got = boot(name, extra, env)
+    for name, extra, env, *reseed in cases:
+        got = boot(name, extra, env, bool(reseed))
         if not got:
             continue
-        r, key, line, out = got
+        r, key, line, out, fed = got
         added = {n: int(b) for n, b in re.findall(r", ([a-z0-9-]+) (\d+)", r.group("added"))}
         keys[name] = key
         hw, fw, bits = r.group("hw"), int(r.group("fw")), int(r.group("bits"))
@@ -98,6 +109,9 @@ def main():
                   and bits == fw + jit + 256)
             result(ok, name + "-driver", f"Pollux's virtio-rng driver read 32 bytes at boot, credited 256 bits "
                    f"on the random: line ({drv.group(0) if drv else 'no vrng0 line'}): {line}")
+            m = re.match(r"random: reseeds with device bytes c0=(\d+)", fed)
+            result(m is not None and int(m.group(1)) >= 1, name + "-reseed",
+                   f"after {RESEED_WAIT} s core 0's reseed took the device's bytes from its mailbox: {fed}")
         elif name == "rndr":
             ok = hw == "rndr 256"
             result(ok, name, f"-cpu max: RNDR answered and passed its check: {line}")
