@@ -398,8 +398,8 @@ void random_init(uint8_t *fw, uint32_t fw_len, const struct acpi_info *ai);
 /* n random bytes into p, from the calling core's own generator: any core, no lock, never blocks. */
 void random_bytes(void *p, size_t n);
 uint64_t random_u64(void);
-/* The best source that seeded the generators: "rdseed", "rdrand", "rndr", "efi-rng", "smccc-trng"
- * or "counter jitter". */
+/* The best source that seeded the generators: "rdseed", "rdrand", "rndr", "efi-rng", "smccc-trng",
+ * the first source random_add credited (when none of those gave anything) or "counter jitter". */
 const char *random_source(void);
 const struct random_info *random_info(void);
 /* The sources were credited with less than RANDOM_WANT_BITS: the secrets may be guessable. */
