@@ -255,8 +255,8 @@ int pci_scan(const struct acpi_info *ai)
 	ndevs = ndropped = 0;
 	/* Segment 0, bus by bus: ECAM where MCFG maps the bus, else type 1 where the CPU has ports and a
 	 * host bridge answers there (x86 EC2 instances can lack MCFG, or map only buses 1 and up). Every
-	 * bus is tried, as firmware may number them sparsely; through ports that is 8,192 reads of an
-	 * absent vendor ID at most. */
+	 * bus is tried, as firmware may number them sparsely; through ports that is at most 8,192
+	 * vendor ID reads of two port accesses each (under a hypervisor, two exits each). */
 	int pio = -1;   /* not yet asked */
 	for (uint32_t bus = 0; bus < PCI_NBUS; bus++) {
 		uint64_t ecam = ecam_bus(ai, 0, bus);
