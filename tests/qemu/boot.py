@@ -144,7 +144,7 @@ def main():
         c.send("help")
         mh, outh = c.expect(r"\n  stats +[^\n]*\n", CMD_TIMEOUT)
         names = re.findall(r"^  (\S+) ", outh, re.M)
-        want = ["help", "cores", "mem", "uptime", "fault", "hang", "overflow", "pci", "stats"]
+        want = ["help", "cores", "mem", "uptime", "fault", "hang", "overflow", "random", "pci", "stats"]
         result(bool(mh) and sorted(names) == sorted(want), "help-registered",
                f"help lists {names} (kernel's own, drivers' pci, net's stats)")
 
