@@ -17,7 +17,7 @@ static const struct nic_driver *const nic_drivers[] = {
 
 /*
  * The kernel's kernel_wc_probe (boot/layers.c): before the page tables exist (the firmware's
- * identity map still reaches ECAM), scan PCI and list the BARs the probe table's drivers want write-combining. A BAR
+ * identity map still reaches ECAM; ports 0xCF8/0xCFC need no map), scan PCI and list the BARs the probe table's drivers want write-combining. A BAR
  * smaller than a page or not page aligned shares its page with other registers: it stays uncached.
  * The scan is repeated later by the ordinary boot path (pci_scan replaces its table).
  */

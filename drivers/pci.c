@@ -1,10 +1,11 @@
-/* PCI Express over ECAM: config access, enumeration, BAR sizing, capability walks (see pci.h). */
+/* PCI and PCI Express: config access through ECAM or x86 ports, enumeration, BAR sizing, capability walks (see pci.h). */
 #include "kernel.h"
 #include "pci.h"
 #include "pci_reg.h"
 
 /* Dword slots a capability can occupy: 0x40..0xfc. No sane list is longer, so no walk is either. */
 #define PCI_CAP_MAX_WALK ((0x100 - PCI_CAP_FIRST) / 4)
+#define PCI_NBUS 256
 
 static struct pci_dev devs[PCI_MAX_DEVS];
 static int ndevs, ndropped;
@@ -37,22 +38,70 @@ void pci_set_cfg_ops(const struct pci_cfg_ops *ops)
 	cfg_ops = ops ? ops : &ecam_ops;
 }
 
-/* The one read and the one write helper: every config access in this file passes through them.
- * An offset past the 4 KiB space or misaligned for the size (which would fault on AArch64 device
- * memory) reads as all ones and is not written, so a wild capability offset stays harmless. */
+/* Type 1 (pci_reg.h): CONFIG_ADDRESS is written whole, then CONFIG_DATA is read or written with
+ * the width of the access at the byte it starts at, so a 16-bit write never rewrites the bytes
+ * beside it (the W1C status register next to the command register). cfg_addr already holds the
+ * enable bit and the function; off is below 256 and aligned to size. */
+static uint32_t pio_read(uint32_t cfg_addr, uint32_t off, uint32_t size)
+{
+	uint16_t port = (uint16_t)(PCI_PIO_DATA + (off & 3));
+	arch_outl(PCI_PIO_ADDR, cfg_addr | (off & PCI_PIO_REG_MASK));
+	if (size == 1)
+		return arch_inb(port);
+	if (size == 2)
+		return arch_inw(port);
+	return arch_inl(port);
+}
+
+static void pio_write(uint32_t cfg_addr, uint32_t off, uint32_t size, uint32_t v)
+{
+	uint16_t port = (uint16_t)(PCI_PIO_DATA + (off & 3));
+	arch_outl(PCI_PIO_ADDR, cfg_addr | (off & PCI_PIO_REG_MASK));
+	if (size == 1)
+		arch_outb(port, (uint8_t)v);
+	else if (size == 2)
+		arch_outw(port, (uint16_t)v);
+	else
+		arch_outl(port, v);
+}
+
+/* The one read and the one write helper: every config access in this file passes through them,
+ * to ECAM or to the ports as cfg (pci_dev.cfg) says. An offset past the space the mechanism reaches
+ * (4 KiB by ECAM; 256 bytes by ports, which cannot name the extended space) or misaligned for the
+ * size (which would fault on AArch64 device memory) reads as all ones and is not written, so a wild
+ * capability offset stays harmless and an extended capability through ports reads as absent. */
 static uint32_t cfg_read(uint64_t cfg, uint32_t off, uint32_t size)
 {
 	uint32_t ones = 0xffffffffu >> (32 - 8 * size);
-	if (off > PCI_CFG_SIZE - size || (off & (size - 1)))
+	uint32_t space = cfg & PCI_CFG_PORTIO ? PCI_PIO_CFG_SIZE : PCI_CFG_SIZE;
+	if (off > space - size || (off & (size - 1)))
 		return ones;
+	if (cfg & PCI_CFG_PORTIO)
+		return pio_read((uint32_t)cfg, off, size) & ones;
 	return cfg_ops->read(cfg + off, (int)size) & ones;
 }
 
 static void cfg_write(uint64_t cfg, uint32_t off, uint32_t size, uint32_t v)
 {
-	if (off > PCI_CFG_SIZE - size || (off & (size - 1)))
+	uint32_t space = cfg & PCI_CFG_PORTIO ? PCI_PIO_CFG_SIZE : PCI_CFG_SIZE;
+	if (off > space - size || (off & (size - 1)))
 		return;
-	cfg_ops->write(cfg + off, (int)size, v);
+	if (cfg & PCI_CFG_PORTIO)
+		pio_write((uint32_t)cfg, off, size, v);
+	else
+		cfg_ops->write(cfg + off, (int)size, v);
+}
+
+/* Whether a type 1 host bridge answers at 0xCF8: CONFIG_ADDRESS keeps what is written to it
+ * (read back whole); where nothing decodes the port a read gives all ones. Its old value is put
+ * back. Asked only when a bus is left to the ports, so a full MCFG never touches them. */
+static bool pio_present(void)
+{
+	uint32_t old = arch_inl(PCI_PIO_ADDR);
+	arch_outl(PCI_PIO_ADDR, PCI_PIO_ENABLE);
+	bool ok = arch_inl(PCI_PIO_ADDR) == PCI_PIO_ENABLE;
+	arch_outl(PCI_PIO_ADDR, old);
+	return ok;
 }
 
 uint8_t pci_cfg_read8(const struct pci_dev *d, uint16_t off) { return (uint8_t)cfg_read(d->cfg, off, 1); }
@@ -164,29 +213,70 @@ static void add_fn(uint16_t segment, uint32_t bus, uint32_t dev, uint32_t fn, ui
 	size_bars(d, layout == 0 ? PCI_NBARS_TYPE0 : PCI_NBARS_TYPE1);
 }
 
+/* The config handle of function dev.fn on the bus whose handle (function 0 of device 0) is bus_cfg. */
+static uint64_t fn_cfg(uint64_t bus_cfg, uint32_t dev, uint32_t fn)
+{
+	if (bus_cfg & PCI_CFG_PORTIO)
+		return bus_cfg | dev << PCI_PIO_DEV_SHIFT | fn << PCI_PIO_FN_SHIFT;
+	return bus_cfg + ((uint64_t)dev << PCI_ECAM_DEV_SHIFT) + ((uint64_t)fn << PCI_ECAM_FN_SHIFT);
+}
+
+static void scan_bus(uint16_t segment, uint32_t bus, uint64_t bus_cfg)
+{
+	for (uint32_t dev = 0; dev < 32; dev++) {
+		uint64_t dcfg = fn_cfg(bus_cfg, dev, 0);
+		if (!fn_present(dcfg))
+			continue;       /* no function 0: no device */
+		/* Functions 1..7 only when function 0 says so: a single-function device may ignore the
+		 * function number and answer all eight. */
+		uint32_t nfn = cfg_read(dcfg, PCI_CFG_HEADER_TYPE, 1) & PCI_HEADER_MULTIFN ? 8 : 1;
+		for (uint32_t fn = 0; fn < nfn; fn++) {
+			uint64_t cfg = fn_cfg(bus_cfg, dev, fn);
+			if (fn == 0 || fn_present(cfg))
+				add_fn(segment, bus, dev, fn, cfg);
+		}
+	}
+}
+
+/* The ECAM address of bus through the first MCFG entry of ai for segment that covers it (the MCFG
+ * base is where bus 0 would be, whatever the entry's first bus), or 0 when none does. An entry
+ * with base 0 covers nothing. */
+static uint64_t ecam_bus(const struct acpi_info *ai, uint16_t segment, uint32_t bus)
+{
+	for (uint32_t s = 0; s < ai->nmcfg && s < ACPI_MAX_MCFG; s++)
+		if (ai->mcfg[s].base && ai->mcfg[s].segment == segment && bus >= ai->mcfg[s].bus_start &&
+		    bus <= ai->mcfg[s].bus_end)
+			return ai->mcfg[s].base + ((uint64_t)bus << PCI_ECAM_BUS_SHIFT);
+	return 0;
+}
+
 int pci_scan(const struct acpi_info *ai)
 {
 	ndevs = ndropped = 0;
-	for (uint32_t s = 0; s < ai->nmcfg && s < ACPI_MAX_MCFG; s++) {
-		uint64_t base = ai->mcfg[s].base;
-		if (!base)
+	/* Segment 0, bus by bus: ECAM where MCFG maps the bus, else type 1 where the CPU has ports and a
+	 * host bridge answers there (x86 EC2 instances can lack MCFG, or map only buses 1 and up). Every
+	 * bus is tried, as firmware may number them sparsely; through ports that is at most 8,192
+	 * vendor ID reads of two port accesses each (under a hypervisor, two exits each). */
+	int pio = -1;   /* not yet asked */
+	for (uint32_t bus = 0; bus < PCI_NBUS; bus++) {
+		uint64_t ecam = ecam_bus(ai, 0, bus);
+		if (ecam) {
+			scan_bus(0, bus, ecam);
 			continue;
-		for (uint32_t bus = ai->mcfg[s].bus_start; bus <= ai->mcfg[s].bus_end; bus++) {
-			for (uint32_t dev = 0; dev < 32; dev++) {
-				/* The MCFG base is where bus 0 would be, whatever the entry's first bus. */
-				uint64_t dcfg = base + ((uint64_t)bus << PCI_ECAM_BUS_SHIFT) + (dev << PCI_ECAM_DEV_SHIFT);
-				if (!fn_present(dcfg))
-					continue;       /* no function 0: no device */
-				/* Functions 1..7 only when function 0 says so: a single-function device may
-				 * ignore the function number and answer all eight. */
-				uint32_t nfn = cfg_read(dcfg, PCI_CFG_HEADER_TYPE, 1) & PCI_HEADER_MULTIFN ? 8 : 1;
-				for (uint32_t fn = 0; fn < nfn; fn++) {
-					uint64_t cfg = dcfg + (fn << PCI_ECAM_FN_SHIFT);
-					if (fn == 0 || fn_present(cfg))
-						add_fn(ai->mcfg[s].segment, bus, dev, fn, cfg);
-				}
-			}
 		}
+		if (pio < 0)
+			pio = arch_port_io() && pio_present();
+		if (pio)
+			scan_bus(0, bus, PCI_CFG_PORTIO | PCI_PIO_ENABLE | bus << PCI_PIO_BUS_SHIFT);
+	}
+	/* Other segments: ECAM only (type 1 has no segment number). */
+	for (uint32_t s = 0; s < ai->nmcfg && s < ACPI_MAX_MCFG; s++) {
+		uint16_t seg = ai->mcfg[s].segment;
+		if (!ai->mcfg[s].base || seg == 0)
+			continue;
+		for (uint32_t bus = ai->mcfg[s].bus_start; bus <= ai->mcfg[s].bus_end; bus++)
+			if (ecam_bus(ai, seg, bus) == ai->mcfg[s].base + ((uint64_t)bus << PCI_ECAM_BUS_SHIFT))
+				scan_bus(seg, bus, ai->mcfg[s].base + ((uint64_t)bus << PCI_ECAM_BUS_SHIFT));
 	}
 	if (ndropped)
 		kprintf("pci: table full: %d functions not recorded (PCI_MAX_DEVS is %d)\n", ndropped, PCI_MAX_DEVS);
@@ -280,10 +370,17 @@ static void print_size(struct kbuf *b, uint64_t n)
 
 void pci_print(void)
 {
+	int nports = 0;
+	for (int i = 0; i < ndevs; i++)
+		nports += (devs[i].cfg & PCI_CFG_PORTIO) != 0;
+	char ports[64] = "";
+	if (nports)
+		ksnprintf(ports, sizeof(ports), ", %d through ports 0xCF8/0xCFC", nports);
 	if (ndropped)
-		kprintf("pci: %d functions, %d more not recorded (table holds %d)\n", ndevs, ndropped, PCI_MAX_DEVS);
+		kprintf("pci: %d functions%s, %d more not recorded (table holds %d)\n", ndevs, ports, ndropped,
+			PCI_MAX_DEVS);
 	else
-		kprintf("pci: %d functions\n", ndevs);
+		kprintf("pci: %d functions%s\n", ndevs, ports);
 	for (int i = 0; i < ndevs; i++) {
 		const struct pci_dev *d = &devs[i];
 		char line[320];
@@ -302,6 +399,8 @@ void pci_print(void)
 			print_size(&b, d->bar_size[j]);
 			kbprintf(&b, ")");
 		}
+		if (d->cfg & PCI_CFG_PORTIO)
+			kbprintf(&b, " cfg=ports");
 		kprintf("%s\n", line);
 	}
 }

@@ -1,5 +1,6 @@
-/* PCI Express through ECAM (ACPI MCFG): enumeration, BARs as the firmware assigned them,
- * capability lists, bus mastering. No MSI or MSI-X: Pollux never takes an interrupt. */
+/* PCI and PCI Express through ECAM (ACPI MCFG) and, on x86 for the buses of segment 0 that MCFG does
+ * not cover, through ports 0xCF8/0xCFC: enumeration, BARs as the firmware assigned them, capability
+ * lists, bus mastering. No MSI or MSI-X: Pollux never takes an interrupt. */
 #ifndef POLLUX_PCI_H
 #define POLLUX_PCI_H
 
@@ -29,12 +30,21 @@ struct pci_dev {
 	uint8_t bar_kind[6];            /* enum pci_bar_kind */
 	uint64_t bar[6];                /* base as the firmware assigned it (0 = unassigned or none) */
 	uint64_t bar_size[6];           /* bytes the BAR decodes, 0 = none */
-	uint64_t cfg;                   /* ECAM address of this function's 4 KiB config space */
+	uint64_t cfg;                   /* how its config space is reached: the ECAM address of its 4 KiB,
+					 * or PCI_CFG_PORTIO | its CONFIG_ADDRESS (x86 ports, 256 bytes) */
 };
 
-/* Walk every bus of every MCFG segment in ai and record each function (up to PCI_MAX_DEVS; the rest
- * are counted and reported once). Replaces any earlier table. Runs on the boot core before any other
- * core starts (it briefly turns decoding off while sizing BARs). Returns the number recorded. */
+/* Tag of pci_dev.cfg for a function reached through ports 0xCF8/0xCFC; no physical address has
+ * bit 63, so it never names an ECAM address. */
+#define PCI_CFG_PORTIO (1ull << 63)
+
+/* Walk every bus and record each function (up to PCI_MAX_DEVS; the rest are counted and reported
+ * once): first the 256 buses of segment 0 in order, each through the MCFG entry of ai that covers
+ * it or, when none does and the CPU has port I/O (x86), through ports 0xCF8/0xCFC; then the buses
+ * of the MCFG entries for other segments. So on AArch64 only ECAM is used, and ports are never
+ * touched when MCFG covers all of segment 0. Replaces any earlier table. Runs on the boot core
+ * before any other core starts (it briefly turns decoding off while sizing BARs, and a port access
+ * is two steps that must not interleave with another core's). Returns the number recorded. */
 int pci_scan(const struct acpi_info *ai);
 /* Functions found by the last scan that did not fit in the table. */
 int pci_dropped(void);
@@ -53,24 +63,28 @@ int pci_find_cap(const struct pci_dev *d, uint8_t cap_id, int start_off);
 /* Memory Space and Bus Master on, INTx disabled, MSI and MSI-X enables cleared. */
 void pci_enable(struct pci_dev *d);
 
-/* Config space of d at byte offset off (< 4096, aligned to the access size; otherwise reads give
- * all ones, like an absent function, and writes are dropped). */
+/* Config space of d at byte offset off (< 4096 through ECAM, < 256 through ports, aligned to the
+ * access size; otherwise reads give all ones, like an absent function or capability, and writes are
+ * dropped). Every config access of pci.c, BAR sizing and command writes included, goes the same
+ * way, and only from the boot core: the port mechanism's two steps have no lock. */
 uint8_t pci_cfg_read8(const struct pci_dev *d, uint16_t off);
 uint16_t pci_cfg_read16(const struct pci_dev *d, uint16_t off);
 uint32_t pci_cfg_read32(const struct pci_dev *d, uint16_t off);
 void pci_cfg_write16(const struct pci_dev *d, uint16_t off, uint16_t v);
 void pci_cfg_write32(const struct pci_dev *d, uint16_t off, uint32_t v);
 
-/* How every config access is made: addr is an ECAM address (function base + offset), size 1, 2 or 4,
- * addr aligned to size. The default is plain MMIO on the ECAM window; host tests put a device model
- * here. pci_set_cfg_ops(NULL) restores the default. */
+/* How every ECAM config access is made: addr is an ECAM address (function base + offset), size 1, 2
+ * or 4, addr aligned to size. The default is plain MMIO on the ECAM window; host tests put a device
+ * model here. pci_set_cfg_ops(NULL) restores the default. Port accesses always use arch_outl and
+ * arch_in / arch_out of the access's width (arch.h), which host tests provide. */
 struct pci_cfg_ops {
 	uint32_t (*read)(uint64_t addr, int size);
 	void (*write)(uint64_t addr, int size, uint32_t v);
 };
 void pci_set_cfg_ops(const struct pci_cfg_ops *ops);
 
-/* Console: a header line with the count, then one line per function with its BARs. */
+/* Console: a header line with the count (and how many were reached through ports), then one line
+ * per function with its BARs, and "cfg=ports" when it was reached through ports. */
 void pci_print(void);
 
 #endif

@@ -9,6 +9,19 @@
 #define PCI_ECAM_FN_SHIFT 12
 #define PCI_CFG_SIZE 0x1000
 
+/* Configuration Mechanism #1, "type 1" (PCI Local Bus 3.0, 3.2.2.3.2): two x86 I/O ports. A 32-bit
+ * write of CONFIG_ADDRESS names the function and the dword; CONFIG_DATA then moves that dword, or
+ * one byte or word of it at CONFIG_DATA + (offset & 3). It reaches segment 0 only, and only the
+ * first 256 bytes of each function (the PCIe extended space needs ECAM). */
+#define PCI_PIO_ADDR 0xcf8              /* CONFIG_ADDRESS, RW u32: 32-bit accesses only */
+#define  PCI_PIO_ENABLE (1u << 31)      /* the next CONFIG_DATA access is a config cycle */
+#define  PCI_PIO_BUS_SHIFT 16           /* bits 23:16 */
+#define  PCI_PIO_DEV_SHIFT 11           /* bits 15:11 */
+#define  PCI_PIO_FN_SHIFT 8             /* bits 10:8 */
+#define  PCI_PIO_REG_MASK 0xfcu         /* bits 7:2, the dword; bits 1:0 are 0 */
+#define PCI_PIO_DATA 0xcfc              /* CONFIG_DATA, RW u8/u16/u32 at 0xcfc..0xcff */
+#define PCI_PIO_CFG_SIZE 0x100
+
 /* Common header (PCI Local Bus 3.0, 6.1, 6.2). */
 #define PCI_CFG_VENDOR 0x00             /* RO u16: 0xffff = no function here (6.2.1) */
 #define PCI_CFG_DEVICE 0x02             /* RO u16 (6.2.1) */

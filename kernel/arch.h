@@ -11,7 +11,7 @@ struct boot_info;
 struct pt_format;
 struct pt_range;
 
-#include "arch_inline.h"   /* mmio_*, barriers, arch_counter(), arch_relax(), this_cpu() */
+#include "arch_inline.h"   /* mmio_*, barriers, arch_counter(), arch_relax(), this_cpu(), arch_port_io() */
 
 extern const char arch_name[];          /* "x86_64" or "aarch64" */
 extern const struct pt_format arch_pt_format;
@@ -65,9 +65,13 @@ bool arch_rng64(uint64_t *v);
  * or firmware without SMCCC 1.1 and TRNG 1.0). */
 int arch_trng(const struct acpi_info *ai, uint64_t v[3]);
 
-/* Port I/O; on AArch64 these panic (there is none). */
+/* Port I/O, one access of the width named (b 8, w 16, l 32 bits) at port; on AArch64 these panic
+ * (there is none: arch_port_io() in arch_inline.h says whether it exists before anyone calls). */
 uint8_t arch_inb(uint16_t port);
 void arch_outb(uint16_t port, uint8_t v);
+uint16_t arch_inw(uint16_t port);
+void arch_outw(uint16_t port, uint16_t v);
 uint32_t arch_inl(uint16_t port);
+void arch_outl(uint16_t port, uint32_t v);
 
 #endif

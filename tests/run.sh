@@ -111,6 +111,9 @@ for arch in x86_64 aarch64; do
 		qemu_test "$arch 4c $mem" tests/qemu/boot.py "$arch" "$O/test/pollux.img" 4 "$mem"
 	done
 done
+# x86 on QEMU's i440FX/PIIX machine, as x86 EC2 instances show: no MCFG, so PCI through ports
+# 0xCF8/0xCFC, and no reset register in the FADT.
+qemu_test "x86_64 4c 2G pc" tests/qemu/boot.py x86_64 "$O/test/pollux.img" 4 2G pc
 
 # Entropy: the sources each CPU and device give (jitter alone, virtio-rng, RNDR, RDSEED), and that
 # no two boots share their secrets.
@@ -133,6 +136,8 @@ for arch in x86_64 aarch64; do
 	qemu_test "$arch http igb" tests/net/net.py "$arch" "$O/test/pollux.img" 4 4 http igb
 	qemu_test "$arch echo igb" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 4 echo igb
 done
+# x86 EC2's i440FX layout (-machine pc, no MCFG): the virtio-net found through ports 0xCF8/0xCFC serves HTTP.
+qemu_test "x86_64 http pc" tests/net/net.py x86_64 "$O/test/pollux.img" 4 4 http pc
 # EC2 A1-shaped (a1.4xlarge): GICv3, 16 cortex-a72 vCPUs, 2 queue pairs; 300 short connections
 # are enough for every core to accept some through steering (about 1 min under TCG here).
 qemu_test "aarch64 A1" tests/net/net.py aarch64 "$O/test-echo/pollux.img" 16 2 echo gic3 flows=300

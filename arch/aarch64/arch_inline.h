@@ -1,4 +1,4 @@
-/* AArch64 inline primitives: MMIO, barriers, the generic timer, the per-core pointer.
+/* AArch64 inline primitives: MMIO, barriers, the generic timer, the per-core pointer, no port I/O.
  * Also included by arch/aarch64/entry.S (with __ASSEMBLY__ defined) for the offsets below. */
 #ifndef POLLUX_ARCH_INLINE_H
 #define POLLUX_ARCH_INLINE_H
@@ -17,6 +17,7 @@
 
 #ifndef __ASSEMBLY__
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define arch_pt_format pt_format_aarch64
@@ -115,6 +116,9 @@ static inline uint64_t arch_counter(void)
 
 /* A hint that this core spins; lets an SMT sibling or a hypervisor run something else. */
 static inline void arch_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+
+/* AArch64 has no I/O port space: everything is memory mapped (arch_inb and the rest panic). */
+static inline bool arch_port_io(void) { return false; }
 
 /* TPIDR_EL1 holds this core's struct cpu (set by arch_init_boot and secondary_entry). */
 static inline struct cpu *this_cpu(void)

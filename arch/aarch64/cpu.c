@@ -59,9 +59,26 @@ void arch_outb(uint16_t port, uint8_t v)
 	panic("no port I/O on aarch64 (outb 0x%x)", port);
 }
 
+uint16_t arch_inw(uint16_t port)
+{
+	panic("no port I/O on aarch64 (inw 0x%x)", port);
+}
+
+void arch_outw(uint16_t port, uint16_t v)
+{
+	(void)v;
+	panic("no port I/O on aarch64 (outw 0x%x)", port);
+}
+
 uint32_t arch_inl(uint16_t port)
 {
 	panic("no port I/O on aarch64 (inl 0x%x)", port);
+}
+
+void arch_outl(uint16_t port, uint32_t v)
+{
+	(void)v;
+	panic("no port I/O on aarch64 (outl 0x%x)", port);
 }
 
 /* After ExitBootServices the firmware's vectors are of no use: install ours before anything can

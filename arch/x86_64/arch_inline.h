@@ -1,7 +1,8 @@
-/* x86-64 inline primitives: MMIO, barriers, the TSC, the per-core pointer. */
+/* x86-64 inline primitives: MMIO, barriers, the TSC, the per-core pointer, port I/O present. */
 #ifndef POLLUX_ARCH_INLINE_H
 #define POLLUX_ARCH_INLINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define arch_pt_format pt_format_x86_64
@@ -37,6 +38,9 @@ static inline uint64_t arch_counter(void)
 }
 
 static inline void arch_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+
+/* x86 has an I/O port space (arch_inb and the rest in arch.h). */
+static inline bool arch_port_io(void) { return true; }
 
 /* The per-core struct cpu keeps a pointer to itself at offset 0; GS base points at it. */
 static inline struct cpu *this_cpu(void)

@@ -61,11 +61,28 @@ void arch_outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
 }
 
+uint16_t arch_inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+void arch_outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+
 uint32_t arch_inl(uint16_t port)
 {
 	uint32_t v;
 	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
+}
+
+void arch_outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
 }
 
 /* ---- descriptor tables ---- */

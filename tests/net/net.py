@@ -3,9 +3,12 @@
 creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
 and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
 
-Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [flows=N] [igb]
+Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [pc] [flows=N] [igb]
 (static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.
 gic3: AArch64 virt with GICv3, as on Graviton, checked in QEMU's device tree.
+pc: x86_64 on QEMU's i440FX/PIIX machine (-machine pc), whose ACPI tables have no MCFG, as on
+some x86 EC2 instances: PCI is reached through ports 0xCF8/0xCFC. Every run checks, with the `pci`
+command, that the NIC was reached that way on pc and through ECAM elsewhere.
 flows=N: a short run for many vCPUs: instead of the service's full tests, N short TCP connections
 (echo: one line each; http: GET /hello, closed), then every core's share and the drops.
 igb: QEMU's 82576 instead of virtio-net; it offers 16 queue pairs, the driver takes one per core
@@ -25,6 +28,7 @@ SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
 OPTS = sys.argv[6:]
 STATIC = "static" in OPTS
 GIC3 = "gic3" in OPTS
+PC = "pc" in OPTS
 FLOWS = next((int(o[6:]) for o in OPTS if o.startswith("flows=")), 0)
 NIC = "igb" if "igb" in OPTS else "virtio"
 if NIC == "igb":
@@ -285,16 +289,42 @@ def nic_rss_check(before, after):
            f"steered in software {steered}")
 
 
+def pci_test(g):
+    """The NIC's config space was reached the way the machine offers: through ports 0xCF8/0xCFC on
+    QEMU's pc (no MCFG), through ECAM on q35 and virt, where no function is reached through ports."""
+    g.send("pci")
+    m, out = g.expect(r"pci: (\d+) functions([^\n]*)\n", 30)
+    ml, outl = g.expect(r"((?:pci: [0-9a-f]{4}:[^\n]*\n){%d})" % int(m.group(1)), 30) if m else (None, "")
+    if not ml:
+        result(False, "pci-config", "no answer to 'pci':\n" + (out + outl)[-800:])
+        return
+    ids = {"virtio": r"1af4:(?:1000|1041)", "igb": r"8086:10c9"}[NIC]
+    nics = [l for l in ml.group(1).decode().splitlines() if re.search(r" %s class 02/00" % ids, l)]
+    ports = re.search(r", (\d+) through ports 0xCF8/0xCFC", m.group(2).decode())
+    if PC:
+        ok = len(nics) == 1 and nics[0].rstrip().endswith(" cfg=ports") and ports is not None \
+            and int(ports.group(1)) == int(m.group(1))
+        how = "every function, the NIC among them, reached through ports 0xCF8/0xCFC (no MCFG on pc)"
+    else:
+        ok = len(nics) == 1 and "cfg=ports" not in nics[0] and ports is None
+        how = "the NIC and every other function reached through ECAM, no port used"
+    result(ok, "pci-config", f"{how}: {m.group(1).decode()} functions{m.group(2).decode().rstrip()}; "
+           + (nics[0].strip() if nics else "no NIC line:\n" + ml.group(0).decode()[-800:]))
+
+
 def main():
     log = os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
                        + "".join("-" + o for o in OPTS) + ".log")
     if GIC3:
         os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
+    if PC:
+        os.environ["QEMU_MACHINE"] = "pc"
     with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC, nic=NIC) as tb:
         ip = boot(tb, result, after_ready=(lambda: gic_test(tb.mon)) if GIC3 else None)
         if not ip:
             return
         g, mon = tb.g, tb.mon
+        pci_test(g)
         setns()
         # Five echoes in a row without loss, tried up to three times: a TCG guest with many vCPUs on
         # a loaded 2-core host can miss a 3 s ping deadline.

@@ -2,7 +2,9 @@
 """QEMU boot tests: boot the test image on one architecture and check the console; a crash on any
 core and a core whose loop stops both end in a reset of the machine with the report on the console.
 
-Usage: boot.py ARCH IMAGE CORES MEM
+Usage: boot.py ARCH IMAGE CORES MEM [pc]
+pc: x86_64 on QEMU's i440FX/PIIX machine (-machine pc) instead of q35: no MCFG (PCI through ports
+0xCF8/0xCFC), a FADT without a reset register (the reset falls back to port 0xCF9).
 Prints one line per check ("PASS name: what it proves" / "FAIL name: why") and a final
 "boot-summary: N passed, M failed". The whole session has a hard time limit.
 """
@@ -14,15 +16,21 @@ import time
 from guest import QEMU_SH, Guest
 
 ARCH, IMAGE, CORES, MEM = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-TAG = f"{ARCH} {CORES}c {MEM}"
+PC = sys.argv[5:] == ["pc"]
+if PC:
+    os.environ["QEMU_MACHINE"] = "pc"
+TAG = f"{ARCH} {CORES}c {MEM}" + (" pc" if PC else "")
 BOOT_TIMEOUT = 180      # TCG on a loaded 2-core machine can be slow; a normal boot is ~10 s
 CMD_TIMEOUT = 30
 RESET_TIMEOUT = 30      # from the report to QEMU's exit: the report, 50 ms for the UART, the reset
 WATCHDOG_MARGIN = 10    # beyond POLLUX_WATCHDOG_S: the watcher looks ten times a second; TCG is slow
 # The first way of resetting each machine offers (arch/*/cpu.c arch_reset): q35's FADT names port 0xCF9,
+# pc's FADT has no reset register, so port 0xCF9 (PIIX3's reset control) is tried directly;
 # virt's PSCI conduit is HVC. A second "reset through" line would mean the first did not work.
 RESET_WAY = {"x86_64": r"reset through the ACPI reset register \(port 0xcf9 <- 0x0f\)",
              "aarch64": r"reset through PSCI SYSTEM_RESET \(hvc\)"}[ARCH]
+if PC:
+    RESET_WAY = r"reset through port 0xcf9"
 
 passed = failed = 0
 
@@ -39,7 +47,7 @@ def result(ok, name, detail):
 
 def guest(n):
     return Guest([QEMU_SH, ARCH, IMAGE, str(CORES), MEM],
-                 os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-{CORES}c-{MEM}{n}.log"))
+                 os.path.join(os.path.dirname(IMAGE), f"console-{ARCH}-{CORES}c-{MEM}{'-pc' if PC else ''}{n}.log"))
 
 
 def reset_seen(c, name, what):
@@ -117,6 +125,26 @@ def main():
         c.send("uptime")
         mu, outu = c.expect(r"uptime: (\d+)\.(\d+)s", CMD_TIMEOUT)
         result(bool(mu), "uptime", f"console answers uptime: {mu.group(0).decode() if mu else outu[-300:]}")
+
+        # PCI: on pc (no MCFG) every function is reached through ports 0xCF8/0xCFC, the i440FX host
+        # bridge at 00:00.0 first; on q35 and virt through ECAM, and the ports are never used.
+        c.send("pci")
+        mh, outp = c.expect(r"pci: (\d+) functions([^\n]*)\n", CMD_TIMEOUT)
+        n = int(mh.group(1)) if mh else 0
+        mp, outl = c.expect(r"((?:pci: [0-9a-f]{4}:[^\n]*\n){%d})" % n, CMD_TIMEOUT) if mh else (None, outp)
+        if mp:
+            lines = mp.group(1).decode().splitlines()
+            ports = re.search(r", (\d+) through ports 0xCF8/0xCFC", mh.group(2).decode())
+            via = [l for l in lines if l.rstrip().endswith(" cfg=ports")]
+            if PC:
+                ok = n == len(lines) == len(via) > 0 and bool(ports) and int(ports.group(1)) == n \
+                    and re.match(r"pci: 0000:00:00\.0 8086:1237 class 06/00", lines[0]) is not None
+            else:
+                ok = n == len(lines) > 0 and not via and not ports
+            result(ok, "pci-config", f"{n} functions, " + (f"all through ports 0xCF8/0xCFC, first {lines[0].strip()}"
+                   if PC else "all through ECAM") + ("" if ok else ":\n" + mp.group(0).decode()[-1500:]))
+        else:
+            result(False, "pci-config", "no answer to 'pci':\n" + (outp + outl)[-800:])
 
         c.send("frobnicate")
         mx, outx = c.expect(r"unknown command 'frobnicate'", CMD_TIMEOUT)

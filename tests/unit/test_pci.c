@@ -1,4 +1,4 @@
-/* Host test of drivers/pci.c against a fake ECAM in host memory with a register model (tests/unit/host/fakepci.c). */
+/* Host test of drivers/pci.c against a fake ECAM in host memory with a register model, also reachable through a model of x86's ports 0xCF8/0xCFC (tests/unit/host/fakepci.c). */
 #define _DEFAULT_SOURCE
 #include <stdarg.h>
 #include <stdint.h>
@@ -21,6 +21,7 @@ static struct acpi_info ai;
 static void ecam_reset(void)
 {
 	fakepci_reset();
+	host_port_io = false;           /* as on AArch64, until a test gives the machine ports */
 	memset(&ai, 0, sizeof(ai));
 	klog_clear();
 }
@@ -476,10 +477,191 @@ static void test_print(void)
 	CHECK_EQ(lines, 11);
 }
 
+/* ---- ports 0xCF8/0xCFC: x86 without MCFG, with MCFG for buses 1 and up only, with a full MCFG ---- */
+
+/* The NIC of build_model as the checks of test_scan, test_caps and test_enable see it, reached
+ * whichever way: identity, every BAR kind sized and put back with decoding off, the capability
+ * list, and pci_enable's bits without a write to the W1C status beside the command register. */
+static void check_model_nic(struct pci_dev *d)
+{
+	CHECK_EQ(d->class, 0x02);
+	CHECK_EQ(d->revision, 0x01);
+	CHECK_EQ(d->subsys_id, 0x0001);
+	CHECK_EQ(d->cap_ptr, 0x40);
+	CHECK_EQ(d->bar_kind[0], PCI_BAR_IOPORT);
+	CHECK_EQ(d->bar[0], 0xc040);
+	CHECK_EQ(pci_bar_size(d, 0), 32);
+	CHECK_EQ(pci_bar_addr(d, 1), 0xfebd1000u);
+	CHECK_EQ(pci_bar_size(d, 1), 4096);
+	CHECK_EQ(d->bar_kind[2], PCI_BAR_NONE);
+	CHECK_EQ(pci_bar_size(d, 3), 256);
+	CHECK_EQ(d->bar_kind[4], PCI_BAR_MEM64);
+	CHECK_EQ(pci_bar_addr(d, 4), 0x800000000ull);
+	CHECK_EQ(pci_bar_size(d, 4), 0x4000);
+	CHECK_EQ(d->bar_prefetch, 1u << 4);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_BAR0, 4), 0x0000c041);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_BAR0 + 16, 4), 0x0000000c);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_BAR0 + 20, 4), 0x00000008);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_COMMAND, 2), PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER);
+	int got[8], n = collect_caps(d, PCI_CAP_ID_VENDOR, got, 8);
+	CHECK(n == 3 && got[0] == 0x50 && got[1] == 0x70 && got[2] == 0x98);
+	CHECK_EQ(pci_find_cap(d, PCI_CAP_ID_MSIX, 0), 0x60);
+	CHECK_EQ(pci_cfg_read8(d, PCI_CFG_CLASS), 0x02);                /* byte 3 of its dword */
+	CHECK_EQ(pci_cfg_read16(d, PCI_CFG_DEVICE), 0x1041);            /* upper word */
+	CHECK_EQ(pci_cfg_read32(d, PCI_CFG_VENDOR), 0x10411af4u);
+	CHECK_EQ(fakepci.sized_while_decoding, 0);
+	CHECK_EQ(fakepci.writes_elsewhere, 0);          /* the scan wrote the command register and BARs only */
+	/* Each write moves exactly its own bytes: a writable dword past the capabilities. */
+	fakepci_put(fakepci.mem, s_net + 0xc0, 0x11223344, 4);
+	fakepci_put(fakepci.wmask, s_net + 0xc0, 0xffffffff, 4);
+	pci_cfg_write16(d, 0xc2, 0xbeef);
+	CHECK_EQ(fakepci_get(s_net + 0xc0, 4), 0xbeef3344u);
+	pci_cfg_write16(d, 0xc0, 0x5566);
+	CHECK_EQ(fakepci_get(s_net + 0xc0, 4), 0xbeef5566u);
+	CHECK_EQ(pci_cfg_read8(d, 0xc3), 0xbe);
+	CHECK_EQ(pci_cfg_read16(d, 0xc2), 0xbeef);
+	pci_cfg_write32(d, 0xc0, 0xa5a5a5a5u);
+	CHECK_EQ(pci_cfg_read32(d, 0xc0), 0xa5a5a5a5u);
+	fakepci.writes_elsewhere = 0;
+	pci_enable(d);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_COMMAND, 2),
+		 PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
+	CHECK_EQ(fakepci_get(s_net + 0x60 + PCI_MSIX_CTRL, 2), 0x0003);
+	CHECK_EQ(fakepci_get(s_net + 0x84 + PCI_MSI_CTRL, 2), 0x0080);
+	CHECK_EQ(fakepci_get(s_net + PCI_CFG_STATUS, 2), 0x2000 | PCI_STATUS_CAP_LIST);
+}
+
+/* No MCFG at all (QEMU's i440FX, some x86 EC2 instances): every function through the ports. */
+static void test_ports_only(void)
+{
+	build_model();
+	ai.nmcfg = 0;                   /* buffer buses 2 and 3, segment 1 above, are buses 2 and 3 now */
+	host_port_io = true;
+	CHECK_EQ(pci_scan(&ai), 10);
+	CHECK_EQ(fakepci.reads + fakepci.writes, 0);    /* ECAM never touched */
+	CHECK(fakepci.port_reads > 256 * 32);           /* every bus tried */
+	CHECK_EQ(fakepci.port_buses, 0xfu);
+	CHECK_EQ(fakepci.bad_port, 0);
+	struct pci_dev *d = pci_find(0x1af4, 0x1041, 0);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK(d->segment == 0 && d->bus == 1 && d->dev == 0 && d->fn == 0);
+	CHECK_EQ(d->cfg, PCI_CFG_PORTIO | 0x80010000u);
+	check_model_nic(d);
+	d = pci_find(0x8086, 0x10d3, 1);
+	CHECK(d && d->segment == 0 && d->bus == 3 && d->dev == 31 && d->fn == 7);
+	CHECK(d && d->cfg == (PCI_CFG_PORTIO | 0x80000000u | 3 << 16 | 31 << 11 | 7 << 8));
+	d = pci_find(0x1b36, 0x000c, 0);
+	CHECK(d && d->header_type == 0x01 && pci_bar_size(d, 0) == 0x10000);
+	CHECK_EQ(fakepci_get(s_bridge + 0x18, 4), 0x00020100);          /* bus numbers untouched */
+	CHECK(pci_find(0x1b36, 0x0010, 1) == NULL);                     /* the ghost function still ignored */
+
+	/* 256 bytes is all the ports reach: the extended space reads all ones and takes no writes,
+	 * and neither touches a port. */
+	d = pci_find(0x1af4, 0x1041, 0);
+	fakepci_put(fakepci.mem, s_net + 0x100, 0x00010001, 4);         /* an extended capability header */
+	long r = fakepci.port_reads, w = fakepci.port_writes;
+	CHECK_EQ(pci_cfg_read32(d, 0x100), 0xffffffffu);
+	CHECK_EQ(pci_cfg_read8(d, 0xfff), 0xff);
+	pci_cfg_write32(d, 0x100, 0);
+	pci_cfg_write16(d, 0x1fe, 0);
+	CHECK(fakepci.port_reads == r && fakepci.port_writes == w);
+	CHECK_EQ(pci_cfg_read32(d, 0xfc), 0);                           /* the last dword is there */
+	CHECK_EQ(fakepci.bad_port, 0);
+
+	klog_clear();
+	pci_print();
+	CHECK(starts_with(klog, "pci: 10 functions, 10 through ports 0xCF8/0xCFC\n"));
+	CHECK(strstr(klog, "pci: 0000:01:00.0 1af4:1041 class 02/00 bar0=io:0xc040 (32B) bar1=0xfebd1000 (4KiB) "
+		      "bar3=io:0xe000 (256B) bar4=0x800000000 (16KiB) cfg=ports\n") != NULL);
+}
+
+/* MCFG for buses 1 and up only (iPXE's finding on EC2): bus 0 through the ports, where an
+ * ENA sits at 00:05.0 as on m5/c5/t3/c6i; the other buses through ECAM only. */
+static void test_ports_bus0(void)
+{
+	build_model();
+	ai.nmcfg = 1;
+	ai.mcfg[0].base = fakepci.base;
+	ai.mcfg[0].bus_start = 1;
+	ai.mcfg[0].bus_end = FAKEPCI_NBUS - 1;
+	size_t s_ena = fakepci_fn(0, 5, 0, 0x1d0f, 0xec20, 0x02, 0x00, 0x00);
+	fakepci_bar(s_ena, 0, 0xfebf8000, 0xffffc000);                  /* 16 KiB of registers */
+	fakepci_bar(s_ena, 2, 0x0000000c, 0xfff00000);                  /* 1 MiB LLQ memory, 64-bit ... */
+	fakepci_bar(s_ena, 3, 0x00000001, 0xffffffff);                  /* ... at 0x1_0000_0000 */
+	host_port_io = true;
+	CHECK_EQ(pci_scan(&ai), 11);
+	CHECK_EQ(fakepci.port_buses, 1u);               /* the ports reached bus 0 only */
+	CHECK_EQ(fakepci.bad_port, 0);
+	CHECK_EQ(fakepci.bad_access, 0);
+	CHECK_EQ(fakepci.sized_while_decoding, 0);
+	struct pci_dev *d = pci_find(0x1d0f, 0xec20, 0);
+	CHECK(d && d->segment == 0 && d->bus == 0 && d->dev == 5 && d->cfg == (PCI_CFG_PORTIO | 0x80002800u));
+	if (d) {
+		CHECK_EQ(pci_bar_addr(d, 0), 0xfebf8000u);
+		CHECK_EQ(pci_bar_size(d, 0), 0x4000);
+		CHECK_EQ(pci_bar_addr(d, 2), 0x100000000ull);
+		CHECK_EQ(pci_bar_size(d, 2), 0x100000);
+		CHECK_EQ(fakepci_get(s_ena + PCI_CFG_BAR0 + 12, 4), 0x00000001);
+	}
+	d = pci_find(0x8086, 0x29c0, 0);
+	CHECK(d && d->bus == 0 && (d->cfg & PCI_CFG_PORTIO));
+	d = pci_find(0x1af4, 0x1041, 0);
+	CHECK(d && d->bus == 1 && d->cfg == fakepci.base + ((uint64_t)1 << PCI_ECAM_BUS_SHIFT));
+	if (d) {
+		long pr = fakepci.port_reads, pw = fakepci.port_writes;
+		check_model_nic(d);
+		CHECK(fakepci.port_reads == pr && fakepci.port_writes == pw);   /* ECAM's device stays on ECAM */
+	}
+	/* Scan order: bus 0 before the buses MCFG maps. */
+	CHECK(pci_find(0x1af4, 0x1041, 1) && pci_find(0x1af4, 0x1041, 1)->bus == 2);
+	klog_clear();
+	pci_print();
+	CHECK(starts_with(klog, "pci: 11 functions, 5 through ports 0xCF8/0xCFC\n"));
+	CHECK(strstr(klog, "pci: 0000:00:05.0 1d0f:ec20 class 02/00 bar0=0xfebf8000 (16KiB) "
+		      "bar2=0x100000000 (1MiB) cfg=ports\n") != NULL);
+}
+
+/* An MCFG for all 256 buses of segment 0: the ports are never touched, not even to ask whether a
+ * host bridge answers there. Without ports (AArch64) and without MCFG nothing is found; with ports
+ * where no host bridge answers, only that question is asked. */
+static void test_ports_not_used(void)
+{
+	build_model();
+	ai.nmcfg = 1;
+	ai.mcfg[0].base = fakepci.base;
+	ai.mcfg[0].bus_end = 255;       /* buses past the buffer read as absent (counted as bad_access) */
+	host_port_io = true;
+	CHECK_EQ(pci_scan(&ai), 10);
+	CHECK_EQ(fakepci.port_reads + fakepci.port_writes, 0);
+	struct pci_dev *d = pci_find(0x1af4, 0x1041, 0);
+	CHECK(d && d->cfg == fakepci.base + ((uint64_t)1 << PCI_ECAM_BUS_SHIFT));
+	if (d)
+		check_model_nic(d);
+	CHECK_EQ(fakepci.port_reads + fakepci.port_writes, 0);
+
+	build_model();
+	ai.nmcfg = 0;
+	host_port_io = false;
+	CHECK_EQ(pci_scan(&ai), 0);
+	CHECK_EQ(fakepci.port_reads + fakepci.port_writes, 0);
+
+	build_model();
+	ai.nmcfg = 0;
+	host_port_io = true;
+	fakepci.no_cf8 = true;
+	CHECK_EQ(pci_scan(&ai), 0);
+	CHECK(fakepci.port_reads <= 2 && fakepci.port_writes <= 2);
+	CHECK_EQ(fakepci.port_buses, 0);
+}
+
 TEST_MAIN("test_pci: proves ECAM addressing from MCFG (bus_start, segments), multi-function and absent-device "
 	  "detection, BAR decode and sizing (I/O, 16-bit I/O, 32/64-bit, >4 GiB, malformed) with decoding off, "
 	  "bounded capability walks with continuation on looping and wild lists, pci_enable's command/MSI/MSI-X "
-	  "bits, the table cap and the console listing",
+	  "bits, the table cap and the console listing; type 1 ports 0xCF8/0xCFC with no MCFG (all by ports, "
+	  "right widths, extended space unreachable), with MCFG for buses 1+ (bus 0 by ports) and a full MCFG (ports "
+	  "never touched)",
 {
 	fakepci_reset();
 	test_default_ecam();
@@ -489,5 +671,9 @@ TEST_MAIN("test_pci: proves ECAM addressing from MCFG (bus_start, segments), mul
 	test_enable();
 	test_table_full();
 	test_print();
+	test_ports_only();
+	test_ports_bus0();
+	test_ports_not_used();
+	host_port_io = false;
 	pci_set_cfg_ops(NULL);
 })

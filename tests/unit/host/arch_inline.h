@@ -1,6 +1,7 @@
 /* Host stand-in for arch/<arch>/arch_inline.h, so unit tests can include kernel.h. */
 #ifndef POLLUX_ARCH_INLINE_H
 #define POLLUX_ARCH_INLINE_H
+#include <stdbool.h>
 #include <stdint.h>
 /* A clock that moves one tick per read, so every bounded wait ends; tests may also jump it, or
  * read their own (host_counter: test_random's jittery and cycling counters). */
@@ -8,6 +9,10 @@ extern uint64_t host_clock;
 extern uint64_t (*host_counter)(void);
 static inline uint64_t arch_counter(void) { return host_counter ? host_counter() : host_clock++; }
 static inline void arch_relax(void) {}
+/* Whether the machine played has port I/O: false (as on AArch64) unless a test sets it; the port
+ * functions of arch.h are then the test's (tests/unit/host/fakepci.c models PCI's 0xCF8/0xCFC). */
+extern bool host_port_io;
+static inline bool arch_port_io(void) { return host_port_io; }
 static inline void mb(void) { __sync_synchronize(); }
 static inline void rmb(void) { __sync_synchronize(); }
 static inline void wmb(void) { __sync_synchronize(); }

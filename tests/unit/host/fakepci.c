@@ -30,13 +30,10 @@ static uint32_t model_read(uint64_t addr, int size)
 	return fakepci_get(i, size);
 }
 
-/* Writable bits take the new value, W1C bits clear where a 1 is written, the rest stay. */
-static void model_write(uint64_t addr, int size, uint32_t v)
+/* Writable bits take the new value, W1C bits clear where a 1 is written, the rest stay. i: index
+ * into mem, aligned to size. */
+static void slot_write(size_t i, int size, uint32_t v)
 {
-	fakepci.writes++;
-	size_t i = model_index(addr, size);
-	if (i == SIZE_MAX)
-		return;
 	size_t fnbase = i & ~(size_t)(PCI_CFG_SIZE - 1), off = i & (PCI_CFG_SIZE - 1);
 	if (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24 && v == 0xffffffffu &&
 	    (fakepci_get(fnbase + PCI_CFG_COMMAND, 2) & (PCI_CMD_IO | PCI_CMD_MEM)))
@@ -53,7 +50,72 @@ static void model_write(uint64_t addr, int size, uint32_t v)
 	}
 }
 
+static void model_write(uint64_t addr, int size, uint32_t v)
+{
+	fakepci.writes++;
+	size_t i = model_index(addr, size);
+	if (i != SIZE_MAX)
+		slot_write(i, size, v);
+}
+
 const struct pci_cfg_ops fakepci_ops = { model_read, model_write };
+
+/* ---- ports 0xCF8/0xCFC (PCI Local Bus 3.0, 3.2.2.3.2), as a host bridge decodes them ---- */
+
+/* Index into mem of a CONFIG_DATA access of size bytes at port, SIZE_MAX when it reaches nothing:
+ * a wrong access (counted) or a bus past the buffer (an absent device, not an error). */
+static size_t port_index(uint16_t port, int size)
+{
+	uint32_t a = fakepci.cf8, byte = (uint32_t)port - PCI_PIO_DATA;
+	if (port < PCI_PIO_DATA || byte > 3 || (byte & (uint32_t)(size - 1)) || !(a & PCI_PIO_ENABLE)) {
+		fakepci.bad_port++;
+		return SIZE_MAX;
+	}
+	uint32_t bus = a >> PCI_PIO_BUS_SHIFT & 0xff, dev = a >> PCI_PIO_DEV_SHIFT & 31, fn = a >> PCI_PIO_FN_SHIFT & 7;
+	if (bus >= FAKEPCI_NBUS)
+		return SIZE_MAX;
+	fakepci.port_buses |= 1u << bus;
+	return fakepci_slot(bus, dev, fn) + (a & PCI_PIO_REG_MASK) + byte;
+}
+
+static uint32_t port_read(uint16_t port, int size)
+{
+	fakepci.port_reads++;
+	if (fakepci.no_cf8)
+		return 0xffffffffu;
+	if (port >= PCI_PIO_ADDR && port < PCI_PIO_ADDR + 4) {
+		if (port == PCI_PIO_ADDR && size == 4)
+			return fakepci.cf8;
+		fakepci.bad_port++;
+		return 0xffffffffu;
+	}
+	size_t i = port_index(port, size);
+	return i == SIZE_MAX ? 0xffffffffu : fakepci_get(i, size);
+}
+
+static void port_write(uint16_t port, int size, uint32_t v)
+{
+	fakepci.port_writes++;
+	if (fakepci.no_cf8)
+		return;
+	if (port >= PCI_PIO_ADDR && port < PCI_PIO_ADDR + 4) {
+		if (port != PCI_PIO_ADDR || size != 4 || (v & 0x7f000003u))
+			fakepci.bad_port++;
+		else
+			fakepci.cf8 = v;
+		return;
+	}
+	size_t i = port_index(port, size);
+	if (i != SIZE_MAX)
+		slot_write(i, size, v);
+}
+
+uint8_t arch_inb(uint16_t port) { return (uint8_t)port_read(port, 1); }
+uint16_t arch_inw(uint16_t port) { return (uint16_t)port_read(port, 2); }
+uint32_t arch_inl(uint16_t port) { return port_read(port, 4); }
+void arch_outb(uint16_t port, uint8_t v) { port_write(port, 1, v); }
+void arch_outw(uint16_t port, uint16_t v) { port_write(port, 2, v); }
+void arch_outl(uint16_t port, uint32_t v) { port_write(port, 4, v); }
 
 void fakepci_reset(void)
 {
@@ -71,6 +133,10 @@ void fakepci_reset(void)
 	fakepci.reads = fakepci.writes = fakepci.bad_access = fakepci.sized_while_decoding = 0;
 	fakepci.writes_elsewhere = 0;
 	fakepci.allow = NULL;
+	fakepci.cf8 = 0;
+	fakepci.no_cf8 = false;
+	fakepci.port_reads = fakepci.port_writes = fakepci.bad_port = 0;
+	fakepci.port_buses = 0;
 }
 
 void fakepci_put(uint8_t *buf, size_t i, uint32_t v, int size)

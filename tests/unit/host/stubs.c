@@ -23,6 +23,7 @@ int host_mmio_count;
 uint64_t host_clock;
 uint64_t (*host_counter)(void);
 struct cpu *host_cpu;
+bool host_port_io;
 
 /* The architecture's name and the time since boot, as net/svc_metrics.c reports them (weak: a
  * test may keep its own clock). */
