@@ -249,13 +249,13 @@ static bool m_next(struct mconn *m, struct kbuf *b)
 	}
 	case 2: {
 		const struct random_info *r = random_info();
-		m_help(b, "entropy_bits", "Entropy the random generators' seed was credited with, by source; "
+		m_help(b, "seed_entropy", "Bits of entropy the random generators' seed was credited with, by source; "
 		       "under 256 in all, secrets may be guessable.", true);
-		kbprintf(b, "pollux_entropy_bits{source=\"cpu\"} %u\npollux_entropy_bits{source=\"efi-rng\"} %u\n"
-			 "pollux_entropy_bits{source=\"smccc-trng\"} %u\npollux_entropy_bits{source=\"jitter\"} %u\n",
+		kbprintf(b, "pollux_seed_entropy{source=\"cpu\"} %u\npollux_seed_entropy{source=\"efi-rng\"} %u\n"
+			 "pollux_seed_entropy{source=\"smccc-trng\"} %u\npollux_seed_entropy{source=\"jitter\"} %u\n",
 			 r->hw_bits, r->fw_bits, r->trng_bits, r->jitter_bits);
 		for (uint32_t i = 0; i < r->nadded; i++)
-			kbprintf(b, "pollux_entropy_bits{source=\"%s\"} %u\n", r->added[i].name, r->added[i].bits);
+			kbprintf(b, "pollux_seed_entropy{source=\"%s\"} %u\n", r->added[i].name, r->added[i].bits);
 		break;
 	}
 	default:

@@ -208,10 +208,14 @@ def metrics_test(ip, base):
     text = body.decode(errors="replace")
     cores = {m.group(1) for m in re.finditer(r'^pollux_loops_total\{core="(\d+)"', text, re.M)}
     nic = "pollux_nic_link_up{" in text and 'pollux_nic_driver_total{queue="0",' in text
-    result(st == 200 and chk.returncode == 0 and len(cores) == CORES and "pollux_build_info{" in text and nic, "promtool",
+    # The seed's entropy by source: what the boot's random: line credited, in all at least 256 bits.
+    seed = {m.group(1): int(m.group(2)) for m in re.finditer(r'^pollux_seed_entropy\{source="([^"]+)"\} (\d+)$',
+                                                             text, re.M)}
+    result(st == 200 and chk.returncode == 0 and len(cores) == CORES and "pollux_build_info{" in text and nic
+           and sum(seed.values()) >= 256 and "jitter" in seed, "promtool",
            f"/metrics -> {st}, {len(text)} bytes, promtool check metrics exit {chk.returncode} "
            f"{chk.stdout.decode().strip()[:200]}{chk.stderr.decode().strip()[:200]}, cores {sorted(cores)}, "
-           f"NIC families {'present' if nic else 'missing'}")
+           f"NIC families {'present' if nic else 'missing'}, seed entropy {seed}")
     st, _, _ = curl(mbase + "/other")
     result(st == 404, "metrics-404", f"another path on the management port -> {st}")
     # A Prometheus server in the namespace scrapes every second; its stored counter must move.
