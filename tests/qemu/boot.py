@@ -13,7 +13,7 @@ import re
 import sys
 import time
 
-from guest import QEMU_SH, Guest
+from guest import QEMU_SH, Guest, Verdicts
 
 ARCH, IMAGE, CORES, MEM = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 PC = sys.argv[5:] == ["pc"]
@@ -32,17 +32,7 @@ RESET_WAY = {"x86_64": r"reset through the ACPI reset register \(port 0xcf9 <- 0
 if PC:
     RESET_WAY = r"reset through port 0xcf9"
 
-passed = failed = 0
-
-
-def result(ok, name, detail):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS [{TAG}] {name}: {detail}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL [{TAG}] {name}: {detail}", flush=True)
+result = Verdicts(TAG)
 
 
 def guest(n):
@@ -274,5 +264,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print(f"boot-summary: {passed} passed, {failed} failed", flush=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(result.summary("boot"))

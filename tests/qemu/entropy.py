@@ -16,7 +16,7 @@ import re
 import sys
 import time
 
-from guest import QEMU_SH, Guest
+from guest import QEMU_SH, Guest, Verdicts
 
 ARCH, IMAGE = sys.argv[1], sys.argv[2]
 TAG = f"{ARCH} entropy"
@@ -24,17 +24,7 @@ BOOT_TIMEOUT = 180
 CMD_TIMEOUT = 30
 RESEED_WAIT = 65
 
-passed = failed = 0
-
-
-def result(ok, name, detail):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS [{TAG}] {name}: {detail}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL [{TAG}] {name}: {detail}", flush=True)
+result = Verdicts(TAG)
 
 
 RANDOM = (r"random: (?P<hw>[^,]*), efi-rng (?P<fw>\d+), smccc-trng (?:none )?(?P<trng>\d+), jitter (?P<jit>\d+) "
@@ -125,5 +115,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print(f"entropy-summary: {passed} passed, {failed} failed", flush=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(result.summary("entropy"))

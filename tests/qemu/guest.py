@@ -72,3 +72,22 @@ class Guest:
             self.p.kill()
         self.p.wait()
         self.log.close()
+
+
+class Verdicts:
+    """PASS/FAIL lines tagged with the test's configuration, counted for its summary line."""
+
+    def __init__(self, tag):
+        self.tag, self.passed, self.failed = tag, 0, 0
+
+    def __call__(self, ok, name, detail):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        print(f"{'PASS' if ok else 'FAIL'} [{self.tag}] {name}: {detail}", flush=True)
+
+    def summary(self, what):
+        """Print "what-summary: N passed, M failed"; the exit status for it."""
+        print(f"{what}-summary: {self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed else 0

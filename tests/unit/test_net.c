@@ -1532,6 +1532,20 @@ static void s_startup_rss(void)
 	check_invariants();
 }
 
+/* After a net_init that failed: every core's set-up succeeds and nothing reaches an instance for ms. */
+static void no_core_serves(int ms)
+{
+	for (uint32_t c = 0; c < NCORES; c++) {
+		on(c);
+		CHECK_EQ(net_core_init(&cpus[c]), 0);
+	}
+	run_ms(ms);
+	uint32_t calls = 0;
+	for (uint32_t c = 0; c < NCORES; c++)
+		calls += (uint32_t)fi[c].inits + fi[c].polls;
+	CHECK_EQ(calls, 0);
+}
+
 /* No NIC: net_init says so and every core runs without network. */
 static void s_no_nic(void)
 {
@@ -1543,15 +1557,7 @@ static void s_no_nic(void)
 	CHECK_EQ(net_init(4), -1);
 	CHECK(strstr(klog, "net: no usable NIC") != NULL);
 	CHECK(pci_finds >= 1);
-	for (uint32_t c = 0; c < NCORES; c++) {
-		on(c);
-		CHECK_EQ(net_core_init(&cpus[c]), 0);
-	}
-	run_ms(200);
-	uint32_t calls = 0;
-	for (uint32_t c = 0; c < NCORES; c++)
-		calls += (uint32_t)fi[c].inits + fi[c].polls;
-	CHECK_EQ(calls, 0);
+	no_core_serves(200);
 	CHECK_EQ(dev.attach_calls, 0);
 }
 
@@ -1567,15 +1573,7 @@ static void s_entropy_short(void)
 	CHECK_EQ(net_init(4), -1);
 	CHECK(klog_has("net: not serving: the random generators were seeded with 100 bits of entropy, 256 wanted"));
 	CHECK_EQ(dev.attach_calls, 0);
-	for (uint32_t c = 0; c < NCORES; c++) {
-		on(c);
-		CHECK_EQ(net_core_init(&cpus[c]), 0);
-	}
-	run_ms(50);
-	uint32_t calls = 0;
-	for (uint32_t c = 0; c < NCORES; c++)
-		calls += (uint32_t)fi[c].inits + fi[c].polls;
-	CHECK_EQ(calls, 0);
+	no_core_serves(50);
 	on(0);
 	klog_clear();
 	net_print_stats();

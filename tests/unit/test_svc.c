@@ -537,6 +537,15 @@ static void backpressure_fin(void)
 	free(k.got);
 }
 
+/* The server's side of client k's connection to port, or NULL. */
+static struct tcp_pcb *server_pcb(const struct cli *k, u16_t port)
+{
+	for (struct tcp_pcb *p = lwip0_tcp_active_pcbs; p; p = p->next)
+		if (p->local_port == port && p->remote_port == k->pcb->local_port)
+			return p;
+	return NULL;
+}
+
 /*
  * Loss recovery: the client sends 30,000 bytes once and only acknowledges the echo (duplicate ACKs
  * carry no data); the 12th and 15th of the 21 segments the server sends back are lost. The first
@@ -553,10 +562,7 @@ static void recovery(void)
 	cli_open(&k, &side1, &ip0, 9, total + TAIL);
 	run(20);
 	CHECK(k.connected);
-	struct tcp_pcb *sp = NULL;
-	for (struct tcp_pcb *p = lwip0_tcp_active_pcbs; p; p = p->next)
-		if (p->local_port == 9 && p->remote_port == k.pcb->local_port)
-			sp = p;
+	struct tcp_pcb *sp = server_pcb(&k, 9);
 	CHECK(sp != NULL);
 	drop_port = k.pcb->local_port;
 	drop_seen = drop_lost = 0;
@@ -598,10 +604,7 @@ static void far_segment(void)
 	cli_open(&k, &side1, &ip0, 9, 16);
 	run(20);
 	CHECK(k.connected);
-	struct tcp_pcb *sp = NULL;
-	for (struct tcp_pcb *p = lwip0_tcp_active_pcbs; p; p = p->next)
-		if (p->local_port == 9 && p->remote_port == k.pcb->local_port)
-			sp = p;
+	struct tcp_pcb *sp = server_pcb(&k, 9);
 	CHECK(sp != NULL);
 	cli_push(&k, pat, 1);           /* one byte, its frame queued now */
 	CHECK(qt - qh == 1);
