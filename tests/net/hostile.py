@@ -118,7 +118,9 @@ class Health:
             f.seek(self.log_seen)
             text = f.read().decode(errors="replace")
         self.log_seen += len(text.encode(errors="replace"))
-        bad = re.findall(r"[^\n]*(?:panic|crash|stopped|another exception|pollux: watchdog|resetting the machine)[^\n]*", text)
+        # What a crash, a panic or the watchdog print (not the boot's line naming what they do).
+        bad = re.findall(r"[^\n]*(?:pollux: panic|pollux: crash|pollux: core \d+ stopped|another exception|"
+                         r"stack protector|pollux: watchdog:|resetting the machine)[^\n]*", text)
         return bad
 
     def fresh(self):
