@@ -1,5 +1,6 @@
 /* Intel 82576 (igb) registers Pollux touches: offset, access, and the datasheet section
- * (82576EB GbE Controller Datasheet, rev. 2.x, chapter 8). Descriptors: drivers/intel_adv.h. */
+ * (82576EB GbE Controller Datasheet, rev. 2.x, chapter 8; where no section is given, the offset and
+ * bits are Linux igb's e1000_regs.h / e1000_defines.h). Descriptors: drivers/intel_adv.h. */
 #ifndef POLLUX_IGB_REG_H
 #define POLLUX_IGB_REG_H
 
@@ -12,7 +13,7 @@
 #define IGB_CTRL_RST (1u << 26)         /* software reset, self-clearing */
 #define IGB_STATUS 0x0008               /* RO, device status, 8.2.2 */
 #define IGB_STATUS_LU (1u << 1)         /* link up */
-#define IGB_STATUS_FUNC_MASK (3u << 2)  /* LAN port of this function (Linux igb_get_bus_info_pcie) */
+#define IGB_STATUS_FUNC_MASK (3u << 2)  /* LAN port of this function (Linux E1000_STATUS_FUNC_MASK) */
 #define IGB_STATUS_FUNC_SHIFT 2
 #define IGB_STATUS_SPEED_SHIFT 6        /* bits 7:6: 00 10, 01 100, 1x 1000 Mb/s */
 #define IGB_STATUS_GIO_MASTER_ENABLE (1u << 19)
@@ -33,13 +34,13 @@
 #define IGB_BMCR_AUTOEN (1u << 12)
 #define IGB_IMS 0x00D0                  /* RW, interrupt mask set (never written non-zero) */
 #define IGB_IMC 0x00D8                  /* WO, interrupt mask clear, 8.8.7 */
-#define IGB_EEMNGCTL 0x1010             /* RO here, manageability EEPROM control, 8.4.6 */
+#define IGB_EEMNGCTL 0x1010             /* RO here, manageability EEPROM control (Linux E1000_EEMNGCTL) */
 #define IGB_EEMNGCTL_CFG_DONE0 (1u << 18)  /* port 0's configuration cycle done (Linux
 					    * E1000_NVM_CFG_DONE_PORT_0) */
 #define IGB_EEMNGCTL_CFG_DONE1 (1u << 19)  /* port 1's */
 #define IGB_EIMS 0x1524                 /* RW, extended interrupt mask set (never written non-zero) */
 #define IGB_EIMC 0x1528                 /* WO, extended interrupt mask clear, 8.8.11 */
-#define IGB_SWSM 0x5B50                 /* RW, software semaphore, 8.6.x (Linux E1000_SWSM) */
+#define IGB_SWSM 0x5B50                 /* RW, software semaphore (Linux E1000_SWSM) */
 #define IGB_SWSM_SMBI (1u << 0)         /* set by the device when read while clear: taken */
 #define IGB_SWSM_SWESMBI (1u << 1)      /* software/firmware semaphore: ours when it reads back */
 #define IGB_SW_FW_SYNC 0x5B5C           /* RW, software-firmware synchronization (Linux
