@@ -224,7 +224,7 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_site test_pci test_virtq \
-	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_slab test_tcphash
+	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -265,6 +265,7 @@ test_tcphash_CFLAGS := $(LWIP_INC)
 # with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/csum.h
+test_igb_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/igb_model.c tests/unit/igb_model.h
 test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/ena_model.c tests/unit/ena_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
 	$(INTEL_SRCS)

@@ -1,5 +1,6 @@
-/* Intel 82576 (igb): reset, enable and link of the chip; the rings are the shared advanced-descriptor
- * engine's (drivers/intel_adv.c). Polled, one queue pair per core, interrupts masked for good. */
+/* Intel 82576 (igb), copper parts: reset, enable and link of the chip; the rings are the shared
+ * advanced-descriptor engine's (drivers/intel_adv.c). Polled, up to 8 queue pairs (one per core,
+ * the other cores steered in software), interrupts masked for good. */
 #include "kernel.h"
 #include "intel_adv.h"
 #include "igb_reg.h"
@@ -7,6 +8,12 @@
 #include "pci.h"
 
 #define IGB_LINK_WAIT_MS 1000
+#define IGB_QUIET_US 10000      /* receive and transmit stopped before CTRL.RST (Linux
+				 * e1000_82575.c igb_reset_hw_82575 sleeps 10 ms there) */
+#define IGB_RESET_US 1000       /* no register access this soon after CTRL.RST */
+#define IGB_AUTO_RD_MS 10       /* Linux AUTO_READ_DONE_TIMEOUT (e1000_mac.c igb_get_auto_rd_done) */
+#define IGB_CFG_DONE_MS 100     /* Linux PHY_CFG_TIMEOUT (e1000_82575.c igb_get_cfg_done_82575) */
+#define IGB_SWFW_TRIES 200      /* times 5 ms: Linux igb_acquire_swfw_sync_82575 */
 
 static uint32_t igb_rxq(uint32_t q) { return IGB_RXQ(q); }
 static uint32_t igb_txq(uint32_t q) { return IGB_TXQ(q); }
@@ -20,14 +27,16 @@ static const struct iadv_chip igb_chip = {
 	.rx_l4_err = IGB_RXD_ERR_L4E,
 	.rx_ip_err = IGB_RXD_ERR_IPE,
 	.tx_olinfo = 0,
-	.reta_mask = 0xf,               /* 16 queues */
+	.reta_mask = 0x7,               /* RSS spreads over 8 queues (IGB_RSS_QUEUES) */
 };
 
 /* The softc: the engine's rings plus what the slow path adds up. */
 static struct {
 	struct iadv a;
 	uint64_t crc_err, missed, no_buf;       /* the device's clear-on-read counters, summed */
-	uint64_t reset_stuck, gone, ee_not_done, phy_errors;
+	uint64_t reset_stuck, gone, ee_not_done, cfg_not_done, phy_errors;
+	uint32_t port;                  /* LAN port of this function (STATUS.FUNC): its CFG_DONE and
+					 * PHY semaphore bits */
 } igb;
 
 static void irq_mask(void)
@@ -36,7 +45,57 @@ static void irq_mask(void)
 	iadv_wr(&igb.a, IGB_EIMC, 0xffffffff);
 }
 
-/* One PHY register access through MDIC (8.2.4); false when the PHY did not answer. */
+/* The software semaphore SWSM (Linux e1000_mac.c igb_get_hw_semaphore): SMBI is ours when a read
+ * finds it clear (the read sets it), then SWESMBI is ours when it reads back set. */
+static bool swsm_get(void)
+{
+	if (!iadv_wait(&igb.a, IGB_SWSM, IGB_SWSM_SMBI, 0, 50))
+		return false;
+	for (int i = 0; i < 20; i++) {
+		iadv_wr(&igb.a, IGB_SWSM, iadv_rd(&igb.a, IGB_SWSM) | IGB_SWSM_SWESMBI);
+		if (iadv_rd(&igb.a, IGB_SWSM) & IGB_SWSM_SWESMBI)
+			return true;
+		iadv_delay_us(50);
+	}
+	iadv_wr(&igb.a, IGB_SWSM, iadv_rd(&igb.a, IGB_SWSM) & ~(IGB_SWSM_SMBI | IGB_SWSM_SWESMBI));
+	return false;
+}
+
+static void swsm_put(void)
+{
+	iadv_wr(&igb.a, IGB_SWSM, iadv_rd(&igb.a, IGB_SWSM) & ~(IGB_SWSM_SMBI | IGB_SWSM_SWESMBI));
+}
+
+/* The SW/FW semaphore of one resource (Linux e1000_82575.c igb_acquire_swfw_sync_82575): under
+ * SWSM, take our bit of SW_FW_SYNC when neither we nor the firmware (the bit 16 higher) hold it;
+ * else let SWSM go and try again 5 ms later. The manageability firmware shares the PHY. */
+static bool swfw_get(uint32_t mask)
+{
+	for (int i = 0; i < IGB_SWFW_TRIES; i++) {
+		if (!swsm_get())
+			return false;
+		uint32_t sync = iadv_rd(&igb.a, IGB_SW_FW_SYNC);
+		if (!(sync & (mask | mask << 16))) {
+			iadv_wr(&igb.a, IGB_SW_FW_SYNC, sync | mask);
+			swsm_put();
+			return true;
+		}
+		swsm_put();
+		iadv_delay_us(5000);
+	}
+	return false;
+}
+
+static void swfw_put(uint32_t mask)
+{
+	bool got = swsm_get();  /* Linux waits for SWSM without bound; without it we still let go */
+	iadv_wr(&igb.a, IGB_SW_FW_SYNC, iadv_rd(&igb.a, IGB_SW_FW_SYNC) & ~mask);
+	if (got)
+		swsm_put();
+}
+
+/* One PHY register access through MDIC (8.2.4), the PHY's semaphore held; false when the PHY did
+ * not answer. */
 static bool mdic(uint32_t op, uint32_t reg, uint16_t *data)
 {
 	iadv_wr(&igb.a, IGB_MDIC, op | reg << IGB_MDIC_REG_SHIFT | IGB_PHY_ADDR << IGB_MDIC_PHY_SHIFT |
@@ -50,24 +109,41 @@ static bool mdic(uint32_t op, uint32_t reg, uint16_t *data)
 	return true;
 }
 
-/* Auto-negotiation restarted in the PHY: the link comes up when it completes (slow path). */
-static void igb_autoneg(void)
+/* The copper PHY powered up and auto-negotiation restarted; the link comes up when it completes
+ * (slow path). The PHY keeps BMCR.PDOWN across a MAC reset, and a previous driver, the firmware
+ * or a shutdown may have set it (Linux igb_power_up_link -> e1000_phy.c
+ * igb_power_up_phy_copper clears it before the link is set up). All under the PHY's SW/FW
+ * semaphore (e1000_82575.c igb_acquire_phy_82575). */
+static void igb_phy_up(void)
 {
+	uint32_t sm = igb.port ? IGB_SWFW_PHY1_SM : IGB_SWFW_PHY0_SM;
+	if (!swfw_get(sm)) {
+		igb.phy_errors++;
+		kprintf("igb0: PHY semaphore not granted (SW_FW_SYNC)\n");
+		return;
+	}
 	uint16_t bmcr;
-	if (!mdic(IGB_MDIC_OP_READ, IGB_PHY_BMCR, &bmcr))
-		goto fail;
-	bmcr |= IGB_BMCR_AUTOEN | IGB_BMCR_ANRESTART;
-	if (!mdic(IGB_MDIC_OP_WRITE, IGB_PHY_BMCR, &bmcr))
-		goto fail;
-	return;
-fail:
-	igb.phy_errors++;
-	kprintf("igb0: PHY not answering on MDIC\n");
+	bool ok = mdic(IGB_MDIC_OP_READ, IGB_PHY_BMCR, &bmcr);
+	if (ok && (bmcr & IGB_BMCR_PDOWN)) {
+		bmcr &= (uint16_t)~IGB_BMCR_PDOWN;
+		ok = mdic(IGB_MDIC_OP_WRITE, IGB_PHY_BMCR, &bmcr);
+	}
+	if (ok) {
+		bmcr |= IGB_BMCR_AUTOEN | IGB_BMCR_ANRESTART;
+		ok = mdic(IGB_MDIC_OP_WRITE, IGB_PHY_BMCR, &bmcr);
+	}
+	swfw_put(sm);
+	if (!ok) {
+		igb.phy_errors++;
+		kprintf("igb0: PHY not answering on MDIC\n");
+	}
 }
 
-/* Software reset (82576 4.3.1.2): interrupts masked, receive and transmit off, bus mastering
- * quiesced, CTRL.RST, wait for it to clear and for the EEPROM to be read again; interrupts
- * masked again (the reset unmasks nothing, but a stray write before it might have). */
+/* Software reset (82576 4.3.1.2; the order of Linux's igb_reset_hw_82575): interrupts masked,
+ * receive and transmit off, bus mastering quiesced, 10 ms for DMA in flight to finish, CTRL.RST,
+ * 1 ms before any register is touched, the bit seen clear and the EEPROM read again; interrupts
+ * masked again (the reset unmasks nothing, but a stray write before it might have). Then the
+ * management configuration cycle (EEMNGCTL.CFG_DONE of our port) before the PHY is touched. */
 static int igb_chip_reset(void)
 {
 	irq_mask();
@@ -75,19 +151,25 @@ static int igb_chip_reset(void)
 	iadv_wr(&igb.a, IGB_TCTL, IGB_TCTL_PSP);
 	iadv_wr(&igb.a, IGB_CTRL, iadv_rd(&igb.a, IGB_CTRL) | IGB_CTRL_GIO_MASTER_DISABLE);
 	iadv_wait(&igb.a, IGB_STATUS, IGB_STATUS_GIO_MASTER_ENABLE, 0, 10);     /* best effort */
+	iadv_delay_us(IGB_QUIET_US);
 	iadv_wr(&igb.a, IGB_CTRL, iadv_rd(&igb.a, IGB_CTRL) | IGB_CTRL_RST);
-	iadv_delay_us(1000);
+	iadv_delay_us(IGB_RESET_US);
 	if (!iadv_wait(&igb.a, IGB_CTRL, IGB_CTRL_RST, 0, 100)) {
 		igb.reset_stuck++;
 		kprintf("igb0: reset did not complete\n");
 		return -3;
 	}
-	if (!iadv_wait(&igb.a, IGB_EECD, IGB_EECD_AUTO_RD, IGB_EECD_AUTO_RD, 20))
+	if (!iadv_wait(&igb.a, IGB_EECD, IGB_EECD_AUTO_RD, IGB_EECD_AUTO_RD, IGB_AUTO_RD_MS))
 		igb.ee_not_done++;      /* QEMU's model never sets it; the MAC check below decides */
+	igb.port = (iadv_rd(&igb.a, IGB_STATUS) & IGB_STATUS_FUNC_MASK) >> IGB_STATUS_FUNC_SHIFT;
+	/* EEPROM-less boards never finish the cycle: Linux only logs it, and so do we (counted). */
+	uint32_t done = igb.port ? IGB_EEMNGCTL_CFG_DONE1 : IGB_EEMNGCTL_CFG_DONE0;
+	if (!iadv_wait(&igb.a, IGB_EEMNGCTL, done, done, IGB_CFG_DONE_MS))
+		igb.cfg_not_done++;
 	irq_mask();
 	iadv_wr(&igb.a, IGB_CTRL, (iadv_rd(&igb.a, IGB_CTRL) & ~(IGB_CTRL_LRST | IGB_CTRL_GIO_MASTER_DISABLE)) |
 				      IGB_CTRL_SLU);
-	igb_autoneg();
+	igb_phy_up();
 	return 0;
 }
 
@@ -124,7 +206,9 @@ static int igb_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 		return err;
 	if (iadv_read_mac(&igb.a, IGB_RAL0, "igb", n->mac))
 		return -5;
-	uint32_t np = want < IGB_MAX_QUEUES ? want : IGB_MAX_QUEUES;
+	/* RSS spreads over 8 queues (Linux igb.h IGB_MAX_RX_QUEUES for the 82576; 4 on the 82575):
+	 * more cores than that are steered in software (net/net.c). */
+	uint32_t np = want < IGB_RSS_QUEUES ? want : IGB_RSS_QUEUES;
 	if ((err = igb_rings_setup(np)))
 		return err;
 	iadv_wait(&igb.a, IGB_STATUS, IGB_STATUS_LU, IGB_STATUS_LU, IGB_LINK_WAIT_MS);
@@ -132,14 +216,14 @@ static int igb_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	n->npairs = np;
 	n->rx_size = POLLUX_RX_RING_SIZE - 1;   /* a full ring would look empty (head == tail) */
 	n->tx_size = POLLUX_TX_RING_SIZE / 2;   /* slots: a frame takes at least a context and a data */
-	n->caps = (struct nic_caps){ .max_pairs = IGB_MAX_QUEUES, .rss = true, .rx_hash = true, .tx_csum = true,
+	n->caps = (struct nic_caps){ .max_pairs = IGB_RSS_QUEUES, .rss = true, .rx_hash = true, .tx_csum = true,
 				     .rx_csum = true, .tx_sg = true, .reta_len = IADV_RETA_LEN };
 	n->link = igb_link();
 	uint32_t st = iadv_rd(&igb.a, IGB_STATUS);
 	kprintf("igb0: %02x:%02x:%02x:%02x:%02x:%02x, link %s %s Mb/s, %u queue pairs of %u, rings %u/%u\n",
 		n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->link ? "up" : "down",
 		(st >> IGB_STATUS_SPEED_SHIFT & 3) >= 2 ? "1000" : (st >> IGB_STATUS_SPEED_SHIFT & 3) ? "100" : "10",
-		np, IGB_MAX_QUEUES, POLLUX_RX_RING_SIZE, POLLUX_TX_RING_SIZE);
+		np, IGB_RSS_QUEUES, POLLUX_RX_RING_SIZE, POLLUX_TX_RING_SIZE);
 	return 0;
 }
 
@@ -201,6 +285,7 @@ static unsigned igb_counters(struct nic *n, int q, struct nic_counter *out, unsi
 	C("crc_err", igb.crc_err);
 	C("reset_stuck", igb.reset_stuck);
 	C("phy_errors", igb.phy_errors);
+	C("cfg_not_done", igb.cfg_not_done);
 #undef C
 	return k;
 }
@@ -220,16 +305,16 @@ static const struct nic_ops igb_ops = {
 	.counters = igb_counters,
 };
 
-/* The 82576 family (Linux e1000_hw.h device IDs); the virtual function 10ca is not one of them. */
+/* The copper 82576 parts (Linux e1000_hw.h device IDs); the virtual function 10ca is not one of
+ * them. The fiber and SerDes parts (10e6, 10e7, 1518 NS SerDes, 150d SerDes quad) are left out:
+ * their link is the PCS's (Linux e1000_82575.c igb_setup_serdes_link_82575,
+ * igb_power_up_serdes_link_82575), which this driver does not set up, and no model or emulator
+ * of it exists to test one against. */
 static const struct nic_id igb_ids[] = {
 	{ IGB_VENDOR, 0x10c9 },         /* 82576 copper: what QEMU's -device igb is */
-	{ IGB_VENDOR, 0x10e6 },         /* fiber */
-	{ IGB_VENDOR, 0x10e7 },         /* serdes */
 	{ IGB_VENDOR, 0x10e8 },         /* quad copper */
 	{ IGB_VENDOR, 0x1526 },         /* quad copper ET2 */
-	{ IGB_VENDOR, 0x150a },         /* NS */
-	{ IGB_VENDOR, 0x1518 },         /* NS serdes */
-	{ IGB_VENDOR, 0x150d },         /* serdes quad */
+	{ IGB_VENDOR, 0x150a },         /* NS (copper) */
 	{ 0, 0 },
 };
 

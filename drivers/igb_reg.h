@@ -1,5 +1,6 @@
 /* Intel 82576 (igb) registers Pollux touches: offset, access, and the datasheet section
- * (82576EB GbE Controller Datasheet, rev. 2.x, chapter 8). Descriptors: drivers/intel_adv.h. */
+ * (82576EB GbE Controller Datasheet, rev. 2.x, chapter 8; where no section is given, the offset and
+ * bits are Linux igb's e1000_regs.h / e1000_defines.h). Descriptors: drivers/intel_adv.h. */
 #ifndef POLLUX_IGB_REG_H
 #define POLLUX_IGB_REG_H
 
@@ -12,9 +13,12 @@
 #define IGB_CTRL_RST (1u << 26)         /* software reset, self-clearing */
 #define IGB_STATUS 0x0008               /* RO, device status, 8.2.2 */
 #define IGB_STATUS_LU (1u << 1)         /* link up */
+#define IGB_STATUS_FUNC_MASK (3u << 2)  /* LAN port of this function (Linux E1000_STATUS_FUNC_MASK) */
+#define IGB_STATUS_FUNC_SHIFT 2
 #define IGB_STATUS_SPEED_SHIFT 6        /* bits 7:6: 00 10, 01 100, 1x 1000 Mb/s */
 #define IGB_STATUS_GIO_MASTER_ENABLE (1u << 19)
 #define IGB_EECD 0x0010                 /* RW, EEPROM control, 8.4.1 */
+#define IGB_EECD_PRES (1u << 8)         /* an EEPROM is present */
 #define IGB_EECD_AUTO_RD (1u << 9)      /* EEPROM auto-read done */
 #define IGB_MDIC 0x0020                 /* RW, MDI (PHY register) control, 8.2.4 */
 #define IGB_MDIC_REG_SHIFT 16
@@ -26,9 +30,23 @@
 #define IGB_PHY_ADDR 1                  /* the internal PHY */
 #define IGB_PHY_BMCR 0                  /* PHY control (IEEE 802.3 clause 22) */
 #define IGB_BMCR_ANRESTART (1u << 9)
+#define IGB_BMCR_PDOWN (1u << 11)       /* power down: no link until cleared */
 #define IGB_BMCR_AUTOEN (1u << 12)
+#define IGB_IMS 0x00D0                  /* RW, interrupt mask set (never written non-zero) */
 #define IGB_IMC 0x00D8                  /* WO, interrupt mask clear, 8.8.7 */
+#define IGB_EEMNGCTL 0x1010             /* RO here, manageability EEPROM control (Linux E1000_EEMNGCTL) */
+#define IGB_EEMNGCTL_CFG_DONE0 (1u << 18)  /* port 0's configuration cycle done (Linux
+					    * E1000_NVM_CFG_DONE_PORT_0) */
+#define IGB_EEMNGCTL_CFG_DONE1 (1u << 19)  /* port 1's */
+#define IGB_EIMS 0x1524                 /* RW, extended interrupt mask set (never written non-zero) */
 #define IGB_EIMC 0x1528                 /* WO, extended interrupt mask clear, 8.8.11 */
+#define IGB_SWSM 0x5B50                 /* RW, software semaphore (Linux E1000_SWSM) */
+#define IGB_SWSM_SMBI (1u << 0)         /* set by the device when read while clear: taken */
+#define IGB_SWSM_SWESMBI (1u << 1)      /* software/firmware semaphore: ours when it reads back */
+#define IGB_SW_FW_SYNC 0x5B5C           /* RW, software-firmware synchronization (Linux
+					 * E1000_SW_FW_SYNC): bits 15:0 software's, 31:16 firmware's */
+#define IGB_SWFW_PHY0_SM (1u << 1)      /* port 0's PHY */
+#define IGB_SWFW_PHY1_SM (1u << 2)      /* port 1's PHY */
 #define IGB_RCTL 0x0100                 /* RW, receive control, 8.10.1 */
 #define IGB_RCTL_EN (1u << 1)
 #define IGB_RCTL_BAM (1u << 15)         /* accept broadcast */
@@ -60,6 +78,7 @@
 #define IGB_MPC 0x4010                  /* RC, missed packets (no room in the packet buffer) */
 #define IGB_RNBC 0x40A0                 /* RC, receive no buffers (a queue's ring was empty) */
 
-#define IGB_MAX_QUEUES 16
+#define IGB_MAX_QUEUES 16               /* queue register blocks */
+#define IGB_RSS_QUEUES 8                /* queues RSS spreads over (Linux igb.h IGB_MAX_RX_QUEUES) */
 
 #endif

@@ -14,17 +14,26 @@ void iadv_wr(const struct iadv *a, uint32_t off, uint32_t v)
 	mmio_write32(a->bar + off, v);
 }
 
-/* The spin bound only matters where the counter does not run (host tests): on hardware each
- * register read takes far longer than the time bound allows per spin. */
-#define IADV_SPINS_PER_MS 20000u
+/* Counter ticks in us microseconds, rounded up: whole seconds and the rest apart, so a counter
+ * that is not a multiple of 1 MHz (AArch64's 62.5 MHz, a calibrated TSC) loses nothing and
+ * nothing overflows. */
+static uint64_t us_ticks(uint64_t us)
+{
+	uint64_t hz = arch_counter_hz();
+	return us / 1000000 * hz + (us % 1000000 * hz + 999999) / 1000000;
+}
 
+/* Both waits run on the kernel's calibrated counter alone, never on a count of spins: how long a
+ * spin (pause / yield and a register read) takes varies tenfold between CPUs, and a reset delay
+ * cut short is a device accessed before it is ready (issue 14, "Delays that hold on real CPUs").
+ * A host test's counter moves on every read, so a device model that never answers still ends. */
 bool iadv_wait(const struct iadv *a, uint32_t off, uint32_t mask, uint32_t want, uint32_t ms)
 {
-	uint64_t end = arch_counter() + arch_counter_hz() / 1000 * ms;
-	for (uint64_t spin = 0; spin <= (uint64_t)ms * IADV_SPINS_PER_MS; spin++) {
+	uint64_t start = arch_counter(), ticks = us_ticks((uint64_t)ms * 1000);
+	for (;;) {
 		if ((iadv_rd(a, off) & mask) == want)
 			return true;
-		if (arch_counter() > end)
+		if (arch_counter() - start > ticks)
 			break;
 		arch_relax();
 	}
@@ -33,8 +42,8 @@ bool iadv_wait(const struct iadv *a, uint32_t off, uint32_t mask, uint32_t want,
 
 void iadv_delay_us(uint32_t us)
 {
-	uint64_t end = arch_counter() + arch_counter_hz() / 1000000 * us;
-	for (uint64_t spin = 0; spin < (uint64_t)us * (IADV_SPINS_PER_MS / 1000) && arch_counter() < end; spin++)
+	uint64_t start = arch_counter(), ticks = us_ticks(us);
+	while (arch_counter() - start < ticks)
 		arch_relax();
 }
 

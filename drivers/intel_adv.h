@@ -146,9 +146,10 @@ struct iadv {
 /* All register access of both drivers goes through these two. */
 uint32_t iadv_rd(const struct iadv *a, uint32_t off);
 void iadv_wr(const struct iadv *a, uint32_t off, uint32_t v);
-/* Wait until (register & mask) == want, about ms milliseconds at most (also bounded in spins, so
- * a device model that never answers cannot hang a host test). Returns true when it happened. */
+/* Wait until (register & mask) == want, ms milliseconds at most by the kernel's counter
+ * (arch_counter at arch_counter_hz). Returns true when it happened. */
 bool iadv_wait(const struct iadv *a, uint32_t off, uint32_t mask, uint32_t want, uint32_t ms);
+/* Wait at least us microseconds by the same counter, touching no register. */
 void iadv_delay_us(uint32_t us);
 
 /* Rings for n pairs, rx_ring / tx_ring descriptors each: allocated the first time (queue q's from

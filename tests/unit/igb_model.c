@@ -1,0 +1,245 @@
+/* The 82576 device model (tests/unit/igb_model.h): what the registers the driver touches do, and
+ * the bring-up order and times the references give, counting every departure from them. */
+#include <string.h>
+
+#include "kernel.h"
+#include "drivers/intel_adv.h"
+#include "drivers/igb_reg.h"
+#include "igb_model.h"
+
+#define R(off) GM_R(off)
+#define MS 1000000ull                   /* host_clock ticks (ns) in a millisecond */
+
+/* Times after CTRL.RST. The reset itself: 1 ms in which the device answers nothing (the driver's
+ * own 1 ms, as for the 82599, datasheet 331520 4.6.3.2); the EEPROM auto-read (EECD.AUTO_RD) at
+ * 2 ms; the management configuration cycle (EEMNGCTL.CFG_DONE of the port, which Linux's
+ * igb_get_cfg_done_82575 polls up to 100 ms) at 5 ms; the firmware keeps the PHY's SW/FW
+ * semaphore until 8 ms, configuring the PHY. Auto-negotiation takes 2 ms (seconds on copper:
+ * shortened so the test runs quickly; the driver does not depend on it). */
+#define RESET_NS (1 * MS)
+#define AUTO_RD_NS (2 * MS)
+#define CFG_DONE_NS (5 * MS)
+#define FW_PHY_NS (8 * MS)
+#define AN_NS (2 * MS)
+/* Linux's igb_reset_hw_82575 stops receive and transmit and sleeps 10 ms before CTRL.RST, so
+ * that DMA in flight completes: the model refuses a reset sooner after RCTL.EN or TCTL.EN. */
+#define QUIET_NS (10 * MS)
+
+struct gm_state gm;
+const uint8_t gm_mac[6] = { 0x00, 0x1b, 0x21, 0x12, 0x34, 0x56 };
+
+static uint64_t now(void) { return host_clock; }
+static bool resetting(void) { return gm.reset_at && now() < gm.reset_at + RESET_NS; }
+static bool after(uint64_t ns) { return !gm.reset_at || now() >= gm.reset_at + ns; }
+static bool cfg_done(void) { return after(gm.cfg_done_ns); }
+static uint32_t phy_sm(void) { return gm.func ? IGB_SWFW_PHY1_SM : IGB_SWFW_PHY0_SM; }
+static uint32_t cfg_done_bit(void) { return gm.func ? IGB_EEMNGCTL_CFG_DONE1 : IGB_EEMNGCTL_CFG_DONE0; }
+static bool fw_holds_phy(void) { return now() < gm.fw_phy_until; }
+
+/* MAC registers at their reset values; the PHY is not reset by CTRL.RST and keeps its state. */
+static void reset_regs(void)
+{
+	memset(gm.reg, 0, sizeof(gm.reg));
+	R(IGB_RAL0) = gm_mac[0] | gm_mac[1] << 8 | gm_mac[2] << 16 | (uint32_t)gm_mac[3] << 24;
+	R(IGB_RAH0) = gm_mac[4] | gm_mac[5] << 8 | IADV_RAH_AV;
+	R(IGB_EECD) = IGB_EECD_PRES;
+	for (uint32_t q = 0; q < GM_NQ; q++)
+		R(IGB_SRRCTL(q)) = 2;   /* 2 KiB buffers, legacy descriptors */
+}
+
+bool gm_link(void)
+{
+	return gm.cable && gm.link_at && now() >= gm.link_at && !(gm.phy[IGB_PHY_BMCR] & IGB_BMCR_PDOWN) &&
+	       (R(IGB_CTRL) & IGB_CTRL_SLU);
+}
+
+static uint32_t reg_read(uint32_t off)
+{
+	uint32_t v = R(off);
+	switch (off) {
+	case IGB_CTRL:
+		return resetting() ? v | IGB_CTRL_RST : v & ~IGB_CTRL_RST;
+	case IGB_STATUS:
+		v = (gm_link() ? IGB_STATUS_LU | 2u << IGB_STATUS_SPEED_SHIFT : 0) | (uint32_t)gm.func << IGB_STATUS_FUNC_SHIFT;
+		return R(IGB_CTRL) & IGB_CTRL_GIO_MASTER_DISABLE ? v : v | IGB_STATUS_GIO_MASTER_ENABLE;
+	case IGB_EECD:
+		return after(AUTO_RD_NS) ? v | IGB_EECD_AUTO_RD : v;
+	case IGB_EEMNGCTL:
+		return cfg_done() ? v | cfg_done_bit() : v;
+	case IGB_SWSM:
+		R(off) |= IGB_SWSM_SMBI;        /* reading takes the software semaphore, if it was free */
+		return v;
+	case IGB_SW_FW_SYNC:
+		return fw_holds_phy() ? v | phy_sm() << 16 : v;
+	case IGB_CRCERRS:
+	case IGB_MPC:
+	case IGB_RNBC:
+		R(off) = 0;                     /* clear on read */
+		return v;
+	}
+	return v;
+}
+
+/* One MDIC command (82576 8.2.4): refused (MDIC.E) before the configuration cycle is done or
+ * without the PHY's SW/FW semaphore, as e1000_82575.c never does it. */
+static void mdic(uint32_t v)
+{
+	uint32_t reg = v >> IGB_MDIC_REG_SHIFT & 0x1f, addr = v >> IGB_MDIC_PHY_SHIFT & 0x1f;
+	if (!cfg_done()) {
+		gm.mdic_before_cfg_done++;
+		R(IGB_MDIC) = v | IGB_MDIC_READY | IGB_MDIC_ERROR;
+		return;
+	}
+	if (gm.sem_required && (!(R(IGB_SW_FW_SYNC) & phy_sm()) || fw_holds_phy())) {
+		gm.mdic_without_sem++;
+		R(IGB_MDIC) = v | IGB_MDIC_READY | IGB_MDIC_ERROR;
+		return;
+	}
+	if (addr != IGB_PHY_ADDR) {
+		R(IGB_MDIC) = v | IGB_MDIC_READY | IGB_MDIC_ERROR;
+		return;
+	}
+	gm.mdic_ops++;
+	if ((v & (3u << 26)) == IGB_MDIC_OP_READ) {
+		R(IGB_MDIC) = (v & ~0xffffu) | gm.phy[reg] | IGB_MDIC_READY;
+		return;
+	}
+	uint16_t d = (uint16_t)v;
+	if (reg == IGB_PHY_BMCR) {
+		if (d & IGB_BMCR_PDOWN)
+			gm.link_at = 0;
+		if (d & IGB_BMCR_ANRESTART) {
+			if (d & IGB_BMCR_PDOWN)
+				gm.an_while_powered_down++;
+			else
+				gm.link_at = now() + AN_NS;
+		}
+		d &= (uint16_t)~IGB_BMCR_ANRESTART;   /* self-clearing */
+	}
+	gm.phy[reg] = d;
+	R(IGB_MDIC) = v | IGB_MDIC_READY;
+}
+
+static bool q_of(uint32_t off, uint32_t base, uint32_t reg, uint32_t *q)
+{
+	if (off < base || off >= base + 0x40 * GM_NQ || (off - base) % 0x40 != reg)
+		return false;
+	*q = (off - base) / 0x40;
+	return true;
+}
+
+static void reg_write(uint32_t off, uint32_t v)
+{
+	uint32_t q;
+	switch (off) {
+	case IGB_CTRL:
+		if (v & IGB_CTRL_RST) {
+			if (now() - gm.quiet_since < QUIET_NS)
+				gm.reset_not_quiet++;
+			reset_regs();
+			gm.reset_at = now();
+			gm.fw_phy_until = now() + gm.fw_phy_ns;
+			gm.quiet_since = 0;
+			return;
+		}
+		break;
+	case IGB_RCTL:
+	case IGB_TCTL: {
+		uint32_t other = off == IGB_RCTL ? R(IGB_TCTL) : R(IGB_RCTL);
+		bool was = (R(off) & IGB_RCTL_EN) || (other & IGB_RCTL_EN);  /* EN is bit 1 in both */
+		R(off) = v;
+		if (was && !(v & IGB_RCTL_EN) && !(other & IGB_RCTL_EN))
+			gm.quiet_since = now();
+		return;
+	}
+	case IGB_MDIC:
+		mdic(v);
+		return;
+	case IGB_SWSM:
+		/* SWESMBI latches only while the firmware does not hold it (it never does here). */
+		R(off) = v & (IGB_SWSM_SMBI | IGB_SWSM_SWESMBI);
+		return;
+	case IGB_SW_FW_SYNC:
+		if (!(R(IGB_SWSM) & IGB_SWSM_SWESMBI)) {
+			gm.swfw_without_swsm++;
+			return;
+		}
+		if ((v & phy_sm()) && fw_holds_phy()) {
+			gm.swfw_took_fw++;
+			return;
+		}
+		R(off) = v & 0xffff;
+		return;
+	case IGB_IMS:
+	case IGB_EIMS:
+		if (v)
+			gm.irq_unmasked++;
+		return;
+	case IGB_IMC:
+	case IGB_EIMC:
+		return;
+	}
+	if (off >= IADV_RETA(0) && off < IADV_RETA(32))
+		for (int i = 0; i < 4; i++)
+			if ((v >> (8 * i) & 0xff) >= IGB_RSS_QUEUES)
+				gm.reta_beyond_rss++;
+	if (q_of(off, IGB_RXQ(0), IADV_Q_DCTL, &q) || q_of(off, IGB_TXQ(0), IADV_Q_DCTL, &q)) {
+		uint32_t base = off - IADV_Q_DCTL;
+		if ((v & IADV_Q_DCTL_ENABLE) && (!R(base + IADV_Q_LEN) || !R(base + IADV_Q_BAL))) {
+			gm.q_enable_refused++;
+			v &= ~IADV_Q_DCTL_ENABLE;
+		}
+	}
+	if (q_of(off, IGB_RXQ(0), IADV_Q_T, &q) || q_of(off, IGB_TXQ(0), IADV_Q_T, &q)) {
+		uint32_t base = off - IADV_Q_T;
+		if (v >= R(base + IADV_Q_LEN) / 16 && v) {
+			gm.tail_refused++;
+			return;
+		}
+	}
+	R(off) = v;
+}
+
+static uint64_t mmio_read(void *ctx, uint64_t off, int size)
+{
+	(void)ctx, (void)size;
+	host_clock += GM_ACCESS_NS;
+	if (resetting()) {
+		gm.access_in_reset++;
+		return 0xffffffff;              /* no completion: what a read of a resetting device gives */
+	}
+	return reg_read((uint32_t)off);
+}
+
+static void mmio_write(void *ctx, uint64_t off, int size, uint64_t v)
+{
+	(void)ctx, (void)size;
+	host_clock += GM_ACCESS_NS;
+	if (resetting()) {
+		gm.access_in_reset++;
+		return;
+	}
+	reg_write((uint32_t)off, (uint32_t)v);
+}
+
+void gm_init(uint64_t bar0, uint8_t func)
+{
+	memset(&gm, 0, sizeof(gm));
+	gm.func = func;
+	gm.cfg_done_ns = CFG_DONE_NS;
+	gm.fw_phy_ns = FW_PHY_NS;
+	gm.sem_required = true;
+	host_clock += 1000 * MS;                /* powered up long ago, idle since */
+	reset_regs();
+	gm.phy[IGB_PHY_BMCR] = IGB_BMCR_AUTOEN | IGB_BMCR_PDOWN | 0x0140;      /* 1000 Mb/s full duplex */
+	gm.phy[1] = 0x7949;                     /* BMSR */
+	host_mmio_clear();
+	host_mmio_add((struct host_mmio){ bar0, GM_BAR_SIZE, mmio_read, mmio_write, NULL });
+}
+
+int gm_violations(void)
+{
+	return gm.access_in_reset + gm.reset_not_quiet + gm.mdic_before_cfg_done + gm.mdic_without_sem +
+	       gm.swfw_without_swsm + gm.swfw_took_fw + gm.an_while_powered_down + gm.irq_unmasked +
+	       gm.q_enable_refused + gm.tail_refused + gm.reta_beyond_rss;
+}
