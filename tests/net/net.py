@@ -203,7 +203,7 @@ def link_test(g, mon, ip):
         got = tcp_echo(ip, b"after the link came back")
         result(got == b"after the link came back", "after-link-flap", f"TCP echo after the link flap: {got!r}")
     g.send("stats")
-    m, out = g.expect(r"nic %s0: link (\w+) link_down=(\d+) link_up=(\d+)" % PREFIX, 30)
+    m, out = g.expect(r"nic %s0: link (\w+) link_down=(\d+) link_up=(\d+)(?=\s)" % PREFIX, 30)
     result(bool(m) and m.groups() == (b"up", b"1", b"1"), "link-stats",
            "stats counts the flap: " + (m.group(0).decode() if m else out[-300:]))
 

@@ -210,7 +210,7 @@ def main():
             return
         stuck = CORES - 1
         c.send(f"hang {stuck}")
-        mh, outh = c.expect(r"hang: core (\d+) stops its loop at loops=(\d+)", CMD_TIMEOUT)
+        mh, outh = c.expect(r"hang: core (\d+) stops its loop at loops=(\d+)\r?\n", CMD_TIMEOUT)
         if not mh:
             result(False, "watchdog", "no answer to 'hang':\n" + outh[-800:])
             return

@@ -50,7 +50,7 @@ def boot(name, extra, env, reseed=False):
             result(False, name, "no 'random:' line naming every source:\n" + out[-1500:])
             return None
         c.send("random")
-        k, outk = c.expect(r"random: isn key (0x[0-9a-f]+)", CMD_TIMEOUT)
+        k, outk = c.expect(r"random: isn key (0x[0-9a-f]+)\r?\n", CMD_TIMEOUT)
         if not k:
             result(False, name, "`random` printed no ISN key:\n" + outk[-800:])
             return None
@@ -59,7 +59,7 @@ def boot(name, extra, env, reseed=False):
             # Each core reseeds 60 s after its loop starts; core 0 offers device bytes every 100 ms.
             time.sleep(RESEED_WAIT)
             c.send("random")
-            f, outf = c.expect(r"random: reseeds with device bytes c0=(\d+)", CMD_TIMEOUT)
+            f, outf = c.expect(r"random: reseeds with device bytes c0=(\d+)(?=\s)", CMD_TIMEOUT)
             fed = f.group(0).decode() if f else "no device-bytes line from `random`:\n" + outf[-800:]
         return r, k.group(1).decode(), r.group(0), out, fed
     finally:
