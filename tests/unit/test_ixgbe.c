@@ -35,14 +35,16 @@ uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
 		memset(p, 0, size);
 	return (uint64_t)(uintptr_t)p;
 }
-uint64_t arch_counter_hz(void) { return 1000000000; }
+/* One counter tick a microsecond: each read of it in a wait costs about what a register read costs
+ * on PCIe, and the model's times (reset, SECRXSTAT.RDY, auto-negotiation) are in that time. */
+uint64_t arch_counter_hz(void) { return 1000000; }
 
 /* The one PCI function: an 82599 SFP+ with BAR 0 at a host address only the model answers. */
 #define BAR0 0x7f0000000000ull
 static struct pci_dev dev82599 = { .vendor = 0x8086, .device = 0x10fb };
 struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int nth)
 {
-	return vendor == 0x8086 && device == 0x10fb && nth == 0 ? &dev82599 : NULL;
+	return vendor == 0x8086 && device == dev82599.device && nth == 0 ? &dev82599 : NULL;
 }
 uint64_t pci_bar_addr(const struct pci_dev *d, int bar) { (void)d; return bar == 0 ? BAR0 : 0; }
 uint64_t pci_bar_size(const struct pci_dev *d, int bar) { (void)d; return bar == 0 ? IM_BAR_SIZE : 0; }
@@ -151,6 +153,11 @@ static void test_model_semantics(void)
 	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_BAH, (uint32_t)((uintptr_t)ring >> 32));
 	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_LEN, sizeof(ring));
 	mmio_write32(BAR0 + IXGBE_SRRCTL(3), IXGBE_SRRCTL_ADV_ONEBUF | 2);
+	/* ... nor while DCA_RXCTRL bit 12 is as the reset left it (set). */
+	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL, IADV_Q_DCTL_ENABLE);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE));
+	CHECK_EQ(im.dca_bit12, 1);
+	mmio_write32(BAR0 + IXGBE_DCA_RXCTRL(3), 0);
 	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL, IADV_Q_DCTL_ENABLE);
 	CHECK(mmio_read32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE);
 	/* A tail beyond the ring is refused. */
@@ -181,6 +188,68 @@ static void test_stuck_reset(void)
 
 static uint8_t reta[NIC_RETA_LEN];
 
+/* One of issue 14's items: named in the output with its verdict. */
+static void item(const char *name, bool ok)
+{
+	CHECK(ok);
+	printf("  issue 14 ixgbe %s: %s\n", name, ok ? "ok" : "FAILED");
+}
+
+/* An attach on the model as it is set up, as device; true when it brought the link up. */
+static bool attach_as(uint16_t device)
+{
+	dev82599.device = device;
+	klen = 0;
+	bool ok = nic_attach(4) == 4 && logged("link up 10 Gb/s") && im_violations() == 0;
+	dev82599.device = 0x10fb;
+	return ok;
+}
+
+/* Issue 14's 82599 items seen in test_driver's bring-up, once the queues run (the model:
+ * tests/unit/ixgbe_model.c). */
+static void issue14_started(void)
+{
+	bool all_on = true;
+	for (uint32_t q = 0; q < 4; q++)
+		all_on &= (R(IXGBE_RXQ(q) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE) != 0;
+	item("1 DCA_RXCTRL bit 12 clear before RXDCTL.ENABLE (RX queues enabled)", im.dca_bit12 == 0 && all_on);
+	item("2 SFP+ module identified over I2C, its EEPROM init sequence in CORECTL (SR)",
+	     im.sfp_configured && im.corectl_wrong == 0);
+	item("2 AUTOC2 LINK_DISABLE cleared", !(R(IXGBE_AUTOC2) & IXGBE_AUTOC2_LINK_DISABLE_MASK));
+	item("2 TX laser on (ESDP.SDP3 clear)", !(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3));
+	item("2 AUTOC 10 GbE serial through a pipeline reset", im.lms_run == IXGBE_AUTOC_LMS_10G_SFI);
+	item("2 link up at attach", logged("link up 10 Gb/s") && nic_dev() && nic_dev()->link);
+	item("3 relaxed ordering off before the queues are enabled", im.relaxed_order == 0);
+	item("3 SECRXSTAT.RDY waited for (up to 40 ms) before RXCTRL.RXEN", im.rxen_before_secrx_rdy == 0);
+	item("delays: nothing programmed within 10 ms of CTRL.RST", im.early_after_reset == 0);
+}
+
+/*
+ * The rest of issue 14's 82599 items, each on a fresh model and an attach: a direct-attach cable,
+ * master requests that never drain, the device IDs 0x1507 (82599_SFP_EM, an SFP+ port) and 0x154F
+ * (82599_LS).
+ */
+static void test_issue14(void)
+{
+	model_init();
+	im.cable = true;
+	im_sfp_insert(true);
+	item("2 SFP+ direct-attach cable identified, its own sequence in CORECTL, link up",
+	     attach_as(0x10fb) && im.sfp_configured && im.corectl_wrong == 0);
+	model_init();
+	im.cable = true;
+	im.gio_stuck = true;
+	bool up = attach_as(0x10fb);
+	item("3 a second CTRL.RST after GIO master disable timed out",
+	     up && im.one_reset_after_gio == 0 && im.driver_resets == 2 && !im.need_second_reset);
+	model_init();
+	im.cable = true;
+	item("2 device 0x1507 (82599_SFP_EM) brought up as SFP+", attach_as(0x1507));
+	model_init();
+	im.cable = true;
+	item("2 device 0x154F (82599_LS) served, as SFP+", attach_as(0x154f));
+}
+
 /* A TCP frame to us whose flow RSS sends to queue want (the key and RETA the test gave). */
 static uint32_t frame_on(uint8_t *f, uint32_t want, uint32_t paylen)
 {
@@ -206,6 +275,7 @@ static void test_driver(void)
 	CHECK_EQ(nic_start(ms_key, reta), 0);
 	for (uint32_t q = 0; q < 4; q++)
 		nic_queue_start(q, tx_done);
+	issue14_started();
 	CHECK_EQ(im_violations(), 0);
 	CHECK(R(IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN);
 	CHECK(R(IXGBE_FCTRL) & IXGBE_FCTRL_BAM);
@@ -362,6 +432,8 @@ static void test_driver(void)
 		nic_flush(i);                   /* buffers posted again */
 	nic_slow_poll();                        /* started */
 	CHECK(logged("ixgbe0: reset done, 4 queue pairs back"));
+	item("3 CTRL.LNK_RST only with the link down (a reset with the link up)",
+	     im.lnk_rst_link_up == 0 && im.driver_resets == 2);
 	CHECK_EQ(im_violations(), 0);
 	CHECK_EQ(R(IXGBE_EIMS), 0);
 	for (uint32_t i = 0; i < 4; i++)
@@ -382,4 +454,4 @@ static void test_driver(void)
 TEST_MAIN("ixgbe: the 82599 driver through nic.c against a datasheet model: reset, auto-read and DMA-init "
 	  "waits, queue enables that latch only on a described ring, refused tails, bring-up order, RX/TX "
 	  "descriptors, RSS per key and RETA, drop counters, link, bad device values, reset",
-	  test_model_semantics(); test_stuck_reset(); test_driver())
+	  test_model_semantics(); test_stuck_reset(); test_driver(); test_issue14())
