@@ -219,8 +219,10 @@ static void issue14_started(void)
 	item("2 TX laser on (ESDP.SDP3 clear)", !(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3));
 	item("2 AUTOC 10 GbE serial through a pipeline reset", im.lms_run == IXGBE_AUTOC_LMS_10G_SFI);
 	item("2 link up at attach", logged("link up 10 Gb/s") && nic_dev() && nic_dev()->link);
-	item("3 relaxed ordering off before the queues are enabled", im.relaxed_order == 0);
-	item("3 SECRXSTAT.RDY waited for (up to 40 ms) before RXCTRL.RXEN", im.rxen_before_secrx_rdy == 0);
+	/* Both need the queues and the receive unit on: a bring-up that stopped earlier fails them. */
+	bool rxen = (R(IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN) != 0;
+	item("3 relaxed ordering off before the queues are enabled", im.relaxed_order == 0 && all_on);
+	item("3 SECRXSTAT.RDY waited for (up to 40 ms) before RXCTRL.RXEN", im.rxen_before_secrx_rdy == 0 && rxen);
 	item("delays: nothing programmed within 10 ms of CTRL.RST", im.early_after_reset == 0);
 }
 
