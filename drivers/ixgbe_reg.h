@@ -16,22 +16,28 @@
 #define IXGBE_CTRL_EXT_NS_DIS (1u << 16)   /* no-snoop disable: every DMA is snooped */
 #define IXGBE_EEC 0x10010               /* RW, EEPROM/flash control, 8.2.3.2.1 */
 #define IXGBE_EEC_ARD (1u << 9)         /* EEPROM auto-read done */
-#define IXGBE_EERD 0x10014              /* RW, EEPROM read, 8.2.3.2.2 */
+#define IXGBE_EERD 0x10014              /* RW, EEPROM read (offset and bits: ixgbe_type.h) */
 #define IXGBE_EERD_START (1u << 0)
 #define IXGBE_EERD_DONE (1u << 1)
 #define IXGBE_EERD_ADDR_SHIFT 2         /* word address, bits 15:2 */
 #define IXGBE_EERD_DATA_SHIFT 16
 #define IXGBE_EE_PHY_INIT_OFFSET 0x2B   /* EEPROM word: where the SFP+ init sequences are listed */
 #define IXGBE_EE_LIST_END 0xFFFF        /* ends the list and each sequence */
-#define IXGBE_ESDP 0x00020              /* RW, extended SDP control, 8.2.3.1.4 */
+#define IXGBE_ESDP 0x00020              /* RW, extended SDP control (ixgbe_type.h) */
 #define IXGBE_ESDP_SDP3 (1u << 3)       /* fiber boards: TX laser disable (1 = dark) */
-#define IXGBE_I2CCTL 0x00028            /* RW, I2C bit-banged to the SFP+ cage, 8.2.3.1.5 */
+#define IXGBE_I2CCTL 0x00028            /* RW, I2C bit-banged to the SFP+ cage (ixgbe_type.h) */
 #define IXGBE_I2C_CLK_IN (1u << 0)
 #define IXGBE_I2C_CLK_OUT (1u << 1)
 #define IXGBE_I2C_DATA_IN (1u << 2)
 #define IXGBE_I2C_DATA_OUT (1u << 3)
 #define IXGBE_CORECTL 0x14F00           /* WO, analog core configuration the EEPROM's SFP+ words go to */
-#define IXGBE_MMNGC 0x042D0             /* RO, MAC manageability control, 8.2.3.22.37 */
+#define IXGBE_SWSM 0x10140              /* RW, software semaphore (ixgbe_type.h) */
+#define IXGBE_SWSM_SMBI (1u << 0)       /* between drivers: a read that finds it 0 sets it */
+#define IXGBE_SWSM_SWESMBI (1u << 1)    /* between software and firmware: set it, read it back */
+#define IXGBE_GSSR 0x10160              /* RW, SW/FW synchronization: a resource's bit, firmware's << 5 */
+#define IXGBE_GSSR_MAC_CSR (1u << 3)    /* MAC registers (CORECTL, AUTOC) */
+#define IXGBE_GSSR_FW_SHIFT 5
+#define IXGBE_MMNGC 0x042D0             /* RO, MAC manageability control (ixgbe_type.h) */
 #define IXGBE_MMNGC_MNG_VETO (1u << 0)  /* firmware forbids link resets and AUTOC changes */
 
 /* The SFP+ module's ID EEPROM (SFF-8472) at I2C address 0xA0, as ixgbe_phy.h names its bytes. */
@@ -91,9 +97,9 @@
 #define IXGBE_AUTOC_LMS_10G_SFI (0x3u << 13)   /* 10 GbE serial, no auto-negotiation (SFP+) */
 #define IXGBE_AUTOC_LMS_BIT2 (0x4u << 13)       /* toggled for a pipeline reset */
 #define IXGBE_AUTOC_10G_PMA_MASK (0x3u << 7)
-#define IXGBE_AUTOC2 0x042A8            /* RW, auto-negotiation control 2, 8.2.3.22.21 */
+#define IXGBE_AUTOC2 0x042A8            /* RW, auto-negotiation control 2 (ixgbe_type.h) */
 #define IXGBE_AUTOC2_LINK_DISABLE_MASK 0x70000000u      /* the EEPROM may load the link disabled */
-#define IXGBE_ANLP1 0x042B0             /* RO, auto-negotiation link partner 1, 8.2.3.22.22 */
+#define IXGBE_ANLP1 0x042B0             /* RO, auto-negotiation link partner 1 (ixgbe_type.h) */
 #define IXGBE_ANLP1_AN_STATE_MASK 0x000F0000u   /* 0: auto-negotiation has not left its idle state */
 #define IXGBE_LINKS 0x042A4             /* RO, link status, 8.2.3.22.20 */
 #define IXGBE_LINKS_UP (1u << 30)
@@ -106,8 +112,8 @@
 #define IXGBE_SRRCTL_BSIZEPKT_2K 2u     /* bits 4:0, 1 KiB units */
 #define IXGBE_SRRCTL_ADV_ONEBUF (1u << 25)      /* DESCTYPE bits 27:25 = 001 */
 #define IXGBE_SRRCTL_DROP_EN (1u << 28)
-/* DCA and relaxed ordering per queue, 8.2.3.11: reset leaves bit 12 and the write relaxed-ordering
- * bits set. */
+/* DCA and relaxed ordering per queue (offsets and bits: ixgbe_type.h): reset leaves bit 12 and the
+ * write relaxed-ordering bits set. */
 #define IXGBE_DCA_RXCTRL(q) ((q) < 16 ? 0x02200 + 4 * (q) : 0x0100C + 0x40 * (q))  /* RW, q < 64 */
 #define IXGBE_DCA_RXCTRL_BIT12 (1u << 12)       /* reserved: must be 0 (4.6.7; iPXE intelx_open) */
 #define IXGBE_DCA_RXCTRL_DATA_WRO (1u << 13)    /* RX data write relaxed ordering */

@@ -169,6 +169,8 @@ static uint32_t i2c_read(void)
 static void corectl_write(uint32_t v)
 {
 	uint32_t t = sfp_type();
+	if (!(R(IXGBE_GSSR) & IXGBE_GSSR_MAC_CSR))
+		im.corectl_unlocked++;  /* ixgbe_setup_sfp_modules_82599 holds GSSR's MAC_CSR */
 	if (v == im_sfp_seq_word(t, 0)) {
 		im.core_ok = 1;
 		im.sfp_configured = false;
@@ -237,6 +239,9 @@ static uint32_t reg_read(uint32_t off)
 		return im.pipe_at_us && im_now_us() >= im.pipe_at_us + IM_AN_STATE_US ? 0x1u << 16 : 0;
 	case IXGBE_I2CCTL:
 		return i2c_read();
+	case IXGBE_SWSM:
+		R(off) |= IXGBE_SWSM_SMBI;      /* a read that finds SMBI clear takes it */
+		return v;
 	case IXGBE_CRCERRS:
 		R(off) = 0;             /* clear on read */
 		return v;
@@ -634,5 +639,5 @@ int im_violations(void)
 	       im.rdt_before_enable + im.rxen_without_secrx_dis + im.rxen_before_queues + im.crcstrip_mismatch +
 	       im.rdrxctl_must_be + im.zero_len_desc + im.ctx_without_cc + im.bad_desctype + im.dma_outside +
 	       im.before_init + im.dca_bit12 + im.relaxed_order + im.rxen_before_secrx_rdy + im.lnk_rst_link_up +
-	       im.one_reset_after_gio + im.early_after_reset + im.corectl_wrong;
+	       im.one_reset_after_gio + im.early_after_reset + im.corectl_wrong + im.corectl_unlocked;
 }

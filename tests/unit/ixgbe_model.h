@@ -59,7 +59,7 @@ struct im_state {
 	/* Issue 14's items, each counted where the datasheet or the shared code says the device
 	 * misbehaves (named in test_ixgbe's output). */
 	int dca_bit12, relaxed_order, rxen_before_secrx_rdy, lnk_rst_link_up, one_reset_after_gio;
-	int early_after_reset, corectl_wrong;
+	int early_after_reset, corectl_wrong, corectl_unlocked;
 	int rx_dropped_filter, rx_dropped_disabled;
 	uint64_t rx_frames, tx_frames;
 };

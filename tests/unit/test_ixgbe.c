@@ -215,6 +215,8 @@ static void issue14_started(void)
 	item("1 DCA_RXCTRL bit 12 clear before RXDCTL.ENABLE (RX queues enabled)", im.dca_bit12 == 0 && all_on);
 	item("2 SFP+ module identified over I2C, its EEPROM init sequence in CORECTL (SR)",
 	     im.sfp_configured && im.corectl_wrong == 0);
+	item("2 GSSR MAC_CSR semaphore held around the CORECTL words, released after",
+	     im.corectl_unlocked == 0 && !(R(IXGBE_GSSR) & IXGBE_GSSR_MAC_CSR) && !(R(IXGBE_SWSM) & IXGBE_SWSM_SMBI));
 	item("2 AUTOC2 LINK_DISABLE cleared", !(R(IXGBE_AUTOC2) & IXGBE_AUTOC2_LINK_DISABLE_MASK));
 	item("2 TX laser on (ESDP.SDP3 clear)", !(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3));
 	item("2 AUTOC 10 GbE serial through a pipeline reset", im.lms_run == IXGBE_AUTOC_LMS_10G_SFI);
