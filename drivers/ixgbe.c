@@ -89,7 +89,7 @@ static int ixgbe_chip_reset(void)
 	return 0;
 }
 
-/* One EEPROM word through EERD (8.2.3.2.2). Returns 0, or -1 when the read never completed. */
+/* One EEPROM word through EERD (ixgbe_common.c ixgbe_read_eerd_buffer_generic). Returns 0, or -1 when the read never completed. */
 static int ixgbe_ee_read(uint32_t addr, uint16_t *out)
 {
 	wr(IXGBE_EERD, addr << IXGBE_EERD_ADDR_SHIFT | IXGBE_EERD_START);
@@ -99,7 +99,7 @@ static int ixgbe_ee_read(uint32_t addr, uint16_t *out)
 	return 0;
 }
 
-/* ---- the SFP+ cage's I2C bus, bit-banged through I2CCTL (8.2.3.1.5), as ixgbe_phy.c does ---- */
+/* ---- the SFP+ cage's I2C bus, bit-banged through I2CCTL, as ixgbe_phy.c does ---- */
 static void i2c_set(bool scl, bool sda)
 {
 	wr(IXGBE_I2CCTL, (scl ? IXGBE_I2C_CLK_OUT : 0) | (sda ? IXGBE_I2C_DATA_OUT : 0));
@@ -196,6 +196,56 @@ static uint32_t ixgbe_sfp_identify(void)
 	return 0;
 }
 
+/* The SW/FW semaphore (ixgbe_common.c ixgbe_get_eeprom_semaphore): SWSM.SMBI between drivers
+ * (up to 100 ms; when never granted, freed once and tried again, as the shared code does), then
+ * SWSM.SWESMBI between software and firmware. */
+static bool ixgbe_swsm_get(void)
+{
+	if (!iadv_wait(&ix.a, IXGBE_SWSM, IXGBE_SWSM_SMBI, 0, 100)) {
+		clear_bits(IXGBE_SWSM, IXGBE_SWSM_SMBI | IXGBE_SWSM_SWESMBI);
+		iadv_delay_us(50);
+		if (rd(IXGBE_SWSM) & IXGBE_SWSM_SMBI)
+			return false;
+	}
+	for (int i = 0; i < 2000; i++) {
+		set_bits(IXGBE_SWSM, IXGBE_SWSM_SWESMBI);
+		if (rd(IXGBE_SWSM) & IXGBE_SWSM_SWESMBI)
+			return true;
+		iadv_delay_us(50);
+	}
+	clear_bits(IXGBE_SWSM, IXGBE_SWSM_SMBI | IXGBE_SWSM_SWESMBI);
+	return false;
+}
+
+static void ixgbe_swsm_put(void) { clear_bits(IXGBE_SWSM, IXGBE_SWSM_SMBI | IXGBE_SWSM_SWESMBI); }
+
+/* A resource of GSSR (ixgbe_common.c ixgbe_acquire_swfw_sync): ours when neither firmware's bit nor
+ * software's is set; up to 200 tries 5 ms apart. Returns true when taken. */
+static bool ixgbe_swfw_get(uint32_t mask)
+{
+	for (int i = 0; i < 200; i++) {
+		if (!ixgbe_swsm_get())
+			return false;
+		uint32_t gssr = rd(IXGBE_GSSR);
+		if (!(gssr & (mask | mask << IXGBE_GSSR_FW_SHIFT))) {
+			wr(IXGBE_GSSR, gssr | mask);
+			ixgbe_swsm_put();
+			return true;
+		}
+		ixgbe_swsm_put();
+		iadv_delay_us(5000);
+	}
+	return false;
+}
+
+static void ixgbe_swfw_put(uint32_t mask)
+{
+	bool sem = ixgbe_swsm_get();
+	wr(IXGBE_GSSR, rd(IXGBE_GSSR) & ~mask);
+	if (sem)
+		ixgbe_swsm_put();
+}
+
 /*
  * The module's init sequence from the EEPROM into CORECTL (ixgbe_phy.c
  * ixgbe_get_sfp_init_sequence_offsets, ixgbe_82599.c ixgbe_setup_sfp_modules_82599): word 0x2B
@@ -214,15 +264,24 @@ static int ixgbe_sfp_init(uint32_t type)
 	}
 	if (id != type || ixgbe_ee_read(at + 1, &data) || data == 0 || data == IXGBE_EE_LIST_END)
 		return -1;
+	/* "PHY config will finish before releasing the semaphore": firmware keeps off the MAC's
+	 * registers meanwhile, and gets 10 ms after (the shared code's semaphore_delay). */
+	if (!ixgbe_swfw_get(IXGBE_GSSR_MAC_CSR))
+		return -1;
+	int err = -1;
 	for (n = 1; n < 256; n++) {
 		if (ixgbe_ee_read(data + n, &w))
-			return -1;
-		if (w == IXGBE_EE_LIST_END)
-			return 0;
+			break;
+		if (w == IXGBE_EE_LIST_END) {
+			err = 0;
+			break;
+		}
 		wr(IXGBE_CORECTL, w);
 		rd(IXGBE_STATUS);       /* flush: each word reaches the core before the next */
 	}
-	return -1;
+	ixgbe_swfw_put(IXGBE_GSSR_MAC_CSR);
+	iadv_delay_us(10000);
+	return err;
 }
 
 /* AUTOC as the shared code writes it (ixgbe_82599.c prot_autoc_write_82599 and
