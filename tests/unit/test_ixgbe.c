@@ -1,7 +1,7 @@
 /* test_ixgbe: the 82599 driver and the advanced-descriptor engine, through drivers/nic.c, against a
  * model of the 82599 written from its datasheet (331520, tests/unit/ixgbe_model.c): register
  * semantics, bring-up order, RX and TX descriptors, RSS per key and RETA, error counters, link, bad
- * device values, reset. */
+ * device values, reset, and issue 14's items (the SFP+ bring-up of the shared code among them). */
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -457,5 +457,6 @@ static void test_driver(void)
 
 TEST_MAIN("ixgbe: the 82599 driver through nic.c against a datasheet model: reset, auto-read and DMA-init "
 	  "waits, queue enables that latch only on a described ring, refused tails, bring-up order, RX/TX "
-	  "descriptors, RSS per key and RETA, drop counters, link, bad device values, reset",
+	  "descriptors, RSS per key and RETA, drop counters, link, bad device values, reset; issue 14's items (DCA bit 12, "
+	  "SFP+ bring-up, device IDs, relaxed ordering, SECRX_RDY, LNK_RST, double reset, time after reset) each named",
 	  test_model_semantics(); test_stuck_reset(); test_driver(); test_issue14())
