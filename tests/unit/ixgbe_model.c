@@ -78,7 +78,7 @@ static void reset_regs(bool link)
 		R(IXGBE_ESDP) = IXGBE_ESDP_SDP3 | IXGBE_ESDP_SDP3 << 8;  /* SDP3 an output, laser dark */
 		im.lms_run = R(IXGBE_AUTOC) & IXGBE_AUTOC_LMS_MASK;
 		im.link_at = 0;
-		im.pipe_at_us = 0;
+		im.pipe_on = false;
 	} else {
 		R(IXGBE_AUTOC) = autoc, R(IXGBE_AUTOC2) = autoc2, R(IXGBE_ESDP) = esdp;
 	}
@@ -195,14 +195,15 @@ static void autoc_write(uint32_t v)
 	uint32_t lms = v & IXGBE_AUTOC_LMS_MASK, cur = R(IXGBE_AUTOC) & IXGBE_AUTOC_LMS_MASK;
 	if (!(v & IXGBE_AUTOC_AN_RESTART))
 		return;
-	if (!im.pipe_at_us && lms == (cur ^ IXGBE_AUTOC_LMS_BIT2)) {
+	if (!im.pipe_on && lms == (cur ^ IXGBE_AUTOC_LMS_BIT2)) {
+		im.pipe_on = true;
 		im.pipe_at_us = im_now_us();
 		im.pipe_lms = cur;
 		return;
 	}
-	if (im.pipe_at_us && lms == im.pipe_lms && im_now_us() >= im.pipe_at_us + IM_AN_STATE_US)
+	if (im.pipe_on && lms == im.pipe_lms && im_now_us() >= im.pipe_at_us + IM_AN_STATE_US)
 		im.lms_run = lms;
-	im.pipe_at_us = 0;
+	im.pipe_on = false;
 	if (lms == im.lms_run)
 		im.link_at = im.ticks + 40;
 }
@@ -236,7 +237,7 @@ static uint32_t reg_read(uint32_t off)
 		/* Master requests drain once GIO master disable is set, unless they are stuck. */
 		return v | (im.gio_stuck || !(R(IXGBE_CTRL) & IXGBE_CTRL_GIO_MASTER_DISABLE) ? IXGBE_STATUS_GIO_MASTER_ENABLE : 0);
 	case IXGBE_ANLP1:
-		return im.pipe_at_us && im_now_us() >= im.pipe_at_us + IM_AN_STATE_US ? 0x1u << 16 : 0;
+		return im.pipe_on && im_now_us() >= im.pipe_at_us + IM_AN_STATE_US ? 0x1u << 16 : 0;
 	case IXGBE_I2CCTL:
 		return i2c_read();
 	case IXGBE_SWSM:
@@ -333,10 +334,10 @@ static void reg_write(uint32_t off, uint32_t v)
 		im.writes_lost++;
 		return;
 	}
-	if (!any_rst && im.rst_at_us && im_now_us() < im.rst_at_us + IM_RESET_WAIT_US) {
+	if (!any_rst && im.rst_on && im_now_us() < im.rst_at_us + IM_RESET_WAIT_US) {
 		/* 4.6.3.2: wait 10 ms after the reset before programming the device. */
 		im.early_after_reset++;
-		im.rst_at_us = 0;       /* counted once per reset */
+		im.rst_on = false;      /* counted once per reset */
 	}
 	if (!any_rst && im.need_second_reset && off != IXGBE_CTRL) {
 		/* 5.2.5.3.2 as ixgbe_common.c ixgbe_disable_pcie_primary reads it: completions that
@@ -365,6 +366,7 @@ static void reg_write(uint32_t off, uint32_t v)
 			im.gio_stuck = false;   /* the reset stops new requests */
 			reset_regs((v & IXGBE_CTRL_LNK_RST) != 0);
 			im.rst_at_us = im_now_us();
+			im.rst_on = true;
 			R(IXGBE_CTRL) = v & (IXGBE_CTRL_RST | IXGBE_CTRL_LNK_RST);
 			im.reset_done_at = im.stuck_reset ? UINT64_MAX : im.ticks + 50;
 			im.setup_lost = false;

@@ -32,11 +32,13 @@ struct im_state {
 	bool sfp_configured;            /* survives CTRL.RST and LNK_RST; lost at power-on */
 	uint32_t core_ok;               /* words of the module's sequence written so far, in order */
 	uint32_t lms_run;               /* the link mode the MAC runs */
-	uint64_t pipe_at_us;            /* a pipeline reset toggled LMS[2] then (0: none under way) */
+	bool pipe_on;                   /* a pipeline reset is under way: LMS[2] toggled at pipe_at_us */
+	uint64_t pipe_at_us;
 	uint32_t pipe_lms;
 	struct { uint8_t scl, sda, slave_sda, st, nbits, byte, ptr, read, addr_next, macked; } i2c;
 	bool gio_stuck;                 /* PCIe master requests that never drain (STATUS.GIO stays 1) */
 	bool need_second_reset;         /* a CTRL.RST came with requests pending (5.2.5.3.2) */
+	bool rst_on;                    /* a CTRL reset at rst_at_us, nothing written since */
 	uint64_t rst_at_us, secrx_dis_at_us;
 	/* Registers back at their power-on values from outside (a function-level reset, a PCIe
 	 * error recovery): until the driver's own CTRL.RST, its writes (but to CTRL) find a device that lost

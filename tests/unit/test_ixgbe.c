@@ -174,6 +174,49 @@ static void test_model_semantics(void)
 	CHECK_EQ(im_toeplitz(ms_key, in, 8), 0x323e8fc2);
 }
 
+/* The model's SFP+ link by hand: down until every step of the shared code is done, the laser off and
+ * LINK_DISABLE set at power-on, AUTOC's mode taken only through a pipeline reset. */
+static void test_model_sfp_link(void)
+{
+	model_init();
+	im.cable = true;
+	for (int i = 0; i < 400; i++)
+		mmio_read32(BAR0 + IXGBE_STATUS);
+	CHECK(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3);
+	CHECK(R(IXGBE_AUTOC2) & IXGBE_AUTOC2_LINK_DISABLE_MASK);
+	uint32_t sfi = (R(IXGBE_AUTOC) & ~IXGBE_AUTOC_LMS_MASK) | IXGBE_AUTOC_LMS_10G_SFI;
+	mmio_write32(BAR0 + IXGBE_AUTOC, sfi | IXGBE_AUTOC_AN_RESTART);         /* one write: not taken */
+	CHECK(im.lms_run != IXGBE_AUTOC_LMS_10G_SFI);
+	mmio_write32(BAR0 + IXGBE_AUTOC, (sfi | IXGBE_AUTOC_AN_RESTART) ^ IXGBE_AUTOC_LMS_BIT2);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_ANLP1) & IXGBE_ANLP1_AN_STATE_MASK));
+	host_clock += IM_AN_STATE_US;
+	CHECK(mmio_read32(BAR0 + IXGBE_ANLP1) & IXGBE_ANLP1_AN_STATE_MASK);
+	mmio_write32(BAR0 + IXGBE_AUTOC, sfi | IXGBE_AUTOC_AN_RESTART);
+	CHECK_EQ(im.lms_run, IXGBE_AUTOC_LMS_10G_SFI);
+	for (int i = 0; i < 100; i++)
+		mmio_read32(BAR0 + IXGBE_STATUS);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP));             /* disabled, dark, no sequence */
+	mmio_write32(BAR0 + IXGBE_AUTOC2, 0);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP));
+	mmio_write32(BAR0 + IXGBE_ESDP, IXGBE_ESDP_SDP3 << 8);                  /* laser on */
+	CHECK(!(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP));
+	for (uint32_t i = 0; i < 4; i++)                                        /* a DA cable's words: wrong */
+		mmio_write32(BAR0 + IXGBE_CORECTL, im_sfp_seq_word(3, i));
+	CHECK(!(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP));
+	CHECK(im.corectl_wrong > 0 && im.corectl_unlocked > 0);
+	mmio_write32(BAR0 + IXGBE_GSSR, IXGBE_GSSR_MAC_CSR);
+	int unlocked = im.corectl_unlocked;
+	for (uint32_t i = 0; i < 4; i++)                                        /* the SR module's */
+		mmio_write32(BAR0 + IXGBE_CORECTL, im_sfp_seq_word(5, i));
+	CHECK_EQ(im.corectl_unlocked, unlocked);
+	CHECK(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP);
+	/* A link reset loads the EEPROM's link set-up again: down; the sequence stays. */
+	mmio_write32(BAR0 + IXGBE_CTRL, IXGBE_CTRL_LNK_RST);
+	CHECK_EQ(im.lnk_rst_link_up, 1);                                        /* with the link up */
+	CHECK(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3);
+	CHECK(im.sfp_configured);
+}
+
 /* A reset that never completes: attach fails, says why, counts it, and leaves no queue. */
 static void test_stuck_reset(void)
 {
@@ -459,4 +502,4 @@ TEST_MAIN("ixgbe: the 82599 driver through nic.c against a datasheet model: rese
 	  "waits, queue enables that latch only on a described ring, refused tails, bring-up order, RX/TX "
 	  "descriptors, RSS per key and RETA, drop counters, link, bad device values, reset; issue 14's items (DCA bit 12, "
 	  "SFP+ bring-up, device IDs, relaxed ordering, SECRX_RDY, LNK_RST, double reset, time after reset) each named",
-	  test_model_semantics(); test_stuck_reset(); test_driver(); test_issue14())
+	  test_model_semantics(); test_model_sfp_link(); test_stuck_reset(); test_driver(); test_issue14())
