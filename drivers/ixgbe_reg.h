@@ -10,11 +10,51 @@
 #define IXGBE_CTRL_LNK_RST (1u << 3)    /* link reset, self-clearing */
 #define IXGBE_CTRL_RST (1u << 26)       /* device reset, self-clearing */
 #define IXGBE_STATUS 0x00008            /* RO, device status, 8.2.3.1.2 */
+#define IXGBE_STATUS_LAN_ID_SHIFT 2     /* bits 3:2: which port of the chip this function is */
 #define IXGBE_STATUS_GIO_MASTER_ENABLE (1u << 19)
 #define IXGBE_CTRL_EXT 0x00018          /* RW, extended device control, 8.2.3.1.3 */
 #define IXGBE_CTRL_EXT_NS_DIS (1u << 16)   /* no-snoop disable: every DMA is snooped */
 #define IXGBE_EEC 0x10010               /* RW, EEPROM/flash control, 8.2.3.2.1 */
 #define IXGBE_EEC_ARD (1u << 9)         /* EEPROM auto-read done */
+#define IXGBE_EERD 0x10014              /* RW, EEPROM read (offset and bits: ixgbe_type.h) */
+#define IXGBE_EERD_START (1u << 0)
+#define IXGBE_EERD_DONE (1u << 1)
+#define IXGBE_EERD_ADDR_SHIFT 2         /* word address, bits 15:2 */
+#define IXGBE_EERD_DATA_SHIFT 16
+#define IXGBE_EE_PHY_INIT_OFFSET 0x2B   /* EEPROM word: where the SFP+ init sequences are listed */
+#define IXGBE_EE_LIST_END 0xFFFF        /* ends the list and each sequence */
+#define IXGBE_ESDP 0x00020              /* RW, extended SDP control (ixgbe_type.h) */
+#define IXGBE_ESDP_SDP3 (1u << 3)       /* fiber boards: TX laser disable (1 = dark) */
+#define IXGBE_I2CCTL 0x00028            /* RW, I2C bit-banged to the SFP+ cage (ixgbe_type.h) */
+#define IXGBE_I2C_CLK_IN (1u << 0)
+#define IXGBE_I2C_CLK_OUT (1u << 1)
+#define IXGBE_I2C_DATA_IN (1u << 2)
+#define IXGBE_I2C_DATA_OUT (1u << 3)
+#define IXGBE_CORECTL 0x14F00           /* WO, analog core configuration the EEPROM's SFP+ words go to */
+#define IXGBE_SWSM 0x10140              /* RW, software semaphore (ixgbe_type.h) */
+#define IXGBE_SWSM_SMBI (1u << 0)       /* between drivers: a read that finds it 0 sets it */
+#define IXGBE_SWSM_SWESMBI (1u << 1)    /* between software and firmware: set it, read it back */
+#define IXGBE_GSSR 0x10160              /* RW, SW/FW synchronization: a resource's bit, firmware's << 5 */
+#define IXGBE_GSSR_MAC_CSR (1u << 3)    /* MAC registers (CORECTL, AUTOC) */
+#define IXGBE_GSSR_FW_SHIFT 5
+#define IXGBE_MMNGC 0x042D0             /* RO, MAC manageability control (ixgbe_type.h) */
+#define IXGBE_MMNGC_MNG_VETO (1u << 0)  /* firmware forbids link resets and AUTOC changes */
+
+/* The SFP+ module's ID EEPROM (SFF-8472) at I2C address 0xA0, as ixgbe_phy.h names its bytes. */
+#define SFP_I2C_ADDR 0xA0
+#define SFP_IDENTIFIER 0x00             /* 0x03: SFP/SFP+ */
+#define SFP_IDENTIFIER_SFP 0x03
+#define SFP_10GBE_COMP 0x03             /* bit 4 10GBASE-SR, bit 5 10GBASE-LR */
+#define SFP_10GBASESR (1u << 4)
+#define SFP_10GBASELR (1u << 5)
+#define SFP_CABLE_TECH 0x08             /* bit 2 passive, bit 3 active direct attach */
+#define SFP_DA_PASSIVE (1u << 2)
+#define SFP_DA_ACTIVE (1u << 3)
+#define SFP_CABLE_SPEC 0x3C             /* bit 2: active cable, limiting */
+#define SFP_DA_SPEC_LIMITING (1u << 2)
+/* SFP types as the EEPROM's init-sequence list names them (ixgbe_type.h enum ixgbe_sfp_type). */
+#define SFP_TYPE_DA_CU_CORE0 3          /* + 1 on port 1 */
+#define SFP_TYPE_SRLR_CORE0 5           /* + 1 on port 1; also active limiting cables */
 #define IXGBE_EIMC 0x00888              /* WO, extended interrupt mask clear, 8.2.3.5.4 */
 #define IXGBE_EIMC_ALL 0x7fffffff
 #define IXGBE_EIMS 0x00880              /* RW (set on write), the mask as it is, 8.2.3.5.3 */
@@ -55,7 +95,12 @@
 #define IXGBE_AUTOC_AN_RESTART (1u << 12)
 #define IXGBE_AUTOC_LMS_MASK (0x7u << 13)
 #define IXGBE_AUTOC_LMS_10G_SFI (0x3u << 13)   /* 10 GbE serial, no auto-negotiation (SFP+) */
+#define IXGBE_AUTOC_LMS_BIT2 (0x4u << 13)       /* toggled for a pipeline reset */
 #define IXGBE_AUTOC_10G_PMA_MASK (0x3u << 7)
+#define IXGBE_AUTOC2 0x042A8            /* RW, auto-negotiation control 2 (ixgbe_type.h) */
+#define IXGBE_AUTOC2_LINK_DISABLE_MASK 0x70000000u      /* the EEPROM may load the link disabled */
+#define IXGBE_ANLP1 0x042B0             /* RO, auto-negotiation link partner 1 (ixgbe_type.h) */
+#define IXGBE_ANLP1_AN_STATE_MASK 0x000F0000u   /* 0: auto-negotiation has not left its idle state */
 #define IXGBE_LINKS 0x042A4             /* RO, link status, 8.2.3.22.20 */
 #define IXGBE_LINKS_UP (1u << 30)
 #define IXGBE_LINKS_SPEED_SHIFT 28      /* bits 29:28: 01 100 Mb/s, 10 1 Gb/s, 11 10 Gb/s */
@@ -67,6 +112,14 @@
 #define IXGBE_SRRCTL_BSIZEPKT_2K 2u     /* bits 4:0, 1 KiB units */
 #define IXGBE_SRRCTL_ADV_ONEBUF (1u << 25)      /* DESCTYPE bits 27:25 = 001 */
 #define IXGBE_SRRCTL_DROP_EN (1u << 28)
+/* DCA and relaxed ordering per queue (offsets and bits: ixgbe_type.h): reset leaves bit 12 and the
+ * write relaxed-ordering bits set. */
+#define IXGBE_DCA_RXCTRL(q) ((q) < 16 ? 0x02200 + 4 * (q) : 0x0100C + 0x40 * (q))  /* RW, q < 64 */
+#define IXGBE_DCA_RXCTRL_BIT12 (1u << 12)       /* reserved: must be 0 (4.6.7; iPXE intelx_open) */
+#define IXGBE_DCA_RXCTRL_DATA_WRO (1u << 13)    /* RX data write relaxed ordering */
+#define IXGBE_DCA_RXCTRL_HEAD_WRO (1u << 15)    /* RX header write relaxed ordering */
+#define IXGBE_DCA_TXCTRL(q) (0x0600C + 0x40 * (q))      /* RW, q < 128 */
+#define IXGBE_DCA_TXCTRL_DESC_WRO (1u << 11)    /* TX descriptor write-back relaxed ordering */
 #define IXGBE_RXD_ERR_L4E (1u << 30)    /* advanced RX write-back error bits, 7.1.6.2 */
 #define IXGBE_RXD_ERR_IPE (1u << 31)
 

@@ -16,19 +16,196 @@ const uint8_t im_mac[6] = { 0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc };
 
 static bool resetting(void) { return im.reset_done_at && im.ticks < im.reset_done_at; }
 
-/* Power-on / reset values the driver depends on (8.2.3): the MAC loaded from the EEPROM into
- * RAL0/RAH0 with AV, every interrupt masked, EEC.ARD and RDRXCTL.DMAIDONE clear until done. */
-static void reset_regs(void)
+uint64_t im_now_us(void) { return host_clock / (arch_counter_hz() / 1000000); }
+
+/* The EEPROM's SFP+ init sequences (read by ixgbe_phy.c ixgbe_get_sfp_init_sequence_offsets):
+ * word 0x2B points at a list of (SFP type, offset) pairs ended by 0xFFFF; at offset + 1 the words
+ * for CORECTL, ended by 0xFFFF. Types 3/4 direct-attach on port 0/1, 5/6 SR/LR on port 0/1. */
+#define SEQ_LEN 4
+uint16_t im_sfp_seq_word(uint32_t t, uint32_t i) { return (uint16_t)(0x0100 * t + 0x11 * (i + 1)); }
+
+static void eeprom_init(void)
 {
+	memset(im.eeprom, 0xff, sizeof(im.eeprom));
+	im.eeprom[IXGBE_EE_PHY_INIT_OFFSET] = 0x100;
+	for (uint32_t k = 0; k < 4; k++) {
+		uint32_t t = 3 + k, data = 0x120 + 0x10 * k;
+		im.eeprom[0x101 + 2 * k] = (uint16_t)t;
+		im.eeprom[0x102 + 2 * k] = (uint16_t)data;
+		im.eeprom[data] = 0;                    /* the word at the offset itself is skipped */
+		for (uint32_t i = 0; i < SEQ_LEN; i++)
+			im.eeprom[data + 1 + i] = im_sfp_seq_word(t, i);
+	}
+}
+
+void im_sfp_insert(bool direct_attach)
+{
+	memset(im.sfp, 0, sizeof(im.sfp));
+	im.sfp[0] = 0x03;                       /* identifier: SFP/SFP+ */
+	im.sfp[3] = direct_attach ? 0 : 0x10;   /* 10G compliance: 10GBASE-SR */
+	im.sfp[8] = direct_attach ? 0x04 : 0;   /* cable technology: passive direct attach */
+	im.sfp_present = true;
+	im.sfp_configured = false;
+	im.core_ok = 0;
+}
+
+/* The SFP type the shared code derives from the module (port 0): what CORECTL must get. */
+static uint32_t sfp_type(void) { return im.sfp[8] & 0x04 ? 3 : 5; }
+
+/* Power-on / reset values the driver depends on (8.2.3): the MAC loaded from the EEPROM into
+ * RAL0/RAH0 with AV, every interrupt masked, EEC.ARD and RDRXCTL.DMAIDONE clear until done; DCA
+ * bit 12 and the relaxed-ordering bits set. A link reset (LNK_RST, power-on) also loads the link
+ * set-up from the EEPROM: AUTOC, AUTOC2 with LINK_DISABLE, ESDP with the laser off; a software
+ * reset (RST alone) leaves the link running (ixgbe_82599.c ixgbe_reset_hw_82599). */
+static void reset_regs(bool link)
+{
+	uint32_t autoc = R(IXGBE_AUTOC), autoc2 = R(IXGBE_AUTOC2), esdp = R(IXGBE_ESDP);
 	memset(im.reg, 0, sizeof(im.reg));
 	R(IXGBE_RAL0) = im_mac[0] | im_mac[1] << 8 | im_mac[2] << 16 | (uint32_t)im_mac[3] << 24;
 	R(IXGBE_RAH0) = im_mac[4] | im_mac[5] << 8 | IXGBE_RAH_AV;
-	R(IXGBE_AUTOC) = 0x2u << 13;            /* the EEPROM's link mode: KX4/KX */
 	R(IXGBE_RDRXCTL) = 0x00000880;          /* reset value per 8.2.3.8.8 minus DMAIDONE */
-	for (uint32_t q = 0; q < NQ; q++)
+	for (uint32_t q = 0; q < NQ; q++) {
 		R(IXGBE_SRRCTL(q)) = 0x00000402;        /* 2 KiB buffers, legacy descriptors */
+		R(IXGBE_DCA_RXCTRL(q)) = 1u << 9 | IXGBE_DCA_RXCTRL_BIT12 | IXGBE_DCA_RXCTRL_DATA_WRO |
+					 IXGBE_DCA_RXCTRL_HEAD_WRO;
+		R(IXGBE_DCA_TXCTRL(q)) = 1u << 9 | IXGBE_DCA_TXCTRL_DESC_WRO | 1u << 13;
+	}
 	memset(im.txlen, 0, sizeof(im.txlen));  /* a frame half read is dropped with the queue */
-	im.link_at = 0;
+	im.secrx_dis_at_us = 0;
+	if (link) {
+		R(IXGBE_AUTOC) = 0x2u << 13;    /* the EEPROM's link mode: 1 Gb/s auto-negotiation */
+		R(IXGBE_AUTOC2) = IXGBE_AUTOC2_LINK_DISABLE_MASK;
+		R(IXGBE_ESDP) = IXGBE_ESDP_SDP3 | IXGBE_ESDP_SDP3 << 8;  /* SDP3 an output, laser dark */
+		im.lms_run = R(IXGBE_AUTOC) & IXGBE_AUTOC_LMS_MASK;
+		im.link_at = 0;
+		im.pipe_on = false;
+	} else {
+		R(IXGBE_AUTOC) = autoc, R(IXGBE_AUTOC2) = autoc2, R(IXGBE_ESDP) = esdp;
+	}
+}
+
+static bool link_up(void)
+{
+	return im.cable && im.sfp_present && im.sfp_configured && !(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3) &&
+	       !(R(IXGBE_AUTOC2) & IXGBE_AUTOC2_LINK_DISABLE_MASK) && im.lms_run == IXGBE_AUTOC_LMS_10G_SFI &&
+	       im.link_at && im.ticks >= im.link_at;
+}
+
+/* The SFP+ cage's I2C bus as the 82599 bit-bangs it through I2CCTL (ixgbe_phy.c
+ * ixgbe_read_i2c_byte_generic): start, 0xA0, offset, repeated start, 0xA1, the byte, no-ack,
+ * stop. The module drives SDA low for its acks and its data bits; the line is the AND. */
+enum { I2C_IDLE, I2C_RX, I2C_ACK, I2C_TX, I2C_MACK };
+static void i2c_write(uint32_t v)
+{
+	uint8_t scl = (v & IXGBE_I2C_CLK_OUT) != 0, sda = (v & IXGBE_I2C_DATA_OUT) != 0;
+	uint8_t line = sda & im.i2c.slave_sda;
+	if (im.i2c.scl && scl && im.i2c.sda != sda) {
+		if (!sda)               /* start (or repeated start) */
+			im.i2c.st = I2C_RX, im.i2c.nbits = 0, im.i2c.byte = 0, im.i2c.addr_next = 1;
+		else
+			im.i2c.st = I2C_IDLE;
+		im.i2c.slave_sda = 1;
+	} else if (!im.i2c.scl && scl) {                /* rising: the receiver samples */
+		if (im.i2c.st == I2C_RX)
+			im.i2c.byte = (uint8_t)(im.i2c.byte << 1 | line), im.i2c.nbits++;
+		else if (im.i2c.st == I2C_MACK)
+			im.i2c.macked = line == 0;
+	} else if (im.i2c.scl && !scl) {                /* falling: the transmitter moves on */
+		switch (im.i2c.st) {
+		case I2C_RX:
+			if (im.i2c.nbits < 8)
+				break;
+			if (im.i2c.addr_next) {
+				if ((im.i2c.byte & 0xfe) != 0xa0 || !im.sfp_present) {
+					im.i2c.st = I2C_IDLE;
+					break;
+				}
+				im.i2c.read = im.i2c.byte & 1;
+				im.i2c.addr_next = 0;
+			} else {
+				im.i2c.ptr = im.i2c.byte;
+			}
+			im.i2c.st = I2C_ACK, im.i2c.slave_sda = 0;
+			break;
+		case I2C_ACK:
+			im.i2c.nbits = 0, im.i2c.byte = 0;
+			if (im.i2c.read) {
+				im.i2c.st = I2C_TX;
+				im.i2c.slave_sda = im.sfp[im.i2c.ptr] >> 7 & 1;
+			} else {
+				im.i2c.st = I2C_RX, im.i2c.slave_sda = 1;
+			}
+			break;
+		case I2C_TX:
+			if (++im.i2c.nbits == 8) {
+				im.i2c.st = I2C_MACK, im.i2c.slave_sda = 1, im.i2c.ptr++;
+			} else {
+				im.i2c.slave_sda = im.sfp[im.i2c.ptr] >> (7 - im.i2c.nbits) & 1;
+			}
+			break;
+		case I2C_MACK:
+			im.i2c.nbits = 0;
+			if (im.i2c.macked) {
+				im.i2c.st = I2C_TX;
+				im.i2c.slave_sda = im.sfp[im.i2c.ptr] >> 7 & 1;
+			} else {
+				im.i2c.st = I2C_IDLE;
+			}
+			break;
+		}
+	}
+	im.i2c.scl = scl, im.i2c.sda = sda;
+	R(IXGBE_I2CCTL) = v;
+}
+
+static uint32_t i2c_read(void)
+{
+	uint32_t v = R(IXGBE_I2CCTL) & (IXGBE_I2C_CLK_OUT | IXGBE_I2C_DATA_OUT);
+	return v | (im.i2c.scl ? IXGBE_I2C_CLK_IN : 0) | (im.i2c.sda && im.i2c.slave_sda ? IXGBE_I2C_DATA_IN : 0);
+}
+
+/* A CORECTL word: the module's sequence configures the analog core only whole and in order (its
+ * first word starts it over, as a driver configuring the module again does). */
+static void corectl_write(uint32_t v)
+{
+	uint32_t t = sfp_type();
+	if (!(R(IXGBE_GSSR) & IXGBE_GSSR_MAC_CSR))
+		im.corectl_unlocked++;  /* ixgbe_setup_sfp_modules_82599 holds GSSR's MAC_CSR */
+	if (v == im_sfp_seq_word(t, 0)) {
+		im.core_ok = 1;
+		im.sfp_configured = false;
+	} else if (im.core_ok > 0 && im.core_ok < SEQ_LEN && v == im_sfp_seq_word(t, im.core_ok)) {
+		im.core_ok++;
+	} else {
+		im.corectl_wrong++;
+		im.sfp_configured = false;
+		im.core_ok = 0;
+		return;
+	}
+	if (im.core_ok == SEQ_LEN)
+		im.sfp_configured = true;
+}
+
+/* AUTOC (8.2.3.22.19): a new link mode takes effect only through a pipeline reset, as the shared
+ * code writes it (ixgbe_82599.c prot_autoc_write_82599 then ixgbe_reset_pipeline_82599): LMS[2]
+ * toggled with Restart_AN, AN seen leaving state 0 in ANLP1, then the mode with Restart_AN. A
+ * Restart_AN with the mode already running restarts the link. */
+static void autoc_write(uint32_t v)
+{
+	uint32_t lms = v & IXGBE_AUTOC_LMS_MASK, cur = R(IXGBE_AUTOC) & IXGBE_AUTOC_LMS_MASK;
+	if (!(v & IXGBE_AUTOC_AN_RESTART))
+		return;
+	if (!im.pipe_on && lms == (cur ^ IXGBE_AUTOC_LMS_BIT2)) {
+		im.pipe_on = true;
+		im.pipe_at_us = im_now_us();
+		im.pipe_lms = cur;
+		return;
+	}
+	if (im.pipe_on && lms == im.pipe_lms && im_now_us() >= im.pipe_at_us + IM_AN_STATE_US)
+		im.lms_run = lms;
+	im.pipe_on = false;
+	if (lms == im.lms_run)
+		im.link_at = im.ticks + 40;
 }
 
 static void tick(void)
@@ -52,9 +229,20 @@ static uint32_t reg_read(uint32_t off)
 	case IXGBE_RDRXCTL:
 		return dma_done() ? v | IXGBE_RDRXCTL_DMAIDONE : v;
 	case IXGBE_LINKS:
-		return im.cable && im.link_at && im.ticks >= im.link_at ? IXGBE_LINKS_UP | 3u << IXGBE_LINKS_SPEED_SHIFT : 0;
+		return link_up() ? IXGBE_LINKS_UP | 3u << IXGBE_LINKS_SPEED_SHIFT : 0;
 	case IXGBE_SECRXSTAT:
-		return R(IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS ? IXGBE_SECRXSTAT_RDY : 0;
+		return (R(IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS) && im_now_us() >= im.secrx_dis_at_us + IM_SECRX_RDY_US
+			       ? IXGBE_SECRXSTAT_RDY : 0;
+	case IXGBE_STATUS:
+		/* Master requests drain once GIO master disable is set, unless they are stuck. */
+		return v | (im.gio_stuck || !(R(IXGBE_CTRL) & IXGBE_CTRL_GIO_MASTER_DISABLE) ? IXGBE_STATUS_GIO_MASTER_ENABLE : 0);
+	case IXGBE_ANLP1:
+		return im.pipe_on && im_now_us() >= im.pipe_at_us + IM_AN_STATE_US ? 0x1u << 16 : 0;
+	case IXGBE_I2CCTL:
+		return i2c_read();
+	case IXGBE_SWSM:
+		R(off) |= IXGBE_SWSM_SMBI;      /* a read that finds SMBI clear takes it */
+		return v;
 	case IXGBE_CRCERRS:
 		R(off) = 0;             /* clear on read */
 		return v;
@@ -141,9 +329,21 @@ static void reg_write(uint32_t off, uint32_t v)
 		im.write_in_reset++;    /* 4.6.3.2: no access until the reset is done */
 		return;
 	}
-	if (im.setup_lost && !(off == IXGBE_CTRL && (v & IXGBE_CTRL_RST))) {
+	bool any_rst = off == IXGBE_CTRL && (v & (IXGBE_CTRL_RST | IXGBE_CTRL_LNK_RST));
+	if (im.setup_lost && off != IXGBE_CTRL) {       /* CTRL answers: it is how the driver recovers */
 		im.writes_lost++;
 		return;
+	}
+	if (!any_rst && im.rst_on && im_now_us() < im.rst_at_us + IM_RESET_WAIT_US) {
+		/* 4.6.3.2: wait 10 ms after the reset before programming the device. */
+		im.early_after_reset++;
+		im.rst_on = false;      /* counted once per reset */
+	}
+	if (!any_rst && im.need_second_reset && off != IXGBE_CTRL) {
+		/* 5.2.5.3.2 as ixgbe_common.c ixgbe_disable_pcie_primary reads it: completions that
+		 * were pending at the reset need a second CTRL.RST to clear their effects. */
+		im.one_reset_after_gio++;
+		im.need_second_reset = false;
 	}
 	/* 4.6.3: the EEPROM loads the MAC and link set-up, then the DMA initializes; settings written
 	 * before are overwritten (the model counts it and drops them). */
@@ -157,8 +357,16 @@ static void reg_write(uint32_t off, uint32_t v)
 	}
 	switch (off) {
 	case IXGBE_CTRL:
-		if (v & IXGBE_CTRL_RST) {
-			reset_regs();
+		if (v & (IXGBE_CTRL_RST | IXGBE_CTRL_LNK_RST)) {
+			/* ixgbe_82599.c ixgbe_reset_hw_82599: LNK_RST with the link up may reset the PHY
+			 * under the management firmware's feet: a software reset then. */
+			if ((v & IXGBE_CTRL_LNK_RST) && link_up())
+				im.lnk_rst_link_up++;
+			im.need_second_reset = im.gio_stuck;   /* a second reset clears it */
+			im.gio_stuck = false;   /* the reset stops new requests */
+			reset_regs((v & IXGBE_CTRL_LNK_RST) != 0);
+			im.rst_at_us = im_now_us();
+			im.rst_on = true;
 			R(IXGBE_CTRL) = v & (IXGBE_CTRL_RST | IXGBE_CTRL_LNK_RST);
 			im.reset_done_at = im.stuck_reset ? UINT64_MAX : im.ticks + 50;
 			im.setup_lost = false;
@@ -175,14 +383,32 @@ static void reg_write(uint32_t off, uint32_t v)
 		R(IXGBE_EIMS) |= v;
 		return;
 	case IXGBE_AUTOC:
-		if (v & IXGBE_AUTOC_AN_RESTART)
-			im.link_at = im.ticks + 40;
+		autoc_write(v);
 		v &= ~IXGBE_AUTOC_AN_RESTART;   /* self-clearing */
+		break;
+	case IXGBE_EERD:
+		if (v & IXGBE_EERD_START) {
+			uint32_t a = (v >> IXGBE_EERD_ADDR_SHIFT) & 0x3fff;
+			v = (v & ~IXGBE_EERD_START) | IXGBE_EERD_DONE |
+			    (uint32_t)(a < 0x200 ? im.eeprom[a] : 0xffff) << IXGBE_EERD_DATA_SHIFT;
+		}
+		break;
+	case IXGBE_CORECTL:
+		corectl_write(v);
+		break;
+	case IXGBE_I2CCTL:
+		i2c_write(v);
+		return;
+	case IXGBE_SECRXCTRL:
+		if ((v & IXGBE_SECRXCTRL_RX_DIS) && !(R(IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS))
+			im.secrx_dis_at_us = im_now_us();
 		break;
 	case IXGBE_RXCTRL:
 		if ((v & IXGBE_RXCTRL_RXEN) && !(R(IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN)) {
 			if (!(R(IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS))
 				im.rxen_without_secrx_dis++;
+			else if (!(reg_read(IXGBE_SECRXSTAT) & IXGBE_SECRXSTAT_RDY))
+				im.rxen_before_secrx_rdy++;     /* ixgbe_common.c: up to 40 ms */
 			bool any = false;
 			for (uint32_t i = 0; i < NQ; i++)
 				any |= (R(IXGBE_RXQ(i) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE) != 0;
@@ -210,6 +436,16 @@ static void reg_write(uint32_t off, uint32_t v)
 		}
 		if ((R(IXGBE_SRRCTL(q)) & (7u << 25)) != IXGBE_SRRCTL_ADV_ONEBUF && (v & IADV_Q_DCTL_ENABLE))
 			im.bad_desctype++;
+		/* 4.6.7 (iPXE intelx_open): with DCA_RXCTRL bit 12 set received data is garbage. */
+		if ((v & IADV_Q_DCTL_ENABLE) && (R(IXGBE_DCA_RXCTRL(q)) & IXGBE_DCA_RXCTRL_BIT12)) {
+			im.dca_bit12++;
+			v &= ~IADV_Q_DCTL_ENABLE;
+		}
+		/* ixgbe_common.c ixgbe_start_hw_gen2 turns write relaxed ordering off: a write-back may
+		 * otherwise pass the data it describes. */
+		if ((v & IADV_Q_DCTL_ENABLE) &&
+		    (R(IXGBE_DCA_RXCTRL(q)) & (IXGBE_DCA_RXCTRL_DATA_WRO | IXGBE_DCA_RXCTRL_HEAD_WRO)))
+			im.relaxed_order++;
 	} else if (q_of(off, IXGBE_TXQ(0), IADV_Q_DCTL, &q)) {
 		/* 4.6.8: TXDCTL.ENABLE after DMATXCTL.TE, and only with a ring. */
 		uint32_t b = IXGBE_TXQ(q), len = R(b + IADV_Q_LEN);
@@ -217,6 +453,8 @@ static void reg_write(uint32_t off, uint32_t v)
 			im.txq_enable_refused++;
 			v &= ~IADV_Q_DCTL_ENABLE;
 		}
+		if ((v & IADV_Q_DCTL_ENABLE) && (R(IXGBE_DCA_TXCTRL(q)) & IXGBE_DCA_TXCTRL_DESC_WRO))
+			im.relaxed_order++;
 	} else if (q_of(off, IXGBE_RXQ(0), IADV_Q_T, &q)) {
 		uint32_t b = IXGBE_RXQ(q);
 		if (v >= R(b + IADV_Q_LEN) / 16) {
@@ -375,7 +613,9 @@ int im_rx(const uint8_t *f, uint32_t len, uint32_t *hash_out)
 
 void im_lose_setup(void)
 {
-	reset_regs();
+	reset_regs(true);
+	im.sfp_configured = false;
+	im.core_ok = 0;
 	im.reset_done_at = im.ticks;    /* the outside reset is over; EEPROM and DMA init follow */
 	im.setup_lost = true;
 	im.outside_resets++;
@@ -384,7 +624,10 @@ void im_lose_setup(void)
 void im_init(uint64_t bar0)
 {
 	memset(&im, 0, sizeof(im));
-	reset_regs();
+	reset_regs(true);
+	eeprom_init();
+	im_sfp_insert(false);
+	im.i2c.scl = im.i2c.sda = im.i2c.slave_sda = 1;
 	R(IXGBE_EIMS) = 0x7fffffff;     /* as firmware might leave it */
 	im.reset_done_at = 1;           /* powered up long ago */
 	im.ticks = 2;
@@ -397,5 +640,6 @@ int im_violations(void)
 	return im.write_in_reset + im.irq_unmasked + im.rxq_enable_refused + im.txq_enable_refused + im.tail_refused +
 	       im.rdt_before_enable + im.rxen_without_secrx_dis + im.rxen_before_queues + im.crcstrip_mismatch +
 	       im.rdrxctl_must_be + im.zero_len_desc + im.ctx_without_cc + im.bad_desctype + im.dma_outside +
-	       im.before_init;
+	       im.before_init + im.dca_bit12 + im.relaxed_order + im.rxen_before_secrx_rdy + im.lnk_rst_link_up +
+	       im.one_reset_after_gio + im.early_after_reset + im.corectl_wrong + im.corectl_unlocked;
 }

@@ -1,7 +1,7 @@
 /* test_ixgbe: the 82599 driver and the advanced-descriptor engine, through drivers/nic.c, against a
  * model of the 82599 written from its datasheet (331520, tests/unit/ixgbe_model.c): register
  * semantics, bring-up order, RX and TX descriptors, RSS per key and RETA, error counters, link, bad
- * device values, reset. */
+ * device values, reset, and issue 14's items (the SFP+ bring-up of the shared code among them). */
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -35,14 +35,16 @@ uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
 		memset(p, 0, size);
 	return (uint64_t)(uintptr_t)p;
 }
-uint64_t arch_counter_hz(void) { return 1000000000; }
+/* One counter tick a microsecond: each read of it in a wait costs about what a register read costs
+ * on PCIe, and the model's times (reset, SECRXSTAT.RDY, auto-negotiation) are in that time. */
+uint64_t arch_counter_hz(void) { return 1000000; }
 
 /* The one PCI function: an 82599 SFP+ with BAR 0 at a host address only the model answers. */
 #define BAR0 0x7f0000000000ull
 static struct pci_dev dev82599 = { .vendor = 0x8086, .device = 0x10fb };
 struct pci_dev *pci_find(uint16_t vendor, uint16_t device, int nth)
 {
-	return vendor == 0x8086 && device == 0x10fb && nth == 0 ? &dev82599 : NULL;
+	return vendor == 0x8086 && device == dev82599.device && nth == 0 ? &dev82599 : NULL;
 }
 uint64_t pci_bar_addr(const struct pci_dev *d, int bar) { (void)d; return bar == 0 ? BAR0 : 0; }
 uint64_t pci_bar_size(const struct pci_dev *d, int bar) { (void)d; return bar == 0 ? IM_BAR_SIZE : 0; }
@@ -151,6 +153,11 @@ static void test_model_semantics(void)
 	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_BAH, (uint32_t)((uintptr_t)ring >> 32));
 	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_LEN, sizeof(ring));
 	mmio_write32(BAR0 + IXGBE_SRRCTL(3), IXGBE_SRRCTL_ADV_ONEBUF | 2);
+	/* ... nor while DCA_RXCTRL bit 12 is as the reset left it (set). */
+	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL, IADV_Q_DCTL_ENABLE);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE));
+	CHECK_EQ(im.dca_bit12, 1);
+	mmio_write32(BAR0 + IXGBE_DCA_RXCTRL(3), 0);
 	mmio_write32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL, IADV_Q_DCTL_ENABLE);
 	CHECK(mmio_read32(BAR0 + IXGBE_RXQ(3) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE);
 	/* A tail beyond the ring is refused. */
@@ -167,6 +174,49 @@ static void test_model_semantics(void)
 	CHECK_EQ(im_toeplitz(ms_key, in, 8), 0x323e8fc2);
 }
 
+/* The model's SFP+ link by hand: down until every step of the shared code is done, the laser off and
+ * LINK_DISABLE set at power-on, AUTOC's mode taken only through a pipeline reset. */
+static void test_model_sfp_link(void)
+{
+	model_init();
+	im.cable = true;
+	for (int i = 0; i < 400; i++)
+		mmio_read32(BAR0 + IXGBE_STATUS);
+	CHECK(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3);
+	CHECK(R(IXGBE_AUTOC2) & IXGBE_AUTOC2_LINK_DISABLE_MASK);
+	uint32_t sfi = (R(IXGBE_AUTOC) & ~IXGBE_AUTOC_LMS_MASK) | IXGBE_AUTOC_LMS_10G_SFI;
+	mmio_write32(BAR0 + IXGBE_AUTOC, sfi | IXGBE_AUTOC_AN_RESTART);         /* one write: not taken */
+	CHECK(im.lms_run != IXGBE_AUTOC_LMS_10G_SFI);
+	mmio_write32(BAR0 + IXGBE_AUTOC, (sfi | IXGBE_AUTOC_AN_RESTART) ^ IXGBE_AUTOC_LMS_BIT2);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_ANLP1) & IXGBE_ANLP1_AN_STATE_MASK));
+	host_clock += IM_AN_STATE_US;
+	CHECK(mmio_read32(BAR0 + IXGBE_ANLP1) & IXGBE_ANLP1_AN_STATE_MASK);
+	mmio_write32(BAR0 + IXGBE_AUTOC, sfi | IXGBE_AUTOC_AN_RESTART);
+	CHECK_EQ(im.lms_run, IXGBE_AUTOC_LMS_10G_SFI);
+	for (int i = 0; i < 100; i++)
+		mmio_read32(BAR0 + IXGBE_STATUS);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP));             /* disabled, dark, no sequence */
+	mmio_write32(BAR0 + IXGBE_AUTOC2, 0);
+	CHECK(!(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP));
+	mmio_write32(BAR0 + IXGBE_ESDP, IXGBE_ESDP_SDP3 << 8);                  /* laser on */
+	CHECK(!(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP));
+	for (uint32_t i = 0; i < 4; i++)                                        /* a DA cable's words: wrong */
+		mmio_write32(BAR0 + IXGBE_CORECTL, im_sfp_seq_word(3, i));
+	CHECK(!(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP));
+	CHECK(im.corectl_wrong > 0 && im.corectl_unlocked > 0);
+	mmio_write32(BAR0 + IXGBE_GSSR, IXGBE_GSSR_MAC_CSR);
+	int unlocked = im.corectl_unlocked;
+	for (uint32_t i = 0; i < 4; i++)                                        /* the SR module's */
+		mmio_write32(BAR0 + IXGBE_CORECTL, im_sfp_seq_word(5, i));
+	CHECK_EQ(im.corectl_unlocked, unlocked);
+	CHECK(mmio_read32(BAR0 + IXGBE_LINKS) & IXGBE_LINKS_UP);
+	/* A link reset loads the EEPROM's link set-up again: down; the sequence stays. */
+	mmio_write32(BAR0 + IXGBE_CTRL, IXGBE_CTRL_LNK_RST);
+	CHECK_EQ(im.lnk_rst_link_up, 1);                                        /* with the link up */
+	CHECK(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3);
+	CHECK(im.sfp_configured);
+}
+
 /* A reset that never completes: attach fails, says why, counts it, and leaves no queue. */
 static void test_stuck_reset(void)
 {
@@ -180,6 +230,72 @@ static void test_stuck_reset(void)
 }
 
 static uint8_t reta[NIC_RETA_LEN];
+
+/* One of issue 14's items: named in the output with its verdict. */
+static void item(const char *name, bool ok)
+{
+	CHECK(ok);
+	printf("  issue 14 ixgbe %s: %s\n", name, ok ? "ok" : "FAILED");
+}
+
+/* An attach on the model as it is set up, as device; true when it brought the link up. */
+static bool attach_as(uint16_t device)
+{
+	dev82599.device = device;
+	klen = 0;
+	bool ok = nic_attach(4) == 4 && logged("link up 10 Gb/s") && im_violations() == 0;
+	dev82599.device = 0x10fb;
+	return ok;
+}
+
+/* Issue 14's 82599 items seen in test_driver's bring-up, once the queues run (the model:
+ * tests/unit/ixgbe_model.c). */
+static void issue14_started(void)
+{
+	bool all_on = true;
+	for (uint32_t q = 0; q < 4; q++)
+		all_on &= (R(IXGBE_RXQ(q) + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE) != 0;
+	item("1 DCA_RXCTRL bit 12 clear before RXDCTL.ENABLE (RX queues enabled)", im.dca_bit12 == 0 && all_on);
+	item("2 SFP+ module identified over I2C, its EEPROM init sequence in CORECTL (SR)",
+	     im.sfp_configured && im.corectl_wrong == 0);
+	item("2 GSSR MAC_CSR semaphore held around the CORECTL words, released after",
+	     im.corectl_unlocked == 0 && !(R(IXGBE_GSSR) & IXGBE_GSSR_MAC_CSR) && !(R(IXGBE_SWSM) & IXGBE_SWSM_SMBI));
+	item("2 AUTOC2 LINK_DISABLE cleared", !(R(IXGBE_AUTOC2) & IXGBE_AUTOC2_LINK_DISABLE_MASK));
+	item("2 TX laser on (ESDP.SDP3 clear)", !(R(IXGBE_ESDP) & IXGBE_ESDP_SDP3));
+	item("2 AUTOC 10 GbE serial through a pipeline reset", im.lms_run == IXGBE_AUTOC_LMS_10G_SFI);
+	item("2 link up at attach", logged("link up 10 Gb/s") && nic_dev() && nic_dev()->link);
+	/* Both need the queues and the receive unit on: a bring-up that stopped earlier fails them. */
+	bool rxen = (R(IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN) != 0;
+	item("3 relaxed ordering off before the queues are enabled", im.relaxed_order == 0 && all_on);
+	item("3 SECRXSTAT.RDY waited for (up to 40 ms) before RXCTRL.RXEN", im.rxen_before_secrx_rdy == 0 && rxen);
+	item("delays: nothing programmed within 10 ms of CTRL.RST", im.early_after_reset == 0);
+}
+
+/*
+ * The rest of issue 14's 82599 items, each on a fresh model and an attach: a direct-attach cable,
+ * master requests that never drain, the device IDs 0x1507 (82599_SFP_EM, an SFP+ port) and 0x154F
+ * (82599_LS).
+ */
+static void test_issue14(void)
+{
+	model_init();
+	im.cable = true;
+	im_sfp_insert(true);
+	item("2 SFP+ direct-attach cable identified, its own sequence in CORECTL, link up",
+	     attach_as(0x10fb) && im.sfp_configured && im.corectl_wrong == 0);
+	model_init();
+	im.cable = true;
+	im.gio_stuck = true;
+	bool up = attach_as(0x10fb);
+	item("3 a second CTRL.RST after GIO master disable timed out",
+	     up && im.one_reset_after_gio == 0 && im.driver_resets == 2 && !im.need_second_reset);
+	model_init();
+	im.cable = true;
+	item("2 device 0x1507 (82599_SFP_EM) brought up as SFP+", attach_as(0x1507));
+	model_init();
+	im.cable = true;
+	item("2 device 0x154F (82599_LS) served, as SFP+", attach_as(0x154f));
+}
 
 /* A TCP frame to us whose flow RSS sends to queue want (the key and RETA the test gave). */
 static uint32_t frame_on(uint8_t *f, uint32_t want, uint32_t paylen)
@@ -206,6 +322,7 @@ static void test_driver(void)
 	CHECK_EQ(nic_start(ms_key, reta), 0);
 	for (uint32_t q = 0; q < 4; q++)
 		nic_queue_start(q, tx_done);
+	issue14_started();
 	CHECK_EQ(im_violations(), 0);
 	CHECK(R(IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN);
 	CHECK(R(IXGBE_FCTRL) & IXGBE_FCTRL_BAM);
@@ -362,6 +479,8 @@ static void test_driver(void)
 		nic_flush(i);                   /* buffers posted again */
 	nic_slow_poll();                        /* started */
 	CHECK(logged("ixgbe0: reset done, 4 queue pairs back"));
+	item("3 CTRL.LNK_RST only with the link down (a reset with the link up)",
+	     im.lnk_rst_link_up == 0 && im.driver_resets == 2);
 	CHECK_EQ(im_violations(), 0);
 	CHECK_EQ(R(IXGBE_EIMS), 0);
 	for (uint32_t i = 0; i < 4; i++)
@@ -381,5 +500,6 @@ static void test_driver(void)
 
 TEST_MAIN("ixgbe: the 82599 driver through nic.c against a datasheet model: reset, auto-read and DMA-init "
 	  "waits, queue enables that latch only on a described ring, refused tails, bring-up order, RX/TX "
-	  "descriptors, RSS per key and RETA, drop counters, link, bad device values, reset",
-	  test_model_semantics(); test_stuck_reset(); test_driver())
+	  "descriptors, RSS per key and RETA, drop counters, link, bad device values, reset; issue 14's items (DCA bit 12, "
+	  "SFP+ bring-up, device IDs, relaxed ordering, SECRX_RDY, LNK_RST, double reset, time after reset) each named",
+	  test_model_semantics(); test_model_sfp_link(); test_stuck_reset(); test_driver(); test_issue14())
