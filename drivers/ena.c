@@ -568,7 +568,12 @@ static int rss_config(struct nic *n, const uint8_t *key, const uint8_t *reta)
 	struct ena_rss_key *k = (void *)en.ctrl;
 	memset(k, 0, sizeof(*k));
 	k->key_parts = NIC_RSS_KEY_LEN / 4;
-	memcpy(k->key, key, NIC_RSS_KEY_LEN);
+	/* The device reads the key in reverse byte order (FreeBSD ena_rss.c ena_rss_reorder_hash_key,
+	 * DPDK ena_rss.c ena_reorder_rss_hash_key): reversed, its hash is the software Toeplitz with
+	 * our key, which net.c computes for fragments and ICMP errors. */
+	uint8_t *kb = (uint8_t *)k->key;
+	for (uint32_t i = 0; i < NIC_RSS_KEY_LEN; i++)
+		kb[i] = key[NIC_RSS_KEY_LEN - 1 - i];
 	uint32_t f[3] = { 0, 1u << ENA_HASH_TOEPLITZ, 0 };
 	if (set_feature(ENA_FEAT_RSS_HASH_FUNCTION, f, sizeof(f), k, sizeof(*k)))
 		return -1;

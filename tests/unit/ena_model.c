@@ -211,7 +211,12 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 		const struct ena_rss_key *k = pa(addr48(&c->u.feat.ctrl_addr));
 		if (k->key_parts != 10)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
-		memcpy(em.key, k->key, 40);
+		/* The device reads the key in reverse byte order (FreeBSD ena_rss.c
+		 * ena_rss_reorder_hash_key, DPDK ena_rss.c ena_reorder_rss_hash_key): em.key is the
+		 * key it hashes with. */
+		const uint8_t *kb = (const uint8_t *)k->key;
+		for (int i = 0; i < 40; i++)
+			em.key[i] = kb[39 - i];
 		return 0;
 	}
 	case ENA_FEAT_RSS_INDIRECTION: {

@@ -485,6 +485,18 @@ static void s_reset(void)
 	CHECK_EQ(seen, 4);
 }
 
+/* Issue 14, ENA item 1: the device hashes with the key read in reverse byte order, so the driver
+ * must send it reversed for the device's hash to equal the software Toeplitz with our key (which
+ * net.c uses for fragments and ICMP errors). */
+static void s_i14_rss_key(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	CHECK(em.rss);
+	CHECK(memcmp(em.key, key, NIC_RSS_KEY_LEN) == 0);       /* the device's key is ours */
+	CHECK_EQ(traffic(4, 40, 9000, true), 40);               /* its hash and queue: our Toeplitz */
+}
+
 /* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
  * and nothing of BAR 0 (registers, uncached). */
 static void s_wc(void)
@@ -508,4 +520,5 @@ TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up,
 	harness_run("LLQ, meta, burst limit", s_llq);
 	harness_run("resets mid-traffic", s_reset);
 	harness_run("LLQ BAR write-combining", s_wc);
+	harness_run("i14.1 RSS key sent reversed: device hash = software Toeplitz", s_i14_rss_key);
 })
