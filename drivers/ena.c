@@ -289,6 +289,10 @@ static int host_info(uint32_t ncpus)
 	struct pci_dev *d = en.pci;
 	h->bdf = (uint16_t)(d->bus << 8 | d->dev << 3 | d->fn);
 	h->num_cpus = (uint16_t)ncpus;
+	/* What the driver supports, as Linux declares it (ena_netdev.c ena_config_host_info): without
+	 * RSS_CONFIGURABLE_FUNCTION_KEY the device may not offer RSS_HASH_FUNCTION. The other bits Linux
+	 * sets name features Pollux does not have (RX offset, interrupt moderation, ...). */
+	h->driver_features = ENA_HOST_INFO_RSS_CONFIGURABLE_FUNCTION_KEY;
 	struct ena_host_attr a = { addr48(h), { 0, 0, 0 }, 0 };
 	return set_feature(ENA_FEAT_HOST_ATTR_CONFIG, &a, sizeof(a), NULL, 0) ? -1 : 0;
 }
@@ -547,7 +551,7 @@ static int ena_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	n->caps.max_pairs = en.max_pairs;
 	n->caps.tx_csum = en.offload_tx & ENA_OFFLOAD_TX_L4_IPV4_PART;
 	n->caps.rx_csum = en.offload_rx & ENA_OFFLOAD_RX_L4_IPV4;
-	n->caps.rx_hash = en.offload_rx & ENA_OFFLOAD_RX_HASH;
+	n->caps.rx_hash = false;        /* until RSS takes our key (ena_start) */
 	n->caps.tx_sg = en.max_tx_descs >= ENA_TX_MAX_DESCS;
 	n->caps.rss = en.rss_max >= ENA_RSS_LOG && en.rss_min <= ENA_RSS_LOG && n->npairs > 1;
 	n->caps.reta_len = 1u << ENA_RSS_LOG;
@@ -606,6 +610,9 @@ static int ena_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 		kprintf("ena0: device refused the RSS configuration\n");
 		n->caps.rss = false;
 	}
+	/* The completion's hash is our Toeplitz only when the device took our key; otherwise it is the
+	 * device's own (or none), and net.c must hash in software to steer. */
+	n->caps.rx_hash = n->caps.rss && (en.offload_rx & ENA_OFFLOAD_RX_HASH);
 	for (uint32_t i = 0; i < n->npairs; i++)
 		sq_doorbell(&pairs[i].rx);      /* the rings were filled; their cores wait for us */
 	kprintf("ena0: live, rss %s\n", n->caps.rss ? "on" : "off");

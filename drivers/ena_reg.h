@@ -264,7 +264,8 @@ struct ena_host_info {
 	uint16_t bdf;                   /* 15:8 bus, 7:3 device, 2:0 function */
 	uint16_t num_cpus;
 	uint16_t reserved;
-	uint32_t driver_features;
+	uint32_t driver_features;       /* driver_supported_features */
+#define  ENA_HOST_INFO_RSS_CONFIGURABLE_FUNCTION_KEY (1u << 4)
 };
 _Static_assert(sizeof(struct ena_host_info) == 196, "host info layout");
 

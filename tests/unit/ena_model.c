@@ -85,6 +85,9 @@ static void forget_everything(void)
 	em.host_info = false;
 	em.aenq_groups = 0;
 	em.llq_set = em.meta_every = em.rss = false;
+	em.host_features = 0;
+	for (int i = 0; i < 40; i++)    /* the device's own key until the driver gives one: not ours */
+		em.key[i] = (uint8_t)(0x6d + 29 * i);
 	memset(em.q, 0, sizeof(em.q));
 	memset(em.cq, 0, sizeof(em.cq));
 	em.nheld = 0;
@@ -93,11 +96,19 @@ static void forget_everything(void)
 
 /* ---- admin commands ---- */
 #define SUPPORTED_FEATURES (1u << ENA_FEAT_DEVICE_ATTRIBUTES | 1u << ENA_FEAT_MAX_QUEUES_EXT | \
-	1u << ENA_FEAT_RSS_HASH_FUNCTION | 1u << ENA_FEAT_STATELESS_OFFLOAD | 1u << ENA_FEAT_RSS_INDIRECTION | \
+	1u << ENA_FEAT_STATELESS_OFFLOAD | 1u << ENA_FEAT_RSS_INDIRECTION | \
 	1u << ENA_FEAT_AENQ_CONFIG | 1u << ENA_FEAT_HOST_ATTR_CONFIG)
 #define SUPPORTED_GROUPS (1u << ENA_AENQ_LINK_CHANGE | 1u << ENA_AENQ_FATAL_ERROR | 1u << ENA_AENQ_WARNING | \
 	1u << ENA_AENQ_NOTIFICATION | 1u << ENA_AENQ_KEEP_ALIVE | 1u << ENA_AENQ_DEVICE_REQUEST_RESET)
 #define EM_MAX_DEPTH 1024
+
+/* RSS_HASH_FUNCTION is offered only to a driver that declared RSS_CONFIGURABLE_FUNCTION_KEY in its
+ * host info (Linux ena_netdev.c ena_config_host_info declares it; without it the device may keep
+ * the function and key to itself). */
+static bool rss_offered(void)
+{
+	return !em.cfg.no_rss && (em.host_features & ENA_HOST_INFO_RSS_CONFIGURABLE_FUNCTION_KEY);
+}
 
 static uint8_t refuse(uint64_t *counter, uint8_t status)
 {
@@ -119,7 +130,8 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 	switch (c->u.feat.feature_id) {
 	case ENA_FEAT_DEVICE_ATTRIBUTES: {
 		static const uint8_t mac[6] = { 0x02, 0x1d, 0x0f, 0xec, 0x20, 0x01 };
-		r->u.dev_attr.supported_features = SUPPORTED_FEATURES | (em.cfg.llq ? 1u << ENA_FEAT_LLQ : 0);
+		r->u.dev_attr.supported_features = SUPPORTED_FEATURES | (em.cfg.llq ? 1u << ENA_FEAT_LLQ : 0) |
+						   (rss_offered() ? 1u << ENA_FEAT_RSS_HASH_FUNCTION : 0);
 		r->u.dev_attr.phys_addr_width = 48;
 		memcpy(r->u.dev_attr.mac, mac, 6);
 		r->u.dev_attr.max_mtu = 9216;
@@ -182,6 +194,7 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
 		em.host_info = true;
 		em.host_info_pa = addr48(&a.os_info);
+		em.host_features = h->driver_features;
 		return 0;
 	}
 	case ENA_FEAT_AENQ_CONFIG: {
@@ -206,6 +219,8 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 	case ENA_FEAT_RSS_HASH_FUNCTION: {
 		uint32_t f[3];
 		memcpy(f, d, 12);
+		if (!rss_offered())
+			return refuse(&em.st.refused_rss_not_offered, 3);
 		if (!(c->h.flags & ENA_AQ_CTRL_DATA) || f[1] != 1u << ENA_HASH_TOEPLITZ)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
 		const struct ena_rss_key *k = pa(addr48(&c->u.feat.ctrl_addr));
@@ -487,6 +502,7 @@ static bool tx_one(struct em_q *q)
 		memcpy(em.wire[em.wire_n], frame, len);
 		em.wire_len[em.wire_n++] = len;
 	}
+	em.tx_q = (int)(q - em.q);
 	if (em.cfg.wire)
 		em.cfg.wire(frame, len);
 	if (em.cfg.out_of_order && em.nheld < 256) {

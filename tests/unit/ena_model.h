@@ -18,6 +18,7 @@ struct em_cfg {
 	uint32_t cq_div;                /* CQ depth returned = asked / cq_div (1: as asked) */
 	uint32_t max_queues;
 	uint32_t reset_reads;           /* DEV_STS reads before a reset phase shows */
+	bool no_rss;                    /* never offers RSS_HASH_FUNCTION, whatever the driver declares */
 	/* When set, every frame the device transmits, as it leaves (a test's peer on the wire). */
 	void (*wire)(const uint8_t *f, uint32_t len);
 };
@@ -46,7 +47,7 @@ struct em_cq {
 struct em_stats {
 	uint64_t commands, refused;
 	uint64_t refused_no_aenq, refused_no_host_info, refused_msix, refused_sq_before_cq, refused_host_placement,
-		 refused_feature_version, refused_bad_reta, refused_bad_llq, bad_phase, doorbell_beyond, doorbell_unknown,
+		 refused_feature_version, refused_bad_reta, refused_bad_llq, refused_rss_not_offered, bad_phase, doorbell_beyond, doorbell_unknown,
 		 direct_reads, readless_reads, readless_no_addr, resets, resets_bad_order, rx_drop_no_desc, rx_bad_desc,
 		 tx_frames, tx_bad_desc, tx_meta, tx_csum, meta_missing, burst_exceeded, aenq_dropped, keep_alives;
 	uint32_t first_opcode, first_feature;     /* the first command after the last reset */
@@ -67,6 +68,7 @@ struct em_state {
 	bool aenq_head_written;
 	bool host_info;
 	uint64_t host_info_pa;
+	uint32_t host_features;         /* the host-info page's driver_supported_features */
 	uint32_t aenq_groups;
 	bool llq_set, meta_every;
 	uint8_t key[40];
@@ -83,6 +85,7 @@ struct em_state {
 	struct em_stats st;
 	uint64_t now_ms, last_ka_ms;
 	bool keep_alive_stopped;
+	int tx_q;                       /* em.q[] slot of the frame now leaving (cfg.wire) */
 	uint8_t wire[64][2048];
 	uint32_t wire_len[64];
 	int wire_n;

@@ -129,6 +129,8 @@ static int traffic(uint32_t nq, int n, uint16_t port0, bool rss)
 				CHECK(rx[0].flags & NIC_RX_CSUM_OK);
 				if (rss)
 					CHECK_EQ(rx[0].hash, hash);
+				/* The hash is vouched for only when the device hashes with our key. */
+				CHECK_EQ(!!(rx[0].flags & NIC_RX_HASH), rss);
 				/* The answer: same flow back, pseudo-header sum only, NIC completes it. */
 				uint32_t rl = tcp_frame(r, ip4(198, 19, 0, 2), ip4(198, 18, 1 + i % 3, 9), 80, sp, 300 + (uint32_t)i, false);
 				struct nic_frag fr[2] = { { r, 54 }, { r + 54, rl - 54 } };
@@ -497,6 +499,43 @@ static void s_i14_rss_key(void)
 	CHECK_EQ(traffic(4, 40, 9000, true), 40);               /* its hash and queue: our Toeplitz */
 }
 
+/* Issue 14, ENA item 2: the host info declares RSS_CONFIGURABLE_FUNCTION_KEY (Linux ena_netdev.c
+ * ena_config_host_info), else the device does not offer RSS_HASH_FUNCTION; NIC_RX_HASH is reported
+ * only when RSS took our key, so net.c steers in software otherwise. */
+static void s_i14_host_features(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	const struct nic *n = nic_dev();
+	CHECK(em.host_features & ENA_HOST_INFO_RSS_CONFIGURABLE_FUNCTION_KEY);
+	CHECK(n && n->caps.rss && n->caps.rx_hash);
+	CHECK(em.rss);
+	CHECK_EQ(em.st.refused, 0);
+	CHECK_EQ(traffic(4, 20, 9100, true), 20);
+}
+
+/* A device that keeps RSS to itself: RSS off, every frame on queue 0 without NIC_RX_HASH. */
+static void s_i14_no_rss(void)
+{
+	struct em_cfg c = { .max_queues = 4, .no_rss = true };
+	up(&c, 4);
+	const struct nic *n = nic_dev();
+	CHECK(n && !n->caps.rss && !n->caps.rx_hash);
+	CHECK(!em.rss);
+	CHECK_EQ(traffic(4, 20, 9200, false), 20);
+	CHECK(klog_has("ena0: live, rss off"));
+}
+
+/* One queue pair: RSS is not programmed, the device hashes with its own key, which is not ours. */
+static void s_i14_one_pair(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 1);
+	const struct nic *n = nic_dev();
+	CHECK(n && !n->caps.rss && !n->caps.rx_hash);
+	CHECK_EQ(traffic(1, 20, 9300, false), 20);
+}
+
 /* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
  * and nothing of BAR 0 (registers, uncached). */
 static void s_wc(void)
@@ -521,4 +560,7 @@ TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up,
 	harness_run("resets mid-traffic", s_reset);
 	harness_run("LLQ BAR write-combining", s_wc);
 	harness_run("i14.1 RSS key sent reversed: device hash = software Toeplitz", s_i14_rss_key);
+	harness_run("i14.2 host info declares RSS_CONFIGURABLE_FUNCTION_KEY: RSS offered", s_i14_host_features);
+	harness_run("i14.2 device without RSS: no NIC_RX_HASH, software steering", s_i14_no_rss);
+	harness_run("i14.2 one queue pair: no NIC_RX_HASH (device key not ours)", s_i14_one_pair);
 })
