@@ -265,7 +265,9 @@ static int set_feature(uint8_t id, const void *data, uint32_t len, const void *c
 	c.u.feat.feature_id = id;
 	memcpy(c.u.feat.data, data, len);
 	if (ctrl) {
-		c.h.flags = ENA_AQ_CTRL_DATA;
+		/* Control data in a buffer: CTRL_DATA_INDIRECT, as every reference sets it (Linux
+		 * ena_com.c ena_com_set_hash_function, ena_com_indirect_table_set). */
+		c.h.flags = ENA_AQ_CTRL_DATA_INDIRECT;
 		c.u.feat.ctrl_len = ctrl_len;
 		c.u.feat.ctrl_addr = addr48(ctrl);
 	}

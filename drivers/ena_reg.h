@@ -110,7 +110,8 @@ struct ena_aq_hdr {
 	uint8_t opcode;
 	uint8_t flags;
 #define  ENA_AQ_PHASE 0x01
-#define  ENA_AQ_CTRL_DATA 0x02          /* ctrl buffer address valid */
+#define  ENA_AQ_CTRL_DATA 0x02          /* control data inline in the command */
+#define  ENA_AQ_CTRL_DATA_INDIRECT 0x04 /* control data in the buffer at ctrl_addr (ena_admin_defs.h) */
 };
 
 struct ena_aq_entry {

@@ -180,6 +180,9 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 	return 3;
 }
 
+/* A control buffer (RSS key, indirection table) is taken only with CTRL_DATA_INDIRECT (0x04), the
+ * flag every reference sets with one (Linux ena_com.c ena_com_set_hash_function,
+ * ena_com_indirect_table_set; FreeBSD and DPDK share ena_com). */
 static uint8_t cmd_set(const struct ena_aq_entry *c)
 {
 	const uint8_t *d = c->u.feat.data;
@@ -221,7 +224,9 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 		memcpy(f, d, 12);
 		if (!rss_offered())
 			return refuse(&em.st.refused_rss_not_offered, 3);
-		if (!(c->h.flags & ENA_AQ_CTRL_DATA) || f[1] != 1u << ENA_HASH_TOEPLITZ)
+		if (!(c->h.flags & ENA_AQ_CTRL_DATA_INDIRECT))
+			return refuse(&em.st.refused_ctrl_not_indirect, ENA_ADMIN_ILLEGAL_PARAMETER);
+		if (f[1] != 1u << ENA_HASH_TOEPLITZ)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
 		const struct ena_rss_key *k = pa(addr48(&c->u.feat.ctrl_addr));
 		if (k->key_parts != 10)
@@ -236,7 +241,9 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 	}
 	case ENA_FEAT_RSS_INDIRECTION: {
 		uint32_t log = d[4];
-		if (!(c->h.flags & ENA_AQ_CTRL_DATA) || log > 10 || c->u.feat.ctrl_len != 4u << log)
+		if (!(c->h.flags & ENA_AQ_CTRL_DATA_INDIRECT))
+			return refuse(&em.st.refused_ctrl_not_indirect, ENA_ADMIN_ILLEGAL_PARAMETER);
+		if (log > 10 || c->u.feat.ctrl_len != 4u << log)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
 		const uint32_t *t = pa(addr48(&c->u.feat.ctrl_addr));
 		for (uint32_t i = 0; i < (1u << log); i++) {

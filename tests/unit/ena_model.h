@@ -47,7 +47,7 @@ struct em_cq {
 struct em_stats {
 	uint64_t commands, refused;
 	uint64_t refused_no_aenq, refused_no_host_info, refused_msix, refused_sq_before_cq, refused_host_placement,
-		 refused_feature_version, refused_bad_reta, refused_bad_llq, refused_rss_not_offered, bad_phase, doorbell_beyond, doorbell_unknown,
+		 refused_feature_version, refused_bad_reta, refused_bad_llq, refused_rss_not_offered, refused_ctrl_not_indirect, bad_phase, doorbell_beyond, doorbell_unknown,
 		 direct_reads, readless_reads, readless_no_addr, resets, resets_bad_order, rx_drop_no_desc, rx_bad_desc,
 		 tx_frames, tx_bad_desc, tx_meta, tx_csum, meta_missing, burst_exceeded, aenq_dropped, keep_alives;
 	uint32_t first_opcode, first_feature;     /* the first command after the last reset */

@@ -536,6 +536,18 @@ static void s_i14_one_pair(void)
 	CHECK_EQ(traffic(1, 20, 9300, false), 20);
 }
 
+/* Issue 14, ENA item 5: SET_FEATURE's control buffers (RSS key, indirection table) flagged
+ * CTRL_DATA_INDIRECT (0x04), as every reference does; the model refuses them otherwise. */
+static void s_i14_ctrl_indirect(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	CHECK_EQ(em.st.refused_ctrl_not_indirect, 0);
+	CHECK(em.rss);
+	CHECK_EQ(em.reta_log, 7);
+	CHECK(klog_has("ena0: live, rss on"));
+}
+
 /* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
  * and nothing of BAR 0 (registers, uncached). */
 static void s_wc(void)
@@ -563,4 +575,5 @@ TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up,
 	harness_run("i14.2 host info declares RSS_CONFIGURABLE_FUNCTION_KEY: RSS offered", s_i14_host_features);
 	harness_run("i14.2 device without RSS: no NIC_RX_HASH, software steering", s_i14_no_rss);
 	harness_run("i14.2 one queue pair: no NIC_RX_HASH (device key not ours)", s_i14_one_pair);
+	harness_run("i14.5 SET_FEATURE control buffers flagged CTRL_DATA_INDIRECT", s_i14_ctrl_indirect);
 })
