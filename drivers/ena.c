@@ -360,7 +360,10 @@ static int read_features(struct nic *n, uint32_t ncpus)
 			s.accel_flags = accel & (ENA_ACCEL_DISABLE_META_CACHING | ENA_ACCEL_LIMIT_TX_BURST);
 			if (set_feature(ENA_FEAT_LLQ, &s, sizeof(s), NULL, 0) == 0) {
 				en.use_llq = true;
-				en.meta_always = accel & ENA_ACCEL_DISABLE_META_CACHING;
+				/* A meta descriptor opens every LLQ packet, even one that says nothing:
+				 * newer generations drop a packet without one whether or not they offer
+				 * DISABLE_META_CACHING (iPXE src/drivers/net/ena.c; HARDWARE.md). */
+				en.meta_always = true;
 				if ((accel & ENA_ACCEL_LIMIT_TX_BURST) && burst)
 					en.llq_burst_entries = burst / ENA_LLQ_ENTRY ? burst / ENA_LLQ_ENTRY : 1;
 				if (l.max_llq_depth < en.max_tx_depth)

@@ -416,7 +416,7 @@ static bool tx_one(struct em_q *q)
 	uint32_t len = 0, n = 0, llq_entry = 0;
 	uint16_t head = q->head;
 	uint8_t phase = q->phase;
-	bool meta = false, first_seen = false, csum = false;
+	bool meta = false, meta_first = false, first_seen = false, csum = false;
 	uint32_t l3off = 0, l3len = 0, req_id = 0xffffffffu;
 	for (;;) {
 		if (head == q->tail)
@@ -438,6 +438,8 @@ static bool tx_one(struct em_q *q)
 			em.st.tx_bad_desc++;
 			return false;
 		}
+		if (n == 0)
+			meta_first = d.len_ctrl & ENA_TXD_META;
 		n++;
 		if (d.len_ctrl & ENA_TXD_META) {
 			struct ena_tx_meta m;
@@ -485,6 +487,15 @@ static bool tx_one(struct em_q *q)
 	}
 	if (em.meta_every && !meta)
 		em.st.meta_missing++;
+	q->head = head;
+	q->phase = phase;
+	/* LLQ: newer generations drop a packet that does not open with a meta descriptor, even one
+	 * that says nothing (iPXE ena.c ena_transmit always writes one). */
+	if (q->llq && !meta_first) {
+		em.st.llq_no_meta++;
+		tx_complete(q, (uint16_t)req_id);
+		return true;
+	}
 	if (csum) {
 		em.st.tx_csum++;
 		if (!meta || l3off != 14 || l3len < 20)
@@ -502,8 +513,6 @@ static bool tx_one(struct em_q *q)
 			}
 		}
 	}
-	q->head = head;
-	q->phase = phase;
 	em.st.tx_frames++;
 	if (em.wire_n < 64) {
 		memcpy(em.wire[em.wire_n], frame, len);

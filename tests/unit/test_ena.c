@@ -548,6 +548,27 @@ static void s_i14_ctrl_indirect(void)
 	CHECK(klog_has("ena0: live, rss on"));
 }
 
+/* Issue 14, ENA item 3: on LLQ every packet opens with a meta descriptor, also when the device
+ * caches metadata and the packet asks for no offload; the model drops one without. */
+static void s_i14_llq_meta(void)
+{
+	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true };
+	up(&c, 2);
+	uint8_t r[1600];
+	uint32_t rl = tcp_frame(r, 1, 2, 3, 4, 100, true);
+	struct nic_frag fr = { r, rl };
+	em.wire_n = 0;
+	for (int i = 0; i < 8; i++)
+		CHECK(nic_tx(0, &fr, 1, NULL, NULL) == NIC_TX_COPIED);
+	nic_flush(0);
+	CHECK_EQ(em.st.llq_no_meta, 0);
+	CHECK_EQ(em.wire_n, 8);
+	CHECK(em.wire_n == 8 && em.wire_len[7] == rl && memcmp(em.wire[7], r, rl) == 0);
+	CHECK_EQ(em.st.tx_meta, em.st.tx_frames);
+	CHECK_EQ(traffic(2, 20, 9400, true), 20);       /* and with the checksum offload */
+	CHECK_EQ(em.st.llq_no_meta, 0);
+}
+
 /* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
  * and nothing of BAR 0 (registers, uncached). */
 static void s_wc(void)
@@ -575,5 +596,6 @@ TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up,
 	harness_run("i14.2 host info declares RSS_CONFIGURABLE_FUNCTION_KEY: RSS offered", s_i14_host_features);
 	harness_run("i14.2 device without RSS: no NIC_RX_HASH, software steering", s_i14_no_rss);
 	harness_run("i14.2 one queue pair: no NIC_RX_HASH (device key not ours)", s_i14_one_pair);
+	harness_run("i14.3 LLQ: a meta descriptor on every packet", s_i14_llq_meta);
 	harness_run("i14.5 SET_FEATURE control buffers flagged CTRL_DATA_INDIRECT", s_i14_ctrl_indirect);
 })
