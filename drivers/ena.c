@@ -700,8 +700,6 @@ static bool ena_tx_room(struct nic *n, uint32_t q, uint32_t nseg)
 /* Write one LLQ entry (a bounce copy in host memory) into device memory, 8 bytes at a time. */
 static void llq_put(struct ena_ring *g, const uint8_t *e)
 {
-	if (en.llq_burst_entries && g->burst >= en.llq_burst_entries)
-		sq_doorbell(g), g->burst_doorbells++;   /* the device takes no more between doorbells */
 	uint64_t dst = g->llq + (uint64_t)(g->tail & (g->depth - 1)) * ENA_LLQ_ENTRY;
 	for (uint32_t i = 0; i < ENA_LLQ_ENTRY; i += 8) {
 		uint64_t v;
@@ -766,6 +764,11 @@ static void ena_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 	dv[first].len_ctrl |= ENA_TXD_COMP_REQ | (first == 0 ? ENA_TXD_FIRST : 0);
 	dv[nd - 1].len_ctrl |= ENA_TXD_LAST;
 	uint32_t used = tx_entries(nd);
+	/* The device takes at most llq_burst_entries between two doorbells, and a doorbell inside a
+	 * packet hands it half a packet: ring before a packet that would not fit what is left (Linux
+	 * ena_eth_com.h ena_com_is_doorbell_needed, called before the packet is written). */
+	if (en.use_llq && en.llq_burst_entries && g->burst + used > en.llq_burst_entries && g->burst)
+		sq_doorbell(g), g->burst_doorbells++;
 	g->used[d->slot] = (uint16_t)used;
 	g->free -= used;
 	if (!en.use_llq) {

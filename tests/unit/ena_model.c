@@ -419,8 +419,13 @@ static bool tx_one(struct em_q *q)
 	bool meta = false, meta_first = false, first_seen = false, csum = false;
 	uint32_t l3off = 0, l3len = 0, req_id = 0xffffffffu;
 	for (;;) {
-		if (head == q->tail)
+		if (head == q->tail) {
+			/* A doorbell between the entries of one packet: the device refuses it (Linux
+			 * ena_eth_com.h ena_com_is_doorbell_needed rings before a packet, never inside). */
+			if (n)
+				em.st.tx_split++;
 			return false;
+		}
 		struct ena_tx_desc d;
 		const uint8_t *entry = NULL;
 		if (q->llq) {

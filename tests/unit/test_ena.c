@@ -569,6 +569,30 @@ static void s_i14_llq_meta(void)
 	CHECK_EQ(em.st.llq_no_meta, 0);
 }
 
+/* Issue 14, ENA item 4: with an LLQ burst limit, the doorbell rings before a packet that would not
+ * fit the budget left, never between the entries of one packet (Linux ena_eth_com.h
+ * ena_com_is_doorbell_needed). A frame of a copied head and two pieces in place takes a meta and
+ * three data descriptors, two 128-byte entries; the budget is two entries. */
+static void s_i14_llq_burst(void)
+{
+	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true, .burst_bytes = 256 };
+	up(&c, 2);
+	static uint8_t r[1600];
+	uint32_t rl = tcp_frame(r, 1, 2, 3, 4, 600, true);
+	struct nic_frag one = { r, rl }, three[3] = { { r, 120 }, { r + 120, 260 }, { r + 380, rl - 380 } };
+	em.wire_n = 0;
+	CHECK(nic_tx(0, &one, 1, NULL, NULL) == NIC_TX_COPIED);       /* one entry: one left */
+	for (int i = 0; i < 6; i++)
+		CHECK(nic_tx(0, three, 3, NULL, r) == NIC_TX_INPLACE);   /* two entries each */
+	nic_flush(0);
+	CHECK_EQ(em.st.tx_split, 0);
+	CHECK_EQ(em.st.burst_exceeded, 0);
+	CHECK_EQ(em.wire_n, 7);
+	for (int i = 0; i < em.wire_n && i < 7; i++)
+		CHECK(em.wire_len[i] == rl && memcmp(em.wire[i], r, rl) == 0);
+	CHECK_EQ(em.st.tx_bad_desc, 0);
+}
+
 /* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
  * and nothing of BAR 0 (registers, uncached). */
 static void s_wc(void)
@@ -597,5 +621,6 @@ TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up,
 	harness_run("i14.2 device without RSS: no NIC_RX_HASH, software steering", s_i14_no_rss);
 	harness_run("i14.2 one queue pair: no NIC_RX_HASH (device key not ours)", s_i14_one_pair);
 	harness_run("i14.3 LLQ: a meta descriptor on every packet", s_i14_llq_meta);
+	harness_run("i14.4 LLQ burst: doorbell before a packet, never inside one", s_i14_llq_burst);
 	harness_run("i14.5 SET_FEATURE control buffers flagged CTRL_DATA_INDIRECT", s_i14_ctrl_indirect);
 })

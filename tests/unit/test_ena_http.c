@@ -68,6 +68,7 @@ static void ena_check_end(void)
 	CHECK_EQ(em.st.refused, 0);
 	CHECK_EQ(em.st.doorbell_beyond + em.st.doorbell_unknown + em.st.bad_phase, 0);
 	CHECK_EQ(em.st.tx_bad_desc + em.st.rx_bad_desc + em.st.meta_missing + em.st.burst_exceeded, 0);
+	CHECK_EQ(em.st.llq_no_meta + em.st.tx_split, 0);
 	CHECK_EQ(em.rss, !cfg.no_rss);
 	if (cfg.no_rss) {
 		CHECK(synack_seen >= 5 * 64);   /* the five batches' connections */
