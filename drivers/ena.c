@@ -71,6 +71,7 @@ static struct {
 	struct ena_host_info *host_info;
 	/* what the device offers */
 	uint32_t features;              /* supported_features bitmap of feature IDs */
+	uint32_t dev_caps;              /* capabilities (ENA_CAP_*) */
 	uint32_t aenq_groups;           /* enabled */
 	uint32_t max_pairs;
 	uint32_t max_tx_depth, max_rx_depth;
@@ -78,6 +79,7 @@ static struct {
 	uint32_t max_hdr;               /* LLQ: header bytes the device takes */
 	bool use_llq, meta_always;
 	uint32_t llq_burst_entries;     /* 0: no limit */
+	uint32_t llq_descs_per_entry;   /* in the entries after a packet's first */
 	uint32_t offload_tx, offload_rx;
 	uint16_t rss_min, rss_max;
 	/* health */
@@ -159,7 +161,15 @@ static int dev_reset(uint32_t reason)
 		return fail(-2, "no answer to a register read");
 	en.reset_to_ms = ENA_CAPS_RESET_TO(caps) ? ENA_CAPS_RESET_TO(caps) * 100 : ENA_RESET_TIMEOUT_DEF_MS;
 	en.admin_to_ms = ENA_CAPS_ADMIN_TO(caps) ? ENA_CAPS_ADMIN_TO(caps) * 100 : ENA_ADMIN_TIMEOUT_DEF_MS;
-	reg_w(ENA_REG_DEV_CTL, ENA_DEV_CTL_RESET | reason << ENA_DEV_CTL_REASON_SHIFT);
+	/* Reason bits 3:0 go to 31:28 and 7:4 to 27:24, the latter only on a device with extended
+	 * reasons; otherwise a reason that needs them is sent as GENERIC (Linux ena_com.c
+	 * ena_com_dev_reset). The capability is the one read at the previous bring-up. */
+	uint32_t ctl = ENA_DEV_CTL_RESET | (reason & 0xf) << ENA_DEV_CTL_REASON_SHIFT;
+	if (reason >> 4 && (en.dev_caps >> ENA_CAP_EXTENDED_RESET_REASONS & 1))
+		ctl |= (reason >> 4 & 0xf) << ENA_DEV_CTL_REASON_EXT_SHIFT;
+	else if (reason >> 4)
+		ctl = ENA_DEV_CTL_RESET | (uint32_t)ENA_RESET_GENERIC << ENA_DEV_CTL_REASON_SHIFT;
+	reg_w(ENA_REG_DEV_CTL, ctl);
 	readless_arm();                 /* a reset forgets where readless answers go */
 	if (wait_sts(ENA_DEV_STS_RESET_IN_PROGRESS, ENA_DEV_STS_RESET_IN_PROGRESS, en.reset_to_ms))
 		return fail(-3, "reset did not start");
@@ -251,7 +261,7 @@ static int get_feature(uint8_t id, uint8_t version, struct ena_acq_entry *resp)
 {
 	struct ena_aq_entry c = { 0 };
 	c.h.opcode = ENA_CMD_GET_FEATURE;
-	c.u.feat.select = 1;
+	c.u.feat.select = 0;            /* as every reference sends it (Linux ena_com_get_feature_ex) */
 	c.u.feat.feature_id = id;
 	c.u.feat.feature_version = version;
 	return admin(&c, resp);
@@ -311,6 +321,7 @@ static int read_features(struct nic *n, uint32_t ncpus)
 		return fail(-4, "cannot read the device attributes");
 	memcpy(n->mac, r.u.dev_attr.mac, 6);
 	en.features = r.u.dev_attr.supported_features;
+	en.dev_caps = r.u.dev_attr.capabilities;
 	if (has_feature(ENA_FEAT_AENQ_CONFIG)) {
 		if (get_feature(ENA_FEAT_AENQ_CONFIG, 0, &r))
 			return fail(-4, "cannot read the event groups");
@@ -321,23 +332,36 @@ static int read_features(struct nic *n, uint32_t ncpus)
 			return fail(-4, "device refused the event groups");
 		en.aenq_groups = g[1];
 	}
-	if (!has_feature(ENA_FEAT_MAX_QUEUES_EXT) || get_feature(ENA_FEAT_MAX_QUEUES_EXT, 1, &r))
-		return fail(-4, "device lacks MAX_QUEUES_EXT");
-	struct { uint32_t a, b; } lim[] = { { r.u.max_queue_ext.max_tx_sq_num, r.u.max_queue_ext.max_tx_cq_num },
-					    { r.u.max_queue_ext.max_rx_sq_num, r.u.max_queue_ext.max_rx_cq_num } };
-	en.max_pairs = NIC_MAX_QUEUES;
-	for (uint32_t i = 0; i < 2; i++) {
-		if (lim[i].a < en.max_pairs)
-			en.max_pairs = lim[i].a;
-		if (lim[i].b < en.max_pairs)
-			en.max_pairs = lim[i].b;
+	/* Queue limits: MAX_QUEUES_EXT, or on a device without it the older MAX_QUEUES_NUM, whose
+	 * numbers and depths hold for both directions (Linux ena_com.c ena_com_get_dev_attr_feat,
+	 * ena_netdev.c ena_calc_max_io_queue_num). */
+	uint32_t lim[4], tx_sq_depth, tx_cq_depth, rx_sq_depth, rx_cq_depth, tx_descs;
+	if (has_feature(ENA_FEAT_MAX_QUEUES_EXT)) {
+		if (get_feature(ENA_FEAT_MAX_QUEUES_EXT, 1, &r))
+			return fail(-4, "cannot read MAX_QUEUES_EXT");
+		lim[0] = r.u.max_queue_ext.max_tx_sq_num, lim[1] = r.u.max_queue_ext.max_tx_cq_num;
+		lim[2] = r.u.max_queue_ext.max_rx_sq_num, lim[3] = r.u.max_queue_ext.max_rx_cq_num;
+		tx_sq_depth = r.u.max_queue_ext.max_tx_sq_depth, tx_cq_depth = r.u.max_queue_ext.max_tx_cq_depth;
+		rx_sq_depth = r.u.max_queue_ext.max_rx_sq_depth, rx_cq_depth = r.u.max_queue_ext.max_rx_cq_depth;
+		tx_descs = r.u.max_queue_ext.max_tx_descs;
+		en.max_hdr = r.u.max_queue_ext.max_tx_header_size;
+	} else {
+		if (get_feature(ENA_FEAT_MAX_QUEUES_NUM, 0, &r))
+			return fail(-4, "device lacks MAX_QUEUES_EXT and MAX_QUEUES_NUM");
+		lim[0] = lim[2] = r.u.max_queue.max_sq_num;
+		lim[1] = lim[3] = r.u.max_queue.max_cq_num;
+		tx_sq_depth = rx_sq_depth = r.u.max_queue.max_sq_depth;
+		tx_cq_depth = rx_cq_depth = r.u.max_queue.max_cq_depth;
+		tx_descs = r.u.max_queue.max_packet_tx_descs;
+		en.max_hdr = r.u.max_queue.max_header_size;
 	}
-	en.max_tx_depth = r.u.max_queue_ext.max_tx_sq_depth < r.u.max_queue_ext.max_tx_cq_depth ?
-			  r.u.max_queue_ext.max_tx_sq_depth : r.u.max_queue_ext.max_tx_cq_depth;
-	en.max_rx_depth = r.u.max_queue_ext.max_rx_sq_depth < r.u.max_queue_ext.max_rx_cq_depth ?
-			  r.u.max_queue_ext.max_rx_sq_depth : r.u.max_queue_ext.max_rx_cq_depth;
-	en.max_tx_descs = r.u.max_queue_ext.max_tx_descs ? r.u.max_queue_ext.max_tx_descs : 1;
-	en.max_hdr = r.u.max_queue_ext.max_tx_header_size;
+	en.max_pairs = NIC_MAX_QUEUES;
+	for (uint32_t i = 0; i < 4; i++)
+		if (lim[i] < en.max_pairs)
+			en.max_pairs = lim[i];
+	en.max_tx_depth = tx_sq_depth < tx_cq_depth ? tx_sq_depth : tx_cq_depth;
+	en.max_rx_depth = rx_sq_depth < rx_cq_depth ? rx_sq_depth : rx_cq_depth;
+	en.max_tx_descs = tx_descs ? tx_descs : 1;
 	if (en.max_pairs == 0 || en.max_tx_depth < 8 || en.max_rx_depth < 8)
 		return fail(-4, "device offers no usable queues");
 
@@ -349,17 +373,22 @@ static int read_features(struct nic *n, uint32_t ncpus)
 		struct ena_llq_desc l = r.u.llq;
 		if ((l.header_location_supported & ENA_LLQ_HEADER_INLINE) && (l.entry_size_supported & ENA_LLQ_ENTRY_128) &&
 		    (l.descs_before_header_supported & ENA_LLQ_DESCS_BEFORE_HEADER_2) &&
-		    (l.stride_supported & ENA_LLQ_STRIDE_MULTIPLE)) {
+		    (l.stride_supported & (ENA_LLQ_STRIDE_MULTIPLE | ENA_LLQ_STRIDE_SINGLE))) {
+			/* Several descriptors per entry where offered, else one per entry after the
+			 * first (Linux ena_com.c ena_com_config_llq_info). */
+			uint16_t stride = (l.stride_supported & ENA_LLQ_STRIDE_MULTIPLE) ? ENA_LLQ_STRIDE_MULTIPLE :
+					  ENA_LLQ_STRIDE_SINGLE;
 			uint16_t accel = l.accel_flags, burst = l.max_tx_burst;
 			struct ena_llq_desc s = { 0 };
 			s.header_location_enabled = ENA_LLQ_HEADER_INLINE;
 			s.entry_size_enabled = ENA_LLQ_ENTRY_128;
 			s.descs_before_header_enabled = ENA_LLQ_DESCS_BEFORE_HEADER_2;
-			s.stride_enabled = ENA_LLQ_STRIDE_MULTIPLE;
+			s.stride_enabled = stride;
 			s.feature_version = 1;
 			s.accel_flags = accel & (ENA_ACCEL_DISABLE_META_CACHING | ENA_ACCEL_LIMIT_TX_BURST);
 			if (set_feature(ENA_FEAT_LLQ, &s, sizeof(s), NULL, 0) == 0) {
 				en.use_llq = true;
+				en.llq_descs_per_entry = stride == ENA_LLQ_STRIDE_MULTIPLE ? ENA_LLQ_ENTRY / 16 : 1;
 				/* A meta descriptor opens every LLQ packet, even one that says nothing:
 				 * newer generations drop a packet without one whether or not they offer
 				 * DISABLE_META_CACHING (iPXE src/drivers/net/ena.c; HARDWARE.md). */
@@ -686,9 +715,10 @@ static uint32_t tx_entries(uint32_t ndesc)
 {
 	if (!en.use_llq)
 		return ndesc;
-	/* LLQ: the first entry holds two descriptors and the header, each further entry eight. */
+	/* LLQ: the first entry holds two descriptors and the header, each further entry eight (or one
+	 * with single-descriptor stride). */
 	uint32_t rest = ndesc > ENA_LLQ_DESCS_FIRST ? ndesc - ENA_LLQ_DESCS_FIRST : 0;
-	return 1 + (rest + ENA_LLQ_ENTRY / 16 - 1) / (ENA_LLQ_ENTRY / 16);
+	return 1 + (rest + en.llq_descs_per_entry - 1) / en.llq_descs_per_entry;
 }
 
 static bool ena_tx_room(struct nic *n, uint32_t q, uint32_t nseg)
@@ -723,8 +753,11 @@ static void ena_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 	if (d->o.csum_start || en.meta_always) {
 		struct ena_tx_meta *m = (void *)&dv[nd++];
 		memset(m, 0, sizeof(*m));
-		m->len_ctrl = ENA_TXD_META | ENA_TXM_EXT_VALID | ENA_TXD_FIRST | (rid & 0x3ff);
-		m->word1 = rid >> 10 & 0x3f;
+		/* As Linux ena_eth_com.c ena_com_create_meta writes it: an extended meta descriptor,
+		 * stored in the queue's cache; the req_id bits of a data descriptor are must-be-zero
+		 * here (ena_eth_io_defs.h ena_eth_io_tx_meta_desc). */
+		m->len_ctrl = ENA_TXD_META | ENA_TXM_EXT_VALID | ENA_TXM_ETH_META_TYPE | ENA_TXM_META_STORE |
+			      ENA_TXD_FIRST;
 		if (d->o.csum_start) {
 			uint32_t l3off = 14, l3len = d->o.csum_start - 14, l4w = d->o.csum_offset == 16 ? 5 : 2;
 			if (d->o.csum_offset == 16 && d->seg[0].len > d->o.csum_start + 12u)
@@ -785,12 +818,12 @@ static void ena_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 		}
 		return;
 	}
-	/* LLQ entries: [2 descriptors][pushed header], then 8 descriptors per entry. */
+	/* LLQ entries: [2 descriptors][pushed header], then 8 (or 1) descriptors per entry. */
 	uint8_t e[ENA_LLQ_ENTRY] __attribute__((aligned(8)));
 	uint32_t i = 0;
 	while (i < nd) {
 		memset(e, 0, sizeof(e));
-		uint32_t per = i == 0 ? ENA_LLQ_DESCS_FIRST : ENA_LLQ_ENTRY / 16;
+		uint32_t per = i == 0 ? ENA_LLQ_DESCS_FIRST : en.llq_descs_per_entry;
 		for (uint32_t j = 0; j < per && i < nd; j++, i++) {
 			dv[i].len_ctrl |= (uint32_t)g->sq_phase << 24;
 			memcpy(e + 16 * j, &dv[i], 16);
@@ -870,7 +903,7 @@ static unsigned aenq_poll(struct nic *n)
 			break;
 		case ENA_AENQ_DEVICE_REQUEST_RESET:
 			en.reset_requests++;
-			en.reset_reason = ENA_RESET_NORMAL;
+			en.reset_reason = ENA_RESET_DEVICE_REQUEST;    /* Linux ena_admin_device_request_reset */
 			kprintf("ena0: device asked for a reset\n");
 			ev |= NIC_EV_RESET;
 			break;
@@ -888,8 +921,14 @@ static unsigned aenq_poll(struct nic *n)
 			en.aenq_phase ^= 1;
 		seen++;
 	}
-	if (seen)
-		reg_w(ENA_REG_AENQ_HEAD_DB, en.aenq_head);      /* entries handed back */
+	if (seen) {
+		/* The entries read before they are handed back: a full barrier, loads before the
+		 * store (Linux ena_com.c ena_com_aenq_intr_handler: mb() then the doorbell). dma_rmb
+		 * orders loads only, which AArch64 does not extend to a later store (dmb oshld
+		 * would; dma_mb is dmb osh there, mfence on x86). */
+		dma_mb();
+		reg_w(ENA_REG_AENQ_HEAD_DB, en.aenq_head);
+	}
 	return ev;
 }
 

@@ -55,6 +55,8 @@ void em_aenq(uint16_t group, uint32_t data)
 	}
 	v.flags = em.aenq_phase;
 	*e = v;
+	em.aenq_written = true;
+	em.aenq_barriers = host_full_barriers;
 	if ((++em.aenq_tail & (depth - 1)) == 0)
 		em.aenq_phase ^= 1;
 }
@@ -82,6 +84,7 @@ static void forget_everything(void)
 	em.acq_tail = 0, em.acq_phase = 1;
 	em.aenq_tail = 0, em.aenq_phase = 1;
 	em.aenq_head_written = false;
+	em.aenq_written = false;
 	em.host_info = false;
 	em.aenq_groups = 0;
 	em.llq_set = em.meta_every = em.rss = false;
@@ -95,8 +98,7 @@ static void forget_everything(void)
 }
 
 /* ---- admin commands ---- */
-#define SUPPORTED_FEATURES (1u << ENA_FEAT_DEVICE_ATTRIBUTES | 1u << ENA_FEAT_MAX_QUEUES_EXT | \
-	1u << ENA_FEAT_STATELESS_OFFLOAD | 1u << ENA_FEAT_RSS_INDIRECTION | \
+#define SUPPORTED_FEATURES (1u << ENA_FEAT_DEVICE_ATTRIBUTES | 1u << ENA_FEAT_STATELESS_OFFLOAD | 1u << ENA_FEAT_RSS_INDIRECTION | \
 	1u << ENA_FEAT_AENQ_CONFIG | 1u << ENA_FEAT_HOST_ATTR_CONFIG)
 #define SUPPORTED_GROUPS (1u << ENA_AENQ_LINK_CHANGE | 1u << ENA_AENQ_FATAL_ERROR | 1u << ENA_AENQ_WARNING | \
 	1u << ENA_AENQ_NOTIFICATION | 1u << ENA_AENQ_KEEP_ALIVE | 1u << ENA_AENQ_DEVICE_REQUEST_RESET)
@@ -131,7 +133,10 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 	case ENA_FEAT_DEVICE_ATTRIBUTES: {
 		static const uint8_t mac[6] = { 0x02, 0x1d, 0x0f, 0xec, 0x20, 0x01 };
 		r->u.dev_attr.supported_features = SUPPORTED_FEATURES | (em.cfg.llq ? 1u << ENA_FEAT_LLQ : 0) |
+						   (em.cfg.no_queues_ext ? 1u << ENA_FEAT_MAX_QUEUES_NUM :
+									    1u << ENA_FEAT_MAX_QUEUES_EXT) |
 						   (rss_offered() ? 1u << ENA_FEAT_RSS_HASH_FUNCTION : 0);
+		r->u.dev_attr.capabilities = em.cfg.no_ext_reset_reasons ? 0 : 1u << ENA_CAP_EXTENDED_RESET_REASONS;
 		r->u.dev_attr.phys_addr_width = 48;
 		memcpy(r->u.dev_attr.mac, mac, 6);
 		r->u.dev_attr.max_mtu = 9216;
@@ -141,7 +146,20 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 		r->u.aenq.supported_groups = SUPPORTED_GROUPS;
 		r->u.aenq.enabled_groups = em.aenq_groups;
 		return 0;
+	case ENA_FEAT_MAX_QUEUES_NUM:
+		if (!em.cfg.no_queues_ext)
+			return 3;
+		r->u.max_queue.max_sq_num = r->u.max_queue.max_cq_num = em.cfg.max_queues;
+		r->u.max_queue.max_sq_depth = r->u.max_queue.max_cq_depth = EM_MAX_DEPTH;
+		r->u.max_queue.max_legacy_llq_num = em.cfg.llq ? em.cfg.max_queues : 0;
+		r->u.max_queue.max_legacy_llq_depth = em.cfg.llq ? 512 : 0;
+		r->u.max_queue.max_header_size = 96;
+		r->u.max_queue.max_packet_tx_descs = 17;
+		r->u.max_queue.max_packet_rx_descs = 1;
+		return 0;
 	case ENA_FEAT_MAX_QUEUES_EXT:
+		if (em.cfg.no_queues_ext)
+			return 3;               /* not offered: an older device */
 		if (c->u.feat.feature_version < 1)
 			return refuse(&em.st.refused_feature_version, ENA_ADMIN_ILLEGAL_PARAMETER);
 		r->u.max_queue_ext.version = 1;
@@ -161,7 +179,8 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 		r->u.llq.header_location_supported = ENA_LLQ_HEADER_INLINE;
 		r->u.llq.entry_size_supported = ENA_LLQ_ENTRY_128 | 2 | 4;
 		r->u.llq.descs_before_header_supported = 1 | 2 | 4 | 8;
-		r->u.llq.stride_supported = 1 | ENA_LLQ_STRIDE_MULTIPLE;
+		r->u.llq.stride_supported = em.cfg.llq_single_stride ? ENA_LLQ_STRIDE_SINGLE :
+					    ENA_LLQ_STRIDE_SINGLE | ENA_LLQ_STRIDE_MULTIPLE;
 		r->u.llq.feature_version = 1;
 		r->u.llq.accel_flags = (em.cfg.no_meta_caching ? ENA_ACCEL_DISABLE_META_CACHING : 0) |
 				       (em.cfg.burst_bytes ? ENA_ACCEL_LIMIT_TX_BURST : 0);
@@ -213,9 +232,11 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 		memcpy(&l, d, sizeof(l));
 		if (!em.cfg.llq || l.header_location_enabled != ENA_LLQ_HEADER_INLINE ||
 		    l.entry_size_enabled != ENA_LLQ_ENTRY_128 || l.descs_before_header_enabled != 2 ||
-		    l.stride_enabled != ENA_LLQ_STRIDE_MULTIPLE)
+		    (l.stride_enabled != ENA_LLQ_STRIDE_SINGLE && l.stride_enabled != ENA_LLQ_STRIDE_MULTIPLE) ||
+		    (l.stride_enabled == ENA_LLQ_STRIDE_MULTIPLE && em.cfg.llq_single_stride))
 			return refuse(&em.st.refused_bad_llq, ENA_ADMIN_ILLEGAL_PARAMETER);
 		em.llq_set = true;
+		em.llq_stride = l.stride_enabled;
 		em.meta_every = em.cfg.no_meta_caching;
 		return 0;
 	}
@@ -351,6 +372,11 @@ static void admin_doorbell(uint32_t tail)
 		bool aenq = em.aenq_head_written && em.regs[ENA_REG_AENQ_CAPS / 4] && em.regs[ENA_REG_AENQ_BASE_LO / 4];
 		if (!aenq)
 			s = refuse(&em.st.refused_no_aenq, 6);  /* Graviton: nothing works without an AENQ */
+		else if (c.h.opcode == ENA_CMD_GET_FEATURE && c.u.feat.select != 0)
+			/* Every reference sends select 0 (Linux ena_com.c ena_com_get_feature_ex leaves it
+			 * zeroed); what firmware makes of 1 ("current value" in ena_admin_defs.h) is not
+			 * known, so the model holds the driver to 0. */
+			s = refuse(&em.st.refused_select, ENA_ADMIN_ILLEGAL_PARAMETER);
 		else if (c.h.opcode == ENA_CMD_GET_FEATURE)
 			s = cmd_get(&c, &r);
 		else if (c.h.opcode == ENA_CMD_SET_FEATURE)
@@ -416,7 +442,7 @@ static bool tx_one(struct em_q *q)
 	uint32_t len = 0, n = 0, llq_entry = 0;
 	uint16_t head = q->head;
 	uint8_t phase = q->phase;
-	bool meta = false, meta_first = false, first_seen = false, csum = false;
+	bool meta = false, meta_first = false, first_seen = false, csum = false, bad_meta = false;
 	uint32_t l3off = 0, l3len = 0, req_id = 0xffffffffu;
 	for (;;) {
 		if (head == q->tail) {
@@ -449,6 +475,11 @@ static bool tx_one(struct em_q *q)
 		if (d.len_ctrl & ENA_TXD_META) {
 			struct ena_tx_meta m;
 			memcpy(&m, &d, 16);
+			/* As Linux ena_eth_com.c ena_com_create_meta writes it: extended type, stored,
+			 * nothing where ena_eth_io_defs.h says must-be-zero (the req_id is not there). */
+			if ((m.len_ctrl & (ENA_TXM_ETH_META_TYPE | ENA_TXM_META_STORE)) !=
+			    (ENA_TXM_ETH_META_TYPE | ENA_TXM_META_STORE) || (m.len_ctrl & ENA_TXM_MBZ) || m.word1)
+				bad_meta = true;
 			meta = true;
 			em.st.tx_meta++;
 			l3len = m.word2 & 0xff;
@@ -478,7 +509,7 @@ static bool tx_one(struct em_q *q)
 		}
 		bool last = d.len_ctrl & ENA_TXD_LAST;
 		if (q->llq) {
-			uint32_t per = head == q->head ? 2 : 8;
+			uint32_t per = head == q->head ? 2 : em.llq_stride == ENA_LLQ_STRIDE_SINGLE ? 1 : 8;
 			if (++llq_entry == per || last) {
 				llq_entry = 0;
 				if ((++head & (q->depth - 1)) == 0)
@@ -496,8 +527,11 @@ static bool tx_one(struct em_q *q)
 	q->phase = phase;
 	/* LLQ: newer generations drop a packet that does not open with a meta descriptor, even one
 	 * that says nothing (iPXE ena.c ena_transmit always writes one). */
-	if (q->llq && !meta_first) {
-		em.st.llq_no_meta++;
+	if ((q->llq && !meta_first) || bad_meta) {
+		if (bad_meta)
+			em.st.meta_bad++;
+		else
+			em.st.llq_no_meta++;
 		tx_complete(q, (uint16_t)req_id);
 		return true;
 	}
@@ -648,6 +682,12 @@ static void bar0_write(void *ctx, uint64_t off, int size, uint64_t v)
 	case ENA_REG_DEV_CTL:
 		if (x & ENA_DEV_CTL_RESET) {
 			forget_everything();
+			/* Reason bits 3:0 in 31:28, 7:4 in 27:24 where the device has extended reasons
+			 * (Linux ena_com.c ena_com_dev_reset). */
+			uint32_t msb = x >> ENA_DEV_CTL_REASON_EXT_SHIFT & 0xf;
+			em.reset_reason = x >> ENA_DEV_CTL_REASON_SHIFT | (em.cfg.no_ext_reset_reasons ? 0 : msb << 4);
+			if (msb && em.cfg.no_ext_reset_reasons)
+				em.st.reset_reason_bad++;
 			em.resetting = true;
 			em.reset_cleared = false;
 			em.sts_reads = 0;
@@ -667,6 +707,11 @@ static void bar0_write(void *ctx, uint64_t off, int size, uint64_t v)
 			admin_doorbell(x);
 		return;
 	case ENA_REG_AENQ_HEAD_DB:
+		/* Entries handed back must have been read first: a full barrier between the reads and
+		 * this write (Linux ena_com.c ena_com_aenq_intr_handler: mb() before the doorbell). */
+		if (em.aenq_written && host_full_barriers == em.aenq_barriers)
+			em.st.aenq_db_no_barrier++;
+		em.aenq_written = false;
 		em.aenq_head_written = true;
 		em.regs[o / 4] = x;
 		return;

@@ -593,6 +593,125 @@ static void s_i14_llq_burst(void)
 	CHECK_EQ(em.st.tx_bad_desc, 0);
 }
 
+/* Issue 14, ENA item 6: fall back as Linux does. A device without MAX_QUEUES_EXT answers
+ * MAX_QUEUES_NUM (Linux ena_com.c ena_com_get_dev_attr_feat). */
+static void s_i14_max_queues_num(void)
+{
+	struct em_cfg c = { .max_queues = 4, .no_queues_ext = true };
+	model(&c);
+	CHECK_EQ(nic_attach(4), 4);
+	const struct nic *n = nic_dev();
+	if (!n)
+		return;
+	setup_rss(4);
+	CHECK_EQ(nic_start(key, reta), 0);
+	for (uint32_t q = 0; q < 4; q++)
+		nic_queue_start(q, tx_done);
+	CHECK(n && n->npairs == 4 && n->rx_size == POLLUX_RX_RING_SIZE && n->caps.tx_sg);
+	CHECK_EQ(em.st.refused, 0);
+	CHECK_EQ(traffic(4, 20, 9500, true), 20);
+}
+
+/* LLQ offered with one descriptor per entry only (Linux ena_com.c ena_com_config_llq_info falls
+ * back to ENA_ADMIN_SINGLE_DESC_PER_ENTRY): frames of a meta and three data descriptors take
+ * three entries, two descriptors in the first, one in each after. */
+static void s_i14_llq_single(void)
+{
+	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true, .llq_single_stride = true };
+	model(&c);
+	CHECK_EQ(nic_attach(2), 2);
+	CHECK(em.llq_set && em.llq_stride == ENA_LLQ_STRIDE_SINGLE);
+	CHECK_EQ(em.st.refused, 0);
+	setup_rss(2);
+	CHECK_EQ(nic_start(key, reta), 0);
+	for (uint32_t q = 0; q < 2; q++)
+		nic_queue_start(q, tx_done);
+	static uint8_t r[1600];
+	uint32_t rl = tcp_frame(r, 1, 2, 3, 4, 600, true);
+	struct nic_frag three[3] = { { r, 120 }, { r + 120, 260 }, { r + 380, rl - 380 } };
+	em.wire_n = 0;
+	for (int i = 0; i < 6; i++)
+		CHECK(nic_tx(0, three, 3, NULL, r) == NIC_TX_INPLACE);
+	nic_flush(0);
+	CHECK_EQ(em.wire_n, 6);
+	for (int i = 0; i < em.wire_n && i < 6; i++)
+		CHECK(em.wire_len[i] == rl && memcmp(em.wire[i], r, rl) == 0);
+	CHECK_EQ(em.st.tx_bad_desc + em.st.tx_split + em.st.llq_no_meta, 0);
+	CHECK_EQ(traffic(2, 20, 9600, true), 20);
+}
+
+/* GET_FEATURE with select 0, as every reference sends it. */
+static void s_i14_select0(void)
+{
+	struct em_cfg c = { .max_queues = 4, .llq = true };
+	up(&c, 4);
+	CHECK_EQ(em.st.refused_select, 0);
+	CHECK_EQ(em.st.refused, 0);
+	CHECK(em.rss && em.llq_set);
+}
+
+/* The meta descriptor as Linux ena_com_create_meta writes it: ETH_META_TYPE and META_STORE, nothing
+ * in the must-be-zero bits (req_id has no place in it), with and without LLQ. */
+static void s_i14_meta_bits(void)
+{
+	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true, .no_meta_caching = true };
+	up(&c, 2);
+	CHECK_EQ(traffic(2, 20, 9700, true), 20);
+	CHECK_EQ(em.st.meta_bad, 0);
+	CHECK(em.st.tx_meta >= 20);
+}
+
+static void s_i14_meta_bits_host(void)
+{
+	struct em_cfg c = { .max_queues = 2 };
+	up(&c, 2);
+	CHECK_EQ(traffic(2, 20, 9800, true), 20);       /* checksum offload: a meta descriptor */
+	CHECK_EQ(em.st.meta_bad, 0);
+	CHECK(em.st.tx_meta >= 20);
+}
+
+/* A reset the device asked for names its reason, DEVICE_REQUEST (19) (Linux ena_netdev.c
+ * ena_admin_device_request_reset); the event queue's head doorbell comes after a full barrier. */
+static void s_i14_reset_reason(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	slow_path(4, 8);                        /* keep-alive events handed back */
+	CHECK(em.st.keep_alives >= 2);
+	em_aenq(ENA_AENQ_DEVICE_REQUEST_RESET, 0);
+	slow_path(4, 6);
+	struct nic_dstats d;
+	nic_dstats(&d);
+	CHECK_EQ(d.resets, 1);
+	CHECK_EQ(em.st.resets, 2);
+	CHECK_EQ(em.reset_reason, ENA_RESET_DEVICE_REQUEST);
+	CHECK_EQ(traffic(4, 20, 9900, true), 20);
+}
+
+/* A device without extended reset reasons reads 4 bits: Linux falls back to GENERIC (13). */
+static void s_i14_reset_reason_short(void)
+{
+	struct em_cfg c = { .max_queues = 2, .no_ext_reset_reasons = true };
+	up(&c, 2);
+	em_aenq(ENA_AENQ_DEVICE_REQUEST_RESET, 0);
+	slow_path(2, 6);
+	CHECK_EQ(em.st.resets, 2);
+	CHECK_EQ(em.st.reset_reason_bad, 0);
+	CHECK_EQ(em.reset_reason, ENA_RESET_GENERIC);
+}
+
+static void s_i14_aenq_barrier(void)
+{
+	struct em_cfg c = { .max_queues = 2 };
+	up(&c, 2);
+	slow_path(2, 12);
+	em_aenq(ENA_AENQ_LINK_CHANGE, 1);
+	slow_path(2, 2);
+	CHECK(em.st.keep_alives >= 2);
+	CHECK_EQ(em.st.aenq_dropped, 0);
+	CHECK_EQ(em.st.aenq_db_no_barrier, 0);
+}
+
 /* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
  * and nothing of BAR 0 (registers, uncached). */
 static void s_wc(void)
@@ -623,4 +742,12 @@ TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up,
 	harness_run("i14.3 LLQ: a meta descriptor on every packet", s_i14_llq_meta);
 	harness_run("i14.4 LLQ burst: doorbell before a packet, never inside one", s_i14_llq_burst);
 	harness_run("i14.5 SET_FEATURE control buffers flagged CTRL_DATA_INDIRECT", s_i14_ctrl_indirect);
+	harness_run("i14.6 MAX_QUEUES_NUM when MAX_QUEUES_EXT is absent", s_i14_max_queues_num);
+	harness_run("i14.6 LLQ with one descriptor per entry", s_i14_llq_single);
+	harness_run("i14.6 GET_FEATURE with select 0", s_i14_select0);
+	harness_run("i14.6 meta descriptor: ETH_META_TYPE, META_STORE, no must-be-zero bits (LLQ)", s_i14_meta_bits);
+	harness_run("i14.6 meta descriptor: the same in host memory", s_i14_meta_bits_host);
+	harness_run("i14.6 device-requested reset names DEVICE_REQUEST", s_i14_reset_reason);
+	harness_run("i14.6 reset reason on a device without extended reasons: GENERIC", s_i14_reset_reason_short);
+	harness_run("i14.6 full barrier before the AENQ head doorbell", s_i14_aenq_barrier);
 })
