@@ -391,7 +391,8 @@ static int read_features(struct nic *n, uint32_t ncpus)
 				en.llq_descs_per_entry = stride == ENA_LLQ_STRIDE_MULTIPLE ? ENA_LLQ_ENTRY / 16 : 1;
 				/* A meta descriptor opens every LLQ packet, even one that says nothing:
 				 * newer generations drop a packet without one whether or not they offer
-				 * DISABLE_META_CACHING (iPXE src/drivers/net/ena.c; HARDWARE.md). */
+				 * DISABLE_META_CACHING (iPXE src/drivers/net/ena.c ena_transmit writes a
+				 * zero-information one on every LLQ packet). */
 				en.meta_always = true;
 				if ((accel & ENA_ACCEL_LIMIT_TX_BURST) && burst)
 					en.llq_burst_entries = burst / ENA_LLQ_ENTRY ? burst / ENA_LLQ_ENTRY : 1;
