@@ -53,7 +53,6 @@
 #define ENA_RESET_KEEP_ALIVE_TO 1
 #define ENA_RESET_ADMIN_TO 2
 #define ENA_RESET_INIT_ERR 7
-#define ENA_RESET_INV_TX_REQ_ID 5
 #define ENA_RESET_GENERIC 13
 #define ENA_RESET_DEVICE_REQUEST 19     /* the device asked (Linux ena_admin_device_request_reset) */
 
@@ -114,7 +113,6 @@ struct ena_aq_hdr {
 	uint8_t opcode;
 	uint8_t flags;
 #define  ENA_AQ_PHASE 0x01
-#define  ENA_AQ_CTRL_DATA 0x02          /* control data inline in the command */
 #define  ENA_AQ_CTRL_DATA_INDIRECT 0x04 /* control data in the buffer at ctrl_addr (ena_admin_defs.h) */
 };
 

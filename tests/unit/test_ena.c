@@ -1,4 +1,4 @@
-/* test_ena: the ENA driver through drivers/nic.c against a strict device model: bring-up order, every firmware trap refusing a wrong driver, RSS placement on 4 queues, checksum offloads, LLQ, out-of-order completions, resets mid-traffic. */
+/* test_ena: the ENA driver through drivers/nic.c against a strict device model: bring-up order, every firmware trap refusing a wrong driver, RSS placement on 4 queues, checksum offloads, LLQ, out-of-order completions, resets mid-traffic, and issue 14's ENA steps (scenarios i14.N). */
 #define _DEFAULT_SOURCE
 #include <stdint.h>
 
@@ -726,7 +726,7 @@ static void s_wc(void)
 	CHECK(pci_find(0x1d0f, 0xec20, 0) != NULL);     /* the scan it made is the usual one */
 }
 
-TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues, LLQ, resets mid-traffic, the LLQ BAR listed for write-combining", {
+TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues, LLQ, resets mid-traffic, the LLQ BAR listed for write-combining; issue 14's ENA steps (i14.N) as the reference drivers take them", {
 	harness_run("bring-up order", s_bringup);
 	harness_run("readless registers", s_readless);
 	harness_run("smaller CQ depth", s_cq_smaller);

@@ -141,7 +141,7 @@ static void s_no_rss(void)
 #define BODY_NAME STR(POLLUX_HTTP_BODY_SIZE) "-byte"
 
 /* Each scenario in its own process, so net.c, nic.c and the driver start fresh. */
-TEST_MAIN("test_ena_http (" BODY_NAME " body at /): HTTP end to end through the ENA driver and nic.c on the device model: 4 queue pairs with RSS, 4 cores each serving HTTP from its own lwIP instance, clients in a fifth; DHCP through the device, every request answered byte for byte by the core RSS names, device resets (requested, keep-alive lost) mid-traffic with the service continuing, no buffer or memory leaked", {
+TEST_MAIN("test_ena_http (" BODY_NAME " body at /): HTTP end to end through the ENA driver and nic.c on the device model: 4 queue pairs with RSS, 4 cores each serving HTTP from its own lwIP instance, clients in a fifth; DHCP through the device, every request answered byte for byte by the core RSS names, device resets (requested, keep-alive lost) mid-traffic with the service continuing, no buffer or memory leaked; a device without RSS steered in software", {
 	harness_run("4 queues RSS, host TX placement", s_host_placement);
 	harness_run("4 queues RSS, LLQ", s_llq);
 	harness_run("i14.2 4 queues, device without RSS: software steering", s_no_rss);
