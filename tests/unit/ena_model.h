@@ -50,9 +50,11 @@ struct em_cq {
 struct em_stats {
 	uint64_t commands, refused;
 	uint64_t refused_no_aenq, refused_no_host_info, refused_msix, refused_sq_before_cq, refused_host_placement,
-		 refused_feature_version, refused_bad_reta, refused_bad_llq, refused_rss_not_offered, refused_ctrl_not_indirect, refused_select, bad_phase, doorbell_beyond, doorbell_unknown,
+		 refused_feature_version, refused_bad_reta, refused_bad_llq, refused_rss_not_offered,
+		 refused_ctrl_not_indirect, refused_select, bad_phase, doorbell_beyond, doorbell_unknown,
 		 direct_reads, readless_reads, readless_no_addr, resets, resets_bad_order, rx_drop_no_desc, rx_bad_desc,
-		 tx_frames, tx_bad_desc, tx_meta, tx_csum, meta_missing, llq_no_meta, tx_split, meta_bad, aenq_db_no_barrier, reset_reason_bad, burst_exceeded, aenq_dropped, keep_alives;
+		 tx_frames, tx_bad_desc, tx_meta, tx_csum, meta_missing, llq_no_meta, tx_split, meta_bad,
+		 aenq_db_no_barrier, reset_reason_bad, burst_exceeded, aenq_dropped, keep_alives;
 	uint32_t first_opcode, first_feature;     /* the first command after the last reset */
 	uint32_t cq_before_sq_ok;
 };
