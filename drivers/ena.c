@@ -71,6 +71,7 @@ static struct {
 	struct ena_host_info *host_info;
 	/* what the device offers */
 	uint32_t features;              /* supported_features bitmap of feature IDs */
+	uint32_t dev_caps;              /* capabilities (ENA_CAP_*) */
 	uint32_t aenq_groups;           /* enabled */
 	uint32_t max_pairs;
 	uint32_t max_tx_depth, max_rx_depth;
@@ -78,6 +79,7 @@ static struct {
 	uint32_t max_hdr;               /* LLQ: header bytes the device takes */
 	bool use_llq, meta_always;
 	uint32_t llq_burst_entries;     /* 0: no limit */
+	uint32_t llq_descs_per_entry;   /* in the entries after a packet's first */
 	uint32_t offload_tx, offload_rx;
 	uint16_t rss_min, rss_max;
 	/* health */
@@ -159,7 +161,15 @@ static int dev_reset(uint32_t reason)
 		return fail(-2, "no answer to a register read");
 	en.reset_to_ms = ENA_CAPS_RESET_TO(caps) ? ENA_CAPS_RESET_TO(caps) * 100 : ENA_RESET_TIMEOUT_DEF_MS;
 	en.admin_to_ms = ENA_CAPS_ADMIN_TO(caps) ? ENA_CAPS_ADMIN_TO(caps) * 100 : ENA_ADMIN_TIMEOUT_DEF_MS;
-	reg_w(ENA_REG_DEV_CTL, ENA_DEV_CTL_RESET | reason << ENA_DEV_CTL_REASON_SHIFT);
+	/* Reason bits 3:0 go to 31:28 and 7:4 to 27:24, the latter only on a device with extended
+	 * reasons; otherwise a reason that needs them is sent as GENERIC (Linux ena_com.c
+	 * ena_com_dev_reset). The capability is the one read at the previous bring-up. */
+	uint32_t ctl = ENA_DEV_CTL_RESET | (reason & 0xf) << ENA_DEV_CTL_REASON_SHIFT;
+	if (reason >> 4 && (en.dev_caps >> ENA_CAP_EXTENDED_RESET_REASONS & 1))
+		ctl |= (reason >> 4 & 0xf) << ENA_DEV_CTL_REASON_EXT_SHIFT;
+	else if (reason >> 4)
+		ctl = ENA_DEV_CTL_RESET | (uint32_t)ENA_RESET_GENERIC << ENA_DEV_CTL_REASON_SHIFT;
+	reg_w(ENA_REG_DEV_CTL, ctl);
 	readless_arm();                 /* a reset forgets where readless answers go */
 	if (wait_sts(ENA_DEV_STS_RESET_IN_PROGRESS, ENA_DEV_STS_RESET_IN_PROGRESS, en.reset_to_ms))
 		return fail(-3, "reset did not start");
@@ -251,7 +261,7 @@ static int get_feature(uint8_t id, uint8_t version, struct ena_acq_entry *resp)
 {
 	struct ena_aq_entry c = { 0 };
 	c.h.opcode = ENA_CMD_GET_FEATURE;
-	c.u.feat.select = 1;
+	c.u.feat.select = 0;            /* as every reference sends it (Linux ena_com_get_feature_ex) */
 	c.u.feat.feature_id = id;
 	c.u.feat.feature_version = version;
 	return admin(&c, resp);
@@ -265,7 +275,9 @@ static int set_feature(uint8_t id, const void *data, uint32_t len, const void *c
 	c.u.feat.feature_id = id;
 	memcpy(c.u.feat.data, data, len);
 	if (ctrl) {
-		c.h.flags = ENA_AQ_CTRL_DATA;
+		/* Control data in a buffer: CTRL_DATA_INDIRECT, as every reference sets it (Linux
+		 * ena_com.c ena_com_set_hash_function, ena_com_indirect_table_set). */
+		c.h.flags = ENA_AQ_CTRL_DATA_INDIRECT;
 		c.u.feat.ctrl_len = ctrl_len;
 		c.u.feat.ctrl_addr = addr48(ctrl);
 	}
@@ -289,6 +301,10 @@ static int host_info(uint32_t ncpus)
 	struct pci_dev *d = en.pci;
 	h->bdf = (uint16_t)(d->bus << 8 | d->dev << 3 | d->fn);
 	h->num_cpus = (uint16_t)ncpus;
+	/* What the driver supports, as Linux declares it (ena_netdev.c ena_config_host_info): without
+	 * RSS_CONFIGURABLE_FUNCTION_KEY the device may not offer RSS_HASH_FUNCTION. The other bits Linux
+	 * sets name features Pollux does not have (RX offset, interrupt moderation, ...). */
+	h->driver_features = ENA_HOST_INFO_RSS_CONFIGURABLE_FUNCTION_KEY;
 	struct ena_host_attr a = { addr48(h), { 0, 0, 0 }, 0 };
 	return set_feature(ENA_FEAT_HOST_ATTR_CONFIG, &a, sizeof(a), NULL, 0) ? -1 : 0;
 }
@@ -305,6 +321,7 @@ static int read_features(struct nic *n, uint32_t ncpus)
 		return fail(-4, "cannot read the device attributes");
 	memcpy(n->mac, r.u.dev_attr.mac, 6);
 	en.features = r.u.dev_attr.supported_features;
+	en.dev_caps = r.u.dev_attr.capabilities;
 	if (has_feature(ENA_FEAT_AENQ_CONFIG)) {
 		if (get_feature(ENA_FEAT_AENQ_CONFIG, 0, &r))
 			return fail(-4, "cannot read the event groups");
@@ -315,23 +332,36 @@ static int read_features(struct nic *n, uint32_t ncpus)
 			return fail(-4, "device refused the event groups");
 		en.aenq_groups = g[1];
 	}
-	if (!has_feature(ENA_FEAT_MAX_QUEUES_EXT) || get_feature(ENA_FEAT_MAX_QUEUES_EXT, 1, &r))
-		return fail(-4, "device lacks MAX_QUEUES_EXT");
-	struct { uint32_t a, b; } lim[] = { { r.u.max_queue_ext.max_tx_sq_num, r.u.max_queue_ext.max_tx_cq_num },
-					    { r.u.max_queue_ext.max_rx_sq_num, r.u.max_queue_ext.max_rx_cq_num } };
-	en.max_pairs = NIC_MAX_QUEUES;
-	for (uint32_t i = 0; i < 2; i++) {
-		if (lim[i].a < en.max_pairs)
-			en.max_pairs = lim[i].a;
-		if (lim[i].b < en.max_pairs)
-			en.max_pairs = lim[i].b;
+	/* Queue limits: MAX_QUEUES_EXT, or on a device without it the older MAX_QUEUES_NUM, whose
+	 * numbers and depths hold for both directions (Linux ena_com.c ena_com_get_dev_attr_feat,
+	 * ena_netdev.c ena_calc_max_io_queue_num). */
+	uint32_t lim[4], tx_sq_depth, tx_cq_depth, rx_sq_depth, rx_cq_depth, tx_descs;
+	if (has_feature(ENA_FEAT_MAX_QUEUES_EXT)) {
+		if (get_feature(ENA_FEAT_MAX_QUEUES_EXT, 1, &r))
+			return fail(-4, "cannot read MAX_QUEUES_EXT");
+		lim[0] = r.u.max_queue_ext.max_tx_sq_num, lim[1] = r.u.max_queue_ext.max_tx_cq_num;
+		lim[2] = r.u.max_queue_ext.max_rx_sq_num, lim[3] = r.u.max_queue_ext.max_rx_cq_num;
+		tx_sq_depth = r.u.max_queue_ext.max_tx_sq_depth, tx_cq_depth = r.u.max_queue_ext.max_tx_cq_depth;
+		rx_sq_depth = r.u.max_queue_ext.max_rx_sq_depth, rx_cq_depth = r.u.max_queue_ext.max_rx_cq_depth;
+		tx_descs = r.u.max_queue_ext.max_tx_descs;
+		en.max_hdr = r.u.max_queue_ext.max_tx_header_size;
+	} else {
+		if (get_feature(ENA_FEAT_MAX_QUEUES_NUM, 0, &r))
+			return fail(-4, "device lacks MAX_QUEUES_EXT and MAX_QUEUES_NUM");
+		lim[0] = lim[2] = r.u.max_queue.max_sq_num;
+		lim[1] = lim[3] = r.u.max_queue.max_cq_num;
+		tx_sq_depth = rx_sq_depth = r.u.max_queue.max_sq_depth;
+		tx_cq_depth = rx_cq_depth = r.u.max_queue.max_cq_depth;
+		tx_descs = r.u.max_queue.max_packet_tx_descs;
+		en.max_hdr = r.u.max_queue.max_header_size;
 	}
-	en.max_tx_depth = r.u.max_queue_ext.max_tx_sq_depth < r.u.max_queue_ext.max_tx_cq_depth ?
-			  r.u.max_queue_ext.max_tx_sq_depth : r.u.max_queue_ext.max_tx_cq_depth;
-	en.max_rx_depth = r.u.max_queue_ext.max_rx_sq_depth < r.u.max_queue_ext.max_rx_cq_depth ?
-			  r.u.max_queue_ext.max_rx_sq_depth : r.u.max_queue_ext.max_rx_cq_depth;
-	en.max_tx_descs = r.u.max_queue_ext.max_tx_descs ? r.u.max_queue_ext.max_tx_descs : 1;
-	en.max_hdr = r.u.max_queue_ext.max_tx_header_size;
+	en.max_pairs = NIC_MAX_QUEUES;
+	for (uint32_t i = 0; i < 4; i++)
+		if (lim[i] < en.max_pairs)
+			en.max_pairs = lim[i];
+	en.max_tx_depth = tx_sq_depth < tx_cq_depth ? tx_sq_depth : tx_cq_depth;
+	en.max_rx_depth = rx_sq_depth < rx_cq_depth ? rx_sq_depth : rx_cq_depth;
+	en.max_tx_descs = tx_descs ? tx_descs : 1;
 	if (en.max_pairs == 0 || en.max_tx_depth < 8 || en.max_rx_depth < 8)
 		return fail(-4, "device offers no usable queues");
 
@@ -343,18 +373,27 @@ static int read_features(struct nic *n, uint32_t ncpus)
 		struct ena_llq_desc l = r.u.llq;
 		if ((l.header_location_supported & ENA_LLQ_HEADER_INLINE) && (l.entry_size_supported & ENA_LLQ_ENTRY_128) &&
 		    (l.descs_before_header_supported & ENA_LLQ_DESCS_BEFORE_HEADER_2) &&
-		    (l.stride_supported & ENA_LLQ_STRIDE_MULTIPLE)) {
+		    (l.stride_supported & (ENA_LLQ_STRIDE_MULTIPLE | ENA_LLQ_STRIDE_SINGLE))) {
+			/* Several descriptors per entry where offered, else one per entry after the
+			 * first (Linux ena_com.c ena_com_config_llq_info). */
+			uint16_t stride = (l.stride_supported & ENA_LLQ_STRIDE_MULTIPLE) ? ENA_LLQ_STRIDE_MULTIPLE :
+					  ENA_LLQ_STRIDE_SINGLE;
 			uint16_t accel = l.accel_flags, burst = l.max_tx_burst;
 			struct ena_llq_desc s = { 0 };
 			s.header_location_enabled = ENA_LLQ_HEADER_INLINE;
 			s.entry_size_enabled = ENA_LLQ_ENTRY_128;
 			s.descs_before_header_enabled = ENA_LLQ_DESCS_BEFORE_HEADER_2;
-			s.stride_enabled = ENA_LLQ_STRIDE_MULTIPLE;
+			s.stride_enabled = stride;
 			s.feature_version = 1;
 			s.accel_flags = accel & (ENA_ACCEL_DISABLE_META_CACHING | ENA_ACCEL_LIMIT_TX_BURST);
 			if (set_feature(ENA_FEAT_LLQ, &s, sizeof(s), NULL, 0) == 0) {
 				en.use_llq = true;
-				en.meta_always = accel & ENA_ACCEL_DISABLE_META_CACHING;
+				en.llq_descs_per_entry = stride == ENA_LLQ_STRIDE_MULTIPLE ? ENA_LLQ_ENTRY / 16 : 1;
+				/* A meta descriptor opens every LLQ packet, even one that says nothing:
+				 * newer generations drop a packet without one whether or not they offer
+				 * DISABLE_META_CACHING (iPXE src/drivers/net/ena.c ena_transmit writes a
+				 * zero-information one on every LLQ packet). */
+				en.meta_always = true;
 				if ((accel & ENA_ACCEL_LIMIT_TX_BURST) && burst)
 					en.llq_burst_entries = burst / ENA_LLQ_ENTRY ? burst / ENA_LLQ_ENTRY : 1;
 				if (l.max_llq_depth < en.max_tx_depth)
@@ -547,7 +586,7 @@ static int ena_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	n->caps.max_pairs = en.max_pairs;
 	n->caps.tx_csum = en.offload_tx & ENA_OFFLOAD_TX_L4_IPV4_PART;
 	n->caps.rx_csum = en.offload_rx & ENA_OFFLOAD_RX_L4_IPV4;
-	n->caps.rx_hash = en.offload_rx & ENA_OFFLOAD_RX_HASH;
+	n->caps.rx_hash = false;        /* until RSS takes our key (ena_start) */
 	n->caps.tx_sg = en.max_tx_descs >= ENA_TX_MAX_DESCS;
 	n->caps.rss = en.rss_max >= ENA_RSS_LOG && en.rss_min <= ENA_RSS_LOG && n->npairs > 1;
 	n->caps.reta_len = 1u << ENA_RSS_LOG;
@@ -568,7 +607,12 @@ static int rss_config(struct nic *n, const uint8_t *key, const uint8_t *reta)
 	struct ena_rss_key *k = (void *)en.ctrl;
 	memset(k, 0, sizeof(*k));
 	k->key_parts = NIC_RSS_KEY_LEN / 4;
-	memcpy(k->key, key, NIC_RSS_KEY_LEN);
+	/* The device reads the key in reverse byte order (FreeBSD ena_rss.c ena_rss_reorder_hash_key,
+	 * DPDK ena_rss.c ena_reorder_rss_hash_key): reversed, its hash is the software Toeplitz with
+	 * our key, which net.c computes for fragments and ICMP errors. */
+	uint8_t *kb = (uint8_t *)k->key;
+	for (uint32_t i = 0; i < NIC_RSS_KEY_LEN; i++)
+		kb[i] = key[NIC_RSS_KEY_LEN - 1 - i];
 	uint32_t f[3] = { 0, 1u << ENA_HASH_TOEPLITZ, 0 };
 	if (set_feature(ENA_FEAT_RSS_HASH_FUNCTION, f, sizeof(f), k, sizeof(*k)))
 		return -1;
@@ -601,6 +645,9 @@ static int ena_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 		kprintf("ena0: device refused the RSS configuration\n");
 		n->caps.rss = false;
 	}
+	/* The completion's hash is our Toeplitz only when the device took our key; otherwise it is the
+	 * device's own (or none), and net.c must hash in software to steer. */
+	n->caps.rx_hash = n->caps.rss && (en.offload_rx & ENA_OFFLOAD_RX_HASH);
 	for (uint32_t i = 0; i < n->npairs; i++)
 		sq_doorbell(&pairs[i].rx);      /* the rings were filled; their cores wait for us */
 	kprintf("ena0: live, rss %s\n", n->caps.rss ? "on" : "off");
@@ -669,9 +716,10 @@ static uint32_t tx_entries(uint32_t ndesc)
 {
 	if (!en.use_llq)
 		return ndesc;
-	/* LLQ: the first entry holds two descriptors and the header, each further entry eight. */
+	/* LLQ: the first entry holds two descriptors and the header, each further entry eight (or one
+	 * with single-descriptor stride). */
 	uint32_t rest = ndesc > ENA_LLQ_DESCS_FIRST ? ndesc - ENA_LLQ_DESCS_FIRST : 0;
-	return 1 + (rest + ENA_LLQ_ENTRY / 16 - 1) / (ENA_LLQ_ENTRY / 16);
+	return 1 + (rest + en.llq_descs_per_entry - 1) / en.llq_descs_per_entry;
 }
 
 static bool ena_tx_room(struct nic *n, uint32_t q, uint32_t nseg)
@@ -683,8 +731,6 @@ static bool ena_tx_room(struct nic *n, uint32_t q, uint32_t nseg)
 /* Write one LLQ entry (a bounce copy in host memory) into device memory, 8 bytes at a time. */
 static void llq_put(struct ena_ring *g, const uint8_t *e)
 {
-	if (en.llq_burst_entries && g->burst >= en.llq_burst_entries)
-		sq_doorbell(g), g->burst_doorbells++;   /* the device takes no more between doorbells */
 	uint64_t dst = g->llq + (uint64_t)(g->tail & (g->depth - 1)) * ENA_LLQ_ENTRY;
 	for (uint32_t i = 0; i < ENA_LLQ_ENTRY; i += 8) {
 		uint64_t v;
@@ -708,8 +754,11 @@ static void ena_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 	if (d->o.csum_start || en.meta_always) {
 		struct ena_tx_meta *m = (void *)&dv[nd++];
 		memset(m, 0, sizeof(*m));
-		m->len_ctrl = ENA_TXD_META | ENA_TXM_EXT_VALID | ENA_TXD_FIRST | (rid & 0x3ff);
-		m->word1 = rid >> 10 & 0x3f;
+		/* As Linux ena_eth_com.c ena_com_create_meta writes it: an extended meta descriptor,
+		 * stored in the queue's cache; the req_id bits of a data descriptor are must-be-zero
+		 * here (ena_eth_io_defs.h ena_eth_io_tx_meta_desc). */
+		m->len_ctrl = ENA_TXD_META | ENA_TXM_EXT_VALID | ENA_TXM_ETH_META_TYPE | ENA_TXM_META_STORE |
+			      ENA_TXD_FIRST;
 		if (d->o.csum_start) {
 			uint32_t l3off = 14, l3len = d->o.csum_start - 14, l4w = d->o.csum_offset == 16 ? 5 : 2;
 			if (d->o.csum_offset == 16 && d->seg[0].len > d->o.csum_start + 12u)
@@ -749,6 +798,11 @@ static void ena_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 	dv[first].len_ctrl |= ENA_TXD_COMP_REQ | (first == 0 ? ENA_TXD_FIRST : 0);
 	dv[nd - 1].len_ctrl |= ENA_TXD_LAST;
 	uint32_t used = tx_entries(nd);
+	/* The device takes at most llq_burst_entries between two doorbells, and a doorbell inside a
+	 * packet hands it half a packet: ring before a packet that would not fit what is left (Linux
+	 * ena_eth_com.h ena_com_is_doorbell_needed, called before the packet is written). */
+	if (en.use_llq && en.llq_burst_entries && g->burst + used > en.llq_burst_entries && g->burst)
+		sq_doorbell(g), g->burst_doorbells++;
 	g->used[d->slot] = (uint16_t)used;
 	g->free -= used;
 	if (!en.use_llq) {
@@ -765,12 +819,12 @@ static void ena_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 		}
 		return;
 	}
-	/* LLQ entries: [2 descriptors][pushed header], then 8 descriptors per entry. */
+	/* LLQ entries: [2 descriptors][pushed header], then 8 (or 1) descriptors per entry. */
 	uint8_t e[ENA_LLQ_ENTRY] __attribute__((aligned(8)));
 	uint32_t i = 0;
 	while (i < nd) {
 		memset(e, 0, sizeof(e));
-		uint32_t per = i == 0 ? ENA_LLQ_DESCS_FIRST : ENA_LLQ_ENTRY / 16;
+		uint32_t per = i == 0 ? ENA_LLQ_DESCS_FIRST : en.llq_descs_per_entry;
 		for (uint32_t j = 0; j < per && i < nd; j++, i++) {
 			dv[i].len_ctrl |= (uint32_t)g->sq_phase << 24;
 			memcpy(e + 16 * j, &dv[i], 16);
@@ -850,7 +904,7 @@ static unsigned aenq_poll(struct nic *n)
 			break;
 		case ENA_AENQ_DEVICE_REQUEST_RESET:
 			en.reset_requests++;
-			en.reset_reason = ENA_RESET_NORMAL;
+			en.reset_reason = ENA_RESET_DEVICE_REQUEST;    /* Linux ena_admin_device_request_reset */
 			kprintf("ena0: device asked for a reset\n");
 			ev |= NIC_EV_RESET;
 			break;
@@ -868,8 +922,14 @@ static unsigned aenq_poll(struct nic *n)
 			en.aenq_phase ^= 1;
 		seen++;
 	}
-	if (seen)
-		reg_w(ENA_REG_AENQ_HEAD_DB, en.aenq_head);      /* entries handed back */
+	if (seen) {
+		/* The entries read before they are handed back: a full barrier, loads before the
+		 * store (Linux ena_com.c ena_com_aenq_intr_handler: mb() then the doorbell). dma_rmb
+		 * orders loads only, which AArch64 does not extend to a later store (dmb oshld
+		 * would; dma_mb is dmb osh there, mfence on x86). */
+		dma_mb();
+		reg_w(ENA_REG_AENQ_HEAD_DB, en.aenq_head);
+	}
 	return ev;
 }
 

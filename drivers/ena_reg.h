@@ -38,7 +38,8 @@
 #define ENA_REG_INTR_MASK       0x4c    /* RW: 1 masks the admin interrupt (polling) */
 #define ENA_REG_DEV_CTL         0x54    /* RW: reset */
 #define  ENA_DEV_CTL_RESET       0x1
-#define  ENA_DEV_CTL_REASON_SHIFT 28
+#define  ENA_DEV_CTL_REASON_SHIFT 28    /* reason bits 3:0 */
+#define  ENA_DEV_CTL_REASON_EXT_SHIFT 24        /* reason bits 7:4, with ENA_CAP_EXTENDED_RESET_REASONS */
 #define ENA_REG_DEV_STS         0x58    /* RO */
 #define  ENA_DEV_STS_READY       0x01
 #define  ENA_DEV_STS_RESET_IN_PROGRESS 0x08
@@ -53,6 +54,7 @@
 #define ENA_RESET_ADMIN_TO 2
 #define ENA_RESET_INIT_ERR 7
 #define ENA_RESET_GENERIC 13
+#define ENA_RESET_DEVICE_REQUEST 19     /* the device asked (Linux ena_admin_device_request_reset) */
 
 /* The answer to a readless read, written by the device to MMIO_RESP. */
 struct ena_readless {
@@ -77,6 +79,7 @@ struct ena_readless {
 
 /* Feature IDs (GET_FEATURE / SET_FEATURE). */
 #define ENA_FEAT_DEVICE_ATTRIBUTES 1
+#define ENA_FEAT_MAX_QUEUES_NUM 2       /* the older queue limits, when MAX_QUEUES_EXT is absent */
 #define ENA_FEAT_LLQ 4
 #define ENA_FEAT_MAX_QUEUES_EXT 7
 #define ENA_FEAT_RSS_HASH_FUNCTION 10
@@ -110,7 +113,7 @@ struct ena_aq_hdr {
 	uint8_t opcode;
 	uint8_t flags;
 #define  ENA_AQ_PHASE 0x01
-#define  ENA_AQ_CTRL_DATA 0x02          /* ctrl buffer address valid */
+#define  ENA_AQ_CTRL_DATA_INDIRECT 0x04 /* control data in the buffer at ctrl_addr (ena_admin_defs.h) */
 };
 
 struct ena_aq_entry {
@@ -174,6 +177,7 @@ struct ena_acq_entry {
 		uint8_t raw[56];
 		struct {
 			uint32_t impl_id, device_version, supported_features, capabilities;
+#define  ENA_CAP_EXTENDED_RESET_REASONS 3       /* bit number in capabilities */
 			uint32_t phys_addr_width, virt_addr_width;
 			uint8_t mac[6];
 			uint8_t reserved[2];
@@ -187,6 +191,11 @@ struct ena_acq_entry {
 			uint32_t max_tx_header_size;
 			uint16_t max_tx_descs, max_rx_descs;    /* per packet, meta descriptor included */
 		} max_queue_ext;
+		struct {                        /* MAX_QUEUES_NUM (ena_admin_queue_feature_desc) */
+			uint32_t max_sq_num, max_sq_depth, max_cq_num, max_cq_depth;
+			uint32_t max_legacy_llq_num, max_legacy_llq_depth, max_header_size;
+			uint16_t max_packet_tx_descs, max_packet_rx_descs;     /* meta descriptor included */
+		} max_queue;
 		struct {
 			uint32_t supported_groups, enabled_groups;
 		} aenq;
@@ -228,6 +237,7 @@ struct ena_acq_entry {
 			uint16_t descs_before_header_supported, descs_before_header_enabled;
 #define  ENA_LLQ_DESCS_BEFORE_HEADER_2 2
 			uint16_t stride_supported, stride_enabled;
+#define  ENA_LLQ_STRIDE_SINGLE 1         /* one descriptor per entry after the first */
 #define  ENA_LLQ_STRIDE_MULTIPLE 2
 			uint8_t feature_version;
 			uint8_t entry_size_recommended;
@@ -264,7 +274,8 @@ struct ena_host_info {
 	uint16_t bdf;                   /* 15:8 bus, 7:3 device, 2:0 function */
 	uint16_t num_cpus;
 	uint16_t reserved;
-	uint32_t driver_features;
+	uint32_t driver_features;       /* driver_supported_features */
+#define  ENA_HOST_INFO_RSS_CONFIGURABLE_FUNCTION_KEY (1u << 4)
 };
 _Static_assert(sizeof(struct ena_host_info) == 196, "host info layout");
 
@@ -315,10 +326,12 @@ _Static_assert(sizeof(struct ena_tx_desc) == 16, "TX descriptor is 16 bytes");
 
 /* TX meta descriptor (same slot size; len_ctrl bit 23 set). */
 struct ena_tx_meta {
-	uint32_t len_ctrl;
+	uint32_t len_ctrl;              /* 13:0, 22, 25, 31:29 must be zero (ena_eth_io_defs.h) */
 #define  ENA_TXM_EXT_VALID (1u << 14)
-#define  ENA_TXM_META_STORE (1u << 21)
-	uint32_t word1;
+#define  ENA_TXM_ETH_META_TYPE (1u << 20)       /* extended metadata descriptor */
+#define  ENA_TXM_META_STORE (1u << 21)          /* store it in the queue's cache */
+#define  ENA_TXM_MBZ 0xe2403fffu
+	uint32_t word1;                 /* must be zero */
 	uint32_t word2;                 /* 7:0 L3 header length, 15:8 L3 offset, 21:16 L4 length in words */
 	uint32_t reserved;
 };

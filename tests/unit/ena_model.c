@@ -55,6 +55,8 @@ void em_aenq(uint16_t group, uint32_t data)
 	}
 	v.flags = em.aenq_phase;
 	*e = v;
+	em.aenq_written = true;
+	em.aenq_barriers = host_full_barriers;
 	if ((++em.aenq_tail & (depth - 1)) == 0)
 		em.aenq_phase ^= 1;
 }
@@ -82,9 +84,13 @@ static void forget_everything(void)
 	em.acq_tail = 0, em.acq_phase = 1;
 	em.aenq_tail = 0, em.aenq_phase = 1;
 	em.aenq_head_written = false;
+	em.aenq_written = false;
 	em.host_info = false;
 	em.aenq_groups = 0;
 	em.llq_set = em.meta_every = em.rss = false;
+	em.host_features = 0;
+	for (int i = 0; i < 40; i++)    /* the device's own key until the driver gives one: not ours */
+		em.key[i] = (uint8_t)(0x6d + 29 * i);
 	memset(em.q, 0, sizeof(em.q));
 	memset(em.cq, 0, sizeof(em.cq));
 	em.nheld = 0;
@@ -92,12 +98,20 @@ static void forget_everything(void)
 }
 
 /* ---- admin commands ---- */
-#define SUPPORTED_FEATURES (1u << ENA_FEAT_DEVICE_ATTRIBUTES | 1u << ENA_FEAT_MAX_QUEUES_EXT | \
-	1u << ENA_FEAT_RSS_HASH_FUNCTION | 1u << ENA_FEAT_STATELESS_OFFLOAD | 1u << ENA_FEAT_RSS_INDIRECTION | \
+#define SUPPORTED_FEATURES (1u << ENA_FEAT_DEVICE_ATTRIBUTES | 1u << ENA_FEAT_STATELESS_OFFLOAD | \
+	1u << ENA_FEAT_RSS_INDIRECTION | \
 	1u << ENA_FEAT_AENQ_CONFIG | 1u << ENA_FEAT_HOST_ATTR_CONFIG)
 #define SUPPORTED_GROUPS (1u << ENA_AENQ_LINK_CHANGE | 1u << ENA_AENQ_FATAL_ERROR | 1u << ENA_AENQ_WARNING | \
 	1u << ENA_AENQ_NOTIFICATION | 1u << ENA_AENQ_KEEP_ALIVE | 1u << ENA_AENQ_DEVICE_REQUEST_RESET)
 #define EM_MAX_DEPTH 1024
+
+/* RSS_HASH_FUNCTION is offered only to a driver that declared RSS_CONFIGURABLE_FUNCTION_KEY in its
+ * host info (Linux ena_netdev.c ena_config_host_info declares it; without it the device may keep
+ * the function and key to itself). */
+static bool rss_offered(void)
+{
+	return !em.cfg.no_rss && (em.host_features & ENA_HOST_INFO_RSS_CONFIGURABLE_FUNCTION_KEY);
+}
 
 static uint8_t refuse(uint64_t *counter, uint8_t status)
 {
@@ -119,7 +133,11 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 	switch (c->u.feat.feature_id) {
 	case ENA_FEAT_DEVICE_ATTRIBUTES: {
 		static const uint8_t mac[6] = { 0x02, 0x1d, 0x0f, 0xec, 0x20, 0x01 };
-		r->u.dev_attr.supported_features = SUPPORTED_FEATURES | (em.cfg.llq ? 1u << ENA_FEAT_LLQ : 0);
+		r->u.dev_attr.supported_features = SUPPORTED_FEATURES | (em.cfg.llq ? 1u << ENA_FEAT_LLQ : 0) |
+						   (em.cfg.no_queues_ext ? 1u << ENA_FEAT_MAX_QUEUES_NUM :
+									    1u << ENA_FEAT_MAX_QUEUES_EXT) |
+						   (rss_offered() ? 1u << ENA_FEAT_RSS_HASH_FUNCTION : 0);
+		r->u.dev_attr.capabilities = em.cfg.no_ext_reset_reasons ? 0 : 1u << ENA_CAP_EXTENDED_RESET_REASONS;
 		r->u.dev_attr.phys_addr_width = 48;
 		memcpy(r->u.dev_attr.mac, mac, 6);
 		r->u.dev_attr.max_mtu = 9216;
@@ -129,7 +147,20 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 		r->u.aenq.supported_groups = SUPPORTED_GROUPS;
 		r->u.aenq.enabled_groups = em.aenq_groups;
 		return 0;
+	case ENA_FEAT_MAX_QUEUES_NUM:
+		if (!em.cfg.no_queues_ext)
+			return 3;
+		r->u.max_queue.max_sq_num = r->u.max_queue.max_cq_num = em.cfg.max_queues;
+		r->u.max_queue.max_sq_depth = r->u.max_queue.max_cq_depth = EM_MAX_DEPTH;
+		r->u.max_queue.max_legacy_llq_num = em.cfg.llq ? em.cfg.max_queues : 0;
+		r->u.max_queue.max_legacy_llq_depth = em.cfg.llq ? 512 : 0;
+		r->u.max_queue.max_header_size = 96;
+		r->u.max_queue.max_packet_tx_descs = 17;
+		r->u.max_queue.max_packet_rx_descs = 1;
+		return 0;
 	case ENA_FEAT_MAX_QUEUES_EXT:
+		if (em.cfg.no_queues_ext)
+			return 3;               /* not offered: an older device */
 		if (c->u.feat.feature_version < 1)
 			return refuse(&em.st.refused_feature_version, ENA_ADMIN_ILLEGAL_PARAMETER);
 		r->u.max_queue_ext.version = 1;
@@ -149,7 +180,8 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 		r->u.llq.header_location_supported = ENA_LLQ_HEADER_INLINE;
 		r->u.llq.entry_size_supported = ENA_LLQ_ENTRY_128 | 2 | 4;
 		r->u.llq.descs_before_header_supported = 1 | 2 | 4 | 8;
-		r->u.llq.stride_supported = 1 | ENA_LLQ_STRIDE_MULTIPLE;
+		r->u.llq.stride_supported = em.cfg.llq_single_stride ? ENA_LLQ_STRIDE_SINGLE :
+					    ENA_LLQ_STRIDE_SINGLE | ENA_LLQ_STRIDE_MULTIPLE;
 		r->u.llq.feature_version = 1;
 		r->u.llq.accel_flags = (em.cfg.no_meta_caching ? ENA_ACCEL_DISABLE_META_CACHING : 0) |
 				       (em.cfg.burst_bytes ? ENA_ACCEL_LIMIT_TX_BURST : 0);
@@ -168,6 +200,9 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 	return 3;
 }
 
+/* A control buffer (RSS key, indirection table) is taken only with CTRL_DATA_INDIRECT (0x04), the
+ * flag every reference sets with one (Linux ena_com.c ena_com_set_hash_function,
+ * ena_com_indirect_table_set; FreeBSD and DPDK share ena_com). */
 static uint8_t cmd_set(const struct ena_aq_entry *c)
 {
 	const uint8_t *d = c->u.feat.data;
@@ -182,6 +217,7 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
 		em.host_info = true;
 		em.host_info_pa = addr48(&a.os_info);
+		em.host_features = h->driver_features;
 		return 0;
 	}
 	case ENA_FEAT_AENQ_CONFIG: {
@@ -197,26 +233,39 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 		memcpy(&l, d, sizeof(l));
 		if (!em.cfg.llq || l.header_location_enabled != ENA_LLQ_HEADER_INLINE ||
 		    l.entry_size_enabled != ENA_LLQ_ENTRY_128 || l.descs_before_header_enabled != 2 ||
-		    l.stride_enabled != ENA_LLQ_STRIDE_MULTIPLE)
+		    (l.stride_enabled != ENA_LLQ_STRIDE_SINGLE && l.stride_enabled != ENA_LLQ_STRIDE_MULTIPLE) ||
+		    (l.stride_enabled == ENA_LLQ_STRIDE_MULTIPLE && em.cfg.llq_single_stride))
 			return refuse(&em.st.refused_bad_llq, ENA_ADMIN_ILLEGAL_PARAMETER);
 		em.llq_set = true;
+		em.llq_stride = l.stride_enabled;
 		em.meta_every = em.cfg.no_meta_caching;
 		return 0;
 	}
 	case ENA_FEAT_RSS_HASH_FUNCTION: {
 		uint32_t f[3];
 		memcpy(f, d, 12);
-		if (!(c->h.flags & ENA_AQ_CTRL_DATA) || f[1] != 1u << ENA_HASH_TOEPLITZ)
+		if (!rss_offered())
+			return refuse(&em.st.refused_rss_not_offered, 3);
+		if (!(c->h.flags & ENA_AQ_CTRL_DATA_INDIRECT))
+			return refuse(&em.st.refused_ctrl_not_indirect, ENA_ADMIN_ILLEGAL_PARAMETER);
+		if (f[1] != 1u << ENA_HASH_TOEPLITZ)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
 		const struct ena_rss_key *k = pa(addr48(&c->u.feat.ctrl_addr));
 		if (k->key_parts != 10)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
-		memcpy(em.key, k->key, 40);
+		/* The device reads the key in reverse byte order (FreeBSD ena_rss.c
+		 * ena_rss_reorder_hash_key, DPDK ena_rss.c ena_reorder_rss_hash_key): em.key is the
+		 * key it hashes with. */
+		const uint8_t *kb = (const uint8_t *)k->key;
+		for (int i = 0; i < 40; i++)
+			em.key[i] = kb[39 - i];
 		return 0;
 	}
 	case ENA_FEAT_RSS_INDIRECTION: {
 		uint32_t log = d[4];
-		if (!(c->h.flags & ENA_AQ_CTRL_DATA) || log > 10 || c->u.feat.ctrl_len != 4u << log)
+		if (!(c->h.flags & ENA_AQ_CTRL_DATA_INDIRECT))
+			return refuse(&em.st.refused_ctrl_not_indirect, ENA_ADMIN_ILLEGAL_PARAMETER);
+		if (log > 10 || c->u.feat.ctrl_len != 4u << log)
 			return ENA_ADMIN_ILLEGAL_PARAMETER;
 		const uint32_t *t = pa(addr48(&c->u.feat.ctrl_addr));
 		for (uint32_t i = 0; i < (1u << log); i++) {
@@ -324,6 +373,11 @@ static void admin_doorbell(uint32_t tail)
 		bool aenq = em.aenq_head_written && em.regs[ENA_REG_AENQ_CAPS / 4] && em.regs[ENA_REG_AENQ_BASE_LO / 4];
 		if (!aenq)
 			s = refuse(&em.st.refused_no_aenq, 6);  /* Graviton: nothing works without an AENQ */
+		else if (c.h.opcode == ENA_CMD_GET_FEATURE && c.u.feat.select != 0)
+			/* Every reference sends select 0 (Linux ena_com.c ena_com_get_feature_ex leaves it
+			 * zeroed); what firmware makes of 1 ("current value" in ena_admin_defs.h) is not
+			 * known, so the model holds the driver to 0. */
+			s = refuse(&em.st.refused_select, ENA_ADMIN_ILLEGAL_PARAMETER);
 		else if (c.h.opcode == ENA_CMD_GET_FEATURE)
 			s = cmd_get(&c, &r);
 		else if (c.h.opcode == ENA_CMD_SET_FEATURE)
@@ -389,11 +443,16 @@ static bool tx_one(struct em_q *q)
 	uint32_t len = 0, n = 0, llq_entry = 0;
 	uint16_t head = q->head;
 	uint8_t phase = q->phase;
-	bool meta = false, first_seen = false, csum = false;
+	bool meta = false, meta_first = false, first_seen = false, csum = false, bad_meta = false;
 	uint32_t l3off = 0, l3len = 0, req_id = 0xffffffffu;
 	for (;;) {
-		if (head == q->tail)
+		if (head == q->tail) {
+			/* A doorbell between the entries of one packet: the device refuses it (Linux
+			 * ena_eth_com.h ena_com_is_doorbell_needed rings before a packet, never inside). */
+			if (n)
+				em.st.tx_split++;
 			return false;
+		}
 		struct ena_tx_desc d;
 		const uint8_t *entry = NULL;
 		if (q->llq) {
@@ -411,10 +470,17 @@ static bool tx_one(struct em_q *q)
 			em.st.tx_bad_desc++;
 			return false;
 		}
+		if (n == 0)
+			meta_first = d.len_ctrl & ENA_TXD_META;
 		n++;
 		if (d.len_ctrl & ENA_TXD_META) {
 			struct ena_tx_meta m;
 			memcpy(&m, &d, 16);
+			/* As Linux ena_eth_com.c ena_com_create_meta writes it: extended type, stored,
+			 * nothing where ena_eth_io_defs.h says must-be-zero (the req_id is not there). */
+			if ((m.len_ctrl & (ENA_TXM_ETH_META_TYPE | ENA_TXM_META_STORE)) !=
+			    (ENA_TXM_ETH_META_TYPE | ENA_TXM_META_STORE) || (m.len_ctrl & ENA_TXM_MBZ) || m.word1)
+				bad_meta = true;
 			meta = true;
 			em.st.tx_meta++;
 			l3len = m.word2 & 0xff;
@@ -444,7 +510,7 @@ static bool tx_one(struct em_q *q)
 		}
 		bool last = d.len_ctrl & ENA_TXD_LAST;
 		if (q->llq) {
-			uint32_t per = head == q->head ? 2 : 8;
+			uint32_t per = head == q->head ? 2 : em.llq_stride == ENA_LLQ_STRIDE_SINGLE ? 1 : 8;
 			if (++llq_entry == per || last) {
 				llq_entry = 0;
 				if ((++head & (q->depth - 1)) == 0)
@@ -458,6 +524,18 @@ static bool tx_one(struct em_q *q)
 	}
 	if (em.meta_every && !meta)
 		em.st.meta_missing++;
+	q->head = head;
+	q->phase = phase;
+	/* LLQ: newer generations drop a packet that does not open with a meta descriptor, even one
+	 * that says nothing (iPXE ena.c ena_transmit always writes one). */
+	if ((q->llq && !meta_first) || bad_meta) {
+		if (bad_meta)
+			em.st.meta_bad++;
+		else
+			em.st.llq_no_meta++;
+		tx_complete(q, (uint16_t)req_id);
+		return true;
+	}
 	if (csum) {
 		em.st.tx_csum++;
 		if (!meta || l3off != 14 || l3len < 20)
@@ -475,13 +553,12 @@ static bool tx_one(struct em_q *q)
 			}
 		}
 	}
-	q->head = head;
-	q->phase = phase;
 	em.st.tx_frames++;
 	if (em.wire_n < 64) {
 		memcpy(em.wire[em.wire_n], frame, len);
 		em.wire_len[em.wire_n++] = len;
 	}
+	em.tx_q = (int)(q - em.q);
 	if (em.cfg.wire)
 		em.cfg.wire(frame, len);
 	if (em.cfg.out_of_order && em.nheld < 256) {
@@ -606,6 +683,12 @@ static void bar0_write(void *ctx, uint64_t off, int size, uint64_t v)
 	case ENA_REG_DEV_CTL:
 		if (x & ENA_DEV_CTL_RESET) {
 			forget_everything();
+			/* Reason bits 3:0 in 31:28, 7:4 in 27:24 where the device has extended reasons
+			 * (Linux ena_com.c ena_com_dev_reset). */
+			uint32_t msb = x >> ENA_DEV_CTL_REASON_EXT_SHIFT & 0xf;
+			em.reset_reason = x >> ENA_DEV_CTL_REASON_SHIFT | (em.cfg.no_ext_reset_reasons ? 0 : msb << 4);
+			if (msb && em.cfg.no_ext_reset_reasons)
+				em.st.reset_reason_bad++;
 			em.resetting = true;
 			em.reset_cleared = false;
 			em.sts_reads = 0;
@@ -625,6 +708,11 @@ static void bar0_write(void *ctx, uint64_t off, int size, uint64_t v)
 			admin_doorbell(x);
 		return;
 	case ENA_REG_AENQ_HEAD_DB:
+		/* Entries handed back must have been read first: a full barrier between the reads and
+		 * this write (Linux ena_com.c ena_com_aenq_intr_handler: mb() before the doorbell). */
+		if (em.aenq_written && host_full_barriers == em.aenq_barriers)
+			em.st.aenq_db_no_barrier++;
+		em.aenq_written = false;
 		em.aenq_head_written = true;
 		em.regs[o / 4] = x;
 		return;

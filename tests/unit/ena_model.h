@@ -18,6 +18,10 @@ struct em_cfg {
 	uint32_t cq_div;                /* CQ depth returned = asked / cq_div (1: as asked) */
 	uint32_t max_queues;
 	uint32_t reset_reads;           /* DEV_STS reads before a reset phase shows */
+	bool no_queues_ext;             /* offers MAX_QUEUES_NUM only, not MAX_QUEUES_EXT */
+	bool llq_single_stride;         /* LLQ with one descriptor per entry only */
+	bool no_ext_reset_reasons;      /* without capability EXTENDED_RESET_REASONS: 4-bit reasons */
+	bool no_rss;                    /* never offers RSS_HASH_FUNCTION, whatever the driver declares */
 	/* When set, every frame the device transmits, as it leaves (a test's peer on the wire). */
 	void (*wire)(const uint8_t *f, uint32_t len);
 };
@@ -46,9 +50,11 @@ struct em_cq {
 struct em_stats {
 	uint64_t commands, refused;
 	uint64_t refused_no_aenq, refused_no_host_info, refused_msix, refused_sq_before_cq, refused_host_placement,
-		 refused_feature_version, refused_bad_reta, refused_bad_llq, bad_phase, doorbell_beyond, doorbell_unknown,
+		 refused_feature_version, refused_bad_reta, refused_bad_llq, refused_rss_not_offered,
+		 refused_ctrl_not_indirect, refused_select, bad_phase, doorbell_beyond, doorbell_unknown,
 		 direct_reads, readless_reads, readless_no_addr, resets, resets_bad_order, rx_drop_no_desc, rx_bad_desc,
-		 tx_frames, tx_bad_desc, tx_meta, tx_csum, meta_missing, burst_exceeded, aenq_dropped, keep_alives;
+		 tx_frames, tx_bad_desc, tx_meta, tx_csum, meta_missing, llq_no_meta, tx_split, meta_bad,
+		 aenq_db_no_barrier, reset_reason_bad, burst_exceeded, aenq_dropped, keep_alives;
 	uint32_t first_opcode, first_feature;     /* the first command after the last reset */
 	uint32_t cq_before_sq_ok;
 };
@@ -67,8 +73,13 @@ struct em_state {
 	bool aenq_head_written;
 	bool host_info;
 	uint64_t host_info_pa;
+	uint32_t host_features;         /* the host-info page's driver_supported_features */
 	uint32_t aenq_groups;
 	bool llq_set, meta_every;
+	uint32_t llq_stride;            /* as the driver set it */
+	uint32_t reset_reason;          /* DEV_CTL 31:28 of the last reset */
+	uint64_t aenq_barriers;         /* host_full_barriers when the last event was written */
+	bool aenq_written;              /* an event written since the last head doorbell */
 	uint8_t key[40];
 	bool rss;
 	uint32_t reta_log;
@@ -83,6 +94,7 @@ struct em_state {
 	struct em_stats st;
 	uint64_t now_ms, last_ka_ms;
 	bool keep_alive_stopped;
+	int tx_q;                       /* em.q[] slot of the frame now leaving (cfg.wire) */
 	uint8_t wire[64][2048];
 	uint32_t wire_len[64];
 	int wire_n;

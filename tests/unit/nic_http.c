@@ -356,7 +356,7 @@ static void bring_up(void)
 		return;
 	nic_name = n->ops->name;        /* kept: a failed reset leaves no device */
 	CHECK_EQ(n->npairs, NCORES);
-	CHECK(n->caps.rss);
+	CHECK_EQ(n->caps.rss, !dev->sw_steer);
 	dev->check_up();
 	CHECK_EQ(lwip_ninsts, NCORES);
 	for (uint32_t i = 0; i < NCORES; i++) {
@@ -524,8 +524,10 @@ static double reset_mid_traffic(const char *name, uint32_t k, uint32_t kept, uin
 	CHECK(v.waiting_live > 64);             /* requests waited through the reset */
 	/* and the device lost frames in it, or (its receive unit off) refused them */
 	CHECK(r->device_takes ? v.lost > 0 : v.lost == 0 && v.refused > 64);
-	if (k == 0)
-		CHECK_EQ(up_dropped, v.refused);        /* none refused outside a reset */
+	/* None refused outside a reset; except that without RSS one RX ring takes every core's
+	 * frames and may run out between two polls of core 0 (TCP sends again). */
+	if (k == 0 && !dev->sw_steer)
+		CHECK_EQ(up_dropped, v.refused);
 	CHECK_EQ(t.served + t.reset, 128);      /* each served to the end or reset cleanly */
 	CHECK_EQ(t.stuck, 0);
 	CHECK_EQ(t.bad, 0);
@@ -578,7 +580,7 @@ void nh_scenario(const struct nh_dev *d, const char *name)
 			slot_of_core[c] = (uint32_t)s;
 		slot_mismatch += slot_of_core[c] != (uint32_t)s;
 	}
-	CHECK_EQ(slots_used, NCORES);           /* the model's RSS used all 4 RX queues */
+	CHECK_EQ(slots_used, dev->sw_steer ? 1 : NCORES);       /* the model's RSS used all 4 RX queues */
 	CHECK_EQ(slot_mismatch, 0);
 	for (uint32_t c = 0; c < NCORES; c++) {
 		struct net_inst_stats s = core_stats(c);
@@ -589,7 +591,8 @@ void nh_scenario(const struct nh_dev *d, const char *name)
 		CHECK_EQ(s.http_requests, 2 * want[c]);
 		CHECK_EQ(s.http_2xx, 2 * want[c]);
 		CHECK_EQ(s.tcp_open, want[c]);  /* keep-alive: all still open */
-		CHECK(q.rx_packets >= 3 * want[c]);     /* handshake ACK and two requests at least */
+		if (!dev->sw_steer)
+			CHECK(q.rx_packets >= 3 * want[c]);     /* handshake ACK and two requests at least */
 		CHECK(q.tx_packets >= 3 * want[c]);
 		CHECK(q.tx_csum_offload >= 3 * want[c]);       /* TCP checksums completed by the device */
 		CHECK_EQ(q.rx_drop_bad, 0);
@@ -631,7 +634,7 @@ void nh_scenario(const struct nh_dev *d, const char *name)
 	/* nic.c posts its pool's buffers oldest first, so each one comes round every pool-size
 	 * frames: a buffer not seen in the last two rounds was lost by nic.c. */
 	uint32_t pool = nic_dev() ? 2 * nic_dev()->rx_size : 0, stale = 0, beyond = 0;
-	for (uint32_t q = 0; q < NCORES; q++) {
+	for (uint32_t q = 0; q < (dev->sw_steer ? 1 : NCORES); q++) {  /* without RSS only queue 0 takes frames */
 		CHECK(rx_given[q] > 4 * pool);
 		for (uint32_t id = 0; id < IDS; id++) {
 			if (id >= pool)

@@ -46,6 +46,9 @@ struct nh_dev {
 	void (*check_up)(void);         /* the device's own checks after attach (CHECKs of the test) */
 	void (*check_end)(void);        /* and after the clients closed */
 	struct nh_reset reset[2];
+	/* true: the device does no RSS (one RX queue takes every flow) and net.c steers each flow in
+	 * software to the core core_of names; false: the device's RSS brings it there. */
+	bool sw_steer;
 };
 
 /* Bring-up, DHCP, 64 connections, a reset with 128 open, 64 new ones, the second reset, 64 new

@@ -1,4 +1,4 @@
-/* test_ena: the ENA driver through drivers/nic.c against a strict device model: bring-up order, every firmware trap refusing a wrong driver, RSS placement on 4 queues, checksum offloads, LLQ, out-of-order completions, resets mid-traffic. */
+/* test_ena: the ENA driver through drivers/nic.c against a strict device model: bring-up order, every firmware trap refusing a wrong driver, RSS placement on 4 queues, checksum offloads, LLQ, out-of-order completions, resets mid-traffic, and issue 14's ENA steps (scenarios i14.N). */
 #define _DEFAULT_SOURCE
 #include <stdint.h>
 
@@ -129,6 +129,8 @@ static int traffic(uint32_t nq, int n, uint16_t port0, bool rss)
 				CHECK(rx[0].flags & NIC_RX_CSUM_OK);
 				if (rss)
 					CHECK_EQ(rx[0].hash, hash);
+				/* The hash is vouched for only when the device hashes with our key. */
+				CHECK_EQ(!!(rx[0].flags & NIC_RX_HASH), rss);
 				/* The answer: same flow back, pseudo-header sum only, NIC completes it. */
 				uint32_t rl = tcp_frame(r, ip4(198, 19, 0, 2), ip4(198, 18, 1 + i % 3, 9), 80, sp, 300 + (uint32_t)i, false);
 				struct nic_frag fr[2] = { { r, 54 }, { r + 54, rl - 54 } };
@@ -485,6 +487,232 @@ static void s_reset(void)
 	CHECK_EQ(seen, 4);
 }
 
+/* Issue 14, ENA item 1: the device hashes with the key read in reverse byte order, so the driver
+ * must send it reversed for the device's hash to equal the software Toeplitz with our key (which
+ * net.c uses for fragments and ICMP errors). */
+static void s_i14_rss_key(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	CHECK(em.rss);
+	CHECK(memcmp(em.key, key, NIC_RSS_KEY_LEN) == 0);       /* the device's key is ours */
+	CHECK_EQ(traffic(4, 40, 9000, true), 40);               /* its hash and queue: our Toeplitz */
+}
+
+/* Issue 14, ENA item 2: the host info declares RSS_CONFIGURABLE_FUNCTION_KEY (Linux ena_netdev.c
+ * ena_config_host_info), else the device does not offer RSS_HASH_FUNCTION; NIC_RX_HASH is reported
+ * only when RSS took our key, so net.c steers in software otherwise. */
+static void s_i14_host_features(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	const struct nic *n = nic_dev();
+	CHECK(em.host_features & ENA_HOST_INFO_RSS_CONFIGURABLE_FUNCTION_KEY);
+	CHECK(n && n->caps.rss && n->caps.rx_hash);
+	CHECK(em.rss);
+	CHECK_EQ(em.st.refused, 0);
+	CHECK_EQ(traffic(4, 20, 9100, true), 20);
+}
+
+/* A device that keeps RSS to itself: RSS off, every frame on queue 0 without NIC_RX_HASH. */
+static void s_i14_no_rss(void)
+{
+	struct em_cfg c = { .max_queues = 4, .no_rss = true };
+	up(&c, 4);
+	const struct nic *n = nic_dev();
+	CHECK(n && !n->caps.rss && !n->caps.rx_hash);
+	CHECK(!em.rss);
+	CHECK_EQ(traffic(4, 20, 9200, false), 20);
+	CHECK(klog_has("ena0: live, rss off"));
+}
+
+/* One queue pair: RSS is not programmed, the device hashes with its own key, which is not ours. */
+static void s_i14_one_pair(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 1);
+	const struct nic *n = nic_dev();
+	CHECK(n && !n->caps.rss && !n->caps.rx_hash);
+	CHECK_EQ(traffic(1, 20, 9300, false), 20);
+}
+
+/* Issue 14, ENA item 5: SET_FEATURE's control buffers (RSS key, indirection table) flagged
+ * CTRL_DATA_INDIRECT (0x04), as every reference does; the model refuses them otherwise. */
+static void s_i14_ctrl_indirect(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	CHECK_EQ(em.st.refused_ctrl_not_indirect, 0);
+	CHECK(em.rss);
+	CHECK_EQ(em.reta_log, 7);
+	CHECK(klog_has("ena0: live, rss on"));
+}
+
+/* Issue 14, ENA item 3: on LLQ every packet opens with a meta descriptor, also when the device
+ * caches metadata and the packet asks for no offload; the model drops one without. */
+static void s_i14_llq_meta(void)
+{
+	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true };
+	up(&c, 2);
+	uint8_t r[1600];
+	uint32_t rl = tcp_frame(r, 1, 2, 3, 4, 100, true);
+	struct nic_frag fr = { r, rl };
+	em.wire_n = 0;
+	for (int i = 0; i < 8; i++)
+		CHECK(nic_tx(0, &fr, 1, NULL, NULL) == NIC_TX_COPIED);
+	nic_flush(0);
+	CHECK_EQ(em.st.llq_no_meta, 0);
+	CHECK_EQ(em.wire_n, 8);
+	CHECK(em.wire_n == 8 && em.wire_len[7] == rl && memcmp(em.wire[7], r, rl) == 0);
+	CHECK_EQ(em.st.tx_meta, em.st.tx_frames);
+	CHECK_EQ(traffic(2, 20, 9400, true), 20);       /* and with the checksum offload */
+	CHECK_EQ(em.st.llq_no_meta, 0);
+}
+
+/* Issue 14, ENA item 4: with an LLQ burst limit, the doorbell rings before a packet that would not
+ * fit the budget left, never between the entries of one packet (Linux ena_eth_com.h
+ * ena_com_is_doorbell_needed). A frame of a copied head and two pieces in place takes a meta and
+ * three data descriptors, two 128-byte entries; the budget is two entries. */
+static void s_i14_llq_burst(void)
+{
+	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true, .burst_bytes = 256 };
+	up(&c, 2);
+	static uint8_t r[1600];
+	uint32_t rl = tcp_frame(r, 1, 2, 3, 4, 600, true);
+	struct nic_frag one = { r, rl }, three[3] = { { r, 120 }, { r + 120, 260 }, { r + 380, rl - 380 } };
+	em.wire_n = 0;
+	CHECK(nic_tx(0, &one, 1, NULL, NULL) == NIC_TX_COPIED);       /* one entry: one left */
+	for (int i = 0; i < 6; i++)
+		CHECK(nic_tx(0, three, 3, NULL, r) == NIC_TX_INPLACE);   /* two entries each */
+	nic_flush(0);
+	CHECK_EQ(em.st.tx_split, 0);
+	CHECK_EQ(em.st.burst_exceeded, 0);
+	CHECK_EQ(em.wire_n, 7);
+	for (int i = 0; i < em.wire_n && i < 7; i++)
+		CHECK(em.wire_len[i] == rl && memcmp(em.wire[i], r, rl) == 0);
+	CHECK_EQ(em.st.tx_bad_desc, 0);
+}
+
+/* Issue 14, ENA item 6: fall back as Linux does. A device without MAX_QUEUES_EXT answers
+ * MAX_QUEUES_NUM (Linux ena_com.c ena_com_get_dev_attr_feat). */
+static void s_i14_max_queues_num(void)
+{
+	struct em_cfg c = { .max_queues = 4, .no_queues_ext = true };
+	model(&c);
+	if (nic_attach(4) != 4) {
+		CHECK(!"attach on a device with MAX_QUEUES_NUM only");
+		return;
+	}
+	setup_rss(4);
+	CHECK_EQ(nic_start(key, reta), 0);
+	for (uint32_t q = 0; q < 4; q++)
+		nic_queue_start(q, tx_done);
+	const struct nic *n = nic_dev();
+	CHECK(n && n->npairs == 4 && n->rx_size == POLLUX_RX_RING_SIZE && n->caps.tx_sg);
+	CHECK_EQ(em.st.refused, 0);
+	CHECK_EQ(traffic(4, 20, 9500, true), 20);
+}
+
+/* LLQ offered with one descriptor per entry only (Linux ena_com.c ena_com_config_llq_info falls
+ * back to ENA_ADMIN_SINGLE_DESC_PER_ENTRY): frames of a meta and three data descriptors take
+ * three entries, two descriptors in the first, one in each after. */
+static void s_i14_llq_single(void)
+{
+	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true, .llq_single_stride = true };
+	model(&c);
+	CHECK_EQ(nic_attach(2), 2);
+	CHECK(em.llq_set && em.llq_stride == ENA_LLQ_STRIDE_SINGLE);
+	CHECK_EQ(em.st.refused, 0);
+	setup_rss(2);
+	CHECK_EQ(nic_start(key, reta), 0);
+	for (uint32_t q = 0; q < 2; q++)
+		nic_queue_start(q, tx_done);
+	static uint8_t r[1600];
+	uint32_t rl = tcp_frame(r, 1, 2, 3, 4, 600, true);
+	struct nic_frag three[3] = { { r, 120 }, { r + 120, 260 }, { r + 380, rl - 380 } };
+	em.wire_n = 0;
+	for (int i = 0; i < 6; i++)
+		CHECK(nic_tx(0, three, 3, NULL, r) == NIC_TX_INPLACE);
+	nic_flush(0);
+	CHECK_EQ(em.wire_n, 6);
+	for (int i = 0; i < em.wire_n && i < 6; i++)
+		CHECK(em.wire_len[i] == rl && memcmp(em.wire[i], r, rl) == 0);
+	CHECK_EQ(em.st.tx_bad_desc + em.st.tx_split + em.st.llq_no_meta, 0);
+	CHECK_EQ(traffic(2, 20, 9600, true), 20);
+}
+
+/* GET_FEATURE with select 0, as every reference sends it. */
+static void s_i14_select0(void)
+{
+	struct em_cfg c = { .max_queues = 4, .llq = true };
+	up(&c, 4);
+	CHECK_EQ(em.st.refused_select, 0);
+	CHECK_EQ(em.st.refused, 0);
+	CHECK(em.rss && em.llq_set);
+}
+
+/* The meta descriptor as Linux ena_com_create_meta writes it: ETH_META_TYPE and META_STORE, nothing
+ * in the must-be-zero bits (req_id has no place in it), with and without LLQ. */
+static void s_i14_meta_bits(void)
+{
+	struct em_cfg c = { .max_queues = 2, .llq = true, .llq_only = true, .no_meta_caching = true };
+	up(&c, 2);
+	CHECK_EQ(traffic(2, 20, 9700, true), 20);
+	CHECK_EQ(em.st.meta_bad, 0);
+	CHECK(em.st.tx_meta >= 20);
+}
+
+static void s_i14_meta_bits_host(void)
+{
+	struct em_cfg c = { .max_queues = 2 };
+	up(&c, 2);
+	CHECK_EQ(traffic(2, 20, 9800, true), 20);       /* checksum offload: a meta descriptor */
+	CHECK_EQ(em.st.meta_bad, 0);
+	CHECK(em.st.tx_meta >= 20);
+}
+
+/* A reset the device asked for names its reason, DEVICE_REQUEST (19) (Linux ena_netdev.c
+ * ena_admin_device_request_reset); the event queue's head doorbell comes after a full barrier. */
+static void s_i14_reset_reason(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	slow_path(4, 8);                        /* keep-alive events handed back */
+	CHECK(em.st.keep_alives >= 2);
+	em_aenq(ENA_AENQ_DEVICE_REQUEST_RESET, 0);
+	slow_path(4, 6);
+	struct nic_dstats d;
+	nic_dstats(&d);
+	CHECK_EQ(d.resets, 1);
+	CHECK_EQ(em.st.resets, 2);
+	CHECK_EQ(em.reset_reason, ENA_RESET_DEVICE_REQUEST);
+	CHECK_EQ(traffic(4, 20, 9900, true), 20);
+}
+
+/* A device without extended reset reasons reads 4 bits: Linux falls back to GENERIC (13). */
+static void s_i14_reset_reason_short(void)
+{
+	struct em_cfg c = { .max_queues = 2, .no_ext_reset_reasons = true };
+	up(&c, 2);
+	em_aenq(ENA_AENQ_DEVICE_REQUEST_RESET, 0);
+	slow_path(2, 6);
+	CHECK_EQ(em.st.resets, 2);
+	CHECK_EQ(em.st.reset_reason_bad, 0);
+	CHECK_EQ(em.reset_reason, ENA_RESET_GENERIC);
+}
+
+static void s_i14_aenq_barrier(void)
+{
+	struct em_cfg c = { .max_queues = 2 };
+	up(&c, 2);
+	slow_path(2, 12);
+	em_aenq(ENA_AENQ_LINK_CHANGE, 1);
+	slow_path(2, 2);
+	CHECK(em.st.keep_alives >= 2);
+	CHECK_EQ(em.st.aenq_dropped, 0);
+	CHECK_EQ(em.st.aenq_db_no_barrier, 0);
+}
+
 /* Before the page tables: the kernel's hook (kernel_wc_probe = nic_wc_ranges) lists BAR 2 (LLQ device memory) to map write-combining,
  * and nothing of BAR 0 (registers, uncached). */
 static void s_wc(void)
@@ -499,7 +727,7 @@ static void s_wc(void)
 	CHECK(pci_find(0x1d0f, 0xec20, 0) != NULL);     /* the scan it made is the usual one */
 }
 
-TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues, LLQ, resets mid-traffic, the LLQ BAR listed for write-combining", {
+TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues, LLQ, resets mid-traffic, the LLQ BAR listed for write-combining; issue 14's ENA steps (i14.N) as the reference drivers take them", {
 	harness_run("bring-up order", s_bringup);
 	harness_run("readless registers", s_readless);
 	harness_run("smaller CQ depth", s_cq_smaller);
@@ -508,4 +736,19 @@ TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up,
 	harness_run("LLQ, meta, burst limit", s_llq);
 	harness_run("resets mid-traffic", s_reset);
 	harness_run("LLQ BAR write-combining", s_wc);
+	harness_run("i14.1 RSS key sent reversed: device hash = software Toeplitz", s_i14_rss_key);
+	harness_run("i14.2 host info declares RSS_CONFIGURABLE_FUNCTION_KEY: RSS offered", s_i14_host_features);
+	harness_run("i14.2 device without RSS: no NIC_RX_HASH, software steering", s_i14_no_rss);
+	harness_run("i14.2 one queue pair: no NIC_RX_HASH (device key not ours)", s_i14_one_pair);
+	harness_run("i14.3 LLQ: a meta descriptor on every packet", s_i14_llq_meta);
+	harness_run("i14.4 LLQ burst: doorbell before a packet, never inside one", s_i14_llq_burst);
+	harness_run("i14.5 SET_FEATURE control buffers flagged CTRL_DATA_INDIRECT", s_i14_ctrl_indirect);
+	harness_run("i14.6 MAX_QUEUES_NUM when MAX_QUEUES_EXT is absent", s_i14_max_queues_num);
+	harness_run("i14.6 LLQ with one descriptor per entry", s_i14_llq_single);
+	harness_run("i14.6 GET_FEATURE with select 0", s_i14_select0);
+	harness_run("i14.6 meta descriptor: ETH_META_TYPE, META_STORE, no must-be-zero bits (LLQ)", s_i14_meta_bits);
+	harness_run("i14.6 meta descriptor: the same in host memory", s_i14_meta_bits_host);
+	harness_run("i14.6 device-requested reset names DEVICE_REQUEST", s_i14_reset_reason);
+	harness_run("i14.6 reset reason on a device without extended reasons: GENERIC", s_i14_reset_reason_short);
+	harness_run("i14.6 full barrier before the AENQ head doorbell", s_i14_aenq_barrier);
 })

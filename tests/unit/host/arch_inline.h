@@ -13,7 +13,10 @@ static inline void arch_relax(void) {}
  * functions of arch.h are then the test's (tests/unit/host/fakepci.c models PCI's 0xCF8/0xCFC). */
 extern bool host_port_io;
 static inline bool arch_port_io(void) { return host_port_io; }
-static inline void mb(void) { __sync_synchronize(); }
+/* Full barriers (mb, dma_mb) are counted, so a device model can ask that one came before a
+ * doorbell (tests/unit/host/stubs.c). */
+extern uint64_t host_full_barriers;
+static inline void mb(void) { host_full_barriers++; __sync_synchronize(); }
 static inline void rmb(void) { __sync_synchronize(); }
 static inline void wmb(void) { __sync_synchronize(); }
 /* The core a test is playing: it sets host_cpu before calling code that asks (tests/unit/host/stubs.c). */
@@ -22,7 +25,7 @@ static inline struct cpu *this_cpu(void) { return host_cpu; }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 static inline void dma_wmb(void) { __sync_synchronize(); }
 static inline void dma_rmb(void) { __sync_synchronize(); }
-static inline void dma_mb(void) { __sync_synchronize(); }
+static inline void dma_mb(void) { host_full_barriers++; __sync_synchronize(); }
 static inline void wc_wmb(void) { __sync_synchronize(); }
 /*
  * Host MMIO is plain memory, unless a test registered a device model covering the address

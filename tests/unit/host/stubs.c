@@ -21,6 +21,7 @@ struct host_mmio;
 struct host_mmio host_mmio_models[HOST_MMIO_MAX];
 int host_mmio_count;
 uint64_t host_clock;
+uint64_t host_full_barriers;
 uint64_t (*host_counter)(void);
 struct cpu *host_cpu;
 bool host_port_io;
