@@ -179,6 +179,10 @@ def main():
                "recursion on core 0 faults in its guard page and the crash report names the stack overflow"
                + ("" if ok else ":\n" + outo[-1500:]))
         reset_seen(c, "overflow-reset", "the overflow on core 0 ends in a reset")
+        # The other crashes each take a boot of their own and do not depend on the RAM size or the
+        # machine: they run once per architecture, in the 2 GiB run on q35 / virt.
+        if MEM != "2G" or PC:
+            return
 
         # A fault on a core other than the console's: before the watchdog and the reset, core 1 stopped
         # and the others went on half-serving. Now its report is printed and the machine resets.
