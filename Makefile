@@ -264,8 +264,8 @@ test_tcphash_CFLAGS := $(LWIP_INC)
 # nic.c's probe table names every driver: the Intel ones are linked into the tests that probe
 # with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
-test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/csum.h
-test_igb_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/igb_model.c tests/unit/igb_model.h
+test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/host/drvhost.c tests/unit/host/drvhost.h tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/csum.h
+test_igb_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/host/drvhost.c tests/unit/host/drvhost.h tests/unit/igb_model.c tests/unit/igb_model.h
 test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/ena_model.c tests/unit/ena_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
 	$(INTEL_SRCS)

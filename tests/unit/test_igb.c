@@ -12,29 +12,7 @@
 #include "drivers/pci.h"
 #include "igb_model.h"
 #include "test.h"
-
-/* ---- kernel services nic.c and the drivers use ---- */
-static char klog[65536];
-static size_t klen;
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
-}
-static bool logged(const char *s) { return strstr(klog, s) != NULL; }
-
-uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
-{
-	(void)core;
-	void *p = aligned_alloc(align, (size + align - 1) & ~(align - 1));
-	if (p)
-		memset(p, 0, size);
-	return (uint64_t)(uintptr_t)p;
-}
+#include "drvhost.h"
 
 /* The fake clock: 1 GHz unless a test says otherwise, and every read of the counter (one spin
  * of a wait loop) takes 10 ns, as on a CPU whose pause is short; each register access adds the
@@ -98,7 +76,7 @@ static void test_port1(void)
 	gm_init(BAR0, 1);
 	gm.cable = true;
 	dev82576.fn = 1;
-	klen = 0;
+	drvhost_log_clear();
 	CHECK(nic_attach(2) == 2);
 	verdict("port 1: MDIC after CFG_DONE of port 1, under PHY1's semaphore, link up",
 		gm.mdic_before_cfg_done == 0 && gm.mdic_without_sem == 0 && gm.mdic_ops > 0 && gm_link());
@@ -184,7 +162,7 @@ static void test_driver(void)
 {
 	gm_init(BAR0, 0);
 	gm.cable = true;
-	klen = 0;
+	drvhost_log_clear();
 	int np = nic_attach(16);
 	verdict("reset: no register access within 1 ms of CTRL.RST", gm.access_in_reset == 0);
 	verdict("cfg_done: no MDIC before EEMNGCTL.CFG_DONE (e1000_82575.c igb_get_cfg_done_82575)",

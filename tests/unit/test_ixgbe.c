@@ -12,29 +12,8 @@
 #include "drivers/pci.h"
 #include "ixgbe_model.h"
 #include "test.h"
+#include "drvhost.h"
 
-/* ---- kernel services nic.c and the drivers use ---- */
-static char klog[65536];
-static size_t klen;
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(klog + klen, sizeof(klog) - klen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		klen += (size_t)n < sizeof(klog) - klen ? (size_t)n : sizeof(klog) - klen - 1;
-}
-static bool logged(const char *s) { return strstr(klog, s) != NULL; }
-
-uint64_t mem_alloc(uint32_t core, uint64_t size, uint64_t align)
-{
-	(void)core;
-	void *p = aligned_alloc(align, (size + align - 1) & ~(align - 1));
-	if (p)
-		memset(p, 0, size);
-	return (uint64_t)(uintptr_t)p;
-}
 /* One counter tick a microsecond: each read of it in a wait costs about what a register read costs
  * on PCIe, and the model's times (reset, SECRXSTAT.RDY, auto-negotiation) are in that time. */
 uint64_t arch_counter_hz(void) { return 1000000; }
@@ -222,7 +201,7 @@ static void test_stuck_reset(void)
 {
 	model_init();
 	im.stuck_reset = true;
-	klen = 0;
+	drvhost_log_clear();
 	CHECK(nic_attach(4) < 0);
 	CHECK(logged("ixgbe0: reset did not complete"));
 	CHECK_EQ(counter(-1, "reset_stuck"), 1);
@@ -242,7 +221,7 @@ static void item(const char *name, bool ok)
 static bool attach_as(uint16_t device)
 {
 	dev82599.device = device;
-	klen = 0;
+	drvhost_log_clear();
 	bool ok = nic_attach(4) == 4 && logged("link up 10 Gb/s") && im_violations() == 0;
 	dev82599.device = 0x10fb;
 	return ok;
@@ -311,7 +290,7 @@ static void test_driver(void)
 {
 	model_init();
 	im.cable = true;
-	klen = 0;
+	drvhost_log_clear();
 	int np = nic_attach(4);
 	CHECK_EQ(np, 4);
 	CHECK(logged("ixgbe0: 00:1b:21:aa:bb:cc, link up 10 Gb/s, 4 queue pairs of 64"));
