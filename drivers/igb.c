@@ -13,7 +13,6 @@
 #define IGB_RESET_US 1000       /* no register access this soon after CTRL.RST */
 #define IGB_AUTO_RD_MS 10       /* Linux AUTO_READ_DONE_TIMEOUT (e1000_mac.c igb_get_auto_rd_done) */
 #define IGB_CFG_DONE_MS 100     /* Linux PHY_CFG_TIMEOUT (e1000_82575.c igb_get_cfg_done_82575) */
-#define IGB_SWFW_TRIES 200      /* times 5 ms: Linux igb_acquire_swfw_sync_82575 */
 
 static uint32_t igb_rxq(uint32_t q) { return IGB_RXQ(q); }
 static uint32_t igb_txq(uint32_t q) { return IGB_TXQ(q); }
@@ -45,54 +44,14 @@ static void irq_mask(void)
 	iadv_wr(&igb.a, IGB_EIMC, 0xffffffff);
 }
 
-/* The software semaphore SWSM (Linux e1000_mac.c igb_get_hw_semaphore): SMBI is ours when a read
- * finds it clear (the read sets it), then SWESMBI is ours when it reads back set. */
-static bool swsm_get(void)
-{
-	if (!iadv_wait(&igb.a, IGB_SWSM, IGB_SWSM_SMBI, 0, 50))
-		return false;
-	for (int i = 0; i < 20; i++) {
-		iadv_wr(&igb.a, IGB_SWSM, iadv_rd(&igb.a, IGB_SWSM) | IGB_SWSM_SWESMBI);
-		if (iadv_rd(&igb.a, IGB_SWSM) & IGB_SWSM_SWESMBI)
-			return true;
-		iadv_delay_us(50);
-	}
-	iadv_wr(&igb.a, IGB_SWSM, iadv_rd(&igb.a, IGB_SWSM) & ~(IGB_SWSM_SMBI | IGB_SWSM_SWESMBI));
-	return false;
-}
-
-static void swsm_put(void)
-{
-	iadv_wr(&igb.a, IGB_SWSM, iadv_rd(&igb.a, IGB_SWSM) & ~(IGB_SWSM_SMBI | IGB_SWSM_SWESMBI));
-}
-
-/* The SW/FW semaphore of one resource (Linux e1000_82575.c igb_acquire_swfw_sync_82575): under
- * SWSM, take our bit of SW_FW_SYNC when neither we nor the firmware (the bit 16 higher) hold it;
- * else let SWSM go and try again 5 ms later. The manageability firmware shares the PHY. */
-static bool swfw_get(uint32_t mask)
-{
-	for (int i = 0; i < IGB_SWFW_TRIES; i++) {
-		if (!swsm_get())
-			return false;
-		uint32_t sync = iadv_rd(&igb.a, IGB_SW_FW_SYNC);
-		if (!(sync & (mask | mask << 16))) {
-			iadv_wr(&igb.a, IGB_SW_FW_SYNC, sync | mask);
-			swsm_put();
-			return true;
-		}
-		swsm_put();
-		iadv_delay_us(5000);
-	}
-	return false;
-}
-
-static void swfw_put(uint32_t mask)
-{
-	bool got = swsm_get();  /* Linux waits for SWSM without bound; without it we still let go */
-	iadv_wr(&igb.a, IGB_SW_FW_SYNC, iadv_rd(&igb.a, IGB_SW_FW_SYNC) & ~mask);
-	if (got)
-		swsm_put();
-}
+/* The SW/FW semaphore (intel_adv.h) as Linux's igb takes it: SWSM.SMBI waited for 50 ms and
+ * SWESMBI tried 20 times (e1000_mac.c igb_get_hw_semaphore), then the resource's bit of
+ * SW_FW_SYNC, the firmware's 16 higher, tried 200 times 5 ms apart (e1000_82575.c
+ * igb_acquire_swfw_sync_82575). The manageability firmware shares the PHY. */
+static const struct iadv_swfw igb_swfw = {
+	.swsm = IGB_SWSM, .sync = IGB_SW_FW_SYNC, .fw_shift = 16, .smbi_ms = 50, .smbi_force = false,
+	.swesmbi_tries = 20, .sync_tries = 200,
+};
 
 /* One PHY register access through MDIC (8.2.4), the PHY's semaphore held; false when the PHY did
  * not answer. */
@@ -117,7 +76,7 @@ static bool mdic(uint32_t op, uint32_t reg, uint16_t *data)
 static void igb_phy_up(void)
 {
 	uint32_t sm = igb.port ? IGB_SWFW_PHY1_SM : IGB_SWFW_PHY0_SM;
-	if (!swfw_get(sm)) {
+	if (!iadv_swfw_get(&igb.a, &igb_swfw, sm)) {
 		igb.phy_errors++;
 		kprintf("igb0: PHY semaphore not granted (SW_FW_SYNC)\n");
 		return;
@@ -132,7 +91,7 @@ static void igb_phy_up(void)
 		bmcr |= IGB_BMCR_AUTOEN | IGB_BMCR_ANRESTART;
 		ok = mdic(IGB_MDIC_OP_WRITE, IGB_PHY_BMCR, &bmcr);
 	}
-	swfw_put(sm);
+	iadv_swfw_put(&igb.a, &igb_swfw, sm);
 	if (!ok) {
 		igb.phy_errors++;
 		kprintf("igb0: PHY not answering on MDIC\n");

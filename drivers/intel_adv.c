@@ -47,6 +47,56 @@ void iadv_delay_us(uint32_t us)
 		arch_relax();
 }
 
+static void swsm_put(const struct iadv *a, const struct iadv_swfw *s)
+{
+	iadv_wr(a, s->swsm, iadv_rd(a, s->swsm) & ~(IADV_SWSM_SMBI | IADV_SWSM_SWESMBI));
+}
+
+static bool swsm_get(const struct iadv *a, const struct iadv_swfw *s)
+{
+	if (!iadv_wait(a, s->swsm, IADV_SWSM_SMBI, 0, s->smbi_ms)) {
+		if (!s->smbi_force)
+			return false;
+		swsm_put(a, s);
+		iadv_delay_us(50);
+		if (iadv_rd(a, s->swsm) & IADV_SWSM_SMBI)
+			return false;
+	}
+	for (uint32_t i = 0; i < s->swesmbi_tries; i++) {
+		iadv_wr(a, s->swsm, iadv_rd(a, s->swsm) | IADV_SWSM_SWESMBI);
+		if (iadv_rd(a, s->swsm) & IADV_SWSM_SWESMBI)
+			return true;
+		iadv_delay_us(50);
+	}
+	swsm_put(a, s);
+	return false;
+}
+
+bool iadv_swfw_get(const struct iadv *a, const struct iadv_swfw *s, uint32_t mask)
+{
+	for (uint32_t i = 0; i < s->sync_tries; i++) {
+		if (!swsm_get(a, s))
+			return false;
+		uint32_t sync = iadv_rd(a, s->sync);
+		if (!(sync & (mask | mask << s->fw_shift))) {
+			iadv_wr(a, s->sync, sync | mask);
+			swsm_put(a, s);
+			return true;
+		}
+		swsm_put(a, s);
+		iadv_delay_us(5000);
+	}
+	return false;
+}
+
+void iadv_swfw_put(const struct iadv *a, const struct iadv_swfw *s, uint32_t mask)
+{
+	bool got = swsm_get(a, s);
+	iadv_wr(a, s->sync, iadv_rd(a, s->sync) & ~mask);
+	if (got)
+		swsm_put(a, s);
+}
+
 static int ring_init(struct iadv_ring *r, uint32_t core, uint32_t size, bool tx)
 {
 	if (!r->desc) {

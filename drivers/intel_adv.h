@@ -152,6 +152,29 @@ bool iadv_wait(const struct iadv *a, uint32_t off, uint32_t mask, uint32_t want,
 /* Wait at least us microseconds by the same counter, touching no register. */
 void iadv_delay_us(uint32_t us);
 
+/*
+ * The semaphore both chips share with their manageability firmware. SWSM first: SMBI is ours when
+ * a read finds it clear (the read sets it), then SWESMBI when it reads back set after we set it.
+ * Under SWSM, a resource is ours when neither its bit in the sync register nor the firmware's twin
+ * (fw_shift bits higher) is set: we set ours and let SWSM go. Each chip's register offsets and
+ * bounds follow its reference driver (struct iadv_swfw in igb.c and ixgbe.c).
+ */
+#define IADV_SWSM_SMBI (1u << 0)
+#define IADV_SWSM_SWESMBI (1u << 1)
+struct iadv_swfw {
+	uint32_t swsm, sync;            /* register offsets */
+	uint32_t fw_shift;              /* the firmware's bit of a resource: ours << fw_shift */
+	uint32_t smbi_ms;               /* how long SMBI may stay taken */
+	bool smbi_force;                /* then clear it once and look again (ixgbe: a driver that died) */
+	uint32_t swesmbi_tries;         /* 50 us apart */
+	uint32_t sync_tries;            /* 5 ms apart */
+};
+/* Take the resource mask: false when SWSM or the resource stayed taken for the bounds. */
+bool iadv_swfw_get(const struct iadv *a, const struct iadv_swfw *s, uint32_t mask);
+/* Let it go (with SWSM when it can be had: without it the bit is cleared all the same, which is
+ * better than holding the resource for ever). */
+void iadv_swfw_put(const struct iadv *a, const struct iadv_swfw *s, uint32_t mask);
+
 /* Rings for n pairs, rx_ring / tx_ring descriptors each: allocated the first time (queue q's from
  * core q's arena), emptied every time. Returns 0, or -1 when memory ran out. */
 int iadv_rings_init(struct iadv *a, uint32_t n, uint32_t rx_ring, uint32_t tx_ring);

@@ -196,55 +196,14 @@ static uint32_t ixgbe_sfp_identify(void)
 	return 0;
 }
 
-/* The SW/FW semaphore (ixgbe_common.c ixgbe_get_eeprom_semaphore): SWSM.SMBI between drivers
- * (up to 100 ms; when never granted, freed once and tried again, as the shared code does), then
- * SWSM.SWESMBI between software and firmware. */
-static bool ixgbe_swsm_get(void)
-{
-	if (!iadv_wait(&ix.a, IXGBE_SWSM, IXGBE_SWSM_SMBI, 0, 100)) {
-		clear_bits(IXGBE_SWSM, IXGBE_SWSM_SMBI | IXGBE_SWSM_SWESMBI);
-		iadv_delay_us(50);
-		if (rd(IXGBE_SWSM) & IXGBE_SWSM_SMBI)
-			return false;
-	}
-	for (int i = 0; i < 2000; i++) {
-		set_bits(IXGBE_SWSM, IXGBE_SWSM_SWESMBI);
-		if (rd(IXGBE_SWSM) & IXGBE_SWSM_SWESMBI)
-			return true;
-		iadv_delay_us(50);
-	}
-	clear_bits(IXGBE_SWSM, IXGBE_SWSM_SMBI | IXGBE_SWSM_SWESMBI);
-	return false;
-}
-
-static void ixgbe_swsm_put(void) { clear_bits(IXGBE_SWSM, IXGBE_SWSM_SMBI | IXGBE_SWSM_SWESMBI); }
-
-/* A resource of GSSR (ixgbe_common.c ixgbe_acquire_swfw_sync): ours when neither firmware's bit nor
- * software's is set; up to 200 tries 5 ms apart. Returns true when taken. */
-static bool ixgbe_swfw_get(uint32_t mask)
-{
-	for (int i = 0; i < 200; i++) {
-		if (!ixgbe_swsm_get())
-			return false;
-		uint32_t gssr = rd(IXGBE_GSSR);
-		if (!(gssr & (mask | mask << IXGBE_GSSR_FW_SHIFT))) {
-			wr(IXGBE_GSSR, gssr | mask);
-			ixgbe_swsm_put();
-			return true;
-		}
-		ixgbe_swsm_put();
-		iadv_delay_us(5000);
-	}
-	return false;
-}
-
-static void ixgbe_swfw_put(uint32_t mask)
-{
-	bool sem = ixgbe_swsm_get();
-	wr(IXGBE_GSSR, rd(IXGBE_GSSR) & ~mask);
-	if (sem)
-		ixgbe_swsm_put();
-}
+/* The SW/FW semaphore (intel_adv.h) as Intel's shared code takes it: SWSM.SMBI waited for 100 ms,
+ * then freed once and tried again, SWESMBI tried 2000 times 50 us apart (ixgbe_common.c
+ * ixgbe_get_eeprom_semaphore); the resource's bit of GSSR, the firmware's 5 higher, tried 200
+ * times 5 ms apart (ixgbe_acquire_swfw_sync). */
+static const struct iadv_swfw ixgbe_swfw = {
+	.swsm = IXGBE_SWSM, .sync = IXGBE_GSSR, .fw_shift = IXGBE_GSSR_FW_SHIFT, .smbi_ms = 100,
+	.smbi_force = true, .swesmbi_tries = 2000, .sync_tries = 200,
+};
 
 /*
  * The module's init sequence from the EEPROM into CORECTL (ixgbe_phy.c
@@ -266,7 +225,7 @@ static int ixgbe_sfp_init(uint32_t type)
 		return -1;
 	/* "PHY config will finish before releasing the semaphore": firmware keeps off the MAC's
 	 * registers meanwhile, and gets 10 ms after (the shared code's semaphore_delay). */
-	if (!ixgbe_swfw_get(IXGBE_GSSR_MAC_CSR))
+	if (!iadv_swfw_get(&ix.a, &ixgbe_swfw, IXGBE_GSSR_MAC_CSR))
 		return -1;
 	int err = -1;
 	for (n = 1; n < 256; n++) {
@@ -279,7 +238,7 @@ static int ixgbe_sfp_init(uint32_t type)
 		wr(IXGBE_CORECTL, w);
 		rd(IXGBE_STATUS);       /* flush: each word reaches the core before the next */
 	}
-	ixgbe_swfw_put(IXGBE_GSSR_MAC_CSR);
+	iadv_swfw_put(&ix.a, &ixgbe_swfw, IXGBE_GSSR_MAC_CSR);
 	iadv_delay_us(10000);
 	return err;
 }
