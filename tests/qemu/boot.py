@@ -186,11 +186,8 @@ def main():
 
         # A fault on a core other than the console's: before the watchdog and the reset, core 1 stopped
         # and the others went on half-serving. Now its report is printed and the machine resets.
-        c.close()
-        c = guest("-2")
-        m, out = c.expect(r"pollux: ready arch=", BOOT_TIMEOUT)
-        if not m:
-            result(False, "reboot", "no 'pollux: ready' line on the second boot:\n" + out[-2000:])
+        c, up = fresh_guest(c, "2")
+        if not up:
             return
         c.send("fault 1")
         mf, outf = c.expect(r"pollux: core (\d+) stopped", CMD_TIMEOUT)
@@ -206,11 +203,8 @@ def main():
 
         # The watchdog: the last core spins with its loop counter frozen; the core before it, which
         # watches it, must report it after POLLUX_WATCHDOG_S (not before) and reset the machine.
-        c.close()
-        c = guest("-3")
-        m, out = c.expect(r"pollux: ready arch=", BOOT_TIMEOUT)
-        if not m:
-            result(False, "reboot", "no 'pollux: ready' line on the third boot:\n" + out[-2000:])
+        c, up = fresh_guest(c, "3")
+        if not up:
             return
         stuck = CORES - 1
         c.send(f"hang {stuck}")
