@@ -80,7 +80,7 @@ LWIPDIR := build/deps/lwip/src
 # and make then re-reads this Makefile with it.
 $(LWIPDIR)/Filelists.mk: | $(DEPS_STAMP)
 	@test -f $@ || { echo "deps: lwIP source missing ($@)"; exit 1; }
-LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c
+LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(CORE6FILES) $(LWIPDIR)/netif/ethernet.c
 LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 # One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
 # A setting of the config header, as the preprocessor expands it.

@@ -11,7 +11,13 @@
  * struct svc of your own (README, "Writing a service"). */
 #define POLLUX_SERVICE POLLUX_SERVICE_HTTP
 
-/* Addressing: 1 = DHCP (what EC2 needs), 0 = the static address below. */
+/* Families served: IPv4, IPv6 or both (dual stack), each 0 or 1, one at least. IPv6 takes a
+ * link-local address from the MAC and its global addresses from the network's router
+ * advertisements (SLAAC). */
+#define POLLUX_IPV4 1
+#define POLLUX_IPV6 1
+
+/* IPv4 addressing: 1 = DHCP (what EC2 needs), 0 = the static address below. */
 #define POLLUX_USE_DHCP 1
 #define POLLUX_STATIC_IP      "198.18.0.2"
 #define POLLUX_STATIC_NETMASK "255.255.255.0"

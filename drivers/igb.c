@@ -200,7 +200,9 @@ static int igb_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 		}
 		iadv_rx_tail(&igb.a, q);
 	}
-	iadv_wr(&igb.a, IGB_RCTL, IGB_RCTL_EN | IGB_RCTL_BAM | IGB_RCTL_SECRC);
+	/* Multicast: every group, for IPv6's neighbour discovery and router advertisements (the
+	 * solicited-node groups of each address, all-nodes); the stacks drop what they did not join. */
+	iadv_wr(&igb.a, IGB_RCTL, IGB_RCTL_EN | IGB_RCTL_BAM | IGB_RCTL_MPE | IGB_RCTL_SECRC);
 	iadv_wr(&igb.a, IGB_TCTL, IGB_TCTL_EN | IGB_TCTL_PSP);
 	kprintf("igb0: live, rss on\n");
 	return 0;

@@ -76,6 +76,7 @@
 #define IXGBE_HLREG0_RXCRCSTRP (1u << 1)
 #define IXGBE_HLREG0_TXPADEN (1u << 10)
 #define IXGBE_FCTRL 0x05080             /* RW, filter control, 8.2.3.7.1 */
+#define IXGBE_FCTRL_MPE (1u << 8)       /* accept every multicast */
 #define IXGBE_FCTRL_BAM (1u << 10)      /* accept broadcast */
 #define IXGBE_RXCSUM 0x05000            /* RW, receive checksum control, 8.2.3.7.5 */
 #define IXGBE_RXCSUM_PCSD (1u << 13)    /* descriptor carries the RSS hash */

@@ -18,6 +18,10 @@
 #if !defined(POLLUX_USE_DHCP) || (POLLUX_USE_DHCP != 0 && POLLUX_USE_DHCP != 1)
 #error "config: POLLUX_USE_DHCP must be 0 or 1"
 #endif
+#if !defined(POLLUX_IPV4) || !defined(POLLUX_IPV6) || (POLLUX_IPV4 != 0 && POLLUX_IPV4 != 1) || \
+	(POLLUX_IPV6 != 0 && POLLUX_IPV6 != 1) || !(POLLUX_IPV4 || POLLUX_IPV6)
+#error "config: POLLUX_IPV4 and POLLUX_IPV6 must each be 0 or 1, and one of them 1"
+#endif
 #if !defined(POLLUX_HTTP_PORT) || POLLUX_HTTP_PORT < 1 || POLLUX_HTTP_PORT > 65535
 #error "config: POLLUX_HTTP_PORT must be 1..65535"
 #endif

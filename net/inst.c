@@ -10,6 +10,8 @@
 #include "lwip/inet_chksum.h"
 #include "lwip/init.h"
 #include "lwip/ip4.h"
+#include "lwip/ip6.h"
+#include "lwip/ethip6.h"
 #include "lwip/memp.h"
 #include "lwip/prot/ip4.h"
 #include "lwip/netif.h"
@@ -212,8 +214,10 @@ static err_t nif_init(struct netif *n)
 	n->hwaddr_len = 6;
 	for (int i = 0; i < 6; i++)
 		n->hwaddr[i] = cfg.mac[i];
-	n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
+	n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP |
+		   NETIF_FLAG_MLD6;
 	n->output = etharp_output;
+	n->output_ip6 = ethip6_output;
 	n->linkoutput = linkoutput;
 	csum_base = NETIF_CHECKSUM_ENABLE_ALL;
 	if (cfg.csum_offload)
@@ -345,6 +349,10 @@ static int inst_init(const struct net_inst_cfg *c)
 	if (!netif_add(&nif, &ip, &mask, &gw, NULL, nif_init, ethernet_input))
 		return ERR_IF;
 	netif_set_default(&nif);
+	if (!cfg.no_ip6) {
+		netif_create_ip6_linklocal_address(&nif, 1);
+		nif.ip6_autoconfig_enabled = 1;        /* SLAAC from router advertisements */
+	}
 	netif_set_up(&nif);
 	if (cfg.dhcp) {
 		err_t e = dhcp_start(&nif);
@@ -399,6 +407,15 @@ static uint32_t inst_addr(uint32_t *mask, uint32_t *gw)
 	return ip4_addr_get_u32(netif_ip4_addr(&nif));
 }
 
+static unsigned inst_addr6(uint8_t (*out)[16], unsigned max)
+{
+	unsigned n = 0;
+	for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES && n < max; i++)
+		if (ip6_addr_ispreferred(netif_ip6_addr_state(&nif, i)))
+			memcpy(out[n++], netif_ip6_addr(&nif, i)->addr, 16);
+	return n;
+}
+
 static void inst_set_addr(uint32_t ip, uint32_t mask, uint32_t gw)
 {
 	ip4_addr_t a, m, g;
@@ -443,6 +460,7 @@ const struct net_inst net_inst = {
 	.tx_done = inst_tx_done,
 	.poll = inst_poll,
 	.addr = inst_addr,
+	.addr6 = inst_addr6,
 	.set_addr = inst_set_addr,
 	.stats = inst_stats,
 	.mem = inst_mem,

@@ -19,6 +19,7 @@ struct net_inst_cfg {
 	uint16_t mtu;
 	bool dhcp;                      /* else ip/mask/gw below, network byte order */
 	uint32_t ip, mask, gw;
+	bool no_ip6;                    /* IPv4 only: no link-local address, no SLAAC */
 	/* Network memory: every allocation of the stack and the service's connection state comes
 	 * from the instance's size classes (net/slab.h), in chunks of NET_INST_CHUNK bytes that
 	 * mem_grow takes from the core's own arena, at most mem_budget bytes (NET_INST_MIN_MEM
@@ -115,6 +116,10 @@ struct net_inst {
 	/* Current IPv4 address, mask and gateway in network byte order; returns the address,
 	 * 0 while DHCP has none. */
 	uint32_t (*addr)(uint32_t *mask, uint32_t *gw);
+	/* The IPv6 addresses in use (preferred, DAD done), link-local first: up to max into out, 16
+	 * bytes each in network order; returns how many. Each instance configures its own from the
+	 * MAC and the router advertisements every instance sees, so all come to the same ones. */
+	unsigned (*addr6)(uint8_t (*out)[16], unsigned max);
 	/* Take the address another instance obtained (all instances share the MAC and the IP). */
 	void (*set_addr)(uint32_t ip, uint32_t mask, uint32_t gw);
 	void (*stats)(struct net_inst_stats *out);

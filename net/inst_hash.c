@@ -40,14 +40,18 @@ static uint64_t keyed_mix(uint64_t x, uint64_t k0, uint64_t k1)
 	return x ^ x >> 32;
 }
 
-static uint32_t bucket(uint32_t rip, uint16_t rport, uint16_t lport)
+static uint32_t bucket(const struct inst_ip *rip, uint16_t rport, uint16_t lport)
 {
-	return (uint32_t)keyed_mix((uint64_t)rip << 32 | (uint32_t)rport << 16 | lport, key0, key1) & mask;
+	uint64_t x = (uint64_t)rip->w[3] << 32 | (uint32_t)rport << 16 | lport;
+	if (rip->w[0] | rip->w[1] | (rip->w[2] ^ PP_HTONL(0xffffu)))       /* IPv6: the rest of it first */
+		x ^= keyed_mix(keyed_mix((uint64_t)rip->w[0] << 32 | rip->w[1], key1, key0) ^ rip->w[2], key1, key0);
+	return (uint32_t)keyed_mix(x, key0, key1) & mask;
 }
 
 static uint32_t bucket_of(const struct tcp_pcb *pcb)
 {
-	return bucket(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)), pcb->remote_port, pcb->local_port);
+	struct inst_ip r = inst_ip_of(&pcb->remote_ip);
+	return bucket(&r, pcb->remote_port, pcb->local_port);
 }
 
 int inst_hash_init(uint32_t conns, uint32_t time_wait, void *(*alloc)(size_t bytes))
@@ -107,7 +111,8 @@ struct tcp_pcb *inst_tcp_lookup(u16_t rport, u16_t lport, const ip_addr_t *rip, 
 	if (!table)
 		return NULL;
 	hs.lookups++;
-	for (struct tcp_pcb *p = table[bucket(ip4_addr_get_u32(ip_2_ip4(rip)), rport, lport)]; p; p = p->hash_next) {
+	struct inst_ip r = inst_ip_of(rip);
+	for (struct tcp_pcb *p = table[bucket(&r, rport, lport)]; p; p = p->hash_next) {
 		hs.probes++;
 		if (p->remote_port == rport && p->local_port == lport && ip_addr_cmp(&p->remote_ip, rip) &&
 		    ip_addr_cmp(&p->local_ip, lip))
@@ -118,7 +123,7 @@ struct tcp_pcb *inst_tcp_lookup(u16_t rport, u16_t lport, const ip_addr_t *rip, 
 
 /* ---- TIME_WAIT entries ---- */
 
-static uint32_t tw_bucket_of(uint32_t rip, uint16_t rport, uint16_t lport)
+static uint32_t tw_bucket_of(const struct inst_ip *rip, uint16_t rport, uint16_t lport)
 {
 	return bucket(rip, rport, lport) & tw_mask;
 }
@@ -127,7 +132,7 @@ static uint32_t tw_bucket_of(uint32_t rip, uint16_t rport, uint16_t lport)
 static void tw_unhook(struct inst_tw *e)
 {
 	uint32_t i = (uint32_t)(e - tw) + 1;
-	for (uint32_t *l = &tw_bucket[tw_bucket_of(e->rip, e->rport, e->lport)]; *l; l = &tw[*l - 1].next)
+	for (uint32_t *l = &tw_bucket[tw_bucket_of(&e->rip, e->rport, e->lport)]; *l; l = &tw[*l - 1].next)
 		if (*l == i) {
 			*l = e->next;
 			e->lport = 0;
@@ -146,7 +151,7 @@ static void tw_pop(void)
 	tw_len--;
 }
 
-static void tw_add(uint32_t rip, uint16_t rport, uint16_t lport, uint32_t snd_nxt, uint32_t rcv_nxt)
+static void tw_add(const struct inst_ip *rip, uint16_t rport, uint16_t lport, uint32_t snd_nxt, uint32_t rcv_nxt)
 {
 	if (tw_len == tw_cap) {
 		if (tw[tw_head].lport)
@@ -156,7 +161,7 @@ static void tw_add(uint32_t rip, uint16_t rport, uint16_t lport, uint32_t snd_nx
 	uint32_t i = (tw_head + tw_len) & tw_mask;
 	tw_len++;
 	struct inst_tw *e = &tw[i];
-	*e = (struct inst_tw){ .rip = rip, .rport = rport, .lport = lport, .snd_nxt = snd_nxt, .rcv_nxt = rcv_nxt,
+	*e = (struct inst_tw){ .rip = *rip, .rport = rport, .lport = lport, .snd_nxt = snd_nxt, .rcv_nxt = rcv_nxt,
 			       .until = sys_now() + 2 * TCP_MSL };
 	uint32_t *b = &tw_bucket[tw_bucket_of(rip, rport, lport)];
 	e->next = *b;
@@ -168,8 +173,8 @@ void inst_tw_take(void)
 {
 	struct tcp_pcb *pcb;
 	while (tw && (pcb = tcp_tw_pcbs) != NULL) {
-		tw_add(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)), pcb->remote_port, pcb->local_port, pcb->snd_nxt,
-		       pcb->rcv_nxt);
+		struct inst_ip r = inst_ip_of(&pcb->remote_ip);
+		tw_add(&r, pcb->remote_port, pcb->local_port, pcb->snd_nxt, pcb->rcv_nxt);
 		hs.tw_entered++;
 		tcp_pcb_remove(&tcp_tw_pcbs, pcb);
 		tcp_free(pcb);
@@ -179,13 +184,13 @@ void inst_tw_take(void)
 		tw_pop();
 }
 
-struct inst_tw *inst_tw_find(uint32_t rip, uint16_t rport, uint16_t lport)
+struct inst_tw *inst_tw_find(const struct inst_ip *rip, uint16_t rport, uint16_t lport)
 {
 	if (!tw)
 		return NULL;
 	for (uint32_t i = tw_bucket[tw_bucket_of(rip, rport, lport)]; i; i = tw[i - 1].next) {
 		struct inst_tw *e = &tw[i - 1];
-		if (e->rip == rip && e->rport == rport && e->lport == lport)
+		if (e->rport == rport && e->lport == lport && inst_ip_eq(&e->rip, rip))
 			return e;
 	}
 	return NULL;
@@ -200,11 +205,19 @@ void inst_tw_restart(struct inst_tw *e)
 {
 	struct inst_tw c = *e;
 	tw_unhook(e);
-	tw_add(c.rip, c.rport, c.lport, c.snd_nxt, c.rcv_nxt);
+	tw_add(&c.rip, c.rport, c.lport, c.snd_nxt, c.rcv_nxt);
 }
 void inst_hash_stats(struct inst_hash_stats *out)
 {
 	*out = hs;
+}
+
+/* LWIP_HOOK_TCP_ISN (lwipopts.h): the kernel's RFC 6528 function over the tuple of either family. */
+u32_t inst_tcp_isn(const ip_addr_t *lip, u16_t lport, const ip_addr_t *rip, u16_t rport)
+{
+	if (IP_IS_V6(rip))
+		return lwip_port_isn((const u8_t *)ip_2_ip6(lip)->addr, lport, (const u8_t *)ip_2_ip6(rip)->addr, rport, 16);
+	return lwip_port_isn((const u8_t *)&ip_2_ip4(lip)->addr, lport, (const u8_t *)&ip_2_ip4(rip)->addr, rport, 4);
 }
 
 /*

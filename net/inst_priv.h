@@ -34,10 +34,30 @@ struct inst_hash_stats {
 };
 void inst_hash_stats(struct inst_hash_stats *out);
 
-/* inst_hash.c: a connection in TIME_WAIT: 24 bytes, not a pcb. Ports in host order, the address
+/* A remote address of either family, as the index keeps it: IPv6's 16 bytes, or IPv4 mapped into
+ * IPv6 (::ffff:a.b.c.d), in network order. */
+struct inst_ip {
+	uint32_t w[4];
+};
+
+static inline struct inst_ip inst_ip_of(const ip_addr_t *a)
+{
+	if (IP_IS_V6(a)) {
+		const ip6_addr_t *a6 = ip_2_ip6(a);
+		return (struct inst_ip){ { a6->addr[0], a6->addr[1], a6->addr[2], a6->addr[3] } };
+	}
+	return (struct inst_ip){ { 0, 0, PP_HTONL(0xffffu), ip4_addr_get_u32(ip_2_ip4(a)) } };
+}
+
+static inline bool inst_ip_eq(const struct inst_ip *a, const struct inst_ip *b)
+{
+	return !((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]));
+}
+
+/* inst_hash.c: a connection in TIME_WAIT: 36 bytes, not a pcb. Ports in host order, the address
  * in network order, as lwIP keeps them. */
 struct inst_tw {
-	uint32_t rip;
+	struct inst_ip rip;
 	uint16_t rport, lport;          /* lport 0: ended or restarted, only its ring slot is left */
 	uint32_t snd_nxt, rcv_nxt;      /* what this side sent up to and expects next */
 	uint32_t until;                 /* sys_now() when it ends */
@@ -47,7 +67,7 @@ struct inst_tw {
  * whose time is up. Call after every input and from the poll. */
 void inst_tw_take(void);
 /* The entry of a four-tuple (the local address is the instance's), or NULL. */
-struct inst_tw *inst_tw_find(uint32_t rip, uint16_t rport, uint16_t lport);
+struct inst_tw *inst_tw_find(const struct inst_ip *rip, uint16_t rport, uint16_t lport);
 /* End e now (a new connection takes its ports), or start its 2 MSL again (its FIN came again). */
 void inst_tw_end(struct inst_tw *e);
 void inst_tw_restart(struct inst_tw *e);

@@ -158,7 +158,11 @@ static int dgram_send(struct svc_udp *u, const void *p, size_t len, const struct
 		return -1;
 	}
 	ip_addr_t a;
-	ip_addr_set_ip4_u32(&a, to->ip);
+	if (to->family == SVC_INET6)
+		IP_ADDR6(&a, ((const u32_t *)to->ip6)[0], ((const u32_t *)to->ip6)[1], ((const u32_t *)to->ip6)[2],
+			 ((const u32_t *)to->ip6)[3]);
+	else
+		ip_addr_set_ip4_u32_val(a, to->ip);
 	err_t e = udp_sendto(iu->pcb, q, &a, to->port);
 	pbuf_free(q);
 	if (e != ERR_OK) {
@@ -166,6 +170,19 @@ static int dgram_send(struct svc_udp *u, const void *p, size_t len, const struct
 		return -1;
 	}
 	return 0;
+}
+
+/* A remote end as services see it (net/service.h). */
+static void peer_of(struct svc_peer *out, const ip_addr_t *a, u16_t port)
+{
+	*out = (struct svc_peer){ .port = port };
+	if (IP_IS_V6(a)) {
+		out->family = SVC_INET6;
+		memcpy(out->ip6, ip_2_ip6(a)->addr, 16);
+	} else {
+		out->family = SVC_INET;
+		out->ip = ip4_addr_get_u32(ip_2_ip4(a));
+	}
 }
 
 static const struct svc_ops ops = {
@@ -589,8 +606,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	ic->svc = sv;
 	ic->c.ops = &ops;
 	ic->c.stats = &sst;
-	ic->c.peer.ip = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
-	ic->c.peer.port = pcb->remote_port;
+	peer_of(&ic->c.peer, &pcb->remote_ip, pcb->remote_port);
 	ic->pcb = pcb;
 	st->tcp_accepted++;
 	tcp_nagle_disable(pcb);
@@ -619,7 +635,7 @@ void inst_svc_reinput(struct netif *nif)
 {
 	struct pbuf *p = reinput;
 	reinput = NULL;
-	if (p && ip4_input(p, nif) != ERR_OK)
+	if (p && ip_input(p, nif) != ERR_OK)
 		pbuf_free(p);
 }
 
@@ -632,10 +648,11 @@ void inst_svc_reinput(struct netif *nif)
  */
 static bool keep_segment(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len, struct pbuf *p)
 {
-	const struct ip_hdr *iph = ip4_current_header();
-	u16_t hl = (u16_t)(IPH_HL(iph) * 4), tl = (u16_t)(TCP_HLEN + optlen);
-	if (reinput || (const u8_t *)iph + hl != (const u8_t *)hdr || opt1len != optlen ||
-	    (u32_t)hl + tl + p->tot_len > 0xffff)
+	bool v6 = ip_current_is_v6();
+	const u8_t *iph = v6 ? (const u8_t *)ip6_current_header() : (const u8_t *)ip4_current_header();
+	/* IPv6: the fixed header only; a segment that came behind extension headers is not kept. */
+	u16_t hl = v6 ? IP6_HLEN : (u16_t)(IPH_HL((const struct ip_hdr *)iph) * 4), tl = (u16_t)(TCP_HLEN + optlen);
+	if (reinput || iph + hl != (const u8_t *)hdr || opt1len != optlen || (u32_t)hl + tl + p->tot_len > 0xffff)
 		return false;
 	u16_t len = (u16_t)(hl + tl + p->tot_len);
 	struct pbuf *q = pbuf_alloc(PBUF_RAW, len, PBUF_RAM);
@@ -644,11 +661,16 @@ static bool keep_segment(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
 	u8_t *b = q->payload;
 	memcpy(b, iph, (size_t)hl + tl);
 	pbuf_copy_partial(p, b + hl + tl, p->tot_len, 0);
-	struct ip_hdr *qi = (struct ip_hdr *)b;
-	IPH_LEN_SET(qi, lwip_htons(len));
-	IPH_OFFSET_SET(qi, 0);
-	IPH_CHKSUM_SET(qi, 0);
-	IPH_CHKSUM_SET(qi, inet_chksum(qi, hl));
+	if (v6) {
+		struct ip6_hdr *q6 = (struct ip6_hdr *)b;
+		IP6H_PLEN_SET(q6, (u16_t)(len - IP6_HLEN));
+	} else {
+		struct ip_hdr *qi = (struct ip_hdr *)b;
+		IPH_LEN_SET(qi, lwip_htons(len));
+		IPH_OFFSET_SET(qi, 0);
+		IPH_CHKSUM_SET(qi, 0);
+		IPH_CHKSUM_SET(qi, inet_chksum(qi, hl));
+	}
 	struct tcp_hdr *h = (struct tcp_hdr *)(b + hl);
 	h->src = lwip_htons(h->src);
 	h->dest = lwip_htons(h->dest);
@@ -676,8 +698,12 @@ static u32_t cookies_until;             /* ACKs are checked as cookies only whil
 
 static u32_t cookie_mac(const struct tcp_hdr *hdr, u16_t lport, u32_t seq, u32_t slot)
 {
-	return lwip_port_cookie(ip4_addr_get_u32(ip4_current_dest_addr()), lport,
-				ip4_addr_get_u32(ip4_current_src_addr()), hdr->src, seq, slot) & 0x0fffffffu;
+	const ip_addr_t *l = ip_current_dest_addr(), *r = ip_current_src_addr();
+	u32_t mac = IP_IS_V6(r) ? lwip_port_cookie((const u8_t *)ip_2_ip6(l)->addr, lport, (const u8_t *)ip_2_ip6(r)->addr,
+						   hdr->src, 16, seq, slot)
+				: lwip_port_cookie((const u8_t *)&ip_2_ip4(l)->addr, lport, (const u8_t *)&ip_2_ip4(r)->addr,
+						   hdr->src, 4, seq, slot);
+	return mac & 0x0fffffffu;
 }
 
 /* The MSS option of a SYN (its options in the first pbuf, after the header); 536 without one. */
@@ -828,7 +854,8 @@ int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u1
 {
 	u8_t flags = TCPH_FLAGS(hdr);
 	if (pcb->state == LISTEN) {
-		struct inst_tw *e = inst_tw_find(ip4_addr_get_u32(ip4_current_src_addr()), hdr->src, hdr->dest);
+		struct inst_ip r = inst_ip_of(ip_current_src_addr());
+		struct inst_tw *e = inst_tw_find(&r, hdr->src, hdr->dest);
 		if (e && timewait_input(e, hdr, p) != ERR_OK)
 			return ERR_ABRT;
 	}
@@ -862,7 +889,8 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 		}
 		p = q;
 	}
-	struct svc_peer from = { ip4_addr_get_u32(ip_2_ip4(addr)), port };
+	struct svc_peer from;
+	peer_of(&from, addr, port);
 	svc->udp(&iudp.u, p->payload, p->len, &from);
 	pbuf_free(p);
 }
@@ -881,8 +909,8 @@ int inst_svc_check(const struct svc *s)
 /* A listener on s's TCP port. */
 static int listen_for(const struct svc *s)
 {
-	struct tcp_pcb *l = tcp_new();
-	if (!l || tcp_bind(l, IP_ADDR_ANY, s->tcp_port) != ERR_OK)
+	struct tcp_pcb *l = tcp_new_ip_type(IPADDR_TYPE_ANY);      /* IPv4 and IPv6 */
+	if (!l || tcp_bind(l, IP_ANY_TYPE, s->tcp_port) != ERR_OK)
 		return ERR_USE;
 	l = tcp_listen_with_backlog(l, POLLUX_SYN_BACKLOG);
 	if (!l)
@@ -920,8 +948,8 @@ int inst_svc_start(const struct svc *s, const struct svc *m, struct net_inst_sta
 	if (s->udp_port) {
 		iudp.u.ops = &ops;
 		iudp.u.stats = &sst;
-		iudp.pcb = udp_new();
-		if (!iudp.pcb || udp_bind(iudp.pcb, IP_ADDR_ANY, s->udp_port) != ERR_OK)
+		iudp.pcb = udp_new_ip_type(IPADDR_TYPE_ANY);
+		if (!iudp.pcb || udp_bind(iudp.pcb, IP_ANY_TYPE, s->udp_port) != ERR_OK)
 			return ERR_USE;
 		udp_recv(iudp.pcb, udp_in, NULL);
 	}

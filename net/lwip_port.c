@@ -35,18 +35,21 @@ uint32_t lwip_port_rand(void)
  * learn another connection's from its own; a connection reopened with the same 4-tuple still gets
  * an ISN above the old one's, as the clock moved on.
  */
-uint32_t lwip_port_isn(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port)
+uint32_t lwip_port_isn(const uint8_t *local_ip, uint16_t local_port, const uint8_t *remote_ip, uint16_t remote_port,
+		       unsigned alen)
 {
-	uint8_t t[12];
-	for (int i = 0; i < 4; i++) {
-		t[i] = (uint8_t)(local_ip >> (8 * i));
-		t[4 + i] = (uint8_t)(remote_ip >> (8 * i));
+	uint8_t t[36];
+	alen = alen > 16 ? 16 : alen;
+	for (unsigned i = 0; i < alen; i++) {
+		t[i] = local_ip[i];
+		t[alen + i] = remote_ip[i];
 	}
-	t[8] = (uint8_t)local_port;
-	t[9] = (uint8_t)(local_port >> 8);
-	t[10] = (uint8_t)remote_port;
-	t[11] = (uint8_t)(remote_port >> 8);
-	return (uint32_t)(time_ns() / 4000) + (uint32_t)random_hash(t, sizeof(t));
+	uint8_t *p = t + 2 * alen;
+	p[0] = (uint8_t)local_port;
+	p[1] = (uint8_t)(local_port >> 8);
+	p[2] = (uint8_t)remote_port;
+	p[3] = (uint8_t)(remote_port >> 8);
+	return (uint32_t)(time_ns() / 4000) + (uint32_t)random_hash(t, 2 * alen + 4);
 }
 
 /*
@@ -54,20 +57,24 @@ uint32_t lwip_port_isn(uint32_t local_ip, uint16_t local_port, uint32_t remote_i
  * client's initial sequence number and the time slot, with a tag byte so that no input collides
  * with an ISN's. A peer that has not seen the SYN-ACK cannot forge the ACK that completes it.
  */
-uint32_t lwip_port_cookie(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
-			  uint32_t seq, uint32_t slot)
+uint32_t lwip_port_cookie(const uint8_t *local_ip, uint16_t local_port, const uint8_t *remote_ip,
+			  uint16_t remote_port, unsigned alen, uint32_t seq, uint32_t slot)
 {
-	uint8_t t[21];
-	for (int i = 0; i < 4; i++) {
-		t[i] = (uint8_t)(local_ip >> (8 * i));
-		t[4 + i] = (uint8_t)(remote_ip >> (8 * i));
-		t[8 + i] = (uint8_t)(seq >> (8 * i));
-		t[12 + i] = (uint8_t)(slot >> (8 * i));
+	uint8_t t[45];
+	alen = alen > 16 ? 16 : alen;
+	for (unsigned i = 0; i < alen; i++) {
+		t[i] = local_ip[i];
+		t[alen + i] = remote_ip[i];
 	}
-	t[16] = (uint8_t)local_port;
-	t[17] = (uint8_t)(local_port >> 8);
-	t[18] = (uint8_t)remote_port;
-	t[19] = (uint8_t)(remote_port >> 8);
-	t[20] = 0xc0;
-	return (uint32_t)random_hash(t, sizeof(t));
+	uint8_t *p = t + 2 * alen;
+	for (int i = 0; i < 4; i++) {
+		p[i] = (uint8_t)(seq >> (8 * i));
+		p[4 + i] = (uint8_t)(slot >> (8 * i));
+	}
+	p[8] = (uint8_t)local_port;
+	p[9] = (uint8_t)(local_port >> 8);
+	p[10] = (uint8_t)remote_port;
+	p[11] = (uint8_t)(remote_port >> 8);
+	p[12] = 0xc0;
+	return (uint32_t)random_hash(t, 2 * alen + 13);
 }

@@ -38,6 +38,8 @@ struct net_core {
 	volatile uint32_t up;           /* instance ready: published with release, read with acquire */
 	uint32_t lease_seen;            /* lease.seq this core applied */
 	bool addr_announced;            /* core 0: `pollux: ip=` printed for lease_seen */
+	volatile uint32_t ip6_sig;      /* a digest of the IPv6 addresses this core's instance uses */
+	uint32_t ip6_printed;           /* core 0: the digest whose `pollux: ip6=` lines were printed */
 	uint64_t next_timers, next_slow;
 	uint64_t steered;               /* frames passed to the core owning their flow */
 	uint64_t forwarded;             /* frames passed to tx_owner to send */
@@ -276,8 +278,9 @@ int net_core_init(struct cpu *c)
 	};
 	memcpy(cfg.mac, dev->mac, 6);
 	/* Only core 0 asks DHCP; the others take its lease (net_poll). */
-	cfg.dhcp = POLLUX_USE_DHCP && c->idx == 0;
-	if (!POLLUX_USE_DHCP && c->idx == 0) {
+	cfg.dhcp = POLLUX_IPV4 && POLLUX_USE_DHCP && c->idx == 0;
+	cfg.no_ip6 = !POLLUX_IPV6;
+	if (POLLUX_IPV4 && !POLLUX_USE_DHCP && c->idx == 0) {
 		cfg.ip = net_parse_ip(POLLUX_STATIC_IP);
 		cfg.mask = net_parse_ip(POLLUX_STATIC_NETMASK);
 		cfg.gw = net_parse_ip(POLLUX_STATIC_GW);
@@ -529,6 +532,69 @@ static void print_ip(const char *what, uint32_t ip)
 	kprintf("%s%u.%u.%u.%u\n", what, ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24);
 }
 
+/* a[0..16) as RFC 5952 writes it: lower case, the longest run of two or more zero groups as "::". */
+void net_fmt_ip6(char out[40], const uint8_t a[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint16_t g[8];
+	int best = -1, best_len = 1;
+	for (int i = 0; i < 8; i++)
+		g[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && !g[j])
+			j++;
+		if (j - i > best_len)
+			best = i, best_len = j - i;
+		i = j > i ? j : i + 1;
+	}
+	char *o = out;
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			*o++ = ':';
+			if (i == 0)
+				*o++ = ':';
+			i += best_len - 1;
+			continue;
+		}
+		bool lead = true;
+		for (int sh = 12; sh >= 0; sh -= 4) {
+			unsigned d = g[i] >> sh & 0xf;
+			if (d || !lead || sh == 0)
+				*o++ = hex[d], lead = false;
+		}
+		if (i < 7)
+			*o++ = ':';
+	}
+	*o = 0;
+}
+
+/* Every core: publish a digest of its IPv6 addresses. Core 0: print its addresses once every
+ * core uses the same (each configures its own from the router advertisements all of them see). */
+static void addr6_sync(uint32_t me, struct net_core *n)
+{
+	uint8_t a[4][16];
+	unsigned k = n->inst->addr6(a, 4);
+	uint32_t sig = 2166136261u;
+	for (unsigned i = 0; i < k; i++)
+		for (unsigned j = 0; j < 16; j++)
+			sig = (sig ^ a[i][j]) * 16777619u;
+	sig = k ? sig | 1 : 0;
+	if (sig != n->ip6_sig)
+		__atomic_store_n(&n->ip6_sig, sig, __ATOMIC_RELEASE);
+	if (me != 0 || !sig || sig == n->ip6_printed)
+		return;
+	for (uint32_t i = 1; i < nnet; i++)
+		if (!is_up(i) || __atomic_load_n(&ncores[i].ip6_sig, __ATOMIC_ACQUIRE) != sig)
+			return;
+	n->ip6_printed = sig;
+	for (unsigned i = 0; i < k; i++) {
+		char t[40];
+		net_fmt_ip6(t, a[i]);
+		kprintf("pollux: ip6=%s\n", t);
+	}
+}
+
 /* Core 0: publish its instance's address whenever it changes (a lease obtained, renewed to
  * another address, or lost); the others take each new one. */
 static void lease_sync(uint32_t me, struct net_core *n)
@@ -587,6 +653,7 @@ void net_poll(struct cpu *c, uint64_t now)
 		n->next_timers = now + arch_counter_hz() / 1000;
 		n->inst->poll();
 		lease_sync(c->idx, n);
+		addr6_sync(c->idx, n);
 		if (n->queue >= 0)
 			frag_expire(n, now);
 	}

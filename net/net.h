@@ -16,5 +16,7 @@ void net_poll(struct cpu *c, uint64_t now);
 void net_print_stats(void);
 /* "a.b.c.d" to an address in network byte order. */
 uint32_t net_parse_ip(const char *s);
+/* An IPv6 address (16 bytes, network order) as RFC 5952 text. */
+void net_fmt_ip6(char out[40], const uint8_t a[16]);
 
 #endif

@@ -49,9 +49,17 @@
 #define SVC_RESET 1     /* the peer reset the connection */
 #define SVC_ABORTED 2   /* the stack gave up: retransmissions unanswered, or out of memory */
 
+#define SVC_INET 4
+#define SVC_INET6 6
+
+/* A remote end of either family. */
 struct svc_peer {
-	uint32_t ip;            /* IPv4 address, network byte order */
+	uint8_t family;         /* SVC_INET or SVC_INET6 */
 	uint16_t port;          /* host byte order */
+	union {
+		uint32_t ip;            /* SVC_INET: network byte order */
+		uint8_t ip6[16];        /* SVC_INET6: network byte order */
+	};
 };
 
 /* What a service counts, per core; `stats` shows requests and errors in each core's row. */

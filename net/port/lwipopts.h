@@ -1,4 +1,5 @@
-/* lwIP options for Pollux: NO_SYS, raw API only, IPv4 TCP/UDP/ICMP/ARP/DHCP, one netif per instance.
+/* lwIP options for Pollux: NO_SYS, raw API only, IPv4 and IPv6 TCP/UDP/ICMP, ARP, DHCP, neighbour
+ * discovery and SLAAC, one netif per instance.
  * Every core links its own copy of lwIP (see net/Makefile.inc), so none of this state is shared. */
 #ifndef POLLUX_LWIPOPTS_H
 #define POLLUX_LWIPOPTS_H
@@ -11,7 +12,30 @@
 #define LWIP_SINGLE_NETIF 1
 
 #define LWIP_IPV4 1
-#define LWIP_IPV6 0
+#define LWIP_IPV6 1
+/*
+ * IPv6: a link-local address from the MAC, addresses from router advertisements (SLAAC, the same
+ * on every core: each instance sees every RA, net/net.c) and the default router they name. DAD
+ * once per address. The neighbour and destination caches are bounded tables, searched linearly:
+ * their cost per packet does not grow with the connections. Reassembly as IPv4's, 3 s at most.
+ */
+#define LWIP_IPV6_NUM_ADDRESSES 3       /* link-local, SLAAC, one more (static or a second prefix) */
+#define LWIP_IPV6_AUTOCONFIG 1
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 1
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 1
+#define LWIP_IPV6_MLD 1                 /* joins the solicited-node groups of its addresses */
+#define LWIP_ICMP6 1
+#define LWIP_IPV6_REASS 1
+#define LWIP_IPV6_FRAG 1
+#define IPV6_FRAG_COPYHEADER 1          /* 64-bit pointers do not fit in the fragment header */
+#define IPV6_REASS_MAXAGE 3
+#define LWIP_ND6_NUM_NEIGHBORS 16
+#define LWIP_ND6_NUM_DESTINATIONS 32
+#define LWIP_ND6_NUM_PREFIXES 5
+#define LWIP_ND6_NUM_ROUTERS 3
+#define LWIP_ND6_ALLOW_RA_UPDATES 1
+#define LWIP_ND6_QUEUEING 1
+#define LWIP_IPV6_DHCP6 0
 #define LWIP_ARP 1
 #define LWIP_ETHERNET 1
 #define LWIP_ICMP 1
@@ -62,14 +86,14 @@ int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short o
 
 /* Connections are found by a hash of their four-tuple (net/inst_hash.c), not by walking lwIP's
  * lists: hooks of Pollux's lwIP patch series (net/port/patches). */
-struct ip4_addr;
+struct ip_addr;
 #define LWIP_HOOK_TCP_PCB_LINKED(pcbs, npcb) inst_tcp_linked(pcbs, npcb)
 #define LWIP_HOOK_TCP_PCB_UNLINKED(npcb) inst_tcp_unlinked(npcb)
 #define LWIP_HOOK_TCP_PCB_LOOKUP(rport, lport, rip, lip) inst_tcp_lookup(rport, lport, rip, lip)
 void inst_tcp_linked(struct tcp_pcb **pcbs, struct tcp_pcb *pcb);
 void inst_tcp_unlinked(struct tcp_pcb *pcb);
-struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, const struct ip4_addr *rip,
-				const struct ip4_addr *lip);
+struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, const struct ip_addr *rip,
+				const struct ip_addr *lip);
 
 /* A fragmented datagram must be complete within 3 s (lwIP's default is 15): pieces that never
  * complete hold the core's memory that much shorter. Given up ones are counted (reasm). */
@@ -124,8 +148,10 @@ unsigned short inst_ooseq_pbufs(void);
 #define LWIP_HOOK_IP4_ID(dest) inst_ip4_id(ip4_addr_get_u32(dest))
 unsigned short inst_ip4_id(unsigned int dst);
 
-/* RFC 6528 initial sequence numbers, computed once for every instance (net/lwip_port.c). */
+/* RFC 6528 initial sequence numbers over the four-tuple of either family (net/lwip_port.c). */
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
-	lwip_port_isn(ip4_addr_get_u32(local_ip), (local_port), ip4_addr_get_u32(remote_ip), (remote_port))
+	inst_tcp_isn((local_ip), (local_port), (remote_ip), (remote_port))
+unsigned int inst_tcp_isn(const struct ip_addr *lip, unsigned short lport, const struct ip_addr *rip,
+			  unsigned short rport);
 
 #endif

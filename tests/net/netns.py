@@ -1,5 +1,6 @@
 """Set-up shared by the network tests (net.py, hostile.py): a network namespace this process
-creates, holding a (multi-queue) tap device with 198.18.0.1/24 and dnsmasq as the DHCP server,
+creates, holding a (multi-queue) tap device with 198.18.0.1/24 and fd00:198:18::1/64, and dnsmasq as
+the DHCP server and IPv6 router (router advertisements of the /64, for SLAAC),
 and Pollux booted on the tap under QEMU with its console driven through tests/qemu/guest.py.
 Addresses come from 198.18.0.0/15; nothing is routed out of the namespace. Everything started here
 (QEMU, dnsmasq, helper processes, the namespace) is ended when the `with` block is left, also on
@@ -7,6 +8,7 @@ SIGINT, SIGTERM (timeout(1)) or SIGHUP.
 """
 import ctypes
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +20,8 @@ from guest import QEMU_SH, Guest  # noqa: E402
 
 NS = f"pollux{os.getpid()}"
 HOST_IP = "198.18.0.1"
+PREFIX6 = "fd00:198:18::"       # a unique local /64: dnsmasq advertises it, the guest takes an address by SLAAC
+HOST_IP6 = PREFIX6 + "1"
 
 
 class Results:
@@ -96,12 +100,15 @@ class Testbed:
         ns("ip", "link", "set", "lo", "up")
         ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", *(["multi_queue"] if self.queues > 1 and self.nic == "virtio" else []))
         ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
+        ns("ip", "-6", "addr", "add", f"{HOST_IP6}/64", "dev", "tap0", "nodad")
         ns("ip", "link", "set", "tap0", "up")
         lease = f"/tmp/{NS}.leases"
-        self.dns = None if self.static else subprocess.Popen(
+        # IPv4 by DHCP unless the image is static; IPv6 always by router advertisements (SLAAC).
+        self.dns = subprocess.Popen(
             ["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0", "--bind-interfaces",
              "--except-interface=lo", "--port=0", "--no-resolv", "--no-hosts", f"--dhcp-leasefile={lease}",
-             "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
+             "--enable-ra", f"--dhcp-range={PREFIX6},ra-only,64,1h"]
+            + ([] if self.static else ["--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         q = self.queues
         if self.nic == "igb":
@@ -156,6 +163,7 @@ def boot(tb, result, after_ready=None):
     if after_ready:
         after_ready()
     m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
+    tb.seen = out                       # boot6 looks here first: the IPv6 address may come before
     if tb.static:
         result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",
                f"every core serves the static address: {m.group(1).decode() if m else out[-300:]}")
@@ -163,3 +171,18 @@ def boot(tb, result, after_ready=None):
         result(bool(m), "dhcp",
                f"lwIP's DHCP client got an address from dnsmasq: {m.group(1).decode() if m else out[-300:]}")
     return m.group(1).decode() if m else None
+
+
+def boot6(tb, result, timeout=60):
+    """After boot: the guest's global IPv6 address, taken by SLAAC from dnsmasq's router
+    advertisements and printed once every core uses it. None (after printing why) when it has none."""
+    rx = r"pollux: ip6=(%s[0-9a-f:]+)\r?\n" % PREFIX6.rstrip(":")
+    m = re.search(rx, getattr(tb, "seen", ""))
+    if m:
+        ip6 = m.group(1)
+    else:
+        m, out = tb.g.expect(rx, timeout)
+        ip6 = m.group(1).decode() if m else None
+    result(bool(ip6), "slaac", "the guest configured a global IPv6 address from the router advertisement: "
+           + (ip6 or out[-300:]))
+    return ip6

@@ -535,7 +535,9 @@ int im_rx(const uint8_t *f, uint32_t len, uint32_t *hash_out)
 	bool bcast = !memcmp(f, "\xff\xff\xff\xff\xff\xff", 6);
 	uint8_t mac[6] = { (uint8_t)R(IXGBE_RAL0), (uint8_t)(R(IXGBE_RAL0) >> 8), (uint8_t)(R(IXGBE_RAL0) >> 16),
 			   (uint8_t)(R(IXGBE_RAL0) >> 24), (uint8_t)R(IXGBE_RAH0), (uint8_t)(R(IXGBE_RAH0) >> 8) };
-	if (!(bcast && (R(IXGBE_FCTRL) & IXGBE_FCTRL_BAM)) && !((R(IXGBE_RAH0) & IXGBE_RAH_AV) && !memcmp(f, mac, 6))) {
+	bool mcast = (f[0] & 1) && !bcast;
+	if (!(bcast && (R(IXGBE_FCTRL) & IXGBE_FCTRL_BAM)) && !(mcast && (R(IXGBE_FCTRL) & IXGBE_FCTRL_MPE)) &&
+	    !((R(IXGBE_RAH0) & IXGBE_RAH_AV) && !memcmp(f, mac, 6))) {
 		im.rx_dropped_filter++;
 		return -1;
 	}

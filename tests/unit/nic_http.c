@@ -382,6 +382,11 @@ static void bring_up(void)
 		CHECK_EQ(mask, __builtin_bswap32(0xffffff00u));
 		CHECK_EQ(gw, __builtin_bswap32(CLI_IP));
 	}
+	/* IPv6: every core's link-local address, once duplicate address detection is done (the
+	 * instance's memory then holds its multicast memberships too). */
+	for (int i = 0; i < 4 * 5000 && !strstr(klog, "pollux: ip6=fe80::"); i++)
+		round_once();
+	CHECK(strstr(klog, "pollux: ip6=fe80::") != NULL);
 	run_ms(5);
 	for (uint32_t i = 0; i < NCORES; i++)
 		mem_base[i] = hc_heap_used(i);

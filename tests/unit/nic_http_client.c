@@ -36,7 +36,7 @@ int hc_init(const uint8_t mac[6], uint32_t ip, uint32_t mask,
 	memcpy(k.mac, mac, 6);
 	for (int i = 0; i < 2; i++)
 		answer[i] = answers[i], answer_len[i] = lens[i];
-	ip_addr_set_ip4_u32(&my_ip, PP_HTONL(ip));
+	ip_addr_set_ip4_u32_val(my_ip, PP_HTONL(ip));
 	return lwip4_net_inst.init(&k);
 }
 
@@ -121,7 +121,7 @@ int hc_open(uint32_t n, uint16_t port0, uint32_t ip, uint16_t port, uint32_t tar
 	    uint64_t now, uint64_t ticks_per_ms)
 {
 	ip_addr_t dst;
-	ip_addr_set_ip4_u32(&dst, PP_HTONL(ip));
+	ip_addr_set_ip4_u32_val(dst, PP_HTONL(ip));
 	int first = (int)hc_nconns;
 	for (uint32_t i = 0; i < n; i++) {
 		if (hc_nconns == HC_MAX)

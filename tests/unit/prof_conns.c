@@ -146,9 +146,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ip_addr_t dst;
-	IP4_ADDR(&dst, 198, 18, 0, 3);
+	IP_ADDR4(&dst, 198, 18, 0, 3);
 	ip_addr_t src;
-	IP4_ADDR(&src, 198, 18, 0, 2);
+	IP_ADDR4(&src, 198, 18, 0, 2);
 	struct tcp_pcb **pcbs = calloc(n, sizeof(*pcbs));
 	for (unsigned i = 0; i < n; i++) {
 		pcbs[i] = lwip0_tcp_new();

@@ -351,9 +351,12 @@ static void test_driver(void)
 	CHECK(!(r[0].flags & NIC_RX_CSUM_OK));
 	CHECK_EQ(counter(q, "csum_err"), 1);
 	nic_rx_return((uint32_t)q, r[0].buf);
-	/* Not for us: filtered by the device. Broadcast: accepted (FCTRL.BAM). */
-	f[0] ^= 1;
+	/* Not for us: filtered by the device. Broadcast: accepted (FCTRL.BAM); multicast, as IPv6's
+	 * neighbour solicitations to a solicited-node group: accepted (FCTRL.MPE). */
+	f[5] ^= 1;
 	CHECK_EQ(im_rx(f, len, NULL), -1);
+	memcpy(f, "\x33\x33\xff\x00\x00\x01", 6);
+	CHECK(im_rx(f, len, NULL) >= 0);
 	memset(f, 0xff, 6);
 	CHECK(im_rx(f, len, NULL) >= 0);
 

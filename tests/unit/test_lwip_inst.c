@@ -190,7 +190,7 @@ static void two_instances(void)
 		sent[i] = (uint8_t)(i * 7 + (i >> 8));
 	struct tcp_pcb *c = tcp_new();
 	ip_addr_t dst;
-	IP4_ADDR(&dst, 198, 18, 0, 2);
+	IP_ADDR4(&dst, 198, 18, 0, 2);
 	CHECK_EQ(tcp_connect(c, &dst, 7, cli_connected), ERR_OK);
 	run(50);
 	echo_all(c, 2000);
@@ -267,7 +267,7 @@ static void tx_backlog(void)
 	memset(got, 0, sizeof(got));
 	struct tcp_pcb *c = tcp_new();
 	ip_addr_t dst;
-	IP4_ADDR(&dst, 198, 18, 0, 2);
+	IP_ADDR4(&dst, 198, 18, 0, 2);
 	CHECK_EQ(tcp_connect(c, &dst, 7, cli_connected), ERR_OK);
 	run(50);
 	ring_per_ms = 2;

@@ -439,6 +439,8 @@ static struct finst {
 	struct held { void (*release)(void *, void *); void *frame, *arg; } held[1024];
 	uint32_t nheld;
 	uint32_t ip, mask, gw;  /* core 0: what addr() reports */
+	uint8_t ip6[4][16];     /* what addr6() reports: n6 of them */
+	unsigned n6;
 	uint32_t nset, set_ip, set_mask, set_gw;
 	uint32_t link_down, link_up, polls, tx_done;
 	void *tx_done_ref;
@@ -496,6 +498,13 @@ static uint32_t fi_addr(uint32_t c, uint32_t *mask, uint32_t *gw)
 	*mask = fi[c].mask, *gw = fi[c].gw;
 	return fi[c].ip;
 }
+static unsigned fi_addr6(uint32_t c, uint8_t (*out)[16], unsigned max)
+{
+	fi_check(c);
+	unsigned n = fi[c].n6 < max ? fi[c].n6 : max;
+	memcpy(out, fi[c].ip6, 16 * n);
+	return n;
+}
 static void fi_set_addr(uint32_t c, uint32_t ip, uint32_t mask, uint32_t gw)
 {
 	fi_check(c);
@@ -528,13 +537,14 @@ static void fi_link(uint32_t c, bool up)
 	static void fi_tx_done##c(void *ref) { fi_tx_done(c, ref); } \
 	static void fi_poll##c(void) { fi_poll(c); } \
 	static uint32_t fi_addr##c(uint32_t *m, uint32_t *g) { return fi_addr(c, m, g); } \
+	static unsigned fi_addr6##c(uint8_t (*o)[16], unsigned max) { return fi_addr6(c, o, max); } \
 	static void fi_set_addr##c(uint32_t i, uint32_t m, uint32_t g) { fi_set_addr(c, i, m, g); } \
 	static void fi_stats##c(struct net_inst_stats *o) { fi_stats(c, o); } \
 	static void fi_link##c(bool up) { fi_link(c, up); } \
 	static void fi_mem##c(struct net_inst_mem *o) { fi_mem(c, o); } \
 	static const struct net_inst fi_inst##c = { .init = fi_init##c, .input = fi_input##c, \
 		.input_copy = fi_input_copy##c, .tx_done = fi_tx_done##c, .poll = fi_poll##c, .addr = fi_addr##c, \
-		.set_addr = fi_set_addr##c, .stats = fi_stats##c, .link = fi_link##c, .mem = fi_mem##c };
+		.addr6 = fi_addr6##c, .set_addr = fi_set_addr##c, .stats = fi_stats##c, .link = fi_link##c, .mem = fi_mem##c };
 FAKE_INST(0)
 FAKE_INST(1)
 FAKE_INST(2)
@@ -1408,6 +1418,54 @@ static void s_lease(void)
 	check_invariants();
 }
 
+/* (7b) IPv6: each core configures its own addresses (from the router advertisements every core
+ * sees); core 0 prints them once every core has the same, and again when they change. RFC 5952
+ * text. */
+static void s_addr6(void)
+{
+	static const uint8_t ll[16] = { 0xfe, 0x80, [8] = 0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34, 0x56 };
+	static const uint8_t gl[16] = { 0xfd, 0, 1, 0x98, 0, 0x18, [15] = 5 };
+	net_up(&(struct setup){ .pairs = 2, .cores = 4, .rss = true });
+	run_ms(5);
+	CHECK(!strstr(klog, "pollux: ip6="));
+	memcpy(fi[0].ip6[0], ll, 16);
+	fi[0].n6 = 1;
+	run_ms(5);
+	CHECK(!strstr(klog, "pollux: ip6="));   /* core 0 alone has it */
+	for (uint32_t c = 1; c < 4; c++)
+		memcpy(fi[c].ip6[0], ll, 16), fi[c].n6 = 1;
+	run_ms(5);
+	const char *a = strstr(klog, "pollux: ip6=fe80::5054:ff:fe12:3456\n");
+	CHECK(a && !strstr(a + 1, "pollux: ip6="));
+	run_ms(20);
+	CHECK(!strstr(a + 1, "pollux: ip6="));  /* once */
+	for (uint32_t c = 0; c < 3; c++)
+		memcpy(fi[c].ip6[1], gl, 16), fi[c].n6 = 2;
+	run_ms(5);
+	CHECK(!strstr(klog, "pollux: ip6=fd00:198:18::5"));     /* core 3 has not taken it yet */
+	memcpy(fi[3].ip6[1], gl, 16), fi[3].n6 = 2;
+	run_ms(5);
+	CHECK(strstr(klog, "pollux: ip6=fd00:198:18::5\n") != NULL);
+	/* RFC 5952: the longest run of zero groups shortened (the first of equal ones), a single zero
+	 * group not, no leading zeros, lower case. */
+	static const struct { uint8_t a[16]; const char *s; } f6[] = {
+		{ { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, "2001:db8::1" },
+		{ { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 }, "2001:db8:0:1::1" },
+		{ { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1 }, "2001:db8::1:0:0:1" },
+		{ { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 }, "2001:db8:0:1:1:1:1:1" },
+		{ { [15] = 1 }, "::1" },
+		{ { 0 }, "::" },
+		{ { 0xfe, 0x80 }, "fe80::" },
+		{ { 0xAB, 0xCD, [14] = 0x0A, 0xBC }, "abcd::abc" },
+	};
+	for (unsigned i = 0; i < sizeof(f6) / sizeof(f6[0]); i++) {
+		char t[40];
+		net_fmt_ip6(t, f6[i].a);
+		CHECK(!strcmp(t, f6[i].s));
+	}
+	check_invariants();
+}
+
 /* (8) Link events from the NIC's slow path, every 100 ms on core 0, reach core 0's instance. */
 static void s_link(void)
 {
@@ -1738,6 +1796,7 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("TX hand-off, full TX ring, full cross ring", s_tx_handoff);
 	harness_run("DHCP replies to core 0", s_dhcp);
 	harness_run("lease published to every core", s_lease);
+	harness_run("IPv6 addresses printed once every core has them", s_addr6);
 	harness_run("link events to core 0", s_link);
 	harness_run("start-up order: 1 queue, core 0 late", s_startup_one_queue);
 	harness_run("start-up order: RSS, secondaries first", s_startup_rss);

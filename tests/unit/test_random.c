@@ -103,7 +103,14 @@ static uint64_t cycling(void)           /* a sample reads twice: deltas 10, 11, 
 }
 
 uint32_t lwip_port_rand(void);
-uint32_t lwip_port_isn(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port);
+uint32_t lwip_port_isn(const uint8_t *local_ip, uint16_t local_port, const uint8_t *remote_ip, uint16_t remote_port,
+		       unsigned alen);
+
+/* The ISN of an IPv4 four-tuple, addresses as lwIP keeps them (network order in memory). */
+static uint32_t isn4(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	return lwip_port_isn((const uint8_t *)&lip, lport, (const uint8_t *)&rip, rport, 4);
+}
 
 static struct acpi_info acpi_fake;
 static uint8_t fw[32];
@@ -424,30 +431,41 @@ static void test_isn(void)
 	reinit("rdrand", HW_GOOD, 7);
 	uint32_t lip = 0x0200a8c0, rip = 0x0100a8c0;
 	now_ns = 1000000000;
-	uint32_t i0 = lwip_port_isn(lip, 80, rip, 40000);
-	CHECK_EQ(lwip_port_isn(lip, 80, rip, 40000), i0);               /* a function of the tuple */
+	uint32_t i0 = isn4(lip, 80, rip, 40000);
+	CHECK_EQ(isn4(lip, 80, rip, 40000), i0);               /* a function of the tuple */
 	now_ns += 4000;
-	CHECK_EQ(lwip_port_isn(lip, 80, rip, 40000), i0 + 1);           /* plus the 4 us clock */
+	CHECK_EQ(isn4(lip, 80, rip, 40000), i0 + 1);           /* plus the 4 us clock */
 	now_ns += 3999;
-	CHECK_EQ(lwip_port_isn(lip, 80, rip, 40000), i0 + 1);
+	CHECK_EQ(isn4(lip, 80, rip, 40000), i0 + 1);
 	now_ns += 4000 * 1000000ULL;
-	CHECK_EQ(lwip_port_isn(lip, 80, rip, 40000), i0 + 1 + 1000000);
+	CHECK_EQ(isn4(lip, 80, rip, 40000), i0 + 1 + 1000000);
 	now_ns = 1000000000;
 	/* Neighbouring tuples give unrelated offsets: knowing your own ISN tells nothing of another. */
 	uint32_t prev = i0;
 	int close = 0;
 	for (uint16_t port = 40001; port < 41000; port++) {
-		uint32_t x = lwip_port_isn(lip, 80, rip, port);
+		uint32_t x = isn4(lip, 80, rip, port);
 		uint32_t d = x - prev;
 		close += d < 0x10000 || d > 0xffff0000u;
 		prev = x;
 	}
 	CHECK(close < 3);
-	CHECK(lwip_port_isn(lip, 80, rip + 0x01000000, 40000) != i0);
-	CHECK(lwip_port_isn(rip, 40000, lip, 80) != i0);                /* direction matters */
+	CHECK(isn4(lip, 80, rip + 0x01000000, 40000) != i0);
+	CHECK(isn4(rip, 40000, lip, 80) != i0);                /* direction matters */
 	/* Another boot (another secret): another ISN for the same tuple and time. */
 	reinit("rdrand", HW_GOOD, 8);
-	CHECK(lwip_port_isn(lip, 80, rip, 40000) != i0);
+	CHECK(isn4(lip, 80, rip, 40000) != i0);
+	/* IPv6: every byte of both addresses counts, and an IPv6 tuple is not its IPv4 prefix's. */
+	uint8_t l6[16] = { 0xfd, 0, 1, 0x98, 0, 0x18 }, r6[16] = { 0xfd, 0, 1, 0x98, 0, 0x18 };
+	l6[15] = 2, r6[15] = 1;
+	uint32_t j0 = lwip_port_isn(l6, 80, r6, 40000, 16);
+	CHECK_EQ(lwip_port_isn(l6, 80, r6, 40000, 16), j0);
+	r6[15] = 3;
+	CHECK(lwip_port_isn(l6, 80, r6, 40000, 16) != j0);
+	r6[15] = 1, r6[8] = 1;
+	CHECK(lwip_port_isn(l6, 80, r6, 40000, 16) != j0);
+	CHECK(lwip_port_isn(r6, 40000, l6, 80, 16) != j0);
+	CHECK(lwip_port_isn(l6, 80, r6, 40000, 4) != lwip_port_isn(l6, 80, r6, 40000, 16));
 	/* random_hash is the keyed hash: the same input, the same value during one boot. */
 	CHECK_EQ(random_hash("abc", 3), random_hash("abc", 3));
 	CHECK(random_hash("abc", 3) != random_hash("abd", 3));

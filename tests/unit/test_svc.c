@@ -367,8 +367,8 @@ static void setup(void)
 	CHECK_EQ(lwip0_net_inst.init(&a), 0);
 	svc_http.init();
 	CHECK_EQ(lwip1_net_inst.init(&b), 0);
-	IP4_ADDR(&ip0, 198, 18, 0, 2);
-	IP4_ADDR(&ip1, 198, 18, 0, 3);
+	IP_ADDR4(&ip0, 198, 18, 0, 2);
+	IP_ADDR4(&ip1, 198, 18, 0, 3);
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(i * 7 + (i >> 8));
 	for (size_t i = 0; i < TAIL; i++)
@@ -1015,6 +1015,7 @@ static int tcp_to1(u16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint3
  */
 static void timewait_reuse(void)
 {
+	struct inst_ip rip0 = inst_ip_of(&ip0);
 	struct net_inst_stats b, a;
 	lwip1_net_inst.stats(&b);
 	static const char req[] = "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
@@ -1048,12 +1049,12 @@ static void timewait_reuse(void)
 	struct net_inst_mem m;
 	lwip1_net_inst.mem(&m);
 	CHECK(m.time_wait >= 1);
-	CHECK(lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT) != NULL);
-	CHECK(lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40001, POLLUX_HTTP_PORT) == NULL);
+	CHECK(lwip1_inst_tw_find(&rip0, 40000, POLLUX_HTTP_PORT) != NULL);
+	CHECK(lwip1_inst_tw_find(&rip0, 40001, POLLUX_HTTP_PORT) == NULL);
 	CHECK(lwip1_tcp_tw_pcbs == NULL);
 	/* It answers as TIME_WAIT must: the client's FIN again (its last ACK lost) is acknowledged
 	 * and the 2 MSL start again; a reset and a bare ACK get nothing and end nothing. */
-	struct inst_tw *e = lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT);
+	struct inst_tw *e = lwip1_inst_tw_find(&rip0, 40000, POLLUX_HTTP_PORT);
 	uint32_t snd = e->snd_nxt, rcv = e->rcv_nxt, until = e->until, aseq = 0, aack = 0;
 	now_ms += 100;
 	CHECK_EQ(tcp_to1(40000, rcv - 1, snd, TCP_FIN | TCP_ACK, &aseq, &aack), TCP_ACK);
@@ -1061,11 +1062,11 @@ static void timewait_reuse(void)
 	CHECK_EQ(aack, rcv);
 	/* its IPv4 identification came from the per-destination numbering (patch 0004's hook) */
 	CHECK_EQ(lwip1_inst_ip4_id(ip4_addr_get_u32(ip_2_ip4(&ip0))), (uint16_t)(reply_id + 1));
-	e = lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT);
+	e = lwip1_inst_tw_find(&rip0, 40000, POLLUX_HTTP_PORT);
 	CHECK(e && e->until == now_ms + 2 * TCP_MSL && e->until > until);
 	CHECK_EQ(tcp_to1(40000, rcv, snd, TCP_RST, &aseq, &aack), 0);
 	CHECK_EQ(tcp_to1(40000, rcv, snd, TCP_ACK, &aseq, &aack), 0);
-	CHECK(lwip1_inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&ip0)), 40000, POLLUX_HTTP_PORT) != NULL);
+	CHECK(lwip1_inst_tw_find(&rip0, 40000, POLLUX_HTTP_PORT) != NULL);
 	run(10);
 }
 
@@ -1101,7 +1102,7 @@ static void frag_to1(uint16_t id, uint16_t off8, bool more, const uint8_t *data,
  */
 static void timewait_frag_syn(void)
 {
-	uint32_t rip = ip4_addr_get_u32(ip_2_ip4(&ip0));
+	struct inst_ip ripv = inst_ip_of(&ip0), *rip = &ripv;
 	struct inst_tw *e = lwip1_inst_tw_find(rip, 40000, POLLUX_HTTP_PORT);
 	CHECK(e != NULL);
 	if (!e)

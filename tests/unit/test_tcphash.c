@@ -45,9 +45,15 @@ static uint32_t list_len(struct tcp_pcb *p)
 
 static void tuple(struct tcp_pcb *p, uint32_t i)
 {
-	/* 198.18.x.y clients on ports 1024.., to local port 80 (remote fields as lwIP keeps them) */
-	ip_addr_set_ip4_u32(&p->remote_ip, PP_HTONL(0xC6120000u + 2 + i / 60000));
-	ip_addr_set_ip4_u32(&p->local_ip, PP_HTONL(0xC6130001u));
+	/* 198.18.x.y clients on ports 1024.., to local port 80 (remote fields as lwIP keeps them); every
+	 * other one an IPv6 client fd00:198:18::x.y whose last 32 bits are the IPv4 one's */
+	if (i % 2) {
+		IP_ADDR6(&p->remote_ip, PP_HTONL(0xfd000198u), PP_HTONL(0x00180000u), 0, PP_HTONL(0xC6120000u + 2 + i / 60000));
+		IP_ADDR6(&p->local_ip, PP_HTONL(0xfd000198u), PP_HTONL(0x00180000u), 0, PP_HTONL(1));
+	} else {
+		ip_addr_set_ip4_u32_val(p->remote_ip, PP_HTONL(0xC6120000u + 2 + i / 60000));
+		ip_addr_set_ip4_u32_val(p->local_ip, PP_HTONL(0xC6130001u));
+	}
 	p->remote_port = (u16_t)(1024 + i % 60000);
 	p->local_port = 80;
 }
@@ -99,7 +105,14 @@ static void index_many(uint32_t n)
 		x.local_port = 81;
 		misses += inst_tcp_lookup(x.remote_port, x.local_port, &x.remote_ip, &x.local_ip) == NULL;
 	}
-	CHECK_EQ(misses, n);
+	/* The IPv4 tuple with an IPv6 connection's last 32 bits and ports: not that connection. */
+	for (uint32_t i = 1; i < n && i < 2000; i += 2) {
+		x = pcbs[i];
+		ip_addr_set_ip4_u32_val(x.remote_ip, ip_2_ip6(&pcbs[i].remote_ip)->addr[3]);
+		ip_addr_set_ip4_u32_val(x.local_ip, PP_HTONL(0xC6130001u));
+		misses += inst_tcp_lookup(x.remote_port, x.local_port, &x.remote_ip, &x.local_ip) == NULL;
+	}
+	CHECK_EQ(misses, n + (n < 2000 ? n : 2000) / 2);
 	CHECK(probes_per_lookup(&h0) < 1.0);            /* the walk would compare every pcb */
 	CHECK(inst_tcp_lookup(0, 0, &bound.remote_ip, &bound.local_ip) == NULL);
 	printf("  %u pcbs: %.2f compared per segment found, buckets %llu\n", n, found,
@@ -177,14 +190,18 @@ static void time_wait_entries(void)
 	uint32_t found = 0, right = 0;
 	for (uint32_t i = 0; i < N; i++) {
 		struct tcp_pcb *p = &pcbs[i];
-		struct inst_tw *e = inst_tw_find(ip4_addr_get_u32(ip_2_ip4(&p->remote_ip)), p->remote_port, p->local_port);
+		struct inst_ip r = inst_ip_of(&p->remote_ip);
+		struct inst_tw *e = inst_tw_find(&r, p->remote_port, p->local_port);
 		found += e != NULL;
 		right += e && i >= N - ROOM && e->snd_nxt == 1000 + i && e->rcv_nxt == 5000 + i;
 	}
 	CHECK_EQ(found, ROOM);                          /* the newest */
 	CHECK_EQ(right, ROOM);
 	struct tcp_pcb *a = &pcbs[N - 1], *b = &pcbs[N - 2];
-	uint32_t aip = ip4_addr_get_u32(ip_2_ip4(&a->remote_ip)), bip = ip4_addr_get_u32(ip_2_ip4(&b->remote_ip));
+	struct inst_ip ar = inst_ip_of(&a->remote_ip), br = inst_ip_of(&b->remote_ip), *aip = &ar, *bip = &br;
+	/* The same ports from the IPv4 address of a's last 32 bits: not a's entry. */
+	struct inst_ip a4 = { { 0, 0, PP_HTONL(0xffffu), ar.w[3] } };
+	CHECK(IP_IS_V6(&a->remote_ip) && inst_tw_find(&a4, a->remote_port, a->local_port) == NULL);
 	inst_tw_end(inst_tw_find(aip, a->remote_port, a->local_port));
 	CHECK(inst_tw_find(aip, a->remote_port, a->local_port) == NULL);
 	now_ms += 30000;

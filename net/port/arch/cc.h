@@ -15,10 +15,12 @@
 void lwip_port_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lwip_port_assert(const char *msg, int line, const char *file) __attribute__((noreturn));
 uint32_t lwip_port_rand(void);
-uint32_t lwip_port_isn(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port);
+/* Addresses: alen (4 or 16) bytes each, in network order; ports in host order. */
+uint32_t lwip_port_isn(const uint8_t *local_ip, uint16_t local_port, const uint8_t *remote_ip, uint16_t remote_port,
+		       unsigned alen);
 /* A keyed MAC of a SYN's four-tuple, its sequence number and a time slot, for SYN cookies. */
-uint32_t lwip_port_cookie(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
-			  uint32_t seq, uint32_t slot);
+uint32_t lwip_port_cookie(const uint8_t *local_ip, uint16_t local_port, const uint8_t *remote_ip,
+			  uint16_t remote_port, unsigned alen, uint32_t seq, uint32_t slot);
 
 #define LWIP_PLATFORM_DIAG(x) do { lwip_port_diag x; } while (0)
 #define LWIP_PLATFORM_ASSERT(x) lwip_port_assert((x), __LINE__, __FILE__)
