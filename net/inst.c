@@ -431,15 +431,18 @@ static void inst_stats(struct net_inst_stats *out)
 	out->ip_drop = lwip_stats.ip.drop;
 	out->arp_drop = lwip_stats.etharp.drop;
 	out->mem_err = lwip_stats.mem.err;
-	out->csum_err = lwip_stats.ip.chkerr + lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr + lwip_stats.icmp.chkerr;
+	out->ip6_drop = lwip_stats.ip6.drop;
+	out->nd_drop = lwip_stats.nd6.drop + lwip_stats.mld6.drop;
+	out->csum_err = lwip_stats.ip.chkerr + lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr + lwip_stats.icmp.chkerr +
+			lwip_stats.icmp6.chkerr;
 	/* ICMP: dropped, too short, refused (echo to a broadcast), and echo replies (we never ping). */
 	out->l4_drop = lwip_stats.tcp.drop + lwip_stats.udp.drop + lwip_stats.icmp.drop + lwip_stats.icmp.lenerr +
-		       lwip_stats.icmp.err + lwip_stats.mib2.icmpinechoreps;
+		       lwip_stats.icmp.err + lwip_stats.mib2.icmpinechoreps + lwip_stats.icmp6.drop;
 	/* UDP that neither reached a socket nor was counted dropped: broadcasts nobody listens to. */
 	out->l4_drop += (uint32_t)(lwip_stats.udp.recv - lwip_stats.udp.drop - lwip_stats.mib2.udpindatagrams);
 	/* Fragments refused (overlap, too many, no memory) and datagrams given up (timed out, evicted). */
 	out->reasm_drop = lwip_stats.ip_frag.drop + lwip_stats.ip_frag.err + lwip_stats.ip_frag.memerr +
-			  lwip_stats.mib2.ipreasmfails;
+			  lwip_stats.mib2.ipreasmfails + lwip_stats.ip6_frag.drop + lwip_stats.ip6_frag.memerr;
 	out->icmp_echo = lwip_stats.mib2.icmpoutechoreps;
 	inst_svc_stats(out);
 }

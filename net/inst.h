@@ -94,6 +94,10 @@ struct net_inst_stats {
 	uint64_t tw_reused;                             /* TIME_WAIT ended early for a new SYN (RFC 1122) */
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;
+	uint64_t ip6_drop;                              /* IPv6 packets dropped: not ours, malformed
+							 * header or extension header, unknown next header */
+	uint64_t nd_drop;                               /* neighbour discovery and MLD messages refused:
+							 * hop limit not 255, off-link router, malformed */
 	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */
 	uint64_t l4_drop;                               /* TCP/UDP/ICMP segments dropped by lwIP */
 	uint64_t reasm_drop;                            /* IPv4 fragments lwIP could not reassemble */

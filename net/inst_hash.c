@@ -230,7 +230,7 @@ u32_t inst_tcp_isn(const ip_addr_t *lip, u16_t lport, const ip_addr_t *rip, u16_
 static uint16_t id_next[ID_BUCKETS];
 static uint64_t id_key0, id_key1;
 
-uint16_t inst_ip4_id(uint32_t dst)
+static void id_keys(void)
 {
 	if (!id_key1) {                 /* at the first datagram: lwIP sends before inst_hash_init */
 		id_key0 = (uint64_t)lwip_port_rand() << 32 | lwip_port_rand();
@@ -238,6 +238,44 @@ uint16_t inst_ip4_id(uint32_t dst)
 		for (int i = 0; i < ID_BUCKETS; i++)
 			id_next[i] = (uint16_t)lwip_port_rand();
 	}
+}
+
+uint16_t inst_ip4_id(uint32_t dst)
+{
+	id_keys();
 	uint64_t x = keyed_mix((uint64_t)dst << 32 | dst, id_key0, id_key1);
 	return (uint16_t)((x >> 16) + id_next[x & (ID_BUCKETS - 1)]++);
+}
+
+static uint64_t ip6_mix(const ip6_addr_t *a, uint64_t x)
+{
+	x = keyed_mix(x ^ ((uint64_t)a->addr[0] << 32 | a->addr[1]), id_key0, id_key1);
+	return keyed_mix(x ^ ((uint64_t)a->addr[2] << 32 | a->addr[3]), id_key0, id_key1);
+}
+
+/* IPv6 fragment identification (patch 0010): 32 bits, as IPv4's per destination bucket. */
+u32_t inst_ip6_frag_id(const ip6_addr_t *dst)
+{
+	id_keys();
+	uint64_t x = ip6_mix(dst, 0);
+	return (u32_t)(x >> 32) + id_next[x & (ID_BUCKETS - 1)]++;
+}
+
+/*
+ * The flow label of an IPv6 packet (RFC 6437 section 3): a keyed hash of its addresses, next
+ * header and, for TCP and UDP right after the header, its ports; the same for every packet of a
+ * flow, unguessable from outside, never 0 (0: no label).
+ */
+u32_t inst_ip6_flowlabel(const ip6_addr_t *src, const ip6_addr_t *dst, u8_t nexth, const struct pbuf *p)
+{
+	id_keys();
+	uint64_t x = nexth;
+	if ((nexth == IP6_NEXTH_TCP || nexth == IP6_NEXTH_UDP) && p->len >= IP6_HLEN + 4) {
+		const u8_t *l4 = (const u8_t *)p->payload + IP6_HLEN;
+		x |= (uint64_t)l4[0] << 40 | (uint64_t)l4[1] << 32 | (uint64_t)l4[2] << 24 | (uint64_t)l4[3] << 16;
+	}
+	if (src)
+		x = ip6_mix(src, x);
+	x = ip6_mix(dst, x) >> 40 & 0xfffff;
+	return x ? (u32_t)x : 1;
 }

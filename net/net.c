@@ -689,10 +689,11 @@ void net_print_stats(void)
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
 		 "http_4xx", "echo", "loops", "max_gap_us");
 	/* Drops, each where it happened. */
-	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %6s %8s %7s %7s "
-		 "%7s %7s %7s\n",
+	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s "
+		 "%7s %7s %7s %7s\n",
 		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "tx_wait", "xdrops", "fwd_wt",
-		 "fwd_dr", "frag_d", "not_up", "runt", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
+		 "fwd_dr", "frag_d", "not_up", "runt", "refused", "ip_drop", "ip6_drp", "nd_drp", "arp_drp", "udp_drp", "l4_drop",
+		 "reasm",
 		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
 	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls",
@@ -720,10 +721,10 @@ void net_print_stats(void)
 			 U(s.http_4xx), U(s.icmp_echo), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
 		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %7llu "
-			 "%7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
+			 "%7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
 			 i, n->queue, U(q.rx_drop_bad), U(q.rx_copied), U(q.rx_empty), U(q.tx_full), U(q.tx_drop_big),
 			 U(s.tx_drop_ring), U(s.tx_waited), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
-			 U(n->not_up), U(n->runts), U(s.rx_refused), U(s.ip_drop), U(s.arp_drop), U(s.udp_drop),
+			 U(n->not_up), U(n->runts), U(s.rx_refused), U(s.ip_drop), U(s.ip6_drop), U(s.nd_drop), U(s.arp_drop), U(s.udp_drop),
 			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
 		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i,

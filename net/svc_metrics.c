@@ -74,6 +74,8 @@ static const struct family families[] = {
 	{ "rx_refused_total", "Frames the stack dropped.", OFF(s.rx_refused), 0, 0 },
 	{ "ip_drop_total", "IPv4 packets dropped by the stack.", OFF(s.ip_drop), 0, 0 },
 	{ "arp_drop_total", "ARP packets dropped.", OFF(s.arp_drop), 0, 0 },
+	{ "ip6_drop_total", "IPv6 packets dropped by the stack.", OFF(s.ip6_drop), 0, 0 },
+	{ "nd_drop_total", "Neighbour discovery and MLD messages refused.", OFF(s.nd_drop), 0, 0 },
 	{ "udp_drop_total", "UDP datagrams dropped.", OFF(s.udp_drop), 0, 0 },
 	{ "l4_drop_total", "TCP, UDP and ICMP segments dropped by the stack.", OFF(s.l4_drop), 0, 0 },
 	{ "reasm_drop_total", "IPv4 fragments that could not be reassembled.", OFF(s.reasm_drop), 0, 0 },

@@ -148,6 +148,15 @@ unsigned short inst_ooseq_pbufs(void);
 #define LWIP_HOOK_IP4_ID(dest) inst_ip4_id(ip4_addr_get_u32(dest))
 unsigned short inst_ip4_id(unsigned int dst);
 
+/* IPv6 (patch 0010): a flow label per flow from a keyed hash (RFC 6437), and the identification
+ * of fragmented datagrams per destination as IPv4's (RFC 7739 5.3), both in net/inst_hash.c. */
+struct ip6_addr;
+#define LWIP_HOOK_IP6_FLOWLABEL(src, dest, nexth, p) inst_ip6_flowlabel((src), (dest), (nexth), (p))
+#define LWIP_HOOK_IP6_FRAG_ID(dest) inst_ip6_frag_id(dest)
+unsigned int inst_ip6_flowlabel(const struct ip6_addr *src, const struct ip6_addr *dest, unsigned char nexth,
+				const struct pbuf *p);
+unsigned int inst_ip6_frag_id(const struct ip6_addr *dest);
+
 /* RFC 6528 initial sequence numbers over the four-tuple of either family (net/lwip_port.c). */
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
 	inst_tcp_isn((local_ip), (local_port), (remote_ip), (remote_port))

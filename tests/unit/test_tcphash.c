@@ -223,6 +223,41 @@ static void time_wait_entries(void)
 	CHECK(inst_tw_find(bip, b->remote_port, b->local_port) == NULL);
 }
 
+/* IPv6 (patch 0010's hooks): a flow's packets share one label, other flows get others, none 0 or
+ * wider than 20 bits; fragment identifications per destination in turn, not from one counter. */
+static void ip6_labels(void)
+{
+	ip6_addr_t a, b, c;
+	IP6_ADDR(&a, PP_HTONL(0xfd000198u), PP_HTONL(0x00180000u), 0, PP_HTONL(1));
+	IP6_ADDR(&b, PP_HTONL(0xfd000198u), PP_HTONL(0x00180000u), 0, PP_HTONL(2));
+	IP6_ADDR(&c, PP_HTONL(0xfd000198u), PP_HTONL(0x00180000u), 0, PP_HTONL(3));
+	static u8_t pkt[IP6_HLEN + 20];
+	struct pbuf p = { .payload = pkt, .len = sizeof(pkt), .tot_len = sizeof(pkt) };
+	pkt[IP6_HLEN + 1] = 80, pkt[IP6_HLEN + 2] = 0x9c, pkt[IP6_HLEN + 3] = 0x40;     /* 80 -> 40000 */
+	u32_t l0 = inst_ip6_flowlabel(&a, &b, IP6_NEXTH_TCP, &p);
+	CHECK(l0 && l0 <= 0xfffff);
+	CHECK_EQ(inst_ip6_flowlabel(&a, &b, IP6_NEXTH_TCP, &p), l0);
+	unsigned same = 0, zero = 0, wide = 0;
+	for (int port = 40001; port < 41000; port++) {
+		pkt[IP6_HLEN + 2] = (u8_t)(port >> 8), pkt[IP6_HLEN + 3] = (u8_t)port;
+		u32_t l = inst_ip6_flowlabel(&a, &b, IP6_NEXTH_TCP, &p);
+		same += l == l0, zero += l == 0, wide += l > 0xfffff;
+	}
+	CHECK(same < 3 && !zero && !wide);
+	pkt[IP6_HLEN + 2] = 0x9c, pkt[IP6_HLEN + 3] = 0x40;
+	CHECK(inst_ip6_flowlabel(&a, &c, IP6_NEXTH_TCP, &p) != l0);
+	CHECK(inst_ip6_flowlabel(&a, &b, IP6_NEXTH_UDP, &p) != l0);
+	CHECK(inst_ip6_flowlabel(NULL, &b, IP6_NEXTH_ICMP6, &p) != 0);
+	u32_t b0 = inst_ip6_frag_id(&b), c0 = inst_ip6_frag_id(&c);
+	int in_turn = 1;
+	for (u32_t i = 1; i < 100; i++) {
+		in_turn &= inst_ip6_frag_id(&b) == b0 + i;
+		in_turn &= inst_ip6_frag_id(&c) == c0 + i;
+	}
+	CHECK(in_turn);
+	CHECK(c0 != b0 + 1 && c0 != b0 + 100);
+}
+
 /* IPv4 identifications (patch 0004's hook): each destination's datagrams numbered in turn, and not
  * from one counter: two destinations' sequences interleave without touching, and the first
  * datagrams to a thousand destinations are not numbered one after another. */
@@ -261,4 +296,4 @@ static void listen_list(void)
 TEST_MAIN("test_tcphash: proves O(1) pcb removal (lwIP patched), the keyed four-tuple index with 10 and 100,000 pcbs, "
 	  "TIME_WAIT as bounded 24-byte entries (taken from lwIP, found, dropped oldest first, ended, restarted, expired), "
 	  "and IPv4 identifications per destination",
-	  index_many(10); index_many(100000); listen_list(); time_wait_entries(); ip_ids())
+	  index_many(10); index_many(100000); listen_list(); time_wait_entries(); ip_ids(); ip6_labels())
