@@ -8,7 +8,9 @@
 #                        (without AWS credentials: print the commands)
 #   make test            every test, ends with "N passed, N failed"
 #   make fuzz [FUZZ_TIME=60]   each libFuzzer target for FUZZ_TIME seconds (0: the seeds only)
-#   make bench           Pollux against a Linux guest under the same QEMU (scripts/bench/bench.py)
+#   make bench           Pollux against a Linux guest, tuned for throughput and for latency, under the
+#                        same QEMU (scripts/bench/bench.py)
+#   make bench-readme [BENCH_RESULTS=dir]   README's bench table made again from a run's results.tsv
 #   make deps            Debian packages and sources (run implicitly)
 #   V=1                  show commands
 
@@ -133,7 +135,7 @@ LDS := arch/$(ARCH)/image.lds
 LDFLAGS := -nostdlib --no-undefined --warn-common -znocombreloc -z noexecstack -shared -Bsymbolic --build-id=sha1 \
 	-T $(LDS) $(LD_EXTRA)
 
-.PHONY: all deps image ami run test unit qemu-test bench prof clean distclean both
+.PHONY: all deps image ami run test unit qemu-test bench bench-readme prof clean distclean both
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP)
@@ -468,7 +470,8 @@ test: $(DEPS_STAMP) unit
 # make bench: Debian packages for the host and the Linux guest (scripts/bench/deps.sh), the Pollux
 # images it compares (HTTP with a 64 B and a 16 KiB body, echo; each serving scripts/bench/mksite.py's
 # two files as its site, which nginx in the Linux guest serves too), then the bench itself, which
-# prints a table and writes build/bench/results.tsv and results.png. BENCH_QUICK=1: one short round.
+# prints a table and writes build/bench/results.tsv, results.md (the table, scripts/bench/table.py) and
+# results.png. BENCH_QUICK=1: one short round.
 BENCH_O := $(O)/bench
 BENCH_IMAGES := 64:config/bench64.h 16k:config/bench16k.h echo:config/echo.h
 bench: $(DEPS_STAMP)
@@ -480,6 +483,12 @@ bench: $(DEPS_STAMP)
 		scripts/mkimage.sh $(BENCH_O)/pollux-$$n/pollux.img $(BENCH_O)/pollux-$$n/x86_64/BOOTX64.EFI \
 			$(BENCH_O)/pollux-$$n/aarch64/BOOTAA64.EFI; done
 	$(Q)python3 scripts/bench/bench.py $(BENCH_O)
+
+# README's bench table (between its bench-table markers) made again from a run's results.tsv:
+# make bench-readme [BENCH_RESULTS=dir or results.tsv] (default: the last make bench's).
+BENCH_RESULTS ?= $(BENCH_O)
+bench-readme:
+	$(Q)python3 scripts/bench/table.py --readme README.md $(BENCH_RESULTS)
 
 clean:
 	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-echo $(O)/test-static $(O)/test-hostile $(O)/test-site \

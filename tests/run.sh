@@ -64,6 +64,13 @@ if out=$(bounded 120 python3 tests/deploy/test_template.py 2>&1); then
 else
 	fail test_template $? 120 "$out"
 fi
+# make bench's table (scripts/bench/table.py): a results.tsv fixture's facts, rows, ratios against
+# the better Linux and error marks, README's region rewritten, a malformed file refused.
+if out=$(bounded 120 python3 tests/bench/test_table.py 2>&1); then
+	passed=$((passed + 1)); echo "PASS test_table: $(tail -n1 <<<"$out")"
+else
+	fail test_table $? 120 "$out"
+fi
 # make bench's Linux guest: its Debian packages can still be downloaded and unpacked with the
 # binaries it runs (scripts/bench/deps.sh; a Debian update that moves one is caught here, not by
 # a user of make bench).

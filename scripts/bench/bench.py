@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""make bench: Pollux against a Linux guest, side by side, under the same QEMU (scripts/qemu.sh:
-machine q35, CPU max, OVMF, the same vCPUs, RAM, virtio-net device and tap), in a network
-namespace this script creates (198.18.0.0/24; dnsmasq gives Pollux its address), clients inside
-the namespace. x86-64 guests only.
+"""make bench: Pollux against a Linux guest in two configurations (linux: tuned for throughput;
+linux-lat: the same with the kernel's low-latency busy polling), side by side, under the same QEMU
+(scripts/qemu.sh: machine q35, CPU max, OVMF, the same vCPUs, RAM, virtio-net device and tap), in
+a network namespace this script creates (198.18.0.0/24; dnsmasq gives Pollux its address),
+clients inside the namespace. x86-64 guests only.
 
     bench.py OUT        OUT = build/bench, where `make bench` put the Pollux images (pollux-64,
                         pollux-16k, pollux-echo), the extracted Debian packages (sysroot) and
-                        where results.tsv, results.png and the logs go.
+                        where results.tsv, results.md (scripts/bench/table.py), results.png and the logs go.
 
 Environment: BENCH_QUICK=1 (one round, short runs: for development), BENCH_VCPUS (default 1),
 BENCH_ROUNDS (default 3), BENCH_SECONDS (measured seconds per run, default 8), BENCH_MEM (1G),
 BENCH_STEER=0 (skip the steering comparison, which needs 2 vCPUs or more), BENCH_SOAK_S (the
-soak's length, run in the first round only: default 600, 60 with BENCH_QUICK; 0 skips it).
+soak's length, run in the first round only: default 600, 60 with BENCH_QUICK; 0 skips it),
+BENCH_ONLY (development: a regular expression; only the sessions whose name it matches run, e.g.
+"pollux http|linux nginx|linux-lat nginx").
 """
 import os
 import re
@@ -22,6 +25,9 @@ import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import table  # noqa: E402 - scripts/bench/table.py: results.tsv's format and the Markdown table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -50,6 +56,19 @@ SOAK_STEP = 10 if QUICK else 60         # the soak's keep-alive rate is measured
 SOAK_CHURN = 4                          # connections of the churn beside it, one per request
 UDP_FLOWS, UDP_WINDOW = 4, int(os.environ.get("BENCH_UDP_WINDOW", "200"))
 BOOT_TIMEOUT = 300
+# The Linux guest's configurations (table.SYSTEMS): linux, tuned for throughput as README says;
+# linux-lat, the same with what the kernel's documentation gives for low-latency polling: the idle
+# loop polls instead of halting (idle=poll), and a socket read or an epoll wait busy-polls the
+# device queue for up to BUSY_POLL_US before sleeping (net.core.busy_read, net.core.busy_poll: 50
+# is the value Documentation/admin-guide/sysctl/net.rst recommends for busy_read set globally, and
+# for busy_poll over several sockets). init.sh sets both from bench.busypoll= and reports them.
+BUSY_POLL_US = 50
+LINUXES = {"linux": {"cmdline": "", "busypoll": 0},
+           "linux-lat": {"cmdline": "idle=poll", "busypoll": BUSY_POLL_US}}
+LINUX_DESCRIPTION = {
+    "linux": "tuned for throughput (`mitigations=off`, nginx and sysctls as README says)",
+    "linux-lat": f"the same, and `idle=poll`, `net.core.busy_read` and `net.core.busy_poll` {BUSY_POLL_US} µs",
+}
 LOGS = os.path.join(OUT, "logs")
 TOOLS = os.path.join(OUT, "tools")
 
@@ -249,11 +268,13 @@ def boot_pollux(net, name, vcpus, queues, tag, extra=()):
 LINUX = {}
 
 
-def boot_linux(net, mode, vcpus, queues, tag, rps=0, delay=()):
+def boot_linux(net, mode, vcpus, queues, tag, rps=0, delay=(), system="linux"):
+    """A Linux guest in configuration system (LINUXES) running mode (nginx or testpmd)."""
     net.tap(queues)
     ip = TESTPMD_IP if mode == "testpmd" else LINUX_IP
-    cmdline = (f"console=ttyS0 quiet mitigations=off panic=-1 bench.mode={mode} bench.ip={ip}/24 "
-               f"bench.rps={rps}")
+    conf = LINUXES[system]
+    cmdline = (f"console=ttyS0 quiet mitigations=off panic=-1 {conf['cmdline']} bench.mode={mode} "
+               f"bench.ip={ip}/24 bench.rps={rps} bench.busypoll={conf['busypoll']}")
     # testpmd needs no bodies: the base archive alone.
     initrd = os.path.join(OUT, "linux", "base.cpio") if mode == "testpmd" else LINUX["initrd"]
     extra = ["-kernel", LINUX["kernel"], "-initrd", initrd, "-append", cmdline, *delay]
@@ -276,13 +297,19 @@ def boot_linux(net, mode, vcpus, queues, tag, rps=0, delay=()):
     if not m or m.group(1) != b"ready":
         g.close()
         raise RuntimeError(f"{tag}: the Linux guest did not come up:\n{g.tail()}")
+    # The guest says what it applied: a configuration that did not take is an error, not a row.
+    want = f"busy_poll={conf['busypoll']} busy_read={conf['busypoll']}"
+    if want.encode() not in m.group(0) or (conf["cmdline"] and conf["cmdline"].encode() not in m.group(0)):
+        g.close()
+        raise RuntimeError(f"{tag}: the guest is not in configuration {system} ({want} {conf['cmdline']}): "
+                           f"{m.group(0).decode(errors='replace').strip()}")
     return g, ip
 
 
 # ---------------------------------------------------------------- the bench
 
-RESULTS = {}     # (workload, metric) -> {"pollux": [...], "linux": [...]}
-ERRORS = {}      # (workload, metric) -> {"pollux": n, "linux": n}: socket errors over the rounds
+RESULTS = {}     # (workload, metric) -> {system: [a value per round]} (table.SYSTEMS)
+ERRORS = {}      # (workload, metric) -> {system: n}: socket errors over the rounds
 ROWS = []        # (workload, metric) in first-seen order
 NOTES = []
 
@@ -292,8 +319,8 @@ def record(workload, metric, system, value, errors=0):
     A run with errors is kept but marked: '!' in the table, counted in the TSV's error columns."""
     key = (workload, metric)
     if key not in RESULTS:
-        RESULTS[key] = {"pollux": [], "linux": []}
-        ERRORS[key] = {"pollux": 0, "linux": 0}
+        RESULTS[key] = {s: [] for s in table.SYSTEMS}
+        ERRORS[key] = {s: 0 for s in table.SYSTEMS}
         ROWS.append(key)
     RESULTS[key][system].append(value)
     ERRORS[key][system] += errors
@@ -535,20 +562,20 @@ def run_round(net, rnd):
         finally:
             g.close()
 
-    def linux_nginx():
-        if not os.path.exists(LINUX["initrd"]) or rnd == 1:
+    def linux_nginx(system):
+        if not os.path.exists(LINUX["initrd"]):
             make_initrd()
-        g, ip = boot_linux(net, "nginx", V, V, f"r{rnd}-linux")
+        g, ip = boot_linux(net, "nginx", V, V, f"r{rnd}-{system}", system=system)
         try:
             for path, name in (("/", "64"), ("/16k", "16k")):
                 if fetch(f"http://{ip}{path}") != BODIES[name]:
                     raise RuntimeError(f"nginx's {path} differs from Pollux's body")
             site_check(f"http://{ip}", "nginx")
             r = udp_run(ip)
-            record("udp-echo-64B", "pps", "linux", r["pps"])
-            http_set("linux", f"http://{ip}", "/16k", ("ka64", "ka16k", "st16k", "st1m", "lat", "idle", "close",
-                                                       "close2", "sustain", "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
-                     f"round {rnd} linux", g)
+            record("udp-echo-64B", "pps", system, r["pps"])
+            http_set(system, f"http://{ip}", "/16k", ("ka64", "ka16k", "st16k", "st1m", "lat", "idle", "close",
+                                                      "close2", "sustain", "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
+                     f"round {rnd} {system}", g)
         finally:
             g.close()
 
@@ -561,7 +588,7 @@ def run_round(net, rnd):
         else:
             if not os.path.exists(LINUX["initrd"]):
                 raise RuntimeError("the Linux guest's initrd is made by the nginx session, which did not run")
-            g, ip = boot_linux(net, "nginx", V, V, tag, delay=delay)
+            g, ip = boot_linux(net, "nginx", V, V, tag, delay=delay, system=system)
         try:
             r = ns("ping", "-c", "10", "-i", "0.2", ip)
             m = re.search(r"= [\d.]+/([\d.]+)/", r.stdout)
@@ -606,25 +633,29 @@ def run_round(net, rnd):
         if system == "pollux":
             g, ip = boot_pollux(net, "pollux-64", STEER_VCPUS, queues, tag)
         else:
-            g, ip = boot_linux(net, "nginx", STEER_VCPUS, queues, tag, rps=1 if queues == 1 else 0)
+            g, ip = boot_linux(net, "nginx", STEER_VCPUS, queues, tag, rps=1 if queues == 1 else 0, system=system)
         try:
             record_rps(wl, system, http_run(f"http://{ip}/"))
         finally:
             g.close()
 
-    plan = [(pollux_http64, "pollux http 64B"), (pollux_http16k, "pollux http 16KiB"),
-            (linux_nginx, "linux nginx+udpecho"), (pollux_echo, "pollux udp echo"),
-            (testpmd, "linux testpmd")]
+    # Every Linux configuration right after Pollux's session of the same workloads (testpmd polls
+    # the device itself: one configuration is enough for it).
+    plan = [(pollux_http64, "pollux http 64B"), (pollux_http16k, "pollux http 16KiB")]
+    plan += [(lambda s=s: linux_nginx(s), f"{s} nginx+udpecho") for s in LINUXES]
+    plan += [(pollux_echo, "pollux udp echo"), (testpmd, "linux testpmd")]
     for d in DELAYS_MS:
-        plan += [(lambda d=d: long_path("pollux", d), f"pollux long path {d} ms"),
-                 (lambda d=d: long_path("linux", d), f"linux long path {d} ms")]
-    plan += [(lambda: long_path("pollux", DELAYS_MS[0], LOSS_PCT), f"pollux long path {DELAYS_MS[0]} ms {LOSS_PCT}% loss"),
-             (lambda: long_path("linux", DELAYS_MS[0], LOSS_PCT), f"linux long path {DELAYS_MS[0]} ms {LOSS_PCT}% loss")]
+        plan += [(lambda d=d: long_path("pollux", d), f"pollux long path {d} ms")]
+        plan += [(lambda d=d, s=s: long_path(s, d), f"{s} long path {d} ms") for s in LINUXES]
+    plan += [(lambda: long_path("pollux", DELAYS_MS[0], LOSS_PCT), f"pollux long path {DELAYS_MS[0]} ms {LOSS_PCT}% loss")]
+    plan += [(lambda s=s: long_path(s, DELAYS_MS[0], LOSS_PCT), f"{s} long path {DELAYS_MS[0]} ms {LOSS_PCT}% loss")
+             for s in LINUXES]
     if STEER:
-        plan += [(lambda: steer("pollux", 1), f"pollux {STEER_VCPUS} vCPU 1 queue (software steering)"),
-                 (lambda: steer("linux", 1), f"linux {STEER_VCPUS} vCPU 1 queue (RPS/RFS)"),
-                 (lambda: steer("pollux", STEER_VCPUS), f"pollux {STEER_VCPUS} vCPU {STEER_VCPUS} queues"),
-                 (lambda: steer("linux", STEER_VCPUS), f"linux {STEER_VCPUS} vCPU {STEER_VCPUS} queues")]
+        for q in (1, STEER_VCPUS):
+            what = "1 queue (software steering)" if q == 1 else f"{q} queues"
+            plan += [(lambda q=q: steer("pollux", q), f"pollux {STEER_VCPUS} vCPU {what}")]
+            what = "1 queue (RPS/RFS)" if q == 1 else f"{q} queues"
+            plan += [(lambda q=q, s=s: steer(s, q), f"{s} {STEER_VCPUS} vCPU {what}") for s in LINUXES]
     only = os.environ.get("BENCH_ONLY")     # development: run only the sessions whose name has this
     for fn, what in plan:
         if only and not re.search(only, what):
@@ -632,111 +663,105 @@ def run_round(net, rnd):
         session(fn, f"round {rnd}/{ROUNDS}: {what}")
 
 
-def fmt(v):
-    if v is None:
-        return "-"
-    if v >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.3g}"
+def run_facts(started, qemu_version):
+    """What the table says of the run, recorded at the top of results.tsv (table.py): when, which
+    commit (and whether the tree had uncommitted changes), on what host and QEMU, how long."""
+    def git(*a):
+        r = subprocess.run(["git", "-C", ROOT, *a], capture_output=True, text=True)
+        return r.stdout.rstrip("\n") if r.returncode == 0 else None
+    commit = git("rev-parse", "HEAD") or "unknown (not a git tree)"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    if changed is None:
+        dirty = "unknown"
+    elif not changed:
+        dirty = "no"
+    else:
+        paths = [l[3:] for l in changed.splitlines()]
+        dirty = "yes: " + ", ".join(paths[:8]) + (f" and {len(paths) - 8} more" if len(paths) > 8 else "")
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    facts = [("date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))), ("commit", commit.strip()),
+             ("dirty", dirty), ("host", os.uname().nodename), ("cores", os.cpu_count()), ("cpu", cpu),
+             ("qemu", qemu_version), ("accel", "TCG"), ("kernel", os.path.basename(LINUX["kernel"])[len("vmlinuz-"):]),
+             ("vcpus", VCPUS), ("mem", MEM), ("rounds", ROUNDS), ("quick", "yes" if QUICK else "no"),
+             ("seconds", f"{SECONDS:g}"), ("warmup", f"{WARMUP:g}"), ("soak_s", SOAK_S),
+             ("steer", "yes" if STEER else "no"), ("only", os.environ.get("BENCH_ONLY", ""))]
+    facts += [(f"system {s}", LINUX_DESCRIPTION[s]) for s in LINUXES]
+    return facts
 
 
-def report(started, qemu_version):
-    rows = []
-    for key in ROWS:
-        r = RESULTS[key]
-        med = {s: statistics.median(r[s]) if r[s] else None for s in ("pollux", "linux")}
-        ratio = med["pollux"] / med["linux"] if med["pollux"] and med["linux"] else None
-        rows.append((key, med, ratio, r))
+def report(started, facts):
+    rows = [{"workload": wl, "metric": m, "values": RESULTS[(wl, m)], "errors": ERRORS[(wl, m)]} for wl, m in ROWS]
+    # Another load on the host changes everything (a polling guest most): say how busy it was.
+    facts = facts + [("duration_s", f"{time.time() - started:.0f}"),
+                     ("load", f"{LOAD[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")]
     tsv = os.path.join(OUT, "results.tsv")
-    with open(tsv, "w") as f:
-        f.write("workload\tmetric\tpollux\tlinux\tratio\tpollux_errors\tlinux_errors\n")
-        for (wl, metric), med, ratio, _ in rows:
-            e = ERRORS[(wl, metric)]
-            f.write(f"{wl}\t{metric}\t{'' if med['pollux'] is None else round(med['pollux'], 3)}\t"
-                    f"{'' if med['linux'] is None else round(med['linux'], 3)}\t"
-                    f"{'' if ratio is None else round(ratio, 3)}\t{e['pollux']}\t{e['linux']}\n")
+    table.write_tsv(tsv, facts, rows, notes=NOTES)
     with open(os.path.join(OUT, "results-runs.tsv"), "w") as f:
         f.write("workload\tmetric\tsystem\tvalues\n")
-        for (wl, metric), _, _, r in rows:
-            for s in ("pollux", "linux"):
-                f.write(f"{wl}\t{metric}\t{s}\t{','.join(str(round(v, 3)) for v in r[s])}\n")
-    host = os.uname().nodename
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+        for r in rows:
+            for s in table.SYSTEMS:
+                f.write(f"{r['workload']}\t{r['metric']}\t{s}\t{','.join(str(round(v, 3)) for v in r['values'][s])}\n")
+    md = table.table_of(tsv)
+    with open(os.path.join(OUT, "results.md"), "w") as f:
+        f.write(md)
     print()
-    print(f"make bench, {time.strftime('%Y-%m-%d %H:%M', time.localtime(started))}, host {host} "
-          f"({os.cpu_count()} cores, {cpu}), {qemu_version}, TCG, {VCPUS} vCPU, {MEM}, "
-          f"{ROUNDS} round(s) of {SECONDS:g} s (+{WARMUP:g} s warm-up), {time.time() - started:.0f} s in all")
-    # Another load on the host changes everything (a polling guest most): say how busy it was.
-    print(f"host load average (1 min) at the start {LOAD[0]:.1f}, at the end {os.getloadavg()[0]:.1f}")
-    print("median [min..max] of the rounds; ratio = pollux / linux (for latency, bytes, seconds to download and "
-          "TIME_WAIT, lower is better);")
-    print("the linux column of udp-echo-64B-vs-testpmd is DPDK testpmd (5tswap) in the Linux guest.")
-    w = max(len(f"{wl} {m}") for (wl, m), *_ in rows) if rows else 20
-    print(f"{'workload metric':<{w}}  {'pollux':>28}  {'linux':>28}  {'ratio':>6}")
-    for (wl, metric), med, ratio, r in rows:
-        cell = {}
-        for s in ("pollux", "linux"):
-            v = r[s]
-            cell[s] = f"{fmt(med[s])} [{fmt(min(v))}..{fmt(max(v))}]" if v else "-"
-            if ERRORS[(wl, metric)][s]:
-                cell[s] += " !"
-        print(f"{wl + ' ' + metric:<{w}}  {cell['pollux']:>28}  {cell['linux']:>28}  "
-              f"{'-' if ratio is None else f'{ratio:.2f}':>6}")
+    print(md)
     steer1 = RESULTS.get((f"http-keepalive-64B-{STEER_VCPUS}vCPU-1queue", "req/s"), {}).get("pollux")
     steern = RESULTS.get((f"http-keepalive-64B-{STEER_VCPUS}vCPU-{STEER_VCPUS}queue", "req/s"), {}).get("pollux")
     if steer1 and steern:
         print(f"pollux {STEER_VCPUS} vCPU, one queue with software steering / one queue per core: "
               f"{statistics.median(steer1) / statistics.median(steern):.2f}")
-    for (wl, metric), *_ in rows:
-        for s, n in ERRORS[(wl, metric)].items():
-            if n:
-                print(f"! {wl} {metric}, {s}: {n} socket errors over its runs (wrk: connect, read, write, "
-                      f"timeout); its value counts only the answers that came")
-    for n in NOTES:
-        print("note: " + n)
     plot(tsv)
-    print(f"results: {tsv}, {os.path.join(OUT, 'results.png')}, logs in {LOGS}")
-
-
-def lower_is_better(metric):
-    """Latency, memory, seconds to download, connections held: Pollux ahead below 1."""
-    return metric.endswith(" ms") or "bytes" in metric or metric.startswith("s to") or "TIME_WAIT" in metric
+    print(f"results: {tsv}, {os.path.join(OUT, 'results.md')} (README: make bench-readme), "
+          f"{os.path.join(OUT, 'results.png')}, logs in {LOGS}")
 
 
 def plot(tsv):
     """Two panels, each labelled with its direction: rates (higher is better) and latencies, bytes and
-    times (lower is better). The path's ping is a condition of the run, not a result: not plotted."""
+    times (lower is better); in each, a pair of bars per row: Pollux over each Linux configuration.
+    The path's ping is a condition of the run, not a result: not plotted."""
+    _, _, systems, rows = table.read_tsv(tsv)
+    linuxes = systems[1:]
     data = {True: os.path.join(OUT, "results.lower.dat"), False: os.path.join(OUT, "results.higher.dat")}
     counts = {True: 0, False: 0}
-    with open(tsv) as f, open(data[True], "w") as lo, open(data[False], "w") as hi:
-        next(f)
-        for line in f:
-            wl, metric, p, l, ratio = line.rstrip("\n").split("\t")[:5]
-            if not ratio or "ping" in metric:
+    with open(data[True], "w") as lo, open(data[False], "w") as hi:
+        for r in rows:
+            p = r["med"]["pollux"]
+            ratios = [p / r["med"][s] if p is not None and r["med"][s] else None for s in linuxes]
+            if "ping" in r["metric"] or all(x is None for x in ratios):
                 continue
-            low = lower_is_better(metric)
-            (lo if low else hi).write(f"\"{wl}\\n{metric}\"\t{ratio}\n")
+            low = table.lower_is_better(r["metric"])
+            cells = "\t".join("NaN" if x is None else f"{x:.4g}" for x in ratios)
+            (lo if low else hi).write(f"\"{r['workload']}\\n{r['metric']}\"\t{cells}\n")
             counts[low] += 1
     panels = [(False, "higher is better: >1, Pollux ahead"), (True, "lower is better: <1, Pollux ahead")]
     panels = [(low, title) for low, title in panels if counts[low]]
     if not panels:
         return
+    n = len(linuxes)
     gp = f"""set terminal pngcairo size 1400,{560 * len(panels)} font ",10"
 set output "{OUT}/results.png"
-set multiplot layout {len(panels)},1 title "Pollux / Linux guest, same QEMU TCG VM ({VCPUS} vCPU): ratio of medians"
+set multiplot layout {len(panels)},1 title "Pollux / Linux guest, same QEMU TCG VM ({VCPUS} vCPU): ratio of medians, one bar per Linux configuration"
+set style data histogram
+set style histogram clustered gap 1
 set style fill solid 0.6
-set boxwidth 0.6
 set yrange [0:*]
+set offsets 0, 0, graph 0.1, 0
 set grid ytics
 set xtics rotate by -35 left noenhanced
 set ylabel "pollux / linux"
 set bmargin 9
+set key top right noenhanced
 set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "black"
 """
     for low, title in panels:
-        gp += (f'set title "{title}"\n'
-               f'plot "{data[low]}" using 0:2:xtic(1) with boxes notitle, "" using 0:2:(sprintf("%.2f", $2)) '
-               f'with labels offset 0,0.7 notitle\n')
+        bars = ", ".join(f'"{data[low]}" using {i + 2}' + (":xtic(1)" if i == 0 else "")
+                         + f' title "Pollux / {table.LABELS.get(s, s)}"' for i, s in enumerate(linuxes))
+        # Each bar's value above it: bar i of row k sits at k + (i - (n - 1) / 2) / (n + 1).
+        labels = ", ".join(f'"{data[low]}" using ($0 + {(i - (n - 1) / 2) / (n + 1):.4f}):{i + 2}:'
+                           f'(sprintf("%.2f", ${i + 2})) with labels offset 0,0.7 font ",8" notitle'
+                           for i in range(n))
+        gp += f'set title "{title}"\nplot {bars}, {labels}\n'
     gp += "unset multiplot\n"
     r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
     if r.returncode:
@@ -771,6 +796,7 @@ def main():
     qemu_version = sh("qemu-system-x86_64", "--version").stdout.splitlines()[0]
     log(f"{ROUNDS} round(s), {VCPUS} vCPU, {SECONDS:g} s per run; Linux {os.path.basename(LINUX['kernel'])}; "
         f"{qemu_version}")
+    facts = run_facts(started, qemu_version)
     net = Net()
     try:
         for rnd in range(1, ROUNDS + 1):
@@ -779,7 +805,7 @@ def main():
         for g in list(Console.live):
             g.close()
         net.close()
-    report(started, qemu_version)
+    report(started, facts)
 
 
 def on_signal(signum, frame):

@@ -4,6 +4,9 @@
 #   bench.mode=testpmd  DPDK testpmd reflecting every frame (5tswap) on the virtio-net device
 #   bench.ip=A.B.C.D/N  the address (nginx mode)
 #   bench.rps=1         with one queue and several CPUs: spread received flows (RPS/RFS)
+#   bench.busypoll=US   the latency-tuned configuration (bench.py's linux-lat, with idle=poll on the
+#                       command line): sockets busy-poll the device queue for up to US microseconds
+#                       (net.core.busy_read) as epoll does (net.core.busy_poll); 0, the default: off
 # Prints "bench: ready ..." when serving, "bench: error ..." when it cannot.
 /bin/busybox --install -s /bin
 /bin/chmod 755 /        # the initramfs root is world-writable, which DPDK refuses for its plugin path
@@ -13,12 +16,13 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
-mode=nginx ip=198.18.0.3/24 rps=0
+mode=nginx ip=198.18.0.3/24 rps=0 busypoll=0
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	bench.mode=*) mode=${a#bench.mode=} ;;
 	bench.ip=*) ip=${a#bench.ip=} ;;
 	bench.rps=*) rps=${a#bench.rps=} ;;
+	bench.busypoll=*) busypoll=${a#bench.busypoll=} ;;
 	esac
 done
 ncpu=$(grep -c ^processor /proc/cpuinfo)
@@ -65,6 +69,14 @@ echo 1048576 >/proc/sys/net/core/rmem_default
 echo 1048576 >/proc/sys/net/core/wmem_default
 echo 0 >/proc/sys/net/ipv4/tcp_slow_start_after_idle
 echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
+# Low-latency busy polling (Documentation/admin-guide/sysctl/net.rst, networking/napi.rst): a
+# blocking read, recvmmsg included, and epoll_wait (nginx's) poll the queue's NAPI instance before
+# sleeping. Set before nginx and the echo server open their sockets, whose SO_BUSY_POLL default
+# busy_read is. Written back in the ready line, read from the kernel.
+echo "$busypoll" >/proc/sys/net/core/busy_read || fail "net.core.busy_read"
+echo "$busypoll" >/proc/sys/net/core/busy_poll || fail "net.core.busy_poll"
+idle=default
+dmesg | grep -q "using polling idle threads" && idle=poll
 nq=$(ls -d /sys/class/net/eth0/queues/rx-* | wc -l)
 if [ "$rps" = 1 ] && [ "$ncpu" -gt 1 ]; then
 	# One queue, several CPUs: Receive Packet/Flow Steering over every CPU.
@@ -78,5 +90,6 @@ fi
 udpecho 7 &
 nginx || fail "nginx did not start"
 sleep 1
-echo "bench: ready cpus=$ncpu queues=$nq rps=$rps ip=$ip kernel=$(uname -r)"
+echo "bench: ready cpus=$ncpu queues=$nq rps=$rps busy_poll=$(cat /proc/sys/net/core/busy_poll)" \
+	"busy_read=$(cat /proc/sys/net/core/busy_read) idle=$idle ip=$ip kernel=$(uname -r)"
 exec sh
