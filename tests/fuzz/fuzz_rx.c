@@ -341,6 +341,7 @@ const unsigned lwip_ninsts = NC;
  * aborted and its ARP cache emptied; the bytes its allocations hold now. */
 void fz_lwip_teardown(uint32_t c);
 uint64_t fz_lwip_mem_used(uint32_t c);
+int fz_lwip_ll_ready(uint32_t c);
 uint32_t fz_lwip_conns(uint32_t c);
 
 /* ---- driving the cores ---- */
@@ -436,7 +437,7 @@ static uint64_t base_used[NC], base_heap[NC];
 static bool all_back(void)
 {
 	for (uint32_t c = 0; c < NC; c++)
-		if (in_stack[c] || fz_lwip_mem_used(c) != base_used[c])
+		if (in_stack[c] || fz_lwip_mem_used(c) != base_used[c] || !fz_lwip_ll_ready(c))
 			return false;
 	return true;
 }
@@ -493,6 +494,10 @@ static void boot_once(void)
 	get_lease();
 	if (!leased())
 		fail("no DHCP lease at boot", 0, 0);
+	for (int i = 0; i < 100 && !(fz_lwip_ll_ready(0) && fz_lwip_ll_ready(1)); i++)
+		advance_ms(100);        /* the link-local address's duplicate detection */
+	if (!fz_lwip_ll_ready(0) || !fz_lwip_ll_ready(1))
+		fail("no IPv6 link-local address at boot", 0, 0);
 	teardown();
 	for (uint32_t c = 0; c < NC; c++)
 		base_used[c] = fz_lwip_mem_used(c), base_heap[c] = heap_used[c];

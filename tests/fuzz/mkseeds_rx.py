@@ -10,6 +10,10 @@ PEER_MAC = bytes.fromhex("02005e100002")
 OUR_IP = bytes([198, 18, 0, 2])
 PEER_IP = bytes([198, 18, 0, 9])
 ISN = 0x10000000                        # FZ_ISN: the server's SYN-ACK sequence number
+OUR_LL6 = bytes.fromhex("fe80000000000000" "00005efffe100001")     # from OUR_MAC (EUI-64)
+PEER_LL6 = bytes.fromhex("fe80000000000000" "00005efffe100002")
+ROUTER_LL6 = bytes.fromhex("fe80000000000000" "0000000000000001")
+PREFIX6 = bytes.fromhex("fd00019800180000")
 FIX, CSUM_OK, Q1, HASH = 0x02, 0x04, 0x01, 0x08
 
 
@@ -59,6 +63,27 @@ def icmp(t, code, body, ident=7):
     m = struct.pack("!BBHI", t, code, 0, 0) + body
     m = m[:2] + struct.pack("!H", csum(m)) + m[4:]
     return eth(0x0800, ipv4(1, m, ident=ident))
+
+
+def ipv6(nh, payload, src=PEER_LL6, dst=OUR_LL6, hlim=64, plen=None):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload) if plen is None else plen, nh, hlim, src, dst) + payload
+
+
+def sum6(nh, seg, src, dst):
+    return csum(src + dst + struct.pack("!IxxxB", len(seg), nh) + seg)
+
+
+def tcp6(sp, seq, ack, flags, data=b"", dp=80, opts=b"", src=PEER_LL6, dst=OUR_LL6):
+    off = (20 + len(opts)) // 4
+    sg = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, off << 4, flags, 65535, 0, 0) + opts + data
+    sg = sg[:16] + struct.pack("!H", sum6(6, sg, src, dst)) + sg[18:]
+    return eth(0x86dd, ipv6(6, sg, src, dst))
+
+
+def icmp6(t, code, body, src=PEER_LL6, dst=OUR_LL6, hlim=255, dst_mac=OUR_MAC):
+    m = struct.pack("!BBH", t, code, 0) + body
+    m = m[:2] + struct.pack("!H", sum6(58, m, src, dst)) + m[4:]
+    return eth(0x86dd, ipv6(58, m, src, dst, hlim), dst_mac)
 
 
 def rec(frame, ctl=FIX, adv=0):
@@ -117,6 +142,37 @@ def seeds():
     s["vlan-ipv6"] = [rec(arp()), rec(syn[:12] + b"\x81\x00\x00\x05" + syn[12:]), rec(eth(0x86dd, ip6)),
                       rec(OUR_MAC + PEER_MAC + struct.pack("!H", 46) + b"\xaa" * 46)]
     s["udp-local"] = [rec(arp()), rec(udp(5000, 80, b"hello")), rec(udp(68, 67, b"x" * 300), FIX | Q1)]
+    # IPv6 to the link-local address: a neighbour solicitation (with the peer's link-layer address),
+    # a handshake and a GET, an echo request; then the same from another queue.
+    lla = b"\x01\x01" + PEER_MAC
+    ns6 = icmp6(135, 0, b"\0" * 4 + OUR_LL6 + lla, dst=b"\xff\x02" + b"\0" * 9 + b"\x01\xff\x10\x00\x01",
+                dst_mac=bytes.fromhex("3333ff100001"))
+    s["ipv6-get"] = [rec(ns6), rec(tcp6(41000, 1000, 0, SYN, opts=MSS)), rec(tcp6(41000, 1001, ISN + 1, ACK)),
+                     rec(tcp6(41000, 1001, ISN + 1, ACK | PSH, GET)), rec(icmp6(128, 0, b"\0\x07\0\x01" + b"ping" * 4)),
+                     rec(tcp6(41000, 1001 + len(GET), ISN + 1 + 200, ACK | FIN), FIX | Q1, adv=5)]
+    # A router advertisement of a /64 for SLAAC (from a link-local router, hop limit 255), then a
+    # handshake on the address it made; and one with hop limit 64 (off-link: refused).
+    pio = struct.pack("!BBBBIII", 3, 4, 64, 0xc0, 3600, 1800, 0) + PREFIX6 + b"\0" * 8
+    ra = struct.pack("!BBHII", 64, 0, 1800, 0, 0) + pio + b"\x01\x01" + PEER_MAC
+    all_nodes = b"\xff\x02" + b"\0" * 13 + b"\x01"
+    s["ipv6-ra"] = [rec(icmp6(134, 0, ra, src=ROUTER_LL6, dst=all_nodes, dst_mac=bytes.fromhex("333300000001"))),
+                    rec(icmp6(134, 0, ra, src=ROUTER_LL6, dst=all_nodes, hlim=64, dst_mac=bytes.fromhex("333300000001")),
+                        adv=230),
+                    rec(tcp6(41001, 5000, 0, SYN, opts=MSS, dst=PREFIX6 + bytes.fromhex("00005efffe100001"))),
+                    rec(tcp6(41001, 5001, ISN + 1, ACK, dst=PREFIX6 + bytes.fromhex("00005efffe100001")))]
+    # A ping in two IPv6 fragments, later one first; a Packet Too Big about a connection; an
+    # extension header chain (hop-by-hop, destination options) before TCP.
+    ping6 = struct.pack("!BBHHH", 128, 0, 0, 9, 1) + bytes(range(256)) * 5
+    ping6 = ping6[:2] + struct.pack("!H", sum6(58, ping6, PEER_LL6, OUR_LL6)) + ping6[4:]
+    fh = lambda off, m: struct.pack("!BBHI", 58, 0, off | m, 0x1234)
+    fr1 = eth(0x86dd, ipv6(44, fh(0, 1) + ping6[:800]))
+    fr2 = eth(0x86dd, ipv6(44, fh(800, 0) + ping6[800:]))
+    inner = ipv6(6, struct.pack("!HHI", 80, 41002, ISN), src=OUR_LL6, dst=PEER_LL6, plen=20)
+    ptb = icmp6(2, 0, struct.pack("!I", 1280) + inner[:48], hlim=64)
+    ext = eth(0x86dd, ipv6(0, struct.pack("!BB", 60, 0) + b"\x01\x04\0\0\0\0" + struct.pack("!BB", 6, 0) +
+                       b"\x01\x04\0\0\0\0" + tcp6(41003, 9000, 0, SYN)[54:]))
+    s["ipv6-frag-ptb-ext"] = [rec(ns6), rec(fr2), rec(fr1, adv=1)] + [
+        rec(tcp6(41002, 1000, 0, SYN, opts=MSS)), rec(tcp6(41002, 1001, ISN + 1, ACK)), rec(ptb), rec(ext, 0)]
     return s
 
 

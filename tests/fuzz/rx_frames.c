@@ -23,8 +23,35 @@ static uint16_t fold(uint32_t s)
 	return (uint16_t)~s;
 }
 
+/* IPv6: the TCP, UDP or ICMPv6 checksum of a packet whose upper header follows the fixed one. */
+static void fix6(uint8_t *f, uint32_t len)
+{
+	uint8_t *ip = f + 14, nh = ip[6];
+	uint32_t plen = get16(ip + 4), at;
+	if (14 + 40 + plen > len)
+		return;
+	switch (nh) {
+	case 58: at = 2; break;
+	case 6: at = 16; break;
+	case 17: at = 6; break;
+	default: return;
+	}
+	uint8_t *l4 = ip + 40;
+	if (plen < at + 2)
+		return;
+	put16(l4 + at, 0);
+	uint16_t c = fold(sum(sum(0, ip + 8, 32) + plen + nh, l4, plen));
+	if (nh == 17 && c == 0)
+		c = 0xffff;
+	put16(l4 + at, c);
+}
+
 void fz_fix_checksums(uint8_t *f, uint32_t len)
 {
+	if (len >= 54 && f[12] == 0x86 && f[13] == 0xdd && (f[14] >> 4) == 6) {
+		fix6(f, len);
+		return;
+	}
 	if (len < 34 || f[12] != 0x08 || f[13] != 0x00)
 		return;
 	uint8_t *ip = f + 14;

@@ -22,7 +22,8 @@
 #define FZ_LINK 0x20
 
 /* Set the IPv4 header checksum of an Ethernet frame f[0..len), and the TCP, UDP or ICMP one when
- * the frame holds the whole datagram. */
+ * the frame holds the whole datagram; for IPv6, the TCP, UDP or ICMPv6 one right after the fixed
+ * header. */
 void fz_fix_checksums(uint8_t *f, uint32_t len);
 /* The DHCP server's answer to frame f (an OFFER to a DISCOVER, an ACK to a REQUEST, for 198.18.0.2
  * with an infinite lease) into r; returns its length, 0 when f is not for the server. */
