@@ -91,29 +91,48 @@ static void inst_input(void *frame, uint32_t len, unsigned flags, void (*release
 /*
  * With the NIC completing checksums, lwIP leaves TCP and UDP ones at 0; put the pseudo-header sum
  * there (not complemented, as the partial-checksum convention wants) and tell the NIC where it is.
- * lwIP builds Ethernet, IP and TCP/UDP headers in the first piece of a frame; other frames (ARP,
- * ICMP) carry their own checksums.
+ * lwIP builds Ethernet, IP and TCP/UDP headers in the first piece of a frame, with no IPv6
+ * extension header but a fragment's; other frames (ARP, ICMP, ICMPv6, fragments) carry their own
+ * checksums (inst_svc.c computes a UDP one that IPv6 fragments, where 0 is not allowed).
  */
 static bool csum_offload(struct pbuf *p, struct nic_txo *o)
 {
 	if (p->len < SIZEOF_ETH_HDR + IP_HLEN)
 		return false;
 	uint8_t *f = p->payload;
-	struct ip_hdr *ip = (struct ip_hdr *)(f + SIZEOF_ETH_HDR);
-	if (f[12] != 0x08 || f[13] != 0x00 || IPH_V(ip) != 4 || (IPH_OFFSET(ip) & PP_HTONS(IP_OFFMASK | IP_MF)))
-		return false;
-	uint16_t ihl = (uint16_t)(IPH_HL(ip) * 4);
-	uint8_t proto = IPH_PROTO(ip);
-	uint16_t off = proto == IP_PROTO_TCP ? 16 : proto == IP_PROTO_UDP ? 6 : 0;
-	uint32_t l4 = SIZEOF_ETH_HDR + ihl;
-	if (!off || p->len < l4 + off + 2 || lwip_ntohs(IPH_LEN(ip)) < ihl)
-		return false;
-	uint16_t l4len = (uint16_t)(lwip_ntohs(IPH_LEN(ip)) - ihl);
-	ip4_addr_t src, dst;
-	ip4_addr_copy(src, ip->src);
-	ip4_addr_copy(dst, ip->dest);
-	/* lwIP's pseudo-header sum over no payload bytes, complemented; undo the complement. */
-	u16_t sum = (u16_t)~inet_chksum_pseudo_partial(p, proto, l4len, 0, &src, &dst);
+	uint16_t off = 0;
+	uint32_t l4;
+	u16_t sum;
+	if (f[12] == 0x86 && f[13] == 0xdd) {
+		struct ip6_hdr *ip6 = (struct ip6_hdr *)(f + SIZEOF_ETH_HDR);
+		uint8_t nh = IP6H_NEXTH(ip6);
+		off = nh == IP6_NEXTH_TCP ? 16 : nh == IP6_NEXTH_UDP ? 6 : 0;
+		l4 = SIZEOF_ETH_HDR + IP6_HLEN;
+		if (IP6H_V(ip6) != 6 || !off || p->len < l4 + off + 2)
+			return false;
+		ip6_addr_t src, dst;
+		ip6_addr_copy_from_packed(src, ip6->src);
+		ip6_addr_copy_from_packed(dst, ip6->dest);
+		ip6_addr_clear_zone(&src);
+		ip6_addr_clear_zone(&dst);
+		sum = (u16_t)~ip6_chksum_pseudo_partial(p, nh, IP6H_PLEN(ip6), 0, &src, &dst);
+	} else {
+		struct ip_hdr *ip = (struct ip_hdr *)(f + SIZEOF_ETH_HDR);
+		if (f[12] != 0x08 || f[13] != 0x00 || IPH_V(ip) != 4 || (IPH_OFFSET(ip) & PP_HTONS(IP_OFFMASK | IP_MF)))
+			return false;
+		uint16_t ihl = (uint16_t)(IPH_HL(ip) * 4);
+		uint8_t proto = IPH_PROTO(ip);
+		off = proto == IP_PROTO_TCP ? 16 : proto == IP_PROTO_UDP ? 6 : 0;
+		l4 = SIZEOF_ETH_HDR + ihl;
+		if (!off || p->len < l4 + off + 2 || lwip_ntohs(IPH_LEN(ip)) < ihl)
+			return false;
+		uint16_t l4len = (uint16_t)(lwip_ntohs(IPH_LEN(ip)) - ihl);
+		ip4_addr_t src, dst;
+		ip4_addr_copy(src, ip->src);
+		ip4_addr_copy(dst, ip->dest);
+		/* lwIP's pseudo-header sum over no payload bytes, complemented; undo the complement. */
+		sum = (u16_t)~inet_chksum_pseudo_partial(p, proto, l4len, 0, &src, &dst);
+	}
 	SMEMCPY(f + l4 + off, &sum, 2);
 	o->csum_start = (uint16_t)l4;
 	o->csum_offset = off;
