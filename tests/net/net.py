@@ -56,18 +56,18 @@ def url(ip, path="/"):
     return f"http://[{ip}]{path}" if ":" in ip else f"http://{ip}{path}"
 
 
-def echo_tests(ip, v="", flows=64):
-    """TCP and UDP echo to ip (either family); v tags the checks' names ("6": the IPv6 twins)."""
+def echo_tests(ip, tag="", flows=64):
+    """TCP and UDP echo to ip (either family); tag names the checks' family ("-v6": the IPv6 twins)."""
     rnd = random.Random(7)
     payload = bytes(rnd.getrandbits(8) for _ in range(256 * 1024))
     got = tcp_echo(ip, payload)
-    result(got == payload, "tcp-echo" + v, f"256 KiB through TCP echo came back identical ({len(got)} bytes)")
+    result(got == payload, "tcp-echo" + tag, f"256 KiB through TCP echo came back identical ({len(got)} bytes)")
     # Many short connections: the NIC's queues spread them, so every core must serve some.
     bad = 0
     for i in range(flows):
         msg = f"flow {i} ".encode() * (i + 1)
         bad += tcp_echo(ip, msg) != msg
-    result(bad == 0, "tcp-flows" + v, f"{flows} connections echoed, {bad} wrong")
+    result(bad == 0, "tcp-flows" + tag, f"{flows} connections echoed, {bad} wrong")
     u = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_DGRAM)
     u.settimeout(3)
     ok = 0
@@ -79,7 +79,7 @@ def echo_tests(ip, v="", flows=64):
             ok += r2 == d
         except socket.timeout:
             pass
-    result(ok == 20, "udp-echo" + v, f"{ok} of 20 datagrams (1..1331 bytes) echoed byte for byte")
+    result(ok == 20, "udp-echo" + tag, f"{ok} of 20 datagrams (1..1331 bytes) echoed byte for byte")
 
 
 def http_get(sock_file, sock, path, keep=True):
@@ -96,14 +96,14 @@ def http_get(sock_file, sock, path, keep=True):
     return status.split()[1] if status else "", headers, body
 
 
-def http_tests(ip, v="", n=3000, wrk_s=10):
-    """The HTTP checks against ip (either family); v tags their names, n keep-alive requests."""
+def http_tests(ip, tag="", n=3000, wrk_s=10):
+    """The HTTP checks against ip (either family); tag names their checks' family, n keep-alive requests."""
     r = ns("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url(ip), check=False)
-    result(r.stdout.startswith("200 "), "curl-200" + v, f"GET / -> {r.stdout}")
+    result(r.stdout.startswith("200 "), "curl-200" + tag, f"GET / -> {r.stdout}")
     r = ns("curl", "-s", url(ip, "/hello"), check=False)
-    result(r.stdout == "Hello from Pollux\n", "curl-hello" + v, f"GET /hello body {r.stdout!r}")
+    result(r.stdout == "Hello from Pollux\n", "curl-hello" + tag, f"GET /hello body {r.stdout!r}")
     r = ns("curl", "-s", "-w", " %{http_code}", url(ip, "/no/such/path"), check=False)
-    result(r.stdout.endswith(" 404"), "curl-404" + v, f"unknown path -> {r.stdout.split()[-1] if r.stdout else '?'}")
+    result(r.stdout.endswith(" 404"), "curl-404" + tag, f"unknown path -> {r.stdout.split()[-1] if r.stdout else '?'}")
     s = socket.create_connection((ip, 80), timeout=30)
     f = s.makefile("rb")
     bad = 0
@@ -111,7 +111,7 @@ def http_tests(ip, v="", n=3000, wrk_s=10):
         st, h, body = http_get(f, s, "/hello" if i % 2 else "/")
         bad += st != "200" or len(body) != int(h.get("content-length", -1))
     s.close()
-    result(bad == 0, "keepalive" + v, f"{n} requests on one keep-alive connection, {bad} wrong")
+    result(bad == 0, "keepalive" + tag, f"{n} requests on one keep-alive connection, {bad} wrong")
     s = socket.create_connection((ip, 80), timeout=30)
     s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n" * 50)
     f = s.makefile("rb")
@@ -128,19 +128,19 @@ def http_tests(ip, v="", n=3000, wrk_s=10):
         body = f.read(int(hdr.get("content-length", "0")))
         ok += len(st) > 1 and st[1] == "200" and body == b"Hello from Pollux\n"
     s.close()
-    result(ok == 50, "pipelined" + v, f"{ok} of 50 pipelined requests answered in order")
+    result(ok == 50, "pipelined" + tag, f"{ok} of 50 pipelined requests answered in order")
     s = socket.create_connection((ip, 80), timeout=10)
     s.sendall(b"GARBAGE\x01\r\n\r\n")
     resp = s.recv(4096)
     s.close()
-    result(resp.startswith(b"HTTP/1.1 400"), "malformed-400" + v, f"malformed request -> {resp[:12]!r}")
+    result(resp.startswith(b"HTTP/1.1 400"), "malformed-400" + tag, f"malformed request -> {resp[:12]!r}")
     r = ns("wrk", "-t2", "-c16", f"-d{wrk_s}s", url(ip), check=False)
     out = r.stdout
     m = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Socket errors: (.*)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     ok = bool(m) and int(m.group(1)) > 0 and not errors and not non2xx
-    result(ok, "wrk" + v, f"wrk {wrk_s} s, 16 connections: " + (m.group(0) if m else "no result")
+    result(ok, "wrk" + tag, f"wrk {wrk_s} s, 16 connections: " + (m.group(0) if m else "no result")
            + (f"; socket errors {errors.group(1)}" if errors else "; 0 socket errors")
            + (f"; non-2xx {non2xx.group(1)}" if non2xx else "; 0 non-2xx"))
 
@@ -338,21 +338,21 @@ def ipv6_tests(tb):
         r = ns("ping", "-6", "-c", "5", "-i", "0.2", "-W", "3", ip6, check=False)
         if r.returncode == 0 and " 0% packet loss" in r.stdout:
             break
-    result(r.returncode == 0 and " 0% packet loss" in r.stdout, "nd-ping6",
+    result(r.returncode == 0 and " 0% packet loss" in r.stdout, "nd-ping-v6",
            f"neighbour discovery resolves and ICMPv6 echo answers (attempt {attempt}): "
            + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
     before = accepted(g)
     if SERVICE == "echo":
-        echo_tests(ip6, "6", flows=96)
+        echo_tests(ip6, "-v6", flows=96)
     else:
-        http_tests(ip6, "6", n=500, wrk_s=5)
+        http_tests(ip6, "-v6", n=500, wrk_s=5)
     after = accepted(g)
     if before and after:
         grew = [b - a for a, b in zip(before, after)]
-        result(all(d > 0 for d in grew), "every-core6",
+        result(all(d > 0 for d in grew), "every-core-v6",
                f"{sum(d > 0 for d in grew)} of {CORES} cores accepted IPv6 connections (per core: {grew})")
     else:
-        result(False, "every-core6", "no stats table")
+        result(False, "every-core-v6", "no stats table")
 
 
 def main():
