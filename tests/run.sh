@@ -131,7 +131,9 @@ done
 
 # Network: each service on a tap device in a namespace of its own, 4 vCPUs with 4 queue pairs
 # (RSS), then fewer queue pairs than cores (software steering): http with 1, echo with 2 (RSS and
-# steering together), and a static address (no DHCP) with 2; then both services on igb.
+# steering together), a static address (no DHCP) with 2, and an IPv6-only image with 2; then both
+# services on igb. Every run but the flows= ones also runs its checks' IPv6 twins (SLAAC from the
+# namespace's dnsmasq).
 echo "== network tests (netns + tap + dnsmasq, TCG)"
 for arch in x86_64 aarch64; do
 	qemu_test "$arch http" tests/net/net.py "$arch" "$O/test/pollux.img" 4 4 http
@@ -139,6 +141,7 @@ for arch in x86_64 aarch64; do
 	qemu_test "$arch http 1q" tests/net/net.py "$arch" "$O/test/pollux.img" 4 1 http
 	qemu_test "$arch echo 2q" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 2 echo
 	qemu_test "$arch http 2q static" tests/net/net.py "$arch" "$O/test-static/pollux.img" 4 2 http static
+	qemu_test "$arch http 2q v6only" tests/net/net.py "$arch" "$O/test-v6/pollux.img" 4 2 http v6only
 	# QEMU's 82576 (-device igb): the Intel ring engine end to end, RSS done by the NIC.
 	qemu_test "$arch http igb" tests/net/net.py "$arch" "$O/test/pollux.img" 4 4 http igb
 	qemu_test "$arch echo igb" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 4 echo igb

@@ -11,6 +11,8 @@ some x86 EC2 instances: PCI is reached through ports 0xCF8/0xCFC. Every run chec
 command, that the NIC was reached that way on pc and through ECAM elsewhere.
 flows=N: a short run for many vCPUs: instead of the service's full tests, N short TCP connections
 (echo: one line each; http: GET /hello, closed), then every core's share and the drops.
+v6only: the image serves IPv6 only (config/v6only.h): no IPv4 address is taken, every check runs
+over the address the guest takes by SLAAC.
 igb: QEMU's 82576 instead of virtio-net; it offers 16 queue pairs, the driver takes one per core
 (QUEUES is then min(CORES, 16)) and the NIC's own RSS must place every flow on its core's queue.)
 """
@@ -31,6 +33,7 @@ GIC3 = "gic3" in OPTS
 PC = "pc" in OPTS
 FLOWS = next((int(o[6:]) for o in OPTS if o.startswith("flows=")), 0)
 NIC = "igb" if "igb" in OPTS else "virtio"
+V6ONLY = "v6only" in OPTS
 if NIC == "igb":
     QUEUES = min(CORES, 16)
 PREFIX = {"virtio": "vnet", "igb": "igb"}[NIC]
@@ -148,7 +151,7 @@ def http_tests(ip, tag="", n=3000, wrk_s=10):
 def fresh_client(ip, what):
     """A new client is served within 10 s and ping answers: three echoes in a row without loss,
     tried up to three times (a TCG guest on a loaded 2-core host can miss a 3 s ping deadline)."""
-    r = ns("curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", f"http://{ip}/hello", check=False)
+    r = ns("curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip, "/hello"), check=False)
     for attempt in range(1, 4):
         p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
         if " 0% packet loss" in p.stdout:
@@ -164,7 +167,7 @@ def stall_test(ip):
     req = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n" * 256
     socks, sent = [], 0
     for i in range(48):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.settimeout(10)
         s.connect((ip, 80))
@@ -329,11 +332,12 @@ def accepted(g):
 
 def ipv6_tests(tb):
     """The IPv6 twins of the checks above: the address by SLAAC, ping, the service's checks, and
-    every core serving IPv6 connections (the NIC's RSS, or software steering, hashes IPv6 flows)."""
+    every core serving IPv6 connections (the NIC's RSS, or software steering, hashes IPv6 flows).
+    Returns the address, or None."""
     g = tb.g
     ip6 = boot6(tb, result)
     if not ip6:
-        return
+        return None
     for attempt in range(1, 4):
         r = ns("ping", "-6", "-c", "5", "-i", "0.2", "-W", "3", ip6, check=False)
         if r.returncode == 0 and " 0% packet loss" in r.stdout:
@@ -353,6 +357,28 @@ def ipv6_tests(tb):
                f"{sum(d > 0 for d in grew)} of {CORES} cores accepted IPv6 connections (per core: {grew})")
     else:
         result(False, "every-core-v6", "no stats table")
+    return ip6
+
+
+def v6only(tb):
+    """An IPv6-only image: it boots, takes no IPv4 address though DHCP is offered, and passes the
+    IPv6 twins, the stalled clients and the link flap over its SLAAC address."""
+    g = tb.g
+    m, out = g.expect(r"pollux: ready arch=\S+ cores=(\d+) ", 180)
+    result(bool(m) and int(m.group(1)) == CORES, "ready", f"booted, cores={m.group(1).decode() if m else '?'}")
+    if not m:
+        return
+    setns()
+    ip6 = ipv6_tests(tb)
+    if not ip6:
+        return
+    if SERVICE == "http":
+        stall_test(ip6)
+    link_test(g, tb.mon, ip6)
+    with open(tb.log, "rb") as f:
+        console = f.read()
+    result(b"pollux: ready" in console and b"pollux: ip=" not in console, "no-ipv4",
+           "no IPv4 address taken all along (dnsmasq offers DHCP on the same link)")
 
 
 def main():
@@ -363,6 +389,8 @@ def main():
     if PC:
         os.environ["QEMU_MACHINE"] = "pc"
     with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC, nic=NIC) as tb:
+        if V6ONLY:
+            return v6only(tb)
         ip = boot(tb, result, after_ready=(lambda: gic_test(tb.mon)) if GIC3 else None)
         if not ip:
             return
