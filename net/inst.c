@@ -461,7 +461,7 @@ static void inst_stats(struct net_inst_stats *out)
 	out->l4_drop += (uint32_t)(lwip_stats.udp.recv - lwip_stats.udp.drop - lwip_stats.mib2.udpindatagrams);
 	/* Fragments refused (overlap, too many, no memory) and datagrams given up (timed out, evicted). */
 	out->reasm_drop = lwip_stats.ip_frag.drop + lwip_stats.ip_frag.err + lwip_stats.ip_frag.memerr +
-			  lwip_stats.mib2.ipreasmfails + lwip_stats.ip6_frag.drop + lwip_stats.ip6_frag.memerr;
+			  lwip_stats.mib2.ipreasmfails + lwip_stats.ip6_frag.drop + lwip_stats.ip6_frag.err + lwip_stats.ip6_frag.memerr;
 	out->icmp_echo = lwip_stats.mib2.icmpoutechoreps;
 	inst_svc_stats(out);
 }
