@@ -257,14 +257,26 @@ static int admin(struct ena_aq_entry *cmd, struct ena_acq_entry *resp)
 	}
 }
 
-static int get_feature(uint8_t id, uint8_t version, struct ena_acq_entry *resp)
+/* GET_FEATURE; with ctrl, the device writes ctrl_len bytes of control data there (flagged
+ * CTRL_DATA_INDIRECT, as Linux ena_com_get_feature_ex does with a control buffer). */
+static int get_feature_ctrl(uint8_t id, uint8_t version, struct ena_acq_entry *resp, void *ctrl, uint32_t ctrl_len)
 {
 	struct ena_aq_entry c = { 0 };
 	c.h.opcode = ENA_CMD_GET_FEATURE;
 	c.u.feat.select = 0;            /* as every reference sends it (Linux ena_com_get_feature_ex) */
 	c.u.feat.feature_id = id;
 	c.u.feat.feature_version = version;
+	if (ctrl) {
+		c.h.flags = ENA_AQ_CTRL_DATA_INDIRECT;
+		c.u.feat.ctrl_len = ctrl_len;
+		c.u.feat.ctrl_addr = addr48(ctrl);
+	}
 	return admin(&c, resp);
+}
+
+static int get_feature(uint8_t id, uint8_t version, struct ena_acq_entry *resp)
+{
+	return get_feature_ctrl(id, version, resp, NULL, 0);
 }
 
 /* SET_FEATURE with len bytes of inline data, and an optional control buffer. */
@@ -601,7 +613,52 @@ static int ena_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	return 0;
 }
 
-/* RSS: Toeplitz with our key, then the indirection table in the RX queue indices the device gave. */
+/*
+ * The fields each protocol hashes (RSS_HASH_INPUT), as net/flow.c hashes them: TCP and UDP over
+ * IPv4 and IPv6 on source and destination address and port, the rest of IP on the addresses
+ * (Linux ena_com_set_default_hash_ctrl chooses the same), with no sorting (the references enable
+ * L3 and L4 sorting, a symmetric hash that is no longer the plain Toeplitz net.c computes for
+ * fragments and ICMP errors). Best effort: a device without the feature keeps its own choice, as
+ * the references accept (ena_com returns EOPNOTSUPP and they go on), and one that cannot hash a
+ * field gets the others; either is said, since IPv6 fragments and ICMPv6 errors may then be
+ * steered to another core than the flow's. IPv4 is placed as before in every case.
+ */
+static void hash_input(void)
+{
+	if (!has_feature(ENA_FEAT_RSS_HASH_INPUT)) {
+		kprintf("ena0: no RSS_HASH_INPUT: the device's own fields per protocol\n");
+		return;
+	}
+	const uint16_t l3 = ENA_RSS_L3_SA | ENA_RSS_L3_DA, l4 = ENA_RSS_L4_SP | ENA_RSS_L4_DP;
+	static const uint16_t want[] = {
+		[ENA_RSS_TCP4] = l3 | l4, [ENA_RSS_UDP4] = l3 | l4, [ENA_RSS_TCP6] = l3 | l4, [ENA_RSS_UDP6] = l3 | l4,
+		[ENA_RSS_IP4] = l3, [ENA_RSS_IP6] = l3, [ENA_RSS_IP4_FRAG] = l3,
+		[ENA_RSS_TCP6_EX] = l3 | l4, [ENA_RSS_IP6_EX] = l3,
+	};
+	static const char *const name[] = { "TCPv4", "UDPv4", "TCPv6", "UDPv6", "IPv4", "IPv6", "IPv4 fragments", "non-IP",
+					    "TCPv6 with extension headers", "IPv6 with extension headers" };
+	struct ena_rss_hash_ctrl *h = (void *)en.ctrl;
+	memset(h, 0, sizeof(*h));
+	struct ena_acq_entry r;
+	if (get_feature_ctrl(ENA_FEAT_RSS_HASH_INPUT, 0, &r, h, sizeof(*h))) {
+		kprintf("ena0: device refused to tell its hash input: its own fields stay\n");
+		return;
+	}
+	for (uint32_t p = 0; p < sizeof(want) / sizeof(want[0]); p++) {
+		if (!want[p])
+			continue;               /* NOT_IP: the device's choice (net/ sends ARP everywhere) */
+		uint16_t can = h->supported[p].fields & want[p];
+		if (can != want[p])
+			kprintf("ena0: the device cannot hash %s on its %s\n", name[p], (can & l3) == l3 ? "ports" : "addresses");
+		h->selected[p].fields = can;
+	}
+	struct ena_rss_hash_sort sort = { 0, 0 };
+	if (set_feature(ENA_FEAT_RSS_HASH_INPUT, &sort, sizeof(sort), h, sizeof(*h)))
+		kprintf("ena0: device refused our hash input: its own fields stay\n");
+}
+
+/* RSS: Toeplitz with our key, then the indirection table in the RX queue indices the device gave,
+ * then the fields hashed. */
 static int rss_config(struct nic *n, const uint8_t *key, const uint8_t *reta)
 {
 	struct ena_rss_key *k = (void *)en.ctrl;
@@ -622,7 +679,10 @@ static int rss_config(struct nic *n, const uint8_t *key, const uint8_t *reta)
 	uint8_t it[12] = { 0 };
 	it[4] = ENA_RSS_LOG;                            /* size (log2) */
 	memset(it + 8, 0xff, 4);                        /* inline_index: none */
-	return set_feature(ENA_FEAT_RSS_INDIRECTION, it, sizeof(it), t, 4u << ENA_RSS_LOG) ? -1 : 0;
+	if (set_feature(ENA_FEAT_RSS_INDIRECTION, it, sizeof(it), t, 4u << ENA_RSS_LOG))
+		return -1;
+	hash_input();
+	return 0;
 }
 
 static void sq_doorbell(struct ena_ring *g)

@@ -85,6 +85,7 @@ struct ena_readless {
 #define ENA_FEAT_RSS_HASH_FUNCTION 10
 #define ENA_FEAT_STATELESS_OFFLOAD 11
 #define ENA_FEAT_RSS_INDIRECTION 12
+#define ENA_FEAT_RSS_HASH_INPUT 18      /* which fields each protocol hashes (struct ena_rss_hash_ctrl) */
 #define ENA_FEAT_AENQ_CONFIG 26
 #define ENA_FEAT_HOST_ATTR_CONFIG 28
 
@@ -287,6 +288,31 @@ struct ena_rss_key {
 };
 #define ENA_HASH_TOEPLITZ 1             /* bit number in supported/selected_func */
 
+/* RSS_HASH_INPUT's control buffer (ena_admin_feature_rss_hash_control): per protocol, the fields
+ * the device can hash and those it does; the command's data is struct ena_rss_hash_sort. */
+enum {
+	ENA_RSS_TCP4, ENA_RSS_UDP4, ENA_RSS_TCP6, ENA_RSS_UDP6, ENA_RSS_IP4, ENA_RSS_IP6, ENA_RSS_IP4_FRAG, ENA_RSS_NOT_IP,
+	ENA_RSS_TCP6_EX, ENA_RSS_IP6_EX, ENA_RSS_PROTOS = 16
+};
+#define ENA_RSS_L2_DA (1u << 0)
+#define ENA_RSS_L2_SA (1u << 1)
+#define ENA_RSS_L3_DA (1u << 2)
+#define ENA_RSS_L3_SA (1u << 3)
+#define ENA_RSS_L4_DP (1u << 4)
+#define ENA_RSS_L4_SP (1u << 5)
+struct ena_rss_hash_ctrl {
+	struct { uint16_t fields, reserved; } supported[ENA_RSS_PROTOS], selected[ENA_RSS_PROTOS], reserved2[ENA_RSS_PROTOS],
+		reserved3[ENA_RSS_PROTOS];
+};
+_Static_assert(sizeof(struct ena_rss_hash_ctrl) == 256, "hash control buffer");
+/* The inline part (get: both; set: enabled): swap the addresses (ports) when the destination's is
+ * the smaller, which makes the hash symmetric. */
+struct ena_rss_hash_sort {
+	uint16_t supported, enabled;
+#define  ENA_RSS_SORT_L3 (1u << 1)
+#define  ENA_RSS_SORT_L4 (1u << 2)
+};
+
 /* ---- AENQ entries ---- */
 struct ena_aenq_entry {
 	uint16_t group;
@@ -380,6 +406,8 @@ struct ena_rx_cdesc {
 	uint8_t reserved;
 };
 _Static_assert(sizeof(struct ena_rx_cdesc) == 16, "RX completion is 16 bytes (4 words)");
+#define ENA_L3_IPV4 8                   /* status 4:0 */
+#define ENA_L3_IPV6 11
 #define ENA_L4_TCP 12
 #define ENA_L4_UDP 13
 

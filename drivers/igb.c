@@ -192,7 +192,8 @@ static int igb_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 {
 	iadv_wr(&igb.a, IGB_RXCSUM, IGB_RXCSUM_IPOFLD | IGB_RXCSUM_TUOFLD | IGB_RXCSUM_PCSD);
 	iadv_rss_program(&igb.a, key, reta);
-	iadv_wr(&igb.a, IADV_MRQC, IGB_MRQC_RSS | IADV_MRQC_IPV4 | IADV_MRQC_IPV4_TCP | IADV_MRQC_IPV4_UDP);
+	iadv_wr(&igb.a, IADV_MRQC, IGB_MRQC_RSS | IADV_MRQC_IPV4 | IADV_MRQC_IPV4_TCP | IADV_MRQC_IPV4_UDP |
+					   IADV_MRQC_IPV6 | IADV_MRQC_IPV6_TCP | IADV_MRQC_IPV6_UDP);
 	for (uint32_t q = 0; q < n->npairs; q++) {
 		if (iadv_rx_enable(&igb.a, q) || iadv_tx_enable(&igb.a, q)) {
 			kprintf("igb0: queue %u did not enable\n", q);

@@ -86,9 +86,14 @@ _Static_assert(sizeof(struct iadv_txctx) == 16, "advanced context descriptor is 
 
 /* RSS registers at the same place on both chips. */
 #define IADV_MRQC 0x5818        /* RW, multiple receive queues command */
+/* The fields hashed (82576 8.10.19, 82599 8.2.3.7.12): 18 TcpIPv6Ex, 19 IPv6Ex and 24 UdpIPv6Ex
+ * take the addresses of a home address option or type 2 routing header, not net/flow.c's: unused. */
 #define IADV_MRQC_IPV4_TCP (1u << 16)
 #define IADV_MRQC_IPV4 (1u << 17)
+#define IADV_MRQC_IPV6 (1u << 20)
+#define IADV_MRQC_IPV6_TCP (1u << 21)
 #define IADV_MRQC_IPV4_UDP (1u << 22)
+#define IADV_MRQC_IPV6_UDP (1u << 23)
 #define IADV_RETA(n) (0x5C00 + 4 * (n))  /* RW, 32 registers, 4 one-byte entries each */
 #define IADV_RSSRK(n) (0x5C80 + 4 * (n)) /* RW, 10 registers, the 40-byte key */
 #define IADV_RETA_LEN 128

@@ -387,7 +387,8 @@ static int ixgbe_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 {
 	wr(IXGBE_RXCSUM, IXGBE_RXCSUM_PCSD);
 	iadv_rss_program(&ix.a, key, reta);
-	wr(IADV_MRQC, IXGBE_MRQC_RSS | IADV_MRQC_IPV4 | IADV_MRQC_IPV4_TCP | IADV_MRQC_IPV4_UDP);
+	wr(IADV_MRQC, IXGBE_MRQC_RSS | IADV_MRQC_IPV4 | IADV_MRQC_IPV4_TCP | IADV_MRQC_IPV4_UDP | IADV_MRQC_IPV6 |
+			      IADV_MRQC_IPV6_TCP | IADV_MRQC_IPV6_UDP);
 	for (uint32_t q = 0; q < n->npairs; q++) {
 		if (iadv_rx_enable(&ix.a, q)) {
 			kprintf("ixgbe0: RX queue %u did not enable\n", q);

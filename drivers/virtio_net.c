@@ -75,12 +75,17 @@ static int ctrl_cmd(uint8_t class, uint8_t cmd, const void *data, uint32_t len)
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v), put16(p + 2, (uint16_t)(v >> 16)); }
 
-/* RSS (5.1.6.5.7.1): TCP/UDP over IPv4 hashed on the 4-tuple, other IPv4 on the addresses, hash
- * bucket i to queue reta[i], the rest (ARP) to pair 0. Also sets the pairs in use. */
+/* The types net/flow.c hashes as the device must: TCP and UDP over IPv4 and IPv6 on the 4-tuple
+ * (the ports, 5.1.6.4.3.2, after any extension headers; the addresses the IPv6 header's, not the
+ * _EX types'), other IP on the addresses. The 4-tuple ones are required (VNET_RSS_NEED). */
+#define VNET_RSS_NEED (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4 | VIRTIO_NET_HASH_TCPV6 | VIRTIO_NET_HASH_UDPV6)
+#define VNET_RSS_TYPES (VNET_RSS_NEED | VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_IPV6)
+
+/* RSS (5.1.6.5.7.1): VNET_RSS_TYPES, hash bucket i to queue reta[i], the rest (ARP) to pair 0.
+ * Also sets the pairs in use. */
 static int rss_config(uint32_t n, const uint8_t *key, const uint8_t *reta)
 {
-	uint32_t types = mmio_read32(vn.t.device_cfg + VNET_CFG_RSS_HASH_TYPES) &
-			 (VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4);
+	uint32_t types = mmio_read32(vn.t.device_cfg + VNET_CFG_RSS_HASH_TYPES) & VNET_RSS_TYPES;
 	uint8_t c[4 + 2 + 2 + 2 * NIC_RETA_LEN + 2 + 1 + NIC_RSS_KEY_LEN], *p = c;
 	put32(p, types), p += 4;
 	put16(p, (uint16_t)(vn.reta_len - 1)), p += 2;
@@ -163,11 +168,15 @@ static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
 	if (np > NIC_MAX_QUEUES)
 		np = NIC_MAX_QUEUES;
 	n->caps.rss = false;
+	uint32_t types = has(VIRTIO_NET_F_RSS) ? mmio_read32(vn.t.device_cfg + VNET_CFG_RSS_HASH_TYPES) : 0;
+	if (has(VIRTIO_NET_F_RSS) && (types & VNET_RSS_NEED) != VNET_RSS_NEED)
+		kprintf("vnet0: device hashes types %#x, not TCP and UDP over IPv4 and IPv6: RSS not used\n", types);
 	if (has(VIRTIO_NET_F_RSS) && mmio_read8(vn.t.device_cfg + VNET_CFG_RSS_MAX_KEY) >= NIC_RSS_KEY_LEN &&
-	    (mmio_read32(vn.t.device_cfg + VNET_CFG_RSS_HASH_TYPES) & (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) ==
-		    (VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4)) {
-		/* Both, or UDP flows would be placed by addresses while their fragments and ICMP
-		 * errors are steered by the 4-tuple. */
+	    (types & VNET_RSS_NEED) == VNET_RSS_NEED) {
+		/* All four, or some flows (UDP, or all of IPv6 on the unclassified queue) would be
+		 * placed otherwise than their fragments and ICMP errors, which net/ steers by the
+		 * 4-tuple. QEMU offers every type since its RSS came (5.1); a device short of one is
+		 * steered in software. */
 		uint32_t tab = mmio_read16(vn.t.device_cfg + VNET_CFG_RSS_MAX_TABLE);
 		if (tab > NIC_RETA_LEN)
 			tab = NIC_RETA_LEN;

@@ -29,6 +29,11 @@
 #define  VIRTIO_NET_HASH_IPV4 (1u << 0)
 #define  VIRTIO_NET_HASH_TCPV4 (1u << 1)
 #define  VIRTIO_NET_HASH_UDPV4 (1u << 2)
+#define  VIRTIO_NET_HASH_IPV6 (1u << 3)
+#define  VIRTIO_NET_HASH_TCPV6 (1u << 4)
+#define  VIRTIO_NET_HASH_UDPV6 (1u << 5)
+/* 6-8 (IPv6_EX, TCPv6_EX, UDPv6_EX) hash the home address and routing header's addresses instead:
+ * not what net/flow.c computes, never asked for. */
 
 /* Control virtqueue (5.1.6.5). */
 #define VIRTIO_NET_CTRL_MQ 4

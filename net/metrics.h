@@ -14,7 +14,7 @@ struct net_sample {
 	struct nic_qstats q;            /* its NIC queue (zero when it owns none) */
 	int32_t queue;                  /* -1: no queue of its own */
 	struct {
-		uint64_t steered, forwarded, xring_drops, fwd_waits, fwd_drops, frag_drops, not_up, runts;
+		uint64_t steered, forwarded, xring_drops, fwd_waits, fwd_drops, frag_drops, not_up, runts, bad_ext;
 		uint64_t loops;
 	} c;                            /* net.c's own counts and the core's loop count */
 };

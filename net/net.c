@@ -29,7 +29,10 @@
  * and passes frames whose flow belongs to another core over a single-producer ring. Fragments and
  * ICMP errors, which the NIC cannot place by flow, are steered the same way in every case. A
  * core without a queue hands its frames to transmit to the owner of queue (core % npairs). ARP
- * goes to every core (answered by the one that received it), DHCP replies to core 0.
+ * goes to every core (answered by the one that received it), and so do IPv6 neighbour and router
+ * discovery and MLD reports (flow.c leaves what a stack answers to the receiving core); DHCP and
+ * DHCPv6 replies go to core 0. An IPv6 frame whose extension headers flow.c cannot walk is dropped
+ * here and counted, before any stack.
  */
 struct net_core {
 	const struct net_inst *inst;
@@ -49,11 +52,12 @@ struct net_core {
 	uint64_t frag_drops;            /* later fragments whose first never came */
 	uint64_t not_up;                /* frames for a core not yet up, handled here instead */
 	uint64_t runts;                 /* ARP frames too short to hold an ARP packet */
+	uint64_t bad_ext;               /* IPv6 frames whose extension headers cannot be walked (FLOW_BAD) */
 	struct spsc *in;                /* in[src]: frames other cores send to this core */
 	/* Fragments, owners only: where each datagram's first fragment went, and later ones waiting. */
-	struct { uint32_t key[3]; uint32_t core; uint64_t until; } frag[FRAG_TABLE];
+	struct { uint32_t key[FLOW_FRAG_WORDS]; uint32_t core; uint64_t until; } frag[FRAG_TABLE];
 	uint32_t frag_next;
-	struct { uint32_t key[3]; uint32_t len, flags; uint64_t until; uint8_t *data; } hold[FRAG_HOLD];
+	struct { uint32_t key[FLOW_FRAG_WORDS]; uint32_t len, flags; uint64_t until; uint8_t *data; } hold[FRAG_HOLD];
 } __attribute__((aligned(CACHELINE)));
 
 static struct net_core ncores[POLLUX_MAX_CORES];
@@ -327,6 +331,7 @@ bool net_sample(uint32_t core, struct net_sample *out)
 	out->c.frag_drops = n->frag_drops;
 	out->c.not_up = n->not_up;
 	out->c.runts = n->runts;
+	out->c.bad_ext = n->bad_ext;
 	out->c.loops = cpus[core].loops;
 	return true;
 }
@@ -344,13 +349,18 @@ uint32_t net_parse_ip(const char *s)
 	return parts[0] | parts[1] << 8 | parts[2] << 16 | parts[3] << 24;
 }
 
-static bool frag_match(const uint32_t a[3], const uint32_t b[3])
+/* The same datagram: every word of its identity (flow_info.frag: addresses, id, IP version), so an
+ * IPv6 datagram matches only its own fragments, never another that shares a word or two. */
+static bool frag_match(const uint32_t a[FLOW_FRAG_WORDS], const uint32_t b[FLOW_FRAG_WORDS])
 {
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
+	uint32_t d = 0;
+	for (unsigned i = 0; i < FLOW_FRAG_WORDS; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
 }
 
 /* A later fragment's core: the one its first fragment went to, or -1 while unknown. */
-static int frag_core(struct net_core *n, const uint32_t key[3], uint64_t now)
+static int frag_core(struct net_core *n, const uint32_t key[FLOW_FRAG_WORDS], uint64_t now)
 {
 	for (uint32_t i = 0; i < FRAG_TABLE; i++)
 		if (n->frag[i].until > now && frag_match(n->frag[i].key, key))
@@ -455,6 +465,18 @@ static void arp_to_all(uint32_t me, const struct nic_rxf *f)
 			cross(me, i, p, len, 0);
 }
 
+/* IPv6 neighbour and router discovery and MLD reports: a copy for every other core, as it came.
+ * Each core's stack keeps its own neighbour cache and router list. Stacks answer none of these
+ * (flow.c keeps what they answer, a peer's solicitation and MLD queries, on the receiving core)
+ * but a duplicate address probe, which every core holding the address defends: a conflict, rare,
+ * that a core whose address is still tentative must see. */
+static void nd_to_all(uint32_t me, const struct nic_rxf *f)
+{
+	for (uint32_t i = 0; i < nnet; i++)
+		if (i != me && is_up(i))
+			cross(me, i, f->frame, f->len, f->flags & NIC_RX_CSUM_OK);
+}
+
 /* A frame from our queue: to the core that must see it. */
 static void deliver(uint32_t me, const struct nic_rxf *f, uint64_t now)
 {
@@ -462,6 +484,10 @@ static void deliver(uint32_t me, const struct nic_rxf *f, uint64_t now)
 	uint32_t dst = me;
 	switch (flow_classify(&flow_key, f->frame, f->len, steer && !(f->flags & NIC_RX_HASH), &fi)) {
 	case FLOW_EVERY_CORE:
+		if (f->frame[12] == 0x86 && f->frame[13] == 0xdd) {
+			nd_to_all(me, f);
+			break;
+		}
 		if (f->len < 14 + 28) {
 			ncores[me].runts++;     /* lwIP would read the ARP packet past the frame's end */
 			nic_rx_return((uint32_t)ncores[me].queue, f->buf);
@@ -469,6 +495,10 @@ static void deliver(uint32_t me, const struct nic_rxf *f, uint64_t now)
 		}
 		arp_to_all(me, f);
 		break;
+	case FLOW_BAD:
+		ncores[me].bad_ext++;           /* an IPv6 header chain no core's stack should walk */
+		nic_rx_return((uint32_t)ncores[me].queue, f->buf);
+		return;
 	case FLOW_DHCP_CLIENT:
 		dst = 0;
 		break;
@@ -689,11 +719,11 @@ void net_print_stats(void)
 		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
 		 "http_4xx", "echo", "loops", "max_gap_us");
 	/* Drops, each where it happened. */
-	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s "
+	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s "
 		 "%7s %7s %7s %7s\n",
 		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "tx_wait", "xdrops", "fwd_wt",
-		 "fwd_dr", "frag_d", "not_up", "runt", "refused", "ip_drop", "ip6_drp", "nd_drp", "arp_drp", "udp_drp", "l4_drop",
-		 "reasm",
+		 "fwd_dr", "frag_d", "not_up", "runt", "v6_bad", "refused", "ip_drop", "ip6_drp", "nd_drp", "arp_drp", "udp_drp",
+		 "l4_drop", "reasm",
 		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
 	/* Connection limits (config header), each time one was applied. */
 	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls",
@@ -720,11 +750,12 @@ void net_print_stats(void)
 			 U(n->forwarded), U(s.tcp_accepted), U(s.tcp_open), U(s.tcp_reset), U(s.http_requests),
 			 U(s.http_4xx), U(s.icmp_echo), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
-		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %7llu "
-			 "%7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
+		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %6llu "
+			 "%7llu %7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
 			 i, n->queue, U(q.rx_drop_bad), U(q.rx_copied), U(q.rx_empty), U(q.tx_full), U(q.tx_drop_big),
 			 U(s.tx_drop_ring), U(s.tx_waited), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
-			 U(n->not_up), U(n->runts), U(s.rx_refused), U(s.ip_drop), U(s.ip6_drop), U(s.nd_drop), U(s.arp_drop), U(s.udp_drop),
+			 U(n->not_up), U(n->runts), U(n->bad_ext), U(s.rx_refused), U(s.ip_drop), U(s.ip6_drop), U(s.nd_drop),
+			 U(s.arp_drop), U(s.udp_drop),
 			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
 			 U(s.mem_err));
 		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i,

@@ -1,5 +1,6 @@
-/* fuzz_flow: net/flow.c's frame classifier on any frame: no overrun, the same answer twice, and the
- * same kind whatever the key (libFuzzer, ASan, UBSan). */
+/* fuzz_flow: net/flow.c's frame classifier on any frame (IPv4, IPv6 with its extension headers):
+ * no overrun, the same answer twice, the same kind whatever the key, a fragment's whole identity
+ * written (libFuzzer, ASan, UBSan). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();                        /* the same frame, the same answer */
 	if (ka == FLOW_FRAG && (a.first != c.first || memcmp(a.frag, c.frag, sizeof(a.frag))))
 		abort();                        /* the datagram's identity does not depend on the key */
+	if (ka == FLOW_FRAG) {
+		/* Every word of the identity is written (net.c compares them all): the same answer
+		 * over a struct full of junk. */
+		struct flow_info d;
+		memset(&d, 0xee, sizeof(d));
+		if (flow_classify(k1, f, (uint32_t)size, true, &d) != ka || d.first != a.first || d.hash != a.hash ||
+		    memcmp(d.frag, a.frag, sizeof(a.frag)))
+			abort();
+	}
 	free(f);
 	return 0;
 }

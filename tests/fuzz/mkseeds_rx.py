@@ -173,7 +173,48 @@ def seeds():
                        b"\x01\x04\0\0\0\0" + tcp6(41003, 9000, 0, SYN)[54:]))
     s["ipv6-frag-ptb-ext"] = [rec(ns6), rec(fr2), rec(fr1, adv=1)] + [
         rec(tcp6(41002, 1000, 0, SYN, opts=MSS)), rec(tcp6(41002, 1001, ISN + 1, ACK)), rec(ptb), rec(ext, 0)]
+    s["ipv6-steer"] = ipv6_steer()
     return s
+
+
+# The steering seed (ipv6_steer): addresses net.c steers by, not the instance's own.
+PEER6 = bytes.fromhex("fe800000000000000000000000000009")
+OUR6 = bytes.fromhex("fe800000000000000000000000000002")
+
+
+def st_ip6(nh, payload, src=PEER6, dst=OUR6, hops=64):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, hops, src, dst) + payload
+
+
+def st_sum6(proto, seg, src=PEER6, dst=OUR6):
+    return csum(src + dst + struct.pack("!IxxxB", len(seg), proto) + seg)
+
+
+def st_icmp6(t, code, body, src=PEER6, dst=OUR6, hops=64):
+    m = struct.pack("!BBH", t, code, 0) + body
+    m = m[:2] + struct.pack("!H", st_sum6(58, m, src, dst)) + m[4:]
+    return eth(0x86dd, st_ip6(58, m, src, dst, hops))
+
+
+def ipv6_steer():
+    """What net.c steers for IPv6: a UDP datagram in fragments (the later one first, on queue 1),
+    a Packet Too Big about a connection, neighbour discovery to every core and a solicitation to
+    one, and header chains it drops (endless, hop-by-hop not first)."""
+    u = struct.pack("!HHHH", 5000, 9999, 8 + 600, 0) + b"v" * 600
+    u = u[:6] + struct.pack("!H", st_sum6(17, u)) + u[8:]
+    f1 = eth(0x86dd, st_ip6(44, struct.pack("!BBHI", 17, 0, 1, 0x7777) + u[:304]))
+    f2 = eth(0x86dd, st_ip6(44, struct.pack("!BBHI", 17, 0, 304, 0x7777) + u[304:]))
+    quote = st_ip6(6, struct.pack("!HHIIBBHHH", 80, 40005, ISN, 1001, 0x50, ACK, 65535, 0, 0), OUR6, PEER6)
+    ptb = st_icmp6(2, 0, struct.pack("!I", 1280) + quote, src=bytes.fromhex("fe800000000000000000000000000001"))
+    na = st_icmp6(136, 0, struct.pack("!I16s", 0x20000000, PEER6) + b"\x02\x01" + PEER_MAC,
+               dst=bytes.fromhex("ff020000000000000000000000000001"), hops=255)
+    ns = st_icmp6(135, 0, struct.pack("!I16s", 0, OUR6) + b"\x01\x01" + PEER_MAC,
+               dst=bytes.fromhex("ff0200000000000000000001ff000002"), hops=255)
+    endless = eth(0x86dd, st_ip6(60, b"".join(struct.pack("!BB6s", 60, 0, b"\x01\x04" + b"\0" * 4) for _ in range(12))))
+    late_hbh = eth(0x86dd, st_ip6(60, struct.pack("!BB6s", 0, 0, b"\x01\x04" + b"\0" * 4) +
+                               struct.pack("!BB6s", 59, 0, b"\x01\x04" + b"\0" * 4)))
+    return handshake(40005) + [rec(na), rec(ns), rec(f2, FIX | Q1), rec(f1, adv=1), rec(ptb, FIX | Q1), rec(endless),
+                               rec(late_hbh)]
 
 
 def main():

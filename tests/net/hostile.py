@@ -80,7 +80,7 @@ def delta(a, b):
     return {k: b.get(k, 0) - a.get(k, 0) for k in b}
 
 
-RX_DROPS = ("rx_bad", "xdrops", "frag_d", "runt", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
+RX_DROPS = ("rx_bad", "xdrops", "frag_d", "runt", "v6_bad", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
             "csum_err",
             "tcp_mem", "mem_err")
 

@@ -74,6 +74,22 @@ void em_tick(uint32_t ms)
 }
 
 /* ---- reset ---- */
+static void hctrl_defaults(void)
+{
+	struct ena_rss_hash_ctrl *h = &em.hctrl;
+	const uint16_t l3 = ENA_RSS_L3_SA | ENA_RSS_L3_DA, l4 = ENA_RSS_L4_SP | ENA_RSS_L4_DP, l2 = ENA_RSS_L2_SA | ENA_RSS_L2_DA;
+	memset(h, 0, sizeof(*h));
+	for (int p = 0; p <= ENA_RSS_IP6_EX; p++) {
+		bool ports = p == ENA_RSS_TCP4 || p == ENA_RSS_UDP4 || p == ENA_RSS_TCP6 || p == ENA_RSS_UDP6 ||
+			     p == ENA_RSS_TCP6_EX;
+		h->supported[p].fields = p == ENA_RSS_NOT_IP ? l2 : (uint16_t)(l2 | l3 | (ports ? l4 : 0));
+		h->selected[p].fields = p == ENA_RSS_NOT_IP ? l2 : (uint16_t)(l3 | (p == ENA_RSS_TCP4 || p == ENA_RSS_UDP4 ? l4 : 0));
+	}
+	if (em.cfg.no_l4_tcp6)
+		h->supported[ENA_RSS_TCP6].fields = l2 | l3;
+	em.hsort = 0;
+}
+
 static void forget_everything(void)
 {
 	uint32_t keep_caps = em.regs[ENA_REG_CAPS / 4], keep_ver = em.regs[ENA_REG_VERSION / 4];
@@ -89,6 +105,7 @@ static void forget_everything(void)
 	em.aenq_groups = 0;
 	em.llq_set = em.meta_every = em.rss = false;
 	em.host_features = 0;
+	hctrl_defaults();
 	for (int i = 0; i < 40; i++)    /* the device's own key until the driver gives one: not ours */
 		em.key[i] = (uint8_t)(0x6d + 29 * i);
 	memset(em.q, 0, sizeof(em.q));
@@ -136,7 +153,8 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 		r->u.dev_attr.supported_features = SUPPORTED_FEATURES | (em.cfg.llq ? 1u << ENA_FEAT_LLQ : 0) |
 						   (em.cfg.no_queues_ext ? 1u << ENA_FEAT_MAX_QUEUES_NUM :
 									    1u << ENA_FEAT_MAX_QUEUES_EXT) |
-						   (rss_offered() ? 1u << ENA_FEAT_RSS_HASH_FUNCTION : 0);
+						   (rss_offered() ? 1u << ENA_FEAT_RSS_HASH_FUNCTION : 0) |
+						   (em.cfg.no_hash_input ? 0 : 1u << ENA_FEAT_RSS_HASH_INPUT);
 		r->u.dev_attr.capabilities = em.cfg.no_ext_reset_reasons ? 0 : 1u << ENA_CAP_EXTENDED_RESET_REASONS;
 		r->u.dev_attr.phys_addr_width = 48;
 		memcpy(r->u.dev_attr.mac, mac, 6);
@@ -196,6 +214,20 @@ static uint8_t cmd_get(const struct ena_aq_entry *c, struct ena_acq_entry *r)
 		r->u.ind_table.max_size = 10;
 		r->u.ind_table.size = 7;
 		return 0;
+	case ENA_FEAT_RSS_HASH_INPUT: {
+		/* The fields into the driver's control buffer (Linux ena_com_get_hash_ctrl), the
+		 * sorting inline. */
+		if (em.cfg.no_hash_input)
+			return 3;
+		if (!(c->h.flags & ENA_AQ_CTRL_DATA_INDIRECT))
+			return refuse(&em.st.refused_ctrl_not_indirect, ENA_ADMIN_ILLEGAL_PARAMETER);
+		if (c->u.feat.ctrl_len < sizeof(em.hctrl))
+			return refuse(&em.st.refused_hash_input, ENA_ADMIN_ILLEGAL_PARAMETER);
+		memcpy(pa(addr48(&c->u.feat.ctrl_addr)), &em.hctrl, sizeof(em.hctrl));
+		struct ena_rss_hash_sort hs = { ENA_RSS_SORT_L3 | ENA_RSS_SORT_L4, em.hsort };
+		memcpy(r->u.raw, &hs, sizeof(hs));
+		return 0;
+	}
 	}
 	return 3;
 }
@@ -276,6 +308,26 @@ static uint8_t cmd_set(const struct ena_aq_entry *c)
 		}
 		em.reta_log = log;
 		em.rss = true;
+		return 0;
+	}
+	case ENA_FEAT_RSS_HASH_INPUT: {
+		/* Only fields the device supports, only the sorting it supports. */
+		if (em.cfg.no_hash_input)
+			return 3;
+		if (!(c->h.flags & ENA_AQ_CTRL_DATA_INDIRECT))
+			return refuse(&em.st.refused_ctrl_not_indirect, ENA_ADMIN_ILLEGAL_PARAMETER);
+		struct ena_rss_hash_sort hs;
+		memcpy(&hs, d, sizeof(hs));
+		const struct ena_rss_hash_ctrl *h = pa(addr48(&c->u.feat.ctrl_addr));
+		if (c->u.feat.ctrl_len != sizeof(*h) || (hs.enabled & ~(ENA_RSS_SORT_L3 | ENA_RSS_SORT_L4)))
+			return refuse(&em.st.refused_hash_input, ENA_ADMIN_ILLEGAL_PARAMETER);
+		for (int p = 0; p < ENA_RSS_PROTOS; p++)
+			if (h->selected[p].fields & ~em.hctrl.supported[p].fields)
+				return refuse(&em.st.refused_hash_input, ENA_ADMIN_ILLEGAL_PARAMETER);
+		for (int p = 0; p < ENA_RSS_PROTOS; p++)
+			em.hctrl.selected[p].fields = h->selected[p].fields;
+		em.hsort = hs.enabled;
+		em.hash_inputs++;
 		return 0;
 	}
 	}
@@ -589,19 +641,71 @@ static void sq_doorbell(struct em_q *q, uint16_t tail)
 }
 
 /* ---- RX ---- */
+/* The device's hash of a flow under protocol p's selected fields and the sorting: the source and
+ * destination addresses (alen bytes each), then the ports when there are any. */
+static uint32_t flow_fields_hash(int p, const uint8_t *sa, const uint8_t *da, unsigned alen, const uint8_t *ports)
+{
+	uint16_t fl = em.hctrl.selected[p].fields;
+	const uint8_t *sp = ports, *dp = ports ? ports + 2 : NULL;
+	if ((em.hsort & ENA_RSS_SORT_L3) && memcmp(da, sa, alen) < 0) {
+		const uint8_t *x = sa;
+		sa = da, da = x;
+	}
+	if (ports && (em.hsort & ENA_RSS_SORT_L4) && memcmp(dp, sp, 2) < 0) {
+		const uint8_t *x = sp;
+		sp = dp, dp = x;
+	}
+	uint8_t t[36];
+	unsigned n = 0;
+	if (fl & ENA_RSS_L3_SA)
+		memcpy(t + n, sa, alen), n += alen;
+	if (fl & ENA_RSS_L3_DA)
+		memcpy(t + n, da, alen), n += alen;
+	if (ports && (fl & ENA_RSS_L4_SP))
+		memcpy(t + n, sp, 2), n += 2;
+	if (ports && (fl & ENA_RSS_L4_DP))
+		memcpy(t + n, dp, 2), n += 2;
+	return flow_hash_slow(em.key, t, n);
+}
+
+/* An IPv6 frame's protocol for the hash (TCP6, UDP6 or IP6: a fragment's ports are not hashed)
+ * and where its ports are, after hop-by-hop, routing and destination options headers. */
+static int ip6_proto(const uint8_t *f, uint32_t len, const uint8_t **ports, uint8_t *l4)
+{
+	const uint8_t *ip = f + 14;
+	uint32_t off = 40;
+	uint8_t nh = ip[6];
+	bool frag = false;
+	for (int n = 0; n < 8 && (nh == 0 || nh == 43 || nh == 44 || nh == 60) && 14 + off + 8 <= len; n++) {
+		frag |= nh == 44;
+		uint32_t hl = nh == 44 ? 8 : (ip[off + 1] + 1u) * 8;
+		nh = ip[off];
+		off += hl;
+	}
+	*ports = NULL;
+	*l4 = nh;
+	if (frag || (nh != 6 && nh != 17) || 14 + off + 4 > len)
+		return ENA_RSS_IP6;
+	*ports = ip + off;
+	return nh == 6 ? ENA_RSS_TCP6 : ENA_RSS_UDP6;
+}
+
 int em_rx(const uint8_t *f, uint32_t len)
 {
 	uint32_t hash = 0;
 	bool l4 = len >= 38 && f[12] == 8 && f[13] == 0 && (f[23] == 6 || f[23] == 17);
+	bool ip6 = len >= 54 && f[12] == 0x86 && f[13] == 0xdd && (f[14] >> 4) == 6;
+	const uint8_t *ports6 = NULL;
+	uint8_t l4_6 = 0;
 	if (l4) {
-		uint8_t t[12];
 		uint32_t ihl = (f[14] & 0xf) * 4u;
-		memcpy(t, f + 26, 8);
-		memcpy(t + 8, f + 14 + ihl, 4);
-		hash = flow_hash_slow(em.key, t, 12);
+		hash = flow_fields_hash(f[23] == 6 ? ENA_RSS_TCP4 : ENA_RSS_UDP4, f + 26, f + 30, 4, f + 14 + ihl);
+	} else if (ip6) {
+		int p = ip6_proto(f, len, &ports6, &l4_6);
+		hash = flow_fields_hash(p, f + 22, f + 38, 16, ports6);
 	}
 	struct em_q *q = NULL;
-	if (em.rss && l4)
+	if (em.rss && (l4 || ip6))
 		q = sq_by_idx(em.reta[hash & ((1u << em.reta_log) - 1)]);
 	else
 		for (int i = 0; i < EM_MAX_Q && !q; i++)
@@ -622,9 +726,15 @@ int em_rx(const uint8_t *f, uint32_t len)
 	struct ena_rx_cdesc c = { 0 };
 	c.status = ENA_RXC_FIRST | ENA_RXC_LAST | (uint32_t)em.cq[q->cq].phase << 24;
 	if (l4) {
-		c.status |= 8 | (uint32_t)(f[23] == 6 ? ENA_L4_TCP : ENA_L4_UDP) << ENA_RXC_L4_SHIFT | ENA_RXC_L4_CSUM_CHECKED;
+		c.status |= ENA_L3_IPV4 | (uint32_t)(f[23] == 6 ? ENA_L4_TCP : ENA_L4_UDP) << ENA_RXC_L4_SHIFT |
+			    ENA_RXC_L4_CSUM_CHECKED;
 		if (em_l4_check(f, len) != 0)
 			c.status |= ENA_RXC_L4_CSUM_ERR;
+	} else if (ip6) {
+		/* The protocols named; the model checks no IPv6 checksum, so none is vouched for. */
+		c.status |= ENA_L3_IPV6;
+		if (ports6)
+			c.status |= (uint32_t)(l4_6 == 6 ? ENA_L4_TCP : ENA_L4_UDP) << ENA_RXC_L4_SHIFT;
 	}
 	c.length = (uint16_t)len;
 	c.req_id = d->req_id;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kernel.h"
+#include "drivers/ena_reg.h"
 
 struct em_cfg {
 	bool readless;                  /* PCI revision bit 0 clear: direct register reads give junk */
@@ -22,6 +23,8 @@ struct em_cfg {
 	bool llq_single_stride;         /* LLQ with one descriptor per entry only */
 	bool no_ext_reset_reasons;      /* without capability EXTENDED_RESET_REASONS: 4-bit reasons */
 	bool no_rss;                    /* never offers RSS_HASH_FUNCTION, whatever the driver declares */
+	bool no_hash_input;             /* never offers RSS_HASH_INPUT: its own fields per protocol stay */
+	bool no_l4_tcp6;                /* RSS_HASH_INPUT cannot hash TCPv6 ports (supported_fields) */
 	/* When set, every frame the device transmits, as it leaves (a test's peer on the wire). */
 	void (*wire)(const uint8_t *f, uint32_t len);
 };
@@ -51,7 +54,7 @@ struct em_stats {
 	uint64_t commands, refused;
 	uint64_t refused_no_aenq, refused_no_host_info, refused_msix, refused_sq_before_cq, refused_host_placement,
 		 refused_feature_version, refused_bad_reta, refused_bad_llq, refused_rss_not_offered,
-		 refused_ctrl_not_indirect, refused_select, bad_phase, doorbell_beyond, doorbell_unknown,
+		 refused_ctrl_not_indirect, refused_select, refused_hash_input, bad_phase, doorbell_beyond, doorbell_unknown,
 		 direct_reads, readless_reads, readless_no_addr, resets, resets_bad_order, rx_drop_no_desc, rx_bad_desc,
 		 tx_frames, tx_bad_desc, tx_meta, tx_csum, meta_missing, llq_no_meta, tx_split, meta_bad,
 		 aenq_db_no_barrier, reset_reason_bad, burst_exceeded, aenq_dropped, keep_alives;
@@ -81,6 +84,12 @@ struct em_state {
 	uint64_t aenq_barriers;         /* host_full_barriers when the last event was written */
 	bool aenq_written;              /* an event written since the last head doorbell */
 	uint8_t key[40];
+	/* RSS_HASH_INPUT: the fields hashed per protocol and the sorting. Until a driver sets them,
+	 * the model's own choice: TCP and UDP over IPv4 on the 4-tuple, over IPv6 on the addresses
+	 * only (so a driver that leaves them is seen), the rest on the addresses; no sorting. */
+	struct ena_rss_hash_ctrl hctrl;
+	uint16_t hsort;
+	uint32_t hash_inputs;           /* RSS_HASH_INPUT sets taken */
 	bool rss;
 	uint32_t reta_log;
 	uint16_t reta[1024];

@@ -243,3 +243,58 @@ int gm_violations(void)
 	       gm.swfw_without_swsm + gm.swfw_took_fw + gm.an_while_powered_down + gm.irq_unmasked +
 	       gm.q_enable_refused + gm.tail_refused + gm.reta_beyond_rss;
 }
+
+/* ---- RSS (7.1.1.7): which queue a received frame goes to, from MRQC, RSSRK and RETA ---- */
+static uint32_t toeplitz(const uint8_t *key, const uint8_t *in, int n)
+{
+	uint32_t h = 0, win = (uint32_t)key[0] << 24 | key[1] << 16 | key[2] << 8 | key[3];
+	for (int i = 0; i < n; i++)
+		for (int b = 7; b >= 0; b--) {
+			if (in[i] >> b & 1)
+				h ^= win;
+			win = win << 1 | (key[i + 4] >> b & 1);
+		}
+	return h;
+}
+
+int gm_rss_queue(const uint8_t *f, uint32_t len, uint32_t *hash_out)
+{
+	uint32_t mrqc = R(IADV_MRQC);
+	if ((mrqc & 7) != IGB_MRQC_RSS)
+		return -1;
+	uint8_t key[40], in[36];
+	for (int i = 0; i < 40; i++)
+		key[i] = (uint8_t)(R(IADV_RSSRK(i / 4)) >> (8 * (i % 4)));
+	int n = 0;
+	if (len >= 34 && f[12] == 0x08 && f[13] == 0x00 && (f[14] >> 4) == 4) {
+		/* IPv4: TcpIPv4 or UdpIPv4 on the 4-tuple of a whole datagram, else IPv4 on the
+		 * addresses, each only when enabled */
+		uint32_t ihl = (f[14] & 0xfu) * 4;
+		bool frag = (f[20] & 0x3f) || f[21], ports = !frag && len >= 14 + ihl + 4;
+		memcpy(in, f + 26, 8);
+		if (ports && ((f[23] == 6 && (mrqc & IADV_MRQC_IPV4_TCP)) || (f[23] == 17 && (mrqc & IADV_MRQC_IPV4_UDP)))) {
+			memcpy(in + 8, f + 14 + ihl, 4);
+			n = 12;
+		} else if (mrqc & IADV_MRQC_IPV4) {
+			n = 8;
+		}
+	} else if (len >= 54 && f[12] == 0x86 && f[13] == 0xdd && (f[14] >> 4) == 6) {
+		/* IPv6: TcpIPv6 or UdpIPv6 on the 36-byte tuple of a TCP or UDP header right after the
+		 * IPv6 header, else IPv6 on the addresses (fragments, ICMPv6; what the silicon does with
+		 * extension headers without the Ex fields is not modelled: the addresses), each only
+		 * when enabled */
+		memcpy(in, f + 22, 32);
+		if (len >= 58 && ((f[20] == 6 && (mrqc & IADV_MRQC_IPV6_TCP)) || (f[20] == 17 && (mrqc & IADV_MRQC_IPV6_UDP)))) {
+			memcpy(in + 32, f + 54, 4);
+			n = 36;
+		} else if (mrqc & IADV_MRQC_IPV6) {
+			n = 32;
+		}
+	}
+	if (!n)
+		return -1;
+	uint32_t h = toeplitz(key, in, n);
+	if (hash_out)
+		*hash_out = h;
+	return (int)((R(IADV_RETA((h & 127) / 4)) >> (8 * (h & 3))) & 7);
+}

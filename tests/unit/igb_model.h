@@ -49,5 +49,8 @@ void gm_init(uint64_t bar0, uint8_t func);
 int gm_violations(void);
 /* Whether the link is up now, as STATUS.LU reports it. */
 bool gm_link(void);
+/* The queue the 82576's RSS (MRQC, RSSRK, RETA) gives frame f[0..len), and its hash; -1 when no
+ * enabled hash applies (the frame goes to the default queue, 0). */
+int gm_rss_queue(const uint8_t *f, uint32_t len, uint32_t *hash_out);
 
 #endif

@@ -542,6 +542,27 @@ int im_rx(const uint8_t *f, uint32_t len, uint32_t *hash_out)
 		return -1;
 	}
 	uint32_t q = 0, hash = 0, type = 0, mrqc = R(IADV_MRQC);
+	/* IPv6 (7.1.2.8.1): TcpIPv6 or UdpIPv6 hash the 36-byte tuple of a TCP or UDP header right
+	 * after the IPv6 header, IPv6 the addresses of any other (a fragment, ICMPv6, one with
+	 * extension headers: what the silicon makes of those without the Ex fields is not modelled,
+	 * the addresses are the safe reading), each only when enabled; types 3, 8, 5. */
+	bool ip6 = len >= 54 && f[12] == 0x86 && f[13] == 0xdd && (f[14] >> 4) == 6;
+	if ((mrqc & 0xf) == IXGBE_MRQC_RSS && ip6) {
+		uint8_t key[40], in[36];
+		rss_key(key);
+		memcpy(in, f + 22, 32);
+		bool t6 = f[20] == 6 && len >= 54 + 20, u6 = f[20] == 17 && len >= 54 + 8;
+		if ((t6 && (mrqc & IADV_MRQC_IPV6_TCP)) || (u6 && (mrqc & IADV_MRQC_IPV6_UDP))) {
+			memcpy(in + 32, f + 54, 4);
+			hash = im_toeplitz(key, in, 36);
+			type = t6 ? 3 : 8;
+		} else if (mrqc & IADV_MRQC_IPV6) {
+			hash = im_toeplitz(key, in, 32);
+			type = 5;
+		}
+		if (type)
+			q = reta_queue(hash);
+	}
 	bool ip4 = len >= 34 && f[12] == 0x08 && f[13] == 0x00 && (f[14] >> 4) == 4 && (f[14] & 0xf) >= 5;
 	uint32_t ihl = ip4 ? (f[14] & 0xfu) * 4 : 0, tot = ip4 ? (uint32_t)f[16] << 8 | f[17] : 0;
 	ip4 = ip4 && tot >= ihl && 14 + tot <= len;

@@ -1,4 +1,4 @@
-/* test_ena: the ENA driver through drivers/nic.c against a strict device model: bring-up order, every firmware trap refusing a wrong driver, RSS placement on 4 queues, checksum offloads, LLQ, out-of-order completions, resets mid-traffic, and issue 14's ENA steps (scenarios i14.N). */
+/* test_ena: the ENA driver through drivers/nic.c against a strict device model: bring-up order, every firmware trap refusing a wrong driver, RSS placement on 4 queues (IPv4 and IPv6), checksum offloads, LLQ, out-of-order completions, resets mid-traffic, and issue 14's ENA steps (scenarios i14.N). */
 #define _DEFAULT_SOURCE
 #include <stdint.h>
 
@@ -727,12 +727,109 @@ static void s_wc(void)
 	CHECK(pci_find(0x1d0f, 0xec20, 0) != NULL);     /* the scan it made is the usual one */
 }
 
-TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues, LLQ, resets mid-traffic, the LLQ BAR listed for write-combining; issue 14's ENA steps (i14.N) as the reference drivers take them", {
+/* An Ethernet/IPv6 frame from peer i to us: TCP (6) or UDP (17) from sp to 443 after nopt
+ * destination options headers, or an ICMPv6 echo (58). Returns its length. */
+static uint32_t frame6(uint8_t *f, uint8_t proto, uint32_t i, uint16_t sp, unsigned nopt)
+{
+	memset(f, 0, 200);
+	memcpy(f, "\x02\x1d\x0f\xec\x20\x01\x02\x00\x00\x00\x00\x02\x86\xdd", 14);
+	uint8_t *ip = f + 14, *p = ip + 40, *nh = ip + 6;
+	ip[0] = 0x60, ip[7] = 64;
+	static const uint8_t pre[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2 };
+	memcpy(ip + 8, pre, 8), memcpy(ip + 24, pre, 8);
+	for (int b = 0; b < 4; b++)
+		ip[16 + b] = (uint8_t)((i * 2654435761u) >> (8 * b)), ip[20 + b] = (uint8_t)(i >> (8 * b));
+	ip[39] = 2;
+	for (unsigned k = 0; k < nopt; k++, p += 8)
+		*nh = 60, nh = p, p[2] = 1, p[3] = 4;
+	*nh = proto;
+	if (proto == 58)
+		p[0] = 128;
+	else
+		p[0] = (uint8_t)(sp >> 8), p[1] = (uint8_t)sp, p[2] = 443 >> 8, p[3] = 443 & 0xff;
+	uint32_t plen = (uint32_t)(p + 24 - (ip + 40));
+	ip[4] = (uint8_t)(plen >> 8), ip[5] = (uint8_t)plen;
+	return 14 + 40 + plen;
+}
+
+/* IPv6 placed as net/flow.c hashes it: the driver sets the hash input (RSS_HASH_INPUT) so that TCP
+ * and UDP over IPv6 hash the 4-tuple (the model's own default hashes their addresses only) with no
+ * sorting; each frame arrives on the queue our Toeplitz names, with that hash. */
+static void s_rss_ipv6(void)
+{
+	struct em_cfg c = { .max_queues = 4 };
+	up(&c, 4);
+	CHECK_EQ(em.hash_inputs, 1);
+	CHECK_EQ(em.hsort, 0);
+	uint16_t l3 = ENA_RSS_L3_SA | ENA_RSS_L3_DA, l4 = ENA_RSS_L4_SP | ENA_RSS_L4_DP;
+	CHECK_EQ(em.hctrl.selected[ENA_RSS_TCP6].fields, l3 | l4);
+	CHECK_EQ(em.hctrl.selected[ENA_RSS_UDP6].fields, l3 | l4);
+	CHECK_EQ(em.hctrl.selected[ENA_RSS_TCP4].fields, l3 | l4);
+	CHECK_EQ(em.hctrl.selected[ENA_RSS_IP6].fields, l3);
+	uint32_t right = 0, seen[4] = { 0 };
+	for (uint32_t i = 0; i < 300; i++) {
+		uint8_t f[256], t[36];
+		uint8_t proto = i % 5 == 4 ? 58 : i % 2 ? 6 : 17;
+		unsigned nopt = i % 3;
+		uint32_t len = frame6(f, proto, i, (uint16_t)(20000 + 7 * i), nopt);
+		memcpy(t, f + 22, 32);
+		memcpy(t + 32, f + 54 + 8 * nopt, 4);
+		uint32_t hash = flow_hash_slow(key, t, proto == 58 ? 32 : 36), want = reta[hash & (NIC_RETA_LEN - 1)];
+		CHECK(em_rx(f, len) >= 0);
+		for (uint32_t q = 0; q < 4; q++) {
+			struct nic_rxf rx[4];
+			int k = nic_rx_burst(q, rx, 4);
+			for (int j = 0; j < k; j++) {
+				right += q == want && rx[j].len == len && (rx[j].flags & NIC_RX_HASH) && rx[j].hash == hash;
+				seen[q]++;
+				nic_rx_return(q, rx[j].buf);
+			}
+		}
+		loop_all(4);
+	}
+	CHECK_EQ(right, 300);
+	for (int q = 0; q < 4; q++)
+		CHECK(seen[q] > 40);
+	CHECK_EQ(em.st.refused, 0);
+	CHECK_EQ(traffic(4, 40, 9400, true), 40);               /* IPv4 as before */
+}
+
+/* A device without RSS_HASH_INPUT keeps its own fields (the references go on so too); one that
+ * cannot hash TCPv6 ports is asked for nothing it lacks. RSS stays on in both, said so: IPv4 is
+ * placed as before, and IPv6 as well as the device can. */
+static void s_rss_ipv6_fields_fixed(void)
+{
+	struct em_cfg c = { .max_queues = 4, .no_hash_input = true };
+	up(&c, 4);
+	const struct nic *n = nic_dev();
+	CHECK(n && n->caps.rss);
+	CHECK_EQ(em.hash_inputs, 0);
+	CHECK(klog_has("ena0: no RSS_HASH_INPUT: the device's own fields per protocol"));
+	CHECK_EQ(traffic(4, 20, 9500, true), 20);
+}
+
+static void s_rss_ipv6_fields_partial(void)
+{
+	struct em_cfg d = { .max_queues = 4, .no_l4_tcp6 = true };
+	up(&d, 4);
+	const struct nic *n = nic_dev();
+	CHECK(n && n->caps.rss);
+	CHECK_EQ(em.st.refused, 0);
+	CHECK_EQ(em.hash_inputs, 1);
+	CHECK_EQ(em.hctrl.selected[ENA_RSS_UDP6].fields, ENA_RSS_L3_SA | ENA_RSS_L3_DA | ENA_RSS_L4_SP | ENA_RSS_L4_DP);
+	CHECK(klog_has("ena0: the device cannot hash TCPv6 on its ports"));
+	CHECK_EQ(traffic(4, 20, 9600, true), 20);
+}
+
+TEST_MAIN("test_ena: ENA driver + nic.c against a strict device model: bring-up, traps, RSS on 4 queues (IPv4, IPv6 hash input), LLQ, resets mid-traffic, the LLQ BAR listed for write-combining; issue 14's ENA steps (i14.N) as the reference drivers take them", {
 	harness_run("bring-up order", s_bringup);
 	harness_run("readless registers", s_readless);
 	harness_run("smaller CQ depth", s_cq_smaller);
 	harness_run("firmware traps refuse", s_traps);
 	harness_run("RSS on 4 queues + offload", s_rss_traffic);
+	harness_run("RSS of IPv6: hash input TCP6/UDP6 on the 4-tuple", s_rss_ipv6);
+	harness_run("RSS without hash input: RSS stays on", s_rss_ipv6_fields_fixed);
+	harness_run("RSS hash input without TCPv6 ports: the rest set", s_rss_ipv6_fields_partial);
 	harness_run("LLQ, meta, burst limit", s_llq);
 	harness_run("resets mid-traffic", s_reset);
 	harness_run("LLQ BAR write-combining", s_wc);

@@ -276,6 +276,44 @@ static void test_issue14(void)
 	item("2 device 0x154F (82599_LS) served, as SFP+", attach_as(0x154f));
 }
 
+/* An IPv6 frame to us (dst) from peer i: TCP (6) or UDP (17) from sp to 443 right after the IPv6
+ * header, with frag a fragment header first (offset 8 bytes), or an ICMPv6 echo (58). */
+static uint32_t frame6(uint8_t *f, const uint8_t *dst, uint8_t proto, uint32_t i, uint16_t sp, bool frag)
+{
+	memset(f, 0, 160);
+	memcpy(f, dst, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = 0x86, f[13] = 0xdd;
+	uint8_t *ip = f + 14, *p = ip + 40;
+	static const uint8_t pre[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 3 };
+	ip[0] = 0x60, ip[6] = proto, ip[7] = 64;
+	memcpy(ip + 8, pre, 8), memcpy(ip + 24, pre, 8);
+	for (int b = 0; b < 4; b++)
+		ip[16 + b] = (uint8_t)((i * 2654435761u) >> (8 * b)), ip[20 + b] = (uint8_t)(i >> (8 * b));
+	ip[39] = 2;
+	if (frag)
+		ip[6] = 44, p[0] = proto, p[3] = 8, p[7] = (uint8_t)i, p += 8;
+	if (proto == 58)
+		p[0] = 128;
+	else
+		p[0] = (uint8_t)(sp >> 8), p[1] = (uint8_t)sp, p[2] = 443 >> 8, p[3] = 443 & 0xff;
+	if (proto == 6)
+		p[12] = 0x50;
+	uint32_t plen = (uint32_t)(p + 40 - (ip + 40));
+	ip[4] = (uint8_t)(plen >> 8), ip[5] = (uint8_t)plen;
+	return 14 + 40 + plen;
+}
+
+/* The queue and hash RSS must give an IPv6 frame from frame6: our Toeplitz over the addresses and,
+ * for whole TCP/UDP, the ports (36 bytes, RSS's TCPv6/UDPv6), else the addresses (32, IPv6). */
+static uint32_t hash6(const uint8_t *key, const uint8_t *f, bool ports)
+{
+	uint8_t in[36];
+	memcpy(in, f + 22, 32);
+	memcpy(in + 32, f + 54, 4);
+	return im_toeplitz(key, in, ports ? 36 : 32);
+}
+
 /* A TCP frame to us whose flow RSS sends to queue want (the key and RETA the test gave). */
 static uint32_t frame_on(uint8_t *f, uint32_t want, uint32_t paylen)
 {
@@ -342,6 +380,34 @@ static void test_driver(void)
 	CHECK_EQ(csum_ok, 400);
 	CHECK(seen[0] > 50 && seen[1] > 50 && seen[2] > 50 && seen[3] > 50);
 	printf("  rx: 400 flows over queues %d/%d/%d/%d, each on reta[hash & 127]\n", seen[0], seen[1], seen[2], seen[3]);
+
+	/* IPv6: TCP and UDP on the 36-byte tuple (MRQC TcpIPv6, UdpIPv6), echo and fragments on the
+	 * addresses (IPv6), each on the queue RETA names for our Toeplitz, with that hash. */
+	CHECK_EQ(R(IADV_MRQC) & (IADV_MRQC_IPV6 | IADV_MRQC_IPV6_TCP | IADV_MRQC_IPV6_UDP),
+		 IADV_MRQC_IPV6 | IADV_MRQC_IPV6_TCP | IADV_MRQC_IPV6_UDP);
+	CHECK_EQ(R(IADV_MRQC) & 0x010c0000u, 0);                                /* no Ex fields */
+	int placed6 = 0, seen6[4] = { 0 };
+	for (uint32_t i = 0; i < 300; i++) {
+		uint8_t proto = i % 5 == 4 ? 58 : i % 2 ? 6 : 17;
+		bool frag = proto == 17 && i % 4 == 0;
+		uint32_t len = frame6(f, MAC, proto, i, (uint16_t)(20000 + 7 * i), frag), hash = 0;
+		uint32_t want = hash6(ms_key, f, proto != 58 && !frag);
+		int q = im_rx(f, len, &hash);
+		CHECK(q >= 0);
+		if (q < 0)
+			continue;
+		seen6[q]++;
+		struct nic_rxf r[4];
+		int got = nic_rx_burst((uint32_t)q, r, 4);
+		CHECK_EQ(got, 1);
+		if (got != 1)
+			continue;
+		placed6 += (uint32_t)q == reta[want & 127] && hash == want && (r[0].flags & NIC_RX_HASH) && r[0].hash == want;
+		nic_rx_return((uint32_t)q, r[0].buf);
+		nic_flush((uint32_t)q);
+	}
+	CHECK_EQ(placed6, 300);
+	CHECK(seen6[0] > 30 && seen6[1] > 30 && seen6[2] > 30 && seen6[3] > 30);
 
 	/* A wrong checksum: no CSUM_OK, counted. */
 	uint32_t len = frame_tcp(f, MAC, 0xc6120009, 0xc6120032, 4242, 80, 10, false), hash;
@@ -482,6 +548,6 @@ static void test_driver(void)
 
 TEST_MAIN("ixgbe: the 82599 driver through nic.c against a datasheet model: reset, auto-read and DMA-init "
 	  "waits, queue enables that latch only on a described ring, refused tails, bring-up order, RX/TX "
-	  "descriptors, RSS per key and RETA, drop counters, link, bad device values, reset; issue 14's items (DCA bit 12, "
+	  "descriptors, RSS per key and RETA (IPv4 and IPv6), drop counters, link, bad device values, reset; issue 14's items (DCA bit 12, "
 	  "SFP+ bring-up, device IDs, relaxed ordering, SECRX_RDY, LNK_RST, double reset, time after reset) each named",
 	  test_model_semantics(); test_model_sfp_link(); test_stuck_reset(); test_driver(); test_issue14())

@@ -123,10 +123,47 @@ static uint32_t hash2(uint32_t s, uint32_t d)
 	return toeplitz(dev.key, t, 8);
 }
 
+static uint32_t hash6(const uint8_t *s, const uint8_t *d, uint16_t sp, uint16_t dp)
+{
+	uint8_t t[36];
+	memcpy(t, s, 16), memcpy(t + 16, d, 16), put16(t + 32, sp), put16(t + 34, dp);
+	return toeplitz(dev.key, t, 36);
+}
+static uint32_t hash6a(const uint8_t *s, const uint8_t *d)
+{
+	uint8_t t[32];
+	memcpy(t, s, 16), memcpy(t + 16, d, 16);
+	return toeplitz(dev.key, t, 32);
+}
+
+/* What an RSS NIC computes for an IPv6 frame (TCPv6, UDPv6, IPv6 types): the 4-tuple for TCP/UDP
+ * after hop-by-hop, routing and destination options headers, the addresses for the rest and for
+ * any packet with a fragment header (RSS hashes no fragment's ports). */
+static uint32_t dev_hash6(const uint8_t *f, uint32_t len)
+{
+	const uint8_t *ip = f + 14;
+	uint32_t off = 40;
+	uint8_t nh = ip[6];
+	bool frag = false;
+	for (int n = 0; n < 16 && (nh == 0 || nh == 43 || nh == 44 || nh == 60) && 14 + off + 8 <= len; n++) {
+		frag |= nh == 44;
+		uint32_t hl = nh == 44 ? 8 : (ip[off + 1] + 1u) * 8;
+		nh = ip[off];
+		off += hl;
+	}
+	if (!frag && (nh == 6 || nh == 17) && 14 + off + 4 <= len)
+		return hash6(ip + 8, ip + 24, (uint16_t)(ip[off] << 8 | ip[off + 1]), (uint16_t)(ip[off + 2] << 8 | ip[off + 3]));
+	return hash6a(ip + 8, ip + 24);
+}
+
 /* What an RSS NIC computes for a frame: 4-tuple for whole TCP/UDP, addresses for other IPv4 and
- * for every fragment (RSS never hashes ports of a fragment), nothing for the rest. */
+ * IPv6 and for every fragment (RSS never hashes ports of a fragment), nothing for the rest. */
 static bool dev_hash(const uint8_t *f, uint32_t len, uint32_t *h)
 {
+	if (len >= 54 && f[12] == 0x86 && f[13] == 0xdd) {
+		*h = dev_hash6(f, len);
+		return true;
+	}
 	if (len < 34 || f[12] != 8 || f[13] != 0)
 		return false;
 	const uint8_t *ip = f + 14;
@@ -1783,7 +1820,306 @@ static void frag_expiry_counted(void)
 	check_invariants();
 }
 
-TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full ring, low-water copy, fragments and ICMP errors to the flow's core, ARP, DHCP, lease, link, start-up order, reset, no serving on a short seed", {
+/* ---- IPv6 ---- */
+static const uint8_t US6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02 };
+static const uint8_t ANY6[16] = { 0 };
+static const uint8_t ALLNODES6[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 };
+static const uint8_t ROUTER6[16] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 };
+static const uint8_t PEERLL6[16] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x09 };
+
+/* Peer i: 2001:db8:1:<i>::<7i>:9. */
+static void peer6(uint8_t a[16], uint32_t i)
+{
+	static const uint8_t base[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+	memcpy(a, base, 16);
+	put16(a + 6, i), put16(a + 12, i * 7), a[15] = 9;
+}
+
+/* Ethernet and IPv6 headers, from src to dst: next header nh, plen payload bytes, hop limit 64
+ * (255 for neighbour discovery). Returns where the payload goes. */
+static uint8_t *ipv6(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t nh, uint32_t plen, uint8_t hops)
+{
+	eth(f, 0x86dd);
+	uint8_t *ip = f + 14;
+	memset(ip, 0, 40);
+	ip[0] = 0x60, put16(ip + 4, plen), ip[6] = nh, ip[7] = hops;
+	memcpy(ip + 8, src, 16), memcpy(ip + 24, dst, 16);
+	return ip + 40;
+}
+
+/* TCP (6) or UDP (17) over IPv6 from src:sp to dst:dp with plen payload bytes. */
+static uint32_t l4_frame6(uint8_t *f, uint8_t proto, const uint8_t *src, const uint8_t *dst, uint16_t sp, uint16_t dp,
+			  uint32_t plen)
+{
+	uint32_t hl = proto == 6 ? 20 : 8;
+	uint8_t *l4 = ipv6(f, src, dst, proto, hl + plen, 64);
+	memset(l4, 0, hl);
+	put16(l4, sp), put16(l4 + 2, dp);
+	if (proto == 6)
+		l4[12] = 0x50, l4[13] = 0x10;
+	else
+		put16(l4 + 4, hl + plen);
+	payload(l4 + hl, plen);
+	return 54 + hl + plen;
+}
+
+/* A fragment of a UDP datagram over IPv6: offset in 8-byte units; the first carries the UDP header. */
+static uint32_t frag_frame6(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint32_t id, uint16_t off8, bool mf,
+			    uint16_t sp, uint16_t dp, uint32_t plen)
+{
+	uint8_t *h = ipv6(f, src, dst, 44, 8 + plen, 64);
+	memset(h, 0, 8);
+	h[0] = 17;
+	put16(h + 2, (uint32_t)off8 << 3 | mf);
+	put32(h + 4, id);
+	payload(h + 8, plen);
+	if (off8 == 0)
+		put16(h + 8, sp), put16(h + 10, dp), put16(h + 12, 64), put16(h + 14, 0);
+	return 54 + 8 + plen;
+}
+
+/* ICMPv6 Packet Too Big (MTU 1280) from `from` about the TCP segment we sent us:usp -> peer:pp. */
+static uint32_t icmp6_ptb(uint8_t *f, const uint8_t *from, uint16_t usp, const uint8_t *peer, uint16_t pp)
+{
+	uint8_t *ic = ipv6(f, from, US6, 58, 8 + 40 + 20 + 16, 64), *in = ic + 8;
+	memset(ic, 0, 8 + 40 + 20);
+	ic[0] = 2, put32(ic + 4, 1280);
+	in[0] = 0x60, put16(in + 4, 1400), in[6] = 6, in[7] = 64;
+	memcpy(in + 8, US6, 16), memcpy(in + 24, peer, 16);
+	put16(in + 40, usp), put16(in + 42, pp), in[52] = 0x50, in[53] = 0x18;
+	payload(in + 60, 16);
+	return 54 + 8 + 40 + 20 + 16;
+}
+
+/* An ICMPv6 message of type t (neighbour discovery, MLD) from src to dst, hop limit 255. */
+static uint32_t nd_frame(uint8_t *f, uint8_t t, const uint8_t *src, const uint8_t *dst)
+{
+	uint8_t *ic = ipv6(f, src, dst, 58, 32, 255);
+	memset(ic, 0, 32);
+	ic[0] = t;
+	memcpy(ic + 8, US6, 16);                /* NS/NA target */
+	ic[24] = 1, ic[25] = 1;                 /* source link-layer address option */
+	payload(ic + 26, 6);
+	return 54 + 32;
+}
+
+/* The source port of an IPv6 flow from peer p to our port dp that core `core` serves (or, with
+ * not, does not). */
+static uint16_t flow6_on(const uint8_t *p, uint16_t dp, uint32_t core, bool not, uint16_t from)
+{
+	for (uint16_t sp = from;; sp++)
+		if ((core_for(hash6(p, US6, sp, dp)) == core) != not)
+			return sp;
+}
+
+/* How many cores' instances got frame f, and how many of those copies were in place. */
+static uint32_t copies(const uint8_t *f, uint32_t len, uint32_t *inplace)
+{
+	uint64_t h = fnv(f, len);
+	uint32_t n = 0;
+	*inplace = 0;
+	for (uint32_t c = 0; c < NCORES; c++)
+		for (uint32_t i = 0; i < fi[c].nrx; i++)
+			if (fi[c].rx[i].fnv == h && fi[c].rx[i].len == len)
+				n++, *inplace += !fi[c].rx[i].copy;
+	return n;
+}
+
+/* (6a) IPv6 with one queue and four cores: the owner steers each TCP/UDP flow by the Toeplitz hash
+ * of the 36-byte tuple; with two RSS queues reporting their hash, the NIC's hash serves. */
+static void s_steer_ipv6(void)
+{
+	net_up(&(struct setup){ .pairs = 1, .cores = NCORES });
+	static uint8_t f[400][128];
+	uint32_t len[400], right = 0, per[NCORES] = { 0 };
+	for (uint32_t i = 0; i < 400; i++) {
+		uint8_t p[16];
+		peer6(p, i);
+		uint16_t sp = (uint16_t)(1024 + i * 7);
+		len[i] = l4_frame6(f[i], i % 3 ? 6 : 17, p, US6, sp, 443, 10 + i % 40);
+		uint32_t want = core_for(hash6(p, US6, sp, 443));
+		per[want]++;
+		inject(0, f[i], len[i]);
+		if (i % 100 == 99)
+			settle();
+	}
+	settle();
+	for (uint32_t i = 0; i < 400; i++) {
+		uint8_t p[16];
+		peer6(p, i);
+		right += where(f[i], len[i], NULL) == (int)core_for(hash6(p, US6, (uint16_t)(1024 + i * 7), 443));
+	}
+	CHECK_EQ(right, 400);
+	for (uint32_t c = 0; c < NCORES; c++)
+		CHECK(per[c] > 50);
+	check_invariants();
+}
+
+static void s_steer_ipv6_two_queues(void)
+{
+	net_up(&(struct setup){ .pairs = 2, .cores = NCORES, .rss = true, .rx_hash = true });
+	static uint8_t f[300][128];
+	uint32_t len[300], right = 0, onq[2] = { 0 };
+	for (uint32_t i = 0; i < 300; i++) {
+		uint8_t p[16];
+		peer6(p, i + 1000);
+		len[i] = l4_frame6(f[i], i % 2 ? 6 : 17, p, US6, (uint16_t)(30000 + i * 3), 80, 8);
+		onq[wire_in(f[i], len[i])]++;
+		if (i % 50 == 49)
+			settle();
+	}
+	settle();
+	for (uint32_t i = 0; i < 300; i++) {
+		uint8_t p[16];
+		peer6(p, i + 1000);
+		right += where(f[i], len[i], NULL) == (int)core_for(hash6(p, US6, (uint16_t)(30000 + i * 3), 80));
+	}
+	CHECK_EQ(right, 300);
+	CHECK(onq[0] > 100 && onq[1] > 100);
+	check_invariants();
+}
+
+/* (6b) Four RSS queues, IPv6: flows where RSS puts them; fragments (placed by the NIC on their
+ * addresses) and ICMPv6 Packet Too Big (on the router's) reach the flow's core; a later fragment
+ * waits for its first and is never taken for another datagram's; neighbour discovery reaches every
+ * core, answered by one; an endless header chain is counted and dropped. */
+static void s_rss_ipv6(void)
+{
+	net_up(&(struct setup){ .pairs = 4, .cores = 4, .rss = true, .rx_hash = true });
+	uint8_t f[4][256], p[16];
+	uint32_t l[4], right = 0;
+
+	for (uint32_t i = 0; i < 200; i++) {
+		peer6(p, i);
+		uint16_t sp = (uint16_t)(40000 + i);
+		l[0] = l4_frame6(f[0], i % 2 ? 6 : 17, p, US6, sp, 443, 12);
+		wire_in(f[0], l[0]);
+		settle();
+		right += where(f[0], l[0], NULL) == (int)core_for(hash6(p, US6, sp, 443));
+	}
+	CHECK_EQ(right, 200);
+	CHECK_EQ(stat(0, "steered") + stat(1, "steered") + stat(2, "steered") + stat(3, "steered"), 0);
+
+	/* three fragments: the NIC places them on queue A by the addresses, the flow is core E's */
+	peer6(p, 77);
+	uint32_t qa = dev.reta[hash6a(p, US6) % 128];
+	uint16_t sp = flow6_on(p, 5000, qa, true, 1000);
+	uint32_t e = core_for(hash6(p, US6, sp, 5000));
+	CHECK(e != qa);
+	l[0] = frag_frame6(f[0], p, US6, 0x11111111, 0, true, sp, 5000, 24);
+	l[1] = frag_frame6(f[1], p, US6, 0x11111111, 4, true, 0, 0, 24);
+	l[2] = frag_frame6(f[2], p, US6, 0x11111111, 8, false, 0, 0, 10);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(wire_in(f[i], l[i]), qa);
+	settle();
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(where(f[i], l[i], NULL), e);
+	CHECK_EQ(stat(qa, "steered"), 3);
+
+	/* later fragments first: held, then sent after their first */
+	l[0] = frag_frame6(f[0], p, US6, 0x22222222, 0, true, sp, 5000, 24);
+	l[1] = frag_frame6(f[1], p, US6, 0x22222222, 4, true, 0, 0, 24);
+	l[2] = frag_frame6(f[2], p, US6, 0x22222222, 8, false, 0, 0, 10);
+	wire_in(f[2], l[2]);
+	wire_in(f[1], l[1]);
+	settle();
+	CHECK_EQ(where(f[1], l[1], NULL), -1);
+	CHECK_EQ(where(f[2], l[2], NULL), -1);
+	host_clock += HZ;
+	wire_in(f[0], l[0]);
+	settle();
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(where(f[i], l[i], NULL), e);
+	CHECK_EQ(stat(qa, "frag_d"), 0);
+
+	/* Two datagrams with the same id from addresses that differ in one middle byte, on one
+	 * queue: the second's later fragment is not taken for the first's (whose first fragment is
+	 * remembered), it waits for its own first and goes where that went. */
+	uint8_t p2[16];
+	memcpy(p2, p, 16);
+	p2[9] ^= 0x40;
+	uint16_t sp2 = flow6_on(p2, 5000, e, true, 3000);
+	uint32_t e2 = core_for(hash6(p2, US6, sp2, 5000));
+	l[0] = frag_frame6(f[0], p, US6, 0x33333333, 0, true, sp, 5000, 24);
+	l[1] = frag_frame6(f[1], p2, US6, 0x33333333, 4, false, 0, 0, 24);
+	l[2] = frag_frame6(f[2], p2, US6, 0x33333333, 0, true, sp2, 5000, 24);
+	inject(1, f[0], l[0]);
+	inject(1, f[1], l[1]);
+	settle();
+	CHECK_EQ(where(f[0], l[0], NULL), e);
+	CHECK_EQ(where(f[1], l[1], NULL), -1);
+	inject(1, f[2], l[2]);
+	settle();
+	CHECK_EQ(where(f[2], l[2], NULL), e2);
+	CHECK_EQ(where(f[1], l[1], NULL), e2);
+	/* an IPv4 fragment with the same id and leading address words is another datagram too */
+	l[3] = frag_frame(f[3], 0x20010db8u, 2, 0x3333, 3, false, 0, 0, 24);
+	inject(1, f[3], l[3]);
+	settle();
+	CHECK_EQ(where(f[3], l[3], NULL), -1);
+
+	/* ICMPv6 Packet Too Big quoting our segment us:443 -> peer:pp reaches the core serving
+	 * peer:pp -> us:443, wherever the router's address puts it */
+	uint32_t moved = 0;
+	right = 0;
+	for (uint32_t i = 0; i < 64; i++) {
+		uint8_t router[16];
+		peer6(p, 300 + i);
+		peer6(router, 9000 + i);
+		uint16_t pp = (uint16_t)(50000 + i);
+		uint32_t fc = core_for(hash6(p, US6, pp, 443));
+		l[0] = icmp6_ptb(f[0], router, 443, p, pp);
+		uint32_t q = wire_in(f[0], l[0]);
+		l[1] = l4_frame6(f[1], 6, p, US6, pp, 443, 8);
+		wire_in(f[1], l[1]);
+		settle();
+		right += where(f[0], l[0], NULL) == (int)fc && where(f[1], l[1], NULL) == (int)fc;
+		moved += q != fc;
+	}
+	CHECK_EQ(right, 64);
+	CHECK(moved > 16);
+
+	/* Neighbour discovery: advertisements (router, neighbour), redirects, MLD reports and DAD
+	 * probes to every core, in place on the receiving one; a peer's solicitation and an MLD
+	 * query to the receiving core alone, which answers once. */
+	static const struct { uint8_t type; const uint8_t *src; uint32_t want; } nd[] = {
+		{ 134, ROUTER6, 4 }, { 136, PEERLL6, 4 }, { 137, ROUTER6, 4 }, { 143, PEERLL6, 4 }, { 135, ANY6, 4 },
+		{ 135, PEERLL6, 1 }, { 130, ROUTER6, 1 }, { 128, PEERLL6, 1 },
+	};
+	for (uint32_t i = 0; i < ARRAY_SIZE(nd); i++) {
+		uint32_t q = i % 4, inplace;
+		l[0] = nd_frame(f[0], nd[i].type, nd[i].src, ALLNODES6);
+		inject(q, f[0], l[0]);
+		settle();
+		CHECK_EQ(copies(f[0], l[0], &inplace), nd[i].want);
+		CHECK_EQ(inplace, 1);
+		bool copy = true;
+		if (nd[i].want == 1)
+			CHECK_EQ(where(f[0], l[0], &copy), q);
+	}
+
+	/* A header chain that never ends: counted where it arrived, given to no core */
+	uint32_t seen = fi[0].nrx + fi[1].nrx + fi[2].nrx + fi[3].nrx;
+	peer6(p, 5);
+	uint8_t *x = ipv6(f[0], p, US6, 60, 160, 64);
+	memset(x, 0, 160);
+	for (int o = 0; o < 160; o += 8)
+		x[o] = 60;
+	inject(2, f[0], 54 + 160);
+	/* and one cut short: a destination options header longer than the packet */
+	l[1] = l4_frame6(f[1], 6, p, US6, 1, 443, 0);
+	f[1][14 + 6] = 60;
+	f[1][54] = 6, f[1][55] = 200;
+	inject(2, f[1], l[1]);
+	settle();
+	CHECK_EQ(stat(2, "v6_bad"), 2);
+	CHECK_EQ(fi[0].nrx + fi[1].nrx + fi[2].nrx + fi[3].nrx, seen);
+	for (uint32_t q = 0; q < 4; q++)
+		check_pool_whole(q);    /* every dropped or held buffer went back */
+	check_invariants();
+}
+
+TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full ring, low-water copy, fragments and ICMP errors to the flow's core, ARP, DHCP, lease, link, start-up order, reset, no serving on a short seed; IPv6 steering, fragments and Packet Too Big to the flow's core, neighbour discovery to every core, bad header chains counted", {
 	alloc_hook = record_alloc;
 	harness_run("reference Toeplitz (RSS spec example)", s_toeplitz);
 	harness_run("steering: 1 queue, 4 cores", s_steer_one_queue);
@@ -1805,4 +2141,7 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("device reset through nic_request_reset", s_reset);
 	harness_run("fragments split across queues: counted", s_frag_split_queues);
 	harness_run("frag expiry counted without new frags", frag_expiry_counted);
+	harness_run("IPv6 steering: 1 queue, 4 cores", s_steer_ipv6);
+	harness_run("IPv6 steering: 2 RSS queues, NIC hash", s_steer_ipv6_two_queues);
+	harness_run("IPv6, RSS 4 queues: frags, PTB, ND, bad", s_rss_ipv6);
 })

@@ -267,7 +267,8 @@ static void s_bringup(void)
 	CHECK(memcmp(vm.key, key, 40) == 0);
 	CHECK_EQ(vm.active_pairs, 4);
 	CHECK_EQ(vm.unclassified, 0);
-	CHECK_EQ(vm.hash_types, VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4);
+	CHECK_EQ(vm.hash_types, VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4 | VIRTIO_NET_HASH_IPV6 |
+				VIRTIO_NET_HASH_TCPV6 | VIRTIO_NET_HASH_UDPV6);
 	for (int i = 0; i < 128; i++)
 		CHECK_EQ(vm.reta[i], reta[i]);
 	const struct nic *n = nic_dev();
@@ -813,11 +814,105 @@ static void s_model_refuses(void)
 	model_clean();
 }
 
-TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 device model: bring-up, RSS on 4 pairs, in place, EVENT_IDX, hostile values, ctrl timeouts, link, NEEDS_RESET", {
+/* Ethernet/IPv6 from peer i to us: TCP (6) or UDP (17) from sp to dp after nopt destination
+ * options headers, or with frag a fragment (offset frag - 1, in 8-byte units) of a UDP datagram, or
+ * an ICMPv6 echo (58). Returns the length. */
+static uint32_t frame6(uint8_t *f, uint8_t proto, uint32_t i, uint16_t sp, uint16_t dp, unsigned nopt, unsigned frag)
+{
+	memset(f, 0, 200);
+	memcpy(f, "\x52\x54\x00\x12\x34\x56\x02\x00\x00\x00\x00\x02\x86\xdd", 14);
+	uint8_t *ip = f + 14, *p = ip + 40, *nh = ip + 6;
+	ip[0] = 0x60, ip[7] = 64;
+	static const uint8_t pre[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+	memcpy(ip + 8, pre, 8), be32(ip + 16, i * 2654435761u), be32(ip + 20, i);
+	memcpy(ip + 24, pre, 8), ip[39] = 2;
+	for (unsigned k = 0; k < nopt; k++, p += 8)
+		*nh = 60, nh = p, p[2] = 1, p[3] = 4;
+	if (frag) {
+		*nh = 44, nh = p;
+		be16(p + 2, (frag - 1) << 3 | 1), be32(p + 4, i);
+		p += 8;
+	}
+	*nh = proto;
+	be16(p, sp), be16(p + 2, dp);
+	if (proto == 58)
+		p[0] = 128, p[1] = 0;
+	uint32_t plen = (uint32_t)(p + 24 - (ip + 40));
+	be16(ip + 4, plen);
+	return 14 + 40 + plen;
+}
+
+/* The pair our Toeplitz over n bytes at f + 22 (the IPv6 addresses, then with n 36 the ports at
+ * ports) and our table name. */
+static uint32_t expect_pair6(const uint8_t *f, const uint8_t *ports, unsigned n)
+{
+	uint8_t t[36];
+	memcpy(t, f + 22, 32);
+	if (n == 36)
+		memcpy(t + 32, ports, 4);
+	return reta[flow_hash_slow(key, t, n) & 127] % 4;
+}
+
+/* IPv6 placed as net/flow.c hashes it: TCP and UDP (extension headers or not) by the 36-byte
+ * tuple, echo and fragments by the addresses; each frame handed up on that pair only. A device
+ * without the IPv6 types leaves RSS off (net/ steers in software). */
+static void s_rss_ipv6(void)
+{
+	struct vm_cfg c = { 0 };
+	CHECK_EQ(up(&c, 4), 4);
+	CHECK(vm.hash_types & VIRTIO_NET_HASH_TCPV6);
+	CHECK(vm.hash_types & VIRTIO_NET_HASH_UDPV6);
+	CHECK(vm.hash_types & VIRTIO_NET_HASH_IPV6);
+	uint32_t right = 0, seen[4] = { 0 };
+	for (uint32_t i = 0; i < 400; i++) {
+		uint8_t f[256];
+		uint8_t proto = i % 5 == 4 ? 58 : i % 2 ? 6 : 17;
+		unsigned nopt = i % 3, frag = proto == 17 && i % 4 == 0 ? 1 + i % 8 : 0;
+		uint16_t sp = (uint16_t)(20000 + 7 * i);
+		uint32_t len = frame6(f, proto, i, sp, 443, nopt, frag);
+		uint32_t want = expect_pair6(f, f + 54 + 8 * nopt, proto == 58 || frag ? 32 : 36);
+		int placed = vm_rx(f, len, false);
+		int got = 0;
+		for (uint32_t q = 0; q < 4; q++) {
+			struct nic_rxf rx[4];
+			int k = nic_rx_burst(q, rx, 4);
+			for (int j = 0; j < k; j++) {
+				got++;
+				right += q == want && rx[j].len == len && memcmp(rx[j].frame, f, len) == 0;
+				nic_rx_return(q, rx[j].buf);
+			}
+		}
+		CHECK_EQ(got, 1);
+		if (placed >= 0)
+			seen[placed]++;
+		loop_all(4);
+	}
+	CHECK_EQ(right, 400);
+	for (int q = 0; q < 4; q++)
+		CHECK(seen[q] > 50);
+	model_clean();
+}
+
+static void s_no_ipv6_types(void)
+{
+	struct vm_cfg c = { .hash_types = VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4 };
+	CHECK_EQ(up(&c, 4), 4);
+	const struct nic *n = nic_dev();
+	CHECK(n && !n->caps.rss);
+	CHECK(!vm.rss);
+	CHECK_EQ(vm.active_pairs, 4);           /* VQ_PAIRS_SET instead */
+	CHECK(klog_has("vnet0: device hashes types 0x7, not TCP and UDP over IPv4 and IPv6: RSS not used"));
+	CHECK(klog_has("vnet0: live, rss off"));
+	model_clean();
+}
+
+TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 device model: bring-up, RSS on 4 pairs (IPv4 and IPv6), in place, EVENT_IDX, hostile values, ctrl timeouts, link, NEEDS_RESET", {
 	alloc_hook = dma_add;
 	harness_fail_report = model_report;
 	harness_run("bring-up order", s_bringup);
 	harness_run("RSS traffic on 4 pairs + offloads", s_rss_traffic);
+	harness_run("RSS of IPv6: TCPv6/UDPv6/IPv6 types", s_rss_ipv6);
+	harness_run("no IPv6 hash types: RSS off", s_no_ipv6_types);
 	harness_run("in place until completion, ring full", s_inplace);
 	harness_run("EVENT_IDX doorbells, RX ring dry", s_event_idx);
 	harness_run("hostile: common cfg beyond BAR", s_cap_common);

@@ -242,9 +242,45 @@ static uint32_t rss_hash(const uint8_t *data, uint32_t n)
 	return flow_hash_slow(k, data, n);
 }
 
-/* 5.1.6.4.3: the hash of an IPv4 frame by the enabled types; false when none applies. */
+/*
+ * 5.1.6.4.3.2: the hash of an IPv6 frame by the enabled types, false when none applies. The
+ * addresses are the IPv6 header's (the _EX types, which take them from a home address option or a
+ * routing header, are not offered); the ports are TCP's or UDP's after hop-by-hop, routing and
+ * destination options headers (QEMU's net_rx_pkt walks them so), never a fragment's.
+ */
+static bool frame_hash6(const uint8_t *f, uint32_t len, uint32_t *hash)
+{
+	const uint8_t *ip = f + 14;
+	uint32_t off = 40;
+	uint8_t nh = ip[6];
+	bool frag = false;
+	for (int n = 0; n < 8 && (nh == 0 || nh == 43 || nh == 44 || nh == 60) && 14 + off + 8 <= len; n++) {
+		frag |= nh == 44;
+		uint32_t hl = nh == 44 ? 8 : (ip[off + 1] + 1u) * 8;
+		nh = ip[off];
+		off += hl;
+	}
+	uint8_t t[36];
+	memcpy(t, ip + 8, 32);
+	bool l4 = !frag && 14 + off + 4 <= len &&
+		  ((nh == 6 && (vm.hash_types & VIRTIO_NET_HASH_TCPV6)) || (nh == 17 && (vm.hash_types & VIRTIO_NET_HASH_UDPV6)));
+	if (l4) {
+		memcpy(t + 32, ip + off, 4);
+		*hash = rss_hash(t, 36);
+		return true;
+	}
+	if (vm.hash_types & VIRTIO_NET_HASH_IPV6) {
+		*hash = rss_hash(t, 32);
+		return true;
+	}
+	return false;
+}
+
+/* 5.1.6.4.3: the hash of an IPv4 or IPv6 frame by the enabled types; false when none applies. */
 static bool frame_hash(const uint8_t *f, uint32_t len, uint32_t *hash)
 {
+	if (len >= 54 && f[12] == 0x86 && f[13] == 0xdd && (f[14] >> 4) == 6)
+		return frame_hash6(f, len, hash);
 	if (len < 34 || f[12] != 8 || f[13] != 0 || (f[14] >> 4) != 4)
 		return false;
 	uint32_t ihl = (f[14] & 0xfu) * 4;
@@ -958,7 +994,8 @@ void vm_init(const struct vm_cfg *c)
 	if (!vm.cfg.rss_key)
 		vm.cfg.rss_key = 40;
 	if (!vm.cfg.hash_types)
-		vm.cfg.hash_types = VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4;
+		vm.cfg.hash_types = VIRTIO_NET_HASH_IPV4 | VIRTIO_NET_HASH_TCPV4 | VIRTIO_NET_HASH_UDPV4 |
+				    VIRTIO_NET_HASH_IPV6 | VIRTIO_NET_HASH_TCPV6 | VIRTIO_NET_HASH_UDPV6 | 0x1c0;
 	if (!vm.cfg.notify_mult)
 		vm.cfg.notify_mult = 4;
 	/* rx1, tx1, ..., then the control queue at 2N (N = 1 without MQ or with a lying 0). */

@@ -35,7 +35,7 @@ struct vm_cfg {
 	uint16_t qmax;                  /* queue_size offered (default 256) */
 	uint16_t rss_table;             /* rss_max_indirection_table_length (default 128) */
 	uint8_t rss_key;                /* rss_max_key_size (default 40) */
-	uint32_t hash_types;            /* supported_hash_types (default IPv4, TCPv4, UDPv4) */
+	uint32_t hash_types;            /* supported_hash_types (default all nine, as QEMU offers) */
 	uint32_t notify_mult;           /* notify_off_multiplier (default 4) */
 	bool tx_poll;                   /* TX taken only by vm_step; avail_event says "do not notify" */
 	bool tx_defer;                  /* TX chains held, read and completed only by vm_tx_release */
