@@ -80,7 +80,8 @@ def delta(a, b):
     return {k: b.get(k, 0) - a.get(k, 0) for k in b}
 
 
-RX_DROPS = ("rx_bad", "xdrops", "frag_d", "runt", "v6_bad", "refused", "ip_drop", "arp_drp", "udp_drp", "l4_drop", "reasm",
+RX_DROPS = ("rx_bad", "xdrops", "frag_d", "runt", "v6_bad", "refused", "ip_drop", "ip6_drp", "nd_drp", "arp_drp", "udp_drp",
+            "l4_drop", "reasm",
             "csum_err",
             "tcp_mem", "mem_err")
 
@@ -146,7 +147,9 @@ class Health:
 # ---- malformed frames ----
 
 def malformed(h, tb, gmac, hmac, gip):
-    from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPv6, ICMPv6EchoRequest, Raw, conf, fragment
+    from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPv6, ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_RA,
+                           ICMPv6NDOptPrefixInfo, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, conf,
+                           fragment)
     from scapy.compat import raw
     conf.verb = 0
     s = conf.L2socket(iface="tap0")
@@ -171,6 +174,28 @@ def malformed(h, tb, gmac, hmac, gip):
 
     def tcp(dport, flags, **kw):
         return TCP(sport=port(), dport=dport, flags=flags, seq=rnd.randrange(1 << 32), **kw)
+
+    # IPv6: the guest's link-local address (EUI-64 of its MAC) and a link-local source of ours.
+    m6 = bytes.fromhex(gmac.replace(":", ""))
+    ll6 = "fe80::%02x%02x:%02xff:fe%02x:%02x%02x" % (m6[0] ^ 2, m6[1], m6[2], m6[3], m6[4], m6[5])
+    src6 = "fe80::99"
+
+    def ip6(**kw):
+        kw.setdefault("src", src6)
+        kw.setdefault("dst", ll6)
+        return IPv6(**kw)
+
+    def frag6(ident, off, m, payload, nh=17):
+        return raw(E / ip6() / IPv6ExtHdrFragment(nh=nh, offset=off, m=m, id=ident) / payload)
+
+    def frags6_incomplete():
+        out = []
+        for i in range(8):              # tiny first fragments, never completed
+            out.append(frag6(rnd.randrange(1 << 32), 0, 1, junk(8)))
+        for i in range(4):              # overlapping pieces (RFC 5722: the datagram is dropped)
+            i_d = rnd.randrange(1 << 32)
+            out += [frag6(i_d, 0, 1, junk(32)), frag6(i_d, 2, 1, junk(32))]
+        return out
 
     def later_frags(n):
         return [raw(E / ip(proto=17, flags=0, frag=rnd.randrange(1, 100)) / junk(64)) for _ in range(n)]
@@ -213,8 +238,29 @@ def malformed(h, tb, gmac, hmac, gip):
         ("giant", [raw(E / ip() / UDP(sport=port(), dport=CLOSED) / junk(n)) for n in (1500, 1900, 2100, 8900) * 4],
          "drop", ("l4_drop", "xdrops"), 8),
         ("vlan", [raw(E / Dot1Q(vlan=1 + i) / ip() / echo()) for i in range(N)], "drop", ("arp_drp",)),
-        ("ipv6", [raw(E / IPv6(src="fe80::1", dst="fe80::2") / (ICMPv6EchoRequest() if i % 2 else tcp(80, "S")))
-                  for i in range(N)], "drop", ("arp_drp",)),
+        ("ipv6-not-ours", [raw(E / IPv6(src="fe80::1", dst="fe80::2") / (ICMPv6EchoRequest() if i % 2 else tcp(80, "S")))
+                           for i in range(N)], "drop", ("ip6_drp",)),
+        ("ip6-plen-long", [raw(E / ip6(plen=100 + 40 * i) / ICMPv6EchoRequest()) for i in range(N)],
+         "drop", ("ip6_drp", "v6_bad")),
+        ("ip6-plen-short", [raw(E / ip6(plen=i % 8) / tcp(80, "S")) for i in range(N)],
+         "drop", ("ip6_drp", "l4_drop", "v6_bad")),
+        ("ip6-ext-endless", [raw(E / ip6() / (IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt()) / IPv6ExtHdrDestOpt() /
+                                 IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+                                 IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / tcp(80, "S"))
+                             for _ in range(N)], "drop", ("v6_bad",)),
+        ("ip6-hbh-late", [raw(E / ip6() / IPv6ExtHdrDestOpt() / IPv6ExtHdrHopByHop() / tcp(80, "S")) for _ in range(N)],
+         "drop", ("v6_bad", "ip6_drp")),
+        ("ip6-nh-unknown", [raw(E / ip6(nh=(253, 41, 132, 47)[i % 4]) / junk(40)) for i in range(N)],
+         "drop", ("ip6_drp",)),
+        ("ip6-icmp-csum", [raw(E / ip6() / ICMPv6EchoRequest(cksum=0x3333 + i, data=b"x" * 8)) for i in range(N)],
+         "drop", ("csum_err",)),
+        ("ip6-tcp-csum", [raw(E / ip6() / tcp(80, "S", chksum=0x4444 + i)) for i in range(N)], "drop", ("csum_err",)),
+        ("ip6-frag-incomplete", frags6_incomplete(), "drop", ("reasm", "frag_d", "ip6_drp")),
+        ("nd-ra-offlink", [raw(E / ip6(dst="ff02::1", hlim=(64, 255)[i % 2], src=("fe80::1", "fd00:198:18::77")[i % 2]) /
+                               ICMPv6ND_RA() / ICMPv6NDOptPrefixInfo(prefix="2001:db8:%x::" % i, prefixlen=64))
+                           for i in range(N)], "drop", ("nd_drp",)),
+        ("nd-na-spoof", [raw(E / ip6(dst="ff02::1", hlim=64) / ICMPv6ND_NA(tgt="fe80::%x" % (i + 1), R=0, S=0, O=1))
+                         for i in range(N)], "drop", ("nd_drp",)),
         ("ethertype", [raw(Ether(dst=gmac, src=hmac, type=rnd.choice((0x0801, 0x0805, 0x8035, 0x88cc, 0x9000,
                                                                       0xffff, 0x0600, 0x05dc)))) + junk(46)
                        for _ in range(N)], "drop", ("arp_drp",)),
@@ -287,8 +333,9 @@ def malformed(h, tb, gmac, hmac, gip):
             ns("ip", "link", "set", "tap0", "mtu", "1500")
         sent = len(frames)
         reach = reach[0] if reach else sent
-        # Datagrams that never complete are given up after IP_REASS_MAXAGE (3 s, lwipopts.h).
-        time.sleep(4 if name == "frag-incomplete" else 0.3)
+        # Datagrams that never complete are given up after IP_REASS_MAXAGE and IPV6_REASS_MAXAGE
+        # (3 s, lwipopts.h).
+        time.sleep(4 if name.endswith("frag-incomplete") else 0.3)
         for _ in range(6):
             after = stats(h.g)
             d = delta(before, after)
