@@ -192,8 +192,11 @@ static int igb_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 {
 	iadv_wr(&igb.a, IGB_RXCSUM, IGB_RXCSUM_IPOFLD | IGB_RXCSUM_TUOFLD | IGB_RXCSUM_PCSD);
 	iadv_rss_program(&igb.a, key, reta);
+	/* TCP over IPv6 with both TcpIPv6 and TcpIPv6Ex, as Linux's igb sets them: QEMU's 82576 hashes
+	 * it on the four-tuple only with bit 18 (its layout is the 82574's), and without it puts every
+	 * IPv6 connection of one client on one queue. */
 	iadv_wr(&igb.a, IADV_MRQC, IGB_MRQC_RSS | IADV_MRQC_IPV4 | IADV_MRQC_IPV4_TCP | IADV_MRQC_IPV4_UDP |
-					   IADV_MRQC_IPV6 | IADV_MRQC_IPV6_TCP | IADV_MRQC_IPV6_UDP);
+					   IADV_MRQC_IPV6 | IADV_MRQC_IPV6_TCP | IGB_MRQC_IPV6_TCP_EX | IADV_MRQC_IPV6_UDP);
 	for (uint32_t q = 0; q < n->npairs; q++) {
 		if (iadv_rx_enable(&igb.a, q) || iadv_tx_enable(&igb.a, q)) {
 			kprintf("igb0: queue %u did not enable\n", q);

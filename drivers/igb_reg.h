@@ -60,6 +60,7 @@
 #define IGB_RXCSUM_TUOFLD (1u << 9)
 #define IGB_RXCSUM_PCSD (1u << 13)      /* descriptor carries the RSS hash, not a checksum */
 #define IGB_MRQC_RSS 0x2                /* MRQC bits 2:0, 8.10.19: RSS, no VMDq */
+#define IGB_MRQC_IPV6_TCP_EX (1u << 18) /* TCP over IPv6, also behind extension headers */
 #define IGB_RAL0 0x5400                 /* RW, receive address low, 8.10.13 */
 #define IGB_RAH0 0x5404                 /* RW, receive address high; AV bit 31 (IADV_RAH_AV) */
 

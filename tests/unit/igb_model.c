@@ -279,12 +279,13 @@ int gm_rss_queue(const uint8_t *f, uint32_t len, uint32_t *hash_out)
 			n = 8;
 		}
 	} else if (len >= 54 && f[12] == 0x86 && f[13] == 0xdd && (f[14] >> 4) == 6) {
-		/* IPv6: TcpIPv6 or UdpIPv6 on the 36-byte tuple of a TCP or UDP header right after the
+		/* IPv6: TcpIPv6 (or TcpIPv6Ex) or UdpIPv6 on the 36-byte tuple of a TCP or UDP header right after the
 		 * IPv6 header, else IPv6 on the addresses (fragments, ICMPv6; what the silicon does with
 		 * extension headers without the Ex fields is not modelled: the addresses), each only
 		 * when enabled */
 		memcpy(in, f + 22, 32);
-		if (len >= 58 && ((f[20] == 6 && (mrqc & IADV_MRQC_IPV6_TCP)) || (f[20] == 17 && (mrqc & IADV_MRQC_IPV6_UDP)))) {
+		if (len >= 58 && ((f[20] == 6 && (mrqc & (IADV_MRQC_IPV6_TCP | IGB_MRQC_IPV6_TCP_EX))) ||
+				  (f[20] == 17 && (mrqc & IADV_MRQC_IPV6_UDP)))) {
 			memcpy(in + 32, f + 54, 4);
 			n = 36;
 		} else if (mrqc & IADV_MRQC_IPV6) {
