@@ -156,6 +156,11 @@ struct ip6_addr;
 unsigned int inst_ip6_flowlabel(const struct ip6_addr *src, const struct ip6_addr *dest, unsigned char nexth,
 				const struct pbuf *p);
 unsigned int inst_ip6_frag_id(const struct ip6_addr *dest);
+/* A Packet Too Big lowered a destination's path MTU (patch 0011): the TCP connection the quoted
+ * packet belongs to sends segments that fit (net/inst_hash.c). */
+struct ip6_hdr;
+#define LWIP_HOOK_ND6_PTB(quoted, len, pmtu) inst_ip6_ptb((quoted), (len), (pmtu))
+void inst_ip6_ptb(const struct ip6_hdr *quoted, unsigned short len, unsigned short pmtu);
 
 /* RFC 6528 initial sequence numbers over the four-tuple of either family (net/lwip_port.c). */
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
