@@ -424,6 +424,11 @@ static void inst_stats(struct net_inst_stats *out)
 	out->reasm_drop = lwip_stats.ip_frag.drop + lwip_stats.ip_frag.err + lwip_stats.ip_frag.memerr +
 			  lwip_stats.mib2.ipreasmfails;
 	out->icmp_echo = lwip_stats.mib2.icmpoutechoreps;
+#if LWIP_TCP_SACK_IN
+	out->sack_recoveries = lwip_stats.tcp_sack.recovery;    /* lwIP patch 0009 */
+	out->sack_rexmits = lwip_stats.tcp_sack.rexmit;
+	out->sack_bad = lwip_stats.tcp_sack.bad;
+#endif
 	inst_svc_stats(out);
 }
 
