@@ -51,7 +51,7 @@ static uint64_t cut_lost;
  * moment (drop_pcb's lastack) in rtx_una. */
 static uint16_t drop_port;
 static uint32_t drop_seen, drop_at[4], drop_lost, drop_seq[4], drop_hi;
-static uint32_t rtx_n, rtx_seq[16], rtx_una[16];
+static uint32_t rtx_n, rtx_seq[16], rtx_una[16], rtx_drop;     /* the first rtx_drop retransmissions are lost */
 static struct tcp_pcb *drop_pcb;
 
 static uint32_t be32(const uint8_t *p)
@@ -88,7 +88,10 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 				rtx_seq[rtx_n] = seq;
 				rtx_una[rtx_n] = drop_pcb ? drop_pcb->lastack : 0;
 			}
-			rtx_n++;
+			if (rtx_n++ < rtx_drop) {
+				qt--;
+				drop_lost++;
+			}
 			return 0;
 		}
 		drop_hi = end;
@@ -669,6 +672,57 @@ static void sack_recovery(void)
 	printf("  sack_recovery: %zu bytes echoed in %d ms with 4 segments of one flight lost: %u retransmitted, "
 	       "%u of them before the first hole was acknowledged, %s\n", total, ms, rtx_n, before_first,
 	       rto ? "after a retransmission timeout" : "within fast recovery");
+	k.s->tcp_abort(k.pcb);
+	run(10);
+	free(k.got);
+}
+
+/*
+ * A retransmission timeout in the middle of fast recovery (lwIP patch 0010): the 12th new segment of
+ * a 40,000-byte echo is lost and so is its retransmission, so the timer fires with the rest of the
+ * flight unacknowledged (the client kept 8 segments after the hole, not the 7 after those). The timeout ends fast recovery and slow start from one segment sends the flight
+ * again, the window doubling each round trip: the echo completes well within a second of the
+ * timeout. With fast recovery left on across the timeout (lwIP as it was, NewReno and SACK alike),
+ * each partial ACK deflated cwnd back to one segment and the client, getting one segment at a time
+ * and in order, acknowledged each after its delayed-ACK timer: 250 ms a segment.
+ */
+static void rto_in_recovery(void)
+{
+	struct cli k;
+	size_t total = 40000;
+	t.mode = M_ECHO;
+	cli_open(&k, &side1, &ip0, 9, total + TAIL);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = server_pcb(&k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	drop_pcb = sp;
+	drop_port = k.pcb->local_port;
+	drop_seen = drop_lost = rtx_n = 0;
+	rtx_drop = 1;
+	drop_at[0] = 12, drop_at[1] = drop_at[2] = drop_at[3] = 0;
+	cli_push(&k, pat, total);
+	int ms = 0, rto_at = -1;
+	bool infr = false;
+	for (; ms < 20000 && k.ngot < total; ms++) {
+		run(1);
+		sp = server_pcb(&k, 9);
+		infr |= sp && (sp->flags & TF_INFR);
+		if (rto_at < 0 && sp && (sp->flags & TF_RTO))
+			rto_at = ms;
+	}
+	drop_port = 0;
+	drop_pcb = NULL;
+	rtx_drop = 0;
+	CHECK_EQ(drop_lost, 2);
+	CHECK_EQ(k.ngot, total);
+	CHECK(memcmp(k.got, pat, total) == 0);
+	CHECK(infr && rto_at >= 0);
+	CHECK(ms - rto_at < 600);
+	printf("  rto_in_recovery: a retransmission lost in fast recovery, the timeout at %d ms, the echo complete "
+	       "%d ms after it\n", rto_at, ms - rto_at);
 	k.s->tcp_abort(k.pcb);
 	run(10);
 	free(k.got);
@@ -1762,6 +1816,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	backpressure_fin();
 	recovery();
 	sack_recovery();
+	rto_in_recovery();
 	sack_hostile();
 	far_segment();
 	stall_close();
