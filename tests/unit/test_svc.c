@@ -1807,7 +1807,9 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "send budget resetting the stalled sender holding the most), lwIP's timers visiting only connections with "
 	  "something due (a lost answer still retransmitted), and a client back at once on "
 	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), also with a SYN in two IPv4 "
-	  "fragments, and a segment 2^31 past the expected one taken as an old duplicate", {
+	  "fragments, a segment 2^31 past the expected one taken as an old duplicate, SACK recovery retransmitting "
+	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, "
+	  "SACK-permitted only when offered and not on a SYN cookie's connection, and a timeout ending fast recovery", {
 	setup();
 	udp();
 	refuse();
