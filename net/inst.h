@@ -94,6 +94,7 @@ struct net_inst_stats {
 	uint64_t sack_recoveries;                       /* fast recoveries led by the peer's SACK blocks */
 	uint64_t sack_rexmits;                          /* holes retransmitted in them */
 	uint64_t sack_bad;                              /* SACK options or blocks ignored: malformed, out of range */
+	uint64_t tcp_rto;                               /* retransmission timeouts that sent data again */
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;
 	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */

@@ -594,8 +594,8 @@ def run_round(net, rnd):
                 if m:
                     head, *rows = m.group(0).decode().replace("\r", "").strip("\n").split("\n")
                     cols = {k: sum(int(r.split()[i]) for r in rows) for i, k in enumerate(head.split())
-                            if k.startswith("sack_")}
-                    log(f"{tag}: Pollux's SACK recoveries and holes retransmitted: {cols}")
+                            if k.startswith("sack_") or k == "rto"}
+                    log(f"{tag}: Pollux's SACK recoveries, holes retransmitted and timeouts: {cols}")
         finally:
             if loss:
                 ns("nft", "delete", "table", "inet", "loss")

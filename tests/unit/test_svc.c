@@ -706,6 +706,7 @@ static void rto_in_recovery(void)
 	cli_push(&k, pat, total);
 	int ms = 0, rto_at = -1;
 	bool infr = false;
+	struct net_inst_stats b = st0();
 	for (; ms < 20000 && k.ngot < total; ms++) {
 		run(1);
 		sp = server_pcb(&k, 9);
@@ -721,6 +722,8 @@ static void rto_in_recovery(void)
 	CHECK(memcmp(k.got, pat, total) == 0);
 	CHECK(infr && rto_at >= 0);
 	CHECK(ms - rto_at < 600);
+	struct net_inst_stats a = st0();
+	CHECK_EQ(a.tcp_rto - b.tcp_rto, 1);     /* counted (patch 0010) */
 	printf("  rto_in_recovery: a retransmission lost in fast recovery, the timeout at %d ms, the echo complete "
 	       "%d ms after it\n", rto_at, ms - rto_at);
 	k.s->tcp_abort(k.pcb);
