@@ -429,7 +429,7 @@ static void inst_stats(struct net_inst_stats *out)
 	out->sack_rexmits = lwip_stats.tcp_sack.rexmit;
 	out->sack_bad = lwip_stats.tcp_sack.bad;
 #endif
-	out->tcp_rto = lwip_stats.tcp_rto;                      /* lwIP patch 0010 */
+	out->tcp_rto = lwip_stats.tcp_rto;                      /* lwIP patch 0012 */
 	inst_svc_stats(out);
 }
 
