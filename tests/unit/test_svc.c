@@ -678,7 +678,7 @@ static void sack_recovery(void)
 }
 
 /*
- * A retransmission timeout in the middle of fast recovery (lwIP patch 0010): the 12th new segment of
+ * A retransmission timeout in the middle of fast recovery (lwIP patch 0012): the 12th new segment of
  * a 40,000-byte echo is lost and so is its retransmission, so the timer fires with the rest of the
  * flight unacknowledged (the client kept 8 segments after the hole, not the 7 after those). The timeout ends fast recovery and slow start from one segment sends the flight
  * again, the window doubling each round trip: the echo completes well within a second of the
@@ -723,7 +723,7 @@ static void rto_in_recovery(void)
 	CHECK(infr && rto_at >= 0);
 	CHECK(ms - rto_at < 600);
 	struct net_inst_stats a = st0();
-	CHECK_EQ(a.tcp_rto - b.tcp_rto, 1);     /* counted (patch 0010) */
+	CHECK_EQ(a.tcp_rto - b.tcp_rto, 1);     /* counted (patch 0012) */
 	printf("  rto_in_recovery: a retransmission lost in fast recovery, the timeout at %d ms, the echo complete "
 	       "%d ms after it\n", rto_at, ms - rto_at);
 	k.s->tcp_abort(k.pcb);
