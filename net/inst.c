@@ -463,6 +463,12 @@ static void inst_stats(struct net_inst_stats *out)
 	out->reasm_drop = lwip_stats.ip_frag.drop + lwip_stats.ip_frag.err + lwip_stats.ip_frag.memerr +
 			  lwip_stats.mib2.ipreasmfails + lwip_stats.ip6_frag.drop + lwip_stats.ip6_frag.err + lwip_stats.ip6_frag.memerr;
 	out->icmp_echo = lwip_stats.mib2.icmpoutechoreps;
+#if LWIP_TCP_SACK_IN
+	out->sack_recoveries = lwip_stats.tcp_sack.recovery;    /* lwIP patch 0009 */
+	out->sack_rexmits = lwip_stats.tcp_sack.rexmit;
+	out->sack_bad = lwip_stats.tcp_sack.bad;
+#endif
+	out->tcp_rto = lwip_stats.tcp_rto;                      /* lwIP patch 0012 */
 	inst_svc_stats(out);
 }
 

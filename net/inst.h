@@ -92,6 +92,10 @@ struct net_inst_stats {
 	uint64_t cookie_ok;                             /* connections made from a cookie's ACK */
 	uint64_t cookie_bad;                            /* ACKs to a listener whose cookie did not check */
 	uint64_t tw_reused;                             /* TIME_WAIT ended early for a new SYN (RFC 1122) */
+	uint64_t sack_recoveries;                       /* fast recoveries led by the peer's SACK blocks */
+	uint64_t sack_rexmits;                          /* holes retransmitted in them */
+	uint64_t sack_bad;                              /* SACK options or blocks ignored: malformed, out of range */
+	uint64_t tcp_rto;                               /* retransmission timeouts that sent data again */
 	uint64_t udp_rx, udp_drop;
 	uint64_t ip_drop, arp_drop, mem_err;
 	uint64_t ip6_drop;                              /* IPv6 packets dropped: not ours, malformed

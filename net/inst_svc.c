@@ -698,7 +698,8 @@ static bool keep_segment(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len,
  * SYN had been kept. The number: a time slot's low bit (slots of 65.5 s; the current and the
  * previous one are accepted), the client's MSS as an index into cookie_mss, and 28 bits of a
  * keyed MAC over the four-tuple, the client's sequence number and the slot (lwip_port_cookie).
- * Options other than the MSS are lost, as everywhere SYN cookies are used; Pollux uses none.
+ * Options other than the MSS are lost, as everywhere SYN cookies are used: such a connection has
+ * no SACK (its SYN-ACK does not offer it; losses are recovered with NewReno) and no window scale.
  */
 static const u16_t cookie_mss[8] = { 536, 1024, 1200, 1280, 1360, 1400, 1440, 1460 };
 static u32_t cookies_until;             /* ACKs are checked as cookies only while they are sent */

@@ -715,16 +715,16 @@ void net_print_stats(void)
 			"TCP sequence numbers and the RSS key may be guessable%s\n", random_info()->bits, RANDOM_WANT_BITS,
 			POLLUX_REQUIRE_ENTROPY ? " (not serving: POLLUX_REQUIRE_ENTROPY)" : "");
 	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
-	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %9s %11s %9s\n", "core", "q", "rx_pkts",
-		 "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst", "http_req",
-		 "http_4xx", "echo", "loops", "max_gap_us");
+	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %9s %11s %9s %8s %8s %7s\n", "core", "q",
+		 "rx_pkts", "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst",
+		 "http_req", "http_4xx", "echo", "loops", "max_gap_us", "sack_rec", "sack_rtx", "rto");
 	/* Drops, each where it happened. */
 	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s "
-		 "%7s %7s %7s %7s\n",
+		 "%7s %7s %7s %7s %8s\n",
 		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "tx_wait", "xdrops", "fwd_wt",
 		 "fwd_dr", "frag_d", "not_up", "runt", "v6_bad", "refused", "ip_drop", "ip6_drp", "nd_drp", "arp_drp", "udp_drp",
 		 "l4_drop", "reasm",
-		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err");
+		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err", "sack_bad");
 	/* Connection limits (config header), each time one was applied. */
 	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls",
 		 "snd_tmo", "evicted", "prt_evct", "snd_evct", "snd_shed", "snd_wait", "cap_ref", "syn_ckie", "ckie_ok",
@@ -745,19 +745,20 @@ void net_print_stats(void)
 		const struct net_inst_mem nm = sm.m;
 		struct cpu *c = &cpus[i];
 		kbprintf(&t, "%-4u %-3d %10llu %12llu %10llu %12llu %9llu %9llu %7llu %7llu %7llu %9llu %7llu %9llu %11llu "
-			 "%9llu\n",
+			 "%9llu %8llu %8llu %7llu\n",
 			 i, n->queue, U(q.rx_packets), U(q.rx_bytes), U(q.tx_packets), U(q.tx_bytes), U(n->steered),
 			 U(n->forwarded), U(s.tcp_accepted), U(s.tcp_open), U(s.tcp_reset), U(s.http_requests),
-			 U(s.http_4xx), U(s.icmp_echo), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000));
+			 U(s.http_4xx), U(s.icmp_echo), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000),
+			 U(s.sack_recoveries), U(s.sack_rexmits), U(s.tcp_rto));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
 		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %6llu "
-			 "%7llu %7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu\n",
+			 "%7llu %7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu %8llu\n",
 			 i, n->queue, U(q.rx_drop_bad), U(q.rx_copied), U(q.rx_empty), U(q.tx_full), U(q.tx_drop_big),
 			 U(s.tx_drop_ring), U(s.tx_waited), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
 			 U(n->not_up), U(n->runts), U(n->bad_ext), U(s.rx_refused), U(s.ip_drop), U(s.ip6_drop), U(s.nd_drop),
 			 U(s.arp_drop), U(s.udp_drop),
 			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
-			 U(s.mem_err));
+			 U(s.mem_err), U(s.sack_bad));
 		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i,
 			 U(s.hdr_timeouts), U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial),
 			 U(s.evicted_send), U(s.send_shed), U(s.send_waits), U(s.cap_refused), U(s.syn_cookies),

@@ -101,6 +101,11 @@ static const struct family families[] = {
 	{ "cookie_ok_total", "Connections made from a cookie's ACK.", OFF(s.cookie_ok), 0, 0 },
 	{ "cookie_bad_total", "ACKs to a listener whose cookie did not check.", OFF(s.cookie_bad), 0, 0 },
 	{ "time_wait_reused_total", "TIME_WAIT ended early for a new SYN.", OFF(s.tw_reused), 0, 0 },
+	/* loss recovery */
+	{ "sack_recoveries_total", "Fast recoveries led by the peer's SACK blocks.", OFF(s.sack_recoveries), 0, 0 },
+	{ "sack_retransmits_total", "Holes retransmitted in SACK recoveries.", OFF(s.sack_rexmits), 0, 0 },
+	{ "sack_bad_total", "SACK options or blocks ignored: malformed or out of range.", OFF(s.sack_bad), 0, 0 },
+	{ "tcp_timeouts_total", "Retransmission timeouts that sent data again.", OFF(s.tcp_rto), 0, 0 },
 	/* network memory */
 	{ "net_mem_budget_bytes", "Network memory the core may take.", OFF(m.budget), 1, 0 },
 	{ "net_mem_taken_bytes", "Network memory taken from the core's arena.", OFF(m.taken), 1, 0 },

@@ -130,6 +130,11 @@ struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, cons
 unsigned inst_ooseq_bytes(void);
 unsigned short inst_ooseq_pbufs(void);
 #define LWIP_TCP_TIMESTAMPS 0
+/* SACK (RFC 2018), offered in the SYN-ACK when the peer's SYN offers it (not on a SYN cookie's:
+ * net/inst_svc.c). Receiving: lwIP's own blocks for what waits out of order (the 4 ranges fit the
+ * pcb in its 320-byte size class). Sending: recovery from the peer's blocks, RFC 6675, patch 0009. */
+#define LWIP_TCP_SACK_OUT 1
+#define LWIP_TCP_SACK_IN 1
 #define LWIP_CHECKSUM_ON_COPY 1
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1  /* per frame: skip what the NIC checked; leave what it completes */
 

@@ -614,6 +614,15 @@ def run_round(net, rnd):
                         raise RuntimeError(f"{path}: {r.stdout} {r.stderr}")
                     times.append(float(f[1]))
                 record(f"http-file-{name}-{label}", "s to download", system, statistics.median(times))
+            if loss and system == "pollux":
+                # How Pollux recovered (lwIP patch 0009): its traffic table's SACK columns, in the log.
+                g.send("stats")
+                m = g.expect(r"core\s+q\s+rx_pkts[^\n]*\n(?:\d[^\n]*\n)+", 30)
+                if m:
+                    head, *rows = m.group(0).decode().replace("\r", "").strip("\n").split("\n")
+                    cols = {k: sum(int(r.split()[i]) for r in rows) for i, k in enumerate(head.split())
+                            if k.startswith("sack_") or k == "rto"}
+                    log(f"{tag}: Pollux's SACK recoveries, holes retransmitted and timeouts: {cols}")
         finally:
             if loss:
                 ns("nft", "delete", "table", "inet", "loss")

@@ -174,6 +174,19 @@ def seeds():
     s["ipv6-frag-ptb-ext"] = [rec(ns6), rec(fr2), rec(fr1, adv=1)] + [
         rec(tcp6(41002, 1000, 0, SYN, opts=MSS)), rec(tcp6(41002, 1001, ISN + 1, ACK)), rec(ptb), rec(ext, 0)]
     s["ipv6-steer"] = ipv6_steer()
+    # SACK (lwIP patch 0009): offered in the SYN, then duplicate ACKs of the answer with a block in
+    # it (three: a fast recovery), a D-SACK, blocks beyond it and wrapping, and a malformed option.
+    def sack(*lr):
+        return b"\x01\x01\x05" + bytes([2 + 4 * len(lr)]) + b"".join(struct.pack("!I", v) for v in lr)
+    sp = 40005
+    syn = [rec(arp()), rec(tcp(sp, 1000, 0, SYN, opts=MSS + b"\x01\x01\x04\x02")), rec(tcp(sp, 1001, ISN + 1, ACK))]
+    una, end = ISN + 1, 1001 + len(GET)
+    s["sack"] = syn + [rec(tcp(sp, 1001, una, ACK | PSH, GET))] + [
+        rec(tcp(sp, end, una, ACK, opts=sack(una + 20, una + 60)), adv=1) for _ in range(3)] + [
+        rec(tcp(sp, end, una, ACK, opts=sack(una - 10, una - 5, una + 60, una + 90))),
+        rec(tcp(sp, end, una, ACK, opts=sack(una + 0x80000000, una + 0x80000100, una + 5000, una + 6000))),
+        rec(tcp(sp, end, una, ACK, opts=b"\x01\x01\x05\x0b" + b"\0" * 8)),
+        rec(tcp(sp, end, una + 60, ACK, opts=sack(una + 80, una + 90)), adv=200)]
     return s
 
 

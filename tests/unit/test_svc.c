@@ -12,6 +12,10 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 
+#ifndef TF_SEG_SACKED
+#define TF_SEG_SACKED 0x20      /* lwIP patch 0009's scoreboard bit: the test builds, and fails, without it */
+#endif
+
 extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 
 /* ---- both instances' raw API, for clients on either side ---- */
@@ -41,9 +45,19 @@ static struct frame q[4096];
 static unsigned qh, qt;
 static bool cut[65536];                 /* instance 1's TCP segments to these ports are lost */
 static uint64_t cut_lost;
-/* Instance 0's data segments to drop_port, counted from 1: those numbered in drop_at are lost. */
+/* Instance 0's data segments to drop_port sent for the first time, counted from 1: those numbered
+ * in drop_at are lost (their numbers in drop_seq). Segments that end at or below the highest sent
+ * before (drop_hi) are retransmissions: their numbers in rtx_seq, and the server's snd_una at that
+ * moment (drop_pcb's lastack) in rtx_una. */
 static uint16_t drop_port;
-static uint32_t drop_seen, drop_at[4], drop_lost;
+static uint32_t drop_seen, drop_at[4], drop_lost, drop_seq[4], drop_hi;
+static uint32_t rtx_n, rtx_seq[16], rtx_una[16], rtx_drop;     /* the first rtx_drop retransmissions are lost */
+static struct tcp_pcb *drop_pcb;
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 /* Copies every frame at once (ref unused: test_lwip_inst covers frames sent in place). */
 static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
@@ -68,11 +82,25 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 	}
 	if (core == 0 && drop_port && len >= 54 && d[12] == 8 && d[13] == 0 && d[23] == 6 &&
 	    (d[36] << 8 | d[37]) == drop_port && (unsigned)(d[16] << 8 | d[17]) > 20u + (d[46] >> 4) * 4u) {
+		uint32_t seq = be32(d + 38), end = seq + (d[16] << 8 | d[17]) - 20u - (d[46] >> 4) * 4u;
+		if (drop_seen && TCP_SEQ_LEQ(end, drop_hi)) {
+			if (rtx_n < 16) {
+				rtx_seq[rtx_n] = seq;
+				rtx_una[rtx_n] = drop_pcb ? drop_pcb->lastack : 0;
+			}
+			if (rtx_n++ < rtx_drop) {
+				qt--;
+				drop_lost++;
+			}
+			return 0;
+		}
+		drop_hi = end;
 		drop_seen++;
 		for (unsigned i = 0; i < 4; i++)
 			if (drop_at[i] == drop_seen) {
 				qt--;
 				drop_lost++;
+				drop_seq[i] = seq;
 			}
 	}
 	return 0;
@@ -566,7 +594,7 @@ static void recovery(void)
 	CHECK(sp != NULL);
 	drop_port = k.pcb->local_port;
 	drop_seen = drop_lost = 0;
-	drop_at[0] = 12, drop_at[1] = 15;
+	drop_at[0] = 12, drop_at[1] = 15, drop_at[2] = drop_at[3] = 0;
 	cli_push(&k, pat, total);
 	CHECK_EQ(k.nsent, total);
 	bool rto = false, infr = false;
@@ -583,6 +611,276 @@ static void recovery(void)
 	CHECK(infr && !rto);
 	printf("  recovery: %zu bytes echoed in %d ms with 2 segments of one flight lost, %s\n", total, ms,
 	       rto ? "after a retransmission timeout" : "within fast recovery");
+	k.s->tcp_abort(k.pcb);
+	run(10);
+	free(k.got);
+}
+
+/*
+ * SACK recovery (RFC 2018, RFC 6675; lwIP patch 0009): as above with 23 full segments, but the
+ * 12th, 14th, 16th and 18th new segments of the echo are lost, four holes in the flight of the 12th
+ * to the 23rd (the client keeps at most 8 segments out of order: these 8). The client (lwIP with
+ * LWIP_TCP_SACK_OUT) tells the server in SACK blocks what it holds beyond each. The server
+ * retransmits exactly the four lost segments, each once, none the client reported holding, and all
+ * of them before the first is acknowledged, within fast recovery (no timeout). Without the patch
+ * (NewReno) each hole is learned from the acknowledgement of the one before: a round trip each.
+ */
+static void sack_recovery(void)
+{
+	struct cli k;
+	size_t total = 23 * 1460;
+	struct net_inst_stats b = st0();
+	t.mode = M_ECHO;
+	cli_open(&k, &side1, &ip0, 9, total + TAIL);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = server_pcb(&k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	CHECK(sp->flags & TF_SACK);             /* negotiated: the client's SYN offered it */
+	drop_pcb = sp;
+	drop_port = k.pcb->local_port;
+	drop_seen = drop_lost = rtx_n = 0;
+	drop_at[0] = 12, drop_at[1] = 14, drop_at[2] = 16, drop_at[3] = 18;
+	cli_push(&k, pat, total);
+	CHECK_EQ(k.nsent, total);
+	bool rto = false, infr = false;
+	int ms = 0;
+	for (; ms < 5000 && k.ngot < total; ms++) {
+		run(1);
+		rto |= sp && (sp->flags & TF_RTO);
+		infr |= sp && (sp->flags & TF_INFR);
+	}
+	drop_port = 0;
+	drop_pcb = NULL;
+	CHECK_EQ(drop_lost, 4);
+	CHECK_EQ(k.ngot, total);
+	CHECK(memcmp(k.got, pat, total) == 0);
+	CHECK(infr && !rto);
+	CHECK_EQ(rtx_n, 4);
+	unsigned before_first = 0;
+	for (unsigned i = 0; i < 4 && i < rtx_n; i++) {
+		CHECK_EQ(rtx_seq[i], drop_seq[i]);     /* the holes, in order, and nothing else */
+		before_first += rtx_una[i] == drop_seq[0];
+	}
+	CHECK_EQ(before_first, 4);
+	struct net_inst_stats a = st0();
+	CHECK_EQ(a.sack_recoveries - b.sack_recoveries, 1);
+	CHECK_EQ(a.sack_rexmits - b.sack_rexmits, 4);
+	CHECK_EQ(a.sack_bad, b.sack_bad);
+	printf("  sack_recovery: %zu bytes echoed in %d ms with 4 segments of one flight lost: %u retransmitted, "
+	       "%u of them before the first hole was acknowledged, %s\n", total, ms, rtx_n, before_first,
+	       rto ? "after a retransmission timeout" : "within fast recovery");
+	k.s->tcp_abort(k.pcb);
+	run(10);
+	free(k.got);
+}
+
+/*
+ * A retransmission timeout in the middle of fast recovery (lwIP patch 0012): the 12th new segment of
+ * a 40,000-byte echo is lost and so is its retransmission, so the timer fires with the rest of the
+ * flight unacknowledged (the client kept 8 segments after the hole, not the 7 after those). The timeout ends fast recovery and slow start from one segment sends the flight
+ * again, the window doubling each round trip: the echo completes well within a second of the
+ * timeout. With fast recovery left on across the timeout (lwIP as it was, NewReno and SACK alike),
+ * each partial ACK deflated cwnd back to one segment and the client, getting one segment at a time
+ * and in order, acknowledged each after its delayed-ACK timer: 250 ms a segment.
+ */
+static void rto_in_recovery(void)
+{
+	struct cli k;
+	size_t total = 40000;
+	t.mode = M_ECHO;
+	cli_open(&k, &side1, &ip0, 9, total + TAIL);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = server_pcb(&k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	drop_pcb = sp;
+	drop_port = k.pcb->local_port;
+	drop_seen = drop_lost = rtx_n = 0;
+	rtx_drop = 1;
+	drop_at[0] = 12, drop_at[1] = drop_at[2] = drop_at[3] = 0;
+	cli_push(&k, pat, total);
+	int ms = 0, rto_at = -1;
+	bool infr = false;
+	struct net_inst_stats b = st0();
+	for (; ms < 20000 && k.ngot < total; ms++) {
+		run(1);
+		sp = server_pcb(&k, 9);
+		infr |= sp && (sp->flags & TF_INFR);
+		if (rto_at < 0 && sp && (sp->flags & TF_RTO))
+			rto_at = ms;
+	}
+	drop_port = 0;
+	drop_pcb = NULL;
+	rtx_drop = 0;
+	CHECK_EQ(drop_lost, 2);
+	CHECK_EQ(k.ngot, total);
+	CHECK(memcmp(k.got, pat, total) == 0);
+	CHECK(infr && rto_at >= 0);
+	CHECK(ms - rto_at < 600);
+	struct net_inst_stats a = st0();
+	CHECK_EQ(a.tcp_rto - b.tcp_rto, 1);     /* counted (patch 0012) */
+	printf("  rto_in_recovery: a retransmission lost in fast recovery, the timeout at %d ms, the echo complete "
+	       "%d ms after it\n", rto_at, ms - rto_at);
+	k.s->tcp_abort(k.pcb);
+	run(10);
+	free(k.got);
+}
+
+/* A TCP segment with options straight onto instance to's wire, from the other instance's address
+ * and port sport to port dport (its IP checksum right, its TCP checksum vouched for by the NIC
+ * flag). */
+static void seg_opt(int to, u16_t sport, u16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, u16_t wnd,
+		    const uint8_t *opt, unsigned optlen)
+{
+	unsigned len = 54 + optlen;
+	uint8_t *f = calloc(1, len);
+	const uint8_t dmac[6] = { 2, 0, 0, 0, 0, (uint8_t)(1 + to) }, smac[6] = { 2, 0, 0, 0, 0, (uint8_t)(2 - to) };
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	f[12] = 0x08;
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	ip[0] = 0x45, ip[2] = (uint8_t)((40 + optlen) >> 8), ip[3] = (uint8_t)(40 + optlen), ip[8] = 64, ip[9] = 6;
+	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = (uint8_t)(3 - to);
+	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = (uint8_t)(2 + to);
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+	tcp[0] = (uint8_t)(sport >> 8), tcp[1] = (uint8_t)sport;
+	tcp[2] = (uint8_t)(dport >> 8), tcp[3] = (uint8_t)dport;
+	for (int i = 0; i < 4; i++) {
+		tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	tcp[12] = (uint8_t)((5 + optlen / 4) << 4), tcp[13] = flags;
+	tcp[14] = (uint8_t)(wnd >> 8), tcp[15] = (uint8_t)wnd;
+	if (optlen)
+		memcpy(tcp + 20, opt, optlen);
+	rx_out++;
+	(to ? &lwip1_net_inst : &lwip0_net_inst)->input(f, len, NIC_RX_CSUM_OK, release, NULL);
+}
+
+/* From instance 1's address to instance 0's port 9. */
+static void seg_to0(u16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, u16_t wnd, const uint8_t *opt,
+		    unsigned optlen)
+{
+	seg_opt(0, sport, 9, seq, ack, flags, wnd, opt, optlen);
+}
+
+/* A SACK option, padded with two NOPs in front: blocks of (left, right). */
+static unsigned sack_opt(uint8_t *o, const uint32_t *lr, unsigned nblocks)
+{
+	o[0] = o[1] = 1;
+	o[2] = 5, o[3] = (uint8_t)(2 + 8 * nblocks);
+	for (unsigned i = 0; i < 2 * nblocks; i++)
+		for (int j = 0; j < 4; j++)
+			o[4 + 4 * i + j] = (uint8_t)(lr[i] >> (24 - 8 * j));
+	return 4 + 8 * nblocks;
+}
+
+static unsigned sacked_segs(const struct tcp_pcb *sp)
+{
+	unsigned n = 0;
+	for (const struct tcp_seg *s = sp->unacked; s; s = s->next)
+		n += (s->flags & TF_SEG_SACKED) != 0;
+	return n;
+}
+
+/*
+ * Hostile SACK blocks (lwIP patch 0009) on a connection that negotiated SACK, with the echo of 8,000
+ * bytes sent and unacknowledged (the client's acknowledgements lost): blocks beyond snd_nxt, across
+ * it, below snd_una, wrapping (2^31 away, or left past right), empty, an option too long for the
+ * header, one whose length is no whole number of blocks, and a second SACK option: each ignored and
+ * counted, nothing marked, snd_una unmoved, nothing retransmitted. A D-SACK (RFC 2883: a first block
+ * below the acknowledgement) is ignored and not counted. Then a true block: its segment is marked.
+ */
+static void sack_hostile(void)
+{
+	struct cli k;
+	t.mode = M_ECHO;
+	cli_open(&k, &side1, &ip0, 9, 20000 + TAIL);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = server_pcb(&k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	CHECK(sp->flags & TF_SACK);
+	cli_push(&k, pat, 8000);
+	run(1);                                 /* the server has the data and echoes it */
+	cut[9] = true;
+	run(3);                                 /* the client's acknowledgements are lost */
+	uint32_t una = sp->lastack, nxt = sp->snd_nxt, seq = k.pcb->snd_nxt;
+	CHECK(nxt - una >= 4 * 1460);
+	CHECK(sp->unacked && sp->unacked->next);
+	u16_t wnd = (u16_t)sp->snd_wnd, sport = k.pcb->local_port;
+	uint32_t s2 = sp->unacked ? be32((const uint8_t *)&sp->unacked->next->tcphdr->seqno) : 0;
+	uint32_t e2 = s2 + (sp->unacked ? sp->unacked->next->len : 0);
+	struct net_inst_stats b = st0();
+	uint64_t rx_before = rtx_n;
+	unsigned q_before = qt;
+	/* each: how many blocks, how many the counter must take, the blocks */
+	uint32_t c[][10] = {
+		{ 1, 1, nxt, nxt + 1460 },                              /* beyond snd_nxt */
+		{ 1, 1, nxt - 100, nxt + 100 },                         /* across snd_nxt */
+		{ 2, 1, una - 2000, una - 1000, una - 3000, una - 2000 }, /* a D-SACK, then one below snd_una */
+		{ 1, 1, una + 0x80000000u, una + 0x80000000u + 1460 },  /* 2^31 away */
+		{ 1, 1, nxt - 10, una + 10 },                           /* wrapping: left past right */
+		{ 1, 1, una + 1460, una + 1460 },                       /* empty */
+		/* four (the most 40 bytes of options hold), all wrong: beyond, across snd_una, below, reversed */
+		{ 4, 4, nxt + 1, nxt + 2, una - 5, una + 5, una - 100000, una - 99000, nxt, una },
+	};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint8_t o[40];
+		unsigned n = sack_opt(o, &c[i][2], c[i][0]);
+		struct net_inst_stats x = st0();
+		seg_to0(sport, seq, una, TCP_ACK, wnd, o, n);
+		seg_to0(sport, seq, una - 1, TCP_ACK, wnd, NULL, 0);      /* an old ACK: no duplicates pile up */
+		struct net_inst_stats y = st0();
+		CHECK_EQ(y.sack_bad - x.sack_bad, c[i][1]);
+		CHECK_EQ(sacked_segs(sp), 0);
+	}
+	/* An option longer than the header holds: the rest of the options is not read. */
+	uint8_t o[40] = { 1, 1, 5, 255 };
+	struct net_inst_stats x = st0();
+	seg_to0(sport, seq, una, TCP_ACK, wnd, o, 4);
+	/* Twelve bytes: no whole number of blocks. */
+	uint8_t o2[16] = { 1, 1, 5, 12 };
+	seg_to0(sport, seq, una - 1, TCP_ACK, wnd, o2, 16);
+	/* Two SACK options: the second is not taken. */
+	uint8_t o3[24];
+	uint32_t good[2] = { s2, e2 }, bad[2] = { nxt, nxt + 10 };
+	sack_opt(o3, bad, 1);
+	sack_opt(o3 + 12, good, 1);
+	seg_to0(sport, seq, una, TCP_ACK, wnd, o3, 24);
+	seg_to0(sport, seq, una - 1, TCP_ACK, wnd, NULL, 0);
+	struct net_inst_stats y = st0();
+	CHECK_EQ(y.sack_bad - x.sack_bad, 4);   /* too long, not whole, the second option, its block */
+	CHECK_EQ(sacked_segs(sp), 0);
+	CHECK_EQ(sp->lastack, una);
+	CHECK_EQ(sp->snd_nxt, nxt);
+	CHECK_EQ(rtx_n, rx_before);
+	CHECK_EQ(qt, q_before);                 /* nothing sent: no retransmission, no new data */
+	CHECK(!(sp->flags & TF_INFR));
+	/* A true block, the second segment: marked, and nothing else. */
+	uint8_t o4[12];
+	sack_opt(o4, good, 1);
+	seg_to0(sport, seq, una, TCP_ACK, wnd, o4, 12);
+	struct net_inst_stats a = st0();
+	CHECK_EQ(sacked_segs(sp), 1);
+	CHECK(sp->unacked && sp->unacked->next && (sp->unacked->next->flags & TF_SEG_SACKED));
+	CHECK_EQ(a.sack_bad - b.sack_bad, 14);
+	CHECK_EQ(a.sack_recoveries, b.sack_recoveries);
+	printf("  sack_hostile: %llu SACK blocks and options ignored and counted, none marked; a true block marked "
+	       "its segment\n", (unsigned long long)(a.sack_bad - b.sack_bad));
+	cut[9] = false;
 	k.s->tcp_abort(k.pcb);
 	run(10);
 	free(k.got);
@@ -965,6 +1263,9 @@ static void limits(void)
 		if (p->state == ESTABLISHED && p->remote_port == k.pcb->local_port)
 			sp = p;
 	CHECK(sp && sp->mss == TCP_MSS);        /* the client's MSS, carried in the cookie */
+	/* SACK is not offered on a cookie's connection (net/inst_svc.c): neither side uses it */
+	CHECK(sp && !(sp->flags & TF_SACK));
+	CHECK(k.pcb && !(k.pcb->flags & TF_SACK));
 	cli_push(&k, (const uint8_t *)full, sizeof(full) - 1);
 	run(100);
 	CHECK(k.ngot > 12 && memcmp(k.got, "HTTP/1.1 200", 12) == 0);
@@ -1155,6 +1456,60 @@ static void timewait_frag_syn(void)
 	qh = qt;
 	lwip1_net_inst.stats(&a);
 	CHECK_EQ(a.tcp_open, b.tcp_open);
+}
+
+/* The kinds of the options of the last segment instance 1 sent to port dport among the frames queued
+ * since before (a bit each), and its flags in *flags. */
+static uint32_t opts_to0(unsigned before, u16_t dport, uint8_t *flags, uint32_t *seq)
+{
+	uint32_t kinds = 0;
+	*flags = 0;
+	for (unsigned i = before; i != qt; i++) {
+		const uint8_t *d = q[i % 4096].data;
+		if (q[i % 4096].to != 0 || d[23] != 6 || (d[36] << 8 | d[37]) != dport)
+			continue;
+		*flags = d[47];
+		*seq = be32(d + 38);
+		kinds = 0;
+		for (unsigned j = 54; j < 34u + (d[46] >> 4) * 4u && d[j] != 0;) {
+			kinds |= 1u << (d[j] & 31);
+			j += d[j] == 1 ? 1 : (d[j + 1] < 2 ? 64 : d[j + 1]);
+		}
+	}
+	return kinds;
+}
+
+/*
+ * SACK-permitted (RFC 2018 2) in the SYN-ACK exactly when the SYN offered it: lwIP's SYN-ACK for a
+ * SYN with MSS and SACK-permitted carries both, for a SYN with the MSS alone only the MSS.
+ */
+static void sack_offer(void)
+{
+	static const uint8_t with[8] = { 2, 4, 1460 >> 8, 1460 & 0xff, 1, 1, 4, 2 }, without[4] = { 2, 4, 1460 >> 8,
+												1460 & 0xff };
+	struct net_inst_stats b, a;
+	lwip1_net_inst.stats(&b);
+	uint8_t fl;
+	uint32_t aseq = 0;
+	unsigned before = qt;
+	seg_opt(1, 41000, POLLUX_HTTP_PORT, 0x1000, 0, TCP_SYN, 0xffff, with, sizeof(with));
+	uint32_t k1 = opts_to0(before, 41000, &fl, &aseq);
+	CHECK_EQ(fl, TCP_SYN | TCP_ACK);
+	CHECK(k1 & (1u << 2));
+	CHECK(k1 & (1u << 4));                  /* SACK-permitted, offered back */
+	before = qt;
+	seg_opt(1, 41001, POLLUX_HTTP_PORT, 0x2000, 0, TCP_SYN, 0xffff, without, sizeof(without));
+	uint32_t k2 = opts_to0(before, 41001, &fl, &aseq);
+	CHECK_EQ(fl, TCP_SYN | TCP_ACK);
+	CHECK(k2 & (1u << 2));
+	CHECK(!(k2 & (1u << 4)));               /* not offered, not sent */
+	qh = qt;                /* instance 0 has no pcbs on these ports: it must not reset them */
+	seg_opt(1, 41000, POLLUX_HTTP_PORT, 0x1001, 0, TCP_RST, 0, NULL, 0);
+	seg_opt(1, 41001, POLLUX_HTTP_PORT, 0x2001, 0, TCP_RST, 0, NULL, 0);
+	qh = qt;
+	lwip1_net_inst.stats(&a);
+	CHECK_EQ(a.tcp_open, b.tcp_open);
+	printf("  sack_offer: SYN-ACK options %#x to a SYN with SACK-permitted, %#x to one without\n", k1, k2);
 }
 
 /* End n clients (a reset each, freeing what they got); the HTTP side then holds no connection. */
@@ -1436,6 +1791,7 @@ static void http(void)
 	CHECK_EQ(s.tcp_reset, 0);
 	timewait_reuse();
 	timewait_frag_syn();
+	sack_offer();
 	limits();
 	cap_order();
 	quiet_timers();
@@ -1455,7 +1811,9 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "send budget resetting the stalled sender holding the most), lwIP's timers visiting only connections with "
 	  "something due (a lost answer still retransmitted), and a client back at once on "
 	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), also with a SYN in two IPv4 "
-	  "fragments, and a segment 2^31 past the expected one taken as an old duplicate", {
+	  "fragments, a segment 2^31 past the expected one taken as an old duplicate, SACK recovery retransmitting "
+	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, "
+	  "SACK-permitted only when offered and not on a SYN cookie's connection, and a timeout ending fast recovery", {
 	setup();
 	udp();
 	refuse();
@@ -1463,6 +1821,9 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	icmp_echo();
 	backpressure_fin();
 	recovery();
+	sack_recovery();
+	rto_in_recovery();
+	sack_hostile();
 	far_segment();
 	stall_close();
 	reset();
