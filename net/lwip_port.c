@@ -27,6 +27,24 @@ uint32_t lwip_port_rand(void)
 	return (uint32_t)random_u64();
 }
 
+/* The four-tuple into t: both addresses (alen bytes each, 16 at most), then both ports. Returns the
+ * bytes written. */
+static unsigned tuple_bytes(uint8_t *t, const uint8_t *local_ip, uint16_t local_port, const uint8_t *remote_ip,
+			    uint16_t remote_port, unsigned alen)
+{
+	alen = alen > 16 ? 16 : alen;
+	for (unsigned i = 0; i < alen; i++) {
+		t[i] = local_ip[i];
+		t[alen + i] = remote_ip[i];
+	}
+	uint8_t *p = t + 2 * alen;
+	p[0] = (uint8_t)local_port;
+	p[1] = (uint8_t)(local_port >> 8);
+	p[2] = (uint8_t)remote_port;
+	p[3] = (uint8_t)(remote_port >> 8);
+	return 2 * alen + 4;
+}
+
 /*
  * LWIP_HOOK_TCP_ISN, every instance: RFC 6528, ISN = M + F(localip, localport, remoteip, remoteport,
  * secretkey), with M the RFC 793 clock that ticks every 4 microseconds and F SipHash-2-4 keyed with
@@ -39,17 +57,8 @@ uint32_t lwip_port_isn(const uint8_t *local_ip, uint16_t local_port, const uint8
 		       unsigned alen)
 {
 	uint8_t t[36];
-	alen = alen > 16 ? 16 : alen;
-	for (unsigned i = 0; i < alen; i++) {
-		t[i] = local_ip[i];
-		t[alen + i] = remote_ip[i];
-	}
-	uint8_t *p = t + 2 * alen;
-	p[0] = (uint8_t)local_port;
-	p[1] = (uint8_t)(local_port >> 8);
-	p[2] = (uint8_t)remote_port;
-	p[3] = (uint8_t)(remote_port >> 8);
-	return (uint32_t)(time_ns() / 4000) + (uint32_t)random_hash(t, 2 * alen + 4);
+	unsigned n = tuple_bytes(t, local_ip, local_port, remote_ip, remote_port, alen);
+	return (uint32_t)(time_ns() / 4000) + (uint32_t)random_hash(t, n);
 }
 
 /*
@@ -61,20 +70,11 @@ uint32_t lwip_port_cookie(const uint8_t *local_ip, uint16_t local_port, const ui
 			  uint16_t remote_port, unsigned alen, uint32_t seq, uint32_t slot)
 {
 	uint8_t t[45];
-	alen = alen > 16 ? 16 : alen;
-	for (unsigned i = 0; i < alen; i++) {
-		t[i] = local_ip[i];
-		t[alen + i] = remote_ip[i];
-	}
-	uint8_t *p = t + 2 * alen;
+	unsigned n = tuple_bytes(t, local_ip, local_port, remote_ip, remote_port, alen);
 	for (int i = 0; i < 4; i++) {
-		p[i] = (uint8_t)(seq >> (8 * i));
-		p[4 + i] = (uint8_t)(slot >> (8 * i));
+		t[n + i] = (uint8_t)(seq >> (8 * i));
+		t[n + 4 + i] = (uint8_t)(slot >> (8 * i));
 	}
-	p[8] = (uint8_t)local_port;
-	p[9] = (uint8_t)(local_port >> 8);
-	p[10] = (uint8_t)remote_port;
-	p[11] = (uint8_t)(remote_port >> 8);
-	p[12] = 0xc0;
-	return (uint32_t)random_hash(t, 2 * alen + 13);
+	t[n + 8] = 0xc0;
+	return (uint32_t)random_hash(t, n + 9);
 }

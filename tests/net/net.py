@@ -272,15 +272,15 @@ def _can_send(s):
     return bool(select.select([], [s], [], 0)[1])
 
 
-def rx_table(g):
-    """`stats`' first table as {column: [value per core]}, or None."""
+def rx_table(g, cols=("rx_pkts", "steered")):
+    """`stats`' first table's columns cols as {column: [value per core]}, or None."""
     g.send("stats")
     m, out = g.expect(r"(core\s+q\s+rx_pkts[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
     if not m:
         return None
     head = m.group(1).decode().split()
     rows = [dict(zip(head, l.split())) for l in m.group(2).decode().splitlines()]
-    return {k: [int(r[k]) for r in rows] for k in ("rx_pkts", "steered")}
+    return {k: [int(r[k]) for r in rows] for k in cols}
 
 
 def nic_rss_check(before, after):
@@ -322,12 +322,8 @@ def pci_test(g):
 
 def accepted(g):
     """Each core's tcp_acc from `stats`, or None."""
-    g.send("stats")
-    m, out = g.expect(r"(core\s+q\s+rx_pkts[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
-    if not m:
-        return None
-    head = m.group(1).decode().split()
-    return [int(dict(zip(head, l.split()))["tcp_acc"]) for l in m.group(2).decode().splitlines()]
+    t = rx_table(g, ("tcp_acc",))
+    return t and t["tcp_acc"]
 
 
 def ipv6_tests(tb):
