@@ -10,6 +10,7 @@
 #include "net/flow.h"
 #include "csum.h"
 #include "fakepci.h"
+#include "ip6_walk.h"
 
 struct em_state em;
 struct acpi_info em_acpi;
@@ -673,15 +674,9 @@ static uint32_t flow_fields_hash(int p, const uint8_t *sa, const uint8_t *da, un
 static int ip6_proto(const uint8_t *f, uint32_t len, const uint8_t **ports, uint8_t *l4)
 {
 	const uint8_t *ip = f + 14;
-	uint32_t off = 40;
-	uint8_t nh = ip[6];
-	bool frag = false;
-	for (int n = 0; n < 8 && (nh == 0 || nh == 43 || nh == 44 || nh == 60) && 14 + off + 8 <= len; n++) {
-		frag |= nh == 44;
-		uint32_t hl = nh == 44 ? 8 : (ip[off + 1] + 1u) * 8;
-		nh = ip[off];
-		off += hl;
-	}
+	uint32_t off;
+	uint8_t nh;
+	bool frag = ip6_walk(f, len, 8, &off, &nh);
 	*ports = NULL;
 	*l4 = nh;
 	if (frag || (nh != 6 && nh != 17) || 14 + off + 4 > len)

@@ -11,6 +11,7 @@
 #include "net/service.h"
 #include "test.h"
 #include "harness.h"
+#include "ip6_walk.h"
 
 #define NCORES 4                /* lwIP instances the test provides */
 #define FQ 4                    /* most queue pairs the fake NIC offers */
@@ -142,15 +143,9 @@ static uint32_t hash6a(const uint8_t *s, const uint8_t *d)
 static uint32_t dev_hash6(const uint8_t *f, uint32_t len)
 {
 	const uint8_t *ip = f + 14;
-	uint32_t off = 40;
-	uint8_t nh = ip[6];
-	bool frag = false;
-	for (int n = 0; n < 16 && (nh == 0 || nh == 43 || nh == 44 || nh == 60) && 14 + off + 8 <= len; n++) {
-		frag |= nh == 44;
-		uint32_t hl = nh == 44 ? 8 : (ip[off + 1] + 1u) * 8;
-		nh = ip[off];
-		off += hl;
-	}
+	uint32_t off;
+	uint8_t nh;
+	bool frag = ip6_walk(f, len, 16, &off, &nh);
 	if (!frag && (nh == 6 || nh == 17) && 14 + off + 4 <= len)
 		return hash6(ip + 8, ip + 24, (uint16_t)(ip[off] << 8 | ip[off + 1]), (uint16_t)(ip[off + 2] << 8 | ip[off + 3]));
 	return hash6a(ip + 8, ip + 24);

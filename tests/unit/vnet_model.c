@@ -12,6 +12,7 @@
 #include "net/flow.h"
 #include "csum.h"
 #include "fakepci.h"
+#include "ip6_walk.h"
 
 struct vm_state vm;
 struct acpi_info vm_acpi;
@@ -251,15 +252,9 @@ static uint32_t rss_hash(const uint8_t *data, uint32_t n)
 static bool frame_hash6(const uint8_t *f, uint32_t len, uint32_t *hash)
 {
 	const uint8_t *ip = f + 14;
-	uint32_t off = 40;
-	uint8_t nh = ip[6];
-	bool frag = false;
-	for (int n = 0; n < 8 && (nh == 0 || nh == 43 || nh == 44 || nh == 60) && 14 + off + 8 <= len; n++) {
-		frag |= nh == 44;
-		uint32_t hl = nh == 44 ? 8 : (ip[off + 1] + 1u) * 8;
-		nh = ip[off];
-		off += hl;
-	}
+	uint32_t off;
+	uint8_t nh;
+	bool frag = ip6_walk(f, len, 8, &off, &nh);
 	uint8_t t[36];
 	memcpy(t, ip + 8, 32);
 	bool l4 = !frag && 14 + off + 4 <= len &&
