@@ -224,7 +224,7 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_site test_pci test_virtq \
-	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash
+	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash test_dhcp6
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -258,6 +258,7 @@ test_site_SRCS := net/http.c net/site.c $(SITE_OBJ_SRCS)
 test_pci_SRCS := drivers/pci.c kernel/printf.c $(HARNESS_SRCS) $(FAKEPCI_SRCS)
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
+test_dhcp6_SRCS := net/dhcp6.c net/dhcp6.h
 test_slab_SRCS := net/slab.c net/slab.h
 test_tcphash_SRCS := net/inst_hash.c tests/unit/host/lwip_port.c $(LWIP_PATCHES)
 test_tcphash_CFLAGS := $(LWIP_INC)
