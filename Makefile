@@ -80,7 +80,8 @@ LWIPDIR := build/deps/lwip/src
 # and make then re-reads this Makefile with it.
 $(LWIPDIR)/Filelists.mk: | $(DEPS_STAMP)
 	@test -f $@ || { echo "deps: lwIP source missing ($@)"; exit 1; }
-LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(CORE6FILES) $(LWIPDIR)/netif/ethernet.c
+# lwIP's DHCPv6 client is stateless only: net/dhcp6.c is Pollux's own (net/port/lwipopts.h).
+LWIP_SRCS := $(filter-out %/dhcp6.c,$(COREFILES) $(CORE4FILES) $(CORE6FILES)) $(LWIPDIR)/netif/ethernet.c
 LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 # One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
 # A setting of the config header, as the preprocessor expands it.
@@ -173,8 +174,8 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefil
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-INST_GLUE := inst inst_svc inst_hash
-$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h Makefile \
+INST_GLUE := inst inst_svc inst_hash dhcp6 inst_dhcp6
+$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h Makefile \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -296,7 +297,7 @@ UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(INST_GLUE:%
 $(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
-$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h \
+$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
@@ -330,7 +331,7 @@ UNIT_ALWIP_OBJS := $(UNIT_LWIP_OBJS:$(UNIT_DIR)/lwip/%=$(UNIT_DIR)/lwip-asan/%)
 $(UNIT_DIR)/lwip-asan/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(UNIT_ASAN) $(LWIP_INC) -c $< -o $@
-$(INST_GLUE:%=$(UNIT_DIR)/lwip-asan/%.o): $(UNIT_DIR)/lwip-asan/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h \
+$(INST_GLUE:%=$(UNIT_DIR)/lwip-asan/%.o): $(UNIT_DIR)/lwip-asan/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h \
 		net/port/lwipopts.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_ASAN) $(LWIP_INC) -c $< -o $@
@@ -429,7 +430,7 @@ FUZZ_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(FUZZ_DIR)/lwip/%.o) $(INST_GLUE:%
 $(FUZZ_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h tests/fuzz/lwip_malloc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=gnu11 -w $(FUZZ_OBJ_FLAGS) -c $< -o $@
-$(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o): $(FUZZ_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h \
+$(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o): $(FUZZ_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h \
 		net/port/lwipopts.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(FUZZ_OBJ_FLAGS) -DPOLLUX_CONFIG_FILE='"config/default.h"' \

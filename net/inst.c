@@ -379,6 +379,9 @@ static int inst_init(const struct net_inst_cfg *c)
 		nif.ip6_autoconfig_enabled = 1;        /* SLAAC from router advertisements */
 	}
 	netif_set_up(&nif);
+	err_t e6 = inst_dhcp6_start(&nif, cfg.mac, cfg.no_ip6 ? NET_DHCP6_OFF : cfg.dhcp6);
+	if (e6 != ERR_OK)
+		return e6;
 	if (cfg.dhcp) {
 		err_t e = dhcp_start(&nif);
 		if (e != ERR_OK)
@@ -408,6 +411,7 @@ static void inst_poll(void)
 {
 	tx_flush();
 	sys_check_timeouts();
+	inst_dhcp6_poll();
 	inst_tw_take();
 }
 
@@ -466,6 +470,7 @@ static void inst_stats(struct net_inst_stats *out)
 	out->reasm_drop = lwip_stats.ip_frag.drop + lwip_stats.ip_frag.err + lwip_stats.ip_frag.memerr +
 			  lwip_stats.mib2.ipreasmfails;
 	out->icmp_echo = lwip_stats.mib2.icmpoutechoreps;
+	inst_dhcp6_stats(out);
 	inst_svc_stats(out);
 }
 
@@ -487,6 +492,8 @@ const struct net_inst net_inst = {
 	.addr = inst_addr,
 	.addr6 = inst_addr6,
 	.set_addr = inst_set_addr,
+	.dhcp6 = inst_dhcp6_lease,
+	.set_addr6 = inst_dhcp6_take,
 	.stats = inst_stats,
 	.mem = inst_mem,
 	.link = inst_link,
