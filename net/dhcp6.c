@@ -40,7 +40,7 @@ static void put32(uint8_t *p, uint32_t v)
 
 void dhcp6_init(struct dhcp6c *c, const uint8_t mac[6], uint32_t (*rand)(void))
 {
-	*c = (struct dhcp6c){ .rand = rand, .state = DHCP6_IDLE, .sol_max_rt = SOL_MAX_RT };
+	*c = (struct dhcp6c){ .rand = rand, .state = DHCP6_IDLE, .sol_max_rt = SOL_MAX_RT, .prev_xid = 1u << 31 };
 	c->duid[1] = 3;                 /* DUID-LL (11.4): type 3, hardware type 1 (Ethernet), the MAC */
 	c->duid[3] = 1;
 	memcpy(c->duid + 4, mac, 6);
@@ -244,6 +244,7 @@ static unsigned transmit(struct dhcp6c *c, uint64_t now, uint8_t *out, size_t *o
 static void exchange(struct dhcp6c *c, enum dhcp6_state s, uint64_t now, uint64_t mrd_end)
 {
 	c->state = s;
+	c->prev_xid = c->rc ? c->xid : 1u << 31;
 	c->xid = c->rand() & 0xffffff;
 	c->rc = 0;
 	c->next = now;
@@ -319,6 +320,12 @@ unsigned dhcp6_input(struct dhcp6c *c, const uint8_t *m, size_t len, uint64_t no
 	struct view v;
 	if (!parse(c, m, len, &v))
 		return drop(c);
+	/* The exchange before, or the one that bound us (Request, Renew, Rebind), answered again. */
+	bool ended = v.xid == c->prev_xid || (c->state == DHCP6_BOUND && v.xid == c->xid);
+	if (ended && (v.type == DHCP6_ADVERTISE || v.type == DHCP6_REPLY)) {
+		c->st.late++;           /* answered twice: the exchange took the first */
+		return 0;
+	}
 	bool want_adv = c->state == DHCP6_SOLICITING && v.type == DHCP6_ADVERTISE;
 	bool want_reply = v.type == DHCP6_REPLY && (c->state == DHCP6_REQUESTING || c->state == DHCP6_RENEWING ||
 						   c->state == DHCP6_REBINDING || c->state == DHCP6_DECLINING);

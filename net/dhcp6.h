@@ -55,6 +55,8 @@ struct dhcp6_stats {
 	uint64_t tx;                    /* messages sent */
 	uint64_t rx;                    /* Advertises and Replies taken */
 	uint64_t drop;                  /* dropped: malformed, unexpected, not ours, refusing */
+	uint64_t late;                  /* ignored: more answers to the exchange before, which one
+					 * already ended (a retransmission was answered too) */
 	uint64_t bound;                 /* leases obtained or renewed */
 	uint64_t lost;                  /* addresses given up (expired, declined) */
 };
@@ -65,6 +67,7 @@ struct dhcp6c {
 	uint32_t (*rand)(void);
 	enum dhcp6_state state;
 	uint32_t xid;                   /* 24 bits, new for each exchange */
+	uint32_t prev_xid;              /* the exchange before's; bit 31: none */
 	uint64_t start;                 /* the exchange's first transmission (elapsed time) */
 	uint64_t next;                  /* its next transmission */
 	uint64_t mrd_end;               /* Renew: T2; Rebind: the end of the valid lifetime */

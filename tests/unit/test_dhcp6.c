@@ -210,6 +210,15 @@ static void t_exchange(void)
 	CHECK_EQ(in(&c, &m, now), DHCP6_EV_BOUND);
 	CHECK(c.state == DHCP6_BOUND && !memcmp(c.addr, addr, 16) && c.valid_s == 7200 && c.pref_s == 3600);
 	CHECK(c.t1 == now + 1800000 && c.t2 == now + 2880000 && c.valid_end == now + 7200000);
+	/* The Reply again (our Request was retransmitted and answered twice): ignored, not a drop;
+	 * a late Advertise to the Solicit too. Another transaction id is a drop. */
+	CHECK_EQ(in(&c, &m, now + 1), 0);
+	m_good(&m, DHCP6_ADVERTISE, xid, sid, sizeof(sid), addr, c.iaid);
+	CHECK_EQ(in(&c, &m, now + 2), 0);
+	CHECK(c.st.late == 2 && c.st.drop == 1 && c.state == DHCP6_BOUND);
+	m_good(&m, DHCP6_REPLY, (xid + 1) & 0xffffff, sid, sizeof(sid), addr, c.iaid);
+	CHECK_EQ(in(&c, &m, now + 3), 0);
+	CHECK(c.st.late == 2 && c.st.drop == 2);
 	/* T1: Renew to our server, until T2. */
 	CHECK_EQ(tick(&c, c.t1 - 1), 0);
 	CHECK_EQ(tick(&c, c.t1), DHCP6_EV_SEND);
@@ -432,9 +441,9 @@ static void t_random(void)
 			for (size_t j = 0; j < m.n; j++)
 				m.b[j] = (uint8_t)rnd();
 		}
-		uint64_t d0 = c.st.drop, r0 = c.st.rx;
+		uint64_t d0 = c.st.drop, r0 = c.st.rx, l0 = c.st.late;
 		in(&c, &m, 10);
-		CHECK(c.st.drop + c.st.rx == d0 + r0 + 1);      /* each message taken or counted */
+		CHECK(c.st.drop + c.st.rx + c.st.late == d0 + r0 + l0 + 1);    /* each taken or counted */
 		taken += c.st.rx != r0, dropped += c.st.drop != d0;
 		CHECK(out_len <= DHCP6_MSG_MAX);
 	}
