@@ -410,15 +410,43 @@ def dhcp6_tests(tb):
     result(renewed, "dhcp6-renew", f"the lease was renewed at T1 (its end {first} -> {now[0] if now else '?'})")
     r = ns("curl", "-6", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip6, "/hello"), check=False)
     result(r.stdout == "200", "dhcp6-after-renew", f"the address still served after the Renew: {r.stdout}")
+    d = dhcp6_drops(g)
+    result(d is not None and not any(d), "dhcp6-no-drops", f"no DHCPv6 message from dnsmasq dropped (dhcp6_d per core: {d})")
+    # Forged messages to the client's port, from the namespace: each dropped and counted, on core 0.
+    m = re.search(r"pollux: ip6=(fe80::[0-9a-f:]+)\r?\n", open(g.log.name, errors="replace").read())
+    forged = [b"\x07\x00", b"\x07" + bytes(3) + b"\x00\x01\x00\xff" + bytes(8),
+              b"\x02\xab\xcd\xef" + bytes(40), bytes(range(200))]
+    if m and d is not None:
+        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            u.bind(("::", 547))         # a server's port; dnsmasq may hold it: then any (dropped too)
+        except OSError:
+            u.bind(("::", 0))
+        for f in forged:
+            u.sendto(f, (m.group(1) + "%tap0", 546))
+        u.close()
+        time.sleep(1)
+        d2 = dhcp6_drops(g)
+        ok = d2 is not None and d2[0] - d[0] == len(forged) and d2[1:] == d[1:]
+        r = ns("curl", "-6", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip6, "/hello"),
+               check=False)
+        result(ok and r.stdout == "200", "dhcp6-forged",
+               f"{len(forged)} forged messages to port 546 dropped and counted on core 0 (dhcp6_d {d} -> {d2}), "
+               f"still serving: {r.stdout}")
+    else:
+        result(False, "dhcp6-forged", f"no link-local address printed, or no drops table ({d})")
+
+
+def dhcp6_drops(g):
+    """Each core's dhcp6_d from `stats`, or None."""
     g.send("stats")
     m, out = g.expect(r"(core\s+q\s+rx_bad[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
-    if m:
-        head = m.group(1).decode().split()
-        rows = [dict(zip(head, l.split())) for l in m.group(2).decode().splitlines()]
-        d = [int(r["dhcp6_d"]) for r in rows]
-        result(not any(d), "dhcp6-no-drops", f"no DHCPv6 message from dnsmasq dropped (dhcp6_d per core: {d})")
-    else:
-        result(False, "dhcp6-no-drops", "no drops table:\n" + out[-800:])
+    if not m:
+        print(out[-800:])
+        return None
+    head = m.group(1).decode().split()
+    return [int(dict(zip(head, l.split()))["dhcp6_d"]) for l in m.group(2).decode().splitlines()]
 
 
 def main():
