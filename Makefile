@@ -385,8 +385,9 @@ unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_
 # parsing. `make fuzz` runs each for FUZZ_TIME seconds (0: replay the seeds in tests/fuzz/seeds and the
 # inputs of past crashes in tests/fuzz/regress only); the working corpus and any crash stay in build/fuzz.
 # fuzz_rx: one frame sequence through the fake NIC, nic.c, net.c, two real lwIP instances and HTTP.
+# fuzz_dhcp6: the DHCPv6 client (net/dhcp6.c) fed any messages in each of its states.
 # fuzz_vnet_rx, fuzz_ena_rx: the drivers' completion parsing against a hostile device model.
-FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow fuzz_rx fuzz_vnet_rx fuzz_ena_rx
+FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow fuzz_rx fuzz_vnet_rx fuzz_ena_rx fuzz_dhcp6
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := $(O)/fuzz
@@ -397,6 +398,7 @@ FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 fuzz_http_SRCS := net/http.c net/site.c $(FUZZ_DIR)/site_blob.o
 fuzz_virtq_SRCS := drivers/virtq.c
 fuzz_flow_SRCS := net/flow.c
+fuzz_dhcp6_SRCS := net/dhcp6.c net/dhcp6.h
 fuzz_vnet_rx_CFLAGS := -Itests/unit
 fuzz_ena_rx_CFLAGS := -Itests/unit
 FUZZ_DRIVERS := drivers/virtio_net.c drivers/virtio_pci.c drivers/ena.c drivers/nic.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
