@@ -322,7 +322,8 @@ $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.
 		tests/unit/host/lwip_port.c $(UNIT_INSTS) -o $$@
 endef
 prof_conns_SRCS := $(SVC_SRCS) net/slab.c net/site_blob.S
-$(foreach t,test_lwip_inst test_svc prof_conns,$(eval $(call unit_lwip_rule,$(t))))
+test_dhcp6_inst_SRCS := net/slab.c
+$(foreach t,test_lwip_inst test_svc prof_conns test_dhcp6_inst,$(eval $(call unit_lwip_rule,$(t))))
 # test_svc_asan: test_svc again with AddressSanitizer in lwIP and its glue too. Each frame the test
 # hands in is a block of its own size, taken without a copy, so a read past a segment or a fragment
 # (a pbuf chain after reassembly) stops the test where it happens.
@@ -377,7 +378,7 @@ $(eval $(call nic_http_rule,test_ena_http16k,test_ena_http,config/bench16k.h))
 $(eval $(call nic_http_rule,test_ixgbe_http,test_ixgbe_http,config/bench64.h))
 $(eval $(call nic_http_rule,test_ixgbe_http16k,test_ixgbe_http,config/bench16k.h))
 
-unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_svc_asan \
+unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_dhcp6_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_svc_asan \
 	$(UNIT_DIR)/test_ena_http $(UNIT_DIR)/test_ena_http16k $(UNIT_DIR)/test_ixgbe_http $(UNIT_DIR)/test_ixgbe_http16k
 
 # Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's
