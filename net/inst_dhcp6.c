@@ -25,7 +25,6 @@ static uint64_t clock_ms;               /* sys_now() widened to 64 bits */
 static u32_t last_now;
 static uint32_t gen;                    /* core 0: bumped when what inst_dhcp6_lease returns changes */
 static bool published;                  /* core 0: the lease's address passed DAD and was published */
-static uint64_t rx_big;                 /* messages longer than an Ethernet frame carries */
 
 static uint64_t now_ms(void)
 {
@@ -87,9 +86,8 @@ static void recv_fn(void *arg, struct udp_pcb *u, struct pbuf *p, const ip_addr_
 	(void)arg, (void)u;
 	static uint8_t in[1500], out[DHCP6_MSG_MAX];
 	size_t n = 0;
-	/* Servers answer from port 547 (RFC 8415 7.2); from a link-local address (a relay's too). */
+	/* Servers and relay agents answer from port 547 (RFC 8415 7.2); longer than a frame: not one. */
 	if (port != DHCP6_SERVER_PORT || !IP_IS_V6(from) || p->tot_len > sizeof(in)) {
-		rx_big += p->tot_len > sizeof(in);
 		dc.st.drop++;
 	} else {
 		pbuf_copy_partial(p, in, p->tot_len, 0);
