@@ -446,6 +446,14 @@ unsigned dhcp6_tick(struct dhcp6c *c, uint64_t now, uint8_t *out, size_t *out_le
 	return ev | transmit(c, now, out, out_len);
 }
 
+void dhcp6_link_up(struct dhcp6c *c, uint64_t now)
+{
+	if (c->state == DHCP6_BOUND || c->state == DHCP6_RENEWING || c->state == DHCP6_REBINDING)
+		exchange(c, DHCP6_REBINDING, now, c->valid_end);
+	else if (c->state == DHCP6_SOLICITING || c->state == DHCP6_REQUESTING)
+		solicit(c, now, 0);     /* what was heard before may be another network's */
+}
+
 unsigned dhcp6_dad_failed(struct dhcp6c *c, uint64_t now, uint8_t *out, size_t *out_len)
 {
 	if (c->state < DHCP6_BOUND || c->state == DHCP6_DECLINING)

@@ -94,6 +94,9 @@ unsigned dhcp6_input(struct dhcp6c *c, const uint8_t *m, size_t len, uint64_t no
 unsigned dhcp6_tick(struct dhcp6c *c, uint64_t now, uint8_t *out, size_t *out_len);
 /* The leased address failed duplicate address detection: Decline it (RFC 8415 18.2.8). */
 unsigned dhcp6_dad_failed(struct dhcp6c *c, uint64_t now, uint8_t *out, size_t *out_len);
+/* The link came back (perhaps on another network): with an address, Rebind it at once to learn
+ * whether it is still good here (RFC 8415 18.2.12); the message goes at the next dhcp6_tick. */
+void dhcp6_link_up(struct dhcp6c *c, uint64_t now);
 /* When dhcp6_tick next has work (ms), for a caller that sleeps. */
 uint64_t dhcp6_due(const struct dhcp6c *c);
 

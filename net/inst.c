@@ -476,9 +476,10 @@ static void inst_stats(struct net_inst_stats *out)
 
 static void inst_link(bool up)
 {
-	if (up)
+	if (up) {
 		netif_set_link_up(&nif);
-	else
+		inst_dhcp6_link_up();
+	} else
 		netif_set_link_down(&nif);
 }
 

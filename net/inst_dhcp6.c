@@ -161,6 +161,12 @@ void inst_dhcp6_poll(void)
 	}
 }
 
+void inst_dhcp6_link_up(void)
+{
+	if (pcb && dc.state != DHCP6_IDLE)
+		dhcp6_link_up(&dc, now_ms());
+}
+
 uint32_t inst_dhcp6_lease(uint8_t addr[16], uint32_t *valid, uint32_t *pref)
 {
 	memset(addr, 0, 16);

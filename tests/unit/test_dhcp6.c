@@ -396,6 +396,16 @@ static void t_more(void)
 	memcpy(m_opt(&m, DHCP6_OPT_SERVERID, sizeof(sid)), sid, sizeof(sid));
 	CHECK_EQ(in(&c, &m, now + 2), 0);
 	CHECK(c.state == DHCP6_SOLICITING && c.st.lost == 1);
+	/* The link comes back: a bound client Rebinds at once (no server id), a soliciting one
+	 * starts over. */
+	to_bound(&c);
+	dhcp6_link_up(&c, 5000);
+	CHECK(c.state == DHCP6_REBINDING && c.mrd_end == c.valid_end);
+	CHECK(tick(&c, 5000) == DHCP6_EV_SEND && out[0] == DHCP6_REBIND && !sent_opt(DHCP6_OPT_SERVERID, &l));
+	to_solicit(&c);
+	uint32_t x0 = c.xid;
+	dhcp6_link_up(&c, 3000);
+	CHECK(c.state == DHCP6_SOLICITING && c.rc == 0 && c.xid != x0);
 	/* Declines unanswered: four, then Solicit. */
 	to_bound(&c);
 	dhcp6_dad_failed(&c, 0, out, &out_len);

@@ -1,7 +1,8 @@
 /* test_dhcp6_inst: the DHCPv6 client inside a real lwIP instance (net/inst_dhcp6.c): silent until a
  * router advertisement with the M flag (POLLUX_DHCP6 auto), then Solicit from the link-local address
  * to ff02::1:2 port 547, Request, the leased address on the netif after DAD, reported to net.c
- * (dhcp6) and taken by a second instance (set_addr6); forged answers dropped and counted. */
+ * (dhcp6) and taken by a second instance (set_addr6), Renew at T1, Rebind when the link comes back;
+ * forged answers dropped and counted. */
 #include <stdlib.h>
 
 #include "test.h"
@@ -232,10 +233,24 @@ static void lease(void)
 	uint32_t gen2 = lwip0_net_inst.dhcp6(got, &valid, &pref);
 	CHECK(gen2 != gen && valid == 3600 && has6(&lwip0_net_inst, leased));
 	CHECK_EQ(drops(), 3);
+
+	/* The link goes down and comes back: a Rebind at once, and its Reply keeps the address. */
+	lwip0_net_inst.link(false);
+	run(10);
+	before = nmsg;
+	lwip0_net_inst.link(true);
+	run(1);
+	CHECK(nmsg > before && msg_type(nmsg - 1) == DHCP6_REBIND);
+	n = answer(ans, msg[nmsg - 1], msg_len[nmsg - 1], DHCP6_REPLY);
+	send_udp(DHCP6_SERVER_PORT, ans, n);
+	run(1);
+	CHECK(lwip0_net_inst.dhcp6(got, &valid, &pref) != gen2 && has6(&lwip0_net_inst, leased));
+	CHECK_EQ(drops(), 3);
 }
 
 TEST_MAIN("test_dhcp6_inst: proves the DHCPv6 client in an lwIP instance starts on a router advertisement "
 	  "with the M flag only, solicits from its link-local address, puts the leased address on the netif after "
-	  "DAD, reports it for the other cores, which take it and let it go, renews at T1, and counts forged answers", {
+	  "DAD, reports it for the other cores, which take it and let it go, renews at T1, rebinds when the link comes "
+	  "back, and counts forged answers", {
 	lease();
 })
