@@ -82,7 +82,8 @@ LWIPDIR := build/deps/lwip/src
 # and make then re-reads this Makefile with it.
 $(LWIPDIR)/Filelists.mk: | $(DEPS_STAMP)
 	@test -f $@ || { echo "deps: lwIP source missing ($@)"; exit 1; }
-LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(CORE6FILES) $(LWIPDIR)/netif/ethernet.c
+# lwIP's DHCPv6 client is stateless only: net/dhcp6.c is Pollux's own (net/port/lwipopts.h).
+LWIP_SRCS := $(filter-out %/dhcp6.c,$(COREFILES) $(CORE4FILES) $(CORE6FILES)) $(LWIPDIR)/netif/ethernet.c
 LWIP_INC := -Inet/port -I$(LWIPDIR)/include
 # One lwIP instance per core: core N runs copy N (scripts/lwip-instances.sh renames its globals).
 # A setting of the config header, as the preprocessor expands it.
@@ -175,8 +176,8 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefil
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-INST_GLUE := inst inst_svc inst_hash
-$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h Makefile \
+INST_GLUE := inst inst_svc inst_hash dhcp6 inst_dhcp6
+$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h Makefile \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -226,7 +227,7 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_site test_pci test_virtq \
-	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash
+	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash test_dhcp6
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -260,6 +261,7 @@ test_site_SRCS := net/http.c net/site.c $(SITE_OBJ_SRCS)
 test_pci_SRCS := drivers/pci.c kernel/printf.c $(HARNESS_SRCS) $(FAKEPCI_SRCS)
 test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
+test_dhcp6_SRCS := net/dhcp6.c net/dhcp6.h
 test_slab_SRCS := net/slab.c net/slab.h
 test_tcphash_SRCS := net/inst_hash.c tests/unit/host/lwip_port.c $(LWIP_PATCHES)
 test_tcphash_CFLAGS := $(LWIP_INC)
@@ -297,7 +299,7 @@ UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(INST_GLUE:%
 $(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
-$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h net/port/lwipopts.h \
+$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
@@ -322,7 +324,8 @@ $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.
 		tests/unit/host/lwip_port.c $(UNIT_INSTS) -o $$@
 endef
 prof_conns_SRCS := $(SVC_SRCS) net/slab.c net/site_blob.S
-$(foreach t,test_lwip_inst test_svc prof_conns,$(eval $(call unit_lwip_rule,$(t))))
+test_dhcp6_inst_SRCS := net/slab.c
+$(foreach t,test_lwip_inst test_svc prof_conns test_dhcp6_inst,$(eval $(call unit_lwip_rule,$(t))))
 # test_svc_asan: test_svc again with AddressSanitizer in lwIP and its glue too. Each frame the test
 # hands in is a block of its own size, taken without a copy, so a read past a segment or a fragment
 # (a pbuf chain after reassembly) stops the test where it happens.
@@ -331,7 +334,7 @@ UNIT_ALWIP_OBJS := $(UNIT_LWIP_OBJS:$(UNIT_DIR)/lwip/%=$(UNIT_DIR)/lwip-asan/%)
 $(UNIT_DIR)/lwip-asan/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(UNIT_ASAN) $(LWIP_INC) -c $< -o $@
-$(INST_GLUE:%=$(UNIT_DIR)/lwip-asan/%.o): $(UNIT_DIR)/lwip-asan/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h \
+$(INST_GLUE:%=$(UNIT_DIR)/lwip-asan/%.o): $(UNIT_DIR)/lwip-asan/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h \
 		net/port/lwipopts.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_ASAN) $(LWIP_INC) -c $< -o $@
@@ -377,7 +380,7 @@ $(eval $(call nic_http_rule,test_ena_http16k,test_ena_http,config/bench16k.h))
 $(eval $(call nic_http_rule,test_ixgbe_http,test_ixgbe_http,config/bench64.h))
 $(eval $(call nic_http_rule,test_ixgbe_http16k,test_ixgbe_http,config/bench16k.h))
 
-unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_svc_asan \
+unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_dhcp6_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_svc_asan \
 	$(UNIT_DIR)/test_ena_http $(UNIT_DIR)/test_ena_http16k $(UNIT_DIR)/test_ixgbe_http $(UNIT_DIR)/test_ixgbe_http16k
 
 # Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's
@@ -385,8 +388,9 @@ unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_
 # parsing. `make fuzz` runs each for FUZZ_TIME seconds (0: replay the seeds in tests/fuzz/seeds and the
 # inputs of past crashes in tests/fuzz/regress only); the working corpus and any crash stay in build/fuzz.
 # fuzz_rx: one frame sequence through the fake NIC, nic.c, net.c, two real lwIP instances and HTTP.
+# fuzz_dhcp6: the DHCPv6 client (net/dhcp6.c) fed any messages in each of its states.
 # fuzz_vnet_rx, fuzz_ena_rx: the drivers' completion parsing against a hostile device model.
-FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow fuzz_rx fuzz_vnet_rx fuzz_ena_rx
+FUZZ_TARGETS := fuzz_http fuzz_virtq fuzz_flow fuzz_rx fuzz_vnet_rx fuzz_ena_rx fuzz_dhcp6
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := $(O)/fuzz
@@ -397,6 +401,7 @@ FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 fuzz_http_SRCS := net/http.c net/site.c $(FUZZ_DIR)/site_blob.o
 fuzz_virtq_SRCS := drivers/virtq.c
 fuzz_flow_SRCS := net/flow.c
+fuzz_dhcp6_SRCS := net/dhcp6.c net/dhcp6.h
 fuzz_vnet_rx_CFLAGS := -Itests/unit
 fuzz_ena_rx_CFLAGS := -Itests/unit
 FUZZ_DRIVERS := drivers/virtio_net.c drivers/virtio_pci.c drivers/ena.c drivers/nic.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
@@ -430,7 +435,7 @@ FUZZ_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(FUZZ_DIR)/lwip/%.o) $(INST_GLUE:%
 $(FUZZ_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h tests/fuzz/lwip_malloc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=gnu11 -w $(FUZZ_OBJ_FLAGS) -c $< -o $@
-$(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o): $(FUZZ_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/service.h \
+$(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o): $(FUZZ_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h \
 		net/port/lwipopts.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(FUZZ_OBJ_FLAGS) -DPOLLUX_CONFIG_FILE='"config/default.h"' \

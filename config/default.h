@@ -17,6 +17,11 @@
 #define POLLUX_IPV4 1
 #define POLLUX_IPV6 1
 
+/* IPv6 addresses by DHCPv6 (RFC 8415, IA_NA: how EC2 gives an instance its IPv6 address; core 0
+ * asks, every core answers on it): POLLUX_DHCP6_AUTO once a router advertisement has the M
+ * (managed) flag, 1 always, 0 never (SLAAC and link-local only). */
+#define POLLUX_DHCP6 POLLUX_DHCP6_AUTO
+
 /* IPv4 addressing: 1 = DHCP (what EC2 needs), 0 = the static address below. */
 #define POLLUX_USE_DHCP 1
 #define POLLUX_STATIC_IP      "198.18.0.2"

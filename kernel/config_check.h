@@ -6,6 +6,8 @@
  * own (net/service.h). */
 #define POLLUX_SERVICE_HTTP svc_http
 #define POLLUX_SERVICE_ECHO svc_echo
+/* POLLUX_DHCP6's third value: DHCPv6 when the router advertisements ask for it (M flag). */
+#define POLLUX_DHCP6_AUTO 2
 
 #ifndef POLLUX_CONFIG_INCLUDED
 #include POLLUX_CONFIG_FILE
@@ -21,6 +23,9 @@
 #if !defined(POLLUX_IPV4) || !defined(POLLUX_IPV6) || (POLLUX_IPV4 != 0 && POLLUX_IPV4 != 1) || \
 	(POLLUX_IPV6 != 0 && POLLUX_IPV6 != 1) || !(POLLUX_IPV4 || POLLUX_IPV6)
 #error "config: POLLUX_IPV4 and POLLUX_IPV6 must each be 0 or 1, and one of them 1"
+#endif
+#if !defined(POLLUX_DHCP6) || (POLLUX_DHCP6 != 0 && POLLUX_DHCP6 != 1 && POLLUX_DHCP6 != POLLUX_DHCP6_AUTO)
+#error "config: POLLUX_DHCP6 must be 0, 1 or POLLUX_DHCP6_AUTO"
 #endif
 #if !defined(POLLUX_HTTP_PORT) || POLLUX_HTTP_PORT < 1 || POLLUX_HTTP_PORT > 65535
 #error "config: POLLUX_HTTP_PORT must be 1..65535"

@@ -373,6 +373,9 @@ static int inst_init(const struct net_inst_cfg *c)
 		nif.ip6_autoconfig_enabled = 1;        /* SLAAC from router advertisements */
 	}
 	netif_set_up(&nif);
+	err_t e6 = inst_dhcp6_start(&nif, cfg.mac, cfg.no_ip6 ? NET_DHCP6_OFF : cfg.dhcp6);
+	if (e6 != ERR_OK)
+		return e6;
 	if (cfg.dhcp) {
 		err_t e = dhcp_start(&nif);
 		if (e != ERR_OK)
@@ -402,6 +405,7 @@ static void inst_poll(void)
 {
 	tx_flush();
 	sys_check_timeouts();
+	inst_dhcp6_poll();
 	inst_tw_take();
 }
 
@@ -469,14 +473,16 @@ static void inst_stats(struct net_inst_stats *out)
 	out->sack_bad = lwip_stats.tcp_sack.bad;
 #endif
 	out->tcp_rto = lwip_stats.tcp_rto;                      /* lwIP patch 0012 */
+	inst_dhcp6_stats(out);
 	inst_svc_stats(out);
 }
 
 static void inst_link(bool up)
 {
-	if (up)
+	if (up) {
 		netif_set_link_up(&nif);
-	else
+		inst_dhcp6_link_up();
+	} else
 		netif_set_link_down(&nif);
 }
 
@@ -490,6 +496,8 @@ const struct net_inst net_inst = {
 	.addr = inst_addr,
 	.addr6 = inst_addr6,
 	.set_addr = inst_set_addr,
+	.dhcp6 = inst_dhcp6_lease,
+	.set_addr6 = inst_dhcp6_take,
 	.stats = inst_stats,
 	.mem = inst_mem,
 	.link = inst_link,

@@ -20,6 +20,7 @@ struct net_inst_cfg {
 	bool dhcp;                      /* else ip/mask/gw below, network byte order */
 	uint32_t ip, mask, gw;
 	bool no_ip6;                    /* IPv4 only: no link-local address, no SLAAC */
+	uint8_t dhcp6;                  /* NET_DHCP6_*: when this instance asks DHCPv6 for an address */
 	/* Network memory: every allocation of the stack and the service's connection state comes
 	 * from the instance's size classes (net/slab.h), in chunks of NET_INST_CHUNK bytes that
 	 * mem_grow takes from the core's own arena, at most mem_budget bytes (NET_INST_MIN_MEM
@@ -40,6 +41,11 @@ struct net_inst_cfg {
 	 * sent (too long: dropped, counted by the NIC or the ring). */
 	int (*tx)(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref);
 };
+
+/* DHCPv6 (IA_NA, net/dhcp6.c): never, always, or once a router advertisement has the M flag. */
+#define NET_DHCP6_OFF 0
+#define NET_DHCP6_ON 1
+#define NET_DHCP6_AUTO 2
 
 #define NET_INST_CHUNK (1u << 20)
 #define NET_INST_MIN_MEM (8u << 20)
@@ -107,6 +113,7 @@ struct net_inst_stats {
 	uint64_t reasm_drop;                            /* IPv4 fragments lwIP could not reassemble */
 	uint64_t http_requests, http_2xx, http_3xx, http_4xx, http_bad;
 	uint64_t icmp_echo;                             /* ICMP echo requests answered */
+	uint64_t dhcp6_drop;                            /* DHCPv6 messages malformed, not ours or refusing */
 };
 
 struct net_inst {
@@ -130,6 +137,12 @@ struct net_inst {
 	unsigned (*addr6)(uint8_t (*out)[16], unsigned max);
 	/* Take the address another instance obtained (all instances share the MAC and the IP). */
 	void (*set_addr)(uint32_t ip, uint32_t mask, uint32_t gw);
+	/* The DHCPv6 address this instance leased once it passed DAD (all zero: none) into addr, its
+	 * lifetimes left in seconds (0xffffffff: infinite); returns a count that changes whenever
+	 * any of them does (a lease, a renewal, a loss). */
+	uint32_t (*dhcp6)(uint8_t addr[16], uint32_t *valid, uint32_t *pref);
+	/* Take the DHCPv6 address another instance leased (all zero: it has none any more). */
+	void (*set_addr6)(const uint8_t addr[16], uint32_t valid, uint32_t pref);
 	void (*stats)(struct net_inst_stats *out);
 	void (*mem)(struct net_inst_mem *out);
 	/* The NIC's link went down or came up (core 0): coming up announces the address again

@@ -21,6 +21,16 @@ void inst_svc_reinput(struct netif *nif);
 /* inst_svc.c: the service's counts into out. */
 void inst_svc_stats(struct net_inst_stats *out);
 
+/* inst_dhcp6.c: the DHCPv6 client on n (mode NET_DHCP6_*; the other cores pass NET_DHCP6_OFF and
+ * only take core 0's address); 0 or an lwIP err_t. Poll it every millisecond or so. */
+int inst_dhcp6_start(struct netif *n, const uint8_t mac[6], unsigned mode);
+void inst_dhcp6_poll(void);
+/* inst_dhcp6.c: the link came up again: an address leased is Rebound (RFC 8415 18.2.12). */
+void inst_dhcp6_link_up(void);
+/* inst_dhcp6.c: net_inst.dhcp6 and net_inst.set_addr6 (inst.h); its drop count into out. */
+uint32_t inst_dhcp6_lease(uint8_t addr[16], uint32_t *valid, uint32_t *pref);
+void inst_dhcp6_take(const uint8_t addr[16], uint32_t valid, uint32_t pref);
+void inst_dhcp6_stats(struct net_inst_stats *out);
 
 /* inst_hash.c: the index of this instance's connections (lwipopts.h's pcb hooks). Set up with a
  * bucket per expected connection (rounded up to a power of two, 1024 at least) and room for

@@ -43,6 +43,7 @@ struct net_core {
 	bool addr_announced;            /* core 0: `pollux: ip=` printed for lease_seen */
 	volatile uint32_t ip6_sig;      /* a digest of the IPv6 addresses this core's instance uses */
 	uint32_t ip6_printed;           /* core 0: the digest whose `pollux: ip6=` lines were printed */
+	uint32_t lease6_seen;           /* lease6.seq this core applied; core 0: its instance's count */
 	uint64_t next_timers, next_slow;
 	uint64_t steered;               /* frames passed to the core owning their flow */
 	uint64_t forwarded;             /* frames passed to tx_owner to send */
@@ -72,6 +73,12 @@ static struct {
 	volatile uint32_t seq;
 	volatile uint32_t ip, mask, gw;
 } lease;
+/* The same for core 0's DHCPv6 address (all zero: none) and its lifetimes left, in seconds. */
+static struct {
+	volatile uint32_t seq;
+	uint8_t addr[16];
+	volatile uint32_t valid, pref;
+} lease6;
 static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
 
 /* Big rings where frames flow in bulk: from a queue owner that steers, and to the owner that
@@ -284,6 +291,7 @@ int net_core_init(struct cpu *c)
 	/* Only core 0 asks DHCP; the others take its lease (net_poll). */
 	cfg.dhcp = POLLUX_IPV4 && POLLUX_USE_DHCP && c->idx == 0;
 	cfg.no_ip6 = !POLLUX_IPV6;
+	cfg.dhcp6 = c->idx == 0 ? POLLUX_DHCP6 : NET_DHCP6_OFF;        /* the others take core 0's (lease6) */
 	if (POLLUX_IPV4 && !POLLUX_USE_DHCP && c->idx == 0) {
 		cfg.ip = net_parse_ip(POLLUX_STATIC_IP);
 		cfg.mask = net_parse_ip(POLLUX_STATIC_NETMASK);
@@ -663,6 +671,36 @@ static void lease_sync(uint32_t me, struct net_core *n)
 	__atomic_store_n(&n->lease_seen, s1, __ATOMIC_RELEASE);
 }
 
+/* Core 0: publish its DHCPv6 address whenever its instance's count moves; the others take it. */
+static void lease6_sync(uint32_t me, struct net_core *n)
+{
+	if (me == 0) {
+		uint8_t a[16];
+		uint32_t valid, pref, g = n->inst->dhcp6(a, &valid, &pref);
+		if (g == n->lease6_seen)
+			return;
+		n->lease6_seen = g;
+		uint32_t s = lease6.seq;
+		__atomic_store_n(&lease6.seq, s + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		memcpy(lease6.addr, a, 16);
+		lease6.valid = valid, lease6.pref = pref;
+		__atomic_store_n(&lease6.seq, s + 2, __ATOMIC_RELEASE);
+		return;
+	}
+	uint32_t s1 = __atomic_load_n(&lease6.seq, __ATOMIC_ACQUIRE);
+	if (s1 == n->lease6_seen || (s1 & 1))
+		return;
+	uint8_t a[16];
+	memcpy(a, lease6.addr, 16);
+	uint32_t valid = lease6.valid, pref = lease6.pref;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&lease6.seq, __ATOMIC_RELAXED) != s1)
+		return;                 /* torn: next time */
+	n->inst->set_addr6(a, valid, pref);
+	n->lease6_seen = s1;
+}
+
 void net_poll(struct cpu *c, uint64_t now)
 {
 	if (c->idx >= nnet)
@@ -683,6 +721,7 @@ void net_poll(struct cpu *c, uint64_t now)
 		n->next_timers = now + arch_counter_hz() / 1000;
 		n->inst->poll();
 		lease_sync(c->idx, n);
+		lease6_sync(c->idx, n);
 		addr6_sync(c->idx, n);
 		if (n->queue >= 0)
 			frag_expire(n, now);
@@ -720,11 +759,11 @@ void net_print_stats(void)
 		 "http_req", "http_4xx", "echo", "loops", "max_gap_us", "sack_rec", "sack_rtx", "rto");
 	/* Drops, each where it happened. */
 	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s "
-		 "%7s %7s %7s %7s %8s\n",
+		 "%7s %7s %7s %7s %8s %7s\n",
 		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "tx_wait", "xdrops", "fwd_wt",
 		 "fwd_dr", "frag_d", "not_up", "runt", "v6_bad", "refused", "ip_drop", "ip6_drp", "nd_drp", "arp_drp", "udp_drp",
 		 "l4_drop", "reasm",
-		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err", "sack_bad");
+		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err", "sack_bad", "dhcp6_d");
 	/* Connection limits (config header), each time one was applied. */
 	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls",
 		 "snd_tmo", "evicted", "prt_evct", "snd_evct", "snd_shed", "snd_wait", "cap_ref", "syn_ckie", "ckie_ok",
@@ -752,13 +791,13 @@ void net_print_stats(void)
 			 U(s.sack_recoveries), U(s.sack_rexmits), U(s.tcp_rto));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
 		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %6llu "
-			 "%7llu %7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu %8llu\n",
+			 "%7llu %7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu %8llu %7llu\n",
 			 i, n->queue, U(q.rx_drop_bad), U(q.rx_copied), U(q.rx_empty), U(q.tx_full), U(q.tx_drop_big),
 			 U(s.tx_drop_ring), U(s.tx_waited), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
 			 U(n->not_up), U(n->runts), U(n->bad_ext), U(s.rx_refused), U(s.ip_drop), U(s.ip6_drop), U(s.nd_drop),
 			 U(s.arp_drop), U(s.udp_drop),
 			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
-			 U(s.mem_err), U(s.sack_bad));
+			 U(s.mem_err), U(s.sack_bad), U(s.dhcp6_drop));
 		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i,
 			 U(s.hdr_timeouts), U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial),
 			 U(s.evicted_send), U(s.send_shed), U(s.send_waits), U(s.cap_refused), U(s.syn_cookies),

@@ -82,6 +82,7 @@ static const struct family families[] = {
 	{ "l4_drop_total", "TCP, UDP and ICMP segments dropped by the stack.", OFF(s.l4_drop), 0, 0 },
 	{ "reasm_drop_total", "IPv4 fragments that could not be reassembled.", OFF(s.reasm_drop), 0, 0 },
 	{ "csum_err_total", "IP, TCP, UDP or ICMP checksums found wrong.", OFF(s.csum_err), 0, 0 },
+	{ "dhcp6_drop_total", "DHCPv6 messages dropped: malformed, not ours, or refusing.", OFF(s.dhcp6_drop), 0, 0 },
 	{ "tcp_drop_mem_total", "TCP connections reset for want of memory.", OFF(s.tcp_drop_mem), 0, 0 },
 	{ "tcp_abort_total", "TCP connections given up by the stack or by Pollux.", OFF(s.tcp_abort), 0, 0 },
 	{ "held_resets_total", "Connections reset because the core's held input ran out.", OFF(s.held_resets), 0, 0 },

@@ -145,6 +145,8 @@ for arch in x86_64 aarch64; do
 	# QEMU's 82576 (-device igb): the Intel ring engine end to end, RSS done by the NIC.
 	qemu_test "$arch http igb" tests/net/net.py "$arch" "$O/test/pollux.img" 4 4 http igb
 	qemu_test "$arch echo igb" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 4 echo igb
+	# IPv6 by stateful DHCPv6 as EC2 assigns it (the M flag, IA_NA), renewed at T1; a short run (~90 s).
+	qemu_test "$arch http dhcp6" tests/net/net.py "$arch" "$O/test/pollux.img" 4 2 http dhcp6
 done
 # x86 EC2's i440FX layout (-machine pc, no MCFG): the virtio-net found through ports 0xCF8/0xCFC serves HTTP.
 qemu_test "x86_64 http pc" tests/net/net.py x86_64 "$O/test/pollux.img" 4 4 http pc

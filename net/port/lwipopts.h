@@ -35,7 +35,14 @@
 #define LWIP_ND6_NUM_ROUTERS 3
 #define LWIP_ND6_ALLOW_RA_UPDATES 1
 #define LWIP_ND6_QUEUEING 1
-#define LWIP_IPV6_DHCP6 0
+/*
+ * DHCPv6: lwIP 2.1.3's client is stateless only, so its dhcp6.c is not built (Makefile); Pollux's
+ * own (net/dhcp6.c, IA_NA addresses, on core 0) takes the two calls lwIP makes with this option:
+ * dhcp6_nd6_ra_trigger from nd6.c for each router advertisement (its M flag starts the client)
+ * and the dhcp6_tmr slot of timeouts.c (empty: the client is polled every millisecond).
+ */
+#define LWIP_IPV6_DHCP6 1
+#define LWIP_IPV6_DHCP6_STATELESS 0
 #define LWIP_ARP 1
 #define LWIP_ETHERNET 1
 #define LWIP_ICMP 1

@@ -3,7 +3,7 @@
 creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
 and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
 
-Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [pc] [flows=N] [igb]
+Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [pc] [flows=N] [igb] [dhcp6]
 (static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.
 gic3: AArch64 virt with GICv3, as on Graviton, checked in QEMU's device tree.
 pc: x86_64 on QEMU's i440FX/PIIX machine (-machine pc), whose ACPI tables have no MCFG, as on
@@ -14,7 +14,11 @@ flows=N: a short run for many vCPUs: instead of the service's full tests, N shor
 v6only: the image serves IPv6 only (config/v6only.h): no IPv4 address is taken, every check runs
 over the address the guest takes by SLAAC.
 igb: QEMU's 82576 instead of virtio-net; it offers 16 queue pairs, the driver takes one per core
-(QUEUES is then min(CORES, 16)) and the NIC's own RSS must place every flow on its core's queue.)
+(QUEUES is then min(CORES, 16)) and the NIC's own RSS must place every flow on its core's queue.
+dhcp6: a short run for IPv6 by DHCPv6, as EC2 assigns it: dnsmasq advertises the M flag and leases
+from a range; instead of the service's full tests, the leased address (printed once every core has
+it), dnsmasq's lease (the DUID-LL and IAID sent), curl -6 on the address, its Renew at T1, and no
+DHCPv6 message dropped.)
 """
 import os
 import random
@@ -34,6 +38,7 @@ PC = "pc" in OPTS
 FLOWS = next((int(o[6:]) for o in OPTS if o.startswith("flows=")), 0)
 NIC = "igb" if "igb" in OPTS else "virtio"
 V6ONLY = "v6only" in OPTS
+DHCP6 = "dhcp6" in OPTS
 if NIC == "igb":
     QUEUES = min(CORES, 16)
 PREFIX = {"virtio": "vnet", "igb": "igb"}[NIC]
@@ -377,6 +382,95 @@ def v6only(tb):
            "no IPv4 address taken all along (dnsmasq offers DHCP on the same link)")
 
 
+def dhcp6_lease(tb, ip6):
+    """dnsmasq's lease of ip6: (expiry, iaid, duid) or None."""
+    try:
+        lines = open(tb.leases).read().splitlines()
+    except OSError:
+        return None
+    for l in lines:
+        f = l.split()
+        if len(f) >= 5 and f[2] == ip6:
+            return int(f[0]), int(f[1]), f[4]
+    return None
+
+
+def dhcp6_tests(tb):
+    """The address by DHCPv6: leased, answered on, renewed at T1; every DHCPv6 message taken."""
+    g = tb.g
+    ip6 = boot6(tb, result)
+    if not ip6:
+        return
+    lease = dhcp6_lease(tb, ip6)
+    # DUID-LL (type 3, hardware type 1) from the MAC; the IAID the MAC's last four bytes.
+    ok = bool(lease) and lease[2].startswith("00:03:00:01:") and len(lease[2]) == 29 \
+        and lease[1] == int("".join(lease[2].split(":")[6:]), 16)
+    result(ok, "dhcp6-lease", f"dnsmasq leased {ip6} to DUID-LL and IAID of the MAC: {lease}")
+    for attempt in range(1, 4):
+        r = ns("ping", "-6", "-c", "3", "-i", "0.2", "-W", "3", ip6, check=False)
+        if r.returncode == 0 and " 0% packet loss" in r.stdout:
+            break
+    result(r.returncode == 0 and " 0% packet loss" in r.stdout, "dhcp6-ping6",
+           f"the leased address answers ICMPv6 echo (attempt {attempt}): "
+           + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
+    codes = []
+    for i in range(8):
+        r = ns("curl", "-6", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip6, "/hello"),
+               check=False)
+        codes.append(r.stdout)
+    result(codes == ["200"] * 8, "dhcp6-curl6", f"curl -6 on the leased address, 8 connections: {codes}")
+    # T1 is half of dnsmasq's 2-minute lease: the Renew moves the lease's end later.
+    first = lease[0] if lease else 0
+    end = time.time() + 100
+    now = lease
+    while time.time() < end:
+        now = dhcp6_lease(tb, ip6)
+        if now and now[0] > first:
+            break
+        time.sleep(2)
+    renewed = bool(now) and now[0] > first
+    result(renewed, "dhcp6-renew", f"the lease was renewed at T1 (its end {first} -> {now[0] if now else '?'})")
+    r = ns("curl", "-6", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip6, "/hello"), check=False)
+    result(r.stdout == "200", "dhcp6-after-renew", f"the address still served after the Renew: {r.stdout}")
+    d = dhcp6_drops(g)
+    result(d is not None and not any(d), "dhcp6-no-drops", f"no DHCPv6 message from dnsmasq dropped (dhcp6_d per core: {d})")
+    # Forged messages to the client's port, from the namespace: each dropped and counted, on core 0.
+    m = re.search(r"pollux: ip6=(fe80::[0-9a-f:]+)\r?\n", open(g.log.name, errors="replace").read())
+    forged = [b"\x07\x00", b"\x07" + bytes(3) + b"\x00\x01\x00\xff" + bytes(8),
+              b"\x02\xab\xcd\xef" + bytes(40), bytes(range(200))]
+    if m and d is not None:
+        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            u.bind(("::", 547))         # a server's port; dnsmasq may hold it: then any (dropped too)
+        except OSError:
+            u.bind(("::", 0))
+        for f in forged:
+            u.sendto(f, (m.group(1) + "%tap0", 546))
+        u.close()
+        time.sleep(1)
+        d2 = dhcp6_drops(g)
+        ok = d2 is not None and d2[0] - d[0] == len(forged) and d2[1:] == d[1:]
+        r = ns("curl", "-6", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip6, "/hello"),
+               check=False)
+        result(ok and r.stdout == "200", "dhcp6-forged",
+               f"{len(forged)} forged messages to port 546 dropped and counted on core 0 (dhcp6_d {d} -> {d2}), "
+               f"still serving: {r.stdout}")
+    else:
+        result(False, "dhcp6-forged", f"no link-local address printed, or no drops table ({d})")
+
+
+def dhcp6_drops(g):
+    """Each core's dhcp6_d from `stats`, or None."""
+    g.send("stats")
+    m, out = g.expect(r"(core\s+q\s+rx_bad[^\n]*)\n((?:\d+[^\n]*\n){%d})" % CORES, 30)
+    if not m:
+        print(out[-800:])
+        return None
+    head = m.group(1).decode().split()
+    return [int(dict(zip(head, l.split()))["dhcp6_d"]) for l in m.group(2).decode().splitlines()]
+
+
 def main():
     log = os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
                        + "".join("-" + o for o in OPTS) + ".log")
@@ -384,11 +478,15 @@ def main():
         os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
     if PC:
         os.environ["QEMU_MACHINE"] = "pc"
-    with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC, nic=NIC) as tb:
+    with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC, nic=NIC, dhcp6=DHCP6) as tb:
         if V6ONLY:
             return v6only(tb)
         ip = boot(tb, result, after_ready=(lambda: gic_test(tb.mon)) if GIC3 else None)
         if not ip:
+            return
+        if DHCP6:
+            setns()
+            dhcp6_tests(tb)
             return
         g, mon = tb.g, tb.mon
         pci_test(g)

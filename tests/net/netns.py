@@ -22,6 +22,7 @@ NS = f"pollux{os.getpid()}"
 HOST_IP = "198.18.0.1"
 PREFIX6 = "fd00:198:18::"       # a unique local /64: dnsmasq advertises it, the guest takes an address by SLAAC
 HOST_IP6 = PREFIX6 + "1"
+DHCP6_RANGE = (PREFIX6 + "100", PREFIX6 + "1ff")       # Testbed(dhcp6=True): DHCPv6 leases from here
 
 
 class Results:
@@ -75,11 +76,12 @@ class Testbed:
     """with Testbed(arch, image, cores, queues, log) as tb: tb.g is the guest (QEMU on the tap),
     tb.mon its monitor socket. static: no DHCP server (the image has a static address). nic: "virtio"
     or "igb" (QEMU's 82576, which offers 16 queue pairs and spreads frames itself; queues is then
-    what the driver takes, one per core)."""
+    what the driver takes, one per core). dhcp6: IPv6 addresses by stateful DHCPv6 from DHCP6_RANGE
+    (router advertisements with the M flag, as EC2 sends) instead of SLAAC."""
 
-    def __init__(self, arch, image, cores, queues, log, static=False, mem="1G", nic="virtio"):
+    def __init__(self, arch, image, cores, queues, log, static=False, mem="1G", nic="virtio", dhcp6=False):
         self.arch, self.image, self.cores, self.queues = arch, image, cores, queues
-        self.log, self.static, self.mem, self.nic = log, static, mem, nic
+        self.log, self.static, self.mem, self.nic, self.dhcp6 = log, static, mem, nic, dhcp6
         self.prefix = {"virtio": "vnet", "igb": "igb"}[nic]     # the driver's log prefix
         self.g = self.dns = None
         self.mon = f"/tmp/{NS}.mon"
@@ -102,12 +104,15 @@ class Testbed:
         ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
         ns("ip", "-6", "addr", "add", f"{HOST_IP6}/64", "dev", "tap0", "nodad")
         ns("ip", "link", "set", "tap0", "up")
-        lease = f"/tmp/{NS}.leases"
-        # IPv4 by DHCP unless the image is static; IPv6 always by router advertisements (SLAAC).
+        lease = self.leases = f"/tmp/{NS}.leases"
+        # IPv4 by DHCP unless the image is static; IPv6 by router advertisements (SLAAC), or with
+        # dhcp6 by DHCPv6 (a plain range: dnsmasq's advertisements then carry the M flag).
+        # A DHCPv6 lease of 2 minutes, dnsmasq's shortest: T1 comes after 1, so a run sees a Renew.
+        v6 = f"{DHCP6_RANGE[0]},{DHCP6_RANGE[1]},64,2m" if self.dhcp6 else f"{PREFIX6},ra-only,64,1h"
         self.dns = subprocess.Popen(
             ["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0", "--bind-interfaces",
              "--except-interface=lo", "--port=0", "--no-resolv", "--no-hosts", f"--dhcp-leasefile={lease}",
-             "--enable-ra", f"--dhcp-range={PREFIX6},ra-only,64,1h"]
+             "--enable-ra", f"--dhcp-range={v6}"]
             + ([] if self.static else ["--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         q = self.queues
@@ -175,14 +180,23 @@ def boot(tb, result, after_ready=None):
 
 def boot6(tb, result, timeout=60):
     """After boot: the guest's global IPv6 address, taken by SLAAC from dnsmasq's router
-    advertisements and printed once every core uses it. None (after printing why) when it has none."""
-    rx = r"pollux: ip6=(%s[0-9a-f:]+)\r?\n" % PREFIX6.rstrip(":")
+    advertisements (with dhcp6: leased by DHCPv6 from DHCP6_RANGE) and printed once every core uses
+    it. None (after printing why) when it has none."""
+    if tb.dhcp6:        # ::100 to ::1ff: "1" and two more hex digits, the whole address
+        rx = r"pollux: ip6=(%s1[0-9a-f]{2})\r?\n" % PREFIX6
+    else:
+        rx = r"pollux: ip6=(%s[0-9a-f:]+)\r?\n" % PREFIX6.rstrip(":")
     m = re.search(rx, getattr(tb, "seen", ""))
+    out = ""
     if m:
         ip6 = m.group(1)
     else:
         m, out = tb.g.expect(rx, timeout)
         ip6 = m.group(1).decode() if m else None
-    result(bool(ip6), "slaac", "the guest configured a global IPv6 address from the router advertisement: "
-           + (ip6 or out[-300:]))
+    if tb.dhcp6:
+        result(bool(ip6), "dhcp6", "core 0 leased an address of the DHCPv6 range (Solicit, Advertise, Request, "
+               "Reply), printed once every core had it: " + (ip6 or out[-300:]))
+    else:
+        result(bool(ip6), "slaac", "the guest configured a global IPv6 address from the router advertisement: "
+               + (ip6 or out[-300:]))
     return ip6

@@ -474,6 +474,9 @@ static struct finst {
 	uint8_t ip6[4][16];     /* what addr6() reports: n6 of them */
 	unsigned n6;
 	uint32_t nset, set_ip, set_mask, set_gw;
+	uint32_t gen6, valid6, pref6;   /* core 0: what dhcp6() reports, with ip6[3] */
+	uint32_t nset6, set6_valid, set6_pref;  /* set_addr6 calls, the last one's values in set6 */
+	uint8_t set6[16];
 	uint32_t link_down, link_up, polls, tx_done;
 	void *tx_done_ref;
 	uint32_t wrong_core, foreign_frame, addr_asked;
@@ -542,6 +545,18 @@ static void fi_set_addr(uint32_t c, uint32_t ip, uint32_t mask, uint32_t gw)
 	fi_check(c);
 	fi[c].nset++, fi[c].set_ip = ip, fi[c].set_mask = mask, fi[c].set_gw = gw;
 }
+static uint32_t fi_dhcp6(uint32_t c, uint8_t a[16], uint32_t *valid, uint32_t *pref)
+{
+	fi_check(c);
+	memcpy(a, fi[c].ip6[3], 16);
+	*valid = fi[c].valid6, *pref = fi[c].pref6;
+	return fi[c].gen6;
+}
+static void fi_set_addr6(uint32_t c, const uint8_t a[16], uint32_t valid, uint32_t pref)
+{
+	fi_check(c);
+	fi[c].nset6++, memcpy(fi[c].set6, a, 16), fi[c].set6_valid = valid, fi[c].set6_pref = pref;
+}
 static void fi_stats(uint32_t c, struct net_inst_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -572,11 +587,14 @@ static void fi_link(uint32_t c, bool up)
 	static unsigned fi_addr6##c(uint8_t (*o)[16], unsigned max) { return fi_addr6(c, o, max); } \
 	static void fi_set_addr##c(uint32_t i, uint32_t m, uint32_t g) { fi_set_addr(c, i, m, g); } \
 	static void fi_stats##c(struct net_inst_stats *o) { fi_stats(c, o); } \
+	static uint32_t fi_dhcp6##c(uint8_t a[16], uint32_t *v, uint32_t *p) { return fi_dhcp6(c, a, v, p); } \
+	static void fi_set_addr6##c(const uint8_t a[16], uint32_t v, uint32_t p) { fi_set_addr6(c, a, v, p); } \
 	static void fi_link##c(bool up) { fi_link(c, up); } \
 	static void fi_mem##c(struct net_inst_mem *o) { fi_mem(c, o); } \
 	static const struct net_inst fi_inst##c = { .init = fi_init##c, .input = fi_input##c, \
 		.input_copy = fi_input_copy##c, .tx_done = fi_tx_done##c, .poll = fi_poll##c, .addr = fi_addr##c, \
-		.addr6 = fi_addr6##c, .set_addr = fi_set_addr##c, .stats = fi_stats##c, .link = fi_link##c, .mem = fi_mem##c };
+		.addr6 = fi_addr6##c, .set_addr = fi_set_addr##c, .stats = fi_stats##c, .link = fi_link##c, .mem = fi_mem##c, \
+		.dhcp6 = fi_dhcp6##c, .set_addr6 = fi_set_addr6##c };
 FAKE_INST(0)
 FAKE_INST(1)
 FAKE_INST(2)
@@ -1498,6 +1516,41 @@ static void s_addr6(void)
 	check_invariants();
 }
 
+/* (7c) DHCPv6: only core 0 runs the client (its mode from the config); each time its count moves,
+ * the others take its address and lifetimes, once, and take the loss of it too. */
+static void s_lease6(void)
+{
+	static const uint8_t a6[16] = { 0xfd, 0, 1, 0x98, 0, 0x18, [14] = 1, 0x23 };
+	net_up(&(struct setup){ .pairs = 2, .cores = 4, .rss = true });
+	CHECK_EQ(fi[0].cfg.dhcp6, POLLUX_DHCP6);
+	for (uint32_t c = 1; c < 4; c++)
+		CHECK_EQ(fi[c].cfg.dhcp6, NET_DHCP6_OFF);
+	run_ms(5);
+	for (uint32_t c = 0; c < 4; c++)
+		CHECK_EQ(fi[c].nset6, 0);       /* nothing leased: nothing taken */
+	memcpy(fi[0].ip6[3], a6, 16);
+	fi[0].valid6 = 3600, fi[0].pref6 = 1800, fi[0].gen6 = 1;
+	run_ms(5);
+	CHECK_EQ(fi[0].nset6, 0);
+	for (uint32_t c = 1; c < 4; c++)
+		CHECK(fi[c].nset6 == 1 && !memcmp(fi[c].set6, a6, 16) && fi[c].set6_valid == 3600 &&
+		      fi[c].set6_pref == 1800);
+	run_ms(20);
+	for (uint32_t c = 1; c < 4; c++)
+		CHECK_EQ(fi[c].nset6, 1);       /* once per change */
+	fi[0].valid6 = 7200, fi[0].gen6 = 2;    /* renewed */
+	run_ms(5);
+	for (uint32_t c = 1; c < 4; c++)
+		CHECK(fi[c].nset6 == 2 && fi[c].set6_valid == 7200);
+	memset(fi[0].ip6[3], 0, 16);            /* lost */
+	fi[0].gen6 = 3;
+	run_ms(5);
+	static const uint8_t none[16];
+	for (uint32_t c = 1; c < 4; c++)
+		CHECK(fi[c].nset6 == 3 && !memcmp(fi[c].set6, none, 16));
+	check_invariants();
+}
+
 /* (8) Link events from the NIC's slow path, every 100 ms on core 0, reach core 0's instance. */
 static void s_link(void)
 {
@@ -2128,6 +2181,7 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("DHCP replies to core 0", s_dhcp);
 	harness_run("lease published to every core", s_lease);
 	harness_run("IPv6 addresses printed once every core has them", s_addr6);
+	harness_run("DHCPv6 address published to every core", s_lease6);
 	harness_run("link events to core 0", s_link);
 	harness_run("start-up order: 1 queue, core 0 late", s_startup_one_queue);
 	harness_run("start-up order: RSS, secondaries first", s_startup_rss);
