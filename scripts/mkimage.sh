@@ -12,11 +12,16 @@ for f in "$X64" "$AA64"; do
 done
 
 # Layout (512-byte sectors): GPT at the start, ESP at 1 MiB for 62 MiB, and
-# the rest left for the backup GPT at the end of the 64 MiB disk.
+# the rest left for the backup GPT at the end of the 64 MiB disk. Loaders that do
+# not fit (make bench's, each with the bench's 21 MB site packed in) get a disk
+# larger by steps of 64 MiB, the ESP all of it but 2 MiB: room for both loaders,
+# the FATs (4 bytes per one-sector cluster) and 1 MiB to spare.
 SECTOR=512
 DISK_MIB=64
 ESP_START=2048
-ESP_MIB=62
+need=$(( ($(stat -c %s "$X64") + $(stat -c %s "$AA64")) * 102 / 100 / 1048576 + 1 ))
+while [ $((DISK_MIB - 2)) -lt "$need" ]; do DISK_MIB=$((DISK_MIB + 64)); done
+ESP_MIB=$((DISK_MIB - 2))
 ESP_SECTORS=$((ESP_MIB * 1024 * 1024 / SECTOR))
 
 # Fixed identifiers and timestamps make the image byte-for-byte reproducible

@@ -2,8 +2,9 @@
 """make bench: Pollux against a Linux guest in two configurations (linux: tuned for throughput;
 linux-lat: the same with the kernel's low-latency busy polling), side by side, under the same QEMU
 (scripts/qemu.sh: machine q35, CPU max, OVMF, the same vCPUs, RAM, virtio-net device and tap), in
-a network namespace this script creates (198.18.0.0/24; dnsmasq gives Pollux its address),
-clients inside the namespace. x86-64 guests only.
+a network namespace this script creates (198.18.0.0/24 and fd00:198:18::/64; dnsmasq gives Pollux
+its IPv4 address and, by router advertisements, its IPv6 one by SLAAC), clients inside the
+namespace. x86-64 guests only.
 
     bench.py OUT        OUT = build/bench, where `make bench` put the Pollux images (pollux-64,
                         pollux-16k, pollux-echo), the extracted Debian packages (sysroot) and
@@ -43,6 +44,10 @@ STEER = os.environ.get("BENCH_STEER", "1") == "1"
 STEER_VCPUS = max(2, VCPUS)
 NS = f"pbench{os.getpid()}"
 HOST_IP, LINUX_IP, TESTPMD_IP = "198.18.0.1", "198.18.0.3", "198.18.0.4"
+# IPv6: the namespace's /64, routed by dnsmasq's router advertisements (ra-only: Pollux takes its
+# address by SLAAC and prints it, `pollux: ip6=`); the Linux guest's address is static (init.sh).
+PREFIX6 = "fd00:198:18::"
+HOST_IP6, LINUX_IP6 = PREFIX6 + "1", PREFIX6 + "3"
 # UDP: 4 flows of up to 200 datagrams in flight each (more than either RX ring holds: the guest, not
 # the client, sets the rate). Clients: one wrk thread (the host's other core runs the guest's vCPU), 16 connections for
 # throughput; latency at a fixed moderate load: 4 connections, each waiting 4 ms between a
@@ -217,7 +222,7 @@ def udp_run(ip):
 
 def fetch(url):
     """The body at url, as bytes."""
-    return sh("ip", "netns", "exec", NS, "curl", "-s", "--max-time", "20", url, check=False, timeout=30,
+    return sh("ip", "netns", "exec", NS, "curl", "-g", "-s", "--max-time", "20", url, check=False, timeout=30,
               text=False).stdout
 
 
@@ -233,13 +238,15 @@ class Net:
         self.dns = subprocess.Popen(
             ["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0", "--bind-dynamic",
              "--except-interface=lo", "--port=0", "--no-resolv", "--no-hosts",
-             f"--dhcp-leasefile={OUT}/dnsmasq.leases", "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"],
+             f"--dhcp-leasefile={OUT}/dnsmasq.leases", "--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h",
+             "--enable-ra", f"--dhcp-range={PREFIX6},ra-only,64,1h"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def tap(self, queues):
         ns("ip", "link", "del", "tap0")
         ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", *(["multi_queue"] if queues > 1 else []), check=True)
         ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0", check=True)
+        ns("ip", "-6", "addr", "add", f"{HOST_IP6}/64", "dev", "tap0", "nodad", check=True)
         ns("ip", "link", "set", "tap0", "up", check=True)
 
     def close(self):
@@ -254,15 +261,26 @@ def qemu_argv(image, vcpus, queues, extra=()):
     return ["ip", "netns", "exec", NS, *env, QEMU_SH, "x86_64", image, str(vcpus), MEM, *extra]
 
 
-def boot_pollux(net, name, vcpus, queues, tag, extra=()):
+def boot_pollux(net, name, vcpus, queues, tag, extra=(), v6=False):
+    """Boot an image; its IPv4 address, or with v6 (ip4, ip6): the global IPv6 address it took by
+    SLAAC too, printed before or after the IPv4 one (None if none came within a minute of it)."""
     net.tap(queues)
     g = Console(qemu_argv(os.path.join(OUT, name, "pollux.img"), vcpus, queues, extra),
                 os.path.join(LOGS, f"{tag}.log"))
-    m = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", BOOT_TIMEOUT)
-    if not m:
+    rx6 = r"pollux: ip6=(%s[0-9a-f:]+)\r?\n" % PREFIX6.rstrip(":")
+    ip, ip6, end = None, None, None
+    while ip is None or (v6 and ip6 is None and time.time() < end):
+        m = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n|" + rx6, BOOT_TIMEOUT if ip is None else end - time.time())
+        if not m:
+            break
+        if m.group(1):
+            ip, end = m.group(1).decode(), time.time() + 60
+        else:
+            ip6 = m.group(2).decode()
+    if not ip:
         g.close()
         raise RuntimeError(f"{tag}: Pollux did not get an address:\n{g.tail()}")
-    return g, m.group(1).decode()
+    return (g, ip, ip6) if v6 else (g, ip)
 
 
 LINUX = {}
@@ -274,7 +292,7 @@ def boot_linux(net, mode, vcpus, queues, tag, rps=0, delay=(), system="linux"):
     ip = TESTPMD_IP if mode == "testpmd" else LINUX_IP
     conf = LINUXES[system]
     cmdline = (f"console=ttyS0 quiet mitigations=off panic=-1 {conf['cmdline']} bench.mode={mode} "
-               f"bench.ip={ip}/24 bench.rps={rps} bench.busypoll={conf['busypoll']}")
+               f"bench.ip={ip}/24 bench.ip6={LINUX_IP6}/64 bench.rps={rps} bench.busypoll={conf['busypoll']}")
     # testpmd needs no bodies: the base archive alone.
     initrd = os.path.join(OUT, "linux", "base.cpio") if mode == "testpmd" else LINUX["initrd"]
     extra = ["-kernel", LINUX["kernel"], "-initrd", initrd, "-append", cmdline, *delay]
@@ -299,9 +317,11 @@ def boot_linux(net, mode, vcpus, queues, tag, rps=0, delay=(), system="linux"):
         raise RuntimeError(f"{tag}: the Linux guest did not come up:\n{g.tail()}")
     # The guest says what it applied: a configuration that did not take is an error, not a row.
     want = f"busy_poll={conf['busypoll']} busy_read={conf['busypoll']}"
-    if want.encode() not in m.group(0) or (conf["cmdline"] and conf["cmdline"].encode() not in m.group(0)):
+    if (want.encode() not in m.group(0) or (conf["cmdline"] and conf["cmdline"].encode() not in m.group(0))
+            or f"ip6={LINUX_IP6}/64 ".encode() not in m.group(0)):
         g.close()
-        raise RuntimeError(f"{tag}: the guest is not in configuration {system} ({want} {conf['cmdline']}): "
+        raise RuntimeError(f"{tag}: the guest is not in configuration {system} ({want} {conf['cmdline']} "
+                           f"ip6={LINUX_IP6}/64): "
                            f"{m.group(0).decode(errors='replace').strip()}")
     return g, ip
 
@@ -426,18 +446,24 @@ def soak(base):
     return runs[0]["rps"], runs[-1]["rps"], sum(r["errors"] for r in runs)
 
 
-def http_set(system, base, path16k, workloads, what, g=None):
-    """The HTTP workloads of one boot (base is http://IP), in this order: the connection-per-request
+def http_set(system, base, path16k, workloads, what, g=None, base6=None):
+    """The HTTP workloads of one boot (base is http://IP, base6 http://[IPv6] or None when the guest
+    has no IPv6 address: ka64v6 then fails, noted), in this order: the connection-per-request
     runs after the others, as they leave thousands of connections in TIME_WAIT on the server; the
     many connections after them, so that its ports do not crowd the runs before; the soak last. A
     workload that fails is noted and the next one runs."""
     lat = f"http-latency-64B-{LAT_CONNS}conn-{LAT_DELAY_MS}ms"
-    for w in ("ka64", "ka16k", "st16k", "st1m", "lat", "idle", "close", "close2", "sustain", "ka10k", "soak"):
+    for w in ("ka64", "ka64v6", "ka16k", "st16k", "st1m", "lat", "idle", "close", "close2", "sustain", "ka10k", "soak"):
         if w not in workloads:
             continue
         try:
             if w == "ka64":
                 record_rps("http-keepalive-64B", system, http_run(base + "/"))
+            elif w == "ka64v6":
+                # The same run as ka64's, to the guest's IPv6 address (issue 16).
+                if not base6:
+                    raise RuntimeError("the guest has no global IPv6 address (no `pollux: ip6=` in the prefix)")
+                record_rps("http-keepalive-64B-ipv6", system, http_run(base6 + "/"))
             elif w == "ka16k":
                 record_rps("http-keepalive-16KiB", system, http_run(base + path16k))
             elif w in ("st16k", "st1m"):
@@ -535,13 +561,16 @@ def run_round(net, rnd):
     V = VCPUS
 
     def pollux_http64():
-        g, ip = boot_pollux(net, "pollux-64", V, V, f"r{rnd}-pollux-64")
+        g, ip, ip6 = boot_pollux(net, "pollux-64", V, V, f"r{rnd}-pollux-64", v6=True)
         try:
             capture_body("64", f"http://{ip}/", 64)
             site_check(f"http://{ip}", "Pollux")
-            http_set("pollux", f"http://{ip}", None, ("ka64", "st16k", "st1m", "lat", "idle", "close", "close2",
+            base6 = f"http://[{ip6}]" if ip6 else None
+            if base6 and fetch(base6 + "/") != BODIES["64"]:
+                raise RuntimeError(f"Pollux's / over IPv6 ({ip6}) differs from its / over IPv4")
+            http_set("pollux", f"http://{ip}", None, ("ka64", "ka64v6", "st16k", "st1m", "lat", "idle", "close", "close2",
                                                       "sustain", "ka10k")
-                     + (("soak",) if rnd == 1 and SOAK_S else ()), f"round {rnd} pollux", g)
+                     + (("soak",) if rnd == 1 and SOAK_S else ()), f"round {rnd} pollux", g, base6)
         finally:
             g.close()
 
@@ -567,15 +596,16 @@ def run_round(net, rnd):
             make_initrd()
         g, ip = boot_linux(net, "nginx", V, V, f"r{rnd}-{system}", system=system)
         try:
-            for path, name in (("/", "64"), ("/16k", "16k")):
-                if fetch(f"http://{ip}{path}") != BODIES[name]:
-                    raise RuntimeError(f"nginx's {path} differs from Pollux's body")
+            for base in (f"http://{ip}", f"http://[{LINUX_IP6}]"):
+                for path, name in (("/", "64"), ("/16k", "16k")):
+                    if fetch(f"{base}{path}") != BODIES[name]:
+                        raise RuntimeError(f"nginx's {base}{path} differs from Pollux's body")
             site_check(f"http://{ip}", "nginx")
             r = udp_run(ip)
             record("udp-echo-64B", "pps", system, r["pps"])
-            http_set(system, f"http://{ip}", "/16k", ("ka64", "ka16k", "st16k", "st1m", "lat", "idle", "close",
+            http_set(system, f"http://{ip}", "/16k", ("ka64", "ka64v6", "ka16k", "st16k", "st1m", "lat", "idle", "close",
                                                       "close2", "sustain", "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
-                     f"round {rnd} {system}", g)
+                     f"round {rnd} {system}", g, f"http://[{LINUX_IP6}]")
         finally:
             g.close()
 

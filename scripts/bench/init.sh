@@ -3,6 +3,8 @@
 #   bench.mode=nginx    nginx on port 80 and the UDP echo server on port 7, tuned (below)
 #   bench.mode=testpmd  DPDK testpmd reflecting every frame (5tswap) on the virtio-net device
 #   bench.ip=A.B.C.D/N  the address (nginx mode)
+#   bench.ip6=ADDR/N    the IPv6 address (nginx mode), static: no SLAAC, no duplicate address
+#                       detection (the bench's namespace has no other host on the link)
 #   bench.rps=1         with one queue and several CPUs: spread received flows (RPS/RFS)
 #   bench.busypoll=US   the latency-tuned configuration (bench.py's linux-lat, with idle=poll on the
 #                       command line): sockets busy-poll the device queue for up to US microseconds
@@ -16,11 +18,12 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
-mode=nginx ip=198.18.0.3/24 rps=0 busypoll=0
+mode=nginx ip=198.18.0.3/24 ip6=fd00:198:18::3/64 rps=0 busypoll=0
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	bench.mode=*) mode=${a#bench.mode=} ;;
 	bench.ip=*) ip=${a#bench.ip=} ;;
+	bench.ip6=*) ip6=${a#bench.ip6=} ;;
 	bench.rps=*) rps=${a#bench.rps=} ;;
 	bench.busypoll=*) busypoll=${a#bench.busypoll=} ;;
 	esac
@@ -58,6 +61,11 @@ fi
 modprobe virtio_pci && modprobe virtio_net || fail "modprobe virtio_net"
 ip link set lo up
 ip addr add $ip dev eth0
+# IPv6 (the kernel's is built in): the static address usable at once (no DAD, which would keep
+# it tentative for a second after the link comes up), and the router advertisements the bench's
+# dnsmasq sends for Pollux not taken (no second, SLAAC address).
+for k in accept_dad accept_ra autoconf; do echo 0 >/proc/sys/net/ipv6/conf/eth0/$k || fail "ipv6 $k"; done
+ip -6 addr add $ip6 dev eth0 || fail "ip -6 addr add $ip6"
 ip link set eth0 up
 # Tuning a Linux user after speed would do (said in README, "make bench").
 echo 8192 >/proc/sys/net/core/somaxconn
@@ -91,5 +99,7 @@ udpecho 7 &
 nginx || fail "nginx did not start"
 sleep 1
 echo "bench: ready cpus=$ncpu queues=$nq rps=$rps busy_poll=$(cat /proc/sys/net/core/busy_poll)" \
-	"busy_read=$(cat /proc/sys/net/core/busy_read) idle=$idle ip=$ip kernel=$(uname -r)"
+	"busy_read=$(cat /proc/sys/net/core/busy_read) idle=$idle ip=$ip" \
+	"ip6=$(ip -6 addr show dev eth0 scope global | sed -n 's/.*inet6 \([^ ]*\).*/\1/p' | head -n 1)" \
+	"kernel=$(uname -r)"
 exec sh

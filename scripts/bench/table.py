@@ -184,6 +184,7 @@ def label(workload):
     """The README's name of a workload (the name in results.tsv when none fits)."""
     rules = [
         (r"http-keepalive-64B", "HTTP keep-alive, 64 B"),
+        (r"http-keepalive-64B-ipv6", "HTTP keep-alive, 64 B over IPv6"),
         (r"http-keepalive-16KiB", "HTTP keep-alive, 16 KiB"),
         (r"http-keepalive-64B-(\d+)conn", lambda m: f"HTTP keep-alive, 64 B, {int(m[1]):,} connections"),
         (r"http-keepalive-64B-(\d+)vCPU-1queue", lambda m: f"{m[1]} vCPUs, one queue (steering / RPS)"),

@@ -62,6 +62,8 @@ expect = [
     "| workload | metric | Pollux | Linux | Linux, latency-tuned | ratio | against |",
     "| HTTP keep-alive, 64 B | req/s | 30,000 [29,000..31,000] | 3,000 [2,900..3,100] | 4,000 [3,900..4,100] | 7.5 "
     "| Linux, latency-tuned |",
+    "| HTTP keep-alive, 64 B over IPv6 | req/s | 28,000 [27,000..29,000] | 2,800 [2,700..2,900] | 3,700 [3,600..3,800] "
+    "| 7.57 | Linux, latency-tuned |",
     "| HTTP latency at fixed load, 64 B (4 connections, 4 ms between requests) | p50 ms | 0.2 [0.19..0.21] | 0.8 "
     "| 0.5 [0.45..0.6] | 0.4 | Linux, latency-tuned |",
     "|  | p99 ms | 0.5 | 1.5 [1.4..1.6] | 2 [1.9..2.1] | 0.333 | Linux |",
@@ -79,6 +81,8 @@ for got, want in zip(rows, expect):
 check("- `!` HTTP keep-alive, 64 B, 10,000 connections, req/s, Linux: 632 socket errors" in md,
       "the row with socket errors has its line", md)
 check(md.count("!") - md.count("`!`") == 1, "only that cell is marked", md)
+check(table.label("http-keepalive-64B-ipv6") == "HTTP keep-alive, 64 B over IPv6"
+      and table.label("http-keepalive-64B") == "HTTP keep-alive, 64 B", "the IPv6 keep-alive row's name beside the IPv4 one")
 check("- note: round 2/3: pollux udp echo: Pollux did not get an address" in md, "the run's notes", md)
 
 # write_tsv and read_tsv agree: a quick run's medians, ranges, errors and ratio come back.
@@ -151,16 +155,16 @@ with tempfile.TemporaryDirectory() as d:
     cases = [
         ("a row one field short", edit(lambda l: l.__setitem__(hdr + 1, l[hdr + 1].rsplit("\t", 1)[0])),
          f":{hdr + 2}: 15 tab-separated fields, the header has 16"),
-        ("a value that is not a number", edit(lambda l: setcell(l, hdr + 2, "linux", "fast")),
-         f":{hdr + 3}: linux is 'fast', not a number"),
+        ("a value that is not a number", edit(lambda l: setcell(l, hdr + 3, "linux", "fast")),
+         f":{hdr + 4}: linux is 'fast', not a number"),
         ("an error count that is not one", edit(lambda l: setcell(l, hdr + 1, "pollux_errors", "1.5")),
          f":{hdr + 2}: pollux_errors is '1.5', not a count"),
         ("a ratio the medians do not give", edit(lambda l: setcell(l, hdr + 1, "ratio", "9.9")),
          f":{hdr + 2}: ratio 9.9 against linux-lat, but the medians give 7.500 against linux-lat"),
-        ("a ratio against the worse Linux", edit(lambda l: setcell(l, hdr + 2, "against", "linux")),
-         f":{hdr + 3}: ratio 0.4 against linux, but the medians give 0.400 against linux-lat"),
-        ("against names no Linux", edit(lambda l: setcell(l, hdr + 2, "against", "bsd")),
-         f":{hdr + 3}: against is 'bsd', not one of linux, linux-lat"),
+        ("a ratio against the worse Linux", edit(lambda l: setcell(l, hdr + 3, "against", "linux")),
+         f":{hdr + 4}: ratio 0.4 against linux, but the medians give 0.400 against linux-lat"),
+        ("against names no Linux", edit(lambda l: setcell(l, hdr + 3, "against", "bsd")),
+         f":{hdr + 4}: against is 'bsd', not one of linux, linux-lat"),
         ("no commit", edit(lambda l: l.remove("# commit: 0123456789abcdef0123456789abcdef01234567")),
          "no '# commit: ...' line"),
         ("rounds not a count", edit(lambda l: l.__setitem__(l.index("# rounds: 3"), "# rounds: three")),
