@@ -172,12 +172,12 @@ $(B)/boot/efi_main.o: boot/efi_main.c
 
 # lwIP is not ours: its own warnings are not errors here.
 LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(B)/net/lwip/%.o)
-$(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h Makefile $(DEPS_STAMP)
+$(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/arch/cc.h Makefile $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-INST_GLUE := inst inst_svc inst_hash dhcp6 inst_dhcp6
-$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h Makefile \
+INST_GLUE := inst inst_svc inst_hash dhcp6 inst_dhcp6 inst_cc tcp_cubic
+$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/tcp_cubic.h Makefile \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -296,10 +296,10 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 # Host copy of one instance (lwIP + its glue), made twice by scripts/lwip-instances.sh; the tests
 # link the services once, as the kernel does.
 UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o)
-$(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h $(DEPS_STAMP)
+$(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/arch/cc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
-$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h \
+$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/tcp_cubic.h \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
@@ -331,11 +331,11 @@ $(foreach t,test_lwip_inst test_svc prof_conns test_dhcp6_inst,$(eval $(call uni
 # (a pbuf chain after reassembly) stops the test where it happens.
 UNIT_ASAN := -fsanitize=address -fno-sanitize-recover=all
 UNIT_ALWIP_OBJS := $(UNIT_LWIP_OBJS:$(UNIT_DIR)/lwip/%=$(UNIT_DIR)/lwip-asan/%)
-$(UNIT_DIR)/lwip-asan/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h $(DEPS_STAMP)
+$(UNIT_DIR)/lwip-asan/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/arch/cc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(UNIT_ASAN) $(LWIP_INC) -c $< -o $@
 $(INST_GLUE:%=$(UNIT_DIR)/lwip-asan/%.o): $(UNIT_DIR)/lwip-asan/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h \
-		net/port/lwipopts.h $(DEPS_STAMP)
+		net/port/lwipopts.h net/tcp_cubic.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_ASAN) $(LWIP_INC) -c $< -o $@
 $(UNIT_DIR)/lwip-asan/inst_all.o: $(UNIT_ALWIP_OBJS)
@@ -432,11 +432,11 @@ $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 # sanitizers and coverage (lwIP's own warnings are not errors here).
 FUZZ_OBJ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(FUZZ_LWIP_DEFS) $(LWIP_INC)
 FUZZ_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(FUZZ_DIR)/lwip/%.o) $(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o)
-$(FUZZ_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/port/arch/cc.h tests/fuzz/lwip_malloc.h $(DEPS_STAMP)
+$(FUZZ_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/arch/cc.h tests/fuzz/lwip_malloc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=gnu11 -w $(FUZZ_OBJ_FLAGS) -c $< -o $@
 $(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o): $(FUZZ_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h \
-		net/port/lwipopts.h $(DEPS_STAMP)
+		net/port/lwipopts.h net/tcp_cubic.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(FUZZ_OBJ_FLAGS) -DPOLLUX_CONFIG_FILE='"config/default.h"' \
 		-I. -Ikernel -Itests/unit/host -c $< -o $@

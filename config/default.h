@@ -82,6 +82,12 @@
 #define POLLUX_MAX_CONNS 0
 #define POLLUX_SYN_BACKLOG 128
 
+/* TCP congestion control after a loss: POLLUX_TCP_CC_CUBIC (RFC 9438, what Linux and the other
+ * modern senders use: the window back to 0.7 of what it was and regrown on a cubic of the time
+ * since, as fast as Reno at least) or POLLUX_TCP_CC_RENO (lwIP's: halved, one segment a round
+ * trip). Slow start is the same for both. */
+#define POLLUX_TCP_CC POLLUX_TCP_CC_CUBIC
+
 /* The management port: GET /metrics answers every counter `stats` shows, in Prometheus' text
  * format, per core and queue (0: off). Any core answers a scrape, reading the others' counters
  * without stopping them. Keep it reachable only by your monitoring (a security group). */

@@ -8,6 +8,9 @@
 #define POLLUX_SERVICE_ECHO svc_echo
 /* POLLUX_DHCP6's third value: DHCPv6 when the router advertisements ask for it (M flag). */
 #define POLLUX_DHCP6_AUTO 2
+/* POLLUX_TCP_CC: the congestion control of every TCP connection (net/inst_cc.c). */
+#define POLLUX_TCP_CC_RENO 1
+#define POLLUX_TCP_CC_CUBIC 2
 
 #ifndef POLLUX_CONFIG_INCLUDED
 #include POLLUX_CONFIG_FILE
@@ -59,6 +62,9 @@
 #endif
 #if !defined(POLLUX_NET_MEM_MAX_MB) || POLLUX_NET_MEM_MAX_MB < 0 || (POLLUX_NET_MEM_MAX_MB > 0 && POLLUX_NET_MEM_MAX_MB < 8)
 #error "config: POLLUX_NET_MEM_MAX_MB must be 0 (no cap) or at least 8"
+#endif
+#if !defined(POLLUX_TCP_CC) || (POLLUX_TCP_CC != POLLUX_TCP_CC_RENO && POLLUX_TCP_CC != POLLUX_TCP_CC_CUBIC)
+#error "config: POLLUX_TCP_CC must be POLLUX_TCP_CC_RENO or POLLUX_TCP_CC_CUBIC"
 #endif
 #if !defined(POLLUX_SYN_BACKLOG) || POLLUX_SYN_BACKLOG < 8 || POLLUX_SYN_BACKLOG > 255
 #error "config: POLLUX_SYN_BACKLOG must be in 8..255"

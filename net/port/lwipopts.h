@@ -125,6 +125,15 @@ struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, cons
 #define TCP_SNDLOWAT (16 * TCP_MSS)          /* for sockets only; lwIP wants it in 16 bits */
 #define LWIP_TCP_CALC_INITIAL_CWND(mss) \
 	((tcpwnd_size_t)LWIP_MIN(10U * (mss), LWIP_MAX(2U * (mss), 14600U)))
+/* Congestion avoidance and ssthresh on loss (patch 0013's hooks, net/inst_cc.c): CUBIC (RFC 9438,
+ * net/tcp_cubic.c: its 20 bytes of state in every pcb) or lwIP's Reno, as POLLUX_TCP_CC says.
+ * Slow start is lwIP's. */
+#include "../tcp_cubic.h"
+#define LWIP_TCP_CC_STATE struct tcp_cubic
+#define LWIP_HOOK_TCP_CC_ACK(pcb, acked) inst_cc_ack((pcb), (acked))
+#define LWIP_HOOK_TCP_CC_LOSS(pcb, wnd, rto) inst_cc_loss((pcb), (wnd), (rto))
+int inst_cc_ack(struct tcp_pcb *pcb, unsigned int acked);
+unsigned int inst_cc_loss(struct tcp_pcb *pcb, unsigned int wnd, int rto);
 #define TCP_QUEUE_OOSEQ 1
 /* Out-of-order segments: per connection at most TCP_OOSEQ_MAX_PBUFS segments and
  * TCP_OOSEQ_MAX_BYTES bytes; per core none at all while this instance's heap is three quarters
