@@ -227,7 +227,7 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_site test_pci test_virtq \
-	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash test_dhcp6
+	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash test_dhcp6 test_cubic
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -263,6 +263,7 @@ test_virtq_SRCS := drivers/virtq.c
 test_flow_SRCS := net/flow.c
 test_dhcp6_SRCS := net/dhcp6.c net/dhcp6.h
 test_slab_SRCS := net/slab.c net/slab.h
+test_cubic_SRCS := net/tcp_cubic.c net/tcp_cubic.h
 test_tcphash_SRCS := net/inst_hash.c tests/unit/host/lwip_port.c $(LWIP_PATCHES)
 test_tcphash_CFLAGS := $(LWIP_INC)
 # nic.c's probe table names every driver: the Intel ones are linked into the tests that probe
