@@ -53,6 +53,11 @@ static uint16_t drop_port;
 static uint32_t drop_seen, drop_at[4], drop_lost, drop_seq[4], drop_hi;
 static uint32_t rtx_n, rtx_seq[16], rtx_una[16], rtx_drop;     /* the first rtx_drop retransmissions are lost */
 static struct tcp_pcb *drop_pcb;
+/* Besides: new segments lost at random, drop_permille of them (a fixed sequence); cc_wnd is the
+ * server's window (min(cwnd, snd_wnd)) at its last new segment outside fast recovery, cc_at_wnd and
+ * cc_at_ssthresh that window and ssthresh at the first retransmission in fast recovery. */
+static uint32_t drop_permille, drop_rng, drop_random;
+static uint32_t cc_wnd, cc_at_wnd, cc_at_ssthresh;
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -84,6 +89,10 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 	    (d[36] << 8 | d[37]) == drop_port && (unsigned)(d[16] << 8 | d[17]) > 20u + (d[46] >> 4) * 4u) {
 		uint32_t seq = be32(d + 38), end = seq + (d[16] << 8 | d[17]) - 20u - (d[46] >> 4) * 4u;
 		if (drop_seen && TCP_SEQ_LEQ(end, drop_hi)) {
+			if (drop_pcb && !cc_at_wnd && (drop_pcb->flags & TF_INFR)) {
+				cc_at_wnd = cc_wnd;
+				cc_at_ssthresh = drop_pcb->ssthresh;
+			}
 			if (rtx_n < 16) {
 				rtx_seq[rtx_n] = seq;
 				rtx_una[rtx_n] = drop_pcb ? drop_pcb->lastack : 0;
@@ -96,6 +105,17 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 		}
 		drop_hi = end;
 		drop_seen++;
+		if (drop_pcb && !(drop_pcb->flags & TF_INFR))
+			cc_wnd = LWIP_MIN(drop_pcb->cwnd, drop_pcb->snd_wnd);
+		if (drop_permille) {
+			drop_rng = drop_rng * 1103515245u + 12345u;
+			if ((drop_rng >> 16) % 1000 < drop_permille) {
+				qt--;
+				drop_lost++;
+				drop_random++;
+				return 0;
+			}
+		}
 		for (unsigned i = 0; i < 4; i++)
 			if (drop_at[i] == drop_seen) {
 				qt--;
@@ -729,6 +749,89 @@ static void rto_in_recovery(void)
 	k.s->tcp_abort(k.pcb);
 	run(10);
 	free(k.got);
+}
+
+/*
+ * Congestion control (POLLUX_TCP_CC; lwIP patch 0013, net/inst_cc.c, net/tcp_cubic.c): ten
+ * downloads of 101,000 bytes each (the client sends 1,000 and its FIN, the server echoes them and
+ * its 100 kB tail) over a path losing the 12th new segment of each and 2% of the others at random
+ * (new segments only: the test's loss is deterministic), once with each setting. With CUBIC the
+ * first fast retransmit sets ssthresh to 0.7 of the window the server had (RFC 9438 4.6) and keeps
+ * that window as W_max; with Reno half of it (lwIP's). Every download completes, intact. Without
+ * patch 0013's loss hook, or Reno under CUBIC's checks, ssthresh is half: the first check fails.
+ */
+extern int lwip0_inst_tcp_cc;
+#define CC_RUNS 10
+#define CC_SEND 1000
+static int lossy_downloads(int cc, uint32_t *wnd, uint32_t *ssthresh, uint32_t *w_max, uint32_t *lost)
+{
+	int saved = lwip0_inst_tcp_cc, ms = 0;
+	lwip0_inst_tcp_cc = cc;
+	cc_wnd = cc_at_wnd = cc_at_ssthresh = 0;
+	*w_max = *lost = 0;
+	drop_rng = 1;
+	for (int r = 0; r < CC_RUNS; r++) {
+		struct cli k;
+		t.mode = M_ECHO;
+		cli_open(&k, &side1, &ip0, 9, CC_SEND + TAIL);
+		run(20);
+		CHECK(k.connected);
+		struct tcp_pcb *sp = server_pcb(&k, 9);
+		CHECK(sp != NULL);
+		if (!sp)
+			break;
+		drop_pcb = sp;
+		drop_port = k.pcb->local_port;
+		drop_seen = drop_lost = rtx_n = 0;
+		drop_at[0] = 12, drop_at[1] = drop_at[2] = drop_at[3] = 0;
+		drop_permille = 20;
+		cli_push(&k, pat, CC_SEND);
+		CHECK_EQ(k.nsent, CC_SEND);
+		k.s->tcp_shutdown(k.pcb, 0, 1);
+		int m = 0;
+		for (; m < 20000 && !k.fin && !k.err; m++) {
+			run(1);
+			drop_pcb = sp = server_pcb(&k, 9);
+			if (sp && cc_at_wnd && !*w_max)
+				*w_max = sp->cc.w_max;
+		}
+		ms += m;
+		*lost += drop_lost;
+		drop_port = 0;
+		drop_pcb = NULL;
+		drop_permille = 0;
+		CHECK(k.fin);
+		CHECK_EQ(k.ngot, CC_SEND + TAIL);
+		CHECK(memcmp(k.got, pat, CC_SEND) == 0 && memcmp(k.got + CC_SEND, tail, TAIL) == 0);
+		if (k.pcb)
+			k.s->tcp_close(k.pcb);
+		run(10);
+		free(k.got);
+	}
+	*wnd = cc_at_wnd, *ssthresh = cc_at_ssthresh;
+	lwip0_inst_tcp_cc = saved;
+	return ms;
+}
+
+static void congestion_control(void)
+{
+	uint32_t wnd, ssthresh, w_max, lost;
+	CHECK_EQ(lwip0_inst_tcp_cc, POLLUX_TCP_CC);
+	int ms = lossy_downloads(POLLUX_TCP_CC_CUBIC, &wnd, &ssthresh, &w_max, &lost);
+	CHECK(wnd >= 4 * TCP_MSS);              /* above the 2-segment floor */
+	CHECK_EQ(ssthresh, wnd * 7 / 10);
+	CHECK_EQ(w_max, wnd);
+	CHECK(lost >= 2 * CC_RUNS);
+	printf("  congestion_control: CUBIC: %d downloads of %d B in %d ms with %u segments lost; the first fast "
+	       "retransmit at a window of %u B: ssthresh %u B (0.7), W_max %u B\n", CC_RUNS, CC_SEND + TAIL, ms, lost,
+	       wnd, ssthresh, w_max);
+	ms = lossy_downloads(POLLUX_TCP_CC_RENO, &wnd, &ssthresh, &w_max, &lost);
+	CHECK(wnd >= 4 * TCP_MSS);
+	CHECK_EQ(ssthresh, wnd / 2);
+	CHECK(lost >= 2 * CC_RUNS);
+	printf("  congestion_control: Reno: %d downloads of %d B in %d ms with %u segments lost; the first fast "
+	       "retransmit at a window of %u B: ssthresh %u B (half)\n", CC_RUNS, CC_SEND + TAIL, ms, lost, wnd,
+	       ssthresh);
 }
 
 /* A TCP segment with options straight onto instance to's wire, from the other instance's address
@@ -1813,7 +1916,8 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), also with a SYN in two IPv4 "
 	  "fragments, a segment 2^31 past the expected one taken as an old duplicate, SACK recovery retransmitting "
 	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, "
-	  "SACK-permitted only when offered and not on a SYN cookie's connection, and a timeout ending fast recovery", {
+	  "SACK-permitted only when offered and not on a SYN cookie's connection, a timeout ending fast recovery, "
+	  "and downloads at 2% loss with CUBIC (ssthresh 0.7 of the window at a loss) and with Reno (half)", {
 	setup();
 	udp();
 	refuse();
@@ -1823,6 +1927,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	recovery();
 	sack_recovery();
 	rto_in_recovery();
+	congestion_control();
 	sack_hostile();
 	far_segment();
 	stall_close();
