@@ -190,7 +190,8 @@ static bool walk6(const uint8_t *ip, uint32_t end, struct chain *c)
 	}
 }
 
-/* The quoted packet of an ICMPv6 error (icmp[0..room)): our TCP/UDP header's flow. */
+/* The quoted packet of an ICMPv6 error (icmp[0..room)): our TCP/UDP header's flow, or for another
+ * protocol (ICMPv6: an echo reply too big for the path) the flow of its two addresses. */
 static bool icmp6_error(const struct flow_key *k, const uint8_t *icmp, uint32_t room, struct flow_info *fi)
 {
 	if (icmp[0] < 1 || icmp[0] > 4 || room < 8 + 40)
@@ -199,10 +200,16 @@ static bool icmp6_error(const struct flow_key *k, const uint8_t *icmp, uint32_t 
 	struct chain c;
 	/* The quote is cut wherever the sender's limit fell (1280 bytes in all): its own payload
 	 * length says nothing about what is here. */
-	if ((in[0] >> 4) != 6 || !walk6(in, room - 8, &c) || c.later || (c.proto != 6 && c.proto != 17) ||
-	    room - 8 - c.off < 4)
+	if ((in[0] >> 4) != 6 || !walk6(in, room - 8, &c) || c.later)
 		return false;
-	fi->hash = hash6(k, in, in + c.off, true);      /* we sent it: the peer's view swaps both pairs */
+	/* we sent it: the peer's view swaps both pairs; a quote of other than TCP or UDP (an ICMPv6
+	 * echo reply too big for the path) belongs to the core its addresses name, as the request did */
+	if (c.proto != 6 && c.proto != 17)
+		fi->hash = hash6(k, in, 0, true);
+	else if (room - 8 - c.off >= 4)
+		fi->hash = hash6(k, in, in + c.off, true);
+	else
+		return false;                           /* cut before the ports */
 	return true;
 }
 

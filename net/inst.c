@@ -93,7 +93,7 @@ static void inst_input(void *frame, uint32_t len, unsigned flags, void (*release
  * there (not complemented, as the partial-checksum convention wants) and tell the NIC where it is.
  * lwIP builds Ethernet, IP and TCP/UDP headers in the first piece of a frame, with no IPv6
  * extension header but a fragment's; other frames (ARP, ICMP, ICMPv6, fragments) carry their own
- * checksums (inst_svc.c computes a UDP one that IPv6 fragments, where 0 is not allowed).
+ * checksums (an IPv6 fragment's, where a UDP checksum of 0 is not allowed: lwIP patch 0014).
  */
 static bool csum_offload(struct pbuf *p, struct nic_txo *o)
 {

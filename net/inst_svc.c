@@ -163,16 +163,7 @@ static int dgram_send(struct svc_udp *u, const void *p, size_t len, const struct
 			 ((const u32_t *)to->ip6)[3]);
 	else
 		ip_addr_set_ip4_u32_val(a, to->ip);
-	/* IPv6 forbids a UDP checksum of 0, and a datagram it fragments is not checksummed by the NIC
-	 * (inst.c): compute that one here. */
-	struct netif *nif = netif_default;
-	bool sw = to->family == SVC_INET6 && nif && len + UDP_HLEN + IP6_HLEN > nif->mtu &&
-		  !(nif->chksum_flags & NETIF_CHECKSUM_GEN_UDP);
-	if (sw)
-		nif->chksum_flags |= NETIF_CHECKSUM_GEN_UDP;
 	err_t e = udp_sendto(iu->pcb, q, &a, to->port);
-	if (sw)
-		nif->chksum_flags &= (u16_t)~NETIF_CHECKSUM_GEN_UDP;
 	pbuf_free(q);
 	if (e != ERR_OK) {
 		st->udp_drop++;

@@ -525,8 +525,8 @@ static void classify6(void)
 		fi.hash = 0;
 		CHECK_EQ(flow_classify(&key, f, len, false, &fi), FLOW_ICMP_ERR);
 		CHECK_EQ(fi.hash, want);
-		/* not about a flow: a quote cut before the ports, of a later fragment, of another
-		 * protocol, or of a chain that cannot be walked */
+		/* not about a flow: a quote cut before the ports, of a later fragment, or of a chain
+		 * that cannot be walked */
 		CHECK_EQ(flow_classify(&key, f, len - 17, true, &fi), FLOW_ADDR);
 		CHECK_EQ(fi.hash, tuple6(router, 0, us6, 0, false));
 	}
@@ -536,9 +536,12 @@ static void classify6(void)
 	len = frame6(f, NULL, 0, 58, router, 2, us6, 0);
 	memcpy(f + 14 + 48, q + 14, ql), len = 14 + 48 + ql, put16(f + 14 + 4, 8 + ql);
 	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_ADDR);
-	ql = frame6(q, NULL, 0, 58, us6, 128, peer6, 0) - 14;
+	/* a quote of our ICMPv6 (an echo reply too big for the path): the core of its addresses, as
+	 * the echo request's, seen from the peer */
+	ql = frame6(q, NULL, 0, 58, us6, 129, peer6, 0) - 14;
 	memcpy(f + 14 + 48, q + 14, ql), len = 14 + 48 + ql, put16(f + 14 + 4, 8 + ql);
-	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_ADDR);
+	CHECK_EQ(flow_classify(&key, f, len, true, &fi), FLOW_ICMP_ERR);
+	CHECK_EQ(fi.hash, tuple6(peer6, 0, us6, 0, false));
 	static const uint8_t bad_q[] = { 60, 0 };
 	ql = frame6(q, bad_q, 2, 6, us6, 443, peer6, 40000) - 14;
 	memcpy(f + 14 + 48, q + 14, ql), len = 14 + 48 + ql, put16(f + 14 + 4, 8 + ql);
