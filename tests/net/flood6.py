@@ -6,8 +6,8 @@ fast as one Python loop can, until SIGINT (timeout -s INT) or SECS; then, as hpi
 Usage: flood6.py IFACE GUEST_MAC HOST_MAC GUEST_IP6 KIND [SECS]
 KIND: syn (TCP SYN to port 80), udp (to the closed port 9), echo (ICMPv6 echo requests), each from
 random off-link sources in 2001:db8::/32 and random ports; ra (valid router advertisements: a
-random link-local source, hop limit 255, to all nodes, a random /64 prefix with the on-link and
-autonomous flags, the source's link-layer address).
+random link-local source, every other one fe80::bad:1, hop limit 255, to all nodes, a random /64
+prefix with the on-link and autonomous flags, the source's link-layer address).
 """
 import os
 import random
@@ -60,9 +60,11 @@ def build(kind):
         return [frame(GMAC, HMAC, rand_src(), GIP6, 58, l4(), cks_at=2) for _ in range(POOL)]
     if kind == "ra":
         out = []
-        for _ in range(POOL):
-            mac = bytes([0x02] + [random.getrandbits(8) for _ in range(5)])
-            ll = "fe80::%x:%x:%x:%x" % tuple(random.getrandbits(16) for _ in range(4))
+        for i in range(POOL):
+            # Every other one from one router (lwIP keeps 3 routers and drops an advertisement
+            # from a fourth before its prefixes: these reach the prefix and address tables).
+            mac = bytes([0x02, 0xba, 0xd0, 0, 0, 1] if i % 2 else [0x02] + [random.getrandbits(8) for _ in range(5)])
+            ll = "fe80::bad:1" if i % 2 else "fe80::%x:%x:%x:%x" % tuple(random.getrandbits(16) for _ in range(4))
             prefix = bytes([0xfd]) + os.urandom(7) + bytes(8)
             # RA: hop limit 64, no flags, router lifetime 1800 s, reachable and retransmit 0;
             # prefix information (type 3, 32 bytes): /64, L and A, valid 3600 s, preferred 1800 s;

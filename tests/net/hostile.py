@@ -444,6 +444,39 @@ def flood_count(d, key, sent, lost):
 
 # ---- IPv6 floods ----
 
+class GuestFrames:
+    """The IPv6 frames the guest sends on ifname, read in a thread until close(): how many of each
+    kind (ICMPv6 by type, else the next header), and the targets of duplicate address detection."""
+
+    def __init__(self, ifname):
+        import threading
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+        self.s.bind((ifname, 0x86dd))
+        self.kinds, self.dad, self.stop = {}, set(), False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop:
+            if not select.select([self.s], [], [], 0.2)[0]:
+                continue
+            f, addr = self.s.recvfrom(2048)
+            if addr[2] == 4 or len(f) < 55:         # PACKET_OUTGOING: the host's own
+                continue
+            nh = f[20]
+            k = f"icmp6-{f[54]}" if nh == 58 else f"nh{nh}"
+            self.kinds[k] = self.kinds.get(k, 0) + 1
+            if nh == 58 and f[54] == 135 and f[22:38] == bytes(16) and len(f) >= 78:
+                self.dad.add(socket.inet_ntop(socket.AF_INET6, f[62:78]))
+
+    def close(self):
+        if not self.stop:
+            self.stop = True
+            self.t.join()
+            self.s.close()
+
+
 def addr_blocks(text):
     """The address sets core 0 printed (runs of `pollux: ip6=` lines), each as a list."""
     return [re.findall(r"pollux: ip6=(\S+)", b) for b in re.findall(r"(?:pollux: ip6=\S+\r?\n)+", text)]
@@ -472,16 +505,26 @@ def ipv6_floods(h, tb, gmac, hmac, ip6, log):
     # each (rx_pkts counts it once per core); the address tables stay bounded and the first SLAAC
     # address keeps serving.
     seen = os.path.getsize(log)
+    cap = GuestFrames("tap0")
 
     def ra(d, sent, lost, tools):
+        cap.close()
+        dad = sorted(cap.dad)
+        out = " ".join(f"{k}:{v}" for k, v in sorted(cap.kinds.items()))
         with open(log, "rb") as f:
             f.seek(seen)
             blocks = addr_blocks(f.read().decode(errors="replace"))
         most = max((len(b) for b in blocks), default=0)
         new = sorted({a for b in blocks for a in b if not a.startswith(("fe80:", "fd00:198:18:"))})
         need = max(FLOOD_COUNT_MIN, (sent - lost) // 2)
-        ok = d.get("rx_pkts", 0) >= need and most <= 3 and all(ip6 in b for b in blocks)
-        return ok, (f"rx_pkts+{d.get('rx_pkts', 0)} of {sent - lost} delivered (at least {need}); nd_drp+"
+        # Each core's instance has one free address slot (LWIP_IPV6_NUM_ADDRESSES 3: link-local,
+        # the SLAAC one, one more): the flood's prefixes give at most one tentative address a core,
+        # each announced by its duplicate address detection (a solicitation from ::).
+        ok = d.get("rx_pkts", 0) >= need and most <= 3 and all(ip6 in b for b in blocks) \
+            and 1 <= len(dad) <= CORES
+        return ok, (f"rx_pkts+{d.get('rx_pkts', 0)} of {sent - lost} delivered (at least {need}); "
+                    f"duplicate address detection for {len(dad)} addresses {dad[:4]} (1 to {CORES}: one free slot "
+                    f"a core); the guest sent meanwhile (IPv6 next header or ICMPv6 type: frames) {out}; nd_drp+"
                     f"{d.get('nd_drp', 0)}; {len(blocks)} address sets printed meanwhile, the largest of {most} "
                     f"(at most 3), each with {ip6}; addresses from the flood's prefixes: {new[:3]}"
                     + (" ..." if len(new) > 3 else ""))
