@@ -148,6 +148,12 @@ for arch in x86_64 aarch64; do
 	# IPv6 by stateful DHCPv6 as EC2 assigns it (the M flag, IA_NA), renewed at T1; a short run (~90 s).
 	qemu_test "$arch http dhcp6" tests/net/net.py "$arch" "$O/test/pollux.img" 4 2 http dhcp6
 done
+# IPv6 path-MTU discovery (tests/net/ptb6.py): the client behind a namespace router whose link to it
+# has MTU 1280; the router's Packet Too Big must shrink the guest's segments, ping6 -s 1400 answered
+# in fragments (2 vCPUs, 2 queue pairs: the ICMPv6 error steered to its flow's core; ~1 min each).
+for arch in x86_64 aarch64; do
+	qemu_test "$arch ptb6" tests/net/ptb6.py "$arch" "$O/test/pollux.img" 2 2
+done
 # x86 EC2's i440FX layout (-machine pc, no MCFG): the virtio-net found through ports 0xCF8/0xCFC serves HTTP.
 qemu_test "x86_64 http pc" tests/net/net.py x86_64 "$O/test/pollux.img" 4 4 http pc
 # EC2 A1-shaped (a1.4xlarge): GICv3, 16 cortex-a72 vCPUs, 2 queue pairs; 300 short connections
@@ -169,7 +175,8 @@ for arch in x86_64 aarch64; do
 	qemu_test "$arch capacity" tests/net/capacity.py "$arch" "$O/test/pollux.img" 100000
 done
 
-# Hostile traffic (tests/net/hostile.py): malformed frames of every layer, floods while wrk runs, a
+# Hostile traffic (tests/net/hostile.py): malformed frames of every layer, floods while wrk runs
+# (IPv4 with hping3, then IPv6 with tests/net/flood6.py: SYN, UDP, ICMPv6 echo, router advertisements), a
 # port scan, half-sent requests past the connection cap, clients that never read; 4 vCPUs with 2
 # queue pairs (RSS and steering), the HTTP image with short connection limits (config/hostile.h).
 echo "== hostile-traffic tests (netns + tap, scapy, hping3, nmap, TCG)"

@@ -12,8 +12,13 @@ Malformed frames are sent one kind at a time with nothing else on the wire, so t
 reached the guest (rx_pkts + rx_bad) can be matched against the drop counters of their cause; a
 drop no counter shows is a failure (a reset to a closed port was one until lwIP patch 0008).
 
-Usage: hostile.py ARCH IMAGE CORES QUEUES [CONFIG]   (CONFIG: the header the image was built with;
-needs root and Debian's python3-scapy, hping3, nmap)
+IPv6 floods (hping3 has none; tests/net/flood6.py writes the frames to the tap): SYN, UDP to a closed
+port and ICMPv6 echo from random sources (with ping -6 -f), each while wrk runs over IPv6 and each
+moving its own counter, then valid router advertisements with random prefixes: the guest keeps
+serving its first SLAAC address and holds at most LWIP_IPV6_NUM_ADDRESSES addresses.
+
+Usage: hostile.py ARCH IMAGE CORES QUEUES [CONFIG] [v6floods]   (CONFIG: the header the image was
+built with; v6floods: only the IPv6 floods; needs root and Debian's python3-scapy, hping3, nmap)
 """
 import importlib.util
 import json
@@ -31,10 +36,12 @@ if importlib.util.find_spec("scapy") is None and sys.executable != "/usr/bin/pyt
         and os.path.exists("/usr/bin/python3"):
     os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)   # Debian's python3-scapy
 
-from netns import HOST_IP, Results, Testbed, boot, ns, setns  # noqa: E402
+from netns import HOST_IP, HOST_IP6, Results, Testbed, boot, boot6, ns, setns  # noqa: E402
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 CONFIG = sys.argv[5] if len(sys.argv) > 5 else "config/default.h"      # the image's, for its limits
+ONLY_V6 = "v6floods" in sys.argv[6:]    # only the IPv6 floods after the boot (a short run)
+FLOOD6 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flood6.py")
 TAG = f"{ARCH} {CORES}c {QUEUES}q hostile"
 result = Results(TAG)
 CLOSED = 9                      # a TCP/UDP port nothing listens on (the HTTP image has no UDP service)
@@ -92,6 +99,10 @@ def moved(d, names=None):
     return " ".join(f"{k}+{d[k]}" for k in keys if d.get(k))
 
 
+def url(ip, path="/"):
+    return f"http://[{ip}]{path}" if ":" in ip else f"http://{ip}{path}"
+
+
 def tap_stats():
     j = json.loads(ns("ip", "-s", "-j", "link", "show", "tap0").stdout)[0]["stats64"]
     return {"tx": j["tx"]["packets"], "tx_drop": j["tx"]["dropped"]}
@@ -126,7 +137,7 @@ class Health:
 
     def fresh(self):
         t0 = time.time()
-        r = ns("curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", f"http://{self.ip}/hello", check=False)
+        r = ns("curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", url(self.ip, "/hello"), check=False)
         return r.stdout == "200", r.stdout or "nothing", time.time() - t0
 
     def ping(self):
@@ -396,7 +407,7 @@ def flood(h, tb, name, cmds, secs, check):
     counter only this flood moves; wrk served with no socket error and no non-2xx answer."""
     t0 = time.time()
     before, tap0 = stats(h.g), tap_stats()
-    wrk = tb.spawn("wrk", "-t2", "-c16", f"-d{secs + 2}s", "--timeout", "5s", f"http://{h.ip}/",
+    wrk = tb.spawn("wrk", "-t2", "-c16", f"-d{secs + 2}s", "--timeout", "5s", url(h.ip),
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(1)
     fl = [tb.spawn("timeout", "-s", "INT", str(secs), *c, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -429,6 +440,102 @@ def flood_count(d, key, sent, lost):
     """(ok, why): counter key moved by at least FLOOD_COUNT_MIN and half the frames the tap delivered."""
     need = max(FLOOD_COUNT_MIN, (sent - lost) // 2)
     return d.get(key, 0) >= need, f"{key}+{d.get(key, 0)} of {sent - lost} delivered (at least {need})"
+
+
+# ---- IPv6 floods ----
+
+class GuestFrames:
+    """The IPv6 frames the guest sends on ifname, read in a thread until close(): how many of each
+    kind (ICMPv6 by type, else the next header), and the targets of duplicate address detection."""
+
+    def __init__(self, ifname):
+        import threading
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+        self.s.bind((ifname, 0x86dd))
+        self.kinds, self.dad, self.stop = {}, set(), False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop:
+            if not select.select([self.s], [], [], 0.2)[0]:
+                continue
+            f, addr = self.s.recvfrom(2048)
+            if addr[2] == 4 or len(f) < 55:         # PACKET_OUTGOING: the host's own
+                continue
+            nh = f[20]
+            k = f"icmp6-{f[54]}" if nh == 58 else f"nh{nh}"
+            self.kinds[k] = self.kinds.get(k, 0) + 1
+            if nh == 58 and f[54] == 135 and f[22:38] == bytes(16) and len(f) >= 78:
+                self.dad.add(socket.inet_ntop(socket.AF_INET6, f[62:78]))
+
+    def close(self):
+        if not self.stop:
+            self.stop = True
+            self.t.join()
+            self.s.close()
+
+
+def addr_blocks(text):
+    """The address sets core 0 printed (runs of `pollux: ip6=` lines), each as a list."""
+    return [re.findall(r"pollux: ip6=(\S+)", b) for b in re.findall(r"(?:pollux: ip6=\S+\r?\n)+", text)]
+
+
+def ipv6_floods(h, tb, gmac, hmac, ip6, log):
+    """IPv6 back on the host's tap (its address without DAD), then each IPv6 flood while wrk runs
+    over IPv6. The host's own neighbour discovery and MLD frames are few (SLACK-sized) beside the
+    floods' thousands, and each check asks only half of what the tap delivered."""
+    t0 = time.time()
+    ns("sysctl", "-qw", "net.ipv6.conf.tap0.accept_dad=0", "net.ipv6.conf.tap0.disable_ipv6=0", check=False)
+    ns("ip", "-6", "addr", "add", f"{HOST_IP6}/64", "dev", "tap0", "nodad", check=False)
+    h6 = Health(tb, ip6, log)
+    h6.loops, h6.log_seen = h.loops, h.log_seen
+    time.sleep(1)
+    h6.check("ipv6 baseline")
+    f6 = ["/usr/bin/python3", FLOOD6, "tap0", gmac, hmac, ip6]
+    flood(h6, tb, "syn6", [f6 + ["syn"]], 3, lambda d, sent, lost, tools: flood_count(d, "syn_ckie", sent, lost))
+    h6.check("flood syn6")
+    flood(h6, tb, "udp6", [f6 + ["udp"]], 3, lambda d, sent, lost, tools: flood_count(d, "l4_drop", sent, lost))
+    h6.check("flood udp6")
+    flood(h6, tb, "icmp6", [f6 + ["echo"], ["ping", "-6", "-f", "-q", ip6]], 3,
+          lambda d, sent, lost, tools: flood_count(d, "echo", sent, lost))
+    h6.check("flood icmp6")
+    # Valid router advertisements, each from another router with another prefix: every core takes
+    # each (rx_pkts counts it once per core); the address tables stay bounded and the first SLAAC
+    # address keeps serving.
+    seen = os.path.getsize(log)
+    cap = GuestFrames("tap0")
+
+    def ra(d, sent, lost, tools):
+        cap.close()
+        dad = sorted(cap.dad)
+        out = " ".join(f"{k}:{v}" for k, v in sorted(cap.kinds.items()))
+        with open(log, "rb") as f:
+            f.seek(seen)
+            blocks = addr_blocks(f.read().decode(errors="replace"))
+        most = max((len(b) for b in blocks), default=0)
+        new = sorted({a for b in blocks for a in b if not a.startswith(("fe80:", "fd00:198:18:"))})
+        need = max(FLOOD_COUNT_MIN, (sent - lost) // 2)
+        # Each core's instance has one free address slot (LWIP_IPV6_NUM_ADDRESSES 3: link-local,
+        # the SLAAC one, one more): the flood's prefixes give at most one tentative address a core,
+        # each announced by its duplicate address detection (a solicitation from ::).
+        ok = d.get("rx_pkts", 0) >= need and most <= 3 and all(ip6 in b for b in blocks) \
+            and 1 <= len(dad) <= CORES
+        return ok, (f"rx_pkts+{d.get('rx_pkts', 0)} of {sent - lost} delivered (at least {need}); "
+                    f"duplicate address detection for {len(dad)} addresses {dad[:4]} (1 to {CORES}: one free slot "
+                    f"a core); the guest sent meanwhile (IPv6 next header or ICMPv6 type: frames) {out}; nd_drp+"
+                    f"{d.get('nd_drp', 0)}; {len(blocks)} address sets printed meanwhile, the largest of {most} "
+                    f"(at most 3), each with {ip6}; addresses from the flood's prefixes: {new[:3]}"
+                    + (" ..." if len(new) > 3 else ""))
+    flood(h6, tb, "ra6", [f6 + ["ra"]], 3, ra)
+    h6.check("flood ra6")
+    r = ns("curl", "-6", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", url(ip6, "/hello"), check=False)
+    result(r.stdout == "200", "ra6 first-address", f"after the router advertisement flood, curl -6 to the first "
+           f"SLAAC address {ip6}: {r.stdout or 'nothing'}")
+    h.loops, h.log_seen = h6.loops, h6.log_seen
+    ns("sysctl", "-qw", "net.ipv6.conf.tap0.disable_ipv6=1", check=False)
+    print(f"phase ipv6 floods: {time.time() - t0:.1f} s", flush=True)
 
 
 # ---- port scan ----
@@ -597,10 +704,13 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (16384, 16384))
     t_start = time.time()
     log = os.path.join(os.path.dirname(IMAGE), f"hostile-{ARCH}-{CORES}c-{QUEUES}q.log")
-    with Testbed(ARCH, IMAGE, CORES, QUEUES, log) as tb:
+    # Router advertisements naming the namespace the default router: replies to the IPv6 floods'
+    # off-link sources leave through it (the host drops them).
+    with Testbed(ARCH, IMAGE, CORES, QUEUES, log, router_lifetime=600) as tb:
         ip = boot(tb, result)
         if not ip:
             return
+        ip6 = boot6(tb, result)
         t_boot = time.time() - t_start
         setns()
         ns("sysctl", "-qw", "net.ipv6.conf.tap0.disable_ipv6=1", check=False)   # no ND/MLD noise
@@ -612,6 +722,10 @@ def main():
         hmac = json.loads(ns("ip", "-j", "link", "show", "tap0").stdout)[0]["address"]
         h.check("baseline")
         first = stats(tb.g)
+        if ONLY_V6:
+            if ip6:
+                ipv6_floods(h, tb, gmac, hmac, ip6, log)
+            return
 
         malformed(h, tb, gmac, hmac, ip)
         h.check("malformed")
@@ -638,6 +752,8 @@ def main():
         flood(h, tb, "icmp", [hp + ["--icmp", ip], ["ping", "-f", "-q", ip]], 3,
               lambda d, sent, lost, tools: flood_count(d, "echo", sent, lost))
         h.check("flood icmp")
+        if ip6:
+            ipv6_floods(h, tb, gmac, hmac, ip6, log)
 
         port_scan(h, tb)
         h.check("port-scan")

@@ -50,9 +50,9 @@ def ns(*cmd, **kw):
     return sh("ip", "netns", "exec", NS, *cmd, **kw)
 
 
-def setns():
-    """Move this process into the namespace so sockets below are made there."""
-    fd = os.open(f"/run/netns/{NS}", os.O_RDONLY)
+def setns(name=None):
+    """Move this process into the namespace (NS, or name) so sockets below are made there."""
+    fd = os.open(f"/run/netns/{name or NS}", os.O_RDONLY)
     if ctypes.CDLL(None, use_errno=True).setns(fd, 0x40000000) != 0:   # CLONE_NEWNET
         raise OSError(ctypes.get_errno(), "setns")
     os.close(fd)
@@ -77,11 +77,17 @@ class Testbed:
     tb.mon its monitor socket. static: no DHCP server (the image has a static address). nic: "virtio"
     or "igb" (QEMU's 82576, which offers 16 queue pairs and spreads frames itself; queues is then
     what the driver takes, one per core). dhcp6: IPv6 addresses by stateful DHCPv6 from DHCP6_RANGE
-    (router advertisements with the M flag, as EC2 sends) instead of SLAAC."""
+    (router advertisements with the M flag, as EC2 sends) instead of SLAAC. router_lifetime: seconds
+    the advertisements name this namespace the default router for (dnsmasq's --ra-param; without it
+    dnsmasq says 0 where the namespace has no IPv6 default route, and the guest then reaches only the
+    /64). tb.netns(): a further namespace, deleted with the first."""
 
-    def __init__(self, arch, image, cores, queues, log, static=False, mem="1G", nic="virtio", dhcp6=False):
+    def __init__(self, arch, image, cores, queues, log, static=False, mem="1G", nic="virtio", dhcp6=False,
+                 router_lifetime=None):
         self.arch, self.image, self.cores, self.queues = arch, image, cores, queues
         self.log, self.static, self.mem, self.nic, self.dhcp6 = log, static, mem, nic, dhcp6
+        self.router_lifetime = router_lifetime
+        self.extra_ns = []
         self.prefix = {"virtio": "vnet", "igb": "igb"}[nic]     # the driver's log prefix
         self.g = self.dns = None
         self.mon = f"/tmp/{NS}.mon"
@@ -113,6 +119,7 @@ class Testbed:
             ["ip", "netns", "exec", NS, "dnsmasq", "--no-daemon", "--interface=tap0", "--bind-interfaces",
              "--except-interface=lo", "--port=0", "--no-resolv", "--no-hosts", f"--dhcp-leasefile={lease}",
              "--enable-ra", f"--dhcp-range={v6}"]
+            + ([f"--ra-param=tap0,10,{self.router_lifetime}"] if self.router_lifetime else [])
             + ([] if self.static else ["--dhcp-range=198.18.0.50,198.18.0.99,255.255.255.0,1h"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         q = self.queues
@@ -125,6 +132,13 @@ class Testbed:
         net += ["-monitor", f"unix:{self.mon},server,nowait"]
         self.g = Guest(["ip", "netns", "exec", NS, QEMU_SH, self.arch, self.image, str(self.cores), self.mem] + net,
                        self.log)
+
+    def netns(self, suffix):
+        """A further namespace NS+suffix (its name returned), deleted on exit as the first is."""
+        name = NS + suffix
+        sh("ip", "netns", "add", name)
+        self.extra_ns.append(name)
+        return name
 
     def spawn(self, *cmd, **kw):
         """A helper process (a flood, a client) in the namespace, ended at the latest on exit."""
@@ -143,6 +157,8 @@ class Testbed:
             self.dns.kill()
             self.dns.wait()
         sh("ip", "netns", "del", NS, check=False)
+        for name in self.extra_ns:
+            sh("ip", "netns", "del", name, check=False)
         for f in (self.mon, f"/tmp/{NS}.leases"):
             if os.path.exists(f):
                 os.unlink(f)

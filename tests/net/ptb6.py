@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""IPv6 path-MTU discovery through a real router (issue 16): ping6 and a Packet Too Big from a
+namespace router lowering the path MTU shrink the connection's segments.
+
+The test's namespace (netns.py) is the router: tap0 (fd00:198:18::1/64, dnsmasq's advertisements
+name it the default router) faces the guest, a veth of MTU 1280 (fd00:198:19::1/64) leads to a
+second namespace holding the client (fd00:198:19::2/64), and IPv6 forwarding is on. The client's
+route advertises an MSS of 1440 (advmss), as a client on a 1500-byte link behind the narrow one
+would, so the guest starts with 1500-byte packets; the router's kernel answers the first ones that
+do not fit the 1280 link with ICMPv6 Packet Too Big (MTU 1280). Checked, from a capture of tap0
+(AF_PACKET, both directions) and the client's sockets:
+- the guest sent packets over 1280 bytes first and the router sent it Packet Too Big naming 1280;
+- 150 pipelined GETs on one connection (about 150 KB of answers) arrive byte for byte as the site's
+  files are on disk;
+- every byte of new data the guest sent after the first Packet Too Big (TCP sequence past the
+  highest sent before it) came in packets of at most 1280 bytes, its segments' payload at most
+  1220 (the MSS lowered, lwIP patch 0011 and inst_ip6_ptb); retransmissions of segments built
+  before are counted (lwIP fragments them to the path MTU);
+- ping6 -s 1400 from the client is answered, the guest's replies arriving as IPv6 fragments of at
+  most 1280 bytes.
+Addresses: 198.18.0.0/15 and the ULA /64s above; nothing leaves the namespaces, which are deleted,
+with every process started, on exit (also on SIGINT, SIGTERM, SIGHUP).
+
+Usage: ptb6.py ARCH IMAGE CORES QUEUES   (the HTTP test image: its site is the repository's site/)
+"""
+import os
+import re
+import select
+import socket
+import struct
+import sys
+import threading
+import time
+
+from netns import NS, Results, Testbed, boot, boot6, sh, setns
+
+ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+TAG = f"{ARCH} {CORES}c {QUEUES}q ptb6"
+result = Results(TAG)
+NARROW = 1280                   # the router's link to the client, IPv6's minimum MTU
+CLIENT_PREFIX = "fd00:198:19::"
+ROUTER_C = CLIENT_PREFIX + "1"
+CLIENT = CLIENT_PREFIX + "2"
+SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "site")
+PATHS = ["/", "/style.css", "/pollux.svg", "/index.html"]
+FILES = {"/": "index.html", "/style.css": "style.css", "/pollux.svg": "pollux.svg", "/index.html": "index.html"}
+REQUESTS = 150
+ETH_P_ALL, PACKET_OUTGOING = 3, 4
+
+
+class Capture:
+    """Every IPv6 frame on tap0 in the router namespace, both directions, in order: (time, outgoing,
+    the frame's first 200 bytes, its length)."""
+
+    def __init__(self, ifname):
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.s.bind((ifname, ETH_P_ALL))
+        self.frames, self.stop = [], False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop:
+            if not select.select([self.s], [], [], 0.2)[0]:
+                continue
+            data, addr = self.s.recvfrom(65536)
+            if len(data) >= 54 and data[12:14] == b"\x86\xdd":
+                self.frames.append((time.time(), addr[2] == PACKET_OUTGOING, data[:200], len(data)))
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.s.close()
+
+
+def ip6_text(b):
+    return socket.inet_ntop(socket.AF_INET6, b)
+
+
+def analyse(frames, gip6):
+    """From the guest (incoming on tap0) and to it (outgoing): the Packet Too Big messages and the
+    guest's packets to the client, before and after the first of them."""
+    ptbs, before, after = [], [], []
+    first_ptb = None
+    for t, out, f, flen in frames:
+        ip = f[14:]
+        plen, nh = struct.unpack("!HB", ip[4:7])
+        src, dst = ip6_text(ip[8:24]), ip6_text(ip[24:40])
+        size = 40 + plen
+        if out and dst == gip6 and nh == 58 and ip[40] == 2:
+            mtu = struct.unpack("!I", ip[44:48])[0]
+            quoted_nh = ip[48 + 6] if len(ip) > 48 + 7 else None
+            ptbs.append((t, mtu, quoted_nh))
+            if first_ptb is None:
+                first_ptb = len(before)
+            continue
+        if out or src != gip6 or dst != CLIENT:
+            continue
+        pkt = {"t": t, "size": size, "nh": nh}
+        if nh == 6:
+            thl = (ip[40 + 12] >> 4) * 4
+            pkt["seq"] = struct.unpack("!I", ip[44:48])[0]
+            pkt["data"] = plen - thl
+        (before if not ptbs else after).append(pkt)
+    return ptbs, before, after
+
+
+def counters(g):
+    """`stats`' per-core columns summed over the cores (the first three tables), as {name: value}."""
+    g.send("stats")
+    m, out = g.expect(r"core\s+q\s+rx_pkts[^\n]*\n(?:\d+[^\n]*\n){%d}core\s+q\s+rx_bad[^\n]*\n(?:\d+[^\n]*\n){%d}"
+                      % (CORES, CORES), 30)
+    tot = {}
+    for head, rows in re.findall(r"(core[ \t]+[^\n]*)\n((?:\d+[ \t][^\n]*\n)+)", m.group(0).decode() if m else ""):
+        for line in rows.splitlines():
+            for k, v in zip(head.split(), line.split()):
+                if k not in ("core", "q") and re.fullmatch(r"-?\d+", v):
+                    tot[k] = tot.get(k, 0) + int(v)
+    return tot
+
+
+def pipelined_gets(gip6):
+    """REQUESTS pipelined GETs on one connection from the client's namespace: (bodies right, the
+    answers' bytes, seconds, error)."""
+    want = {p: open(os.path.join(SITE, f), "rb").read() for p, f in FILES.items()}
+    t0 = time.time()
+    s = socket.create_connection((gip6, 80), timeout=30)
+    paths = [PATHS[i % len(PATHS)] for i in range(REQUESTS)]
+    s.sendall(b"".join(f"GET {p} HTTP/1.1\r\nHost: t\r\n\r\n".encode() for p in paths))
+    f = s.makefile("rb")
+    ok, total = 0, 0
+    try:
+        for p in paths:
+            status = f.readline()
+            hdr = {}
+            total += len(status)
+            while True:
+                line = f.readline()
+                total += len(line)
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                k, v = line.decode().split(":", 1)
+                hdr[k.strip().lower()] = v.strip()
+            body = f.read(int(hdr.get("content-length", "0")))
+            total += len(body)
+            ok += status.startswith(b"HTTP/1.1 200") and "content-encoding" not in hdr and body == want[p]
+        err = None
+    except (OSError, ValueError) as e:
+        err = repr(e)
+    s.close()
+    return ok, total, time.time() - t0, err
+
+
+def main():
+    log = os.path.join(os.path.dirname(IMAGE), f"ptb6-{ARCH}-{CORES}c-{QUEUES}q.log")
+    with Testbed(ARCH, IMAGE, CORES, QUEUES, log, router_lifetime=600) as tb:
+        # The router: forwarding on, a veth of MTU 1280 to the client's namespace.
+        cns = tb.netns("c")
+        r = lambda *a: sh("ip", "netns", "exec", NS, *a)                # the router (the Testbed's namespace)
+        c = lambda *a, **kw: sh("ip", "netns", "exec", cns, *a, **kw)     # the client
+        r("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        r("ip", "link", "add", "vr", "mtu", str(NARROW), "type", "veth", "peer", "name", "vc", "mtu", str(NARROW),
+          "netns", cns)
+        r("ip", "-6", "addr", "add", ROUTER_C + "/64", "dev", "vr", "nodad")
+        r("ip", "link", "set", "vr", "up")
+        c("ip", "link", "set", "lo", "up")
+        c("ip", "-6", "addr", "add", CLIENT + "/64", "dev", "vc", "nodad")
+        c("ip", "link", "set", "vc", "up")
+        c("ip", "-6", "route", "add", "default", "via", ROUTER_C, "dev", "vc", "advmss", "1440")
+        ip = boot(tb, result)
+        if not ip:
+            return
+        gip6 = boot6(tb, result)
+        if not gip6:
+            return
+        setns()
+        c0 = counters(tb.g)
+        cap = Capture("tap0")
+        setns(cns)
+        # The guest's default router is the one its advertisements name: reach it from the client.
+        ok6 = False
+        for attempt in range(1, 6):
+            p = c("ping", "-6", "-c", "2", "-i", "0.3", "-W", "3", gip6, check=False)
+            if p.returncode == 0:
+                ok6 = True
+                break
+            time.sleep(2)
+        result(ok6, "routed-ping6", f"the client {CLIENT} behind the router reaches {gip6} (attempt {attempt}): "
+               + (p.stdout.strip().splitlines()[-2] if p.stdout.strip() else p.stderr.strip()))
+        if not ok6:
+            cap.close()
+            return
+        ok, total, secs, err = pipelined_gets(gip6)
+        result(ok == REQUESTS and not err, "download",
+               f"{REQUESTS} pipelined GETs on one connection through the 1280 link: {ok} answered byte for byte "
+               f"as the site's files ({total} bytes in {secs:.1f} s)" + (f"; {err}" if err else ""))
+        time.sleep(0.5)
+        n_tcp = len(cap.frames)
+        for attempt in range(1, 4):
+            p = c("ping", "-6", "-c", "3", "-i", "0.3", "-W", "3", "-s", "1400", gip6, check=False)
+            m = re.search(r"(\d+) received", p.stdout)
+            if m and int(m.group(1)) == 3:
+                break
+        time.sleep(0.5)
+        cap.close()
+        setns()
+        d = {k: v - c0.get(k, 0) for k, v in counters(tb.g).items() if v != c0.get(k, 0)}
+        print("ptb6: the guest's counters over the checks: " + " ".join(f"{k}+{v}" for k, v in d.items()
+                                                                          if k not in ("loops", "max_gap_us")),
+              flush=True)
+        ptbs, before, after = analyse(cap.frames[:n_tcp], gip6)
+        big_before = [x for x in before if x["size"] > NARROW]
+        mtus = sorted({m for _, m, _ in ptbs})
+        result(bool(big_before) and bool(ptbs) and mtus == [NARROW] and all(q == 6 for _, _, q in ptbs), "ptb",
+               f"the guest first sent {len(big_before)} packets over {NARROW} bytes (largest "
+               f"{max((x['size'] for x in before), default=0)}); the router sent it {len(ptbs)} Packet Too Big "
+               f"naming MTU {mtus}, quoting TCP")
+        sent_before = max(((x["seq"] + x["data"]) & 0xffffffff for x in before if x["nh"] == 6 and x["data"]),
+                          default=None)
+        def newer(x):
+            return sent_before is not None and ((x["seq"] + x["data"] - sent_before) & 0xffffffff) < 1 << 31 \
+                and x["seq"] + x["data"] != sent_before
+        new = [x for x in after if x["nh"] == 6 and x["data"] and newer(x)]
+        new_big = [x for x in new if x["size"] > NARROW]
+        frags = [x for x in after if x["nh"] == 44]
+        old_big = [x for x in after if x["size"] > NARROW and x not in new_big]
+        result(len(new) >= 20 and not new_big and max(x["data"] for x in new) <= NARROW - 60, "segments-shrink",
+               f"after the first Packet Too Big: {len(new)} segments of new data, the largest packet "
+               f"{max((x['size'] for x in new), default=0)} bytes with {max((x['data'] for x in new), default=0)} of data "
+               f"({len(new_big)} over {NARROW}); before it the largest segment carried "
+               f"{max((x.get('data', 0) for x in before), default=0)}; earlier segments sent again: {len(frags)} "
+               f"fragments, {len(old_big)} packets still over {NARROW}; packets to the client after it {len(after)}, "
+               f"the last {(after[-1]['t'] - ptbs[0][0]) if after and ptbs else 0:.1f} s after it")
+        ping_frames = cap.frames[n_tcp:]
+        from_guest = [(f[20], struct.unpack("!H", f[18:20])[0] + 40) for t, out, f, flen in ping_frames
+                      if not out and ip6_text(f[22:38]) == gip6 and ip6_text(f[38:54]) == CLIENT]
+        replies = [n for nh, n in from_guest if nh == 44]
+        whole = [n for nh, n in from_guest if nh != 44]
+        got = int(m.group(1)) if m else 0
+        result(got == 3 and len(replies) >= 6 and max(replies) <= NARROW, "ping6-1400",
+               f"ping6 -s 1400 from the client (attempt {attempt}): {got}/3 answered, the guest's replies in "
+               f"{len(replies)} fragments of at most {max(replies, default=0)} bytes; unfragmented packets to "
+               f"the client {len(whole)} (largest {max(whole, default=0)})")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(result.summary("ptb6"))
