@@ -437,7 +437,7 @@ void chacha20_block(const uint32_t key[8], uint64_t counter, uint64_t nonce, uin
 
 /* ---- prof.c: the loop's profile (prof.h has what the loop calls) ---- */
 /* `prof on` asks every core to time its loop from its next iteration (each resets its own
- * counters), `prof off` to stop; either way the table follows. */
+ * counters), `prof off` to stop (the table follows), `prof` prints the table. */
 void prof_cmd(int argc, char **argv);
 /* The table: per core (cores 0..n) and in total, frames, busy and idle polls, per stage ticks and
  * nanoseconds per frame. */

@@ -72,9 +72,9 @@ void prof_print(uint32_t n)
 	static char out[(POLLUX_MAX_CORES + 4) * 400];
 	struct kbuf b = { out, sizeof(out), 0 };
 	uint64_t hz = arch_counter_hz();
-	uint32_t on = 0;
+	uint32_t on = 0;                /* as asked: a core applies it at its next iteration */
 	for (uint32_t i = 0; i < n; i++)
-		on += cpus[i].prof.on;
+		on += cpus[i].prof_req & 1;
 	uint64_t tenths = hz ? 10000000000ull / hz : 0;
 	kbprintf(&b, "prof: %s, counter %llu Hz (%llu.%llu ns a tick)%s\n", on == n ? "on" : on ? "partly on" : "off",
 		 (unsigned long long)hz, (unsigned long long)(tenths / 10), (unsigned long long)(tenths % 10),
@@ -113,6 +113,10 @@ void prof_cmd(int argc, char **argv)
 		uint32_t on = !strcmp(argv[1], "on");
 		for (uint32_t i = 0; i < ncpus; i++)
 			cpus[i].prof_req = ((cpus[i].prof_req + 2) & ~1u) | on;
+		if (on) {       /* the counters are reset by each core, later: nothing to print yet */
+			kprintf("prof: every core resets its counters and times its loop from its next iteration\n");
+			return;
+		}
 	}
-	prof_print(ncpus);
+	prof_print(ncpus);      /* after `prof off`, the last figures (they no longer move) */
 }
