@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Where a frame's time goes (issue 17): boot an image (make bench's 64 B HTTP image, config/bench64.h)
 with one vCPU and one queue pair on the network tests' namespace (tests/net/netns.py), warm up with
-wrk, then `prof on`, wrk keep-alive (one thread, 16 connections) for SECONDS, `prof`: prints wrk's
-rate and the loop's profile table. A measurement, not a test: not part of make test or make bench.
+wrk, run wrk keep-alive (one thread, 16 connections) for SECONDS with the profile off, then `prof on`,
+the same again, `prof`: prints both rates (what timing costs) and the loop's profile table. A measurement, not a test: not part of make test or make bench.
 
 Usage: prof.py ARCH IMAGE [SECONDS]     (root: it makes a network namespace)
 """
@@ -34,12 +34,13 @@ def main():
             return 1
         url = f"http://{ip}/"
         wrk(url, 3)                     # warm-up: ARP, connections, the site's pages touched
+        off, _ = wrk(url, SECONDS)
         tb.g.send("prof on")
         rate, out = wrk(url, SECONDS)
         tb.g.send("prof")
         m, got = tb.g.expect(r"(prof: on, counter[^\n]*\n(?:[^\n]*\n){4})", 30)
         tb.g.send("prof off")
-        print(f"wrk -t1 -c16 -d{SECONDS}s keep-alive: {rate} req/s" if rate else out)
+        print(f"wrk -t1 -c16 -d{SECONDS}s keep-alive: prof off {off} req/s, prof on {rate} req/s" if rate else out)
         print(m.group(1).decode() if m else "no prof table:\n" + got[-800:])
         return 0 if m and rate else 1
 
