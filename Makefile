@@ -358,7 +358,7 @@ prof: $(UNIT_DIR)/prof_conns
 # model, test_ixgbe_http the 82599's. Each is built twice: bench64's config (64-byte body at "/") and
 # bench16k's 16 KiB body (many segments per response, pieces sent in place); only http.c reads the
 # body size.
-NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c drivers/virtio_pci.c \
+NIC_HTTP_SRCS := kernel/prof.c net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c drivers/virtio_pci.c \
 	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/nic_http.c tests/unit/nic_http_client.c \
 	tests/unit/host/fakepci.c tests/unit/host/harness.c $(INTEL_SRCS) net/site_blob.S
 NIC_HTTP_HDRS := tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/host/harness.h \
@@ -413,7 +413,7 @@ fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/ena_model.c tests/uni
 # bounds each core's allocations by the budget net/net.c gives it, as the real allocator does (tests/fuzz/fuzz_rx.c).
 FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_clib_free=fuzz_lwip_free \
 	-include tests/fuzz/lwip_malloc.h
-fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
+fuzz_rx_SRCS := kernel/prof.c net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
 	tests/fuzz/rx_lwip.c \
 	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o $(FUZZ_DIR)/site_blob.o
 fuzz_rx_CFLAGS := $(LWIP_INC) $(FUZZ_LWIP_DEFS)

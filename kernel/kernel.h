@@ -436,9 +436,9 @@ uint64_t siphash24(const uint8_t key[16], const void *p, size_t n);
 void chacha20_block(const uint32_t key[8], uint64_t counter, uint64_t nonce, uint32_t out[16]);
 
 /* ---- prof.c: the loop's profile (prof.h has what the loop calls) ---- */
-/* `prof on` asks every core to time its loop from its next iteration (each resets its own
+/* The console's `prof` over cores 0..n: `prof on` asks every core to time its loop from its next iteration (each resets its own
  * counters), `prof off` to stop (the table follows), `prof` prints the table. */
-void prof_cmd(int argc, char **argv);
+void prof_cmd(uint32_t n, int argc, char **argv);
 /* The table: per core (cores 0..n) and in total, frames, busy and idle polls, per stage ticks and
  * nanoseconds per frame. */
 void prof_print(uint32_t n);

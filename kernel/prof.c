@@ -103,7 +103,7 @@ void prof_print(uint32_t n)
 	kputs(out);
 }
 
-void prof_cmd(int argc, char **argv)
+void prof_cmd(uint32_t n, int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "on") && strcmp(argv[1], "off")) {
 		kprintf("usage: prof [on|off]\n");
@@ -111,12 +111,12 @@ void prof_cmd(int argc, char **argv)
 	}
 	if (argc > 1) {
 		uint32_t on = !strcmp(argv[1], "on");
-		for (uint32_t i = 0; i < ncpus; i++)
+		for (uint32_t i = 0; i < n; i++)
 			cpus[i].prof_req = ((cpus[i].prof_req + 2) & ~1u) | on;
 		if (on) {       /* the counters are reset by each core, later: nothing to print yet */
 			kprintf("prof: every core resets its counters and times its loop from its next iteration\n");
 			return;
 		}
 	}
-	prof_print(ncpus);      /* after `prof off`, the last figures (they no longer move) */
+	prof_print(n);          /* after `prof off`, the last figures (they no longer move) */
 }

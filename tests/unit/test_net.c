@@ -37,8 +37,6 @@ static int arena_of(const void *p)
 	return -1;
 }
 
-uint32_t ncpus;                 /* kernel/cpu.c's: the cores `prof` reads */
-
 /* The core being played: this_cpu() (tests/unit/host/arch_inline.h) returns it. */
 extern struct cpu *host_cpu;
 static void on(uint32_t c) { host_cpu = &cpus[c]; }
@@ -2194,7 +2192,7 @@ static void prof_say(const char *arg)
 {
 	char *argv[] = { "prof", (char *)arg };
 	on(0);
-	prof_cmd(arg ? 2 : 1, argv);
+	prof_cmd(g_cores, arg ? 2 : 1, argv);
 }
 
 /* `prof`'s table, parsed: row "0", "1", ... or "all", column col; NAN when absent. The header's
@@ -2228,7 +2226,7 @@ static double prof_cell(const char *rowname, const char *col)
 				v = !strcmp(tok[i], "-") ? -1 : strtod(tok[i], NULL);
 	}
 	CHECK_EQ(ncol, 4 + 1 + 2 * PROF_NSTAGES + 1);
-	CHECK_EQ(rows, (int)ncpus + 1);         /* one per core, then the total */
+	CHECK_EQ(rows, (int)g_cores + 1);         /* one per core, then the total */
 	klen = mark;
 	klog[klen] = 0;
 	return v;
@@ -2240,7 +2238,6 @@ static double prof_cell(const char *rowname, const char *col)
 static void s_prof(void)
 {
 	net_up(&(struct setup){ .pairs = 1, .cores = 2, .rx_csum = true, .tx_size = 256 });
-	ncpus = 2;
 	fi[0].answer = fi[1].answer = true;
 	static uint8_t f[128];
 	uint32_t n = 0;
