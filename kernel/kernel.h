@@ -263,7 +263,7 @@ struct console_cmd {
 };
 /* Run a split command line against table cmds (NULL-terminated). Returns 0, or -1 if unknown. */
 int console_dispatch(const struct console_cmd *cmds, int argc, char **argv);
-/* Add a command (copied; its strings must live forever). The kernel adds its own (help, cores,
+/* Add a command (copied; its strings must live forever). The kernel adds its own (help, cores, prof,
  * mem, uptime); the layers above add theirs from their boot hooks. Boot core, before the
  * secondaries start; a full table or a name taken twice panics. */
 void console_register(const struct console_cmd *cmd);
