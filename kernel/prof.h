@@ -31,7 +31,7 @@ enum prof_stage {
 
 /* One core's profile, written only by that core (in its own struct cpu, its own cache lines). */
 struct prof {
-	bool on;                        /* this core times its loop (prof_begin sets it) */
+	bool on;                        /* this core times its loop (prof_apply sets it) */
 	uint8_t cur;                    /* the stage charged now */
 	uint32_t seen;                  /* the cpu's prof_req this core applied */
 	uint64_t last;                  /* counter at the last switch of stage */
@@ -68,26 +68,22 @@ static inline void prof_leave(struct prof *p, unsigned back)
 
 /* prof.c: apply the console's request req (its low bit: on), resetting the counters when on. */
 void prof_apply(struct prof *p, uint32_t req);
-/* prof.c: the iteration's ticks into the totals: busy when it took in frames, idle otherwise. */
+/* prof.c: the end of a timed iteration that took in frames (0: an idle poll): its ticks into the
+ * totals, busy or idle. */
 void prof_tally(struct prof *p, uint32_t frames);
 
-/* Top of a loop iteration: take the console's request (req, the cpu's prof_req) and start the
- * clock. Off: two predictable branches for the whole iteration besides one per stage. */
-static inline void prof_begin(struct prof *p, uint32_t req)
+/* Top of a loop iteration: take the console's request (req, the cpu's prof_req). The loop then
+ * picks its timed path on p->on: prof_start, the work, prof_tally. */
+static inline void prof_take(struct prof *p, uint32_t req)
 {
 	if (__builtin_expect(p->seen != req, 0))
 		prof_apply(p, req);
-	if (__builtin_expect(p->on, 0)) {
-		p->cur = PROF_OTHER;
-		p->last = arch_counter();
-	}
 }
 
-/* End of a loop iteration that took in frames (0: an idle poll). */
-static inline void prof_end(struct prof *p, uint32_t frames)
+static inline void prof_start(struct prof *p)
 {
-	if (__builtin_expect(p->on, 0))
-		prof_tally(p, frames);
+	p->cur = PROF_OTHER;
+	p->last = arch_counter();
 }
 
 #endif

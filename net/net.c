@@ -726,35 +726,34 @@ static void lease6_sync(uint32_t me, struct net_core *n)
 	n->lease6_seen = s1;
 }
 
-void net_poll(struct cpu *c, uint64_t now)
+/* A stage boundary in poll_body: compiled away in the untimed copy. */
+#define STAGE(s) (timed ? prof_switch(p, (s)) : 0)
+
+/* One iteration's work; returns the frames it took in. Inlined twice, timed and not (the constant
+ * folds every STAGE away in the second), so that with the profile off net.c's own stage boundaries
+ * cost nothing; those inside the calls (TX post, reap, refill, the service) keep one branch each. */
+static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, struct net_core *n, struct prof *p,
+								 uint64_t now, bool timed)
 {
-	/* The first thing of every iteration (net is the loop's only poll hook): the profile's clock
-	 * starts, when `prof on` asked for it; otherwise two untaken branches. */
-	struct prof *p = &c->prof;
-	prof_begin(p, c->prof_req);
-	struct net_core *n = &ncores[c->idx];
-	if (c->idx >= nnet || !n->up) {
-		prof_end(p, 0);
-		return;
-	}
 	uint32_t frames = 0;
+	unsigned back;
 	if (n->queue >= 0) {
 		struct nic_rxf f[NET_BATCH];
-		unsigned back = prof_enter(p, PROF_RX);
+		back = STAGE(PROF_RX);
 		int got = nic_rx_burst((uint32_t)n->queue, f, NET_BATCH);
-		prof_leave(p, back);
+		STAGE(back);
 		if (got > 0)    /* when frames arrive, and their length: the generators' next reseed */
 			random_stir(now ^ (uint64_t)got << 56 ^ (uint64_t)f[0].len << 40);
-		back = prof_enter(p, PROF_INPUT);
+		back = STAGE(PROF_INPUT);
 		for (int i = 0; i < got; i++)
 			deliver(c->idx, &f[i], now);
-		prof_leave(p, back);
+		STAGE(back);
 		frames = got > 0 ? (uint32_t)got : 0;
 	}
-	unsigned back = prof_enter(p, PROF_RINGS);
+	back = STAGE(PROF_RINGS);
 	frames += drain_rings(n);
-	prof_leave(p, back);
-	back = prof_enter(p, PROF_TIMERS);
+	STAGE(back);
+	back = STAGE(PROF_TIMERS);
 	if (now >= n->next_timers) {    /* lwIP's timers are in milliseconds: look once per ms */
 		n->next_timers = now + arch_counter_hz() / 1000;
 		n->inst->poll();
@@ -774,13 +773,31 @@ void net_poll(struct cpu *c, uint64_t now)
 		if (ev)
 			link_gen++;
 	}
-	prof_leave(p, back);
+	STAGE(back);
 	if (n->queue >= 0) {
-		back = prof_enter(p, PROF_DOORBELL);
+		back = STAGE(PROF_DOORBELL);
 		nic_flush((uint32_t)n->queue);
-		prof_leave(p, back);
+		STAGE(back);
 	}
-	prof_end(p, frames);
+	return frames;
+}
+
+#undef STAGE
+
+void net_poll(struct cpu *c, uint64_t now)
+{
+	/* The first thing of every iteration (net is the loop's only poll hook): the console's `prof`
+	 * request taken, and one branch on the core's own flag picks the timed copy of the work. */
+	struct prof *p = &c->prof;
+	prof_take(p, c->prof_req);
+	struct net_core *n = &ncores[c->idx];
+	bool live = c->idx < nnet && n->up;
+	if (__builtin_expect(p->on, 0)) {
+		prof_start(p);
+		prof_tally(p, live ? poll_body(c, n, p, now, true) : 0);
+	} else if (live) {
+		poll_body(c, n, p, now, false);
+	}
 }
 
 #define U(x) ((unsigned long long)(x))
