@@ -10,7 +10,8 @@
 /*
  * The stages of a core's loop iteration. They are named here, below net/ and drivers/, so that
  * both can charge their own without knowing each other (net.c: RX, input, TX post, rings,
- * timers, doorbell; nic.c: refill, reap, the doorbell itself; the service glue: the service).
+ * timers, the doorbell's flush; nic.c: the RX refill and the reap inside that flush and inside a
+ * TX post; the service glue: the service).
  * Time is charged to one stage at a time: entering a stage inside another (a service called from
  * the stack's input, a TX post from the service, a reap from a TX post) stops the outer one's
  * clock until it is left, so every tick of an iteration lands in exactly one stage. PROF_OTHER is
