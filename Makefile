@@ -67,7 +67,7 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
 BOOT_SRCS := boot/efimap.c boot/layers.c
 EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
-	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/time.c kernel/random.c \
+	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/prof.c kernel/time.c kernel/random.c \
 	kernel/watchdog.c
 DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/virtio_rng.c drivers/ena.c \
 	drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
@@ -277,7 +277,7 @@ test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtio
 test_random_SRCS := kernel/random.c net/lwip_port.c
 test_random_CFLAGS := $(LWIP_INC)
 # net/net.c on a fake NIC (the test defines the driver, the lwIP instances and the service).
-test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c $(HARNESS_SRCS)
+test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c kernel/prof.c $(HARNESS_SRCS)
 $(UNIT_DIR)/test_net: net/net.h net/inst.h net/flow.h net/spsc.h net/service.h drivers/nic.h drivers/pci.h
 test_vnet_SRCS := drivers/virtio_net.c drivers/virtio_pci.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/vnet_model.c tests/unit/vnet_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
@@ -287,7 +287,7 @@ test_vrng_SRCS := drivers/virtio_rng.c drivers/virtio_pci.c drivers/virtq.c driv
 	$(HARNESS_SRCS) $(FAKEPCI_SRCS)
 
 define unit_rule
-$(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h \
+$(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) tests/unit/test.h tests/unit/host/stubs.c kernel/kernel.h kernel/prof.h \
 		tests/unit/host/arch_inline.h
 	@mkdir -p $(UNIT_DIR)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $$($(1)_CFLAGS) -Wno-format-truncation $$(filter %.c %.S,$$^) -o $$@ -pthread
@@ -359,7 +359,7 @@ prof: $(UNIT_DIR)/prof_conns
 # model, test_ixgbe_http the 82599's. Each is built twice: bench64's config (64-byte body at "/") and
 # bench16k's 16 KiB body (many segments per response, pieces sent in place); only http.c reads the
 # body size.
-NIC_HTTP_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c drivers/virtio_pci.c \
+NIC_HTTP_SRCS := kernel/prof.c net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c $(SVC_SRCS) drivers/nic.c drivers/ena.c drivers/virtio_net.c drivers/virtio_pci.c \
 	drivers/virtq.c drivers/pci.c kernel/printf.c tests/unit/nic_http.c tests/unit/nic_http_client.c \
 	tests/unit/host/fakepci.c tests/unit/host/harness.c $(INTEL_SRCS) net/site_blob.S
 NIC_HTTP_HDRS := tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_port.c tests/unit/host/harness.h \
@@ -414,7 +414,7 @@ fuzz_ena_rx_SRCS := $(FUZZ_DRIVERS) $(FUZZ_NIC) tests/unit/ena_model.c tests/uni
 # bounds each core's allocations by the budget net/net.c gives it, as the real allocator does (tests/fuzz/fuzz_rx.c).
 FUZZ_LWIP_DEFS := -DMEM_LIBC_MALLOC=1 -Dmem_clib_malloc=fuzz_lwip_malloc -Dmem_clib_free=fuzz_lwip_free \
 	-include tests/fuzz/lwip_malloc.h
-fuzz_rx_SRCS := net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
+fuzz_rx_SRCS := kernel/prof.c net/net.c net/flow.c net/spsc.c net/slab.c net/svc_metrics.c drivers/nic.c kernel/printf.c $(SVC_SRCS) $(HARNESS_SRCS) tests/fuzz/rx_frames.c \
 	tests/fuzz/rx_lwip.c \
 	tests/fuzz/rx_frames.h $(FUZZ_DIR)/lwip/insts/inst0.o $(FUZZ_DIR)/lwip/insts/inst1.o $(FUZZ_DIR)/site_blob.o
 fuzz_rx_CFLAGS := $(LWIP_INC) $(FUZZ_LWIP_DEFS)

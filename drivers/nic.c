@@ -69,6 +69,7 @@ struct nic_queue {
 	bool was_empty;
 	volatile uint32_t ack;          /* the reset phase this queue's core has done (nic.phase) */
 	struct nic_qstats st;
+	struct prof *prof;              /* the owning core's profile (`prof`): refill, reap, doorbell */
 } __attribute__((aligned(CACHELINE)));
 
 /* Reset phases: core 0 moves phase, each queue's core answers in ack. */
@@ -81,6 +82,7 @@ static volatile uint32_t phase;         /* written by core 0 only */
 static volatile uint32_t reset_asked;
 static uint8_t key_saved[NIC_RSS_KEY_LEN], reta_saved[NIC_RETA_LEN];
 static struct nic_dstats dst;
+static struct prof prof_none;           /* a queue's profile before its core starts it: never on */
 
 uint8_t *nic_rx_buf(uint32_t q, uint32_t id)
 {
@@ -140,6 +142,7 @@ static int queue_alloc(uint32_t q)
 {
 	struct nic_queue *nq = &queues[q];
 	uint32_t nb = 2 * nic.rx_size, nt = nic.tx_size;
+	nq->prof = &prof_none;
 	nq->rxbufs = (void *)(uintptr_t)mem_alloc(q, (uint64_t)nb * NIC_BUF_SIZE, 4096);
 	nq->rxstate = (void *)(uintptr_t)mem_alloc(q, nb, CACHELINE);
 	nq->refill = (void *)(uintptr_t)mem_alloc(q, 4ull * nb, CACHELINE);
@@ -198,7 +201,9 @@ int nic_start(const uint8_t key[NIC_RSS_KEY_LEN], const uint8_t reta[NIC_RETA_LE
 
 void nic_queue_start(uint32_t q, void (*tx_done)(void *ref))
 {
+	struct cpu *c = this_cpu();
 	queues[q].tx_done = tx_done;
+	queues[q].prof = c ? &c->prof : &prof_none;
 	nic_flush(q);                   /* the first doorbell, if the device wants one */
 }
 
@@ -261,6 +266,7 @@ static void tx_reap(uint32_t q)
 	struct nic_queue *nq = &queues[q];
 	uint32_t slots[64];
 	int got;
+	unsigned back = prof_enter(nq->prof, PROF_REAP);
 	while ((got = nic.ops->tx_reap(&nic, q, slots, 64)) > 0)
 		for (int i = 0; i < got; i++) {
 			uint32_t s = slots[i];
@@ -272,6 +278,7 @@ static void tx_reap(uint32_t q)
 			}
 			nq->txfree[nq->ntxfree++] = s;
 		}
+	prof_leave(nq->prof, back);
 }
 
 static bool tx_room(uint32_t q, uint32_t nseg)
@@ -378,9 +385,13 @@ void nic_flush(uint32_t q)
 		queue_phase(q, ph);
 		return;
 	}
-	if (queues[q].ack != PH_LIVE)
-		queues[q].ack = PH_LIVE;
+	struct nic_queue *nq = &queues[q];
+	if (nq->ack != PH_LIVE)
+		nq->ack = PH_LIVE;
+	/* The caller charges the doorbell; the refill is RX's, the reap its own. */
+	unsigned back = prof_enter(nq->prof, PROF_RX);
 	rx_refill(q);
+	prof_leave(nq->prof, back);
 	tx_reap(q);
 	nic.ops->flush(&nic, q);
 }

@@ -299,6 +299,11 @@ static void cmd_uptime(int argc, char **argv)
 		(unsigned long long)(arch_counter() - boot->t0), (unsigned long long)arch_counter_hz());
 }
 
+static void cmd_prof(int argc, char **argv)
+{
+	prof_cmd(ncpus, argc, argv);
+}
+
 static void cmd_cores(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -448,6 +453,7 @@ static const struct console_cmd kernel_cmds[] = {
 	{ "cores", "every core: hardware ID, state, loop iterations, longest gap; console cost", cmd_cores },
 	{ "mem", "memory map: RAM, page sizes, page-table checksum", cmd_mem },
 	{ "uptime", "time since efi_main", cmd_uptime },
+	{ "prof", "[on|off] per core: counter ticks and ns per frame in each stage of the loop", cmd_prof },
 #if POLLUX_TEST_COMMANDS
 	{ "fault", "test only: [core] write to read-only kernel text and crash the core (default 0)", cmd_fault },
 	{ "hang", "test only: [core] stop the core's loop (default 0) for the watchdog to find", cmd_hang },

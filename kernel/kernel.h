@@ -9,6 +9,7 @@
 
 #include "bootinfo.h"
 #include "config_check.h"
+#include "prof.h"
 
 #define KiB(x) ((uint64_t)(x) << 10)
 #define MiB(x) ((uint64_t)(x) << 20)
@@ -262,7 +263,7 @@ struct console_cmd {
 };
 /* Run a split command line against table cmds (NULL-terminated). Returns 0, or -1 if unknown. */
 int console_dispatch(const struct console_cmd *cmds, int argc, char **argv);
-/* Add a command (copied; its strings must live forever). The kernel adds its own (help, cores,
+/* Add a command (copied; its strings must live forever). The kernel adds its own (help, cores, prof,
  * mem, uptime); the layers above add theirs from their boot hooks. Boot core, before the
  * secondaries start; a full table or a name taken twice panics. */
 void console_register(const struct console_cmd *cmd);
@@ -293,10 +294,13 @@ struct cpu {
 	bool wd_told;                   /* reported already: once */
 	/* Written only by the reader (console), on its own cache line. */
 	uint64_t reset_gen __attribute__((aligned(CACHELINE)));
+	volatile uint32_t prof_req;     /* `prof`: bumped to ask, low bit on (prof.c; the core applies it) */
 	/* Test builds: a function core 0 asks this core to run from its loop (cpu_test_call). */
 	void (*volatile test_call)(struct cpu *c);
 	/* Arch start-up scratch (stack, tables, entry), read by the secondary before its MMU is on. */
 	uint64_t boot_arg[8] __attribute__((aligned(CACHELINE)));
+	/* The loop's profile (prof.h), written only by this core, on lines of its own. */
+	struct prof prof __attribute__((aligned(CACHELINE)));
 } __attribute__((aligned(CACHELINE)));
 
 extern struct cpu cpus[POLLUX_MAX_CORES];
@@ -430,6 +434,14 @@ uint64_t random_hash(const void *p, size_t n);
  * (RFC 8439, 2.3) with a 64-bit block counter in state words 12-13 and a 64-bit nonce in 14-15. */
 uint64_t siphash24(const uint8_t key[16], const void *p, size_t n);
 void chacha20_block(const uint32_t key[8], uint64_t counter, uint64_t nonce, uint32_t out[16]);
+
+/* ---- prof.c: the loop's profile (prof.h has what the loop calls) ---- */
+/* The console's `prof` over cores 0..n: `prof on` asks every core to time its loop from its next iteration (each resets its own
+ * counters), `prof off` to stop (the table follows), `prof` prints the table. */
+void prof_cmd(uint32_t n, int argc, char **argv);
+/* The table: per core (cores 0..n) and in total, frames, busy and idle polls, per stage ticks and
+ * nanoseconds per frame. */
+void prof_print(uint32_t n);
 
 /* ---- time.c ---- */
 uint64_t time_ns(void);                 /* since efi_main */

@@ -381,6 +381,7 @@ static int inst_init(const struct net_inst_cfg *c)
 		if (e != ERR_OK)
 			return e;
 	}
+	inst_svc_prof(cfg.prof_on, cfg.prof_svc, cfg.prof_svc_end);
 	err_t e = inst_svc_start(cfg.svc, cfg.mgmt, &st, cfg.max_conns, cfg.mem_budget, cfg.send_budget);
 	if (e != ERR_OK)
 		return e;

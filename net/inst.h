@@ -40,6 +40,11 @@ struct net_inst_cfg {
 	 * is no room now (the instance keeps the frame and tries again later); -2 when it can never be
 	 * sent (too long: dropped, counted by the NIC or the ring). */
 	int (*tx)(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref);
+	/* The loop's profile (`prof`): while *prof_on, each call into the service is bracketed by
+	 * prof_svc(), which returns what prof_svc_end wants back. NULL: never profiled. */
+	const bool *prof_on;
+	unsigned (*prof_svc)(void);
+	void (*prof_svc_end)(unsigned back);
 };
 
 /* DHCPv6 (IA_NA, net/dhcp6.c): never, always, or once a router advertisement has the M flag. */

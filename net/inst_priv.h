@@ -13,6 +13,9 @@ int inst_svc_check(const struct svc *s);
  * and send_max bytes written and not acknowledged (0: half of budget). 0 or an lwIP err_t. */
 int inst_svc_start(const struct svc *s, const struct svc *mgmt, struct net_inst_stats *stats, uint32_t conns_max,
 		   uint64_t budget, uint64_t send_max);
+/* inst_svc.c: time the service's callbacks while *on, through enter and end (net_inst_cfg's
+ * prof_on, prof_svc, prof_svc_end); on NULL: never. */
+void inst_svc_prof(const bool *on, unsigned (*enter)(void), void (*end)(unsigned back));
 /* inst_svc.c: the connection cap applied and the memory of one idle connection. */
 void inst_svc_mem(struct net_inst_mem *out);
 /* inst_svc.c: the ACK that brought back a SYN cookie is input again for the connection it made,

@@ -82,6 +82,23 @@ static uint64_t listen_ignored;         /* segments to a listener lwIP ignores w
 static uint32_t held_total;
 static struct svc_stats sst;            /* this core's counts, kept by the service */
 static struct iudp iudp;
+/* The loop's profile (inst_svc_prof): while *prof_on, calls into the service are timed. */
+static const bool prof_never;
+static const bool *prof_on = &prof_never;
+static unsigned (*prof_enter_svc)(void);
+static void (*prof_end_svc)(unsigned back);
+
+/* Around every call into the service: one untaken branch each when profiling is off. */
+static inline unsigned svc_in(void)
+{
+	return *prof_on ? prof_enter_svc() : 0;
+}
+
+static inline void svc_out(unsigned back)
+{
+	if (*prof_on)
+		prof_end_svc(back);
+}
 
 /* ---- what the service calls ---- */
 
@@ -253,8 +270,11 @@ static void conn_settle(struct iconn *ic)
 /* The connection is over for the service: tell it, free its state. */
 static void conn_free(struct iconn *ic, int why)
 {
-	if (ic->svc->closed)
+	if (ic->svc->closed) {
+		unsigned back = svc_in();
 		ic->svc->closed(&ic->c, ic->state, why);
+		svc_out(back);
+	}
 	if (ic->in)
 		pbuf_free(ic->in);
 	held_total -= ic->held;
@@ -358,7 +378,9 @@ static err_t conn_run(struct iconn *ic)
 	while (ic->in) {
 		struct pbuf *p = ic->in;
 		if (p->len) {
+			unsigned back = svc_in();
 			r = ic->svc->data(&ic->c, ic->state, p->payload, p->len);
+			svc_out(back);
 			if (r < 0)
 				break;
 			LWIP_ASSERT("svc: data consumed more than it was offered", r <= p->len);
@@ -376,7 +398,9 @@ static err_t conn_run(struct iconn *ic)
 	}
 	if (r >= 0 && !ic->in && ic->fin && !ic->fin_told) {
 		ic->fin_told = true;
+		unsigned back = svc_in();
 		r = ic->svc->data(&ic->c, ic->state, NULL, 0);
+		svc_out(back);
 	}
 	if (consumed)
 		tcp_recved(ic->pcb, (u16_t)consumed);
@@ -424,8 +448,13 @@ static err_t conn_resume(struct iconn *ic, size_t len)
 {
 	ic->short_send = false;
 	ic->stalled = false;
-	if (ic->svc->sent && ic->svc->sent(&ic->c, ic->state, len) < 0)
-		return conn_close(ic);
+	if (ic->svc->sent) {
+		unsigned back = svc_in();
+		int r = ic->svc->sent(&ic->c, ic->state, len);
+		svc_out(back);
+		if (r < 0)
+			return conn_close(ic);
+	}
 	return conn_run(ic);
 }
 
@@ -610,7 +639,10 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	ic->pcb = pcb;
 	st->tcp_accepted++;
 	tcp_nagle_disable(pcb);
-	if (sv->accept && sv->accept(&ic->c, ic->state) < 0) {
+	unsigned back = svc_in();
+	int refused = sv->accept ? sv->accept(&ic->c, ic->state) < 0 : 0;
+	svc_out(back);
+	if (refused) {
 		mem_free(ic);
 		st->tcp_reset++;
 		tcp_abort(pcb);
@@ -892,11 +924,20 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	}
 	struct svc_peer from;
 	peer_of(&from, addr, port);
+	unsigned back = svc_in();
 	svc->udp(&iudp.u, p->payload, p->len, &from);
+	svc_out(back);
 	pbuf_free(p);
 }
 
 /* ---- set-up ---- */
+
+void inst_svc_prof(const bool *on, unsigned (*enter)(void), void (*end)(unsigned back))
+{
+	prof_on = on && enter && end ? on : &prof_never;
+	prof_enter_svc = enter;
+	prof_end_svc = end;
+}
 
 int inst_svc_check(const struct svc *s)
 {

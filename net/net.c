@@ -36,6 +36,7 @@
  */
 struct net_core {
 	const struct net_inst *inst;
+	struct prof *prof;              /* this core's loop profile (`prof`, kernel/prof.h) */
 	int32_t queue;                  /* NIC queue pair this core owns, -1 if none */
 	uint32_t tx_owner;              /* the core whose queue sends our frames (ourselves if we own one) */
 	volatile uint32_t up;           /* instance ready: published with release, read with acquire */
@@ -222,15 +223,29 @@ static bool cross(uint32_t src, uint32_t dst, const void *frame, uint32_t len, u
 static int tx_frame(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
 {
 	struct net_core *c = &ncores[core];
+	unsigned back = prof_enter(c->prof, PROF_TX);
+	int r;
 	if (c->queue >= 0) {
-		int r = nic_tx((uint32_t)c->queue, f, n, o, ref);
-		return r == NIC_TX_INPLACE ? 1 : r == NIC_TX_COPIED ? 0 : r == NIC_TX_DROP ? -2 : -1;
+		r = nic_tx((uint32_t)c->queue, f, n, o, ref);
+		r = r == NIC_TX_INPLACE ? 1 : r == NIC_TX_COPIED ? 0 : r == NIC_TX_DROP ? -2 : -1;
+	} else {
+		r = push_frags(core, c->tx_owner, f, n, XF_TX, o);
+		if (r == 0)
+			c->forwarded++;
 	}
-	int r = push_frags(core, c->tx_owner, f, n, XF_TX, o);
-	if (r < 0)
-		return r;
-	c->forwarded++;
-	return 0;
+	prof_leave(c->prof, back);
+	return r;
+}
+
+/* The service's stage (net_inst_cfg.prof_svc), entered from the instance on this core. */
+static unsigned prof_svc(void)
+{
+	return prof_switch(ncores[this_cpu()->idx].prof, PROF_SVC);
+}
+
+static void prof_svc_end(unsigned back)
+{
+	prof_switch(ncores[this_cpu()->idx].prof, back);
 }
 
 static void tx_done(void *ref)
@@ -266,6 +281,7 @@ int net_core_init(struct cpu *c)
 		return 0;
 	struct net_core *n = &ncores[c->idx];
 	n->inst = lwip_insts[c->idx];
+	n->prof = &c->prof;
 	uint64_t budget = net_mem_budget(c->idx);
 	if (budget < NET_INST_MIN_MEM) {
 		kprintf("net: core %u: %lluMiB for its network memory, %uMiB needed\n", c->idx,
@@ -286,6 +302,9 @@ int net_core_init(struct cpu *c)
 		.mgmt = POLLUX_METRICS_PORT ? &svc_metrics : NULL,
 		.csum_offload = dev->caps.tx_csum,
 		.tx = tx_frame,
+		.prof_on = &c->prof.on,
+		.prof_svc = prof_svc,
+		.prof_svc_end = prof_svc_end,
 	};
 	memcpy(cfg.mac, dev->mac, 6);
 	/* Only core 0 asks DHCP; the others take its lease (net_poll). */
@@ -541,16 +560,20 @@ static void deliver(uint32_t me, const struct nic_rxf *f, uint64_t now)
 
 /* Frames other cores sent us: to our stack, or (forwarded by a core without a queue) to our TX.
  * A forwarded frame our ring has no room for stays in its slot until the next iteration, so the
- * sender, told it went out, is not lied to; the ring bounds how many wait. */
-static void drain_rings(struct net_core *n)
+ * sender, told it went out, is not lied to; the ring bounds how many wait. Returns how many
+ * frames it took. */
+static uint32_t drain_rings(struct net_core *n)
 {
+	uint32_t took = 0;
 	for (uint32_t src = 0; src < nnet; src++) {
 		struct spsc_slot *s;
 		while ((s = spsc_peek(&n->in[src])) != 0) {
 			if (s->flags & XF_TX) {
 				struct nic_frag f = { s->data, s->len };
 				struct nic_txo o = { s->csum_start, s->csum_offset };
+				unsigned back = prof_enter(n->prof, PROF_TX);
 				int r = nic_tx((uint32_t)n->queue, &f, 1, &o, NULL);
+				prof_leave(n->prof, back);
 				if (r == NIC_TX_FULL) {
 					n->fwd_waits++;
 					break;
@@ -561,8 +584,10 @@ static void drain_rings(struct net_core *n)
 				n->inst->input_copy(s->data, s->len, s->flags & NIC_RX_CSUM_OK);
 			}
 			spsc_pop(&n->in[src]);
+			took++;
 		}
 	}
+	return took;
 }
 
 static void print_ip(const char *what, uint32_t ip)
@@ -701,22 +726,34 @@ static void lease6_sync(uint32_t me, struct net_core *n)
 	n->lease6_seen = s1;
 }
 
-void net_poll(struct cpu *c, uint64_t now)
+/* A stage boundary in poll_body: compiled away in the untimed copy. */
+#define STAGE(s) (timed ? prof_switch(p, (s)) : 0)
+
+/* One iteration's work; returns the frames it took in. Inlined twice, timed and not (the constant
+ * folds every STAGE away in the second), so that with the profile off net.c's own stage boundaries
+ * cost nothing; those inside the calls (TX post, reap, refill, the service) keep one branch each. */
+static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, struct net_core *n, struct prof *p,
+								 uint64_t now, bool timed)
 {
-	if (c->idx >= nnet)
-		return;
-	struct net_core *n = &ncores[c->idx];
-	if (!n->up)
-		return;
+	uint32_t frames = 0;
+	unsigned back;
 	if (n->queue >= 0) {
 		struct nic_rxf f[NET_BATCH];
+		back = STAGE(PROF_RX);
 		int got = nic_rx_burst((uint32_t)n->queue, f, NET_BATCH);
+		STAGE(back);
 		if (got > 0)    /* when frames arrive, and their length: the generators' next reseed */
 			random_stir(now ^ (uint64_t)got << 56 ^ (uint64_t)f[0].len << 40);
+		back = STAGE(PROF_INPUT);
 		for (int i = 0; i < got; i++)
 			deliver(c->idx, &f[i], now);
+		STAGE(back);
+		frames = got > 0 ? (uint32_t)got : 0;
 	}
-	drain_rings(n);
+	back = STAGE(PROF_RINGS);
+	frames += drain_rings(n);
+	STAGE(back);
+	back = STAGE(PROF_TIMERS);
 	if (now >= n->next_timers) {    /* lwIP's timers are in milliseconds: look once per ms */
 		n->next_timers = now + arch_counter_hz() / 1000;
 		n->inst->poll();
@@ -736,8 +773,31 @@ void net_poll(struct cpu *c, uint64_t now)
 		if (ev)
 			link_gen++;
 	}
-	if (n->queue >= 0)
+	STAGE(back);
+	if (n->queue >= 0) {
+		back = STAGE(PROF_DOORBELL);
 		nic_flush((uint32_t)n->queue);
+		STAGE(back);
+	}
+	return frames;
+}
+
+#undef STAGE
+
+void net_poll(struct cpu *c, uint64_t now)
+{
+	/* The first thing of every iteration (net is the loop's only poll hook): the console's `prof`
+	 * request taken, and one branch on the core's own flag picks the timed copy of the work. */
+	struct prof *p = &c->prof;
+	prof_take(p, c->prof_req);
+	struct net_core *n = &ncores[c->idx];
+	bool live = c->idx < nnet && n->up;
+	if (__builtin_expect(p->on, 0)) {
+		prof_start(p);
+		prof_tally(p, live ? poll_body(c, n, p, now, true) : 0);
+	} else if (live) {
+		poll_body(c, n, p, now, false);
+	}
 }
 
 #define U(x) ((unsigned long long)(x))

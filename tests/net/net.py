@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Network tests: boot Pollux (echo service) on a tap device in a network namespace this test
 creates, with dnsmasq as the DHCP server, and check ARP/ping, TCP and UDP echo byte for byte,
-and that every core served traffic. Addresses come from 198.18.0.0/15; nothing leaves the namespace.
+and that every core served traffic; `prof on` before the service's tests and `prof` after them
+check the loop's profile (a row per core and the total, frames on every core). Addresses come from
+198.18.0.0/15; nothing leaves the namespace.
 
 Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [pc] [flows=N] [igb] [dhcp6]
 (static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.
@@ -288,6 +290,28 @@ def rx_table(g, cols=("rx_pkts", "steered")):
     return {k: [int(r[k]) for r in rows] for k in cols}
 
 
+def prof_check(g):
+    """`prof` after `prof on` and the service tests: the header, one row per core and the total,
+    every core took in frames, and so every stage's ns per frame is a number."""
+    g.send("prof")
+    m, out = g.expect(r"prof: (\S+), counter (\d+) Hz[^\n]*\n[^\n]*\n(core\s+frames[^\n]*)\n((?:(?:\d+|all) [^\n]*\n){%d})"
+                      % (CORES + 1), 30)
+    if not m:
+        result(False, "prof", "no prof table:\n" + out[-800:])
+        return
+    head = m.group(3).decode().split()
+    lines = m.group(4).decode().splitlines()
+    rows = [dict(zip(head, l.split())) for l in lines]
+    shape = all(len(l.split()) == len(head) for l in lines) and [r["core"] for r in rows] == \
+        [str(i) for i in range(CORES)] + ["all"]
+    frames = [int(r["frames"]) for r in rows]
+    ok = m.group(1) == b"on" and shape and all(f > 0 for f in frames) and sum(frames[:-1]) == frames[-1] \
+        and float(rows[-1]["frame_ns"]) > 0
+    result(ok, "prof", f"prof {m.group(1).decode()}, counter {int(m.group(2))} Hz, frames per core {frames[:-1]}, "
+           f"total {frames[-1]}; all: " + " ".join(f"{k}={rows[-1][k]}" for k in head if k.endswith("_ns")))
+    g.send("prof off")
+
+
 def nic_rss_check(before, after):
     """Across the service tests only (DHCP, which goes to core 0 whatever its hash, comes before;
     the link flap and the stall test's ICMP errors, which the NIC cannot place by flow, after):
@@ -501,6 +525,8 @@ def main():
                f"ARP resolves and ICMP echo answers (attempt {attempt}): "
                + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
         before = rx_table(g) if NIC == "igb" and not FLOWS else None
+        if not FLOWS:
+            g.send("prof on")       # the loop's profile over the service tests (prof_check)
         if FLOWS:
             short_flows(ip, FLOWS)
         elif SERVICE == "echo":
@@ -510,6 +536,7 @@ def main():
         if before:
             nic_rss_check(before, rx_table(g))
         if not FLOWS:
+            prof_check(g)
             ipv6_tests(tb)
             if SERVICE == "http":
                 stall_test(ip)

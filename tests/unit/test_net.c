@@ -1,5 +1,6 @@
 /* test_net: net/net.c through drivers/nic.c on a fake NIC and fake lwIP instances, cores played in turn: steering, the TX hand-off with a full ring, the low-water copy path, fragments and ICMP errors reaching the flow's core, ARP, DHCP, leases, link events, the start-up order, a device reset. */
 #define _DEFAULT_SOURCE
+#include <math.h>
 #include <stdint.h>
 
 #include "kernel.h"
@@ -480,6 +481,8 @@ static struct finst {
 	uint32_t link_down, link_up, polls, tx_done;
 	void *tx_done_ref;
 	uint32_t wrong_core, foreign_frame, addr_asked;
+	bool answer;            /* each frame in is served and answered with a frame out (prof) */
+	uint32_t served;
 } fi[NCORES];
 
 static uint64_t fnv(const uint8_t *p, uint32_t n)
@@ -500,6 +503,20 @@ static void fi_record(uint32_t c, const void *f, uint32_t len, unsigned flags, b
 	if (fi[c].nrx < REC_MAX)
 		fi[c].rx[fi[c].nrx++] = (struct rec){ fnv(f, len), len, flags, copy };
 }
+/* What inst_svc.c does around its service, and a link output: the frame back out. */
+static void fi_answer(uint32_t c, const void *f, uint32_t len)
+{
+	const struct net_inst_cfg *g = &fi[c].cfg;
+	if (!fi[c].answer)
+		return;
+	CHECK(g->prof_on && g->prof_svc && g->prof_svc_end);
+	unsigned back = *g->prof_on ? g->prof_svc() : 0;
+	fi[c].served++;
+	if (*g->prof_on)
+		g->prof_svc_end(back);
+	struct nic_frag fr = { f, len };
+	g->tx(c, &fr, 1, NULL, NULL);
+}
 static int fi_init(uint32_t c, const struct net_inst_cfg *cfg)
 {
 	fi_check(c);
@@ -513,6 +530,7 @@ static void fi_input(uint32_t c, void *f, uint32_t len, unsigned flags, void (*r
 	if (arena_of(f) != (int)c)
 		fi[c].foreign_frame++;  /* zero-copy frames come from this core's own queue */
 	fi_record(c, f, len, flags, false);
+	fi_answer(c, f, len);
 	if (fi[c].hold && fi[c].nheld < ARRAY_SIZE(fi[c].held)) {
 		fi[c].held[fi[c].nheld++] = (struct held){ release, f, arg };
 		return;
@@ -523,6 +541,7 @@ static void fi_input_copy(uint32_t c, const void *f, uint32_t len, unsigned flag
 {
 	fi_check(c);
 	fi_record(c, f, len, flags, true);
+	fi_answer(c, f, len);
 }
 static void fi_tx_done(uint32_t c, void *ref) { fi_check(c); fi[c].tx_done++; fi[c].tx_done_ref = ref; }
 static void fi_poll(uint32_t c) { fi_check(c); fi[c].polls++; }
@@ -2167,7 +2186,153 @@ static void s_rss_ipv6(void)
 	check_invariants();
 }
 
-TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full ring, low-water copy, fragments and ICMP errors to the flow's core, ARP, DHCP, lease, link, start-up order, reset, no serving on a short seed; IPv6 steering, fragments and Packet Too Big to the flow's core, neighbour discovery to every core, bad header chains counted", {
+/* ---- the loop's profile (`prof`, kernel/prof.c) ---- */
+
+static void prof_say(const char *arg)
+{
+	char *argv[] = { "prof", (char *)arg };
+	on(0);
+	prof_cmd(g_cores, arg ? 2 : 1, argv);
+}
+
+/* `prof`'s table, parsed: row "0", "1", ... or "all", column col; NAN when absent. The header's
+ * columns must match every row's. */
+static double prof_cell(const char *rowname, const char *col)
+{
+	size_t mark = klen;
+	prof_say(NULL);
+	char *save = NULL, *line, names[40][16];
+	int ncol = 0, rows = 0;
+	double v = NAN;
+	for (line = strtok_r(klog + mark, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tok[40], *s2 = NULL;
+		int nt = 0;
+		for (char *t = strtok_r(line, " ", &s2); t && nt < 40; t = strtok_r(NULL, " ", &s2))
+			tok[nt++] = t;
+		if (nt && !strcmp(tok[0], "prof:"))
+			continue;
+		if (nt && !strcmp(tok[0], "core")) {
+			ncol = nt;
+			for (int i = 0; i < nt; i++)
+				snprintf(names[i], sizeof(names[i]), "%s", tok[i]);
+			continue;
+		}
+		CHECK_EQ(nt, ncol);
+		rows++;
+		if (nt != ncol || strcmp(tok[0], rowname))
+			continue;
+		for (int i = 0; i < nt; i++)
+			if (!strcmp(names[i], col))
+				v = !strcmp(tok[i], "-") ? -1 : strtod(tok[i], NULL);
+	}
+	CHECK_EQ(ncol, 4 + 1 + 2 * PROF_NSTAGES + 1);
+	CHECK_EQ(rows, (int)g_cores + 1);         /* one per core, then the total */
+	klen = mark;
+	klog[klen] = 0;
+	return v;
+}
+
+/* (P) `prof on`: every core times its loop; frames counted as delivered, each stage's ticks where
+ * its work ran, the table's figures those of the counters; `prof off`: nothing moves. One queue,
+ * two cores, so core 1's frames come over a ring and its answers go back through core 0's. */
+static void s_prof(void)
+{
+	net_up(&(struct setup){ .pairs = 1, .cores = 2, .rx_csum = true, .tx_size = 256 });
+	fi[0].answer = fi[1].answer = true;
+	static uint8_t f[128];
+	uint32_t n = 0;
+	/* Off (the default): traffic moves nothing. */
+	for (; n < 50; n++) {
+		wire_in(f, l4_frame(f, 6, PEER(n), US, (uint16_t)(1024 + n), 80, 20));
+		run_ms(1);
+	}
+	settle();
+	struct prof zero = { 0 };
+	for (uint32_t c = 0; c < 2; c++)
+		CHECK(memcmp(&cpus[c].prof, &zero, sizeof(zero)) == 0);
+	CHECK(strstr(klog, "prof:") == NULL);
+
+	struct nic_qstats q0;
+	nic_qstats(0, &q0);
+	uint64_t rx0 = q0.rx_packets, fwd0 = stat(1, "fwd_tx"), nrx1 = fi[1].nrx;
+	prof_say("on");
+	CHECK(strstr(klog, "prof: every core resets its counters"));   /* at its next iteration */
+	CHECK_EQ(cpus[0].prof.on + cpus[1].prof.on, 0);
+	run_ms(5);                      /* nothing received: idle polls */
+	for (uint32_t c = 0; c < 2; c++) {
+		CHECK(cpus[c].prof.on);
+		CHECK_EQ(cpus[c].prof.frames, 0);
+		CHECK(cpus[c].prof.idle >= 5);
+		CHECK(cpus[c].prof.idle_ticks > 0);
+	}
+	/* Traffic while on: a frame or two a millisecond, so that timers run in busy iterations. */
+	for (uint32_t i = 0; i < 200; i++, n++) {
+		wire_in(f, l4_frame(f, 6, PEER(n), US, (uint16_t)(1024 + n), 80, 20));
+		if (i % 3 == 0)
+			wire_in(f, l4_frame(f, 17, PEER(n), US, (uint16_t)(2048 + n), 53, 20));
+		run_ms(1);
+	}
+	settle();
+	run_ms(3);
+	nic_qstats(0, &q0);
+	uint64_t rx = q0.rx_packets - rx0, fwd = stat(1, "fwd_tx") - fwd0, to1 = fi[1].nrx - nrx1;
+	CHECK(rx > 200 && to1 > 20 && fwd == to1);
+	struct prof *p0 = &cpus[0].prof, *p1 = &cpus[1].prof;
+	/* Frames: core 0 took in every one from its queue and core 1's answers to send; core 1 the
+	 * frames steered to it. */
+	CHECK_EQ(p0->frames, rx + fwd);
+	CHECK_EQ(p1->frames, to1);
+	CHECK(p0->busy > 0 && p0->busy <= p0->frames);
+	CHECK(p1->busy > 0 && p1->busy <= p1->frames);
+	/* Each stage's ticks where its work ran, none where none did. */
+	for (unsigned s = 0; s < PROF_NSTAGES; s++)
+		CHECK(p0->ticks[s] > 0);
+	CHECK(p1->ticks[PROF_RINGS] > 0 && p1->ticks[PROF_SVC] > 0 && p1->ticks[PROF_TX] > 0 &&
+	      p1->ticks[PROF_TIMERS] > 0);
+	CHECK_EQ(p1->ticks[PROF_RX], 0);        /* no queue of its own */
+	CHECK_EQ(p1->ticks[PROF_INPUT], 0);
+	CHECK_EQ(p1->ticks[PROF_DOORBELL], 0);
+	CHECK_EQ(p1->ticks[PROF_REAP], 0);
+	/* The table says the same: frames, ticks, and ns per frame (1 tick is 1 us here). */
+	prof_say(NULL);
+	CHECK(strstr(klog, "prof: on, counter 1000000 Hz (1000.0 ns a tick); coarse"));
+	CHECK_EQ(prof_cell("0", "frames"), (double)p0->frames);
+	CHECK_EQ(prof_cell("1", "frames"), (double)p1->frames);
+	CHECK_EQ(prof_cell("all", "frames"), (double)(p0->frames + p1->frames));
+	CHECK_EQ(prof_cell("0", "idle"), (double)p0->idle);
+	CHECK_EQ(prof_cell("0", "input"), (double)p0->ticks[PROF_INPUT]);
+	CHECK_EQ(prof_cell("all", "svc"), (double)(p0->ticks[PROF_SVC] + p1->ticks[PROF_SVC]));
+	CHECK(fabs(prof_cell("0", "rx_ns") - p0->ticks[PROF_RX] * 1000.0 / p0->frames) < 0.11);
+	CHECK(fabs(prof_cell("1", "rings_ns") - p1->ticks[PROF_RINGS] * 1000.0 / p1->frames) < 0.11);
+	CHECK(fabs(prof_cell("0", "idle_ns") - p0->idle_ticks * 1000.0 / p0->idle) < 0.11);
+	uint64_t sum = 0;
+	for (unsigned s = 0; s < PROF_NSTAGES; s++)
+		sum += p0->ticks[s];
+	CHECK(fabs(prof_cell("0", "frame_ns") - sum * 1000.0 / p0->frames) < 0.11);
+
+	/* Off: traffic again, and no counter moves. */
+	prof_say("off");
+	run_ms(1);
+	struct prof was[2] = { *p0, *p1 };
+	for (uint32_t i = 0; i < 100; i++, n++) {
+		wire_in(f, l4_frame(f, 6, PEER(n), US, (uint16_t)(1024 + n), 80, 20));
+		run_ms(1);
+	}
+	settle();
+	CHECK(fi[0].served + fi[1].served > 350);
+	CHECK(!p0->on && !p1->on);
+	CHECK(memcmp(&was[0], p0, sizeof(was[0])) == 0);
+	CHECK(memcmp(&was[1], p1, sizeof(was[1])) == 0);
+	CHECK_EQ(prof_cell("all", "frames"), (double)(p0->frames + p1->frames));
+	/* On again: each core starts from zero. */
+	prof_say("on");
+	run_ms(1);
+	CHECK_EQ(p0->frames, 0);
+	CHECK_EQ(p0->ticks[PROF_INPUT], 0);
+	check_invariants();
+}
+
+TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full ring, low-water copy, fragments and ICMP errors to the flow's core, ARP, DHCP, lease, link, start-up order, reset, no serving on a short seed; IPv6 steering, fragments and Packet Too Big to the flow's core, neighbour discovery to every core, bad header chains counted; the loop's profile (prof) per core and stage", {
 	alloc_hook = record_alloc;
 	harness_run("reference Toeplitz (RSS spec example)", s_toeplitz);
 	harness_run("steering: 1 queue, 4 cores", s_steer_one_queue);
@@ -2193,4 +2358,5 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("IPv6 steering: 1 queue, 4 cores", s_steer_ipv6);
 	harness_run("IPv6 steering: 2 RSS queues, NIC hash", s_steer_ipv6_two_queues);
 	harness_run("IPv6, RSS 4 queues: frags, PTB, ND, bad", s_rss_ipv6);
+	harness_run("prof: per-core stage ticks, frames, table; off moves nothing", s_prof);
 })

@@ -387,11 +387,28 @@ static struct net_inst_stats st0(void)
 
 void *host_mem_grow(uint32_t core, size_t bytes);
 
+/* The loop's profile hooks (net_inst_cfg.prof_*), as net.c's: each call into the service is
+ * bracketed, enter and end paired, never nested, and nothing is called while the flag is off. */
+static bool prof_flag = true;
+static struct { uint32_t enters, ends, depth, bad; } pf;
+static unsigned pf_enter(void)
+{
+	pf.enters++;
+	pf.bad += pf.depth++ != 0;
+	return 7;
+}
+static void pf_end(unsigned back)
+{
+	pf.ends++;
+	pf.bad += back != 7 || pf.depth-- != 1;
+}
+
 static void setup(void)
 {
 	struct net_inst_cfg a = { .core = 0, .mac = {2, 0, 0, 0, 0, 1}, .ip = PP_HTONL(0xC6120002),
 				  .mask = PP_HTONL(0xFFFFFF00), .mem_budget = NET_INST_MIN_MEM,
-				  .mem_grow = host_mem_grow, .max_conns = 1 << 20, .tx = tx };
+				  .mem_grow = host_mem_grow, .max_conns = 1 << 20, .tx = tx,
+				  .prof_on = &prof_flag, .prof_svc = pf_enter, .prof_svc_end = pf_end };
 	struct net_inst_cfg b = a;
 	b.mem_budget = 64 << 20;        /* the clients' side never runs out */
 	b.core = 1;
@@ -455,6 +472,32 @@ static void udp(void)
 	CHECK_EQ(s.udp_drop, 0);
 	CHECK_EQ(s.http_requests, 1);
 	CHECK_EQ(s.http_2xx, 1);
+}
+
+/* After every scenario: the service was timed through its callbacks (accept, data, sent, closed,
+ * udp), in pairs; with the flag off a datagram's callback calls neither hook. */
+static void prof_hooks(void)
+{
+	CHECK(pf.enters > 100);
+	CHECK_EQ(pf.enters, pf.ends);
+	CHECK_EQ(pf.depth, 0);
+	CHECK_EQ(pf.bad, 0);
+	struct udp_pcb *u = lwip1_udp_new();
+	CHECK_EQ(lwip1_udp_bind(u, &ip1, 5001), ERR_OK);
+	lwip1_udp_recv(u, cli_udp, NULL);
+	for (int on = 0; on < 2; on++) {
+		prof_flag = on;
+		uint32_t was = pf.enters;
+		udp_len = -1;
+		struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 20, PBUF_RAM);
+		memcpy(p->payload, pat, 20);
+		CHECK_EQ(lwip1_udp_sendto(u, p, &ip0, 9), ERR_OK);
+		lwip1_pbuf_free(p);
+		run(10);
+		CHECK_EQ(udp_len, 20);
+		CHECK_EQ(pf.enters - was, (uint32_t)on);        /* t_udp, once */
+		CHECK_EQ(pf.enters, pf.ends);
+	}
 }
 
 /* accept < 0: the peer is reset, the refusal counted, closed never called. */
@@ -1917,7 +1960,8 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "fragments, a segment 2^31 past the expected one taken as an old duplicate, SACK recovery retransmitting "
 	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, "
 	  "SACK-permitted only when offered and not on a SYN cookie's connection, a timeout ending fast recovery, "
-	  "and downloads at 2% loss with CUBIC (ssthresh 0.7 of the window at a loss) and with Reno (half)", {
+	  "downloads at 2% loss with CUBIC (ssthresh 0.7 of the window at a loss) and with Reno (half), "
+	  "and the loop profile's hooks around every call into the service", {
 	setup();
 	udp();
 	refuse();
@@ -1935,4 +1979,5 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	memory();
 	closed_once();
 	http();
+	prof_hooks();
 })
