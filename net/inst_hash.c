@@ -262,26 +262,6 @@ u32_t inst_ip6_frag_id(const ip6_addr_t *dst)
 }
 
 /*
- * A Packet Too Big quoting a TCP segment of ours (patch 0011): the connection's segments from now
- * on fit the new path MTU (IPv6 and TCP headers without options; lwIP's own are within them).
- * Segments already queued at the old size go out fragmented. Nothing else is trusted from the
- * quote: the connection must exist, found by its four-tuple as any segment's.
- */
-void inst_ip6_ptb(const struct ip6_hdr *q, u16_t len, u16_t pmtu)
-{
-	if (len < IP6_HLEN + 4 || IP6H_NEXTH(q) != IP6_NEXTH_TCP || pmtu < IP6_HLEN + TCP_HLEN + 536)
-		return;
-	const u8_t *t = (const u8_t *)q + IP6_HLEN;
-	ip_addr_t lip, rip;
-	ip_addr_copy_from_ip6_packed(lip, q->src);
-	ip_addr_copy_from_ip6_packed(rip, q->dest);
-	struct tcp_pcb *pcb = inst_tcp_lookup((u16_t)(t[2] << 8 | t[3]), (u16_t)(t[0] << 8 | t[1]), &rip, &lip);
-	u16_t mss = (u16_t)(pmtu - IP6_HLEN - TCP_HLEN);
-	if (pcb && pcb->mss > mss)
-		pcb->mss = mss;
-}
-
-/*
  * The flow label of an IPv6 packet (RFC 6437 section 3): a keyed hash of its addresses, next
  * header and, for TCP and UDP right after the header, its ports; the same for every packet of a
  * flow, unguessable from outside, never 0 (0: no label).

@@ -28,6 +28,7 @@
 #define LWIP_IPV6_REASS 1
 #define LWIP_IPV6_FRAG 1
 #define IPV6_FRAG_COPYHEADER 1          /* 64-bit pointers do not fit in the fragment header */
+#define LWIP_IPV6_FRAG_COPY 1           /* fragments copied, the packet left whole (patch 0014) */
 #define IPV6_REASS_MAXAGE 3
 #define LWIP_ND6_NUM_NEIGHBORS 16
 #define LWIP_ND6_NUM_DESTINATIONS 32
@@ -177,11 +178,9 @@ struct ip6_addr;
 unsigned int inst_ip6_flowlabel(const struct ip6_addr *src, const struct ip6_addr *dest, unsigned char nexth,
 				const struct pbuf *p);
 unsigned int inst_ip6_frag_id(const struct ip6_addr *dest);
-/* A Packet Too Big lowered a destination's path MTU (patch 0011): the TCP connection the quoted
- * packet belongs to sends segments that fit (net/inst_hash.c). */
-struct ip6_hdr;
-#define LWIP_HOOK_ND6_PTB(quoted, len, pmtu) inst_ip6_ptb((quoted), (len), (pmtu))
-void inst_ip6_ptb(const struct ip6_hdr *quoted, unsigned short len, unsigned short pmtu);
+/* A Packet Too Big (patches 0011, 0014): the destination's path MTU falls, within RFC 8201's
+ * bounds, and what is larger leaves in fragments; a connection keeps its MSS (lowering it below
+ * the segments it had queued reset the appliance in tests/net/ptb6.py). */
 
 /* RFC 6528 initial sequence numbers over the four-tuple of either family (net/lwip_port.c). */
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \

@@ -7,7 +7,6 @@
 #include "net/inst_priv.h"
 
 #include "lwip/priv/tcp_priv.h"
-#include "lwip/prot/ip6.h"
 #include "lwip/tcp.h"
 
 /* What TCP_REG and TCP_RMV name of lwIP's tcp.c. */
@@ -283,47 +282,6 @@ static void ip_ids(void)
 	CHECK(next < 10);
 }
 
-/* A Packet Too Big (patch 0011's hook): the connection the quoted segment names sends smaller
- * segments; a quote of no connection, of UDP, cut short, or an MTU too small to carry 536 bytes
- * changes nothing. */
-static void packet_too_big(void)
-{
-	CHECK_EQ(inst_hash_init(16, 256, alloc), 0);
-	tcp_active_pcbs = tcp_tw_pcbs = NULL;
-	static struct tcp_pcb a, b;
-	tuple(&a, 1);                           /* IPv6 (odd) */
-	tuple(&b, 3);
-	a.state = b.state = ESTABLISHED;
-	a.mss = b.mss = 1440;
-	TCP_REG_ACTIVE(&a);
-	TCP_REG_ACTIVE(&b);
-	static u8_t q[IP6_HLEN + 8];
-	struct ip6_hdr *h = (struct ip6_hdr *)q;
-	q[0] = 0x60;                            /* version 6 */
-	IP6H_NEXTH_SET(h, IP6_NEXTH_TCP);
-	ip6_addr_copy_to_packed(h->src, *ip_2_ip6(&a.local_ip));      /* we sent it: ours first */
-	ip6_addr_copy_to_packed(h->dest, *ip_2_ip6(&a.remote_ip));
-	q[IP6_HLEN] = (u8_t)(a.local_port >> 8), q[IP6_HLEN + 1] = (u8_t)a.local_port;
-	q[IP6_HLEN + 2] = (u8_t)(a.remote_port >> 8), q[IP6_HLEN + 3] = (u8_t)a.remote_port;
-	inst_ip6_ptb(h, IP6_HLEN + 3, 1280);                     /* cut short */
-	IP6H_NEXTH_SET(h, IP6_NEXTH_UDP);
-	inst_ip6_ptb(h, sizeof(q), 1280);                        /* not TCP */
-	IP6H_NEXTH_SET(h, IP6_NEXTH_TCP);
-	inst_ip6_ptb(h, sizeof(q), IP6_HLEN + TCP_HLEN + 535);   /* too small for any segment */
-	CHECK_EQ(a.mss, 1440);
-	inst_ip6_ptb(h, sizeof(q), 1280);
-	CHECK_EQ(a.mss, 1280 - 60);
-	CHECK_EQ(b.mss, 1440);                                   /* another connection: untouched */
-	inst_ip6_ptb(h, sizeof(q), 1400);
-	CHECK_EQ(a.mss, 1280 - 60);                              /* never raised */
-	q[IP6_HLEN + 3] ^= 1;                                    /* a port of nobody's */
-	b.mss = 1440;
-	inst_ip6_ptb(h, sizeof(q), 1280);
-	CHECK_EQ(b.mss, 1440);
-	TCP_RMV_ACTIVE(&a);
-	TCP_RMV_ACTIVE(&b);
-}
-
 /* The listen list keeps lwIP's own walk: its pcbs have no back-link to write. */
 static void listen_list(void)
 {
@@ -338,4 +296,4 @@ static void listen_list(void)
 TEST_MAIN("test_tcphash: proves O(1) pcb removal (lwIP patched), the keyed four-tuple index with 10 and 100,000 pcbs, "
 	  "TIME_WAIT as bounded 24-byte entries (taken from lwIP, found, dropped oldest first, ended, restarted, expired), "
 	  "and IPv4 identifications per destination",
-	  index_many(10); index_many(100000); listen_list(); time_wait_entries(); ip_ids(); ip6_labels(); packet_too_big())
+	  index_many(10); index_many(100000); listen_list(); time_wait_entries(); ip_ids(); ip6_labels())
