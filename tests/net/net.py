@@ -155,17 +155,23 @@ def http_tests(ip, tag="", n=3000, wrk_s=10):
            + (f"; non-2xx {non2xx.group(1)}" if non2xx else "; 0 non-2xx"))
 
 
-def fresh_client(ip, what):
-    """A new client is served within 10 s and ping answers: three echoes in a row without loss,
-    tried up to three times (a TCG guest on a loaded 2-core host can miss a 3 s ping deadline)."""
-    r = ns("curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip, "/hello"), check=False)
+def pings(ip, count):
+    """count echoes in a row without loss, tried up to three times (a TCG guest with many vCPUs on a
+    loaded 2-core host can miss a 3 s ping deadline): (answered, the attempt, ping's summary)."""
     for attempt in range(1, 4):
-        p = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
-        if " 0% packet loss" in p.stdout:
+        r = ns("ping", "-c", str(count), "-i", "0.2", "-W", "3", ip, check=False)
+        if r.returncode == 0 and " 0% packet loss" in r.stdout:
             break
-    ok = r.stdout == "200" and " 0% packet loss" in p.stdout
-    result(ok, what, f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping (attempt {attempt}) "
-           + (p.stdout.strip().splitlines()[-2] if p.stdout else p.stderr.strip()))
+    ok = r.returncode == 0 and " 0% packet loss" in r.stdout
+    return ok, attempt, r.stdout.strip().splitlines()[-2] if r.stdout.strip() else r.stderr.strip()
+
+
+def fresh_client(ip, what):
+    """A new client is served within 10 s and ping answers (pings: three echoes)."""
+    r = ns("curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip, "/hello"), check=False)
+    pinged, attempt, summary = pings(ip, 3)
+    result(r.stdout == "200" and pinged, what,
+           f"a fresh client got {r.stdout or 'nothing'} within 10 s, ping (attempt {attempt}) {summary}")
 
 
 def stall_test(ip):
@@ -363,13 +369,8 @@ def ipv6_tests(tb):
     ip6 = boot6(tb, result)
     if not ip6:
         return None
-    for attempt in range(1, 4):
-        r = ns("ping", "-6", "-c", "5", "-i", "0.2", "-W", "3", ip6, check=False)
-        if r.returncode == 0 and " 0% packet loss" in r.stdout:
-            break
-    result(r.returncode == 0 and " 0% packet loss" in r.stdout, "nd-ping-v6",
-           f"neighbour discovery resolves and ICMPv6 echo answers (attempt {attempt}): "
-           + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
+    pinged, attempt, summary = pings(ip6, 5)
+    result(pinged, "nd-ping-v6", f"neighbour discovery resolves and ICMPv6 echo answers (attempt {attempt}): {summary}")
     before = accepted(g)
     if SERVICE == "echo":
         echo_tests(ip6, "-v6", flows=96)
@@ -430,13 +431,8 @@ def dhcp6_tests(tb):
     ok = bool(lease) and lease[2].startswith("00:03:00:01:") and len(lease[2]) == 29 \
         and lease[1] == int("".join(lease[2].split(":")[6:]), 16)
     result(ok, "dhcp6-lease", f"dnsmasq leased {ip6} to DUID-LL and IAID of the MAC: {lease}")
-    for attempt in range(1, 4):
-        r = ns("ping", "-6", "-c", "3", "-i", "0.2", "-W", "3", ip6, check=False)
-        if r.returncode == 0 and " 0% packet loss" in r.stdout:
-            break
-    result(r.returncode == 0 and " 0% packet loss" in r.stdout, "dhcp6-ping6",
-           f"the leased address answers ICMPv6 echo (attempt {attempt}): "
-           + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
+    pinged, attempt, summary = pings(ip6, 3)
+    result(pinged, "dhcp6-ping6", f"the leased address answers ICMPv6 echo (attempt {attempt}): {summary}")
     codes = []
     for i in range(8):
         r = ns("curl", "-6", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url(ip6, "/hello"),
@@ -515,15 +511,8 @@ def main():
         g, mon = tb.g, tb.mon
         pci_test(g)
         setns()
-        # Five echoes in a row without loss, tried up to three times: a TCG guest with many vCPUs on
-        # a loaded 2-core host can miss a 3 s ping deadline.
-        for attempt in range(1, 4):
-            r = ns("ping", "-c", "5", "-i", "0.2", "-W", "3", ip, check=False)
-            if r.returncode == 0 and " 0% packet loss" in r.stdout:
-                break
-        result(r.returncode == 0 and " 0% packet loss" in r.stdout, "arp-ping",
-               f"ARP resolves and ICMP echo answers (attempt {attempt}): "
-               + (r.stdout.strip().splitlines()[-2] if r.stdout else r.stderr))
+        pinged, attempt, summary = pings(ip, 5)
+        result(pinged, "arp-ping", f"ARP resolves and ICMP echo answers (attempt {attempt}): {summary}")
         before = rx_table(g) if NIC == "igb" and not FLOWS else None
         if not FLOWS:
             g.send("prof on")       # the loop's profile over the service tests (prof_check)
