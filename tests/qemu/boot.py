@@ -144,8 +144,8 @@ def main():
         c.send("help")
         mh, outh = c.expect(r"\n  stats +[^\n]*\n", CMD_TIMEOUT)
         names = re.findall(r"^  (\S+) ", outh, re.M)
-        want = ["help", "cores", "mem", "uptime", "fault", "hang", "overflow", "rowrite", "smash", "random", "pci",
-                "stats"]
+        want = ["help", "cores", "mem", "uptime", "prof", "fault", "hang", "overflow", "rowrite", "smash", "random",
+                "pci", "stats"]
         result(bool(mh) and sorted(names) == sorted(want), "help-registered",
                f"help lists {names} (kernel's own, drivers' pci, net's stats)")
 
