@@ -184,7 +184,6 @@ def boot(tb, result, after_ready=None):
     if after_ready:
         after_ready()
     m, out = g.expect(r"pollux: ip=(\d+\.\d+\.\d+\.\d+)\r?\n", 60)
-    tb.seen = out                       # boot6 looks here first: the IPv6 address may come before
     if tb.static:
         result(bool(m) and m.group(1) == b"198.18.0.2", "static-ip",
                f"every core serves the static address: {m.group(1).decode() if m else out[-300:]}")
@@ -202,13 +201,18 @@ def boot6(tb, result, timeout=60):
         rx = r"pollux: ip6=(%s1[0-9a-f]{2})\r?\n" % PREFIX6
     else:
         rx = r"pollux: ip6=(%s[0-9a-f:]+)\r?\n" % PREFIX6.rstrip(":")
-    m = re.search(rx, getattr(tb, "seen", ""))
-    out = ""
-    if m:
-        ip6 = m.group(1)
-    else:
-        m, out = tb.g.expect(rx, timeout)
-        ip6 = m.group(1).decode() if m else None
+    # The line may have come before the IPv4 address or while other checks read the console: look
+    # in the whole console log, reading more of the console (into the log) until it is there.
+    ip6, out, end = None, "", time.time() + timeout
+    while True:
+        with open(tb.log, "rb") as f:
+            m = re.search(rx.encode(), f.read())
+        if m:
+            ip6 = m.group(1).decode()
+            break
+        if time.time() > end:
+            break
+        _, out = tb.g.expect(rx, 0.5)
     if tb.dhcp6:
         result(bool(ip6), "dhcp6", "core 0 leased an address of the DHCPv6 range (Solicit, Advertise, Request, "
                "Reply), printed once every core had it: " + (ip6 or out[-300:]))
