@@ -638,6 +638,28 @@ static struct tcp_pcb *server_pcb(const struct cli *k, u16_t port)
 }
 
 /*
+ * An echo connection from side 1 to port 9 that will get `expect` bytes back, and its server's data
+ * segments numbered a, b, c and d lost (0: none), counted with its retransmissions (drop_pcb).
+ * Returns the server's pcb, or NULL (checked) when there is none.
+ */
+static struct tcp_pcb *lossy_echo(struct cli *k, size_t expect, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	t.mode = M_ECHO;
+	cli_open(k, &side1, &ip0, 9, expect);
+	run(20);
+	CHECK(k->connected);
+	struct tcp_pcb *sp = server_pcb(k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return NULL;
+	drop_pcb = sp;
+	drop_port = k->pcb->local_port;
+	drop_seen = drop_lost = rtx_n = 0;
+	drop_at[0] = a, drop_at[1] = b, drop_at[2] = c, drop_at[3] = d;
+	return sp;
+}
+
+/*
  * Loss recovery: the client sends 30,000 bytes once and only acknowledges the echo (duplicate ACKs
  * carry no data); the 12th and 15th of the 21 segments the server sends back are lost. The first
  * loss is retransmitted on three duplicate ACKs; its acknowledgement is partial (the second hole).
@@ -693,19 +715,10 @@ static void sack_recovery(void)
 	struct cli k;
 	size_t total = 23 * 1460;
 	struct net_inst_stats b = st0();
-	t.mode = M_ECHO;
-	cli_open(&k, &side1, &ip0, 9, total + TAIL);
-	run(20);
-	CHECK(k.connected);
-	struct tcp_pcb *sp = server_pcb(&k, 9);
-	CHECK(sp != NULL);
+	struct tcp_pcb *sp = lossy_echo(&k, total + TAIL, 12, 14, 16, 18);
 	if (!sp)
 		return;
 	CHECK(sp->flags & TF_SACK);             /* negotiated: the client's SYN offered it */
-	drop_pcb = sp;
-	drop_port = k.pcb->local_port;
-	drop_seen = drop_lost = rtx_n = 0;
-	drop_at[0] = 12, drop_at[1] = 14, drop_at[2] = 16, drop_at[3] = 18;
 	cli_push(&k, pat, total);
 	CHECK_EQ(k.nsent, total);
 	bool rto = false, infr = false;
@@ -753,19 +766,10 @@ static void rto_in_recovery(void)
 {
 	struct cli k;
 	size_t total = 40000;
-	t.mode = M_ECHO;
-	cli_open(&k, &side1, &ip0, 9, total + TAIL);
-	run(20);
-	CHECK(k.connected);
-	struct tcp_pcb *sp = server_pcb(&k, 9);
-	CHECK(sp != NULL);
+	struct tcp_pcb *sp = lossy_echo(&k, total + TAIL, 12, 0, 0, 0);
 	if (!sp)
 		return;
-	drop_pcb = sp;
-	drop_port = k.pcb->local_port;
-	drop_seen = drop_lost = rtx_n = 0;
 	rtx_drop = 1;
-	drop_at[0] = 12, drop_at[1] = drop_at[2] = drop_at[3] = 0;
 	cli_push(&k, pat, total);
 	int ms = 0, rto_at = -1;
 	bool infr = false;
@@ -815,18 +819,9 @@ static int lossy_downloads(int cc, uint32_t *wnd, uint32_t *ssthresh, uint32_t *
 	drop_rng = 1;
 	for (int r = 0; r < CC_RUNS; r++) {
 		struct cli k;
-		t.mode = M_ECHO;
-		cli_open(&k, &side1, &ip0, 9, CC_SEND + TAIL);
-		run(20);
-		CHECK(k.connected);
-		struct tcp_pcb *sp = server_pcb(&k, 9);
-		CHECK(sp != NULL);
+		struct tcp_pcb *sp = lossy_echo(&k, CC_SEND + TAIL, 12, 0, 0, 0);
 		if (!sp)
 			break;
-		drop_pcb = sp;
-		drop_port = k.pcb->local_port;
-		drop_seen = drop_lost = rtx_n = 0;
-		drop_at[0] = 12, drop_at[1] = drop_at[2] = drop_at[3] = 0;
 		drop_permille = 20;
 		cli_push(&k, pat, CC_SEND);
 		CHECK_EQ(k.nsent, CC_SEND);
