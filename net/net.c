@@ -658,6 +658,34 @@ static void addr6_sync(uint32_t me, struct net_core *n)
 	}
 }
 
+/* The sequence count both publications use: odd while core 0 writes. The writer's begin returns
+ * the count its end publishes; a reader takes a new, whole value only between read_begin (false:
+ * nothing new since seen, or a write under way) and a read_end that finds the count unmoved. */
+static uint32_t seq_write_begin(volatile uint32_t *seq)
+{
+	uint32_t s = *seq;
+	__atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return s + 2;
+}
+
+static void seq_write_end(volatile uint32_t *seq, uint32_t s)
+{
+	__atomic_store_n(seq, s, __ATOMIC_RELEASE);
+}
+
+static bool seq_read_begin(volatile uint32_t *seq, uint32_t seen, uint32_t *s)
+{
+	*s = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+	return *s != seen && !(*s & 1);
+}
+
+static bool seq_read_end(volatile uint32_t *seq, uint32_t s)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(seq, __ATOMIC_RELAXED) == s;
+}
+
 /* Core 0: publish its instance's address whenever it changes (a lease obtained, renewed to
  * another address, or lost); the others take each new one. */
 static void lease_sync(uint32_t me, struct net_core *n)
@@ -665,12 +693,10 @@ static void lease_sync(uint32_t me, struct net_core *n)
 	if (me == 0) {
 		uint32_t mask, gw, ip = n->inst->addr(&mask, &gw);
 		if (ip != lease.ip || mask != lease.mask || gw != lease.gw) {
-			uint32_t s = lease.seq;
-			__atomic_store_n(&lease.seq, s + 1, __ATOMIC_RELAXED);
-			__atomic_thread_fence(__ATOMIC_RELEASE);
+			uint32_t s = seq_write_begin(&lease.seq);
 			lease.ip = ip, lease.mask = mask, lease.gw = gw;
-			__atomic_store_n(&lease.seq, s + 2, __ATOMIC_RELEASE);
-			n->lease_seen = s + 2;
+			seq_write_end(&lease.seq, s);
+			n->lease_seen = s;
 			n->addr_announced = false;
 		}
 		if (!n->addr_announced && lease.ip) {
@@ -685,12 +711,11 @@ static void lease_sync(uint32_t me, struct net_core *n)
 		}
 		return;
 	}
-	uint32_t s1 = __atomic_load_n(&lease.seq, __ATOMIC_ACQUIRE);
-	if (s1 == n->lease_seen || (s1 & 1))
+	uint32_t s1;
+	if (!seq_read_begin(&lease.seq, n->lease_seen, &s1))
 		return;
 	uint32_t ip = lease.ip, mask = lease.mask, gw = lease.gw;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&lease.seq, __ATOMIC_RELAXED) != s1)
+	if (!seq_read_end(&lease.seq, s1))
 		return;                 /* torn: next time */
 	n->inst->set_addr(ip, mask, gw);
 	__atomic_store_n(&n->lease_seen, s1, __ATOMIC_RELEASE);
@@ -705,22 +730,19 @@ static void lease6_sync(uint32_t me, struct net_core *n)
 		if (g == n->lease6_seen)
 			return;
 		n->lease6_seen = g;
-		uint32_t s = lease6.seq;
-		__atomic_store_n(&lease6.seq, s + 1, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
+		uint32_t s = seq_write_begin(&lease6.seq);
 		memcpy(lease6.addr, a, 16);
 		lease6.valid = valid, lease6.pref = pref;
-		__atomic_store_n(&lease6.seq, s + 2, __ATOMIC_RELEASE);
+		seq_write_end(&lease6.seq, s);
 		return;
 	}
-	uint32_t s1 = __atomic_load_n(&lease6.seq, __ATOMIC_ACQUIRE);
-	if (s1 == n->lease6_seen || (s1 & 1))
+	uint32_t s1;
+	if (!seq_read_begin(&lease6.seq, n->lease6_seen, &s1))
 		return;
 	uint8_t a[16];
 	memcpy(a, lease6.addr, 16);
 	uint32_t valid = lease6.valid, pref = lease6.pref;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&lease6.seq, __ATOMIC_RELAXED) != s1)
+	if (!seq_read_end(&lease6.seq, s1))
 		return;                 /* torn: next time */
 	n->inst->set_addr6(a, valid, pref);
 	n->lease6_seen = s1;
