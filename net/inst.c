@@ -456,7 +456,8 @@ static void inst_stats(struct net_inst_stats *out)
 	out->arp_drop = lwip_stats.etharp.drop;
 	out->mem_err = lwip_stats.mem.err;
 	out->ip6_drop = lwip_stats.ip6.drop;
-	out->nd_drop = lwip_stats.nd6.drop + lwip_stats.mld6.drop;
+	/* nd6.c counts a message refused for want of a router or neighbour entry as memerr only. */
+	out->nd_drop = lwip_stats.nd6.drop + lwip_stats.nd6.memerr + lwip_stats.mld6.drop;
 	out->csum_err = lwip_stats.ip.chkerr + lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr + lwip_stats.icmp.chkerr +
 			lwip_stats.icmp6.chkerr;
 	/* ICMP: dropped, too short, refused (echo to a broadcast), and echo replies (we never ping). */

@@ -112,7 +112,8 @@ struct net_inst_stats {
 	uint64_t ip6_drop;                              /* IPv6 packets dropped: not ours, malformed
 							 * header or extension header, unknown next header */
 	uint64_t nd_drop;                               /* neighbour discovery and MLD messages refused:
-							 * hop limit not 255, off-link router, malformed */
+							 * hop limit not 255, off-link router, malformed,
+							 * no router or neighbour entry left */
 	uint64_t csum_err;                              /* IP/TCP/UDP/ICMP checksum wrong: dropped */
 	uint64_t l4_drop;                               /* TCP/UDP/ICMP segments dropped by lwIP */
 	uint64_t reasm_drop;                            /* IPv4 fragments lwIP could not reassemble */

@@ -64,9 +64,9 @@ static uint16_t fold(uint32_t s)
 	return (uint16_t)~s;
 }
 
-/* An IPv6 frame to instance 0 from the server: next header nh, payload p (its checksum field at
- * csum_at is filled in over the pseudo-header). */
-static void send6(uint8_t nh, uint8_t hops, uint8_t *p, size_t plen, size_t csum_at)
+/* An IPv6 frame to instance 0 from the link-local address ending in from: next header nh, payload
+ * p (its checksum field at csum_at is filled in over the pseudo-header). */
+static void send6_from(uint8_t from, uint8_t nh, uint8_t hops, uint8_t *p, size_t plen, size_t csum_at)
 {
 	uint8_t *f = malloc(14 + 40 + plen);
 	memcpy(f, "\x33\x33\x00\x00\x00\x01", 6);
@@ -76,6 +76,7 @@ static void send6(uint8_t nh, uint8_t hops, uint8_t *p, size_t plen, size_t csum
 	memset(ip, 0, 40);
 	ip[0] = 0x60, ip[4] = (uint8_t)(plen >> 8), ip[5] = (uint8_t)plen, ip[6] = nh, ip[7] = hops;
 	memcpy(ip + 8, sll, 16);
+	ip[23] = from;
 	memcpy(ip + 24, all_nodes, 16);
 	p[csum_at] = p[csum_at + 1] = 0;
 	uint32_t s = (uint32_t)plen + nh;
@@ -88,6 +89,12 @@ static void send6(uint8_t nh, uint8_t hops, uint8_t *p, size_t plen, size_t csum
 	memcpy(ip + 40, p, plen);
 	lwip0_net_inst.input_copy(f, (uint32_t)(14 + 40 + plen), 0);
 	free(f);
+}
+
+/* The same from the server. */
+static void send6(uint8_t nh, uint8_t hops, uint8_t *p, size_t plen, size_t csum_at)
+{
+	send6_from(sll[15], nh, hops, p, plen, csum_at);
 }
 
 static void send_udp(unsigned sport, const uint8_t *m, size_t n)
@@ -152,11 +159,16 @@ static bool has6(const struct net_inst *in, const uint8_t a[16])
 	return false;
 }
 
-static uint64_t drops(void)
+static struct net_inst_stats stats0(void)
 {
 	struct net_inst_stats s;
 	lwip0_net_inst.stats(&s);
-	return s.dhcp6_drop;
+	return s;
+}
+
+static uint64_t drops(void)
+{
+	return stats0().dhcp6_drop;
 }
 
 static void lease(void)
@@ -248,9 +260,26 @@ static void lease(void)
 	CHECK_EQ(drops(), 3);
 }
 
+/* Router advertisements from more routers than the instance keeps (LWIP_ND6_NUM_ROUTERS, 3, the
+ * server's among them): each one past the table is refused and counted in nd_drop, not lost. */
+static void routers(void)
+{
+	uint8_t ra[16] = { 134, 0, 0, 0, 64, 0x00, 0x07, 0x08 };
+	uint64_t before = stats0().nd_drop;
+	for (uint8_t r = 1; r <= 2; r++)
+		send6_from(r, 58, 255, ra, sizeof(ra), 2);
+	CHECK_EQ(stats0().nd_drop, before);
+	for (uint8_t r = 3; r <= 5; r++)
+		send6_from(r, 58, 255, ra, sizeof(ra), 2);
+	CHECK_EQ(stats0().nd_drop, before + 3);
+	send6_from(1, 58, 255, ra, sizeof(ra), 2);      /* a router it keeps: taken again */
+	CHECK_EQ(stats0().nd_drop, before + 3);
+}
+
 TEST_MAIN("test_dhcp6_inst: proves the DHCPv6 client in an lwIP instance starts on a router advertisement "
 	  "with the M flag only, solicits from its link-local address, puts the leased address on the netif after "
 	  "DAD, reports it for the other cores, which take it and let it go, renews at T1, rebinds when the link comes "
-	  "back, and counts forged answers", {
+	  "back, and counts forged answers; router advertisements past its router table are counted", {
 	lease();
+	routers();
 })
