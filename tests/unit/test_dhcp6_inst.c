@@ -2,7 +2,8 @@
  * router advertisement with the M flag (POLLUX_DHCP6 auto), then Solicit from the link-local address
  * to ff02::1:2 port 547, Request, the leased address on the netif after DAD, reported to net.c
  * (dhcp6) and taken by a second instance (set_addr6), Renew at T1, Rebind when the link comes back;
- * forged answers dropped and counted. */
+ * forged answers dropped and counted; router advertisements past the router list counted and
+ * answered with nothing (lwIP patch 0016). */
 #include <stdlib.h>
 
 #include "test.h"
@@ -22,7 +23,7 @@ static const uint8_t sid[10] = { 0, 3, 0, 1, 2, 0, 0, 0, 0, 0x99 };
 /* What instance 0 sent to the DHCPv6 servers: the messages, their source address and port. */
 static uint8_t msg[8][512];
 static size_t msg_len[8];
-static unsigned nmsg, nframes;
+static unsigned nmsg, nframes, ns_for[256];
 static uint8_t msg_src[16];
 static unsigned msg_sport;
 
@@ -41,6 +42,8 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 		return 0;
 	nframes++;
 	const uint8_t *ip = fr + 14, *udp = ip + 40;
+	if (len >= 14 + 40 + 24 && fr[12] == 0x86 && fr[13] == 0xdd && ip[6] == 58 && ip[40] == 135)
+		ns_for[ip[40 + 8 + 15]]++;      /* a neighbour solicitation, by its target's last byte */
 	if (len >= 14 + 48 && fr[12] == 0x86 && fr[13] == 0xdd && ip[6] == 17 && udp[2] == 0x02 && udp[3] == 0x23 &&
 	    nmsg < 8) {
 		static const uint8_t srv[16] = { 0xff, 2, [13] = 1, [15] = 2 };
@@ -260,26 +263,35 @@ static void lease(void)
 	CHECK_EQ(drops(), 3);
 }
 
-/* Router advertisements from more routers than the instance keeps (LWIP_ND6_NUM_ROUTERS, 3, the
- * server's among them): each one past the table is refused and counted in nd_drop, not lost. */
+/* Router advertisements from new routers (fe80::1 to fe80::5): the first two fill the router list
+ * (LWIP_ND6_NUM_ROUTERS, 3, the server's among them) and are not solicited, the one with a
+ * source link-layer address option at all (RFC 4861 section 6.3.4), the other within a second
+ * (nd6_tmr). The rest cost nothing: no solicitation, no neighbour entry, and each is counted in
+ * nd_drop, not lost. */
 static void routers(void)
 {
-	uint8_t ra[16] = { 134, 0, 0, 0, 64, 0x00, 0x07, 0x08 };
+	uint8_t ra[24] = { 134, 0, 0, 0, 64, 0x00, 0x07, 0x08, [16] = 1, 1, 2, 0, 0, 0, 0, 1 };
+	run(5000);                              /* the router solicitations after the link came back */
+	memset(ns_for, 0, sizeof(ns_for));
 	uint64_t before = stats0().nd_drop;
-	for (uint8_t r = 1; r <= 2; r++)
-		send6_from(r, 58, 255, ra, sizeof(ra), 2);
-	CHECK_EQ(stats0().nd_drop, before);
+	unsigned frames = nframes;
+	send6_from(1, 58, 255, ra, sizeof(ra), 2);      /* with the option */
+	send6_from(2, 58, 255, ra, 16, 2);              /* without */
 	for (uint8_t r = 3; r <= 5; r++)
 		send6_from(r, 58, 255, ra, sizeof(ra), 2);
+	CHECK_EQ(nframes, frames);
 	CHECK_EQ(stats0().nd_drop, before + 3);
 	send6_from(1, 58, 255, ra, sizeof(ra), 2);      /* a router it keeps: taken again */
 	CHECK_EQ(stats0().nd_drop, before + 3);
+	run(1100);
+	CHECK(ns_for[2] >= 1);
+	CHECK(ns_for[1] == 0 && ns_for[3] == 0 && ns_for[4] == 0 && ns_for[5] == 0);
 }
 
 TEST_MAIN("test_dhcp6_inst: proves the DHCPv6 client in an lwIP instance starts on a router advertisement "
 	  "with the M flag only, solicits from its link-local address, puts the leased address on the netif after "
 	  "DAD, reports it for the other cores, which take it and let it go, renews at T1, rebinds when the link comes "
-	  "back, and counts forged answers; router advertisements past its router table are counted", {
+	  "back, and counts forged answers; router advertisements past its router list are counted and cost no solicitation", {
 	lease();
 	routers();
 })
