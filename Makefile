@@ -176,7 +176,7 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-INST_GLUE := inst inst_svc inst_hash dhcp6 inst_dhcp6 inst_cc tcp_cubic
+INST_GLUE := inst inst_svc inst_hash dhcp6 inst_dhcp6 inst_cc tcp_cubic inst_tso
 $(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/tcp_cubic.h Makefile \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -280,7 +280,7 @@ test_random_CFLAGS := $(LWIP_INC)
 test_net_SRCS := net/net.c net/flow.c net/spsc.c drivers/nic.c kernel/printf.c kernel/prof.c $(HARNESS_SRCS)
 $(UNIT_DIR)/test_net: net/net.h net/inst.h net/flow.h net/spsc.h net/service.h drivers/nic.h drivers/pci.h
 test_vnet_SRCS := drivers/virtio_net.c drivers/virtio_pci.c drivers/nic.c drivers/ena.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
-	tests/unit/vnet_model.c tests/unit/vnet_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
+	tests/unit/vnet_model.c tests/unit/vnet_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h tests/unit/host/tso.h \
 	$(INTEL_SRCS)
 
 test_vrng_SRCS := drivers/virtio_rng.c drivers/virtio_pci.c drivers/virtq.c drivers/pci.c kernel/printf.c \
@@ -316,7 +316,7 @@ $(UNIT_DIR)/lwip/insts5/inst0.o: $(UNIT_DIR)/lwip/inst_all.o scripts/lwip-instan
 	$(Q)scripts/lwip-instances.sh nm objcopy $< 5 $(UNIT_DIR)/lwip/insts5 4
 UNIT_INSTS5 := $(foreach i,0 1 2 3 4,$(UNIT_DIR)/lwip/insts5/inst$(i).o)
 $(filter-out %/inst0.o,$(UNIT_INSTS5)) $(UNIT_DIR)/lwip/insts5/insts.c: $(UNIT_DIR)/lwip/insts5/inst0.o
-test_lwip_inst_SRCS := net/svc_echo.c net/slab.c
+test_lwip_inst_SRCS := net/svc_echo.c net/slab.c tests/unit/host/tso.h
 test_svc_SRCS := $(SVC_SRCS) net/slab.c net/site_blob.S
 define unit_lwip_rule
 $(UNIT_DIR)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $(UNIT_INSTS) tests/unit/test.h tests/unit/host/stubs.c \

@@ -300,10 +300,15 @@ int nic_tx(uint32_t q, const struct nic_frag *f, unsigned n, const struct nic_tx
 		if (n - ncopy > NIC_TX_MAX_REFS)
 			ncopy = n;
 	}
-	uint32_t total = 0;
-	for (unsigned i = 0; i < n; i++)
+	uint32_t total = 0, copied = 0;
+	for (unsigned i = 0; i < n; i++) {
 		total += f[i].len;
-	if (total > NIC_BUF_SIZE - (uint32_t)nic.caps.tx_hdr) {        /* also bounds the copied part */
+		copied += i < ncopy ? f[i].len : 0;
+	}
+	bool gso = o && o->gso;
+	uint32_t most = gso ? nic.caps.tso_max : NIC_BUF_SIZE - (uint32_t)nic.caps.tx_hdr;
+	if (total > most || copied > NIC_BUF_SIZE - (uint32_t)nic.caps.tx_hdr ||
+	    (gso && (!nic.caps.tx_csum || !o->csum_start || !o->gso_size || o->hdr_len >= total))) {
 		nq->st.tx_drop_big++;
 		return NIC_TX_DROP;
 	}
@@ -323,10 +328,14 @@ int nic_tx(uint32_t q, const struct nic_frag *f, unsigned n, const struct nic_tx
 	d.buf = nq->txbufs + (uint64_t)d.slot * NIC_BUF_SIZE;
 	d.len = total;
 	d.nseg = nseg;
-	d.o = (struct nic_txo){ 0, 0 };
+	d.o = (struct nic_txo){ 0 };
 	if (o && o->csum_start && nic.caps.tx_csum) {
 		d.o = *o;
 		nq->st.tx_csum_offload++;
+	}
+	if (gso) {
+		nq->st.tx_tso++;
+		nq->st.tx_tso_segs += (total - o->hdr_len + o->gso_size - 1) / o->gso_size;
 	}
 	uint32_t off = nic.caps.tx_hdr;
 	for (unsigned i = 0; i < ncopy; i++) {

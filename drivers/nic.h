@@ -32,9 +32,19 @@ struct nic_frag {
 };
 
 /* Offloads asked for a TX frame: the L4 checksum field at csum_start + csum_offset holds the
- * pseudo-header sum, and the NIC adds the rest. csum_start == 0: none. */
+ * pseudo-header sum, and the NIC adds the rest. csum_start == 0: none.
+ * TCP segmentation (gso, with the checksum and caps.tso_max): the frame is one header of hdr_len
+ * bytes (Ethernet, IP, TCP) and the payload of several segments, which the NIC cuts into segments
+ * of gso_size bytes (the last may be shorter), each with the header, its own sequence number,
+ * lengths and checksums; PSH and FIN only on the last. The pseudo-header sum then covers the whole
+ * TCP length, as for one big segment. */
+#define NIC_GSO_TCP4 1
+#define NIC_GSO_TCP6 2
 struct nic_txo {
 	uint16_t csum_start, csum_offset;
+	uint16_t gso_size;
+	uint8_t gso;            /* 0, NIC_GSO_TCP4 or NIC_GSO_TCP6 */
+	uint8_t hdr_len;
 };
 
 /* RX frame flags. */
@@ -55,6 +65,7 @@ struct nic_caps {
 	uint16_t reta_len;      /* entries of its indirection table: a power of two <= NIC_RETA_LEN */
 	uint16_t rx_hdr;        /* bytes the device writes before the frame in an RX buffer */
 	uint16_t tx_hdr;        /* bytes the driver keeps before the frame in a TX slot */
+	uint32_t tso_max;       /* bytes of a TCP segmentation frame (struct nic_txo); 0: none */
 };
 
 /* A received frame as the driver reports it: frame at nic_rx_buf(q, buf) + caps.rx_hdr. */
@@ -176,7 +187,8 @@ struct nic_qstats {
 	uint64_t tx_zero_copy;          /* frames with pieces sent in place */
 	uint64_t tx_csum_offload;       /* frames whose checksum the NIC completes */
 	uint64_t tx_full;               /* TX ring full: the caller keeps the frame or drops it */
-	uint64_t tx_drop_big;           /* frame larger than a slot */
+	uint64_t tx_drop_big;           /* frame larger than a slot (or than caps.tso_max) */
+	uint64_t tx_tso, tx_tso_segs;   /* segmentation frames, and the segments the NIC made of them */
 };
 
 /* Device-wide counters. */
@@ -220,7 +232,8 @@ void nic_rx_return(uint32_t q, uint32_t buf);
  * Queue one frame of n pieces on queue q. Leading pieces are copied into a slot; from the first
  * piece of NIC_TX_REF_MIN bytes on, pieces are sent in place when ref is not NULL and the device
  * reads pieces in place (the caller keeps them unchanged until tx_done(ref)). o asks for
- * offloads (NULL: none; ignored without caps.tx_csum). Returns NIC_TX_INPLACE (tx_done(ref)
+ * offloads (NULL: none; ignored without caps.tx_csum; a segmentation frame without
+ * caps.tso_max is dropped). Returns NIC_TX_INPLACE (tx_done(ref)
  * follows), NIC_TX_COPIED, NIC_TX_FULL (no room now: try again later, counted) or NIC_TX_DROP
  * (cannot be sent: too long, counted).
  */

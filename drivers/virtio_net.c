@@ -103,9 +103,12 @@ static int fail(int err, const char *why)
 	return virtio_pci_fail(&vn.t, err, why);
 }
 
-/* MQ and RSS are configured through the control queue, and RSS spreads over several queues. */
+/* MQ and RSS are configured through the control queue, and RSS spreads over several queues;
+ * segmentation needs the checksum offload (5.1.3.1). */
 static uint64_t vnet_prune(uint64_t use)
 {
+	if (!(use & (1ull << VIRTIO_NET_F_CSUM)))
+		use &= ~((1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6));
 	if (!(use & (1ull << VIRTIO_NET_F_CTRL_VQ)))
 		use &= ~((1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_RSS));
 	if (!(use & (1ull << VIRTIO_NET_F_MQ)))
@@ -149,7 +152,8 @@ static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
 		return err;
 	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_F_RING_EVENT_IDX) |
 			(1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_CSUM) |
-			(1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_RSS);
+			(1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_RSS) |
+			(1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6);
 	err = negotiate(want);
 	if (err)
 		return err;
@@ -195,6 +199,10 @@ static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
 	n->tx_size = pairs[0].tx.size;
 	n->caps.max_pairs = vn.max_pairs;
 	n->caps.tx_csum = has(VIRTIO_NET_F_CSUM);
+	/* Both families or neither: the network layer asks for segmentation without looking at which.
+	 * A frame's IP length is 16 bits (5.1.6.2: the device takes up to 64 KiB). */
+	n->caps.tso_max = has(VIRTIO_NET_F_CSUM) && has(VIRTIO_NET_F_HOST_TSO4) && has(VIRTIO_NET_F_HOST_TSO6) ?
+			  0xffff : 0;
 	n->caps.rx_csum = has(VIRTIO_NET_F_GUEST_CSUM);
 	n->caps.tx_sg = true;
 	n->caps.rx_hdr = VNET_HDR;
@@ -202,9 +210,10 @@ static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
 	n->priv = &vn;
 	n->link = link_up();
 	kprintf("vnet0: %02x:%02x:%02x:%02x:%02x:%02x, link %s, %u queue pairs of %u, rings %u/%u, event idx %s, "
-		"csum offload tx %s rx %s\n", n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
+		"csum offload tx %s rx %s, tso %s\n", n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
 		n->link ? "up" : "down", np, vn.max_pairs, n->rx_size, n->tx_size,
-		has(VIRTIO_F_RING_EVENT_IDX) ? "on" : "off", n->caps.tx_csum ? "on" : "off", n->caps.rx_csum ? "on" : "off");
+		has(VIRTIO_F_RING_EVENT_IDX) ? "on" : "off", n->caps.tx_csum ? "on" : "off", n->caps.rx_csum ? "on" : "off",
+		n->caps.tso_max ? "on" : "off");
 	return 0;
 }
 
@@ -286,6 +295,11 @@ static void vnet_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		h->csum_start = d->o.csum_start;
 		h->csum_offset = d->o.csum_offset;
+	}
+	if (d->o.gso) {
+		h->gso_type = d->o.gso == NIC_GSO_TCP4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+		h->hdr_len = d->o.hdr_len;
+		h->gso_size = d->o.gso_size;
 	}
 	struct virtq_seg seg[NIC_TX_MAX_SEGS];
 	for (uint32_t i = 0; i < d->nseg; i++)

@@ -13,6 +13,8 @@
 #define VIRTIO_NET_F_CSUM 0                     /* device completes partial checksums we send */
 #define VIRTIO_NET_F_GUEST_CSUM 1               /* device may hand us partial or checked checksums */
 #define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_HOST_TSO4 11               /* device segments TCP over IPv4 we send (needs CSUM) */
+#define VIRTIO_NET_F_HOST_TSO6 12               /* ... and over IPv6 */
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_F_CTRL_VQ 17
 #define VIRTIO_NET_F_MQ 22
@@ -47,6 +49,9 @@ struct virtio_net_hdr {
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1           /* checksum at csum_start + csum_offset is partial */
 #define VIRTIO_NET_HDR_F_DATA_VALID 2           /* RX: the device checked the checksums */
 	uint8_t gso_type;
+#define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
+#define VIRTIO_NET_HDR_GSO_TCPV6 4
 	uint16_t hdr_len;
 	uint16_t gso_size;
 	uint16_t csum_start;

@@ -185,13 +185,10 @@ struct tx_wait {
 static struct tx_wait *backlog;         /* TX_BACKLOG entries, from the instance's memory */
 static uint32_t bl_head, bl_len;
 
-static err_t linkoutput(struct netif *n, struct pbuf *p)
+/* One frame to the NIC now, or to wait in the backlog behind those already there. */
+err_t inst_tx_out(struct pbuf *p, const struct nic_txo *o)
 {
-	(void)n;
-	struct nic_txo o = { 0, 0 };
-	if (cfg.csum_offload)
-		csum_offload(p, &o);
-	int r = bl_len ? -1 : tx_send(p, &o);
+	int r = bl_len ? -1 : tx_send(p, o);
 	if (r >= 0)
 		return ERR_OK;
 	if (r == -2 || !backlog || bl_len == TX_BACKLOG) {
@@ -199,9 +196,32 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 		return ERR_MEM;
 	}
 	pbuf_ref(p);
-	backlog[(bl_head + bl_len++) % TX_BACKLOG] = (struct tx_wait){ p, o };
+	backlog[(bl_head + bl_len++) % TX_BACKLOG] = (struct tx_wait){ p, *o };
 	st.tx_waited++;
 	return ERR_OK;
+}
+
+/* A frame of segs segments (wire bytes in all) in place, unless frames wait in the backlog (-1). */
+int inst_tx_frame(const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref, unsigned segs,
+		  uint32_t wire)
+{
+	int r = bl_len ? -1 : cfg.tx(cfg.core, f, n, o, ref);
+	if (r >= 0) {
+		st.tx_frames += segs;
+		st.tx_bytes += wire;
+	}
+	return r;
+}
+
+static err_t linkoutput(struct netif *n, struct pbuf *p)
+{
+	(void)n;
+	struct nic_txo o = { 0 };
+	if (cfg.csum_offload)
+		csum_offload(p, &o);
+	if (inst_tso_add(p, &o))        /* held, to leave with the next segments of its connection */
+		return ERR_OK;
+	return inst_tx_out(p, &o);
 }
 
 /* Send what waits, in order, while the ring takes it (a frame that can never go is dropped). */
@@ -222,7 +242,10 @@ static void tx_flush(void)
 
 static void inst_tx_done(void *ref)
 {
-	pbuf_free(ref);
+	if ((uintptr_t)ref & 1)
+		inst_tso_done(ref);     /* a frame of several segments */
+	else
+		pbuf_free(ref);
 }
 
 static err_t nif_init(struct netif *n)
@@ -277,6 +300,11 @@ void *inst_mem_calloc(size_t n, size_t size)
 
 /* The connection index's buckets: one block straight from the arena, outside the classes. */
 static uint64_t index_bytes;
+
+static void *slab_take(size_t bytes)
+{
+	return slab_alloc(&slab, bytes);
+}
 
 static void *index_alloc(size_t bytes)
 {
@@ -349,7 +377,7 @@ static int inst_init(const struct net_inst_cfg *c)
 	slab_init(&slab, cfg.mem_budget, NET_INST_CHUNK, grow, NULL);
 	backlog = slab_alloc(&slab, TX_BACKLOG * sizeof(*backlog));
 	bl_head = bl_len = 0;
-	if (!backlog)
+	if (!backlog || inst_tso_init(cfg.tso_max, slab_take) != ERR_OK)
 		return ERR_MEM;
 	for (int i = 0; i < RX_WRAPS; i += 256) {
 		struct rx_wrap *w = slab_alloc(&slab, 256 * sizeof(*w));
@@ -495,6 +523,7 @@ const struct net_inst net_inst = {
 	.input_copy = inst_input_copy,
 	.tx_done = inst_tx_done,
 	.poll = inst_poll,
+	.tx_end = inst_tso_flush,
 	.addr = inst_addr,
 	.addr6 = inst_addr6,
 	.set_addr = inst_set_addr,

@@ -35,6 +35,7 @@ struct net_inst_cfg {
 	const struct svc *svc;          /* the service answered (net/service.h); NULL: none */
 	const struct svc *mgmt;         /* a second one on its own port (metrics); NULL: none */
 	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
+	uint32_t tso_max;               /* with it, the NIC's segmentation frames (caps.tso_max); 0: none */
 	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and
 	 * calls net_inst.tx_done(ref) once the NIC has read them; 0 when all was copied; -1 when there
 	 * is no room now (the instance keeps the frame and tries again later); -2 when it can never be
@@ -134,6 +135,8 @@ struct net_inst {
 	void (*tx_done)(void *ref);
 	/* Run lwIP's timers (call every loop; cheap when nothing is due). */
 	void (*poll)(void);
+	/* End of a loop iteration, before the doorbell: segments held to leave as one frame go. */
+	void (*tx_end)(void);
 	/* Current IPv4 address, mask and gateway in network byte order; returns the address,
 	 * 0 while DHCP has none. */
 	uint32_t (*addr)(uint32_t *mask, uint32_t *gw);

@@ -35,6 +35,23 @@ uint32_t inst_dhcp6_lease(uint8_t addr[16], uint32_t *valid, uint32_t *pref);
 void inst_dhcp6_take(const uint8_t addr[16], uint32_t valid, uint32_t pref);
 void inst_dhcp6_stats(struct net_inst_stats *out);
 
+/* inst.c: frame p to the NIC, or behind those waiting for room (ERR_OK), or dropped (ERR_MEM). */
+err_t inst_tx_out(struct pbuf *p, const struct nic_txo *o);
+/* inst.c: a frame of n pieces holding segs segments (wire bytes on the wire) to the NIC, in place
+ * with ref: cfg.tx's answer, or -1 while frames wait for room. Counted as segs frames. */
+int inst_tx_frame(const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref, unsigned segs,
+		  uint32_t wire);
+
+/* inst_tso.c: TCP segmentation offload. Set up for frames of max bytes (0: off), from alloc. */
+int inst_tso_init(uint32_t max, void *(*alloc)(size_t bytes));
+/* inst_tso.c: true when p (offloads o, from csum_offload) is held to leave with the next segments
+ * of its connection; false: send it now (anything held went first). */
+bool inst_tso_add(struct pbuf *p, const struct nic_txo *o);
+/* inst_tso.c: what is held leaves now (net_inst.tx_end). */
+void inst_tso_flush(void);
+/* inst_tso.c: the NIC read a frame of several segments (its ref has the low bit set). */
+void inst_tso_done(void *ref);
+
 /* inst_hash.c: the index of this instance's connections (lwipopts.h's pcb hooks). Set up with a
  * bucket per expected connection (rounded up to a power of two, 1024 at least) and room for
  * time_wait connections in TIME_WAIT (the same, 256 at least), from alloc. 0 or ERR_MEM. */

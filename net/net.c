@@ -301,6 +301,9 @@ int net_core_init(struct cpu *c)
 		.svc = &POLLUX_SERVICE,
 		.mgmt = POLLUX_METRICS_PORT ? &svc_metrics : NULL,
 		.csum_offload = dev->caps.tx_csum,
+		/* Segmentation frames only to a queue of our own (a cross-core ring slot holds one
+		 * frame of NIC_BUF_SIZE). */
+		.tso_max = n->queue >= 0 && dev->caps.tx_csum ? dev->caps.tso_max : 0,
 		.tx = tx_frame,
 		.prof_on = &c->prof.on,
 		.prof_svc = prof_svc,
@@ -570,7 +573,7 @@ static uint32_t drain_rings(struct net_core *n)
 		while ((s = spsc_peek(&n->in[src])) != 0) {
 			if (s->flags & XF_TX) {
 				struct nic_frag f = { s->data, s->len };
-				struct nic_txo o = { s->csum_start, s->csum_offset };
+				struct nic_txo o = { .csum_start = s->csum_start, .csum_offset = s->csum_offset };
 				unsigned back = prof_enter(n->prof, PROF_TX);
 				int r = nic_tx((uint32_t)n->queue, &f, 1, &o, NULL);
 				prof_leave(n->prof, back);
@@ -797,6 +800,9 @@ static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, s
 	}
 	STAGE(back);
 	if (n->queue >= 0) {
+		back = STAGE(PROF_TX);
+		n->inst->tx_end();
+		STAGE(back);
 		back = STAGE(PROF_DOORBELL);
 		nic_flush((uint32_t)n->queue);
 		STAGE(back);
@@ -900,8 +906,9 @@ void net_print_stats(void)
 		if (n->queue >= 0) {
 			struct nic_counter nc[NIC_MAX_COUNTERS];
 			unsigned k = nic_counters(n->queue, nc, NIC_MAX_COUNTERS);
-			kbprintf(&x, "nic q%-3d rx_csum_ok=%llu tx_csum_off=%llu tx_zero_copy=%llu", n->queue,
-				 U(q.rx_csum_ok), U(q.tx_csum_offload), U(q.tx_zero_copy));
+			kbprintf(&x, "nic q%-3d rx_csum_ok=%llu tx_csum_off=%llu tx_zero_copy=%llu tx_tso=%llu tso_segs=%llu",
+				 n->queue, U(q.rx_csum_ok), U(q.tx_csum_offload), U(q.tx_zero_copy), U(q.tx_tso),
+				 U(q.tx_tso_segs));
 			for (unsigned j = 0; j < k; j++)
 				kbprintf(&x, " %s=%llu", nc[j].name, U(nc[j].value));
 			kbprintf(&x, "\n");

@@ -130,6 +130,8 @@ static const struct family families[] = {
 	{ "rx_csum_ok_total", "Received frames whose checksums the NIC verified.", OFF(q.rx_csum_ok), 0, 1 },
 	{ "tx_csum_offload_total", "Sent frames whose checksums the NIC completed.", OFF(q.tx_csum_offload), 0, 1 },
 	{ "tx_zero_copy_total", "Sent frames read by the NIC in place.", OFF(q.tx_zero_copy), 0, 1 },
+	{ "tx_tso_total", "Sent segmentation frames: one header and several segments, cut by the NIC.", OFF(q.tx_tso), 0, 1 },
+	{ "tx_tso_segments_total", "Segments the NIC cut from segmentation frames.", OFF(q.tx_tso_segs), 0, 1 },
 };
 
 /* Where the body is: the per-core families, the NIC's device state and driver counters, then the

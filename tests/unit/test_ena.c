@@ -134,7 +134,7 @@ static int traffic(uint32_t nq, int n, uint16_t port0, bool rss)
 				/* The answer: same flow back, pseudo-header sum only, NIC completes it. */
 				uint32_t rl = tcp_frame(r, ip4(198, 19, 0, 2), ip4(198, 18, 1 + i % 3, 9), 80, sp, 300 + (uint32_t)i, false);
 				struct nic_frag fr[2] = { { r, 54 }, { r + 54, rl - 54 } };
-				struct nic_txo o = { 34, 16 };
+				struct nic_txo o = { .csum_start = 34, .csum_offset = 16 };
 				int t = nic_tx(q, fr, 2, &o, (void *)r);
 				CHECK(t == NIC_TX_COPIED || t == NIC_TX_INPLACE);
 				nic_rx_return(q, rx[0].buf);

@@ -493,7 +493,7 @@ static void test_driver(void)
 	uint16_t pseudo = csum_fold(ps);
 	f[50] = (uint8_t)(pseudo >> 8), f[51] = (uint8_t)pseudo;
 	struct nic_frag fr[2] = { { f, len }, { payload, sizeof(payload) } };
-	struct nic_txo o = { 34, 16 };
+	struct nic_txo o = { .csum_start = 34, .csum_offset = 16 };
 	CHECK_EQ(nic_tx(2, fr, 2, &o, payload), NIC_TX_INPLACE);
 	CHECK_EQ(nic_tx(2, fr, 1, NULL, NULL), NIC_TX_COPIED);
 	CHECK_EQ(im.nout, 0);                    /* nothing before the doorbell */

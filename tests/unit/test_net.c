@@ -465,6 +465,8 @@ struct rec {
 };
 static struct finst {
 	int inits;
+	int tx_ends;            /* loop iterations the instance was told of, before the doorbell */
+	uint32_t flushes_at_tx_end;     /* its queue's doorbells when last told */
 	struct net_inst_cfg cfg;
 	struct rec rx[REC_MAX];
 	uint32_t nrx;
@@ -545,6 +547,12 @@ static void fi_input_copy(uint32_t c, const void *f, uint32_t len, unsigned flag
 }
 static void fi_tx_done(uint32_t c, void *ref) { fi_check(c); fi[c].tx_done++; fi[c].tx_done_ref = ref; }
 static void fi_poll(uint32_t c) { fi_check(c); fi[c].polls++; }
+static void fi_tx_end(uint32_t c)
+{
+	fi_check(c);
+	fi[c].tx_ends++;
+	fi[c].flushes_at_tx_end = dev.q[c].flushes;
+}
 static uint32_t fi_addr(uint32_t c, uint32_t *mask, uint32_t *gw)
 {
 	fi_check(c);
@@ -602,6 +610,7 @@ static void fi_link(uint32_t c, bool up)
 	static void fi_input_copy##c(const void *f, uint32_t len, unsigned fl) { fi_input_copy(c, f, len, fl); } \
 	static void fi_tx_done##c(void *ref) { fi_tx_done(c, ref); } \
 	static void fi_poll##c(void) { fi_poll(c); } \
+	static void fi_tx_end##c(void) { fi_tx_end(c); } \
 	static uint32_t fi_addr##c(uint32_t *m, uint32_t *g) { return fi_addr(c, m, g); } \
 	static unsigned fi_addr6##c(uint8_t (*o)[16], unsigned max) { return fi_addr6(c, o, max); } \
 	static void fi_set_addr##c(uint32_t i, uint32_t m, uint32_t g) { fi_set_addr(c, i, m, g); } \
@@ -611,7 +620,8 @@ static void fi_link(uint32_t c, bool up)
 	static void fi_link##c(bool up) { fi_link(c, up); } \
 	static void fi_mem##c(struct net_inst_mem *o) { fi_mem(c, o); } \
 	static const struct net_inst fi_inst##c = { .init = fi_init##c, .input = fi_input##c, \
-		.input_copy = fi_input_copy##c, .tx_done = fi_tx_done##c, .poll = fi_poll##c, .addr = fi_addr##c, \
+		.input_copy = fi_input_copy##c, .tx_done = fi_tx_done##c, .poll = fi_poll##c, .tx_end = fi_tx_end##c, \
+		.addr = fi_addr##c, \
 		.addr6 = fi_addr6##c, .set_addr = fi_set_addr##c, .stats = fi_stats##c, .link = fi_link##c, .mem = fi_mem##c, \
 		.dhcp6 = fi_dhcp6##c, .set_addr6 = fi_set_addr6##c };
 FAKE_INST(0)
@@ -822,6 +832,7 @@ struct setup {
 	uint32_t ask;           /* cores net_init is asked for (0: cores) */
 	bool rss, rx_hash, tx_csum, rx_csum, tx_sg, refuse_rss, link_down;
 	uint16_t reta_len, rx_hdr, tx_hdr;
+	uint32_t tso_max;
 	uint32_t rx_size, tx_size;
 };
 
@@ -833,7 +844,7 @@ static void boot_net(const struct setup *s)
 	dev.tx_size = s->tx_size ? s->tx_size : 64;
 	dev.caps = (struct nic_caps){ .max_pairs = s->pairs, .rss = s->rss, .rx_hash = s->rx_hash, .tx_csum = s->tx_csum,
 				      .rx_csum = s->rx_csum, .tx_sg = s->tx_sg, .reta_len = s->reta_len ? s->reta_len : 128,
-				      .rx_hdr = s->rx_hdr, .tx_hdr = s->tx_hdr };
+				      .rx_hdr = s->rx_hdr, .tx_hdr = s->tx_hdr, .tso_max = s->tso_max };
 	dev.link = !s->link_down;
 	dev.refuse_rss = s->refuse_rss;
 	for (uint32_t c = 0; c < POLLUX_MAX_CORES; c++)
@@ -876,6 +887,8 @@ static void core_up(uint32_t c)
 	CHECK_EQ(arena_of(chunk + NET_INST_CHUNK - 1), c);
 	CHECK(g->svc == &svc_http);
 	CHECK_EQ(g->csum_offload, dev.caps.tx_csum);
+	/* Segmentation frames from a queue's owner only: a cross-core ring slot holds one frame. */
+	CHECK_EQ(g->tso_max, c < dev.n->npairs && dev.caps.tx_csum ? dev.caps.tso_max : 0);
 	CHECK(g->tx != NULL);
 	if (c < dev.n->npairs)
 		CHECK_EQ(dev.q[c].flushes, flushes + 1);        /* the queue's first doorbell */
@@ -933,7 +946,7 @@ static void s_toeplitz(void)
 /* (1) One queue, four cores: the owner steers each TCP/UDP flow to core_of[toeplitz % 128]. */
 static void s_steer_one_queue(void)
 {
-	net_up(&(struct setup){ .pairs = 1, .cores = NCORES, .rx_csum = true });
+	net_up(&(struct setup){ .pairs = 1, .cores = NCORES, .rx_csum = true, .tx_csum = true, .tso_max = 0xffff });
 	/* the key is this boot's own, not a constant */
 	uint32_t same = 0;
 	for (int i = 1; i < NIC_RSS_KEY_LEN; i++)
@@ -979,6 +992,14 @@ static void s_steer_one_queue(void)
 	CHECK_EQ(qs.rx_packets, 1000);
 	CHECK_EQ(qs.rx_copied, 0);
 	CHECK_EQ(dev.q[0].ih, dev.q[0].it);
+	/* Every iteration of the owner's loop ends its instance's TX batch before the doorbell; the
+	 * cores without a queue have neither. */
+	int ends = fi[0].tx_ends;
+	poll_core(0);
+	CHECK_EQ(fi[0].tx_ends, ends + 1);
+	CHECK_EQ(dev.q[0].flushes, fi[0].flushes_at_tx_end + 1);
+	for (uint32_t c = 1; c < NCORES; c++)
+		CHECK_EQ(fi[c].tx_ends, 0);
 	check_invariants();
 }
 
@@ -1326,7 +1347,7 @@ static uint32_t out_frame(uint8_t *f, uint32_t c, uint32_t i, uint32_t plen)
 static int send_frame(uint32_t c, const uint8_t *f, uint32_t len, void *ref)
 {
 	struct nic_frag fr[2] = { { f, 54 }, { f + 54, len - 54 } };
-	struct nic_txo o = { 34, 16 };
+	struct nic_txo o = { .csum_start = 34, .csum_offset = 16 };
 	return inst_tx(c, fr, 2, &o, ref);
 }
 

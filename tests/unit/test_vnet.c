@@ -186,7 +186,7 @@ static int traffic(uint32_t nq, int n, uint16_t port0)
 			uint32_t rl = frame(r, udp, srv, cli, 80, sp, plen, !off);
 			frame(ref, udp, srv, cli, 80, sp, plen, true);
 			struct nic_frag fr[2] = { { r, hl }, { r + hl, rl - hl } };
-			struct nic_txo o = { 34, (uint16_t)(udp ? 6 : 16) };
+			struct nic_txo o = { .csum_start = 34, .csum_offset = (uint16_t)(udp ? 6 : 16) };
 			int t = nic_tx(q, fr, 2, off ? &o : NULL, inplace ? (void *)r : NULL);
 			CHECK_EQ(t, inplace && d->caps.tx_sg ? NIC_TX_INPLACE : NIC_TX_COPIED);
 			nic_rx_return(q, rx[0].buf);
@@ -235,7 +235,8 @@ static void s_bringup(void)
 	CHECK_EQ(vm.features & ~vm.cfg.features, 0);
 	uint64_t need = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_RING_EVENT_IDX | 1ull << VIRTIO_NET_F_CTRL_VQ |
 			1ull << VIRTIO_NET_F_MQ | 1ull << VIRTIO_NET_F_RSS | 1ull << VIRTIO_NET_F_CSUM |
-			1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MAC;
+			1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MAC |
+			1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6;
 	CHECK_EQ(vm.features, need);            /* not MRG_RXBUF, RING_PACKED or GUEST_TSO4, also offered */
 	for (int i = 0; i < 9; i++) {
 		CHECK(vm.q[i].enabled);
@@ -347,7 +348,7 @@ static void s_inplace(void)
 		frame(ref[i], i & 1, ip4(198, 19, 0, 2), ip4(198, 18, 0, 1 + i), 80, (uint16_t)(5000 + i), 1000, true);
 		uint32_t hl = i & 1 ? 42 : 54;
 		struct nic_frag fr[2] = { { rbuf[i], hl }, { rbuf[i] + hl, rl[i] - hl } };
-		struct nic_txo o = { 34, (uint16_t)(i & 1 ? 6 : 16) };
+		struct nic_txo o = { .csum_start = 34, .csum_offset = (uint16_t)(i & 1 ? 6 : 16) };
 		CHECK_EQ(nic_tx(1, fr, 2, &o, (void *)(uintptr_t)(i + 1)), NIC_TX_INPLACE);
 	}
 	for (int k = 0; k < 5; k++)
@@ -906,7 +907,142 @@ static void s_no_ipv6_types(void)
 	model_clean();
 }
 
-TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 device model: bring-up, RSS on 4 pairs (IPv4 and IPv6), in place, EVENT_IDX, hostile values, ctrl timeouts, link, NEEDS_RESET", {
+/* ---- TCP segmentation offload (HOST_TSO4/6, 5.1.6.2) ---- */
+
+static uint8_t big[2][70000] __attribute__((aligned(64)));
+
+/* A segmentation frame in f: TCP over IPv4 or IPv6, plen payload bytes from sequence number 7000,
+ * PSH and ACK, its checksum field the pseudo-header sum over the whole TCP length (psum_ok) or a
+ * wrong one. Returns the frame's length. */
+static uint32_t tso_frame(uint8_t *f, bool v6, uint32_t plen, bool psum_ok)
+{
+	uint32_t l4 = v6 ? 54 : 34, tl = 20 + plen;
+	memset(f, 0, l4 + 20);
+	memcpy(f, v6 ? "\x52\x54\x00\x12\x34\x56\x02\x00\x00\x00\x00\x02\x86\xdd" :
+		       "\x52\x54\x00\x12\x34\x56\x02\x00\x00\x00\x00\x02\x08\x00", 14);
+	uint8_t *ip = f + 14, *t = f + l4;
+	if (v6) {
+		ip[0] = 0x60, ip[6] = 6, ip[7] = 64, be16(ip + 4, tl);
+		ip[8] = 0xfd, ip[23] = 1, ip[24] = 0xfd, ip[39] = 2;
+	} else {
+		ip[0] = 0x45, ip[6] = 0x40, ip[8] = 64, ip[9] = 6, be16(ip + 2, 20 + tl), be16(ip + 4, 0x1234);
+		be32(ip + 12, ip4(198, 19, 0, 2)), be32(ip + 16, ip4(198, 18, 0, 1));
+		be16(ip + 10, (uint16_t)~csum16(0, ip, 20));
+	}
+	be16(t, 80), be16(t + 2, 5000), be32(t + 4, 7000), be32(t + 8, 99), t[12] = 5 << 4, t[13] = 0x18;
+	be16(t + 14, 8192);
+	for (uint32_t i = 0; i < plen; i++)
+		t[20 + i] = (uint8_t)(i * 13 + i / 251);
+	uint16_t ps = csum16(tl + 6u, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8);
+	be16(t + 16, psum_ok ? ps : (uint16_t)~ps);
+	return l4 + tl;
+}
+
+/* The wire has the segments of f (payload plen in gso_size pieces), each whole and checked. */
+static void tso_check(const uint8_t *f, bool v6, uint32_t plen, uint16_t gso_size, int first)
+{
+	uint32_t l4 = v6 ? 54 : 34, hl = l4 + 20, nseg = (plen + gso_size - 1) / gso_size;
+	CHECK_EQ((uint32_t)(vm.wire_n - first), nseg);
+	for (uint32_t k = 0; k < nseg && first + (int)k < vm.wire_n; k++) {
+		const struct vm_wire *w = &vm.wire[first + k];
+		uint32_t pl = k + 1 < nseg ? gso_size : plen - k * gso_size;
+		const uint8_t *ip = w->f + 14, *t = w->f + l4;
+		CHECK_EQ(w->len, hl + pl);
+		CHECK(memcmp(w->f, f, 14) == 0);
+		CHECK(memcmp(t + 20, f + hl + k * gso_size, pl) == 0);
+		CHECK_EQ((uint32_t)(t[4] << 24 | t[5] << 16 | t[6] << 8 | t[7]), 7000 + k * gso_size);
+		CHECK_EQ(t[13], k + 1 < nseg ? 0x10 : 0x18);    /* PSH on the last only */
+		if (v6)
+			CHECK_EQ((uint32_t)(ip[4] << 8 | ip[5]), 20 + pl);
+		else {
+			CHECK_EQ((uint32_t)(ip[2] << 8 | ip[3]), 40 + pl);
+			CHECK_EQ(ip[4] << 8 | ip[5], 0x1234 + (int)k);
+			CHECK_EQ(csum16(0, ip, 20), 0xffff);
+		}
+		CHECK_EQ(csum16(csum16(20 + pl + 6u, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8), t, 20 + pl), 0xffff);
+	}
+}
+
+/* Offered HOST_TSO4/6 (with CSUM): negotiated, and a frame of several segments leaves as them, over
+ * IPv4 and IPv6, read in place; not offered (or CSUM not): no segmentation, such a frame refused. */
+static void s_tso(void)
+{
+	struct vm_cfg c = { 0 };
+	CHECK_EQ(up(&c, 1), 1);
+	CHECK_EQ(nic_dev()->caps.tso_max, 0xffff);
+	CHECK(klog_has("tso on"));
+	vm_dma_add(big, sizeof(big));
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint32_t plen = v6 ? 60000 : 3 * 1448 + 500, len = tso_frame(big[v6], v6, plen, true);
+		uint16_t l4 = v6 ? 54 : 34;
+		struct nic_frag fr[2] = { { big[v6], l4 + 20u }, { big[v6] + l4 + 20, plen } };
+		struct nic_txo o = { .csum_start = l4, .csum_offset = 16, .gso_size = 1448,
+				     .gso = v6 ? NIC_GSO_TCP6 : NIC_GSO_TCP4, .hdr_len = (uint8_t)(l4 + 20) };
+		int first = vm.wire_n;
+		CHECK_EQ(nic_tx(0, fr, 2, &o, (void *)1), NIC_TX_INPLACE);
+		nic_flush(0);
+		CHECK_EQ(vm.st.tx_gso, (uint64_t)v6 + 1);
+		(void)len;
+		tso_check(big[v6], v6, plen, 1448, first);
+	}
+	struct nic_qstats st;
+	nic_qstats(0, &st);
+	CHECK(st.tx_tso == 2 && st.tx_tso_segs == 4 + 42);
+	model_clean();
+}
+
+/* A frame of 4,000 payload bytes in 1,448-byte segments over IPv4 (psum_ok: a right pseudo-header
+ * sum), to queue 0; nic_tx's answer. */
+static int tso_send(bool psum_ok)
+{
+	vm_dma_add(big, sizeof(big));
+	tso_frame(big[0], false, 4000, psum_ok);
+	struct nic_frag fr[2] = { { big[0], 54 }, { big[0] + 54, 4000 } };
+	struct nic_txo o = { .csum_start = 34, .csum_offset = 16, .gso_size = 1448, .gso = NIC_GSO_TCP4, .hdr_len = 54 };
+	int r = nic_tx(0, fr, 2, &o, (void *)1);
+	nic_flush(0);
+	return r;
+}
+
+/* The model is strict: a checksum field that is not the whole length's pseudo-header sum is refused
+ * (a device would send every segment with a wrong checksum). */
+static void s_tso_refused(void)
+{
+	struct vm_cfg c = { 0 };
+	CHECK_EQ(up(&c, 1), 1);
+	CHECK_EQ(tso_send(false), NIC_TX_INPLACE);
+	CHECK_EQ(vm.st.violations, 1);
+	CHECK(strstr(vm.why, "pseudo-header") != NULL);
+	CHECK_EQ(vm.st.tx_frames, 0);
+}
+
+/* Not offered, or offered without CSUM (5.1.3.1): not negotiated, and nic.c refuses a segmentation
+ * frame (counted) before the device sees it. */
+static void tso_off(uint64_t drop)
+{
+	struct vm_cfg c = { .features = vm_default_features() & ~drop };
+	CHECK_EQ(up(&c, 1), 1);
+	CHECK_EQ(vm.features & (1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6), 0);
+	CHECK_EQ(nic_dev()->caps.tso_max, 0);
+	CHECK_EQ(tso_send(true), NIC_TX_DROP);
+	struct nic_qstats st;
+	nic_qstats(0, &st);
+	CHECK_EQ(st.tx_drop_big, 1);
+	CHECK_EQ(vm.st.tx_frames, 0);
+	model_clean();
+}
+
+static void s_tso_not_offered(void)
+{
+	tso_off(1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6);
+}
+
+static void s_tso_no_csum(void)
+{
+	tso_off(1ull << VIRTIO_NET_F_CSUM);
+}
+
+TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 device model: bring-up, RSS on 4 pairs (IPv4 and IPv6), in place, TCP segmentation offload, EVENT_IDX, hostile values, ctrl timeouts, link, NEEDS_RESET", {
 	alloc_hook = dma_add;
 	harness_fail_report = model_report;
 	harness_run("bring-up order", s_bringup);
@@ -914,6 +1050,10 @@ TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 devi
 	harness_run("RSS of IPv6: TCPv6/UDPv6/IPv6 types", s_rss_ipv6);
 	harness_run("no IPv6 hash types: RSS off", s_no_ipv6_types);
 	harness_run("in place until completion, ring full", s_inplace);
+	harness_run("TCP segmentation offload, IPv4 and IPv6", s_tso);
+	harness_run("segmentation: wrong pseudo-header sum", s_tso_refused);
+	harness_run("segmentation not offered: refused", s_tso_not_offered);
+	harness_run("segmentation without CSUM: refused", s_tso_no_csum);
 	harness_run("EVENT_IDX doorbells, RX ring dry", s_event_idx);
 	harness_run("hostile: common cfg beyond BAR", s_cap_common);
 	harness_run("hostile: device cfg length huge", s_cap_devcfg);

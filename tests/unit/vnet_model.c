@@ -11,6 +11,7 @@
 #include "drivers/virtio_net_reg.h"
 #include "net/flow.h"
 #include "csum.h"
+#include "tso.h"
 #include "fakepci.h"
 #include "ip6_walk.h"
 
@@ -29,7 +30,8 @@ uint64_t vm_default_features(void)
 {
 	return F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) | F(VIRTIO_F_RING_EVENT_IDX) | F(VIRTIO_NET_F_CTRL_VQ) |
 	       F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_STATUS) |
-	       F(VIRTIO_NET_F_RSS) | F(VM_F_GUEST_TSO4) | F(VM_F_MRG_RXBUF) | F(VM_F_RING_PACKED);
+	       F(VIRTIO_NET_F_RSS) | F(VM_F_GUEST_TSO4) | F(VM_F_MRG_RXBUF) | F(VM_F_RING_PACKED) |
+	       F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6);
 }
 
 static bool has(unsigned bit) { return (vm.features >> bit) & 1; }
@@ -378,6 +380,19 @@ int vm_rx(const uint8_t *f, uint32_t len, bool data_valid)
 }
 
 /* ---- TX (5.1.6.2) ---- */
+
+/* A frame on the wire from pair *arg: kept (the first 64) and counted. */
+static void wire_seg(const uint8_t *fr, uint32_t len, void *arg)
+{
+	if (vm.wire_n < 64) {
+		struct vm_wire *w = &vm.wire[vm.wire_n++];
+		w->len = len < sizeof(w->f) ? len : (uint32_t)sizeof(w->f);
+		memcpy(w->f, fr, w->len);
+		w->pair = (uint16_t)*(int *)arg;
+	}
+	vm.st.tx_frames++;
+}
+
 static void tx_one(struct vm_q *q, uint16_t head)
 {
 	struct seg s[64];
@@ -408,9 +423,24 @@ static void tx_one(struct vm_q *q, uint16_t head)
 	memcpy(&h, buf, HDR);
 	uint8_t *fr = buf + HDR;
 	uint32_t len = total - HDR;
-	if (h.num_buffers != 0 || h.gso_type != 0 || (h.flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+	bool gso = (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && has(VIRTIO_NET_F_HOST_TSO4)) ||
+		   (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV6 && has(VIRTIO_NET_F_HOST_TSO6));
+	if (h.num_buffers != 0 || (h.gso_type != 0 && !gso) || (h.flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
+	    (gso && !(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))) {
 		violation("TX queue %d: header flags 0x%x gso %u num_buffers %u", qindex(q), h.flags, h.gso_type,
 			  h.num_buffers);
+		return;
+	}
+	if (gso) {      /* 5.1.6.2: one header, the payload of several segments */
+		char why[160];
+		int pair = qindex(q) / 2;
+		if (tso_segment(fr, len, h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ? TSO_V4 : TSO_V6, h.gso_size,
+				h.hdr_len, h.csum_start, h.csum_offset, wire_seg, &pair, why, sizeof(why)) < 0) {
+			violation("TX queue %d: segmentation: %s", qindex(q), why);
+			return;
+		}
+		vm.st.tx_gso++;
+		put_used_raw(q, head, 0);
 		return;
 	}
 	if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
@@ -429,13 +459,8 @@ static void tx_one(struct vm_q *q, uint16_t head)
 		fr[h.csum_start + h.csum_offset + 1] = (uint8_t)c;
 		vm.st.tx_csum++;
 	}
-	if (vm.wire_n < 64) {
-		struct vm_wire *w = &vm.wire[vm.wire_n++];
-		w->len = len < sizeof(w->f) ? len : (uint32_t)sizeof(w->f);
-		memcpy(w->f, fr, w->len);
-		w->pair = (uint16_t)(qindex(q) / 2);
-	}
-	vm.st.tx_frames++;
+	int pair = qindex(q) / 2;
+	wire_seg(fr, len, &pair);
 	put_used_raw(q, head, 0);
 }
 
@@ -688,6 +713,8 @@ static bool features_ok(uint64_t f)
 		return false;
 	if ((f & (F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_RSS))) && !(f & F(VIRTIO_NET_F_CTRL_VQ)))
 		return false;           /* 5.1.3.1: MQ and RSS need the control queue */
+	if ((f & (F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6))) && !(f & F(VIRTIO_NET_F_CSUM)))
+		return false;           /* 5.1.3.1: segmentation needs the checksum offload */
 	return true;
 }
 

@@ -60,6 +60,7 @@ struct vm_stats {
 	uint64_t resets, status_writes, features_refused, doorbells, spurious_tx_doorbells, missed_notify;
 	uint64_t would_interrupt;       /* used buffer notifications the driver did not suppress */
 	uint64_t rx_frames, rx_drop_nobuf, rx_drop_down, tx_frames, tx_csum, tx_inplace_reads;
+	uint64_t tx_gso;                /* segmentation frames (each segment counts in tx_frames) */
 	uint64_t ctrl_cmds, ctrl_refused, rss_configs, pairs_sets, wild;
 };
 
