@@ -1628,31 +1628,44 @@ static void timewait_reuse(void)
 	run(10);
 }
 
-/* One IPv4 fragment of a datagram to instance 1 from 198.18.0.2 (instance 0's MAC), straight onto
- * its wire in a block of its own size: a read past the frame is out of bounds for ASan. */
+/* One fragment of a datagram to instance 1 from host 2 (instance 0's MAC) in the scenarios' family
+ * (IPv6: a fragment header after the fixed one), straight onto its wire in a block of its own size:
+ * a read past the frame is out of bounds for ASan. */
 static void frag_to1(uint16_t id, uint16_t off8, bool more, const uint8_t *data, uint16_t n)
 {
-	uint8_t *f = malloc(34u + n);
+	unsigned hl = v6 ? 48 : 20;
+	uint8_t *f = malloc(14 + hl + n);
 	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0 };
 	memcpy(f, eth, 14);
 	uint8_t *ip = f + 14;
-	memset(ip, 0, 20);
-	ip[0] = 0x45, ip[2] = (uint8_t)((20 + n) >> 8), ip[3] = (uint8_t)(20 + n);
-	ip[4] = (uint8_t)(id >> 8), ip[5] = (uint8_t)id;
-	ip[6] = (uint8_t)((more ? 0x20 : 0) | off8 >> 8), ip[7] = (uint8_t)off8;
-	ip[8] = 64, ip[9] = 6;
-	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = 2;
-	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = 3;
-	uint16_t c = (uint16_t)~csum16(0, ip, 20);
-	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
-	memcpy(ip + 20, data, n);
+	memset(ip, 0, hl);
+	if (v6) {
+		f[12] = 0x86, f[13] = 0xdd;
+		ip[0] = 0x60, ip[4] = (uint8_t)((8 + n) >> 8), ip[5] = (uint8_t)(8 + n), ip[6] = 44, ip[7] = 64;
+		host_addr(ip + 8, 2);
+		host_addr(ip + 24, 3);
+		uint8_t *fh = ip + 40;          /* RFC 8200 4.5: next header, offset in 8 bytes and M, id */
+		fh[0] = 6;
+		fh[2] = (uint8_t)(off8 >> 5), fh[3] = (uint8_t)(off8 << 3 | more);
+		fh[6] = (uint8_t)(id >> 8), fh[7] = (uint8_t)id;
+	} else {
+		ip[0] = 0x45, ip[2] = (uint8_t)((20 + n) >> 8), ip[3] = (uint8_t)(20 + n);
+		ip[4] = (uint8_t)(id >> 8), ip[5] = (uint8_t)id;
+		ip[6] = (uint8_t)((more ? 0x20 : 0) | off8 >> 8), ip[7] = (uint8_t)off8;
+		ip[8] = 64, ip[9] = 6;
+		host_addr(ip + 12, 2);
+		host_addr(ip + 16, 3);
+		uint16_t c = (uint16_t)~csum16(0, ip, 20);
+		ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	}
+	memcpy(ip + hl, data, n);
 	rx_out++;
-	lwip1_net_inst.input(f, 34u + n, 0, release, NULL);
+	lwip1_net_inst.input(f, 14 + hl + n, 0, release, NULL);
 }
 
 /*
  * A SYN that reuses the ports of a connection in TIME_WAIT (timewait_reuse left one on port 40000)
- * arriving as two IPv4 fragments: reassembled into a chain of two pbufs, the first holding the TCP
+ * arriving as two fragments: reassembled into a chain of two pbufs, the first holding the TCP
  * header and the MSS option, the second the rest of the options (window scale). The entry ends,
  * the listener answers with a SYN-ACK, both options are read across the pieces and the connection
  * is made; nothing reads past a fragment (the frames are blocks of their own size, checked by
@@ -1674,8 +1687,14 @@ static void timewait_frag_syn(void)
 	t[12] = 10 << 4, t[13] = TCP_SYN, t[14] = 0xff, t[15] = 0xff;
 	static const uint8_t opts[20] = { 2, 4, 1200 >> 8, 1200 & 0xff, 1, 3, 3, 7, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
 	memcpy(t + 20, opts, sizeof(opts));
-	const uint8_t ph[12] = { 198, 18, 0, 2, 198, 18, 0, 3, 0, 6, 0, 40 };
-	uint16_t c = (uint16_t)~csum16(csum16(0, ph, 12), t, 40);
+	uint8_t ph[40] = { 0 };                 /* the pseudo-header: addresses, length 40, TCP */
+	unsigned al = host_addr(ph, 2);
+	host_addr(ph + al, 3);
+	if (v6)
+		ph[35] = 40, ph[39] = 6;
+	else
+		ph[9] = 6, ph[11] = 40;
+	uint16_t c = (uint16_t)~csum16(csum16(0, ph, 2 * al + (v6 ? 8 : 4)), t, 40);
 	t[16] = (uint8_t)(c >> 8), t[17] = (uint8_t)c;
 	unsigned before = qt;
 	frag_to1(0x7777, 0, true, t, 24);       /* header and MSS: 24 bytes, a multiple of 8 */
@@ -2031,9 +2050,9 @@ static void http(void)
 }
 
 /*
- * The IPv6 twins of the TIME_WAIT, SYN-cookie and SACK scenarios: the same bodies over the
- * instances' link-local addresses, once duplicate address detection has made them usable. Every
- * TCP segment the instances send meanwhile is IPv6.
+ * The IPv6 twins of the TIME_WAIT (with the SYN in two IPv6 fragments), SYN-cookie and SACK
+ * scenarios: the same bodies over the instances' link-local addresses, once duplicate address
+ * detection has made them usable. Every TCP segment the instances send meanwhile is IPv6.
  */
 static void ipv6_twins(void)
 {
@@ -2041,6 +2060,7 @@ static void ipv6_twins(void)
 	run(3000);
 	uint64_t t4 = tcp_tx[0], t6 = tcp_tx[1];
 	timewait_reuse();
+	timewait_frag_syn();
 	sack_offer();
 	syn_cookies();
 	sack_recovery();
@@ -2067,7 +2087,9 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, "
 	  "SACK-permitted only when offered and not on a SYN cookie's connection, a timeout ending fast recovery, "
 	  "downloads at 2% loss with CUBIC (ssthresh 0.7 of the window at a loss) and with Reno (half), "
-	  "and the loop profile's hooks around every call into the service", {
+	  "the loop profile's hooks around every call into the service, and the IPv6 twins of the TIME_WAIT, "
+	  "SYN-cookie and SACK scenarios (IPv6 segments only, the whole address in TIME_WAIT, the MSS of a "
+	  "40-byte header in the cookie)", {
 	setup();
 	udp();
 	refuse();
