@@ -760,7 +760,8 @@ static u16_t syn_mss(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len)
 }
 
 /* Answer the segment being input with one that has no connection behind it: a SYN-ACK (with our
- * MSS) or an ACK. True when it was sent. */
+ * MSS: what the link's MTU holds after this family's IP and TCP headers, as lwIP's own SYN-ACK
+ * says) or an ACK. True when it was sent. */
 static bool send_bare(u16_t lport, u16_t rport, u32_t seq, u32_t ack, u8_t flags)
 {
 	u16_t optlen = flags & TCP_SYN ? 4 : 0;
@@ -782,8 +783,9 @@ static bool send_bare(u16_t lport, u16_t rport, u32_t seq, u32_t ack, u8_t flags
 		u8_t *o = (u8_t *)(t + 1);
 		o[0] = 2;
 		o[1] = 4;
-		o[2] = (u8_t)(TCP_MSS >> 8);
-		o[3] = (u8_t)TCP_MSS;
+		u16_t mss = tcp_eff_send_mss(TCP_MSS, ip_current_dest_addr(), ip_current_src_addr());
+		o[2] = (u8_t)(mss >> 8);
+		o[3] = (u8_t)mss;
 	}
 	/* The whole checksum, which linkoutput replaces by the pseudo-header's when the NIC
 	 * completes it. */

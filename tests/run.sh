@@ -162,7 +162,8 @@ qemu_test "aarch64 A1" tests/net/net.py aarch64 "$O/test-echo/pollux.img" 16 2 e
 
 # The site (tests/net/site.py), 2 vCPUs on one queue pair (steering; QEMU attaches a netdev filter to
 # one queue only, and the long-path check delays them all): an image packed from mksite.py's tree served file for file
-# to curl, wget --mirror and 4 clients of a 20 MB file at once; /metrics to promtool and Prometheus.
+# to curl, wget --mirror and 4 clients of a 20 MB file at once; /metrics to promtool and Prometheus;
+# then their IPv6 twins on the SLAAC address (curl, wget, Prometheus, Chromium; about 30 s each).
 echo "== site tests (netns + tap, curl, wget, promtool, prometheus, TCG)"
 for arch in x86_64 aarch64; do
 	qemu_test "$arch site" tests/net/site.py "$arch" "$O/test-site/pollux.img" 2 1 "$O/site-tree"

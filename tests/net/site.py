@@ -12,7 +12,10 @@ every file of TREE as it is on disk, checked with Debian's tools from a network 
   here scrapes it, its stored request counter moving between two scrapes;
 - 1 MiB over a path delayed tens of milliseconds, faster than a 32-segment window allows;
 - the 20 MB file at 1% loss each way (nftables drops at random on the tap): intact, in bounded time;
-- headless Chromium: the index page with its stylesheet, script and image all loaded.
+- headless Chromium: the index page with its stylesheet, script and image all loaded;
+- their IPv6 twins (`-v6`) on the address the guest takes by SLAAC: curl on every file under 1 MiB
+  with its headers, the conditional, range and compressed forms, wget --mirror, Prometheus scraping
+  [addr]:9100, and Chromium loading http://[addr]/.
 """
 import email.utils
 import hashlib
@@ -27,7 +30,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns import NS, Results, Testbed, boot, monitor, ns, setns, sh  # noqa: E402
+from netns import NS, Results, Testbed, boot, boot6, monitor, ns, setns, sh  # noqa: E402
 
 ARCH, IMAGE, CORES, QUEUES, TREE = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 result = Results(f"{ARCH} site")
@@ -63,7 +66,9 @@ def curl(*args, timeout=60):
     return int(lines[0].split()[1]), h, body
 
 
-def files_test(base, files):
+def files_test(base, files, tag=""):
+    """Each file of files and its headers; the directory, 404 and refusal cases. tag names the
+    checks' family ("-v6": over IPv6)."""
     bad = []
     for path, disk in sorted(files.items()):
         data = open(disk, "rb").read()
@@ -83,7 +88,7 @@ def files_test(base, files):
             problems.append(f"last-modified {h.get('last-modified')}, cache-control {h.get('cache-control')}")
         if problems:
             bad.append(f"{path}: " + "; ".join(problems))
-    result(not bad, "every-file", f"{len(files)} files fetched with curl, bytes and headers as on disk"
+    result(not bad, "every-file" + tag, f"{len(files)} files fetched with curl, bytes and headers as on disk"
            + (": " + " | ".join(bad[:4]) if bad else ""))
 
     st, h, _ = curl(base + "/docs")
@@ -91,33 +96,33 @@ def files_test(base, files):
     st3, _, body3 = curl("-L", base + "/docs/guide")
     result(st == 301 and h.get("location") == "docs/" and st2 == 200 and
            body == open(os.path.join(TREE, "docs/index.html"), "rb").read() and st3 == 200 and b"guide index" in body3,
-           "directories", f"/docs -> {st} {h.get('location')}, /docs/ -> {st2}, curl -L /docs/guide -> {st3}")
+           "directories" + tag, f"/docs -> {st} {h.get('location')}, /docs/ -> {st2}, curl -L /docs/guide -> {st3}")
     st, h, body = curl(base + "/no/such/file")
     st2, _, _ = curl(base + "/nodir/")
-    result(st == 404 and body == open(os.path.join(TREE, "404.html"), "rb").read() and st2 == 404, "not-found",
+    result(st == 404 and body == open(os.path.join(TREE, "404.html"), "rb").read() and st2 == 404, "not-found" + tag,
            f"unknown path -> {st} with the site's 404.html; a directory without index -> {st2}")
     st, _, _ = curl(base + "/docs/%2e%2e/%2e%2e/etc/passwd")
     st2, _, _ = curl(base + "/a%00b")
-    result(st == 400 and st2 == 400, "refused", f"'..' -> {st}, encoded NUL -> {st2}")
+    result(st == 400 and st2 == 400, "refused" + tag, f"'..' -> {st}, encoded NUL -> {st2}")
 
 
-def conditional_test(base):
+def conditional_test(base, tag=""):
     path = "/text/large.txt"
     data = open(os.path.join(TREE, path[1:]), "rb").read()
     st, h, _ = curl(base + path)
-    tag, lm = h.get("etag", ""), h.get("last-modified", "")
-    s1, h1, b1 = curl("-H", f"If-None-Match: {tag}", base + path)
+    etag, lm = h.get("etag", ""), h.get("last-modified", "")
+    s1, h1, b1 = curl("-H", f"If-None-Match: {etag}", base + path)
     s2, _, b2 = curl("-H", f"If-Modified-Since: {lm}", base + path)
     s3, _, b3 = curl("-H", 'If-None-Match: "stale"', base + path)
-    result(s1 == 304 and not b1 and h1.get("etag") == tag and s2 == 304 and not b2 and s3 == 200 and b3 == data,
-           "not-modified", f"If-None-Match -> {s1}, If-Modified-Since -> {s2}, another tag -> {s3}")
+    result(s1 == 304 and not b1 and h1.get("etag") == etag and s2 == 304 and not b2 and s3 == 200 and b3 == data,
+           "not-modified" + tag, f"If-None-Match -> {s1}, If-Modified-Since -> {s2}, another tag -> {s3}")
     r1 = curl("-r", "0-99", base + path)
     r2 = curl("-r", "-100", base + path)
     r3 = curl("-r", f"{len(data)}-", base + path)
     ok = (r1[0] == 206 and r1[2] == data[:100] and r1[1].get("content-range") == f"bytes 0-99/{len(data)}" and
           r2[0] == 206 and r2[2] == data[-100:] and r3[0] == 416 and
           r3[1].get("content-range") == f"bytes */{len(data)}")
-    result(ok, "ranges", f"0-99 -> {r1[0]} {r1[1].get('content-range')}, -100 -> {r2[0]}, past the end -> {r3[0]} "
+    result(ok, "ranges" + tag, f"0-99 -> {r1[0]} {r1[1].get('content-range')}, -100 -> {r2[0]}, past the end -> {r3[0]} "
            f"{r3[1].get('content-range')}")
     with tempfile.TemporaryDirectory() as d:
         good = []
@@ -131,7 +136,7 @@ def conditional_test(base):
             good[-1] and print(f"  {coding}: {len(body)} of {len(data)} bytes")
         st, h, body = curl("--compressed", base + "/css/site.css")
         good.append(st == 200 and body == open(os.path.join(TREE, "css/site.css"), "rb").read())
-    result(all(good), "compressed", f"gzip and br forms decoded by Debian's gzip and brotli to the file, "
+    result(all(good), "compressed" + tag, f"gzip and br forms decoded by Debian's gzip and brotli to the file, "
            f"curl --compressed: {good}")
 
 
@@ -190,19 +195,21 @@ def big_test(base, mbase):
            f"over {len(high)} samples")
 
 
-def mirror_test(ip):
+def mirror_test(base, tag=""):
     with tempfile.TemporaryDirectory() as d:
         r = ns("wget", "-q", "--mirror", "--no-parent", "-nH", "--restrict-file-names=nocontrol", "-e", "robots=off",
-               "-P", d, f"http://{ip}/", check=False)
+               "-P", d, base + "/", check=False)
         diff = subprocess.run(["diff", "-r", "-q", TREE, d], capture_output=True, text=True)
         # The mirror has every file linked from the index; the tree has only those (404.html is linked too).
-        result(diff.returncode == 0, "wget-mirror",
-               f"wget --mirror (exit {r.returncode}) gives the tree byte for byte" +
+        result(diff.returncode == 0, "wget-mirror" + tag,
+               f"wget --mirror {base}/ (exit {r.returncode}) gives the tree byte for byte" +
                (f": {diff.stdout.strip()[:300]}" if diff.returncode else ""))
 
 
-def metrics_test(ip, base):
-    mbase = f"http://{ip}:9100"
+def metrics_test(host, base, tag=""):
+    """/metrics at host (an IPv4 address or a bracketed IPv6 one) to promtool, and a Prometheus
+    server scraping it; base is the site's URL, whose requests the counter must count."""
+    mbase = f"http://{host}:9100"
     st, h, body = curl(mbase + "/metrics")
     chk = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
     text = body.decode(errors="replace")
@@ -212,17 +219,17 @@ def metrics_test(ip, base):
     seed = {m.group(1): int(m.group(2)) for m in re.finditer(r'^pollux_seed_entropy\{source="([^"]+)"\} (\d+)$',
                                                              text, re.M)}
     result(st == 200 and chk.returncode == 0 and len(cores) == CORES and "pollux_build_info{" in text and nic
-           and sum(seed.values()) >= 256 and "jitter" in seed, "promtool",
+           and sum(seed.values()) >= 256 and "jitter" in seed, "promtool" + tag,
            f"/metrics -> {st}, {len(text)} bytes, promtool check metrics exit {chk.returncode} "
            f"{chk.stdout.decode().strip()[:200]}{chk.stderr.decode().strip()[:200]}, cores {sorted(cores)}, "
            f"NIC families {'present' if nic else 'missing'}, seed entropy {seed}")
     st, _, _ = curl(mbase + "/other")
-    result(st == 404, "metrics-404", f"another path on the management port -> {st}")
+    result(st == 404, "metrics-404" + tag, f"another path on the management port -> {st}")
     # A Prometheus server in the namespace scrapes every second; its stored counter must move.
     with tempfile.TemporaryDirectory() as d:
         conf = os.path.join(d, "prometheus.yml")
         open(conf, "w").write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: pollux\n"
-                              f"    static_configs:\n      - targets: ['{ip}:9100']\n")
+                              f"    static_configs:\n      - targets: ['{host}:9100']\n")
         p = subprocess.Popen(["ip", "netns", "exec", NS, "prometheus", f"--config.file={conf}",
                               f"--storage.tsdb.path={d}/data", "--web.listen-address=127.0.0.1:19090"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -245,8 +252,8 @@ def metrics_test(ip, base):
             while first is not None and second is not None and second < first + 20 and time.time() < deadline:
                 time.sleep(1)
                 second = query()
-            result(first is not None and second is not None and second >= first + 20, "prometheus",
-                   f"Prometheus scraped the appliance: requests {first} then {second} after 20 more")
+            result(first is not None and second is not None and second >= first + 20, "prometheus" + tag,
+                   f"Prometheus scraped {host}:9100: requests {first} then {second} after 20 more")
         finally:
             p.terminate()
             try:
@@ -256,25 +263,25 @@ def metrics_test(ip, base):
                 p.wait()
 
 
-def browser_test(ip):
+def browser_test(base, tag=""):
     """Headless Chromium loads the index with its stylesheet, script and image; the page's own
     script writes what loaded into the DOM, read back with --dump-dom; a screenshot is kept."""
-    shot = os.path.join(os.path.dirname(os.path.abspath(IMAGE)), f"site-{ARCH}.png")
+    shot = os.path.join(os.path.dirname(os.path.abspath(IMAGE)), f"site-{ARCH}{tag}.png")
     with tempfile.TemporaryDirectory() as d:
         args = ["ip", "netns", "exec", NS, "chromium", "--headless", "--no-sandbox", "--disable-gpu",
                 "--no-first-run", f"--user-data-dir={d}", "--virtual-time-budget=10000"]
         try:
-            dom = subprocess.run(args + ["--dump-dom", f"http://{ip}/"], capture_output=True, text=True,
+            dom = subprocess.run(args + ["--dump-dom", base + "/"], capture_output=True, text=True,
                                  timeout=120).stdout
-            subprocess.run(args + [f"--screenshot={shot}", "--window-size=1024,768", f"http://{ip}/"],
+            subprocess.run(args + [f"--screenshot={shot}", "--window-size=1024,768", base + "/"],
                            capture_output=True, timeout=120)
         except subprocess.TimeoutExpired:
             dom = "(chromium timed out)"
     m = re.search(r'<p id="result">([^<]*)</p>', dom)
     said = m.group(1) if m else dom[-200:]
     size = os.path.getsize(shot) if os.path.exists(shot) else 0
-    result(said == "script ran; css loaded; image loaded" and size > 1000, "browser",
-           f"Chromium: the page says '{said}'; screenshot {shot} ({size} bytes)")
+    result(said == "script ran; css loaded; image loaded" and size > 1000, "browser" + tag,
+           f"Chromium at {base}/: the page says '{said}'; screenshot {shot} ({size} bytes)")
 
 
 def rtt_test(tb, ip):
@@ -337,6 +344,23 @@ def loss_test(ip):
            f"frames dropped in / out {lost}")
 
 
+def ipv6_twins(tb):
+    """The same checks over the address the guest took by SLAAC, URLs with [addr]: curl on every file
+    under 1 MiB (the 1 MiB and 20 MB files, whose headers come from the same code as the small
+    ones', cost tens of seconds under TCG; wget --mirror below fetches them byte for byte over IPv6),
+    wget --mirror, Chromium, and Prometheus scraping [addr]:9100."""
+    ip6 = boot6(tb, result)
+    if not ip6:
+        return
+    base = f"http://[{ip6}]"
+    small = {p: f for p, f in tree_files().items() if os.path.getsize(f) < 1 << 20}
+    files_test(base, small, "-v6")
+    conditional_test(base, "-v6")
+    mirror_test(base, "-v6")
+    metrics_test(f"[{ip6}]", base, "-v6")
+    browser_test(base, "-v6")
+
+
 def main():
     log = os.path.join(os.path.dirname(IMAGE), f"site-{ARCH}.log")
     with Testbed(ARCH, IMAGE, CORES, QUEUES, log) as tb:
@@ -350,9 +374,10 @@ def main():
         big_test(base, f"http://{ip}:9100")
         rtt_test(tb, ip)
         loss_test(ip)
-        mirror_test(ip)
+        mirror_test(base)
         metrics_test(ip, base)
-        browser_test(ip)
+        browser_test(base)
+        ipv6_twins(tb)
         tb.g.send("stats")
 
 

@@ -1076,6 +1076,89 @@ static void check_pool_whole(uint32_t q)
 	settle();
 }
 
+/* A family as the fragment scenario sees it: its first datagram's id (the second's twice it), peer i's
+ * address (in the first 4 or 16 bytes), fragment k of a UDP datagram from the peer to us (k 0: the
+ * UDP header and the first bytes, k 1: 24 more bytes, k 2: the last 10), the queue the NIC's hash of
+ * the addresses names, and the core serving a flow. */
+struct frag_fam {
+	uint32_t id;
+	void (*peer)(uint8_t a[16], uint32_t i);
+	uint32_t (*frag)(uint8_t *f, const uint8_t *p, uint32_t id, unsigned k, uint16_t sp, uint16_t dp);
+	uint32_t (*queue)(const uint8_t *p);
+	uint32_t (*core)(const uint8_t *p, uint16_t sp, uint16_t dp);
+};
+
+/* What frag_steer chose: the peer, the queue its fragments arrive on, the source port of a flow
+ * another core serves, and that core. */
+struct frag_flow {
+	uint8_t peer[16];
+	uint32_t qa, e;
+	uint16_t sp;
+};
+
+/*
+ * Fragments in either family, four RSS queues: a datagram in three fragments, placed by the NIC on
+ * queue A by the addresses, of a flow core E serves: every fragment reaches E. Later fragments
+ * first: held (their buffers back with the NIC), then delivered with their first.
+ */
+static void frag_steer(const struct frag_fam *fm, struct frag_flow *w)
+{
+	uint8_t f[3][256];
+	uint32_t l[3];
+	fm->peer(w->peer, 77);
+	w->qa = fm->queue(w->peer);
+	for (w->sp = 1000; fm->core(w->peer, w->sp, 5000) == w->qa; w->sp++)
+		;
+	w->e = fm->core(w->peer, w->sp, 5000);
+	CHECK(w->e != w->qa);
+	for (unsigned k = 0; k < 3; k++)
+		l[k] = fm->frag(f[k], w->peer, fm->id, k, w->sp, 5000);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(wire_in(f[i], l[i]), w->qa);
+	settle();
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(where(f[i], l[i], NULL), w->e);
+	CHECK_EQ(stat(w->qa, "steered"), 3);
+
+	for (unsigned k = 0; k < 3; k++)
+		l[k] = fm->frag(f[k], w->peer, 2 * fm->id, k, w->sp, 5000);
+	wire_in(f[2], l[2]);
+	wire_in(f[1], l[1]);
+	settle();
+	CHECK_EQ(where(f[1], l[1], NULL), -1);
+	CHECK_EQ(where(f[2], l[2], NULL), -1);
+	CHECK_EQ(dev.q[w->qa].vt - dev.q[w->qa].vh + dev.q[w->qa].npend, dev.rx_size);
+	host_clock += HZ;       /* within the 2 s a datagram is remembered */
+	wire_in(f[0], l[0]);
+	settle();
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(where(f[i], l[i], NULL), w->e);
+	CHECK_EQ(stat(w->qa, "frag_d"), 0);
+}
+
+static void peer4(uint8_t a[16], uint32_t i)
+{
+	put32(a, PEER(i));
+}
+
+static uint32_t frag4(uint8_t *f, const uint8_t *p, uint32_t id, unsigned k, uint16_t sp, uint16_t dp)
+{
+	return frag_frame(f, get32(p), US, (uint16_t)id, (uint16_t)(3 * k), k < 2, k ? 0 : sp, k ? 0 : dp,
+			  k < 2 ? 24 : 10);
+}
+
+static uint32_t queue4(const uint8_t *p)
+{
+	return dev.reta[hash2(get32(p), US) % 128];
+}
+
+static uint32_t core4(const uint8_t *p, uint16_t sp, uint16_t dp)
+{
+	return core_for(hash4(get32(p), US, sp, dp));
+}
+
+static const struct frag_fam fam4 = { 0x1111, peer4, frag4, queue4, core4 };
+
 /* (2) Four RSS queues: no steering of whole TCP/UDP, but fragments and ICMP errors go to the flow's
  * core, a later fragment before its first waits for it, and one whose first never comes expires. */
 static void s_rss_fragments_icmp(void)
@@ -1108,38 +1191,10 @@ static void s_rss_fragments_icmp(void)
 	}
 	CHECK_EQ(right, 200);
 
-	/* a datagram in three fragments: the NIC places them by addresses (queue A), the flow is
-	 * another core's (E); every fragment must reach E */
-	uint32_t peer = PEER(77), qa = dev.reta[hash2(peer, US) % 128];
-	uint16_t sp = flow_not_on(peer, 5000, qa, 1000);
-	uint32_t e = core_for(hash4(peer, US, sp, 5000));
-	CHECK(e != qa);
-	l[0] = frag_frame(f[0], peer, US, 0x1111, 0, true, sp, 5000, 24);
-	l[1] = frag_frame(f[1], peer, US, 0x1111, 3, true, 0, 0, 24);
-	l[2] = frag_frame(f[2], peer, US, 0x1111, 6, false, 0, 0, 10);
-	for (int i = 0; i < 3; i++)
-		CHECK_EQ(wire_in(f[i], l[i]), qa);
-	settle();
-	for (int i = 0; i < 3; i++)
-		CHECK_EQ(where(f[i], l[i], NULL), e);
-	CHECK_EQ(stat(qa, "steered"), 3);
-
-	/* later fragments first: held, then delivered with their first */
-	l[0] = frag_frame(f[0], peer, US, 0x2222, 0, true, sp, 5000, 24);
-	l[1] = frag_frame(f[1], peer, US, 0x2222, 3, true, 0, 0, 24);
-	l[2] = frag_frame(f[2], peer, US, 0x2222, 6, false, 0, 0, 10);
-	wire_in(f[2], l[2]);
-	wire_in(f[1], l[1]);
-	settle();
-	CHECK_EQ(where(f[1], l[1], NULL), -1);
-	CHECK_EQ(where(f[2], l[2], NULL), -1);
-	CHECK_EQ(dev.q[qa].vt - dev.q[qa].vh + dev.q[qa].npend, dev.rx_size);   /* their buffers came back */
-	host_clock += HZ;       /* within the 2 s a datagram is remembered */
-	wire_in(f[0], l[0]);
-	settle();
-	for (int i = 0; i < 3; i++)
-		CHECK_EQ(where(f[i], l[i], NULL), e);
-	CHECK_EQ(stat(qa, "frag_d"), 0);
+	struct frag_flow w;
+	frag_steer(&fam4, &w);
+	uint32_t peer = get32(w.peer), qa = w.qa, e = w.e;
+	uint16_t sp = w.sp;
 
 	/* the same when the flow is the receiving core's own: the held copy goes through input_copy */
 	uint16_t sp2 = flow_on(peer, 5000, qa, 2000);
@@ -1966,6 +2021,23 @@ static uint32_t frag_frame6(uint8_t *f, const uint8_t *src, const uint8_t *dst, 
 	return 54 + 8 + plen;
 }
 
+static uint32_t frag6(uint8_t *f, const uint8_t *p, uint32_t id, unsigned k, uint16_t sp, uint16_t dp)
+{
+	return frag_frame6(f, p, US6, id, (uint16_t)(4 * k), k < 2, k ? 0 : sp, k ? 0 : dp, k < 2 ? 24 : 10);
+}
+
+static uint32_t queue6(const uint8_t *p)
+{
+	return dev.reta[hash6a(p, US6) % 128];
+}
+
+static uint32_t core6(const uint8_t *p, uint16_t sp, uint16_t dp)
+{
+	return core_for(hash6(p, US6, sp, dp));
+}
+
+static const struct frag_fam fam6 = { 0x11111111, peer6, frag6, queue6, core6 };
+
 /* ICMPv6 Packet Too Big (MTU 1280) from `from` about the TCP segment we sent us:usp -> peer:pp. */
 static uint32_t icmp6_ptb(uint8_t *f, const uint8_t *from, uint16_t usp, const uint8_t *peer, uint16_t pp)
 {
@@ -2088,37 +2160,11 @@ static void s_rss_ipv6(void)
 	CHECK_EQ(right, 200);
 	CHECK_EQ(stat(0, "steered") + stat(1, "steered") + stat(2, "steered") + stat(3, "steered"), 0);
 
-	/* three fragments: the NIC places them on queue A by the addresses, the flow is core E's */
-	peer6(p, 77);
-	uint32_t qa = dev.reta[hash6a(p, US6) % 128];
-	uint16_t sp = flow6_on(p, 5000, qa, true, 1000);
-	uint32_t e = core_for(hash6(p, US6, sp, 5000));
-	CHECK(e != qa);
-	l[0] = frag_frame6(f[0], p, US6, 0x11111111, 0, true, sp, 5000, 24);
-	l[1] = frag_frame6(f[1], p, US6, 0x11111111, 4, true, 0, 0, 24);
-	l[2] = frag_frame6(f[2], p, US6, 0x11111111, 8, false, 0, 0, 10);
-	for (int i = 0; i < 3; i++)
-		CHECK_EQ(wire_in(f[i], l[i]), qa);
-	settle();
-	for (int i = 0; i < 3; i++)
-		CHECK_EQ(where(f[i], l[i], NULL), e);
-	CHECK_EQ(stat(qa, "steered"), 3);
-
-	/* later fragments first: held, then sent after their first */
-	l[0] = frag_frame6(f[0], p, US6, 0x22222222, 0, true, sp, 5000, 24);
-	l[1] = frag_frame6(f[1], p, US6, 0x22222222, 4, true, 0, 0, 24);
-	l[2] = frag_frame6(f[2], p, US6, 0x22222222, 8, false, 0, 0, 10);
-	wire_in(f[2], l[2]);
-	wire_in(f[1], l[1]);
-	settle();
-	CHECK_EQ(where(f[1], l[1], NULL), -1);
-	CHECK_EQ(where(f[2], l[2], NULL), -1);
-	host_clock += HZ;
-	wire_in(f[0], l[0]);
-	settle();
-	for (int i = 0; i < 3; i++)
-		CHECK_EQ(where(f[i], l[i], NULL), e);
-	CHECK_EQ(stat(qa, "frag_d"), 0);
+	struct frag_flow w;
+	frag_steer(&fam6, &w);
+	memcpy(p, w.peer, 16);
+	uint16_t sp = w.sp;
+	uint32_t e = w.e;
 
 	/* Two datagrams with the same id from addresses that differ in one middle byte, on one
 	 * queue: the second's later fragment is not taken for the first's (whose first fragment is

@@ -125,6 +125,16 @@ static void files(void)
 	CHECK_STR(hdr(&R, "Location"), "docs/");
 	ask(&R, "GET /docs?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK_EQ(R.status, 301);
+	/* an IPv6 literal as the Host or in an absolute-form target (RFC 3986 3.2.2's brackets and
+	 * colons): the same answers, the Location relative, naming no host */
+	ask(&R, "GET /docs HTTP/1.1\r\nHost: [fd00:198:18::2]:80\r\n\r\n");
+	CHECK_EQ(R.status, 301);
+	CHECK_STR(hdr(&R, "Location"), "docs/");
+	ask(&R, "GET http://[fd00:198:18::2]:80/docs HTTP/1.1\r\nHost: [fd00:198:18::2]\r\n\r\n");
+	CHECK_EQ(R.status, 301);
+	CHECK_STR(hdr(&R, "Location"), "docs/");
+	ask(&R, "GET http://[fd00:198:18::2]/docs/ HTTP/1.1\r\nHost: [fd00:198:18::2]\r\n\r\n");
+	CHECK(R.status == 200 && body_is_file(&R, TREE "/docs/index.html"));
 	ask(&R, "GET /docs/ HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(R.status == 200 && body_is_file(&R, TREE "/docs/index.html"));
 	ask(&R, "GET /empty-dir/ HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -426,7 +436,8 @@ static void many(void)
 }
 
 TEST_MAIN("test_site: proves the packed site answers each file of tests/unit/site byte for byte with its type, "
-	  "ETag, Last-Modified and Cache-Control, directories redirected to their index, percent-decoded names, "
+	  "ETag, Last-Modified and Cache-Control, directories redirected to their index (the same with an IPv6 "
+	  "literal as Host or in the target), percent-decoded names, "
 	  "the site's 404 page, '..' and NUL refused, gzip and Brotli forms chosen by Accept-Encoding and "
 	  "decoded by Debian's tools, 304 for If-None-Match and If-Modified-Since, single ranges (206, 416) "
 	  "and If-Range, a damaged image refused, the packer's refusals, and 100,000 files found within a "

@@ -20,7 +20,7 @@ extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 
 /* ---- both instances' raw API, for clients on either side ---- */
 #define DECL(f) extern __typeof__(f) lwip0_##f, lwip1_##f;
-DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
+DECL(tcp_new_ip_type) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
 DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
 DECL(tcp_rst) DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tcp_tw_pcbs) DECL(inst_tw_find) DECL(inst_ip4_id)
@@ -28,10 +28,10 @@ DECL(tcp_rst) DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tc
 #define LW(f) __typeof__(f) *f
 struct side {
 	const struct net_inst *inst;
-	LW(tcp_new); LW(tcp_connect); LW(tcp_write); LW(tcp_output); LW(tcp_recv); LW(tcp_recved);
+	LW(tcp_new_ip_type); LW(tcp_connect); LW(tcp_write); LW(tcp_output); LW(tcp_recv); LW(tcp_recved);
 	LW(tcp_err); LW(tcp_arg); LW(tcp_shutdown); LW(tcp_close); LW(tcp_abort); LW(pbuf_copy_partial); LW(pbuf_free);
 };
-#define SIDE(n) { &lwip##n##_net_inst, lwip##n##_tcp_new, lwip##n##_tcp_connect, lwip##n##_tcp_write, \
+#define SIDE(n) { &lwip##n##_net_inst, lwip##n##_tcp_new_ip_type, lwip##n##_tcp_connect, lwip##n##_tcp_write, \
 	lwip##n##_tcp_output, lwip##n##_tcp_recv, lwip##n##_tcp_recved, lwip##n##_tcp_err, lwip##n##_tcp_arg, \
 	lwip##n##_tcp_shutdown, lwip##n##_tcp_close, lwip##n##_tcp_abort, lwip##n##_pbuf_copy_partial, lwip##n##_pbuf_free }
 static const struct side side0 = SIDE(0), side1 = SIDE(1);
@@ -64,6 +64,39 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/*
+ * The family the TIME_WAIT, SYN-cookie and SACK scenarios run over: ipv6_twins() runs them again
+ * over IPv6. ip0 and ip1 are the instances' addresses in it; the frames the test builds are of it,
+ * and the frames it reads are taken only when they are of it.
+ */
+static bool v6;
+static ip_addr_t ip0, ip1;
+static uint64_t tcp_tx[2];              /* TCP segments the instances sent, over IPv4 and over IPv6 */
+
+/* Frame d's TCP header when it is a TCP segment over IPv6 (six) or IPv4, else NULL; *plen: the
+ * segment's payload bytes. */
+static const uint8_t *tcp_of(const uint8_t *d, uint32_t len, bool six, uint32_t *plen)
+{
+	const uint8_t *th;
+	uint32_t l4;
+	if (!six && len >= 54 && d[12] == 0x08 && d[13] == 0 && d[23] == 6) {
+		th = d + 14 + (d[14] & 15) * 4;
+		l4 = (uint32_t)(d[16] << 8 | d[17]) - (d[14] & 15) * 4u;
+	} else if (six && len >= 74 && d[12] == 0x86 && d[13] == 0xdd && d[20] == 6) {
+		th = d + 54;
+		l4 = (uint32_t)(d[18] << 8 | d[19]);
+	} else {
+		return NULL;
+	}
+	*plen = l4 - (th[12] >> 4) * 4u;
+	return th;
+}
+
+static u16_t be16(const uint8_t *p)
+{
+	return (u16_t)(p[0] << 8 | p[1]);
+}
+
 /* Copies every frame at once (ref unused: test_lwip_inst covers frames sent in place). */
 static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
 {
@@ -80,14 +113,16 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 	fr->to = core == 0 ? 1 : 0;
 	for (unsigned i = 0, off = 0; i < n; off += f[i].len, i++)
 		memcpy(fr->data + off, f[i].p, f[i].len);
-	const uint8_t *d = fr->data;
-	if (core == 1 && len >= 54 && d[12] == 8 && d[13] == 0 && d[23] == 6 && cut[d[36] << 8 | d[37]]) {
+	uint32_t pl;
+	tcp_tx[0] += tcp_of(fr->data, len, false, &pl) != NULL;
+	tcp_tx[1] += tcp_of(fr->data, len, true, &pl) != NULL;
+	const uint8_t *th = tcp_of(fr->data, len, v6, &pl);
+	if (core == 1 && th && cut[be16(th + 2)]) {
 		qt--;                   /* lost on the wire */
 		cut_lost++;
 	}
-	if (core == 0 && drop_port && len >= 54 && d[12] == 8 && d[13] == 0 && d[23] == 6 &&
-	    (d[36] << 8 | d[37]) == drop_port && (unsigned)(d[16] << 8 | d[17]) > 20u + (d[46] >> 4) * 4u) {
-		uint32_t seq = be32(d + 38), end = seq + (d[16] << 8 | d[17]) - 20u - (d[46] >> 4) * 4u;
+	if (core == 0 && drop_port && th && be16(th + 2) == drop_port && pl > 0) {
+		uint32_t seq = be32(th + 4), end = seq + pl;
 		if (drop_seen && TCP_SEQ_LEQ(end, drop_hi)) {
 			if (drop_pcb && !cc_at_wnd && (drop_pcb->flags & TF_INFR)) {
 				cc_at_wnd = cc_wnd;
@@ -200,15 +235,13 @@ static err_t cli_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
-static ip_addr_t ip0, ip1;
-
 static void cli_open(struct cli *k, const struct side *s, const ip_addr_t *dst, u16_t port, size_t cap)
 {
 	memset(k, 0, sizeof(*k));
 	k->s = s;
 	k->cap = cap;
 	k->got = cap ? malloc(cap) : NULL;
-	k->pcb = s->tcp_new();
+	k->pcb = s->tcp_new_ip_type(IP_GET_TYPE(dst));
 	s->tcp_arg(k->pcb, k);
 	s->tcp_err(k->pcb, cli_err);
 	CHECK_EQ(s->tcp_connect(k->pcb, dst, port, cli_connected), ERR_OK);
@@ -403,6 +436,43 @@ static void pf_end(unsigned back)
 	pf.bad += back != 7 || pf.depth-- != 1;
 }
 
+/* Host h of the test's link, in the scenarios' family, into p (4 or 16 bytes: returned):
+ * 198.18.0.h, or fe80::ff:fe00:(h-1), the link-local address lwIP makes from the MAC
+ * 02:00:00:00:00:(h-1). Instance 0 is host 2 and instance 1 host 3 in both. */
+static unsigned host_addr(uint8_t *p, uint8_t h)
+{
+	static const uint8_t ll[16] = { 0xfe, 0x80, [11] = 0xff, [12] = 0xfe };
+	if (!v6) {
+		p[0] = 198, p[1] = 18, p[2] = 0, p[3] = h;
+		return 4;
+	}
+	memcpy(p, ll, 16);
+	p[15] = (uint8_t)(h - 1);
+	return 16;
+}
+
+/* The scenarios run over IPv6 (six) or IPv4 from here on. */
+static void use_family(bool six)
+{
+	v6 = six;
+	for (int i = 0; i < 2; i++) {
+		uint8_t a[16];
+		uint32_t w[4];
+		host_addr(a, (uint8_t)(2 + i));
+		memcpy(w, a, 16);
+		if (six)
+			IP_ADDR6(i ? &ip1 : &ip0, w[0], w[1], w[2], w[3]);
+		else
+			IP_ADDR4(i ? &ip1 : &ip0, a[0], a[1], a[2], a[3]);
+	}
+}
+
+/* The MSS of a 1500-byte MTU in the scenarios' family: its IP header is 20 or 40 bytes. */
+static u16_t fam_mss(void)
+{
+	return (u16_t)(1500 - (v6 ? 40 : 20) - 20);
+}
+
 static void setup(void)
 {
 	struct net_inst_cfg a = { .core = 0, .mac = {2, 0, 0, 0, 0, 1}, .ip = PP_HTONL(0xC6120002),
@@ -432,8 +502,7 @@ static void setup(void)
 	CHECK_EQ(lwip0_net_inst.init(&a), 0);
 	svc_http.init();
 	CHECK_EQ(lwip1_net_inst.init(&b), 0);
-	IP_ADDR4(&ip0, 198, 18, 0, 2);
-	IP_ADDR4(&ip1, 198, 18, 0, 3);
+	use_family(false);
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(i * 7 + (i >> 8));
 	for (size_t i = 0; i < TAIL; i++)
@@ -713,7 +782,7 @@ static void recovery(void)
 static void sack_recovery(void)
 {
 	struct cli k;
-	size_t total = 23 * 1460;
+	size_t total = 23u * fam_mss();
 	struct net_inst_stats b = st0();
 	struct tcp_pcb *sp = lossy_echo(&k, total + TAIL, 12, 14, 16, 18);
 	if (!sp)
@@ -745,8 +814,8 @@ static void sack_recovery(void)
 	CHECK_EQ(a.sack_recoveries - b.sack_recoveries, 1);
 	CHECK_EQ(a.sack_rexmits - b.sack_rexmits, 4);
 	CHECK_EQ(a.sack_bad, b.sack_bad);
-	printf("  sack_recovery: %zu bytes echoed in %d ms with 4 segments of one flight lost: %u retransmitted, "
-	       "%u of them before the first hole was acknowledged, %s\n", total, ms, rtx_n, before_first,
+	printf("  sack_recovery%s: %zu bytes echoed in %d ms with 4 segments of one flight lost: %u retransmitted, "
+	       "%u of them before the first hole was acknowledged, %s\n", v6 ? " (IPv6)" : "", total, ms, rtx_n, before_first,
 	       rto ? "after a retransmission timeout" : "within fast recovery");
 	k.s->tcp_abort(k.pcb);
 	run(10);
@@ -872,28 +941,32 @@ static void congestion_control(void)
 	       ssthresh);
 }
 
-/* A TCP segment with options straight onto instance to's wire, from the other instance's address
- * and port sport to port dport (its IP checksum right, its TCP checksum vouched for by the NIC
- * flag). */
-static void seg_opt(int to, u16_t sport, u16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, u16_t wnd,
-		    const uint8_t *opt, unsigned optlen)
+/* A TCP segment with options straight onto instance to's wire in the scenarios' family, from MAC
+ * smac, host src (host_addr) and port sport to port dport (an IPv4 header with its checksum and
+ * identification id; the TCP checksum vouched for by the NIC flag). */
+static void tcp_seg(int to, const uint8_t smac[6], uint8_t src, u16_t sport, u16_t dport, uint32_t seq,
+		    uint32_t ack, uint8_t flags, u16_t wnd, const uint8_t *opt, unsigned optlen, uint8_t id)
 {
-	unsigned len = 54 + optlen;
+	unsigned iplen = v6 ? 40 : 20, len = 14 + iplen + 20 + optlen;
 	uint8_t *f = calloc(1, len);
-	const uint8_t dmac[6] = { 2, 0, 0, 0, 0, (uint8_t)(1 + to) }, smac[6] = { 2, 0, 0, 0, 0, (uint8_t)(2 - to) };
+	const uint8_t dmac[6] = { 2, 0, 0, 0, 0, (uint8_t)(1 + to) };
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
-	f[12] = 0x08;
-	uint8_t *ip = f + 14, *tcp = ip + 20;
-	ip[0] = 0x45, ip[2] = (uint8_t)((40 + optlen) >> 8), ip[3] = (uint8_t)(40 + optlen), ip[8] = 64, ip[9] = 6;
-	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = (uint8_t)(3 - to);
-	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = (uint8_t)(2 + to);
-	uint32_t sum = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+	uint8_t *ip = f + 14, *tcp = ip + iplen;
+	if (v6) {
+		f[12] = 0x86, f[13] = 0xdd;
+		ip[0] = 0x60, ip[5] = (uint8_t)(20 + optlen), ip[6] = 6, ip[7] = 64;
+		host_addr(ip + 8, src);
+		host_addr(ip + 24, (uint8_t)(2 + to));
+	} else {
+		f[12] = 0x08;
+		ip[0] = 0x45, ip[2] = (uint8_t)((40 + optlen) >> 8), ip[3] = (uint8_t)(40 + optlen);
+		ip[5] = id, ip[8] = 64, ip[9] = 6;
+		host_addr(ip + 12, src);
+		host_addr(ip + 16, (uint8_t)(2 + to));
+		uint16_t c = (uint16_t)~csum16(0, ip, 20);
+		ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	}
 	tcp[0] = (uint8_t)(sport >> 8), tcp[1] = (uint8_t)sport;
 	tcp[2] = (uint8_t)(dport >> 8), tcp[3] = (uint8_t)dport;
 	for (int i = 0; i < 4; i++) {
@@ -906,6 +979,60 @@ static void seg_opt(int to, u16_t sport, u16_t dport, uint32_t seq, uint32_t ack
 		memcpy(tcp + 20, opt, optlen);
 	rx_out++;
 	(to ? &lwip1_net_inst : &lwip0_net_inst)->input(f, len, NIC_RX_CSUM_OK, release, NULL);
+}
+
+/* From the other instance's address and MAC. */
+static void seg_opt(int to, u16_t sport, u16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, u16_t wnd,
+		    const uint8_t *opt, unsigned optlen)
+{
+	const uint8_t smac[6] = { 2, 0, 0, 0, 0, (uint8_t)(2 - to) };
+	tcp_seg(to, smac, (uint8_t)(3 - to), sport, dport, seq, ack, flags, wnd, opt, optlen, 0);
+}
+
+static uint16_t reply_id;               /* answer_to0: the IPv4 identification of the answer (IPv6: 0) */
+
+/* The flags of the first segment instance 1 sent to instance 0's port among the frames queued
+ * since before (0: none), its numbers in aseq, aack. */
+static int answer_to0(unsigned before, u16_t port, uint32_t *aseq, uint32_t *aack)
+{
+	for (unsigned i = before; i != qt; i++) {
+		const struct frame *fr = &q[i % 4096];
+		uint32_t pl;
+		const uint8_t *th = tcp_of(fr->data, fr->len, v6, &pl);
+		if (fr->to == 0 && th && be16(th + 2) == port) {
+			*aseq = be32(th + 4);
+			*aack = be32(th + 8);
+			reply_id = v6 ? 0 : (uint16_t)(fr->data[18] << 8 | fr->data[19]);
+			return th[13];
+		}
+	}
+	return 0;
+}
+
+/* The kinds of the options of the last segment instance 1 sent to port dport among the frames queued
+ * since before (a bit each), its flags in *flags, its sequence number in *seq and its MSS option in
+ * *mss (0: none). */
+static uint32_t opts_to0(unsigned before, u16_t dport, uint8_t *flags, uint32_t *seq, u16_t *mss)
+{
+	uint32_t kinds = 0;
+	*flags = 0;
+	for (unsigned i = before; i != qt; i++) {
+		const struct frame *fr = &q[i % 4096];
+		uint32_t pl;
+		const uint8_t *th = tcp_of(fr->data, fr->len, v6, &pl);
+		if (fr->to != 0 || !th || be16(th + 2) != dport)
+			continue;
+		*flags = th[13];
+		*seq = be32(th + 4);
+		kinds = *mss = 0;
+		for (unsigned j = 20; j < (th[12] >> 4) * 4u && th[j] != 0;) {
+			kinds |= 1u << (th[j] & 31);
+			if (th[j] == 2 && th[j + 1] == 4)
+				*mss = be16(th + j + 2);
+			j += th[j] == 1 ? 1 : (th[j + 1] < 2 ? 64 : th[j + 1]);
+		}
+	}
+	return kinds;
 }
 
 /* From instance 1's address to instance 0's port 9. */
@@ -1285,35 +1412,11 @@ static void syn_from(uint32_t x)
 	seg_from(x, 0);
 }
 
-/* A TCP segment without payload straight onto instance 1's wire, from MAC smac and address
- * 198.18.0.src (its IP checksum right, its TCP checksum vouched for by the NIC flag). */
+/* A TCP segment without payload to instance 1's HTTP port, from MAC smac and host src. */
 static void seg_to1(const uint8_t smac[6], uint8_t src, u16_t sport, uint32_t seq, uint32_t ack, uint8_t flags,
 		    uint8_t id)
 {
-	uint8_t *f = calloc(1, 54);
-	const uint8_t dst_mac[6] = { 2, 0, 0, 0, 0, 2 };
-	memcpy(f, dst_mac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 0x08;
-	uint8_t *ip = f + 14, *tcp = ip + 20;
-	ip[0] = 0x45, ip[3] = 40, ip[5] = id, ip[8] = 64, ip[9] = 6;
-	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = src;
-	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = 3;
-	uint32_t sum = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
-	tcp[0] = (uint8_t)(sport >> 8), tcp[1] = (uint8_t)sport;
-	tcp[2] = POLLUX_HTTP_PORT >> 8, tcp[3] = POLLUX_HTTP_PORT & 0xff;
-	for (int i = 0; i < 4; i++) {
-		tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
-		tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
-	}
-	tcp[12] = 5 << 4, tcp[13] = flags, tcp[14] = 0x40;
-	rx_out++;
-	lwip1_net_inst.input(f, 54, NIC_RX_CSUM_OK, release, NULL);
+	tcp_seg(1, smac, src, sport, POLLUX_HTTP_PORT, seq, ack, flags, 0x4000, NULL, 0, id);
 }
 
 static void seg_from(uint32_t x, uint32_t ack)
@@ -1327,8 +1430,7 @@ static void seg_from(uint32_t x, uint32_t ack)
 
 /*
  * The connection limits, on the HTTP side: half a request is closed once the header time limit
- * passes, a keep-alive connection left idle once the idle limit passes, and a SYN flood from
- * random sources filling the half-open backlog does not keep a real client out.
+ * passes, a keep-alive connection left idle once the idle limit passes.
  */
 static void limits(void)
 {
@@ -1367,9 +1469,20 @@ static void limits(void)
 	lwip1_net_inst.stats(&a);
 	CHECK_EQ(a.idle_closed - b.idle_closed, 1);
 	CHECK_EQ(a.hdr_timeouts - b.hdr_timeouts, 1);
+}
 
-	/* Twice the backlog of SYNs from sources that never answer: the backlog fills, the rest get
-	 * SYN cookies and cost nothing. */
+/*
+ * A SYN flood from random on-link sources filling the half-open backlog does not keep a real client
+ * out: twice the backlog of SYNs from sources that never answer; the backlog fills, the rest get SYN
+ * cookies and cost nothing. The real client's SYN gets a cookie too, its MSS (this family's) in the
+ * cookie's SYN-ACK and carried to the connection, which has no SACK.
+ */
+static void syn_cookies(void)
+{
+	static const char full[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct net_inst_stats b, a;
+	struct cli k;
+	lwip1_net_inst.stats(&b);
 	uint64_t m0 = lwip1_lwip_stats.mem.used;
 	for (uint32_t i = 0; i < POLLUX_SYN_BACKLOG; i++)
 		syn_from(i * 2654435761u >> 8);
@@ -1393,9 +1506,16 @@ static void limits(void)
 	CHECK_EQ(c.cookie_ok, a.cookie_ok);
 	CHECK_EQ(c.tcp_open, a.tcp_open);
 	/* A real client meanwhile: its SYN gets a cookie too, its ACK makes the connection, served. */
+	unsigned before = qt;
 	cli_open(&k, &side0, &ip1, POLLUX_HTTP_PORT, 4096);
 	run(50);
 	CHECK(k.connected);
+	uint8_t fl;
+	uint32_t cookie;
+	u16_t mss;
+	opts_to0(before, k.pcb->local_port, &fl, &cookie, &mss);
+	CHECK_EQ(fl, TCP_SYN | TCP_ACK);
+	CHECK_EQ(mss, fam_mss());               /* what a 1500-byte frame holds after this family's headers */
 	lwip1_net_inst.stats(&a);
 	CHECK_EQ(a.cookie_ok - c.cookie_ok, 1);
 	CHECK_EQ(a.syn_cookies - c.syn_cookies, 1);
@@ -1403,7 +1523,7 @@ static void limits(void)
 	for (struct tcp_pcb *p = lwip1_tcp_active_pcbs; p; p = p->next)
 		if (p->state == ESTABLISHED && p->remote_port == k.pcb->local_port)
 			sp = p;
-	CHECK(sp && sp->mss == TCP_MSS);        /* the client's MSS, carried in the cookie */
+	CHECK(sp && sp->mss == fam_mss());      /* the client's MSS, carried in the cookie */
 	/* SACK is not offered on a cookie's connection (net/inst_svc.c): neither side uses it */
 	CHECK(sp && !(sp->flags & TF_SACK));
 	CHECK(k.pcb && !(k.pcb->flags & TF_SACK));
@@ -1429,8 +1549,6 @@ static void limits(void)
 	CHECK_EQ(a.cookie_ok, c.cookie_ok);
 }
 
-static uint16_t reply_id;               /* tcp_to1: the IPv4 identification of the answer */
-
 /* A segment from instance 0's address and port sport straight onto instance 1's wire; then the
  * flags of what instance 1 answered to that port at once (0: nothing), its numbers in aseq, aack. */
 static int tcp_to1(u16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint32_t *aseq, uint32_t *aack)
@@ -1438,16 +1556,7 @@ static int tcp_to1(u16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint3
 	const uint8_t smac[6] = { 2, 0, 0, 0, 0, 1 };
 	unsigned before = qt;
 	seg_to1(smac, 2, sport, seq, ack, flags, 0);
-	for (unsigned i = before; i != qt; i++) {
-		const uint8_t *d = q[i % 4096].data;
-		if (q[i % 4096].to == 0 && d[23] == 6 && (d[36] << 8 | d[37]) == sport) {
-			*aseq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | (uint32_t)d[40] << 8 | d[41];
-			*aack = (uint32_t)d[42] << 24 | (uint32_t)d[43] << 16 | (uint32_t)d[44] << 8 | d[45];
-			reply_id = (uint16_t)(d[18] << 8 | d[19]);
-			return d[47];
-		}
-	}
-	return 0;
+	return answer_to0(before, sport, aseq, aack);
 }
 
 /*
@@ -1467,7 +1576,7 @@ static void timewait_reuse(void)
 		k.s = &side0;
 		k.cap = 4096;
 		k.got = malloc(k.cap);
-		k.pcb = side0.tcp_new();
+		k.pcb = side0.tcp_new_ip_type(IP_GET_TYPE(&ip0));
 		side0.tcp_arg(k.pcb, &k);
 		side0.tcp_err(k.pcb, cli_err);
 		CHECK_EQ(lwip0_tcp_bind(k.pcb, &ip0, 40000), ERR_OK);
@@ -1494,6 +1603,12 @@ static void timewait_reuse(void)
 	CHECK(lwip1_inst_tw_find(&rip0, 40000, POLLUX_HTTP_PORT) != NULL);
 	CHECK(lwip1_inst_tw_find(&rip0, 40001, POLLUX_HTTP_PORT) == NULL);
 	CHECK(lwip1_tcp_tw_pcbs == NULL);
+	/* The entry holds the whole address: one that differs in its first 32 bits alone is another
+	 * peer (an IPv4 peer is ::ffff:a.b.c.d there). */
+	struct inst_ip other = rip0;
+	other.w[0] ^= PP_HTONL(1);
+	CHECK(lwip1_inst_tw_find(&other, 40000, POLLUX_HTTP_PORT) == NULL);
+	CHECK(inst_ip_eq(&lwip1_inst_tw_find(&rip0, 40000, POLLUX_HTTP_PORT)->rip, &rip0));
 	/* It answers as TIME_WAIT must: the client's FIN again (its last ACK lost) is acknowledged
 	 * and the 2 MSL start again; a reset and a bare ACK get nothing and end nothing. */
 	struct inst_tw *e = lwip1_inst_tw_find(&rip0, 40000, POLLUX_HTTP_PORT);
@@ -1503,7 +1618,8 @@ static void timewait_reuse(void)
 	CHECK_EQ(aseq, snd);
 	CHECK_EQ(aack, rcv);
 	/* its IPv4 identification came from the per-destination numbering (patch 0004's hook) */
-	CHECK_EQ(lwip1_inst_ip4_id(ip4_addr_get_u32(ip_2_ip4(&ip0))), (uint16_t)(reply_id + 1));
+	if (!v6)
+		CHECK_EQ(lwip1_inst_ip4_id(ip4_addr_get_u32(ip_2_ip4(&ip0))), (uint16_t)(reply_id + 1));
 	e = lwip1_inst_tw_find(&rip0, 40000, POLLUX_HTTP_PORT);
 	CHECK(e && e->until == now_ms + 2 * TCP_MSL && e->until > until);
 	CHECK_EQ(tcp_to1(40000, rcv, snd, TCP_RST, &aseq, &aack), 0);
@@ -1512,31 +1628,44 @@ static void timewait_reuse(void)
 	run(10);
 }
 
-/* One IPv4 fragment of a datagram to instance 1 from 198.18.0.2 (instance 0's MAC), straight onto
- * its wire in a block of its own size: a read past the frame is out of bounds for ASan. */
+/* One fragment of a datagram to instance 1 from host 2 (instance 0's MAC) in the scenarios' family
+ * (IPv6: a fragment header after the fixed one), straight onto its wire in a block of its own size:
+ * a read past the frame is out of bounds for ASan. */
 static void frag_to1(uint16_t id, uint16_t off8, bool more, const uint8_t *data, uint16_t n)
 {
-	uint8_t *f = malloc(34u + n);
+	unsigned hl = v6 ? 48 : 20;
+	uint8_t *f = malloc(14 + hl + n);
 	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0 };
 	memcpy(f, eth, 14);
 	uint8_t *ip = f + 14;
-	memset(ip, 0, 20);
-	ip[0] = 0x45, ip[2] = (uint8_t)((20 + n) >> 8), ip[3] = (uint8_t)(20 + n);
-	ip[4] = (uint8_t)(id >> 8), ip[5] = (uint8_t)id;
-	ip[6] = (uint8_t)((more ? 0x20 : 0) | off8 >> 8), ip[7] = (uint8_t)off8;
-	ip[8] = 64, ip[9] = 6;
-	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = 2;
-	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = 3;
-	uint16_t c = (uint16_t)~csum16(0, ip, 20);
-	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
-	memcpy(ip + 20, data, n);
+	memset(ip, 0, hl);
+	if (v6) {
+		f[12] = 0x86, f[13] = 0xdd;
+		ip[0] = 0x60, ip[4] = (uint8_t)((8 + n) >> 8), ip[5] = (uint8_t)(8 + n), ip[6] = 44, ip[7] = 64;
+		host_addr(ip + 8, 2);
+		host_addr(ip + 24, 3);
+		uint8_t *fh = ip + 40;          /* RFC 8200 4.5: next header, offset in 8 bytes and M, id */
+		fh[0] = 6;
+		fh[2] = (uint8_t)(off8 >> 5), fh[3] = (uint8_t)(off8 << 3 | more);
+		fh[6] = (uint8_t)(id >> 8), fh[7] = (uint8_t)id;
+	} else {
+		ip[0] = 0x45, ip[2] = (uint8_t)((20 + n) >> 8), ip[3] = (uint8_t)(20 + n);
+		ip[4] = (uint8_t)(id >> 8), ip[5] = (uint8_t)id;
+		ip[6] = (uint8_t)((more ? 0x20 : 0) | off8 >> 8), ip[7] = (uint8_t)off8;
+		ip[8] = 64, ip[9] = 6;
+		host_addr(ip + 12, 2);
+		host_addr(ip + 16, 3);
+		uint16_t c = (uint16_t)~csum16(0, ip, 20);
+		ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	}
+	memcpy(ip + hl, data, n);
 	rx_out++;
-	lwip1_net_inst.input(f, 34u + n, 0, release, NULL);
+	lwip1_net_inst.input(f, 14 + hl + n, 0, release, NULL);
 }
 
 /*
  * A SYN that reuses the ports of a connection in TIME_WAIT (timewait_reuse left one on port 40000)
- * arriving as two IPv4 fragments: reassembled into a chain of two pbufs, the first holding the TCP
+ * arriving as two fragments: reassembled into a chain of two pbufs, the first holding the TCP
  * header and the MSS option, the second the rest of the options (window scale). The entry ends,
  * the listener answers with a SYN-ACK, both options are read across the pieces and the connection
  * is made; nothing reads past a fragment (the frames are blocks of their own size, checked by
@@ -1558,22 +1687,20 @@ static void timewait_frag_syn(void)
 	t[12] = 10 << 4, t[13] = TCP_SYN, t[14] = 0xff, t[15] = 0xff;
 	static const uint8_t opts[20] = { 2, 4, 1200 >> 8, 1200 & 0xff, 1, 3, 3, 7, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
 	memcpy(t + 20, opts, sizeof(opts));
-	const uint8_t ph[12] = { 198, 18, 0, 2, 198, 18, 0, 3, 0, 6, 0, 40 };
-	uint16_t c = (uint16_t)~csum16(csum16(0, ph, 12), t, 40);
+	uint8_t ph[40] = { 0 };                 /* the pseudo-header: addresses, length 40, TCP */
+	unsigned al = host_addr(ph, 2);
+	host_addr(ph + al, 3);
+	if (v6)
+		ph[35] = 40, ph[39] = 6;
+	else
+		ph[9] = 6, ph[11] = 40;
+	uint16_t c = (uint16_t)~csum16(csum16(0, ph, 2 * al + (v6 ? 8 : 4)), t, 40);
 	t[16] = (uint8_t)(c >> 8), t[17] = (uint8_t)c;
 	unsigned before = qt;
 	frag_to1(0x7777, 0, true, t, 24);       /* header and MSS: 24 bytes, a multiple of 8 */
 	frag_to1(0x7777, 3, false, t + 24, 16);
-	uint8_t got = 0;
 	uint32_t aseq = 0, aack = 0;
-	for (unsigned i = before; i != qt; i++) {
-		const uint8_t *d = q[i % 4096].data;
-		if (q[i % 4096].to == 0 && d[23] == 6 && (d[36] << 8 | d[37]) == 40000) {
-			got = d[47];
-			aseq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | (uint32_t)d[40] << 8 | d[41];
-			aack = (uint32_t)d[42] << 24 | (uint32_t)d[43] << 16 | (uint32_t)d[44] << 8 | d[45];
-		}
-	}
+	int got = answer_to0(before, 40000, &aseq, &aack);
 	qh = qt;                /* instance 0 has no pcb on port 40000 now: it must not reset these */
 	CHECK_EQ(got, TCP_SYN | TCP_ACK);
 	CHECK_EQ(aack, seq + 1);
@@ -1599,27 +1726,6 @@ static void timewait_frag_syn(void)
 	CHECK_EQ(a.tcp_open, b.tcp_open);
 }
 
-/* The kinds of the options of the last segment instance 1 sent to port dport among the frames queued
- * since before (a bit each), and its flags in *flags. */
-static uint32_t opts_to0(unsigned before, u16_t dport, uint8_t *flags, uint32_t *seq)
-{
-	uint32_t kinds = 0;
-	*flags = 0;
-	for (unsigned i = before; i != qt; i++) {
-		const uint8_t *d = q[i % 4096].data;
-		if (q[i % 4096].to != 0 || d[23] != 6 || (d[36] << 8 | d[37]) != dport)
-			continue;
-		*flags = d[47];
-		*seq = be32(d + 38);
-		kinds = 0;
-		for (unsigned j = 54; j < 34u + (d[46] >> 4) * 4u && d[j] != 0;) {
-			kinds |= 1u << (d[j] & 31);
-			j += d[j] == 1 ? 1 : (d[j + 1] < 2 ? 64 : d[j + 1]);
-		}
-	}
-	return kinds;
-}
-
 /*
  * SACK-permitted (RFC 2018 2) in the SYN-ACK exactly when the SYN offered it: lwIP's SYN-ACK for a
  * SYN with MSS and SACK-permitted carries both, for a SYN with the MSS alone only the MSS.
@@ -1634,13 +1740,15 @@ static void sack_offer(void)
 	uint32_t aseq = 0;
 	unsigned before = qt;
 	seg_opt(1, 41000, POLLUX_HTTP_PORT, 0x1000, 0, TCP_SYN, 0xffff, with, sizeof(with));
-	uint32_t k1 = opts_to0(before, 41000, &fl, &aseq);
+	u16_t mss;
+	uint32_t k1 = opts_to0(before, 41000, &fl, &aseq, &mss);
 	CHECK_EQ(fl, TCP_SYN | TCP_ACK);
+	CHECK_EQ(mss, fam_mss());               /* what a 1500-byte frame holds after this family's headers */
 	CHECK(k1 & (1u << 2));
 	CHECK(k1 & (1u << 4));                  /* SACK-permitted, offered back */
 	before = qt;
 	seg_opt(1, 41001, POLLUX_HTTP_PORT, 0x2000, 0, TCP_SYN, 0xffff, without, sizeof(without));
-	uint32_t k2 = opts_to0(before, 41001, &fl, &aseq);
+	uint32_t k2 = opts_to0(before, 41001, &fl, &aseq, &mss);
 	CHECK_EQ(fl, TCP_SYN | TCP_ACK);
 	CHECK(k2 & (1u << 2));
 	CHECK(!(k2 & (1u << 4)));               /* not offered, not sent */
@@ -1934,10 +2042,33 @@ static void http(void)
 	timewait_frag_syn();
 	sack_offer();
 	limits();
+	syn_cookies();
 	cap_order();
 	quiet_timers();
 	send_budget();
 	cap_send();
+}
+
+/*
+ * The IPv6 twins of the TIME_WAIT (with the SYN in two IPv6 fragments), SYN-cookie and SACK
+ * scenarios: the same bodies over the instances' link-local addresses, once duplicate address
+ * detection has made them usable. Every TCP segment the instances send meanwhile is IPv6.
+ */
+static void ipv6_twins(void)
+{
+	use_family(true);
+	run(3000);
+	uint64_t t4 = tcp_tx[0], t6 = tcp_tx[1];
+	timewait_reuse();
+	timewait_frag_syn();
+	sack_offer();
+	syn_cookies();
+	sack_recovery();
+	sack_hostile();
+	CHECK_EQ(tcp_tx[0], t4);
+	CHECK(tcp_tx[1] - t6 > 100);
+	printf("  ipv6_twins: %llu TCP segments over IPv6, none over IPv4\n", (unsigned long long)(tcp_tx[1] - t6));
+	use_family(false);
 }
 
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
@@ -1956,7 +2087,9 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, "
 	  "SACK-permitted only when offered and not on a SYN cookie's connection, a timeout ending fast recovery, "
 	  "downloads at 2% loss with CUBIC (ssthresh 0.7 of the window at a loss) and with Reno (half), "
-	  "and the loop profile's hooks around every call into the service", {
+	  "the loop profile's hooks around every call into the service, and the IPv6 twins of the TIME_WAIT, "
+	  "SYN-cookie and SACK scenarios (IPv6 segments only, the whole address in TIME_WAIT, the MSS of a "
+	  "40-byte header in the cookie)", {
 	setup();
 	udp();
 	refuse();
@@ -1975,4 +2108,5 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	closed_once();
 	http();
 	prof_hooks();
+	ipv6_twins();
 })
