@@ -36,6 +36,7 @@
 
 #include "lwip_malloc.h"
 #include "rx_frames.h"
+#include "tso.h"
 
 #define NC 2                    /* cores and queue pairs */
 #define RX_SIZE 32              /* small rings: the copy path below the RX floor is reachable */
@@ -125,6 +126,7 @@ struct fz_rxf { uint32_t len, hash, flags; uint8_t d[FZ_FRAME_MAX]; };
 struct fz_txe {
 	uint32_t slot, nseg, len;
 	bool flushed;                           /* the doorbell rang */
+	struct nic_txo o;
 	struct { uint64_t pa; uint32_t len; } seg[NIC_TX_MAX_SEGS];
 };
 struct fz_q {
@@ -157,7 +159,7 @@ static int fz_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	(void)d;
 	dev.n = n;
 	n->caps = (struct nic_caps){ .max_pairs = NC, .rss = false, .rx_hash = true, .tx_csum = true, .rx_csum = true,
-				     .tx_sg = true, .reta_len = NIC_RETA_LEN };
+				     .tx_sg = true, .reta_len = NIC_RETA_LEN, .tso_max = 0xffff };
 	memcpy(n->mac, FZ_OUR_MAC, 6);
 	n->npairs = want < NC ? want : NC;
 	n->rx_size = RX_SIZE;
@@ -218,29 +220,49 @@ static void fz_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 		if (fq->tx[i].slot == d->slot)
 			fail("a TX slot posted twice", q, d->slot);
 	struct fz_txe *e = &fq->tx[fq->ntx++];
-	e->slot = d->slot, e->nseg = d->nseg, e->len = d->len, e->flushed = false;
+	e->slot = d->slot, e->nseg = d->nseg, e->len = d->len, e->flushed = false, e->o = d->o;
 	memcpy(e->seg, d->seg, sizeof(e->seg[0]) * d->nseg);
 	fq->tx_used += d->nseg;
 }
 
+/* A frame on the wire (the last 16 kept). */
+static void wire(const uint8_t *f, uint32_t len, void *arg)
+{
+	(void)arg;
+	if (len > FZ_FRAME_MAX)
+		fail("a TX frame longer than a frame", len, FZ_FRAME_MAX);
+	uint32_t w = dev.nwire++ % 16;
+	memcpy(dev.wire[w], f, len);
+	dev.wire_len[w] = len;
+}
+
 /* The device reads a frame as late as it may: when it completes it, so a piece freed before
- * tx_done is read after its free (ASan). */
+ * tx_done is read after its free (ASan). A segmentation frame is cut into its segments
+ * (tests/unit/host/tso.h): one it would refuse fails. */
 static void tx_read(struct nic *n, const struct fz_txe *e)
 {
-	uint32_t w = dev.nwire++ % 16, off = 0;
+	static uint8_t f[0x10000];
+	uint32_t off = 0, most = e->o.gso ? sizeof(f) : FZ_FRAME_MAX;
 	for (uint32_t s = 0; s < e->nseg; s++) {
 		const uint8_t *p = (const uint8_t *)(uintptr_t)e->seg[s].pa;
 		uint32_t l = e->seg[s].len;
 		if (s == 0)
 			p += n->caps.tx_hdr, l -= n->caps.tx_hdr;
-		if (off + l > FZ_FRAME_MAX)
+		if (off + l > most)
 			fail("a TX frame longer than a frame", off, l);
-		memcpy(dev.wire[w] + off, p, l);
+		memcpy(f + off, p, l);
 		off += l;
 	}
 	if (off != e->len)
 		fail("TX pieces do not add up to the frame", off, e->len);
-	dev.wire_len[w] = off;
+	char why[160] = "one segment";
+	if (!e->o.gso)
+		wire(f, off, NULL);
+	else if (tso_segment(f, off, e->o.gso == NIC_GSO_TCP4 ? TSO_V4 : TSO_V6, e->o.gso_size, e->o.hdr_len,
+			     e->o.csum_start, e->o.csum_offset, wire, NULL, why, sizeof(why)) < 2) {
+		fprintf(stderr, "fuzz_rx: segmentation frame refused: %s\n", why);
+		fail("a segmentation frame the device refuses", off, e->o.gso_size);
+	}
 }
 
 static int fz_tx_reap(struct nic *n, uint32_t q, uint32_t *slots, int max)
