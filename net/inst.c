@@ -179,7 +179,7 @@ static int tx_send(struct pbuf *p, const struct nic_txo *o)
  */
 #define TX_BACKLOG 4096
 struct tx_wait {
-	struct pbuf *p;
+	void *p;                        /* a pbuf, or a frame of several segments (inst_frame_of) */
 	struct nic_txo o;
 };
 static struct tx_wait *backlog;         /* TX_BACKLOG entries, from the instance's memory */
@@ -201,16 +201,33 @@ err_t inst_tx_out(struct pbuf *p, const struct nic_txo *o)
 	return ERR_OK;
 }
 
-/* A frame of segs segments (wire bytes in all) in place, unless frames wait in the backlog (-1). */
-int inst_tx_frame(const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref, unsigned segs,
-		  uint32_t wire)
+/* A frame of several segments to the NIC: cfg.tx's answer. */
+static int tx_batch(void *ref)
 {
-	int r = bl_len ? -1 : cfg.tx(cfg.core, f, n, o, ref);
+	const struct inst_frame *fr = inst_frame_of(ref);
+	int r = cfg.tx(cfg.core, fr->f, fr->nf, &fr->o, ref);
 	if (r >= 0) {
-		st.tx_frames += segs;
-		st.tx_bytes += wire;
+		st.tx_frames += fr->segs;
+		st.tx_bytes += fr->wire;
 	}
+	if (r == 0)
+		inst_tso_done(ref);     /* copied after all: nothing to wait for */
 	return r;
+}
+
+void inst_tx_batch(void *ref)
+{
+	const struct inst_frame *fr = inst_frame_of(ref);
+	int r = bl_len ? -1 : tx_batch(ref);
+	if (r >= 0)
+		return;
+	if (r == -2 || !backlog || bl_len == TX_BACKLOG) {
+		st.tx_drop_ring += fr->segs;
+		inst_tso_done(ref);
+		return;
+	}
+	backlog[(bl_head + bl_len++) % TX_BACKLOG] = (struct tx_wait){ ref, fr->o };
+	st.tx_waited += fr->segs;
 }
 
 static err_t linkoutput(struct netif *n, struct pbuf *p)
@@ -229,12 +246,17 @@ static void tx_flush(void)
 {
 	while (bl_len) {
 		struct tx_wait *w = &backlog[bl_head];
-		int r = tx_send(w->p, &w->o);
+		bool several = (uintptr_t)w->p & 1;
+		int r = several ? tx_batch(w->p) : tx_send(w->p, &w->o);
 		if (r == -1)
 			return;
-		if (r == -2)
-			st.tx_drop_ring++;
-		pbuf_free(w->p);        /* the backlog's reference */
+		if (r == -2) {
+			st.tx_drop_ring += several ? inst_frame_of(w->p)->segs : 1;
+			if (several)
+				inst_tso_done(w->p);
+		}
+		if (!several)
+			pbuf_free(w->p);        /* the backlog's reference */
 		bl_head = (bl_head + 1) % TX_BACKLOG;
 		bl_len--;
 	}
@@ -430,6 +452,14 @@ static int inst_init(const struct net_inst_cfg *c)
 	return inst_hash_init((uint32_t)n, (uint32_t)tw, index_alloc);
 }
 
+/* The end of a loop iteration: what waits for the ring first, then the segments held to leave
+ * as one frame (behind them). */
+static void inst_tx_end(void)
+{
+	tx_flush();
+	inst_tso_flush();
+}
+
 static void inst_poll(void)
 {
 	tx_flush();
@@ -523,7 +553,7 @@ const struct net_inst net_inst = {
 	.input_copy = inst_input_copy,
 	.tx_done = inst_tx_done,
 	.poll = inst_poll,
-	.tx_end = inst_tso_flush,
+	.tx_end = inst_tx_end,
 	.addr = inst_addr,
 	.addr6 = inst_addr6,
 	.set_addr = inst_set_addr,

@@ -37,10 +37,21 @@ void inst_dhcp6_stats(struct net_inst_stats *out);
 
 /* inst.c: frame p to the NIC, or behind those waiting for room (ERR_OK), or dropped (ERR_MEM). */
 err_t inst_tx_out(struct pbuf *p, const struct nic_txo *o);
-/* inst.c: a frame of n pieces holding segs segments (wire bytes on the wire) to the NIC, in place
- * with ref: cfg.tx's answer, or -1 while frames wait for room. Counted as segs frames. */
-int inst_tx_frame(const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref, unsigned segs,
-		  uint32_t wire);
+/* A frame of several segments (inst_tso.c), named by its address with the low bit set: such a
+ * reference, given to cfg.tx, comes back to net_inst.tx_done, and waits in the backlog as one. */
+struct inst_frame {
+	struct nic_frag f[NIC_TX_MAX_SEGS];     /* f[0]: the header */
+	unsigned nf, segs;
+	uint32_t wire;                          /* the segments' bytes on the wire */
+	struct nic_txo o;
+};
+static inline struct inst_frame *inst_frame_of(void *ref)
+{
+	return (struct inst_frame *)((uintptr_t)ref & ~(uintptr_t)1);
+}
+/* inst.c: such a frame to the NIC in place, or to wait behind the frames waiting already; dropped
+ * (counted, inst_tso_done) with no room left. */
+void inst_tx_batch(void *ref);
 
 /* inst_tso.c: TCP segmentation offload. Set up for frames of max bytes (0: off), from alloc. */
 int inst_tso_init(uint32_t max, void *(*alloc)(size_t bytes));
@@ -49,7 +60,7 @@ int inst_tso_init(uint32_t max, void *(*alloc)(size_t bytes));
 bool inst_tso_add(struct pbuf *p, const struct nic_txo *o);
 /* inst_tso.c: what is held leaves now (net_inst.tx_end). */
 void inst_tso_flush(void);
-/* inst_tso.c: the NIC read a frame of several segments (its ref has the low bit set). */
+/* inst_tso.c: the NIC read a frame of several segments, or it was dropped: its segments go. */
 void inst_tso_done(void *ref);
 
 /* inst_hash.c: the index of this instance's connections (lwipopts.h's pcb hooks). Set up with a

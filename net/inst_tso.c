@@ -17,7 +17,8 @@
  * The frame's header is the first segment's with the newest ACK and window, PSH if any segment had
  * it, the lengths of the whole and the pseudo-header sum over the whole TCP length (the NIC adjusts
  * each segment's). The segments' pbufs are held (a reference each: lwIP retransmits no segment
- * another holds) until the NIC has read the frame, then freed together.
+ * another holds) until the NIC has read the frame, then freed together. With no room in the ring
+ * the frame waits in the instance's backlog as one entry, so a backlog does not undo the batching.
  */
 #include <string.h>
 
@@ -32,15 +33,16 @@
 #include "lwip/prot/tcp.h"
 
 #define TSO_SEGS 48             /* segments of one frame, at most (64 KiB of 1,400-byte ones) */
-#define TSO_BATCHES 128         /* frames in flight at most; with none free, segments go singly */
+#define TSO_BATCHES 512         /* frames in flight or waiting at most; with none free, segments go singly */
 #define TSO_HDR (SIZEOF_ETH_HDR + IP6_HLEN + 60)
 
 struct tso_batch {
+	struct inst_frame fr;           /* first: the frame's reference is the batch's address | 1 */
 	struct tso_batch *next;         /* in the free list */
 	uint8_t hdr[TSO_HDR];           /* the frame's header: read by the NIC in place, as the rest */
 	unsigned n;
 	struct pbuf *p[TSO_SEGS];
-	struct nic_txo o[TSO_SEGS];     /* each segment's own offloads, should it go alone */
+	struct nic_txo o;               /* the first segment's own offloads, should it go alone */
 };
 
 /* A TCP segment as lwIP built it: headers in the first piece. */
@@ -65,18 +67,22 @@ static struct {
 	struct nic_frag f[NIC_TX_MAX_SEGS];     /* f[0]: the header (the batch's hdr) */
 } tso;
 
+_Static_assert(_Alignof(struct tso_batch) >= 2, "a batch's address has its low bit free");
+
 int inst_tso_init(uint32_t max, void *(*alloc)(size_t bytes))
 {
 	tso.max = max > 0xffff ? 0xffff : max;
 	tso.b = tso.free = NULL;
 	if (!tso.max)
 		return ERR_OK;
-	struct tso_batch *b = alloc(TSO_BATCHES * sizeof(*b));
-	if (!b)
-		return ERR_MEM;
-	for (unsigned i = 0; i < TSO_BATCHES; i++) {
-		b[i].next = tso.free;
-		tso.free = &b[i];
+	for (unsigned k = 0; k < TSO_BATCHES; k += 64) {      /* in blocks a size class holds */
+		struct tso_batch *b = alloc(64 * sizeof(*b));
+		if (!b)
+			return ERR_MEM;
+		for (unsigned i = 0; i < 64; i++) {
+			b[i].next = tso.free;
+			tso.free = &b[i];
+		}
 	}
 	return ERR_OK;
 }
@@ -193,8 +199,9 @@ static void hold(struct pbuf *p, const struct nic_txo *o, const struct seg *s)
 {
 	struct tso_batch *b = tso.b;
 	pbuf_ref(p);
-	b->p[b->n] = p;
-	b->o[b->n++] = *o;
+	if (b->n == 0)
+		b->o = *o;
+	b->p[b->n++] = p;
 	const uint8_t *t = (const uint8_t *)p->payload + s->l4;
 	memcpy(tso.ack_wnd, t + 8, 4);
 	memcpy(tso.ack_wnd + 4, t + 14, 2);
@@ -221,8 +228,8 @@ bool inst_tso_add(struct pbuf *p, const struct nic_txo *o)
 	return true;
 }
 
-/* The frame of a batch of several segments, to the NIC in place: true when it took it. */
-static bool send_frame(struct tso_batch *b)
+/* The frame of a batch of several segments: its header and its pieces. */
+static void finish(struct tso_batch *b)
 {
 	const struct seg *s = &tso.first;
 	uint8_t *ip = b->hdr + SIZEOF_ETH_HDR, *t = b->hdr + s->l4;
@@ -250,12 +257,14 @@ static bool send_frame(struct tso_batch *b)
 		sum = (sum & 0xffff) + (sum >> 16);
 	t[16] = (uint8_t)(sum >> 8);
 	t[17] = (uint8_t)sum;
-	struct nic_txo o = { .csum_start = s->l4, .csum_offset = 16, .gso_size = (uint16_t)s->payload,
-			     .gso = s->v6 ? NIC_GSO_TCP6 : NIC_GSO_TCP4, .hdr_len = (uint8_t)s->hlen };
-	uint32_t wire = 0;
+	b->fr.o = (struct nic_txo){ .csum_start = s->l4, .csum_offset = 16, .gso_size = (uint16_t)s->payload,
+				    .gso = s->v6 ? NIC_GSO_TCP6 : NIC_GSO_TCP4, .hdr_len = (uint8_t)s->hlen };
+	memcpy(b->fr.f, tso.f, tso.nf * sizeof(tso.f[0]));
+	b->fr.nf = tso.nf;
+	b->fr.segs = b->n;
+	b->fr.wire = 0;
 	for (unsigned i = 0; i < b->n; i++)
-		wire += b->p[i]->tot_len;
-	return inst_tx_frame(tso.f, tso.nf, &o, (void *)((uintptr_t)b | 1), b->n, wire) == 1;
+		b->fr.wire += b->p[i]->tot_len;
 }
 
 static void give_back(struct tso_batch *b)
@@ -270,19 +279,19 @@ void inst_tso_flush(void)
 	if (!b)
 		return;
 	tso.b = NULL;
-	if (b->n > 1 && send_frame(b))
-		return;                 /* the NIC holds b until inst_tso_done */
-	/* One segment, or no room for the frame now: each on its own, in order (the backlog). */
-	for (unsigned i = 0; i < b->n; i++) {
-		inst_tx_out(b->p[i], &b->o[i]);
-		pbuf_free(b->p[i]);
+	if (b->n > 1) {
+		finish(b);
+		inst_tx_batch((void *)((uintptr_t)b | 1));      /* held until inst_tso_done */
+		return;
 	}
+	inst_tx_out(b->p[0], &b->o);            /* one segment: as any frame */
+	pbuf_free(b->p[0]);
 	give_back(b);
 }
 
 void inst_tso_done(void *ref)
 {
-	struct tso_batch *b = (struct tso_batch *)((uintptr_t)ref & ~(uintptr_t)1);
+	struct tso_batch *b = (struct tso_batch *)inst_frame_of(ref);
 	for (unsigned i = 0; i < b->n; i++)
 		pbuf_free(b->p[i]);
 	give_back(b);

@@ -310,10 +310,12 @@ static void tx_backlog(void)
 	CHECK_EQ(tcp_connect(c, &dst, 7, cli_connected), ERR_OK);
 	run(50);
 	ring_per_ms = 2;
+	int tso0 = tso_frames;
 	echo_all(c, 20000);
 	lwip0_net_inst.stats(&s);
 	CHECK(s.tx_waited - s0.tx_waited > 20);         /* bursts of a window's worth waited */
 	CHECK_EQ(s.tx_drop_ring, s0.tx_drop_ring);      /* none was lost for it */
+	CHECK(tso_frames - tso0 > 5);                   /* segmentation frames waited whole */
 	ring_per_ms = -1;
 	CHECK_EQ(tcp_close(c), ERR_OK);
 	run(100);
