@@ -7,6 +7,7 @@
 #include "net/service.h"
 #include "net/http.h"
 
+#include "lwip/etharp.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "lwip/priv/tcp_priv.h"
@@ -23,6 +24,7 @@ extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
 DECL(tcp_new) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
 DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
+DECL(etharp_request) DECL(etharp_find_addr) DECL(netif_default)
 DECL(tcp_rst) DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tcp_tw_pcbs) DECL(inst_tw_find) DECL(inst_ip4_id)
 
 #define LW(f) __typeof__(f) *f
@@ -200,7 +202,7 @@ static err_t cli_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
-static ip_addr_t ip0, ip1;
+static ip_addr_t ip0, ip1, ipm;        /* ipm: instance 0's management address */
 
 static void cli_open(struct cli *k, const struct side *s, const ip_addr_t *dst, u16_t port, size_t cap)
 {
@@ -376,6 +378,9 @@ static const struct svc tsvc = {
 	.udp = t_udp,
 };
 
+/* Instance 0's management port, on its management address (198.19.0.2/24): the same calls. */
+static struct svc msvc;
+
 static struct net_inst_stats st0(void)
 {
 	struct net_inst_stats s;
@@ -417,6 +422,13 @@ static void setup(void)
 	b.svc = &svc_http;
 	b.max_conns = 48;               /* cap_order() fills it */
 	b.send_budget = 3 * INST_SND_MIN; /* send_budget() passes it */
+	b.gw = a.ip;                    /* the way to instance 0's management subnet */
+	msvc = tsvc;
+	msvc.tcp_port = 10;
+	msvc.udp_port = 0;
+	a.mgmt = &msvc;
+	a.mgmt_ip = PP_HTONL(0xC6130002);
+	a.mgmt_mask = PP_HTONL(0xFFFFFF00);
 	/* A service breaking its contract is refused before anything is set up. */
 	struct svc big = tsvc, no_udp = tsvc, no_data = tsvc;
 	big.conn_size = SVC_CONN_MAX + 1;
@@ -434,6 +446,7 @@ static void setup(void)
 	CHECK_EQ(lwip1_net_inst.init(&b), 0);
 	IP_ADDR4(&ip0, 198, 18, 0, 2);
 	IP_ADDR4(&ip1, 198, 18, 0, 3);
+	IP_ADDR4(&ipm, 198, 19, 0, 2);
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(i * 7 + (i >> 8));
 	for (size_t i = 0; i < TAIL; i++)
@@ -542,6 +555,63 @@ static void closed_port(void)
 	CHECK_EQ(c.l4_drop - a.l4_drop, 3);
 	CHECK_EQ(c.tx_frames, a.tx_frames);              /* a reset is never answered */
 	CHECK_EQ(c.tcp_reset, a.tcp_reset);
+}
+
+static struct tcp_pcb *server_pcb(const struct cli *k, u16_t port);
+
+/* k, to dst:port from instance 1, is refused with a reset and counted (l4_drop), never accepted. */
+static void refused_at(const ip_addr_t *dst, u16_t port)
+{
+	struct cli k;
+	struct net_inst_stats b = st0();
+	cli_open(&k, &side1, dst, port, 0);
+	run(20);
+	struct net_inst_stats a = st0();
+	CHECK(k.err);
+	CHECK_EQ(k.err_code, ERR_RST);
+	CHECK_EQ(a.l4_drop - b.l4_drop, 1);
+	CHECK_EQ(a.tcp_accepted, b.tcp_accepted);
+}
+
+/*
+ * The management address (net_inst_cfg.mgmt_ip): answered for by ARP beside the service's; the
+ * management port is served there alone, the service everywhere else: the other port at each
+ * address is refused with a reset (TCP) or dropped (UDP), each counted (l4_drop).
+ */
+static void mgmt_addr(void)
+{
+	struct eth_addr *mac;
+	const ip4_addr_t *found;
+	lwip1_etharp_request(lwip1_netif_default, ip_2_ip4(&ipm));
+	run(5);
+	CHECK(lwip1_etharp_find_addr(lwip1_netif_default, ip_2_ip4(&ipm), &mac, &found) >= 0);
+	CHECK_EQ(mac->addr[5], 1);      /* instance 0's MAC */
+	struct cli k;
+	struct net_inst_stats b = st0();
+	cli_open(&k, &side1, &ipm, 10, 0);
+	run(20);
+	CHECK(k.connected);
+	CHECK_EQ(st0().tcp_accepted - b.tcp_accepted, 1);
+	struct tcp_pcb *sp = server_pcb(&k, 10);
+	CHECK(sp && ip4_addr_get_u32(ip_2_ip4(&sp->local_ip)) == PP_HTONL(0xC6130002));
+	k.s->tcp_abort(k.pcb);
+	run(20);
+	refused_at(&ip0, 10);
+	refused_at(&ipm, 9);
+	b = st0();
+	struct udp_pcb *u = lwip1_udp_new();
+	CHECK_EQ(lwip1_udp_bind(u, &ip1, 5002), ERR_OK);
+	lwip1_udp_recv(u, cli_udp, NULL);
+	udp_len = -1;
+	struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 20, PBUF_RAM);
+	memcpy(p->payload, pat, 20);
+	CHECK_EQ(lwip1_udp_sendto(u, p, &ipm, 9), ERR_OK);
+	lwip1_pbuf_free(p);
+	run(10);
+	struct net_inst_stats a = st0();
+	CHECK_EQ(udp_len, -1);
+	CHECK_EQ(a.l4_drop - b.l4_drop, 1);
+	CHECK_EQ(a.tcp_open, 0);
 }
 
 /* An ICMP echo request (crafted, from instance 1's addresses): answered and counted (icmp_echo). */
@@ -1941,8 +2011,9 @@ static void http(void)
 }
 
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
-	  "segments to a closed port counted (a reset too, never answered), an echo request answered and "
-	  "counted, "
+	  "segments to a closed port counted (a reset too, never answered), the management port on its own "
+	  "address and the service on the others (ARP answered for it, the other port refused and counted at "
+	  "each), an echo request answered and counted, "
 	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
 	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
 	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
@@ -1961,6 +2032,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	udp();
 	refuse();
 	closed_port();
+	mgmt_addr();
 	icmp_echo();
 	backpressure_fin();
 	recovery();
