@@ -462,12 +462,31 @@ static void cli_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
 	lwip1_pbuf_free(p);
 }
 
+/* A client's UDP socket on instance 1 at port, its answers into udp_got. */
+static struct udp_pcb *udp_client(u16_t port)
+{
+	struct udp_pcb *u = lwip1_udp_new();
+	CHECK_EQ(lwip1_udp_bind(u, &ip1, port), ERR_OK);
+	lwip1_udp_recv(u, cli_udp, NULL);
+	return u;
+}
+
+/* 20 bytes of pat from u to dst, port 9: the length of the answer 10 ms later, -1 for none. */
+static int udp_20(struct udp_pcb *u, const ip_addr_t *dst)
+{
+	udp_len = -1;
+	struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 20, PBUF_RAM);
+	memcpy(p->payload, pat, 20);
+	CHECK_EQ(lwip1_udp_sendto(u, p, dst, 9), ERR_OK);
+	lwip1_pbuf_free(p);
+	run(10);
+	return udp_len;
+}
+
 /* A datagram reaches udp with its sender; svc_udp_send answers it; u->stats reach `stats`. */
 static void udp(void)
 {
-	struct udp_pcb *u = lwip1_udp_new();
-	CHECK_EQ(lwip1_udp_bind(u, &ip1, 5000), ERR_OK);
-	lwip1_udp_recv(u, cli_udp, NULL);
+	struct udp_pcb *u = udp_client(5000);
 	struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 300, PBUF_RAM);
 	memcpy(p->payload, pat, 300);
 	CHECK_EQ(lwip1_udp_sendto(u, p, &ip0, 9), ERR_OK);
@@ -495,19 +514,11 @@ static void prof_hooks(void)
 	CHECK_EQ(pf.enters, pf.ends);
 	CHECK_EQ(pf.depth, 0);
 	CHECK_EQ(pf.bad, 0);
-	struct udp_pcb *u = lwip1_udp_new();
-	CHECK_EQ(lwip1_udp_bind(u, &ip1, 5001), ERR_OK);
-	lwip1_udp_recv(u, cli_udp, NULL);
+	struct udp_pcb *u = udp_client(5001);
 	for (int on = 0; on < 2; on++) {
 		prof_flag = on;
 		uint32_t was = pf.enters;
-		udp_len = -1;
-		struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 20, PBUF_RAM);
-		memcpy(p->payload, pat, 20);
-		CHECK_EQ(lwip1_udp_sendto(u, p, &ip0, 9), ERR_OK);
-		lwip1_pbuf_free(p);
-		run(10);
-		CHECK_EQ(udp_len, 20);
+		CHECK_EQ(udp_20(u, &ip0), 20);
 		CHECK_EQ(pf.enters - was, (uint32_t)on);        /* t_udp, once */
 		CHECK_EQ(pf.enters, pf.ends);
 	}
@@ -599,17 +610,8 @@ static void mgmt_addr(void)
 	refused_at(&ip0, 10);
 	refused_at(&ipm, 9);
 	b = st0();
-	struct udp_pcb *u = lwip1_udp_new();
-	CHECK_EQ(lwip1_udp_bind(u, &ip1, 5002), ERR_OK);
-	lwip1_udp_recv(u, cli_udp, NULL);
-	udp_len = -1;
-	struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 20, PBUF_RAM);
-	memcpy(p->payload, pat, 20);
-	CHECK_EQ(lwip1_udp_sendto(u, p, &ipm, 9), ERR_OK);
-	lwip1_pbuf_free(p);
-	run(10);
+	CHECK_EQ(udp_20(udp_client(5002), &ipm), -1);
 	struct net_inst_stats a = st0();
-	CHECK_EQ(udp_len, -1);
 	CHECK_EQ(a.l4_drop - b.l4_drop, 1);
 	CHECK_EQ(a.tcp_open, 0);
 }
