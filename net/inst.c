@@ -27,19 +27,11 @@ static struct netif nif;
  * IPv4 address per netif, and a netif of its own gives the address its own ARP answers, subnet
  * route and gratuitous ARP with no patch to lwIP. Frames all enter through nif: ip4_input
  * accepts those to mif's address for mif; only ARP, which lwIP answers per netif, is handed to
- * mif here, by its target address (input_pbuf). What each address sends leaves through its own
- * netif (inst_route_src), also when both share a subnet (two addresses of one EC2 interface).
+ * mif here, by its target address (input_pbuf). Output takes the first netif whose subnet holds
+ * the destination, nif first (mif is added before it, and lwIP puts the newest first), else nif
+ * through its gateway: either sends on the one NIC, from the connection's own address.
  */
 static struct netif mif;
-
-/* lwipopts.h's LWIP_HOOK_IP4_ROUTE_SRC: from the management address, mif where dest is on its
- * subnet; otherwise (NULL) lwIP's routing, which tries nif first (mif was added before it). */
-struct netif *inst_route_src(const ip4_addr_t *src, const ip4_addr_t *dest)
-{
-	if (!src || !cfg.mgmt_ip || ip4_addr_get_u32(src) != cfg.mgmt_ip)
-		return NULL;
-	return ip4_addr_netcmp(dest, netif_ip4_addr(&mif), netif_ip4_netmask(&mif)) ? &mif : NULL;
-}
 static struct net_inst_stats st;
 static uint16_t csum_base;              /* NETIF_CHECKSUM_* for frames nobody vouched for */
 

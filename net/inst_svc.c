@@ -887,8 +887,8 @@ static err_t timewait_input(struct inst_tw *e, struct tcp_hdr *hdr, struct pbuf 
 
 /*
  * With a management address, the management port is answered on it alone and the service on every
- * other address, so that the two can be kept apart by the network (a management subnet, a security
- * group): true when what is being input is for the other one's address (for_mgmt: it reached the
+ * other address, so that the network can keep the two apart (a management subnet, routes, ACLs):
+ * true when what is being input is for the other one's address (for_mgmt: it reached the
  * management port).
  */
 static bool addr_wrong(bool for_mgmt)

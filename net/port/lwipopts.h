@@ -173,13 +173,6 @@ unsigned short inst_ooseq_pbufs(void);
 #define LWIP_HOOK_IP4_ID(dest) inst_ip4_id(ip4_addr_get_u32(dest))
 unsigned short inst_ip4_id(unsigned int dst);
 
-/* What an address sends leaves through its own netif: the management address's through its own
- * where the destination is on its subnet (net/inst.c). */
-struct ip4_addr;
-struct netif;
-#define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) inst_route_src((src), (dest))
-struct netif *inst_route_src(const struct ip4_addr *src, const struct ip4_addr *dest);
-
 /* IPv6 (patch 0010): a flow label per flow from a keyed hash (RFC 6437), and the identification
  * of fragmented datagrams per destination as IPv4's (RFC 7739 5.3), both in net/inst_hash.c. */
 struct ip6_addr;
