@@ -378,7 +378,8 @@ static const struct svc tsvc = {
 	.udp = t_udp,
 };
 
-/* Instance 0's management port, on its management address (198.19.0.2/24): the same calls. */
+/* Instance 0's management port, on its management address (198.18.0.10/24: on the service's
+ * subnet, as a second private address of an EC2 interface is): the same calls. */
 static struct svc msvc;
 
 static struct net_inst_stats st0(void)
@@ -422,12 +423,11 @@ static void setup(void)
 	b.svc = &svc_http;
 	b.max_conns = 48;               /* cap_order() fills it */
 	b.send_budget = 3 * INST_SND_MIN; /* send_budget() passes it */
-	b.gw = a.ip;                    /* the way to instance 0's management subnet */
 	msvc = tsvc;
 	msvc.tcp_port = 10;
 	msvc.udp_port = 0;
 	a.mgmt = &msvc;
-	a.mgmt_ip = PP_HTONL(0xC6130002);
+	a.mgmt_ip = PP_HTONL(0xC612000A);
 	a.mgmt_mask = PP_HTONL(0xFFFFFF00);
 	/* A service breaking its contract is refused before anything is set up. */
 	struct svc big = tsvc, no_udp = tsvc, no_data = tsvc;
@@ -446,7 +446,7 @@ static void setup(void)
 	CHECK_EQ(lwip1_net_inst.init(&b), 0);
 	IP_ADDR4(&ip0, 198, 18, 0, 2);
 	IP_ADDR4(&ip1, 198, 18, 0, 3);
-	IP_ADDR4(&ipm, 198, 19, 0, 2);
+	IP_ADDR4(&ipm, 198, 18, 0, 10);
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(i * 7 + (i >> 8));
 	for (size_t i = 0; i < TAIL; i++)
@@ -595,8 +595,8 @@ static void mgmt_addr(void)
 	const ip4_addr_t *found;
 	lwip1_etharp_request(lwip1_netif_default, ip_2_ip4(&ipm));
 	run(5);
-	CHECK(lwip1_etharp_find_addr(lwip1_netif_default, ip_2_ip4(&ipm), &mac, &found) >= 0);
-	CHECK_EQ(mac->addr[5], 1);      /* instance 0's MAC */
+	bool resolved = lwip1_etharp_find_addr(lwip1_netif_default, ip_2_ip4(&ipm), &mac, &found) >= 0;
+	CHECK(resolved && mac->addr[5] == 1);   /* instance 0's MAC */
 	struct cli k;
 	struct net_inst_stats b = st0();
 	cli_open(&k, &side1, &ipm, 10, 0);
@@ -604,7 +604,7 @@ static void mgmt_addr(void)
 	CHECK(k.connected);
 	CHECK_EQ(st0().tcp_accepted - b.tcp_accepted, 1);
 	struct tcp_pcb *sp = server_pcb(&k, 10);
-	CHECK(sp && ip4_addr_get_u32(ip_2_ip4(&sp->local_ip)) == PP_HTONL(0xC6130002));
+	CHECK(sp && ip4_addr_get_u32(ip_2_ip4(&sp->local_ip)) == PP_HTONL(0xC612000A));
 	k.s->tcp_abort(k.pcb);
 	run(20);
 	refused_at(&ip0, 10);
