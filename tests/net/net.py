@@ -24,8 +24,9 @@ DHCPv6 message dropped.
 mgmt: a short run of config/mgmt.h's image, whose management port has its own address (the tap
 has an address on its subnet too): instead of the service's full tests, the address printed,
 /metrics on it (promtool check metrics accepts it, every core answers scrapes, and a counter moves
-from one scrape to the next), HTTP on the service's address, and the management port refused (RST) on the service's
-IPv4 and IPv6 addresses, the HTTP port on the management address, each refusal counted.)
+from one scrape to the next), HTTP on the service's address, and the management port refused (RST)
+on the service's IPv4 and IPv6 addresses, the HTTP port on the management address, each refusal
+counted.)
 """
 import os
 import random
