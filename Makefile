@@ -465,6 +465,10 @@ test: $(DEPS_STAMP) unit
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-static CONFIG=config/static.h TEST_COMMANDS=1 ARCH=aarch64 efi
 	$(Q)scripts/mkimage.sh $(O)/test-static/pollux.img $(O)/test-static/x86_64/BOOTX64.EFI \
 		$(O)/test-static/aarch64/BOOTAA64.EFI
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test-mgmt CONFIG=config/mgmt.h TEST_COMMANDS=1 ARCH=x86_64 efi
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test-mgmt CONFIG=config/mgmt.h TEST_COMMANDS=1 ARCH=aarch64 efi
+	$(Q)scripts/mkimage.sh $(O)/test-mgmt/pollux.img $(O)/test-mgmt/x86_64/BOOTX64.EFI \
+		$(O)/test-mgmt/aarch64/BOOTAA64.EFI
 	$(Q)python3 tests/net/mksite.py $(O)/site-tree
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-site SITE=$(O)/site-tree TEST_COMMANDS=1 ARCH=x86_64 efi
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-site SITE=$(O)/site-tree TEST_COMMANDS=1 ARCH=aarch64 efi
@@ -500,8 +504,8 @@ bench-readme:
 	$(Q)python3 scripts/bench/table.py --readme README.md $(BENCH_RESULTS)
 
 clean:
-	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-v6 $(O)/test-echo $(O)/test-static $(O)/test-hostile $(O)/test-site \
-		$(O)/site-tree $(O)/unit $(IMAGE)
+	rm -rf $(O)/x86_64 $(O)/aarch64 $(O)/test $(O)/test-v6 $(O)/test-echo $(O)/test-static $(O)/test-mgmt $(O)/test-hostile \
+		$(O)/test-site $(O)/site-tree $(O)/unit $(IMAGE)
 
 distclean:
 	rm -rf $(O)

@@ -92,6 +92,13 @@
  * format, per core and queue (0: off). Any core answers a scrape, reading the others' counters
  * without stopping them. Keep it reachable only by your monitoring (a security group). */
 #define POLLUX_METRICS_PORT 9100
+/* The management port's own IPv4 address and prefix length, e.g. "198.19.0.10/24" ("": none, the
+ * port is answered on the service's addresses). With one, every core answers for it (ARP) beside
+ * the service's address, on the same NIC and MAC; the management port is answered on it alone
+ * (IPv4), the service on every other address, and a connection to either port at the other's
+ * address is refused (RST, counted in l4_drop). A scraper off its subnet is reached through the
+ * service's gateway. */
+#define POLLUX_METRICS_ADDR ""
 
 /* Entropy: the random generators (TCP sequence numbers, SYN cookies, the RSS key) are seeded from
  * the CPU's generator, the firmware's, the SMCCC TRNG and counter jitter, each credited with what

@@ -120,6 +120,9 @@
 #if !defined(POLLUX_METRICS_PORT) || POLLUX_METRICS_PORT < 0 || POLLUX_METRICS_PORT > 65535
 #error "config: POLLUX_METRICS_PORT must be 0..65535"
 #endif
+#ifndef POLLUX_METRICS_ADDR
+#error "config: POLLUX_METRICS_ADDR must be a string: \"\" or \"a.b.c.d/n\""
+#endif
 #if !defined(POLLUX_HTTP_ROUTES)
 #error "config: POLLUX_HTTP_ROUTES(R) must be defined (it may expand to nothing)"
 #endif

@@ -22,6 +22,16 @@
 
 static struct net_inst_cfg cfg;
 static struct netif nif;
+/*
+ * The management address (cfg.mgmt_ip) as a second netif on the same NIC and MAC: lwIP holds one
+ * IPv4 address per netif, and a netif of its own gives the address its own ARP answers, subnet
+ * route and gratuitous ARP with no patch to lwIP. Frames all enter through nif: ip4_input
+ * accepts those to mif's address for mif; only ARP, which lwIP answers per netif, is handed to
+ * mif here, by its target address (input_pbuf). Output takes the first netif whose subnet holds
+ * the destination, nif first (mif is added before it, and lwIP puts the newest first), else nif
+ * through its gateway: either sends on the one NIC, from the connection's own address.
+ */
+static struct netif mif;
 static struct net_inst_stats st;
 static uint16_t csum_base;              /* NETIF_CHECKSUM_* for frames nobody vouched for */
 
@@ -50,26 +60,40 @@ static void csum_for(unsigned flags)
 	if (flags & NIC_RX_CSUM_OK)
 		f &= (uint16_t)~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	NETIF_SET_CHECKSUM_CTRL(&nif, f);
+	NETIF_SET_CHECKSUM_CTRL(&mif, f);       /* TCP's checks are the accepting netif's */
+}
+
+/* The netif an ARP frame is for: mif when it asks for or answers to the management address. */
+static struct netif *arp_netif(const uint8_t *f)
+{
+	uint32_t tip;
+	memcpy(&tip, f + SIZEOF_ETH_HDR + 24, 4);       /* the target protocol address */
+	return cfg.mgmt_ip && tip == cfg.mgmt_ip ? &mif : &nif;
 }
 
 static void input_pbuf(struct pbuf *p, uint32_t len, unsigned flags)
 {
 	const uint8_t *f = p->payload;
-	if (len < SIZEOF_ETH_HDR + 28 && len >= SIZEOF_ETH_HDR && f[12] == 0x08 && f[13] == 0x06) {
-		st.rx_refused++;        /* lwIP's ARP reads 28 bytes without checking (net.c drops these first) */
-		pbuf_free(p);
-		return;
+	struct netif *n = &nif;
+	if (len >= SIZEOF_ETH_HDR && f[12] == 0x08 && f[13] == 0x06) {
+		if (len < SIZEOF_ETH_HDR + 28) {
+			st.rx_refused++;        /* lwIP's ARP reads 28 bytes without checking (net.c drops these first) */
+			pbuf_free(p);
+			return;
+		}
+		n = arp_netif(f);
 	}
 	st.rx_frames++;
 	st.rx_bytes += len;
 	csum_for(flags);
-	if (nif.input(p, &nif) != ERR_OK) {
+	if (n->input(p, n) != ERR_OK) {
 		st.rx_refused++;
 		pbuf_free(p);
 	}
 	inst_svc_reinput(&nif);
 	inst_tw_take();
 	NETIF_SET_CHECKSUM_CTRL(&nif, csum_base);
+	NETIF_SET_CHECKSUM_CTRL(&mif, csum_base);
 }
 
 static void inst_input(void *frame, uint32_t len, unsigned flags, void (*release)(void *, void *), void *arg)
@@ -390,6 +414,22 @@ static void inst_mem(struct net_inst_mem *out)
 
 /* ---- entry points ---- */
 
+/* mif, up with the management address: IPv4 only (no IPv6 address, no MLD), no gateway (a scraper
+ * off its subnet is reached through nif's). Coming up announces it (gratuitous ARP). */
+static err_t mgmt_add(void)
+{
+	ip4_addr_t ip, mask;
+	ip4_addr_set_u32(&ip, cfg.mgmt_ip);
+	ip4_addr_set_u32(&mask, cfg.mgmt_mask);
+	if (!netif_add(&mif, &ip, &mask, IP4_ADDR_ANY4, NULL, nif_init, ethernet_input))
+		return ERR_IF;
+	mif.name[0] = 'm';
+	mif.name[1] = 'g';
+	mif.flags &= (u8_t)~NETIF_FLAG_MLD6;
+	netif_set_up(&mif);
+	return ERR_OK;
+}
+
 static int inst_init(const struct net_inst_cfg *c)
 {
 	cfg = *c;
@@ -415,6 +455,8 @@ static int inst_init(const struct net_inst_cfg *c)
 	ip4_addr_set_u32(&ip, cfg.dhcp ? 0 : cfg.ip);
 	ip4_addr_set_u32(&mask, cfg.dhcp ? 0 : cfg.mask);
 	ip4_addr_set_u32(&gw, cfg.dhcp ? 0 : cfg.gw);
+	if (cfg.mgmt_ip && mgmt_add() != ERR_OK)
+		return ERR_IF;
 	if (!netif_add(&nif, &ip, &mask, &gw, NULL, nif_init, ethernet_input))
 		return ERR_IF;
 	netif_set_default(&nif);
@@ -432,7 +474,7 @@ static int inst_init(const struct net_inst_cfg *c)
 			return e;
 	}
 	inst_svc_prof(cfg.prof_on, cfg.prof_svc, cfg.prof_svc_end);
-	err_t e = inst_svc_start(cfg.svc, cfg.mgmt, &st, cfg.max_conns, cfg.mem_budget, cfg.send_budget);
+	err_t e = inst_svc_start(cfg.svc, cfg.mgmt, cfg.mgmt_ip, &st, cfg.max_conns, cfg.mem_budget, cfg.send_budget);
 	if (e != ERR_OK)
 		return e;
 	struct net_inst_mem m = { 0 };
@@ -539,11 +581,17 @@ static void inst_stats(struct net_inst_stats *out)
 
 static void inst_link(bool up)
 {
+	struct netif *mg = cfg.mgmt_ip ? &mif : NULL;
 	if (up) {
 		netif_set_link_up(&nif);
+		if (mg)
+			netif_set_link_up(mg);
 		inst_dhcp6_link_up();
-	} else
+	} else {
 		netif_set_link_down(&nif);
+		if (mg)
+			netif_set_link_down(mg);
+	}
 }
 
 /* The only symbol the kernel looks up; renamed per core to lwip<N>_net_inst. */

@@ -34,6 +34,9 @@ struct net_inst_cfg {
 	uint64_t send_budget;
 	const struct svc *svc;          /* the service answered (net/service.h); NULL: none */
 	const struct svc *mgmt;         /* a second one on its own port (metrics); NULL: none */
+	/* The management address and mask (network order; 0: none). With one, mgmt answers on it
+	 * alone and svc on every other address; it is answered for (ARP) beside the service's. */
+	uint32_t mgmt_ip, mgmt_mask;
 	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
 	uint32_t tso_max;               /* with it, the NIC's segmentation frames (caps.tso_max); 0: none */
 	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and

@@ -79,6 +79,8 @@ static uint64_t send_budget;            /* bytes written and not acknowledged, a
 static uint64_t send_total, send_high;  /* such bytes now, and at most */
 static uint32_t conn_bytes;             /* memory of one idle connection: PCB and state blocks */
 static uint64_t listen_ignored;         /* segments to a listener lwIP ignores without a count */
+static uint32_t mgmt_ip;                /* the management address (network order), 0: none */
+static uint64_t wrong_addr;             /* segments and datagrams refused: sent to the other's address */
 static uint32_t held_total;
 static struct svc_stats sst;            /* this core's counts, kept by the service */
 static struct iudp iudp;
@@ -761,7 +763,7 @@ static u16_t syn_mss(const struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len)
 
 /* Answer the segment being input with one that has no connection behind it: a SYN-ACK (with our
  * MSS: what the link's MTU holds after this family's IP and TCP headers, as lwIP's own SYN-ACK
- * says) or an ACK. True when it was sent. */
+ * says), an ACK or a RST. True when it was sent. */
 static bool send_bare(u16_t lport, u16_t rport, u32_t seq, u32_t ack, u8_t flags)
 {
 	u16_t optlen = flags & TCP_SYN ? 4 : 0;
@@ -885,9 +887,40 @@ static err_t timewait_input(struct inst_tw *e, struct tcp_hdr *hdr, struct pbuf 
 	return ERR_ABRT;
 }
 
+/*
+ * With a management address, the management port is answered on it alone and the service on every
+ * other address, so that the network can keep the two apart (a management subnet, routes, ACLs):
+ * true when what is being input is for the other one's address (for_mgmt: it reached the
+ * management port).
+ */
+static bool addr_wrong(bool for_mgmt)
+{
+	const ip_addr_t *d = ip_current_dest_addr();
+	bool to_mgmt = IP_IS_V4(d) && ip4_addr_get_u32(ip_2_ip4(d)) == mgmt_ip;
+	return mgmt_ip && to_mgmt != for_mgmt;
+}
+
+/* A segment for a listener at the wrong address is refused as one for a closed port is (RFC 9293
+ * 3.10.7.1): a RST, unless it is one. */
+static void refuse(const struct tcp_hdr *hdr, u8_t flags, struct pbuf *p)
+{
+	wrong_addr++;
+	if (flags & TCP_RST)
+		return;
+	if (flags & TCP_ACK)
+		send_bare(hdr->dest, hdr->src, hdr->ackno, 0, TCP_RST);
+	else
+		send_bare(hdr->dest, hdr->src, 0, hdr->seqno + p->tot_len + !!(flags & TCP_SYN) + !!(flags & TCP_FIN),
+			  TCP_RST | TCP_ACK);
+}
+
 int inst_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen, u16_t opt1len, struct pbuf *p)
 {
 	u8_t flags = TCPH_FLAGS(hdr);
+	if (pcb->state == LISTEN && addr_wrong(mgmt && pcb->local_port == mgmt->tcp_port)) {
+		refuse(hdr, flags, p);
+		return ERR_ABRT;
+	}
 	if (pcb->state == LISTEN) {
 		struct inst_ip r = inst_ip_of(ip_current_src_addr());
 		struct inst_tw *e = inst_tw_find(&r, hdr->src, hdr->dest);
@@ -915,6 +948,11 @@ static void udp_in(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 {
 	(void)arg, (void)pcb;
 	st->udp_rx++;
+	if (addr_wrong(false)) {
+		wrong_addr++;
+		pbuf_free(p);
+		return;
+	}
 	if (p->next) {          /* reassembled from fragments: the service gets one piece */
 		struct pbuf *q = pbuf_coalesce(p, PBUF_RAW);
 		if (q == p) {
@@ -963,14 +1001,15 @@ static int listen_for(const struct svc *s)
 	return ERR_OK;
 }
 
-int inst_svc_start(const struct svc *s, const struct svc *m, struct net_inst_stats *stats, uint32_t conns_max,
-		   uint64_t budget, uint64_t send_max)
+int inst_svc_start(const struct svc *s, const struct svc *m, uint32_t m_ip, struct net_inst_stats *stats,
+		   uint32_t conns_max, uint64_t budget, uint64_t send_max)
 {
 	svc = s;
 	st = stats;
 	if (!s)
 		return ERR_OK;
 	mgmt = m && m->tcp_port && m->tcp_port != s->tcp_port ? m : NULL;
+	mgmt_ip = m_ip;
 	/* What an idle connection holds: its PCB (a pool element) and its state, each one block with
 	 * lwIP's size word in front; half the budget goes to these, the rest to buffers in flight. */
 	size_t word = LWIP_MEM_ALIGN_SIZE(sizeof(mem_size_t));
@@ -1019,5 +1058,5 @@ void inst_svc_stats(struct net_inst_stats *out)
 	out->http_4xx = sst.errors;
 	out->http_bad = sst.bad;
 	out->held_bytes = held_total;
-	out->l4_drop += listen_ignored;
+	out->l4_drop += listen_ignored + wrong_addr;
 }

@@ -42,6 +42,7 @@ struct net_core {
 	volatile uint32_t up;           /* instance ready: published with release, read with acquire */
 	uint32_t lease_seen;            /* lease.seq this core applied */
 	bool addr_announced;            /* core 0: `pollux: ip=` printed for lease_seen */
+	bool mgmt_announced;            /* core 0: `pollux: mgmt=` printed */
 	volatile uint32_t ip6_sig;      /* a digest of the IPv6 addresses this core's instance uses */
 	uint32_t ip6_printed;           /* core 0: the digest whose `pollux: ip6=` lines were printed */
 	uint32_t lease6_seen;           /* lease6.seq this core applied; core 0: its instance's count */
@@ -81,6 +82,8 @@ static struct {
 	volatile uint32_t valid, pref;
 } lease6;
 static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
+/* The management address and mask (POLLUX_METRICS_ADDR), network order, 0: none. Set in net_init. */
+static uint32_t mgmt_ip, mgmt_mask;
 
 /* Big rings where frames flow in bulk: from a queue owner that steers, and to the owner that
  * sends for a core without a queue. The rest carry only ARP, DHCP, fragments and ICMP errors. */
@@ -134,6 +137,9 @@ int net_init(uint32_t cores)
 	}
 	if (cores > lwip_ninsts)
 		cores = lwip_ninsts;
+	if (POLLUX_METRICS_PORT && POLLUX_METRICS_ADDR[0] && !net_parse_prefix(POLLUX_METRICS_ADDR, &mgmt_ip, &mgmt_mask))
+		kprintf("net: POLLUX_METRICS_ADDR \"%s\" is not an IPv4 address and prefix length (a.b.c.d/n): "
+			"the management port is off\n", POLLUX_METRICS_ADDR);
 	int pairs = nic_attach(cores);
 	if (pairs <= 0) {
 		kprintf("net: no usable NIC: running without network\n");
@@ -299,7 +305,9 @@ int net_core_init(struct cpu *c)
 		.max_conns = POLLUX_MAX_CONNS,
 		.send_budget = budget / 100 * POLLUX_SEND_MEM_PCT,
 		.svc = &POLLUX_SERVICE,
-		.mgmt = POLLUX_METRICS_PORT ? &svc_metrics : NULL,
+		.mgmt = POLLUX_METRICS_PORT && (mgmt_ip || !POLLUX_METRICS_ADDR[0]) ? &svc_metrics : NULL,
+		.mgmt_ip = mgmt_ip,
+		.mgmt_mask = mgmt_mask,
 		.csum_offload = dev->caps.tx_csum,
 		/* Segmentation frames only to a queue of our own (a cross-core ring slot holds one
 		 * frame of NIC_BUF_SIZE). */
@@ -377,6 +385,30 @@ uint32_t net_parse_ip(const char *s)
 	}
 	/* Network byte order in memory: first octet at the lowest address (little-endian CPUs). */
 	return parts[0] | parts[1] << 8 | parts[2] << 16 | parts[3] << 24;
+}
+
+/* "a.b.c.d/n" (n 1..32) to an address and mask in network byte order; false when s is anything
+ * else (octets past 255, parts missing or extra). */
+bool net_parse_prefix(const char *s, uint32_t *ip, uint32_t *mask)
+{
+	uint32_t v[5] = { 0 }, i = 0, digits = 0;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9' && digits < 3) {
+			v[i] = v[i] * 10 + (uint32_t)(*s - '0');
+			digits++;
+		} else if (digits && (*s == '.' ? i < 3 : *s == '/' && i == 3)) {
+			i++;
+			digits = 0;
+		} else {
+			return false;
+		}
+	}
+	if (i != 4 || !digits || v[0] > 255 || v[1] > 255 || v[2] > 255 || v[3] > 255 || v[4] < 1 || v[4] > 32)
+		return false;
+	uint32_t m = (uint32_t)(0xffffffffull << (32 - v[4]));     /* host order */
+	*ip = v[0] | v[1] << 8 | v[2] << 16 | v[3] << 24;
+	*mask = m >> 24 | (m >> 8 & 0xff00) | (m << 8 & 0xff0000) | m << 24;
+	return true;
 }
 
 /* The same datagram: every word of its identity (flow_info.frag: addresses, id, IP version), so an
@@ -724,6 +756,18 @@ static void lease_sync(uint32_t me, struct net_core *n)
 	__atomic_store_n(&n->lease_seen, s1, __ATOMIC_RELEASE);
 }
 
+/* Core 0: print the management address once every core answers on it (each adds it at init). */
+static void mgmt_announce(struct net_core *n)
+{
+	if (!mgmt_ip || n->mgmt_announced)
+		return;
+	for (uint32_t i = 1; i < nnet; i++)
+		if (!is_up(i))
+			return;
+	n->mgmt_announced = true;
+	print_ip("pollux: mgmt=", mgmt_ip);
+}
+
 /* Core 0: publish its DHCPv6 address whenever its instance's count moves; the others take it. */
 static void lease6_sync(uint32_t me, struct net_core *n)
 {
@@ -785,6 +829,8 @@ static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, s
 		lease_sync(c->idx, n);
 		lease6_sync(c->idx, n);
 		addr6_sync(c->idx, n);
+		if (c->idx == 0)
+			mgmt_announce(n);
 		if (n->queue >= 0)
 			frag_expire(n, now);
 	}

@@ -2,6 +2,7 @@
 #ifndef POLLUX_NET_H
 #define POLLUX_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cpu;
@@ -16,6 +17,8 @@ void net_poll(struct cpu *c, uint64_t now);
 void net_print_stats(void);
 /* "a.b.c.d" to an address in network byte order. */
 uint32_t net_parse_ip(const char *s);
+/* "a.b.c.d/n" to an address and its mask, network byte order; false (nothing set) if s is not one. */
+bool net_parse_prefix(const char *s, uint32_t *ip, uint32_t *mask);
 /* An IPv6 address (16 bytes, network order) as RFC 5952 text. */
 void net_fmt_ip6(char out[40], const uint8_t a[16]);
 

@@ -147,6 +147,8 @@ for arch in x86_64 aarch64; do
 	qemu_test "$arch echo igb" tests/net/net.py "$arch" "$O/test-echo/pollux.img" 4 4 echo igb
 	# IPv6 by stateful DHCPv6 as EC2 assigns it (the M flag, IA_NA), renewed at T1; a short run (~90 s).
 	qemu_test "$arch http dhcp6" tests/net/net.py "$arch" "$O/test/pollux.img" 4 2 http dhcp6
+	# The management port on an address of its own (config/mgmt.h), the service on the others (~30 s).
+	qemu_test "$arch http mgmt" tests/net/net.py "$arch" "$O/test-mgmt/pollux.img" 4 2 http mgmt
 done
 # IPv6 path-MTU discovery (tests/net/ptb6.py): the client behind a namespace router whose link to it
 # has MTU 1280; the router's Packet Too Big must shrink the guest's segments, ping6 -s 1400 answered

@@ -1,5 +1,5 @@
 /* lwIP options for Pollux: NO_SYS, raw API only, IPv4 and IPv6 TCP/UDP/ICMP, ARP, DHCP, neighbour
- * discovery and SLAAC, one netif per instance.
+ * discovery and SLAAC, one netif per instance (two with a management address, net/inst.c).
  * Every core links its own copy of lwIP (see net/Makefile.inc), so none of this state is shared. */
 #ifndef POLLUX_LWIPOPTS_H
 #define POLLUX_LWIPOPTS_H
@@ -9,7 +9,10 @@
 #define LWIP_TIMERS 1
 #define LWIP_SOCKET 0
 #define LWIP_NETCONN 0
-#define LWIP_SINGLE_NETIF 1
+/* Not 1: a management address (POLLUX_METRICS_ADDR) is a second netif, lwIP's way of giving an
+ * interface a second IPv4 address. With one netif, input looks at no other (ip4_input accepts at
+ * the first) and IPv6 routes by its single-netif shortcut; IPv4 output checks its one subnet. */
+#define LWIP_SINGLE_NETIF 0
 
 #define LWIP_IPV4 1
 #define LWIP_IPV6 1

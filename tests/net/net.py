@@ -5,7 +5,7 @@ and that every core served traffic; `prof on` before the service's tests and `pr
 check the loop's profile (a row per core and the total, frames on every core). Addresses come from
 198.18.0.0/15; nothing leaves the namespace.
 
-Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [pc] [flows=N] [igb] [dhcp6]
+Usage: net.py ARCH IMAGE CORES QUEUES [echo|http] [static] [gic3] [pc] [flows=N] [igb] [dhcp6] [mgmt]
 (static: the image has the static address 198.18.0.2 of config/static.h, and no DHCP server runs.
 gic3: AArch64 virt with GICv3, as on Graviton, checked in QEMU's device tree.
 pc: x86_64 on QEMU's i440FX/PIIX machine (-machine pc), whose ACPI tables have no MCFG, as on
@@ -20,16 +20,23 @@ igb: QEMU's 82576 instead of virtio-net; it offers 16 queue pairs, the driver ta
 dhcp6: a short run for IPv6 by DHCPv6, as EC2 assigns it: dnsmasq advertises the M flag and leases
 from a range; instead of the service's full tests, the leased address (printed once every core has
 it), dnsmasq's lease (the DUID-LL and IAID sent), curl -6 on the address, its Renew at T1, and no
-DHCPv6 message dropped.)
+DHCPv6 message dropped.
+mgmt: a short run of config/mgmt.h's image, whose management port has its own address (the tap
+has an address on its subnet too): instead of the service's full tests, the address printed,
+/metrics on it (promtool check metrics accepts it, every core answers scrapes, and a counter moves
+from one scrape to the next), HTTP on the service's address, and the management port refused (RST)
+on the service's IPv4 and IPv6 addresses, the HTTP port on the management address, each refusal
+counted.)
 """
 import os
 import random
 import re
 import socket
+import subprocess
 import sys
 import time
 
-from netns import Results, Testbed, boot, boot6, monitor, ns, setns
+from netns import Results, Testbed, boot, boot6, console_find, monitor, ns, setns
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
@@ -41,6 +48,8 @@ FLOWS = next((int(o[6:]) for o in OPTS if o.startswith("flows=")), 0)
 NIC = "igb" if "igb" in OPTS else "virtio"
 V6ONLY = "v6only" in OPTS
 DHCP6 = "dhcp6" in OPTS
+MGMT = "mgmt" in OPTS
+MGMT_IP = "198.19.0.10"         # config/mgmt.h's POLLUX_METRICS_ADDR
 if NIC == "igb":
     QUEUES = min(CORES, 16)
 PREFIX = {"virtio": "vnet", "igb": "igb"}[NIC]
@@ -491,6 +500,63 @@ def dhcp6_drops(g):
     return [int(dict(zip(head, l.split()))["dhcp6_d"]) for l in m.group(2).decode().splitlines()]
 
 
+def refused(ip, port):
+    """True when a connection to ip:port is refused: a RST answers the SYN."""
+    try:
+        socket.create_connection((ip, port), timeout=20).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        pass
+    return False
+
+
+def get(ip, port, path):
+    """One GET (curl, in the namespace): (status, body), ("", b"") when nothing answered."""
+    r = ns("curl", "-s", "-m", "30", "-o", "-", "-w", "\n%{http_code}", f"http://{ip}:{port}{path}", check=False)
+    body, _, status = r.stdout.rpartition("\n")
+    return (status if r.returncode == 0 else ""), body.encode()
+
+
+def metric(text, name):
+    """The sum over cores of counter pollux_NAME in a scrape."""
+    return sum(int(v) for v in re.findall(r"^pollux_%s\{[^}]*\} (\d+)$" % name, text, re.M))
+
+
+def mgmt_tests(tb, ip):
+    """The management port on its own address (config/mgmt.h), and the service on the others."""
+    mgmt, out = console_find(tb, r"pollux: mgmt=(\S+)\r?\n", 30)
+    result(mgmt == MGMT_IP, "mgmt-addr", f"the management address printed: {mgmt or out[-300:]}")
+    ip6 = boot6(tb, result)
+    setns()
+    st, body = get(MGMT_IP, 9100, "/metrics")
+    chk = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+    first = body.decode(errors="replace")
+    result(st == "200" and chk.returncode == 0 and "pollux_build_info{" in first, "mgmt-metrics",
+           f"/metrics on {MGMT_IP}:9100 -> {st or 'no answer'}, {len(body)} bytes, promtool check metrics exit "
+           f"{chk.returncode} {chk.stdout.decode().strip()[:200]}{chk.stderr.decode().strip()[:200]}")
+    # Scrapes are hashed to cores like any flow: 40 leave none out but with odds of 4 in 100,000 (4 cores).
+    before = accepted(tb.g)
+    codes = [get(MGMT_IP, 9100, "/metrics")[0] for _ in range(40)]
+    after = accepted(tb.g)
+    served = [b - a for a, b in zip(before, after)] if before and after else []
+    result(codes.count("200") == 40 and len(served) == CORES and min(served) > 0, "mgmt-every-core",
+           f"{codes.count('200')} of 40 scrapes answered; connections accepted per core: {served}")
+    st, _ = get(ip, 80, "/hello")
+    result(st == "200", "mgmt-service", f"HTTP on the service address {ip}:80 -> {st or 'no answer'}")
+    wrong = [(ip, 9100), (MGMT_IP, 80)] + ([(ip6, 9100)] if ip6 else [])
+    bad = [f"{a}:{p}" for a, p in wrong if not refused(a, p)]
+    result(not bad and ip6, "mgmt-refused", "refused (RST): " + ", ".join(f"{a}:{p}" for a, p in wrong)
+           + (f"; not refused: {bad}" if bad else "") + ("" if ip6 else "; no IPv6 address to try"))
+    st, body = get(MGMT_IP, 9100, "/metrics")
+    second = body.decode(errors="replace")
+    req = (metric(first, "requests_total"), metric(second, "requests_total"))
+    l4 = (metric(first, "l4_drop_total"), metric(second, "l4_drop_total"))
+    result(st == "200" and req[1] > req[0] and l4[1] - l4[0] >= len(wrong), "mgmt-counted",
+           f"a second scrape -> {st or 'no answer'}: requests_total {req[0]} -> {req[1]} (the GET between), "
+           f"l4_drop_total {l4[0]} -> {l4[1]} ({len(wrong)} refusals)")
+
+
 def main():
     log = os.path.join(os.path.dirname(IMAGE), f"net-{ARCH}-{CORES}c-{QUEUES}q-{SERVICE}"
                        + "".join("-" + o for o in OPTS) + ".log")
@@ -498,7 +564,7 @@ def main():
         os.environ["QEMU_MACHINE"] = "virt,gic-version=3"
     if PC:
         os.environ["QEMU_MACHINE"] = "pc"
-    with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC, nic=NIC, dhcp6=DHCP6) as tb:
+    with Testbed(ARCH, IMAGE, CORES, QUEUES, log, static=STATIC, nic=NIC, dhcp6=DHCP6, mgmt=MGMT) as tb:
         if V6ONLY:
             return v6only(tb)
         ip = boot(tb, result, after_ready=(lambda: gic_test(tb.mon)) if GIC3 else None)
@@ -507,6 +573,9 @@ def main():
         if DHCP6:
             setns()
             dhcp6_tests(tb)
+            return
+        if MGMT:
+            mgmt_tests(tb, ip)
             return
         g, mon = tb.g, tb.mon
         pci_test(g)

@@ -23,6 +23,7 @@ HOST_IP = "198.18.0.1"
 PREFIX6 = "fd00:198:18::"       # a unique local /64: dnsmasq advertises it, the guest takes an address by SLAAC
 HOST_IP6 = PREFIX6 + "1"
 DHCP6_RANGE = (PREFIX6 + "100", PREFIX6 + "1ff")       # Testbed(dhcp6=True): DHCPv6 leases from here
+MGMT_HOST_IP = "198.19.0.1"     # Testbed(mgmt=True): the tap's address on config/mgmt.h's management subnet
 
 
 class Results:
@@ -80,13 +81,15 @@ class Testbed:
     (router advertisements with the M flag, as EC2 sends) instead of SLAAC. router_lifetime: seconds
     the advertisements name this namespace the default router for (dnsmasq's --ra-param; without it
     dnsmasq says 0 where the namespace has no IPv6 default route, and the guest then reaches only the
-    /64). tb.netns(): a further namespace, deleted with the first."""
+    /64). mgmt: the tap has MGMT_HOST_IP/24 too, on the subnet of config/mgmt.h's management address.
+    tb.netns(): a further namespace, deleted with the first."""
 
     def __init__(self, arch, image, cores, queues, log, static=False, mem="1G", nic="virtio", dhcp6=False,
-                 router_lifetime=None):
+                 router_lifetime=None, mgmt=False):
         self.arch, self.image, self.cores, self.queues = arch, image, cores, queues
         self.log, self.static, self.mem, self.nic, self.dhcp6 = log, static, mem, nic, dhcp6
         self.router_lifetime = router_lifetime
+        self.mgmt = mgmt
         self.extra_ns = []
         self.prefix = {"virtio": "vnet", "igb": "igb"}[nic]     # the driver's log prefix
         self.g = self.dns = None
@@ -108,6 +111,8 @@ class Testbed:
         ns("ip", "link", "set", "lo", "up")
         ns("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", *(["multi_queue"] if self.queues > 1 and self.nic == "virtio" else []))
         ns("ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
+        if self.mgmt:
+            ns("ip", "addr", "add", f"{MGMT_HOST_IP}/24", "dev", "tap0")
         ns("ip", "-6", "addr", "add", f"{HOST_IP6}/64", "dev", "tap0", "nodad")
         ns("ip", "link", "set", "tap0", "up")
         lease = self.leases = f"/tmp/{NS}.leases"
@@ -193,6 +198,20 @@ def boot(tb, result, after_ready=None):
     return m.group(1).decode() if m else None
 
 
+def console_find(tb, rx, timeout):
+    """The first group of rx in the whole console log, reading more of the console (into the log)
+    until it is there or timeout seconds have passed: (the group or None, the console's last output)."""
+    out, end = "", time.time() + timeout
+    while True:
+        with open(tb.log, "rb") as f:
+            m = re.search(rx.encode(), f.read())
+        if m:
+            return m.group(1).decode(), out
+        if time.time() > end:
+            return None, out
+        _, out = tb.g.expect(rx, 0.5)
+
+
 def boot6(tb, result, timeout=60):
     """After boot: the guest's global IPv6 address, taken by SLAAC from dnsmasq's router
     advertisements (with dhcp6: leased by DHCPv6 from DHCP6_RANGE) and printed once every core uses
@@ -201,18 +220,8 @@ def boot6(tb, result, timeout=60):
         rx = r"pollux: ip6=(%s1[0-9a-f]{2})\r?\n" % PREFIX6
     else:
         rx = r"pollux: ip6=(%s[0-9a-f:]+)\r?\n" % PREFIX6.rstrip(":")
-    # The line may have come before the IPv4 address or while other checks read the console: look
-    # in the whole console log, reading more of the console (into the log) until it is there.
-    ip6, out, end = None, "", time.time() + timeout
-    while True:
-        with open(tb.log, "rb") as f:
-            m = re.search(rx.encode(), f.read())
-        if m:
-            ip6 = m.group(1).decode()
-            break
-        if time.time() > end:
-            break
-        _, out = tb.g.expect(rx, 0.5)
+    # The line may have come before the IPv4 address or while other checks read the console.
+    ip6, out = console_find(tb, rx, timeout)
     if tb.dhcp6:
         result(bool(ip6), "dhcp6", "core 0 leased an address of the DHCPv6 range (Solicit, Advertise, Request, "
                "Reply), printed once every core had it: " + (ip6 or out[-300:]))

@@ -1611,6 +1611,33 @@ static void s_addr6(void)
 	check_invariants();
 }
 
+/* POLLUX_METRICS_ADDR's form: "a.b.c.d/n" to an address and mask in network order, anything else
+ * refused with nothing set. */
+static void s_parse_prefix(void)
+{
+	static const struct { const char *s; uint32_t ip, mask; } good[] = {
+		{ "198.19.0.10/24", 0x0a0013c6, 0x00ffffff },
+		{ "10.1.2.3/32", 0x0302010a, 0xffffffff },
+		{ "0.0.0.1/1", 0x01000000, 0x00000080 },
+		{ "255.255.255.255/20", 0xffffffff, 0x00f0ffff },
+	};
+	static const char *const bad[] = {
+		"", "198.19.0.10", "198.19.0.10/", "198.19.0.10/0", "198.19.0.10/33", "256.1.1.1/8", "1.2.3/8",
+		"1.2.3.4.5/8", "1..2.3/8", "1.2.3.4/24/1", "1.2.3.4 /24", "0001.2.3.4/8", "a.b.c.d/8", "1.2.3.4/-1",
+	};
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		uint32_t ip = 0, mask = 0;
+		CHECK(net_parse_prefix(good[i].s, &ip, &mask));
+		CHECK_EQ(ip, good[i].ip);
+		CHECK_EQ(mask, good[i].mask);
+	}
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint32_t ip = 7, mask = 7;
+		CHECK(!net_parse_prefix(bad[i], &ip, &mask));
+		CHECK(ip == 7 && mask == 7);
+	}
+}
+
 /* (7c) DHCPv6: only core 0 runs the client (its mode from the config); each time its count moves,
  * the others take its address and lifetimes, once, and take the loss of it too. */
 static void s_lease6(void)
@@ -2399,7 +2426,7 @@ static void s_prof(void)
 	check_invariants();
 }
 
-TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full ring, low-water copy, fragments and ICMP errors to the flow's core, ARP, DHCP, lease, link, start-up order, reset, no serving on a short seed; IPv6 steering, fragments and Packet Too Big to the flow's core, neighbour discovery to every core, bad header chains counted; the loop's profile (prof) per core and stage", {
+TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full ring, low-water copy, fragments and ICMP errors to the flow's core, ARP, DHCP, lease, link, start-up order, reset, no serving on a short seed, the management address's form; IPv6 steering, fragments and Packet Too Big to the flow's core, neighbour discovery to every core, bad header chains counted; the loop's profile (prof) per core and stage", {
 	alloc_hook = record_alloc;
 	harness_run("reference Toeplitz (RSS spec example)", s_toeplitz);
 	harness_run("steering: 1 queue, 4 cores", s_steer_one_queue);
@@ -2426,4 +2453,5 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("IPv6 steering: 2 RSS queues, NIC hash", s_steer_ipv6_two_queues);
 	harness_run("IPv6, RSS 4 queues: frags, PTB, ND, bad", s_rss_ipv6);
 	harness_run("prof: per-core stage ticks, frames, table; off moves nothing", s_prof);
+	harness_run("POLLUX_METRICS_ADDR parsed, malformed ones refused", s_parse_prefix);
 })

@@ -7,6 +7,7 @@
 #include "net/service.h"
 #include "net/http.h"
 
+#include "lwip/etharp.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "lwip/priv/tcp_priv.h"
@@ -17,12 +18,14 @@
 #endif
 
 extern const struct net_inst lwip0_net_inst, lwip1_net_inst;
+extern struct netif *lwip0_netif_default;
 
 /* ---- both instances' raw API, for clients on either side ---- */
 #define DECL(f) extern __typeof__(f) lwip0_##f, lwip1_##f;
 DECL(tcp_new_ip_type) DECL(tcp_connect) DECL(tcp_write) DECL(tcp_output) DECL(tcp_recv) DECL(tcp_recved)
 DECL(tcp_err) DECL(tcp_arg) DECL(tcp_shutdown) DECL(tcp_close) DECL(tcp_abort) DECL(pbuf_copy_partial) DECL(pbuf_free)
 DECL(tcp_bind) DECL(udp_new) DECL(udp_bind) DECL(udp_recv) DECL(udp_sendto) DECL(pbuf_alloc)
+DECL(etharp_request) DECL(etharp_find_addr) DECL(netif_default)
 DECL(tcp_rst) DECL(tcp_active_pcbs) DECL(lwip_stats) DECL(tcp_busy_pcbs) DECL(tcp_tw_pcbs) DECL(inst_tw_find) DECL(inst_ip4_id)
 
 #define LW(f) __typeof__(f) *f
@@ -70,7 +73,7 @@ static uint32_t be32(const uint8_t *p)
  * and the frames it reads are taken only when they are of it.
  */
 static bool v6;
-static ip_addr_t ip0, ip1;
+static ip_addr_t ip0, ip1, ipm;        /* ipm: instance 0's management address */
 static uint64_t tcp_tx[2];              /* TCP segments the instances sent, over IPv4 and over IPv6 */
 
 /* Frame d's TCP header when it is a TCP segment over IPv6 (six) or IPv4, else NULL; *plen: the
@@ -409,6 +412,10 @@ static const struct svc tsvc = {
 	.udp = t_udp,
 };
 
+/* Instance 0's management port, on its management address (198.18.0.10/24: on the service's
+ * subnet, as a second private address of an EC2 interface is): the same calls. */
+static struct svc msvc;
+
 static struct net_inst_stats st0(void)
 {
 	struct net_inst_stats s;
@@ -460,9 +467,14 @@ static void use_family(bool six)
 		uint32_t w[4];
 		host_addr(a, (uint8_t)(2 + i));
 		memcpy(w, a, 16);
-		if (six)
+		if (six) {
 			IP_ADDR6(i ? &ip1 : &ip0, w[0], w[1], w[2], w[3]);
-		else
+			/* Instance 1's address as instance 0 reaches it: in the zone of instance 0's
+			 * service netif (its default). Instance 0 has a second (the management address),
+			 * and lwIP routes a link-local address without a zone only when there is one. */
+			if (i)
+				ip6_addr_set_zone(ip_2_ip6(&ip1), netif_get_index(lwip0_netif_default));
+		} else
 			IP_ADDR4(i ? &ip1 : &ip0, a[0], a[1], a[2], a[3]);
 	}
 }
@@ -487,6 +499,12 @@ static void setup(void)
 	b.svc = &svc_http;
 	b.max_conns = 48;               /* cap_order() fills it */
 	b.send_budget = 3 * INST_SND_MIN; /* send_budget() passes it */
+	msvc = tsvc;
+	msvc.tcp_port = 10;
+	msvc.udp_port = 0;
+	a.mgmt = &msvc;
+	a.mgmt_ip = PP_HTONL(0xC612000A);
+	a.mgmt_mask = PP_HTONL(0xFFFFFF00);
 	/* A service breaking its contract is refused before anything is set up. */
 	struct svc big = tsvc, no_udp = tsvc, no_data = tsvc;
 	big.conn_size = SVC_CONN_MAX + 1;
@@ -503,6 +521,7 @@ static void setup(void)
 	svc_http.init();
 	CHECK_EQ(lwip1_net_inst.init(&b), 0);
 	use_family(false);
+	IP_ADDR4(&ipm, 198, 18, 0, 10);
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(i * 7 + (i >> 8));
 	for (size_t i = 0; i < TAIL; i++)
@@ -518,12 +537,31 @@ static void cli_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
 	lwip1_pbuf_free(p);
 }
 
+/* A client's UDP socket on instance 1 at port, its answers into udp_got. */
+static struct udp_pcb *udp_client(u16_t port)
+{
+	struct udp_pcb *u = lwip1_udp_new();
+	CHECK_EQ(lwip1_udp_bind(u, &ip1, port), ERR_OK);
+	lwip1_udp_recv(u, cli_udp, NULL);
+	return u;
+}
+
+/* 20 bytes of pat from u to dst, port 9: the length of the answer 10 ms later, -1 for none. */
+static int udp_20(struct udp_pcb *u, const ip_addr_t *dst)
+{
+	udp_len = -1;
+	struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 20, PBUF_RAM);
+	memcpy(p->payload, pat, 20);
+	CHECK_EQ(lwip1_udp_sendto(u, p, dst, 9), ERR_OK);
+	lwip1_pbuf_free(p);
+	run(10);
+	return udp_len;
+}
+
 /* A datagram reaches udp with its sender; svc_udp_send answers it; u->stats reach `stats`. */
 static void udp(void)
 {
-	struct udp_pcb *u = lwip1_udp_new();
-	CHECK_EQ(lwip1_udp_bind(u, &ip1, 5000), ERR_OK);
-	lwip1_udp_recv(u, cli_udp, NULL);
+	struct udp_pcb *u = udp_client(5000);
 	struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 300, PBUF_RAM);
 	memcpy(p->payload, pat, 300);
 	CHECK_EQ(lwip1_udp_sendto(u, p, &ip0, 9), ERR_OK);
@@ -551,19 +589,11 @@ static void prof_hooks(void)
 	CHECK_EQ(pf.enters, pf.ends);
 	CHECK_EQ(pf.depth, 0);
 	CHECK_EQ(pf.bad, 0);
-	struct udp_pcb *u = lwip1_udp_new();
-	CHECK_EQ(lwip1_udp_bind(u, &ip1, 5001), ERR_OK);
-	lwip1_udp_recv(u, cli_udp, NULL);
+	struct udp_pcb *u = udp_client(5001);
 	for (int on = 0; on < 2; on++) {
 		prof_flag = on;
 		uint32_t was = pf.enters;
-		udp_len = -1;
-		struct pbuf *p = lwip1_pbuf_alloc(PBUF_TRANSPORT, 20, PBUF_RAM);
-		memcpy(p->payload, pat, 20);
-		CHECK_EQ(lwip1_udp_sendto(u, p, &ip0, 9), ERR_OK);
-		lwip1_pbuf_free(p);
-		run(10);
-		CHECK_EQ(udp_len, 20);
+		CHECK_EQ(udp_20(u, &ip0), 20);
 		CHECK_EQ(pf.enters - was, (uint32_t)on);        /* t_udp, once */
 		CHECK_EQ(pf.enters, pf.ends);
 	}
@@ -611,6 +641,54 @@ static void closed_port(void)
 	CHECK_EQ(c.l4_drop - a.l4_drop, 3);
 	CHECK_EQ(c.tx_frames, a.tx_frames);              /* a reset is never answered */
 	CHECK_EQ(c.tcp_reset, a.tcp_reset);
+}
+
+static struct tcp_pcb *server_pcb(const struct cli *k, u16_t port);
+
+/* k, to dst:port from instance 1, is refused with a reset and counted (l4_drop), never accepted. */
+static void refused_at(const ip_addr_t *dst, u16_t port)
+{
+	struct cli k;
+	struct net_inst_stats b = st0();
+	cli_open(&k, &side1, dst, port, 0);
+	run(20);
+	struct net_inst_stats a = st0();
+	CHECK(k.err);
+	CHECK_EQ(k.err_code, ERR_RST);
+	CHECK_EQ(a.l4_drop - b.l4_drop, 1);
+	CHECK_EQ(a.tcp_accepted, b.tcp_accepted);
+}
+
+/*
+ * The management address (net_inst_cfg.mgmt_ip): answered for by ARP beside the service's; the
+ * management port is served there alone, the service everywhere else: the other port at each
+ * address is refused with a reset (TCP) or dropped (UDP), each counted (l4_drop).
+ */
+static void mgmt_addr(void)
+{
+	struct eth_addr *mac;
+	const ip4_addr_t *found;
+	lwip1_etharp_request(lwip1_netif_default, ip_2_ip4(&ipm));
+	run(5);
+	bool resolved = lwip1_etharp_find_addr(lwip1_netif_default, ip_2_ip4(&ipm), &mac, &found) >= 0;
+	CHECK(resolved && mac->addr[5] == 1);   /* instance 0's MAC */
+	struct cli k;
+	struct net_inst_stats b = st0();
+	cli_open(&k, &side1, &ipm, 10, 0);
+	run(20);
+	CHECK(k.connected);
+	CHECK_EQ(st0().tcp_accepted - b.tcp_accepted, 1);
+	struct tcp_pcb *sp = server_pcb(&k, 10);
+	CHECK(sp && ip4_addr_get_u32(ip_2_ip4(&sp->local_ip)) == PP_HTONL(0xC612000A));
+	k.s->tcp_abort(k.pcb);
+	run(20);
+	refused_at(&ip0, 10);
+	refused_at(&ipm, 9);
+	b = st0();
+	CHECK_EQ(udp_20(udp_client(5002), &ipm), -1);
+	struct net_inst_stats a = st0();
+	CHECK_EQ(a.l4_drop - b.l4_drop, 1);
+	CHECK_EQ(a.tcp_open, 0);
 }
 
 /* An ICMP echo request (crafted, from instance 1's addresses): answered and counted (icmp_echo). */
@@ -2072,8 +2150,9 @@ static void ipv6_twins(void)
 }
 
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
-	  "segments to a closed port counted (a reset too, never answered), an echo request answered and "
-	  "counted, "
+	  "segments to a closed port counted (a reset too, never answered), the management port on its own "
+	  "address and the service on the others (ARP answered for it, the other port refused and counted at "
+	  "each), an echo request answered and counted, "
 	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
 	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
 	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
@@ -2094,6 +2173,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	udp();
 	refuse();
 	closed_port();
+	mgmt_addr();
 	icmp_echo();
 	backpressure_fin();
 	recovery();
