@@ -262,7 +262,7 @@ u32_t inst_ip6_frag_id(const ip6_addr_t *dst)
 }
 
 /*
- * A Packet Too Big (lwIP patch 0016's hook, for each one): the TCP connection of ours that the
+ * A Packet Too Big (lwIP patch 0018's hook, for each one): the TCP connection of ours that the
  * quoted segment belongs to takes segments of at most pmtu bytes from now on (tcp_mss_lower: its
  * MSS falls to pmtu less the IPv6 and TCP headers; lwIP sends no options in data segments here,
  * neither timestamps nor SACK blocks), what it had queued included, and what it had in flight

@@ -178,7 +178,7 @@ struct ip6_addr;
 unsigned int inst_ip6_flowlabel(const struct ip6_addr *src, const struct ip6_addr *dest, unsigned char nexth,
 				const struct pbuf *p);
 unsigned int inst_ip6_frag_id(const struct ip6_addr *dest);
-/* A Packet Too Big (patches 0011, 0016): the destination's path MTU falls, within RFC 8201's
+/* A Packet Too Big (patches 0011, 0018): the destination's path MTU falls, within RFC 8201's
  * bounds, and the TCP connection the quoted segment belongs to shrinks its segments to fit, what
  * it had queued included (net/inst_hash.c); other connections to that destination follow at their
  * next output. What else is larger than the path (ICMPv6, UDP) leaves in fragments (patch 0014). */

@@ -175,7 +175,7 @@ def seeds():
         rec(tcp6(41002, 1000, 0, SYN, opts=MSS)), rec(tcp6(41002, 1001, ISN + 1, ACK)), rec(ptb), rec(ext, 0)]
     # A Packet Too Big (MTU 1280) quoting the first segment of an answer in flight (7,690 bytes of
     # css/main.css in 1440-byte segments): the connection's MSS falls and the segments are sent again
-    # split (lwIP patch 0016, net/inst_hash.c); then the peer acknowledges the first piece, and all.
+    # split (lwIP patch 0018, net/inst_hash.c); then the peer acknowledges the first piece, and all.
     css = b"GET /css/main.css HTTP/1.1\r\nHost: pollux\r\n\r\n"
     inner = ipv6(6, struct.pack("!HHIIBBHHH", 80, 41004, ISN + 1, 1001 + len(css), 0x50, ACK | PSH, 65535, 0, 0),
                  src=OUR_LL6, dst=PEER_LL6, plen=20 + 1440)

@@ -14,13 +14,13 @@ do not fit the 1280 link with ICMPv6 Packet Too Big (MTU 1280). Checked, from a 
   Too Big) arrive byte for byte as the site's files are on disk, with no reset and no stall, and
   so do 150 more on a second connection the client opened before the Packet Too Big and used only
   after it (on the same core, its segments shrink with no Packet Too Big of its own: lwIP patch
-  0016's check of the destination's path MTU; on the other core, which keeps its own destination
+  0018's check of the destination's path MTU; on the other core, which keeps its own destination
   cache, after one);
 - once the guest has taken a connection's Packet Too Big, the connection's segments fit the path:
   no TCP packet the guest sends the client after the first Packet Too Big is an IPv6 fragment, and
   the only ones over 1280 bytes are those already on the wire when it arrived: whole segments of
   the old size that precede the connection's first retransmission after it (the data the router
-  dropped, sent again at once and split: lwIP patch 0016's tcp_mss_lower; net/inst_hash.c);
+  dropped, sent again at once and split: lwIP patch 0018's tcp_mss_lower; net/inst_hash.c);
 - ping6 -s 1400 from the client is answered, the guest's replies arriving as IPv6 fragments of at
   most 1280 bytes (ICMPv6 is not TCP: lwIP patches 0011 and 0014).
 Addresses: 198.18.0.0/15 and the ULA /64s above; nothing leaves the namespaces, which are deleted,

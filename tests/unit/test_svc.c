@@ -835,7 +835,7 @@ static void rto_in_recovery(void)
 }
 
 /*
- * A narrower path (lwIP patch 0016; a Packet Too Big does this through net/inst_hash.c). The client
+ * A narrower path (lwIP patch 0018; a Packet Too Big does this through net/inst_hash.c). The client
  * of an echo connection stops reading after the server's first 40,000 bytes, leaving a window of
  * 6,720 bytes; then its next 20,000 bytes are echoed on a path that takes data segments of at most
  * 1,000 bytes: of the four 1460-byte segments the window admits, the first gets through (by luck:
@@ -849,7 +849,7 @@ static void rto_in_recovery(void)
  * which the server writes a 100 kB tail by reference and closes. Every segment the server sends
  * once the MSS fell carries at most 1,000 bytes, none is lost, and the client gets the 220,000
  * bytes intact and the FIN. Once narrowed, a segment too big for the path would still arrive, as
- * the fragments lwIP cut it into did before (patch 0014), and be counted. Before patch 0016, with
+ * the fragments lwIP cut it into did before (patch 0014), and be counted. Before patch 0018, with
  * pcb->mss lowered alone under the queued segments (the hook of ptb6.py's first attempt), the
  * service's next write behind them failed lwIP's assertion "mss_local is too small" here
  * ("inconsistent oversize vs. space" in the guest: the appliance reset), and after a timeout the
@@ -943,7 +943,7 @@ static void mss_lowered(int resend, int wait)
 }
 
 /*
- * A FIN on a segment the MSS fell under (lwIP patch 0016): the client of an echo connection reads
+ * A FIN on a segment the MSS fell under (lwIP patch 0018): the client of an echo connection reads
  * nothing until the server stops reading too, then queues the rest of 150,000 bytes and its FIN,
  * which goes on the last of its unsent 1460-byte segments. Its MSS falls to 1,000, and it reads on:
  * that segment is split when sent and the FIN goes with the last piece only. The server gets every

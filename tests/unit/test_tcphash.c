@@ -35,7 +35,7 @@ void tcp_unbusy(struct tcp_pcb *p)
 
 static void *alloc(size_t n) { return calloc(1, n); }
 
-/* What a Packet Too Big asks of lwIP's TCP (patch 0016, proven by test_svc): here, whose MSS and
+/* What a Packet Too Big asks of lwIP's TCP (patch 0018, proven by test_svc): here, whose MSS and
  * how; and the output that follows. */
 static struct tcp_pcb *lowered;
 static u16_t lowered_mss, held;         /* held: segments the NIC still has, for each call to say */
@@ -304,7 +304,7 @@ static void ip_ids(void)
 	CHECK(next < 10);
 }
 
-/* A Packet Too Big (patch 0016's hook): the connection the quoted segment names lowers its MSS to
+/* A Packet Too Big (patch 0018's hook): the connection the quoted segment names lowers its MSS to
  * the path's less 60 bytes and sends again what was too long; a quote cut before the sequence
  * number, of UDP, naming an MTU under 1280, of no connection (a port of nobody's), of a sequence
  * number it has not sent or already had acknowledged, or of a connection in TIME_WAIT or not yet
