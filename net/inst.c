@@ -508,6 +508,7 @@ static void inst_poll(void)
 	sys_check_timeouts();
 	inst_dhcp6_poll();
 	inst_tw_take();
+	inst_ptb_poll();
 }
 
 static void inst_input_copy(const void *frame, uint32_t len, unsigned flags)

@@ -262,6 +262,79 @@ u32_t inst_ip6_frag_id(const ip6_addr_t *dst)
 }
 
 /*
+ * A Packet Too Big (lwIP patch 0018's hook, for each one): the TCP connection of ours that the
+ * quoted segment belongs to takes segments of at most pmtu bytes from now on (tcp_mss_lower: its
+ * MSS falls to pmtu less the IPv6 and TCP headers; lwIP sends no options in data segments here,
+ * neither timestamps nor SACK blocks), what it had queued included, and what it had in flight
+ * larger than that, which the router dropped, is sent again at once, split. Nothing else of the
+ * quote is trusted: the connection must exist, found by its four-tuple as any segment's, in a
+ * state that sends data, and the quoted sequence number must be one it has queued and not had
+ * acknowledged (RFC 5927 section 4.1: a blind attacker must guess it). A message naming less than
+ * IPv6's minimum MTU changes no connection (as Linux's tcp_v6_err); lwIP keeps the estimate at
+ * 1280 then (patch 0011), which the connections to that destination follow at their next output.
+ *
+ * The segments in flight are usually still the NIC's when their Packet Too Big is taken: sent in
+ * place, and the router's answer comes back within the same loop, before the ring is reaped.
+ * Those the NIC held are sent again from the loop once it has let them go (inst_ptb_poll), as
+ * Linux defers the retransmission of a packet still in the host's queues to its release: a few
+ * connections at a time, each for at most PTB_WAIT_MS; the retransmission timer does the rest.
+ */
+#define PTB_PENDING 8
+#define PTB_WAIT_MS 500
+static struct ptb_wait {
+	ip_addr_t lip, rip;
+	u16_t lport, rport;
+	u32_t until;                    /* sys_now() when it is left to the timer */
+} ptb_wait[PTB_PENDING];
+static unsigned ptb_nwait;
+
+static void ptb_resend(struct ptb_wait *w)
+{
+	struct tcp_pcb *pcb = inst_tcp_lookup(w->rport, w->lport, &w->rip, &w->lip);
+	if (pcb && pcb->state >= ESTABLISHED && pcb->state <= LAST_ACK && tcp_mss_lower(pcb, pcb->mss, 1) &&
+	    (s32_t)(w->until - sys_now()) > 0)
+		return;                 /* the NIC still holds some: the next loop */
+	if (pcb)
+		tcp_output(pcb);
+	*w = ptb_wait[--ptb_nwait];
+}
+
+void inst_ptb_poll(void)
+{
+	for (unsigned i = ptb_nwait; i-- > 0;)
+		ptb_resend(&ptb_wait[i]);
+}
+
+void inst_ip6_ptb(const struct ip6_hdr *q, u16_t len, u32_t mtu, u16_t pmtu, struct netif *inp)
+{
+	if (len < IP6_HLEN + 8 || IP6H_NEXTH(q) != IP6_NEXTH_TCP || mtu < IP6_MIN_MTU_LENGTH ||
+	    pmtu < IP6_MIN_MTU_LENGTH)
+		return;
+	const u8_t *t = (const u8_t *)q + IP6_HLEN;
+	ip_addr_t lip, rip;
+	ip_addr_copy_from_ip6_packed(lip, q->src);      /* we sent it: ours first */
+	ip_addr_copy_from_ip6_packed(rip, q->dest);
+	ip6_addr_assign_zone(ip_2_ip6(&lip), IP6_UNKNOWN, inp);
+	ip6_addr_assign_zone(ip_2_ip6(&rip), IP6_UNKNOWN, inp);
+	LWIP_UNUSED_ARG(inp);
+	u16_t lport = (u16_t)(t[0] << 8 | t[1]), rport = (u16_t)(t[2] << 8 | t[3]);
+	struct tcp_pcb *pcb = inst_tcp_lookup(rport, lport, &rip, &lip);
+	u32_t seq = (u32_t)t[4] << 24 | (u32_t)t[5] << 16 | (u32_t)t[6] << 8 | t[7];
+	if (!pcb || pcb->state < ESTABLISHED || pcb->state > LAST_ACK ||
+	    seq - pcb->lastack >= pcb->snd_lbb - pcb->lastack)
+		return;
+	if (tcp_mss_lower(pcb, (u16_t)(pmtu - IP6_HLEN - TCP_HLEN), 1) && ptb_nwait < PTB_PENDING) {
+		unsigned i = 0;
+		while (i < ptb_nwait && !(ptb_wait[i].lport == lport && ptb_wait[i].rport == rport &&
+					  ip_addr_cmp(&ptb_wait[i].rip, &rip)))
+			i++;
+		if (i == ptb_nwait)
+			ptb_wait[ptb_nwait++] = (struct ptb_wait){ lip, rip, lport, rport, sys_now() + PTB_WAIT_MS };
+	}
+	tcp_output(pcb);
+}
+
+/*
  * The flow label of an IPv6 packet (RFC 6437 section 3): a keyed hash of its addresses, next
  * header and, for TCP and UDP right after the header, its ports; the same for every packet of a
  * flow, unguessable from outside, never 0 (0: no label).

@@ -76,6 +76,10 @@ struct inst_hash_stats {
 };
 void inst_hash_stats(struct inst_hash_stats *out);
 
+/* inst_hash.c: connections whose segments a Packet Too Big found still held by the NIC are sent
+ * again, split, once it lets them go: call from the poll. */
+void inst_ptb_poll(void);
+
 /* A remote address of either family, as the index keeps it: IPv6's 16 bytes, or IPv4 mapped into
  * IPv6 (::ffff:a.b.c.d), in network order. */
 struct inst_ip {

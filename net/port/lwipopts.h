@@ -181,9 +181,15 @@ struct ip6_addr;
 unsigned int inst_ip6_flowlabel(const struct ip6_addr *src, const struct ip6_addr *dest, unsigned char nexth,
 				const struct pbuf *p);
 unsigned int inst_ip6_frag_id(const struct ip6_addr *dest);
-/* A Packet Too Big (patches 0011, 0014): the destination's path MTU falls, within RFC 8201's
- * bounds, and what is larger leaves in fragments; a connection keeps its MSS (lowering it below
- * the segments it had queued reset the appliance in tests/net/ptb6.py). */
+/* A Packet Too Big (patches 0011, 0018): the destination's path MTU falls, within RFC 8201's
+ * bounds, and the TCP connection the quoted segment belongs to shrinks its segments to fit, what
+ * it had queued included (net/inst_hash.c); other connections to that destination follow at their
+ * next output. What else is larger than the path (ICMPv6, UDP) leaves in fragments (patch 0014). */
+struct ip6_hdr;
+struct netif;
+#define LWIP_HOOK_ND6_PTB(quoted, len, mtu, pmtu, inp) inst_ip6_ptb((quoted), (len), (mtu), (pmtu), (inp))
+void inst_ip6_ptb(const struct ip6_hdr *quoted, unsigned short len, unsigned int mtu, unsigned short pmtu,
+		  struct netif *inp);
 
 /* RFC 6528 initial sequence numbers over the four-tuple of either family (net/lwip_port.c). */
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \

@@ -173,6 +173,17 @@ def seeds():
                        b"\x01\x04\0\0\0\0" + tcp6(41003, 9000, 0, SYN)[54:]))
     s["ipv6-frag-ptb-ext"] = [rec(ns6), rec(fr2), rec(fr1, adv=1)] + [
         rec(tcp6(41002, 1000, 0, SYN, opts=MSS)), rec(tcp6(41002, 1001, ISN + 1, ACK)), rec(ptb), rec(ext, 0)]
+    # A Packet Too Big (MTU 1280) quoting the first segment of an answer in flight (7,690 bytes of
+    # css/main.css in 1440-byte segments): the connection's MSS falls and the segments are sent again
+    # split (lwIP patch 0018, net/inst_hash.c); then the peer acknowledges the first piece, and all.
+    css = b"GET /css/main.css HTTP/1.1\r\nHost: pollux\r\n\r\n"
+    inner = ipv6(6, struct.pack("!HHIIBBHHH", 80, 41004, ISN + 1, 1001 + len(css), 0x50, ACK | PSH, 65535, 0, 0),
+                 src=OUR_LL6, dst=PEER_LL6, plen=20 + 1440)
+    ptb = icmp6(2, 0, struct.pack("!I", 1280) + inner, hlim=64)
+    s["ipv6-ptb-inflight"] = [rec(ns6), rec(tcp6(41004, 1000, 0, SYN, opts=MSS)), rec(tcp6(41004, 1001, ISN + 1, ACK)),
+                              rec(tcp6(41004, 1001, ISN + 1, ACK | PSH, css)), rec(ptb, adv=1),
+                              rec(tcp6(41004, 1001 + len(css), ISN + 1 + 1220, ACK), adv=1),
+                              rec(tcp6(41004, 1001 + len(css), ISN + 1 + 7000, ACK), adv=200)]
     s["ipv6-steer"] = ipv6_steer()
     # SACK (lwIP patch 0009): offered in the SYN, then duplicate ACKs of the answer with a block in
     # it (three: a fast recovery), a D-SACK, blocks beyond it and wrapping, and a malformed option.

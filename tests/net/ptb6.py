@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """IPv6 path-MTU discovery through a real router (issue 16): ping6 and a Packet Too Big from a
-namespace router lowering the path MTU; the connection's packets fit the path from then on.
+namespace router lowering the path MTU; the connection's segments shrink to fit it.
 
 The test's namespace (netns.py) is the router: tap0 (fd00:198:18::1/64, dnsmasq's advertisements
 name it the default router) faces the guest, a veth of MTU 1280 (fd00:198:19::1/64) leads to a
@@ -10,13 +10,19 @@ would, so the guest starts with 1500-byte packets; the router's kernel answers t
 do not fit the 1280 link with ICMPv6 Packet Too Big (MTU 1280). Checked, from a capture of tap0
 (AF_PACKET, both directions) and the client's sockets:
 - the guest sent packets over 1280 bytes first and the router sent it Packet Too Big naming 1280;
-- 150 pipelined GETs on one connection (about 150 KB of answers) arrive byte for byte as the site's
-  files are on disk;
-- once the guest has taken the Packet Too Big, everything it sends the client (new segments and
-  retransmissions) fits the path: IPv6 fragments of at most 1280 bytes (lwIP patches 0011 and
-  0014); its segments keep the MSS of the handshake (see README: lowering it crashed);
+- 150 pipelined GETs on one connection (about 140 KB of answers, a long response after the Packet
+  Too Big) arrive byte for byte as the site's files are on disk, with no reset and no stall, and
+  so do 150 more on a second connection the client opened before the Packet Too Big and used only
+  after it (on the same core, its segments shrink with no Packet Too Big of its own: lwIP patch
+  0018's check of the destination's path MTU; on the other core, which keeps its own destination
+  cache, after one);
+- once the guest has taken a connection's Packet Too Big, the connection's segments fit the path:
+  no TCP packet the guest sends the client after the first Packet Too Big is an IPv6 fragment, and
+  the only ones over 1280 bytes are those already on the wire when it arrived: whole segments of
+  the old size that precede the connection's first retransmission after it (the data the router
+  dropped, sent again at once and split: lwIP patch 0018's tcp_mss_lower; net/inst_hash.c);
 - ping6 -s 1400 from the client is answered, the guest's replies arriving as IPv6 fragments of at
-  most 1280 bytes.
+  most 1280 bytes (ICMPv6 is not TCP: lwIP patches 0011 and 0014).
 Addresses: 198.18.0.0/15 and the ULA /64s above; nothing leaves the namespaces, which are deleted,
 with every process started, on exit (also on SIGINT, SIGTERM, SIGHUP).
 
@@ -78,10 +84,11 @@ def ip6_text(b):
 
 
 def analyse(frames, gip6):
-    """From the guest (incoming on tap0) and to it (outgoing): the Packet Too Big messages and the
-    guest's packets to the client, before and after the first of them."""
-    ptbs, before, after = [], [], []
-    first_ptb = None
+    """From the guest (incoming on tap0) and to it (outgoing): the Packet Too Big messages (time, MTU,
+    the quoted next header, the quoted packet's client port) and the guest's packets to the client
+    in order, each with its time, size, next header, and for TCP (unfragmented or a first fragment)
+    its client port, sequence number and data length; fragments also say what they carry."""
+    ptbs, pkts = [], []
     for t, out, f, flen in frames:
         ip = f[14:]
         plen, nh = struct.unpack("!HB", ip[4:7])
@@ -89,20 +96,49 @@ def analyse(frames, gip6):
         size = 40 + plen
         if out and dst == gip6 and nh == 58 and ip[40] == 2:
             mtu = struct.unpack("!I", ip[44:48])[0]
-            quoted_nh = ip[48 + 6] if len(ip) > 48 + 7 else None
-            ptbs.append((t, mtu, quoted_nh))
-            if first_ptb is None:
-                first_ptb = len(before)
+            q = ip[48:]
+            quoted_nh = q[6] if len(q) > 7 else None
+            cport = struct.unpack("!H", q[42:44])[0] if quoted_nh == 6 and len(q) >= 44 else None
+            ptbs.append((t, mtu, quoted_nh, cport))
             continue
         if out or src != gip6 or dst != CLIENT:
             continue
-        pkt = {"t": t, "size": size, "nh": nh}
-        if nh == 6:
-            thl = (ip[40 + 12] >> 4) * 4
-            pkt["seq"] = struct.unpack("!I", ip[44:48])[0]
-            pkt["data"] = plen - thl
-        (before if not ptbs else after).append(pkt)
-    return ptbs, before, after
+        pkt = {"t": t, "size": size, "nh": nh, "frag": nh == 44}
+        l4, off = (ip[40], 48) if nh == 44 else (nh, 40)
+        pkt["l4"] = l4
+        first = nh != 44 or struct.unpack("!H", ip[42:44])[0] & 0xfff8 == 0
+        if l4 == 6 and first and len(ip) >= off + 13:
+            thl = (ip[off + 12] >> 4) * 4
+            pkt["port"] = struct.unpack("!H", ip[off + 2:off + 4])[0]
+            pkt["seq"] = struct.unpack("!I", ip[off + 4:off + 8])[0]
+            pkt["data"] = plen - (off - 40) - thl
+        pkts.append(pkt)
+    return ptbs, pkts
+
+
+def segments_after(ptbs, pkts, port):
+    """A connection's (client port) segments once the guest had its Packet Too Big: the ones after
+    the first that quoted it (or after the first one at all when none did: a connection of the same
+    core, which shares its destination cache), split at its first retransmission after it, the first
+    sign the guest took it. Returns (sent before that, sent from it on, whether any quoted it,
+    seconds from the Packet Too Big to the first retransmission)."""
+    own = [t for t, _, _, p in ptbs if p == port]
+    t0 = own[0] if own else (ptbs[0][0] if ptbs else None)
+    if t0 is None:
+        return [], [], False, None
+    high, on_wire, taken, t_re = None, [], [], None
+    for x in pkts:
+        if x.get("port") != port or "seq" not in x:
+            continue
+        end = (x["seq"] + x["data"]) & 0xffffffff
+        rexmit = high is not None and x["data"] > 0 and ((high - end) & 0xffffffff) < 1 << 31 and end != high
+        if x["t"] > t0:
+            if t_re is None and rexmit:
+                t_re = x["t"] - t0
+            (taken if t_re is not None or not own else on_wire).append(x)
+        if high is None or ((end - high) & 0xffffffff) < 1 << 31:
+            high = end
+    return on_wire, taken, bool(own), t_re
 
 
 def counters(g):
@@ -119,12 +155,11 @@ def counters(g):
     return tot
 
 
-def pipelined_gets(gip6):
-    """REQUESTS pipelined GETs on one connection from the client's namespace: (bodies right, the
-    answers' bytes, seconds, error)."""
+def pipelined_gets(s):
+    """REQUESTS pipelined GETs on the connected socket s from the client's namespace: (bodies right,
+    the answers' bytes, seconds, error)."""
     want = {p: open(os.path.join(SITE, f), "rb").read() for p, f in FILES.items()}
     t0 = time.time()
-    s = socket.create_connection((gip6, 80), timeout=30)
     paths = [PATHS[i % len(PATHS)] for i in range(REQUESTS)]
     s.sendall(b"".join(f"GET {p} HTTP/1.1\r\nHost: t\r\n\r\n".encode() for p in paths))
     f = s.makefile("rb")
@@ -190,10 +225,19 @@ def main():
         if not ok6:
             cap.close()
             return
-        ok, total, secs, err = pipelined_gets(gip6)
+        # A second connection, opened now and used only after the Packet Too Big of the first.
+        s2 = socket.create_connection((gip6, 80), timeout=30)
+        port2 = s2.getsockname()[1]
+        s1 = socket.create_connection((gip6, 80), timeout=30)
+        port1 = s1.getsockname()[1]
+        ok, total, secs, err = pipelined_gets(s1)
         result(ok == REQUESTS and not err, "download",
                f"{REQUESTS} pipelined GETs on one connection through the 1280 link: {ok} answered byte for byte "
                f"as the site's files ({total} bytes in {secs:.1f} s)" + (f"; {err}" if err else ""))
+        ok2, total2, secs2, err2 = pipelined_gets(s2)
+        result(ok2 == REQUESTS and not err2, "download-2",
+               f"{REQUESTS} more on a second connection opened before the Packet Too Big: {ok2} answered byte "
+               f"for byte ({total2} bytes in {secs2:.1f} s)" + (f"; {err2}" if err2 else ""))
         time.sleep(0.5)
         n_tcp = len(cap.frames)
         for attempt in range(1, 4):
@@ -208,25 +252,41 @@ def main():
         print("ptb6: the guest's counters over the checks: " + " ".join(f"{k}+{v}" for k, v in d.items()
                                                                           if k not in ("loops", "max_gap_us")),
               flush=True)
-        ptbs, before, after = analyse(cap.frames[:n_tcp], gip6)
+        ptbs, pkts = analyse(cap.frames[:n_tcp], gip6)
+        t_ptb = ptbs[0][0] if ptbs else None
+        before = [x for x in pkts if t_ptb is None or x["t"] <= t_ptb]
         big_before = [x for x in before if x["size"] > NARROW]
-        mtus = sorted({m for _, m, _ in ptbs})
-        result(bool(big_before) and bool(ptbs) and mtus == [NARROW] and all(q == 6 for _, _, q in ptbs), "ptb",
+        mtus = sorted({m for _, m, _, _ in ptbs})
+        result(bool(big_before) and bool(ptbs) and mtus == [NARROW] and all(q == 6 for _, _, q, _ in ptbs), "ptb",
                f"the guest first sent {len(big_before)} packets over {NARROW} bytes (largest "
-               f"{max((x['size'] for x in before), default=0)}); the router sent it {len(ptbs)} Packet Too Big "
-               f"naming MTU {mtus}, quoting TCP")
-        # Once the guest has taken the last Packet Too Big of the burst in flight, nothing it sends
-        # the client is over the path MTU: new segments and retransmissions alike leave as fragments
-        # of at most 1280 bytes (lwIP patches 0011 and 0014).
-        last_ptb = ptbs[-1][0] if ptbs else None
-        later = [x for x in after if last_ptb is not None and x["t"] > last_ptb + 0.05]
-        later_big = [x for x in later if x["size"] > NARROW]
-        frags = [x for x in later if x["nh"] == 44]
-        result(bool(later) and len(frags) >= 20 and not later_big, "pmtu-respected",
-               f"after the last Packet Too Big: {len(later)} packets to the client, {len(frags)} of them "
-               f"fragments, the largest {max((x['size'] for x in later), default=0)} bytes ({len(later_big)} over "
-               f"{NARROW}); before it the largest segment carried "
-               f"{max((x.get('data', 0) for x in before), default=0)} bytes")
+               f"{max((x['size'] for x in before), default=0)}, carrying up to "
+               f"{max((x.get('data', 0) for x in before), default=0)} bytes of data); the router sent it "
+               f"{len(ptbs)} Packet Too Big naming MTU {mtus}, quoting TCP")
+        # After the first Packet Too Big: no TCP fragment at all, and over 1280 bytes only what was
+        # already on the wire, per connection: whole segments of the old size before its first
+        # retransmission (the dropped data sent again, split, once the guest took it).
+        after = [x for x in pkts if t_ptb is not None and x["t"] > t_ptb]
+        tcp_frags = [x for x in after if x["frag"] and x["l4"] == 6]
+        tcp_after = [x for x in after if x["l4"] == 6]
+        ok_fit, parts = bool(after) and not tcp_frags, []
+        for name, port in (("first", port1), ("second", port2)):
+            on_wire, taken, quoted, t_re = segments_after(ptbs, pkts, port)
+            late_big = [x for x in taken if x["size"] > NARROW]
+            wire_big = [x for x in on_wire if x["size"] > NARROW]
+            ok_fit &= not late_big and bool(taken) and (t_re is not None if quoted else not on_wire)
+            parts.append(f"the {name} connection {len(on_wire) + len(taken)} segments after "
+                         + (f"its Packet Too Big ({len(wire_big)} of the old size already on the wire, "
+                            f"{len(on_wire) - len(wire_big)} smaller, then its first retransmission "
+                            f"{t_re:.3f} s after it and {len(taken)} from it on"
+                            if quoted and t_re is not None else
+                            "its Packet Too Big, with no retransmission after it" if quoted else
+                            f"the first one (none quoted it: its core's destination cache; {len(taken)} "
+                            "segments") +
+                         f", largest {max((x['size'] for x in taken), default=0)} bytes, {len(late_big)} over "
+                         f"{NARROW})")
+        result(ok_fit, "segments-shrink",
+               f"after the first Packet Too Big the guest sent the client {len(tcp_after)} TCP packets, "
+               f"{len(tcp_frags)} of them IPv6 fragments; " + "; ".join(parts))
         ping_frames = cap.frames[n_tcp:]
         from_guest = [(f[20], struct.unpack("!H", f[18:20])[0] + 40) for t, out, f, flen in ping_frames
                       if not out and ip6_text(f[22:38]) == gip6 and ip6_text(f[38:54]) == CLIENT]

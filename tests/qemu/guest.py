@@ -68,9 +68,16 @@ class Guest:
             time.sleep(0.01)
 
     def close(self):
+        """End QEMU; what the console printed and no check read (a panic before a reset, QEMU's
+        own last words) still goes to the log."""
         if self.p.poll() is None:
             self.p.kill()
         self.p.wait()
+        while select.select([self.p.stdout], [], [], 0)[0]:
+            chunk = os.read(self.p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            self.log.write(chunk)
         self.log.close()
 
 

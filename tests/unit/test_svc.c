@@ -61,6 +61,17 @@ static struct tcp_pcb *drop_pcb;
  * cc_at_ssthresh that window and ssthresh at the first retransmission in fast recovery. */
 static uint32_t drop_permille, drop_rng, drop_random;
 static uint32_t cc_wnd, cc_at_wnd, cc_at_ssthresh;
+/* A narrower path for instance 0's segments to narrow_port (mss_lowered): data segments carrying
+ * more than narrow_mss bytes are lost, as a router with a smaller link drops them, except the first
+ * narrow_pass of them; once narrowed (the Packet Too Big taken), every segment is counted and
+ * measured, and one too big still arrives, as the fragments lwIP would cut it into (patch 0014). */
+static uint16_t narrow_port;
+static uint32_t narrow_mss, narrow_pass, narrow_lost, narrow_after, narrow_big_after, narrow_max_after;
+static bool narrowed;
+extern __typeof__(tcp_mss_lower) lwip0_tcp_mss_lower, lwip1_tcp_mss_lower;
+/* Instance 1's data segments from port c1_port: the most data one carried (fin_split). */
+static uint16_t c1_port;
+static uint32_t c1_max;
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -120,6 +131,32 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 	tcp_tx[0] += tcp_of(fr->data, len, false, &pl) != NULL;
 	tcp_tx[1] += tcp_of(fr->data, len, true, &pl) != NULL;
 	const uint8_t *th = tcp_of(fr->data, len, v6, &pl);
+	const uint8_t *d = fr->data;
+	if (core == 0 && narrow_port && len >= 54 && d[12] == 8 && d[13] == 0 && d[23] == 6 &&
+	    (d[36] << 8 | d[37]) == narrow_port) {
+		uint32_t data = (d[16] << 8 | d[17]) - 20u - (d[46] >> 4) * 4u;
+		if (narrowed) {
+			narrow_after++;
+			narrow_big_after += data > narrow_mss;
+			if (data > narrow_max_after)
+				narrow_max_after = data;
+		}
+		if (data > narrow_mss && !narrowed) {
+			if (narrow_pass)
+				narrow_pass--;
+			else {
+				qt--;           /* too big for the path */
+				narrow_lost++;
+				return 0;
+			}
+		}
+	}
+	if (core == 1 && c1_port && len >= 54 && d[12] == 8 && d[13] == 0 && d[23] == 6 &&
+	    (d[34] << 8 | d[35]) == c1_port) {
+		uint32_t data = (d[16] << 8 | d[17]) - 20u - (d[46] >> 4) * 4u;
+		if (data > c1_max)
+			c1_max = data;
+	}
 	if (core == 1 && th && cut[be16(th + 2)]) {
 		qt--;                   /* lost on the wire */
 		cut_lost++;
@@ -942,6 +979,167 @@ static void rto_in_recovery(void)
 	       "%d ms after it\n", rto_at, ms - rto_at);
 	k.s->tcp_abort(k.pcb);
 	run(10);
+	free(k.got);
+}
+
+/*
+ * A narrower path (lwIP patch 0018; a Packet Too Big does this through net/inst_hash.c). The client
+ * of an echo connection stops reading after the server's first 40,000 bytes, leaving a window of
+ * 6,720 bytes; then its next 20,000 bytes are echoed on a path that takes data segments of at most
+ * 1,000 bytes: of the four 1460-byte segments the window admits, the first gets through (by luck:
+ * a partial ACK) and three are lost, and the rest waits unsent in 1460-byte segments, the last with
+ * TCP_OVERSIZE room for the old MSS. The server's MSS then falls to 1,000. With resend (what a
+ * Packet Too Big asks) the three lost ones are sent again at once, split; without it (a connection
+ * whose destination's path MTU fell for another one) they wait: for the retransmission timeout,
+ * which moves them back to the unsent queue, when the client reads nothing for 2.5 s (wait), or for
+ * SACK recovery, which sends them again in place, when it reads on at once. The client then reads
+ * on, sends 60,000 bytes more, which the server writes behind the old segments, and its FIN, after
+ * which the server writes a 100 kB tail by reference and closes. Every segment the server sends
+ * once the MSS fell carries at most 1,000 bytes, none is lost, and the client gets the 220,000
+ * bytes intact and the FIN. Once narrowed, a segment too big for the path would still arrive, as
+ * the fragments lwIP cut it into did before (patch 0014), and be counted. Before patch 0018, with
+ * pcb->mss lowered alone under the queued segments (the hook of ptb6.py's first attempt), the
+ * service's next write behind them failed lwIP's assertion "mss_local is too small" here
+ * ("inconsistent oversize vs. space" in the guest: the appliance reset), and after a timeout the
+ * congestion window, one new MSS, never admitted the old segments: a stall.
+ */
+static void mss_lowered(int resend, int wait)
+{
+	struct cli k;
+	size_t total = 120000;
+	struct net_inst_stats b = st0();
+	t.mode = M_ECHO;
+	cli_open(&k, &side1, &ip0, 9, total + TAIL);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = server_pcb(&k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	CHECK_EQ(sp->mss, TCP_MSS);
+	k.paused = true;
+	cli_push(&k, pat, 40000);
+	run(30);
+	CHECK_EQ(k.ngot, 40000);
+	narrow_port = k.pcb->local_port;
+	narrow_mss = 1000, narrow_pass = 1;
+	narrow_lost = narrow_after = narrow_big_after = narrow_max_after = 0;
+	narrowed = false;
+	cli_push(&k, pat, 60000);
+	CHECK_EQ(k.nsent, 60000);
+	run(300);
+	/* segments of the old size in flight (lost) and not yet sent */
+	unsigned big_unacked = 0, big_unsent = 0;
+	for (struct tcp_seg *g = sp->unacked; g; g = g->next)
+		big_unacked += g->len > narrow_mss;
+	for (struct tcp_seg *g = sp->unsent; g; g = g->next)
+		big_unsent += g->len > narrow_mss;
+	CHECK_EQ(big_unacked, 3);
+	CHECK(big_unsent >= 8);
+	CHECK_EQ(k.ngot, 40000 + TCP_MSS);      /* the partial ACK: one segment got through */
+	CHECK_EQ(narrow_lost, 3);
+	CHECK(!(sp->flags & TF_RTO));
+	narrowed = true;
+	lwip0_tcp_mss_lower(sp, (u16_t)narrow_mss, (u8_t)resend);
+	CHECK_EQ(sp->mss, narrow_mss);
+	lwip0_tcp_mss_lower(sp, TCP_MSS, 1);    /* never raised */
+	CHECK_EQ(sp->mss, narrow_mss);
+	CHECK_EQ(narrow_after, resend ? 6u : 0u);       /* each one in flight again at once, in two */
+	int ms = 0, rto_at = -1;
+	for (; ms < wait; ms++) {
+		run(1);
+		if (rto_at < 0 && (sp->flags & TF_RTO))
+			rto_at = ms;
+	}
+	cli_resume(&k);
+	bool shut = false;
+	for (; ms < 30000 && !k.fin && !k.err; ms++) {
+		if (k.nsent < total)
+			cli_push(&k, pat, total);       /* written behind the old segments */
+		else if (!shut)
+			shut = k.s->tcp_shutdown(k.pcb, 0, 1) == ERR_OK;
+		run(1);
+		sp = server_pcb(&k, 9);
+		if (rto_at < 0 && sp && (sp->flags & TF_RTO))
+			rto_at = ms;
+	}
+	narrow_port = 0;
+	CHECK(shut && k.fin && !k.err);
+	CHECK_EQ(k.ngot, total + TAIL);
+	CHECK(memcmp(k.got, pat, total) == 0 && memcmp(k.got + total, tail, TAIL) == 0);
+	CHECK_EQ(narrow_lost, 3);               /* nothing too big for the path since */
+	CHECK_EQ(narrow_big_after, 0);
+	CHECK(narrow_after >= (total - 40000 + TAIL) / narrow_mss);
+	CHECK_EQ(narrow_max_after, narrow_mss);
+	struct net_inst_stats a = st0();
+	if (resend)
+		CHECK(rto_at < 0 && a.tcp_rto == b.tcp_rto && a.sack_rexmits == b.sack_rexmits);
+	else if (wait)
+		CHECK(rto_at >= 0 && a.tcp_rto > b.tcp_rto);
+	else
+		CHECK(rto_at < 0 && a.sack_rexmits >= b.sack_rexmits + 3);
+	printf("  mss_lowered (%s): %u segments of 1460 B in flight and %u unsent when the MSS fell to %u B; "
+	       "then %u segments, none over %u B, %zu bytes and the FIN intact in %d ms, %s\n",
+	       resend ? "resent at once" : wait ? "the client waiting" : "SACK recovery", big_unacked, big_unsent,
+	       narrow_mss, narrow_after, narrow_mss, k.ngot, ms,
+	       rto_at >= 0 ? "after the retransmission timeout" :
+	       a.sack_rexmits > b.sack_rexmits ? "no timeout, SACK recovery" : "no timeout");
+	if (k.pcb)
+		k.s->tcp_close(k.pcb);
+	run(100);
+	free(k.got);
+}
+
+/*
+ * A FIN on a segment the MSS fell under (lwIP patch 0018): the client of an echo connection reads
+ * nothing until the server stops reading too, then queues the rest of 150,000 bytes and its FIN,
+ * which goes on the last of its unsent 1460-byte segments. Its MSS falls to 1,000, and it reads on:
+ * that segment is split when sent and the FIN goes with the last piece only. The server gets every
+ * byte before the FIN, once (lwIP's tcp_split_unsent_seg left the FIN on both pieces: the first
+ * one's FIN took the sequence number of the second one's first byte).
+ */
+static void fin_split(void)
+{
+	struct cli k;
+	size_t total = 150000;
+	t.mode = M_ECHO;
+	uint32_t id = t.accepts;
+	cli_open(&k, &side1, &ip0, 9, total + TAIL);
+	run(20);
+	CHECK(k.connected);
+	k.paused = true;
+	for (int i = 0; i < 100 && k.nsent < total; i++) {
+		cli_push(&k, pat, total);
+		run(10);
+	}
+	CHECK_EQ(k.nsent, total);
+	CHECK_EQ(k.s->tcp_shutdown(k.pcb, 0, 1), ERR_OK);
+	struct tcp_seg *last = k.pcb->unsent;
+	unsigned big = 0;
+	for (; last && last->next; last = last->next)
+		big += last->len > 1000;
+	CHECK(last && (((const u8_t *)last->tcphdr)[13] & TCP_FIN) && last->len > 1000);
+	CHECK(big >= 5);
+	c1_port = k.pcb->local_port;
+	c1_max = 0;
+	lwip1_tcp_mss_lower(k.pcb, 1000, 1);
+	cli_resume(&k);
+	int ms = 0;
+	for (; ms < 10000 && !k.fin && !k.err; ms++)
+		run(1);
+	c1_port = 0;
+	CHECK(k.fin && !k.err);
+	CHECK_EQ(c1_max, 1000);
+	CHECK_EQ(t.fin_calls[id], 1);
+	CHECK_EQ(t.fin_pos[id], total);
+	CHECK_EQ(t.content_bad, 0);
+	CHECK_EQ(k.ngot, total + TAIL);
+	CHECK(memcmp(k.got, pat, total) == 0 && memcmp(k.got + total, tail, TAIL) == 0);
+	printf("  fin_split: %u unsent segments of 1460 B and a FIN on the last when the MSS fell to 1000 B: "
+	       "%zu bytes, then the FIN, in %d ms\n", big + 1, t.fin_pos[id], ms);
+	if (k.pcb)
+		k.s->tcp_close(k.pcb);
+	run(100);
 	free(k.got);
 }
 
@@ -2165,6 +2363,9 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "fragments, a segment 2^31 past the expected one taken as an old duplicate, SACK recovery retransmitting "
 	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, "
 	  "SACK-permitted only when offered and not on a SYN cookie's connection, a timeout ending fast recovery, "
+	  "the MSS lowered under segments of the old size in flight and unsent (a smaller path MTU): every "
+	  "segment after it fits, sent again at once or after a timeout, the stream and its FIN intact (a FIN "
+	  "on a segment split only once), "
 	  "downloads at 2% loss with CUBIC (ssthresh 0.7 of the window at a loss) and with Reno (half), "
 	  "the loop profile's hooks around every call into the service, and the IPv6 twins of the TIME_WAIT, "
 	  "SYN-cookie and SACK scenarios (IPv6 segments only, the whole address in TIME_WAIT, the MSS of a "
@@ -2179,6 +2380,10 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	recovery();
 	sack_recovery();
 	rto_in_recovery();
+	mss_lowered(1, 0);
+	mss_lowered(0, 2500);
+	mss_lowered(0, 0);
+	fin_split();
 	congestion_control();
 	sack_hostile();
 	far_segment();

@@ -7,6 +7,7 @@
 #include "net/inst_priv.h"
 
 #include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/ip6.h"
 #include "lwip/tcp.h"
 
 /* What TCP_REG and TCP_RMV name of lwIP's tcp.c. */
@@ -33,6 +34,27 @@ void tcp_unbusy(struct tcp_pcb *p)
 }
 
 static void *alloc(size_t n) { return calloc(1, n); }
+
+/* What a Packet Too Big asks of lwIP's TCP (patch 0018, proven by test_svc): here, whose MSS and
+ * how; and the output that follows. */
+static struct tcp_pcb *lowered;
+static u16_t lowered_mss, held;         /* held: segments the NIC still has, for each call to say */
+static u8_t lowered_resend;
+static unsigned lowers, outputs;
+u16_t tcp_mss_lower(struct tcp_pcb *pcb, u16_t mss, u8_t resend)
+{
+	lowered = pcb, lowered_mss = mss, lowered_resend = resend;
+	lowers++;
+	if (mss < pcb->mss)
+		pcb->mss = mss;
+	return held;
+}
+extern uint32_t now_ms;                 /* tests/unit/host/lwip_port.c: sys_now() */
+err_t tcp_output(struct tcp_pcb *pcb)
+{
+	outputs += pcb == lowered;
+	return ERR_OK;
+}
 
 static uint32_t list_len(struct tcp_pcb *p)
 {
@@ -282,6 +304,106 @@ static void ip_ids(void)
 	CHECK(next < 10);
 }
 
+/* A Packet Too Big (patch 0018's hook): the connection the quoted segment names lowers its MSS to
+ * the path's less 60 bytes and sends again what was too long; a quote cut before the sequence
+ * number, of UDP, naming an MTU under 1280, of no connection (a port of nobody's), of a sequence
+ * number it has not sent or already had acknowledged, or of a connection in TIME_WAIT or not yet
+ * established changes nothing. */
+static void packet_too_big(void)
+{
+	CHECK_EQ(inst_hash_init(16, 256, alloc), 0);
+	tcp_active_pcbs = tcp_tw_pcbs = NULL;
+	static struct tcp_pcb a, b;
+	tuple(&a, 1);                           /* IPv6 (odd) */
+	tuple(&b, 3);
+	a.state = b.state = ESTABLISHED;
+	a.mss = b.mss = 1440;
+	a.lastack = 1000, a.snd_nxt = 30000, a.snd_lbb = 60000;
+	TCP_REG_ACTIVE(&a);
+	TCP_REG_ACTIVE(&b);
+	static u8_t q[IP6_HLEN + 20];
+	struct ip6_hdr *h = (struct ip6_hdr *)q;
+	q[0] = 0x60;                            /* version 6 */
+	IP6H_NEXTH_SET(h, IP6_NEXTH_TCP);
+	ip6_addr_copy_to_packed(h->src, *ip_2_ip6(&a.local_ip));      /* we sent it: ours first */
+	ip6_addr_copy_to_packed(h->dest, *ip_2_ip6(&a.remote_ip));
+	u8_t *t = q + IP6_HLEN;
+	t[0] = (u8_t)(a.local_port >> 8), t[1] = (u8_t)a.local_port;
+	t[2] = (u8_t)(a.remote_port >> 8), t[3] = (u8_t)a.remote_port;
+	t[4] = 0, t[5] = 0, t[6] = 0x4e, t[7] = 0x20;                   /* seq 20000: in flight */
+	inst_ip6_ptb(h, IP6_HLEN + 7, 1280, 1280, NULL);                /* cut short */
+	IP6H_NEXTH_SET(h, IP6_NEXTH_UDP);
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);                   /* not TCP */
+	IP6H_NEXTH_SET(h, IP6_NEXTH_TCP);
+	inst_ip6_ptb(h, sizeof(q), 1279, 1280, NULL);                   /* under IPv6's minimum */
+	inst_ip6_ptb(h, sizeof(q), 1000, 1280, NULL);
+	CHECK_EQ(lowers, 0);
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	CHECK_EQ(lowers, 1);
+	CHECK(lowered == &a && lowered_mss == 1280 - 60 && lowered_resend == 1 && a.mss == 1280 - 60);
+	CHECK_EQ(outputs, 1);
+	inst_ptb_poll();                                                /* nothing was held: nothing waits */
+	CHECK_EQ(lowers, 1);
+	inst_ip6_ptb(h, sizeof(q), 1400, 1400, NULL);                   /* tcp_mss_lower never raises */
+	CHECK(lowers == 2 && lowered_mss == 1400 - 60 && a.mss == 1280 - 60);
+	/* The NIC still holds two of its segments: sent again from the poll once it lets them go, once
+	 * for the burst of messages the segments brought; or left to the timer after PTB_WAIT_MS. */
+	held = 2;
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	CHECK_EQ(lowers, 4);
+	inst_ptb_poll();
+	CHECK(lowers == 5 && lowered_mss == a.mss && lowered_resend == 1);
+	held = 0;
+	inst_ptb_poll();
+	CHECK_EQ(lowers, 6);
+	CHECK_EQ(outputs, 5);
+	inst_ptb_poll();
+	CHECK_EQ(lowers, 6);                                            /* done with it */
+	held = 1;
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	now_ms += 499;
+	inst_ptb_poll();
+	CHECK_EQ(lowers, 8);
+	now_ms += 1;
+	inst_ptb_poll();
+	inst_ptb_poll();
+	CHECK_EQ(lowers, 9);                                            /* given up */
+	held = 0;
+	lowers = 2, outputs = 2;
+	/* sequence numbers: the last queued one is taken; one past it, the one acknowledged last, one
+	 * below, and one half the space away are not */
+	t[4] = 0, t[5] = 0, t[6] = 0xea, t[7] = 0x5f;                   /* 59999 */
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	CHECK_EQ(lowers, 3);
+	static const u32_t bad_seq[] = { 60000, 999, 0x80000000u + 20000 };
+	for (unsigned i = 0; i < sizeof(bad_seq) / sizeof(bad_seq[0]); i++) {
+		t[4] = (u8_t)(bad_seq[i] >> 24), t[5] = (u8_t)(bad_seq[i] >> 16);
+		t[6] = (u8_t)(bad_seq[i] >> 8), t[7] = (u8_t)bad_seq[i];
+		inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	}
+	CHECK_EQ(lowers, 3);
+	a.lastack = 1001;
+	t[4] = 0, t[5] = 0, t[6] = 0x03, t[7] = 0xe8;                   /* 1000: acknowledged now */
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	CHECK_EQ(lowers, 3);
+	t[7] = 0xe9;                                                    /* 1001: the first unacknowledged */
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	CHECK_EQ(lowers, 4);
+	a.state = SYN_RCVD;
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	a.state = TIME_WAIT;
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	a.state = ESTABLISHED;
+	t[3] ^= 1;                                                      /* a port of nobody's */
+	inst_ip6_ptb(h, sizeof(q), 1280, 1280, NULL);
+	CHECK_EQ(lowers, 4);
+	CHECK_EQ(outputs, 4);
+	CHECK_EQ(b.mss, 1440);                                          /* another connection: untouched */
+	TCP_RMV_ACTIVE(&a);
+	TCP_RMV_ACTIVE(&b);
+}
+
 /* The listen list keeps lwIP's own walk: its pcbs have no back-link to write. */
 static void listen_list(void)
 {
@@ -295,5 +417,8 @@ static void listen_list(void)
 
 TEST_MAIN("test_tcphash: proves O(1) pcb removal (lwIP patched), the keyed four-tuple index with 10 and 100,000 pcbs, "
 	  "TIME_WAIT as bounded 24-byte entries (taken from lwIP, found, dropped oldest first, ended, restarted, expired), "
-	  "and IPv4 identifications per destination",
-	  index_many(10); index_many(100000); listen_list(); time_wait_entries(); ip_ids(); ip6_labels())
+	  "IPv4 identifications per destination, and a Packet Too Big lowering the MSS of the connection it "
+	  "quotes only (four-tuple, state and sequence number checked), and sending again what the NIC held once "
+	  "it lets go",
+	  index_many(10); index_many(100000); listen_list(); time_wait_entries(); ip_ids(); ip6_labels();
+	  packet_too_big())
