@@ -58,13 +58,11 @@ static struct {
 	struct tso_batch *free;
 	struct tso_batch *b;            /* the batch being built; NULL: none */
 	struct seg first;
-	uint8_t key[TSO_HDR];           /* the same with the fields segments differ in cleared */
+	uint8_t key[TSO_HDR];           /* its header with the fields segments differ in cleared */
 	uint32_t next_seq, bytes;       /* the sequence number that continues it; frame bytes */
 	uint32_t last;                  /* the last segment's payload */
 	uint8_t flags;                  /* TCP flags, PSH gathered */
 	uint8_t ack_wnd[8];             /* the last segment's ACK and window */
-	unsigned nf;
-	struct nic_frag f[NIC_TX_MAX_SEGS];     /* f[0]: the header (the batch's hdr) */
 } tso;
 
 _Static_assert(_Alignof(struct tso_batch) >= 2, "a batch's address has its low bit free");
@@ -132,11 +130,11 @@ static void key_of(uint8_t *k, const uint8_t *f, const struct seg *s)
 /* Adds p's payload (from byte skip) to the frame's pieces, joining pieces that follow each other
  * in memory (a file sent by reference); false, with nothing changed, when the NIC could not take
  * them: more than NIC_TX_MAX_SEGS pieces, or more leading short ones than it copies. */
-static bool add_pieces(const struct pbuf *p, uint32_t skip)
+static bool add_pieces(struct inst_frame *fr, const struct pbuf *p, uint32_t skip)
 {
 	struct nic_frag f[NIC_TX_MAX_SEGS];
-	unsigned nf = tso.nf;
-	memcpy(f, tso.f, nf * sizeof(f[0]));
+	unsigned nf = fr->nf;
+	memcpy(f, fr->f, nf * sizeof(f[0]));
 	for (const struct pbuf *q = p; q; q = q->next) {
 		if (q->len <= skip) {
 			skip -= q->len;
@@ -157,8 +155,8 @@ static bool add_pieces(const struct pbuf *p, uint32_t skip)
 		copied += f[i].len;
 	if (copied > NIC_BUF_SIZE / 2)
 		return false;
-	memcpy(tso.f, f, nf * sizeof(f[0]));
-	tso.nf = nf;
+	memcpy(fr->f, f, nf * sizeof(f[0]));
+	fr->nf = nf;
 	return true;
 }
 
@@ -169,10 +167,10 @@ static bool start(struct pbuf *p, const struct seg *s)
 	if (!b || s->hlen + s->payload > tso.max)
 		return false;
 	memcpy(b->hdr, p->payload, s->hlen);
-	tso.f[0] = (struct nic_frag){ b->hdr, s->hlen };
-	tso.nf = 1;
-	if (!add_pieces(p, s->hlen))
-		return false;
+	b->fr.f[0] = (struct nic_frag){ b->hdr, s->hlen };
+	b->fr.nf = 1;
+	if (!add_pieces(&b->fr, p, s->hlen))
+		return false;           /* b stays free */
 	tso.free = b->next;
 	b->n = 0;
 	tso.b = b;
@@ -192,7 +190,7 @@ static bool joins(const struct pbuf *p, const struct seg *s)
 		return false;
 	uint8_t k[TSO_HDR];
 	key_of(k, p->payload, s);
-	return memcmp(k, tso.key, s->hlen) == 0 && add_pieces(p, s->hlen);
+	return memcmp(k, tso.key, s->hlen) == 0 && add_pieces(&tso.b->fr, p, s->hlen);
 }
 
 static void hold(struct pbuf *p, const struct nic_txo *o, const struct seg *s)
@@ -228,7 +226,7 @@ bool inst_tso_add(struct pbuf *p, const struct nic_txo *o)
 	return true;
 }
 
-/* The frame of a batch of several segments: its header and its pieces. */
+/* The frame of a batch of several segments: its header, offloads and counts. */
 static void finish(struct tso_batch *b)
 {
 	const struct seg *s = &tso.first;
@@ -259,8 +257,6 @@ static void finish(struct tso_batch *b)
 	t[17] = (uint8_t)sum;
 	b->fr.o = (struct nic_txo){ .csum_start = s->l4, .csum_offset = 16, .gso_size = (uint16_t)s->payload,
 				    .gso = s->v6 ? NIC_GSO_TCP6 : NIC_GSO_TCP4, .hdr_len = (uint8_t)s->hlen };
-	memcpy(b->fr.f, tso.f, tso.nf * sizeof(tso.f[0]));
-	b->fr.nf = tso.nf;
 	b->fr.segs = b->n;
 	b->fr.wire = 0;
 	for (unsigned i = 0; i < b->n; i++)
