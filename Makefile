@@ -176,7 +176,7 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-INST_GLUE := inst inst_svc inst_hash dhcp6 inst_dhcp6 inst_cc tcp_cubic
+INST_GLUE := inst inst_svc inst_hash inst_mcast dhcp6 inst_dhcp6 inst_cc tcp_cubic
 $(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/tcp_cubic.h Makefile \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -83,6 +83,8 @@ static const struct family families[] = {
 	{ "reasm_drop_total", "IPv4 fragments that could not be reassembled.", OFF(s.reasm_drop), 0, 0 },
 	{ "csum_err_total", "IP, TCP, UDP or ICMP checksums found wrong.", OFF(s.csum_err), 0, 0 },
 	{ "dhcp6_drop_total", "DHCPv6 messages dropped: malformed, not ours, or refusing.", OFF(s.dhcp6_drop), 0, 0 },
+	{ "mcast_drop_total", "IPv6 multicast frames to a group not joined that the NIC's filter let through.",
+	  OFF(s.mcast_drop), 0, 0 },
 	{ "tcp_drop_mem_total", "TCP connections reset for want of memory.", OFF(s.tcp_drop_mem), 0, 0 },
 	{ "tcp_abort_total", "TCP connections given up by the stack or by Pollux.", OFF(s.tcp_abort), 0, 0 },
 	{ "held_resets_total", "Connections reset because the core's held input ran out.", OFF(s.held_resets), 0, 0 },
@@ -179,6 +181,13 @@ static bool m_nic(struct mconn *m, struct kbuf *b)
 		m_help(b, "nic_resets_total", "Device resets while running, by outcome.", false);
 		kbprintf(b, "pollux_nic_resets_total{result=\"done\"} %llu\npollux_nic_resets_total{result=\"failed\"} %llu\n",
 			 (unsigned long long)ds.resets, (unsigned long long)ds.reset_failed);
+		m_help(b, "nic_mcast_entries", "Multicast addresses the NIC filters on (0 with all multicast).", true);
+		kbprintf(b, "pollux_nic_mcast_entries %u\n", ds.mcast_entries);
+		m_help(b, "nic_mcast_all", "1 while the NIC receives every multicast frame.", true);
+		kbprintf(b, "pollux_nic_mcast_all %u\n", ds.mcast_all ? 1u : 0u);
+		m_help(b, "nic_mcast_fallbacks_total", "Multicast lists the NIC could not hold or refused: all multicast instead.",
+		       false);
+		kbprintf(b, "pollux_nic_mcast_fallbacks_total %llu\n", (unsigned long long)ds.mcast_fallbacks);
 		m_help(b, "nic_driver_total", "The driver's own counters, per queue (-1: the device).", false);
 		m->help_done = true;
 		m->core = 0;
