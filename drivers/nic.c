@@ -85,6 +85,7 @@ static struct nic_dstats dst;
 static struct prof prof_none;           /* a queue's profile before its core starts it: never on */
 static uint8_t mc_mac[NIC_MCAST_MAX][6];        /* the multicast list asked for (core 0) */
 static uint32_t mc_n = NIC_MCAST_ALL;
+static bool mc_asked_all = true;        /* every group asked for, not a list too long */
 
 uint8_t *nic_rx_buf(uint32_t q, uint32_t id)
 {
@@ -192,7 +193,7 @@ static void mcast_apply(void)
 		return;
 	}
 	bool all = nic.ops->set_mcast(&nic, mc_mac, mc_n) != 0;
-	if (all && mc_n != NIC_MCAST_ALL)
+	if (all && !mc_asked_all)
 		dst.mcast_fallbacks++;
 	dst.mcast_entries = all ? 0 : mc_n;
 	dst.mcast_all = all;
@@ -200,6 +201,7 @@ static void mcast_apply(void)
 
 void nic_set_mcast(const uint8_t (*mac)[6], uint32_t cnt)
 {
+	mc_asked_all = cnt == NIC_MCAST_ALL;
 	mc_n = cnt > NIC_MCAST_MAX ? NIC_MCAST_ALL : cnt;
 	if (mc_n != NIC_MCAST_ALL)
 		memcpy(mc_mac, mac, 6 * (size_t)mc_n);

@@ -247,9 +247,10 @@ void nic_flush(uint32_t q);
  * without stopping the other cores' loops: their queues pause while the device is reset).
  * Returns NIC_EV_LINK_* seen now. */
 unsigned nic_slow_poll(void);
-/* Core 0: receive multicast for mac[0..cnt) only (cnt > NIC_MCAST_MAX or NIC_MCAST_ALL: every
- * multicast frame). Kept and set again after a device reset; until the first call the device
- * receives all multicast. */
+/* Core 0: receive multicast for mac[0..cnt) only. NIC_MCAST_ALL: every multicast frame; any other
+ * cnt > NIC_MCAST_MAX (a list too long to keep) too, counted in mcast_fallbacks like a device that
+ * could not take the list. Kept and set again after a device reset; until the first call the
+ * device receives all multicast. */
 void nic_set_mcast(const uint8_t (*mac)[6], uint32_t cnt);
 /* Ask for a device reset (e.g. from a test command); nic_slow_poll carries it out. */
 void nic_request_reset(void);

@@ -157,7 +157,7 @@ struct net_inst {
 	void (*mem)(struct net_inst_mem *out);
 	/* The Ethernet addresses of the multicast groups joined (all-nodes, each address's
 	 * solicited-node group) into out (NET_MCAST_MAX entries) and their number into *cnt
-	 * (NIC_MCAST_ALL: more than fit); returns a count that changes whenever the list does. */
+	 * (NET_MCAST_MAX + 1: more than fit); returns a count that changes whenever the list does. */
 	uint32_t (*mcast)(uint8_t (*out)[6], uint32_t *cnt);
 	/* The NIC's link went down or came up (core 0): coming up announces the address again
 	 * (gratuitous ARP) and lets DHCP check its lease. */

@@ -66,7 +66,7 @@ bool inst_mcast_joined(const uint8_t dst[6])
 
 uint32_t inst_mcast_list(uint8_t (*out)[6], uint32_t *cnt)
 {
-	*cnt = over ? NIC_MCAST_ALL : nmc;
+	*cnt = over ? NET_MCAST_MAX + 1 : nmc;
 	if (!over)
 		memcpy(out, mc, 6 * (size_t)nmc);
 	return gen;

@@ -82,6 +82,7 @@ static struct {
 	volatile uint32_t valid, pref;
 } lease6;
 static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
+static bool mcast_all_asked;            /* core 0: the test command `mcast all` is in force */
 
 /* Big rings where frames flow in bulk: from a queue owner that steers, and to the owner that
  * sends for a core without a queue. The rest carry only ARP, DHCP, fragments and ICMP errors. */
@@ -124,10 +125,27 @@ static const struct console_cmd net_stats_cmd = {
 	"stats", "network: per core and queue packets, bytes, drops, TCP connections", net_stats_fn
 };
 
+#if POLLUX_TEST_COMMANDS
+/* Test-only (console, core 0): `mcast all` has the NIC receive every multicast frame, as without
+ * a filter, `mcast` the groups joined again (tests/net/net.py shows the filter drops frames). */
+static void net_mcast_fn(int argc, char **argv)
+{
+	mcast_all_asked = argc > 1 && !strcmp(argv[1], "all");
+	ncores[0].mcast_gen = 0;        /* set again by the next slow path */
+}
+
+static const struct console_cmd net_mcast_cmd = {
+	"mcast", "test only: [all] the NIC receives all multicast, or (no argument) the groups joined", net_mcast_fn
+};
+#endif
+
 int net_init(uint32_t cores)
 {
 	cpu_poll_register(net_poll);    /* returns at once on a core without a NIC queue or instance */
 	console_register(&net_stats_cmd);
+#if POLLUX_TEST_COMMANDS
+	console_register(&net_mcast_cmd);
+#endif
 	if (random_short() && POLLUX_REQUIRE_ENTROPY) {
 		kprintf("net: not serving: the random generators were seeded with %u bits of entropy, %u wanted "
 			"(POLLUX_REQUIRE_ENTROPY)\n", random_info()->bits, RANDOM_WANT_BITS);
@@ -770,7 +788,7 @@ static void mcast_sync(struct net_core *n)
 	if (gen == n->mcast_gen)
 		return;
 	n->mcast_gen = gen;
-	nic_set_mcast(mac, cnt);
+	nic_set_mcast(mac, mcast_all_asked ? NIC_MCAST_ALL : cnt);
 }
 
 static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, struct net_core *n, struct prof *p,

@@ -739,7 +739,7 @@ static void s_mcast(void)
 	CHECK_EQ(vm.st.rx_drop_filter, 1);
 	CHECK_EQ(mc_arrives((const uint8_t *)"\xff\xff\xff\xff\xff\xff"), 1);
 	CHECK_EQ(mc_arrives(vm.mac), 1);
-	/* More than nic.c keeps: every multicast frame. */
+	/* More than nic.c keeps: every multicast frame, counted. */
 	uint8_t many[NIC_MCAST_MAX + 1][6];
 	for (int i = 0; i <= NIC_MCAST_MAX; i++)
 		memcpy(many[i], "\x33\x33\xff\x00\x00", 5), many[i][5] = (uint8_t)i;
@@ -747,7 +747,7 @@ static void s_mcast(void)
 	CHECK(vm.allmulti && !vm.promisc);
 	CHECK_EQ(mc_arrives(mc_other), 1);
 	nic_dstats(&ds);
-	CHECK(ds.mcast_all && ds.mcast_fallbacks == 0);
+	CHECK(ds.mcast_all && ds.mcast_fallbacks == 1);  /* a list too long: counted */
 	/* Back to two after a device reset: the list is set again. */
 	nic_set_mcast(list, 2);
 	nic_request_reset();
