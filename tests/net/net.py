@@ -504,7 +504,7 @@ def mcast_filter_test(g):
     stack's count of multicast to groups not joined, mc_drop, stays flat), while with the filter
     off (test command `mcast all`) the same frames arrive and are counted, so the check can fail."""
     def blast():
-        ns("ping", "-6", "-c", "10", "-i", "0.2", "-w", "4", "-I", "tap0", "ff02::1:ff00:1234", check=False)
+        ns("ping", "-6", "-c", "5", "-i", "0.2", "-w", "3", "-I", "tap0", "ff02::1:ff00:1234", check=False)
         time.sleep(1)
 
     def state(line):
