@@ -770,15 +770,12 @@ static void lease6_sync(uint32_t me, struct net_core *n)
 /* A stage boundary in poll_body: compiled away in the untimed copy. */
 #define STAGE(s) (timed ? prof_switch(p, (s)) : 0)
 
-/* One iteration's work; returns the frames it took in. Inlined twice, timed and not (the constant
- * folds every STAGE away in the second), so that with the profile off net.c's own stage boundaries
- * cost nothing; those inside the calls (TX post, reap, refill, the service) keep one branch each. */
 /*
  * Core 0's slow path: the NIC's multicast filter follows the groups core 0's instance joined
  * (net_inst.mcast). Every instance configures the same addresses from the same MAC and router
  * advertisements, and the others take core 0's DHCPv6 address, so they join the same groups:
  * core 0's list stands for all, and the device is programmed here only, never from a data path.
- * Until the first list (and without IPv6's groups) the NIC receives all multicast (nic.c).
+ * Until the first list the NIC receives all multicast (nic.c).
  */
 static void mcast_sync(struct net_core *n)
 {
@@ -791,6 +788,9 @@ static void mcast_sync(struct net_core *n)
 	nic_set_mcast(mac, mcast_all_asked ? NIC_MCAST_ALL : cnt);
 }
 
+/* One iteration's work; returns the frames it took in. Inlined twice, timed and not (the constant
+ * folds every STAGE away in the second), so that with the profile off net.c's own stage boundaries
+ * cost nothing; those inside the calls (TX post, reap, refill, the service) keep one branch each. */
 static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, struct net_core *n, struct prof *p,
 								 uint64_t now, bool timed)
 {
