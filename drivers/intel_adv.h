@@ -97,8 +97,9 @@ _Static_assert(sizeof(struct iadv_txctx) == 16, "advanced context descriptor is 
 #define IADV_RETA(n) (0x5C00 + 4 * (n))  /* RW, 32 registers, 4 one-byte entries each */
 #define IADV_RSSRK(n) (0x5C80 + 4 * (n)) /* RW, 10 registers, the 40-byte key */
 #define IADV_RETA_LEN 128
-/* The multicast table, also at the same place on both chips (82576 MTA[127:0] with RCTL.MO,
- * Linux e1000_regs.h E1000_MTA; 82599 8.2.3.7.7 with MCSTCTRL.MO, 8.2.3.7.3): 4096 bits, one per
+/* The multicast table, also at the same place on both chips (82576 MTA[127:0] with RCTL.MO, as
+ * the 82575EB manual's 14.5.1 describes it and Linux e1000_regs.h E1000_MTA places it; 82599
+ * filter registers, 8.2.3.7, with MCSTCTRL.MO): 4096 bits, one per
  * value of a 12-bit slice of the destination address. A multicast frame whose bit is set passes
  * (with the 82599's MCSTCTRL.MFE); with offset MO = 0 the slice is address bits 47:36, the last
  * byte and the high nibble of the one before: (m[4] >> 4 | m[5] << 4) & 0xfff, bit (h & 31) of

@@ -539,7 +539,7 @@ int im_rx(const uint8_t *f, uint32_t len, uint32_t *hash_out)
 	uint8_t mac[6] = { (uint8_t)R(IXGBE_RAL0), (uint8_t)(R(IXGBE_RAL0) >> 8), (uint8_t)(R(IXGBE_RAL0) >> 16),
 			   (uint8_t)(R(IXGBE_RAL0) >> 24), (uint8_t)R(IXGBE_RAH0), (uint8_t)(R(IXGBE_RAH0) >> 8) };
 	bool mcast = (f[0] & 1) && !bcast;
-	/* 7.1.2.1: multicast with FCTRL.MPE, or through the MTA with MCSTCTRL.MFE at its offset */
+	/* Multicast with FCTRL.MPE, or through the MTA with MCSTCTRL.MFE at its offset */
 	uint32_t mc = R(IXGBE_MCSTCTRL);
 	if (mcast && !(R(IXGBE_FCTRL) & IXGBE_FCTRL_MPE) &&
 	    !((mc & IXGBE_MCSTCTRL_MFE) && iadv_model_mta_hit(&R(IADV_MTA(0)), mc & IXGBE_MCSTCTRL_MO_MASK, f))) {
