@@ -271,11 +271,11 @@ static int mac_table(const uint8_t (*mac)[6], uint32_t cnt)
  * The multicast filter. Without VIRTIO_NET_F_CTRL_RX the device cannot be told, and QEMU's stays
  * promiscuous as every reset leaves it (hw/net/virtio-net.c virtio_net_reset): all multicast
  * arrives. Broadcast is received either way (only VIRTIO_NET_F_CTRL_RX_EXTRA's NOBCAST, not
- * negotiated, would stop it). With it: the table (a device holding fewer addresses than sent, like QEMU's 64 for
- * both tables, receives all multicast instead by itself), ALLMULTI off, and PROMISC off last, so
- * that a refusal on the way leaves the device receiving too much, never too little. A refused
- * table turns ALLMULTI on instead; a command that times out breaks the control queue and the
- * slow path resets the device, after which nic.c sets the filter again.
+ * negotiated, would stop it). With it: the table (a device holding fewer addresses than sent,
+ * like QEMU's 64 for both tables, receives all multicast instead by itself), ALLMULTI off, and
+ * PROMISC off last, so that a refusal on the way leaves the device receiving too much, never too
+ * little. A refused table turns ALLMULTI on instead; a command that times out breaks the control
+ * queue and the slow path resets the device, after which nic.c sets the filter again.
  */
 static int vnet_set_mcast(struct nic *n, const uint8_t (*mac)[6], uint32_t cnt)
 {
