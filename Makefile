@@ -176,7 +176,7 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
-INST_GLUE := inst inst_svc inst_hash dhcp6 inst_dhcp6 inst_cc tcp_cubic inst_tso
+INST_GLUE := inst inst_svc inst_hash inst_mcast dhcp6 inst_dhcp6 inst_cc tcp_cubic inst_tso
 $(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/tcp_cubic.h Makefile \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -227,7 +227,8 @@ run: image
 
 # Host unit tests: pure code, compiled for the build machine.
 UNIT_TESTS := test_efimap test_acpi test_pagetable test_mem test_printf test_console test_conbuf test_spsc test_http test_site test_pci test_virtq \
-	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash test_dhcp6 test_cubic
+	test_flow test_ena test_random test_net test_vnet test_vrng test_ixgbe test_igb test_slab test_tcphash test_dhcp6 test_cubic \
+	test_watchdog
 UNIT_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer \
 	-DPOLLUX_CONFIG_FILE='"config/default.h"' -I. -Ikernel -Itests/unit/host
 UNIT_DIR := $(O)/unit
@@ -252,6 +253,7 @@ test_pagetable_SRCS := kernel/pagetable.c arch/x86_64/pte.c arch/aarch64/pte.c
 test_mem_SRCS := kernel/mempool.c
 test_printf_SRCS := kernel/printf.c
 test_console_SRCS := kernel/cmdline.c
+test_watchdog_SRCS := kernel/watchdog.c
 test_conbuf_SRCS := kernel/conbuf.c kernel/printf.c
 test_spsc_SRCS := net/spsc.c
 test_http_SRCS := net/http.c net/site.c net/site_blob.S $(UNIT_DIR)/site-empty.bin

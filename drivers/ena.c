@@ -1069,6 +1069,15 @@ static const struct nic_ops ena_ops = {
 	.slow_poll = ena_slow_poll,
 	.reset = ena_reset,
 	.counters = ena_counters,
+	/*
+	 * No set_mcast: the device has no receive filter to program. Its admin queue takes
+	 * CREATE/DESTROY_SQ/CQ, GET/SET_FEATURE and GET_STATS only, and none of its features is
+	 * an address or multicast filter (amzn-drivers, kernel/linux/common/ena_com/
+	 * ena_admin_defs.h, enum ena_admin_aq_opcode and ena_admin_aq_feature_id, commit 64788ef);
+	 * Linux's ena_set_rx_mode is an empty stub marked "TODO set Rx mode" (kernel/linux/ena/
+	 * ena_netdev.c). What reaches the guest is the VPC's choice; nic.c records the device as
+	 * receiving all multicast, and the stacks drop the groups they did not join (counted).
+	 */
 };
 
 static const struct nic_id ena_ids[] = {

@@ -204,12 +204,23 @@ static int igb_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 		}
 		iadv_rx_tail(&igb.a, q);
 	}
-	/* Multicast: every group, for IPv6's neighbour discovery and router advertisements (the
-	 * solicited-node groups of each address, all-nodes); the stacks drop what they did not join. */
-	iadv_wr(&igb.a, IGB_RCTL, IGB_RCTL_EN | IGB_RCTL_BAM | IGB_RCTL_MPE | IGB_RCTL_SECRC);
+	/* Multicast as set_mcast says next (nic.c), through the MTA at offset 0 (RCTL.MO). */
+	iadv_wr(&igb.a, IGB_RCTL, IGB_RCTL_EN | IGB_RCTL_BAM | IGB_RCTL_SECRC);
 	iadv_wr(&igb.a, IGB_TCTL, IGB_TCTL_EN | IGB_TCTL_PSP);
 	kprintf("igb0: live, rss on\n");
 	return 0;
+}
+
+/* The groups into the MTA, which takes any number (a hash: a few other groups pass too); RCTL.MPE
+ * only when every group is asked for. */
+static int igb_set_mcast(struct nic *n, const uint8_t (*mac)[6], uint32_t cnt)
+{
+	(void)n;
+	bool all = cnt > NIC_MCAST_MAX;
+	iadv_mta_program(&igb.a, mac, all ? 0 : cnt);
+	uint32_t rctl = iadv_rd(&igb.a, IGB_RCTL) & ~(IGB_RCTL_MPE | IGB_RCTL_MO_MASK);
+	iadv_wr(&igb.a, IGB_RCTL, rctl | (all ? IGB_RCTL_MPE : 0));
+	return all;
 }
 
 /* Link changes, the clear-on-read error counters, and a device that reset itself or vanished. */
@@ -268,6 +279,7 @@ static const struct nic_ops igb_ops = {
 	.slow_poll = igb_slow_poll,
 	.reset = igb_reset,
 	.counters = igb_counters,
+	.set_mcast = igb_set_mcast,
 };
 
 /* The copper 82576 parts (Linux e1000_hw.h device IDs); the virtual function 10ca is not one of

@@ -49,7 +49,9 @@
 #define IGB_SWFW_PHY1_SM (1u << 2)      /* port 1's PHY */
 #define IGB_RCTL 0x0100                 /* RW, receive control, 8.10.1 */
 #define IGB_RCTL_EN (1u << 1)
-#define IGB_RCTL_MPE (1u << 4)          /* accept every multicast */
+#define IGB_RCTL_MPE (1u << 4)          /* accept every multicast, not only the MTA's */
+#define IGB_RCTL_MO_MASK (3u << 12)     /* multicast offset: which 12 address bits hash into the MTA;
+					 * 0 = bits 47:36 (drivers/intel_adv.h IADV_MTA) */
 #define IGB_RCTL_BAM (1u << 15)         /* accept broadcast */
 #define IGB_RCTL_SECRC (1u << 26)       /* strip the Ethernet CRC */
 #define IGB_TCTL 0x0400                 /* RW, transmit control, 8.12.1 */

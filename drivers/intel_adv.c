@@ -203,6 +203,17 @@ void iadv_rss_program(struct iadv *a, const uint8_t *key, const uint8_t *reta)
 	}
 }
 
+void iadv_mta_program(struct iadv *a, const uint8_t (*mac)[6], uint32_t cnt)
+{
+	uint32_t mta[IADV_MTA_LEN] = { 0 };
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t h = ((uint32_t)mac[i][4] >> 4 | (uint32_t)mac[i][5] << 4) & 0xfff;
+		mta[h >> 5] |= 1u << (h & 31);
+	}
+	for (uint32_t i = 0; i < IADV_MTA_LEN; i++)
+		iadv_wr(a, IADV_MTA(i), mta[i]);
+}
+
 /* ---- RX ---- */
 
 void iadv_rx_post(struct nic *n, uint32_t q, const uint32_t *ids, uint32_t cnt)

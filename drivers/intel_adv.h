@@ -97,6 +97,15 @@ _Static_assert(sizeof(struct iadv_txctx) == 16, "advanced context descriptor is 
 #define IADV_RETA(n) (0x5C00 + 4 * (n))  /* RW, 32 registers, 4 one-byte entries each */
 #define IADV_RSSRK(n) (0x5C80 + 4 * (n)) /* RW, 10 registers, the 40-byte key */
 #define IADV_RETA_LEN 128
+/* The multicast table, also at the same place on both chips (82576 MTA[127:0] with RCTL.MO, as
+ * the 82575EB manual's 14.5.1 describes it and Linux e1000_regs.h E1000_MTA places it; 82599
+ * filter registers, 8.2.3.7, with MCSTCTRL.MO): 4096 bits, one per
+ * value of a 12-bit slice of the destination address. A multicast frame whose bit is set passes
+ * (with the 82599's MCSTCTRL.MFE); with offset MO = 0 the slice is address bits 47:36, the last
+ * byte and the high nibble of the one before: (m[4] >> 4 | m[5] << 4) & 0xfff, bit (h & 31) of
+ * register h >> 5 (e1000_mac.c e1000_hash_mc_addr_generic, ixgbe_common.c ixgbe_mta_vector). */
+#define IADV_MTA(n) (0x5200 + 4 * (n))  /* RW, 128 registers, undefined after reset */
+#define IADV_MTA_LEN 128
 
 /* What differs per chip in the ring engine. */
 struct iadv_chip {
@@ -197,6 +206,8 @@ void iadv_rx_tail(struct iadv *a, uint32_t q);
 int iadv_read_mac(struct iadv *a, uint32_t ral, const char *name, uint8_t mac[6]);
 /* Key into RSSRK and reta (NIC_RETA_LEN entries of queue numbers < npairs) into RETA. */
 void iadv_rss_program(struct iadv *a, const uint8_t *key, const uint8_t *reta);
+/* The MTA (offset 0) with a bit for each of mac[0..cnt), every other bit clear. */
+void iadv_mta_program(struct iadv *a, const uint8_t (*mac)[6], uint32_t cnt);
 
 /* nic_ops entries both drivers use as they are (n->priv points at a struct iadv). */
 void iadv_rx_post(struct nic *n, uint32_t q, const uint32_t *ids, uint32_t cnt);

@@ -311,7 +311,7 @@ static int ixgbe_setup(uint32_t n)
 	set_bits(IXGBE_HLREG0, IXGBE_HLREG0_RXCRCSTRP | IXGBE_HLREG0_TXCRCEN | IXGBE_HLREG0_TXPADEN);
 	wr(IXGBE_RDRXCTL, (rd(IXGBE_RDRXCTL) & ~IXGBE_RDRXCTL_RSCFRSTSIZE) | IXGBE_RDRXCTL_CRCSTRIP |
 				  IXGBE_RDRXCTL_RSCACKC | IXGBE_RDRXCTL_FCOE_WRFIX);
-	set_bits(IXGBE_FCTRL, IXGBE_FCTRL_BAM | IXGBE_FCTRL_MPE);      /* IPv6's neighbour discovery */
+	set_bits(IXGBE_FCTRL, IXGBE_FCTRL_BAM);        /* multicast: set_mcast, after start (nic.c) */
 	set_bits(IXGBE_CTRL_EXT, IXGBE_CTRL_EXT_NS_DIS);
 	set_bits(IXGBE_RTTDCS, IXGBE_RTTDCS_ARBDIS);
 	wr(IXGBE_MTQC, IXGBE_MTQC_64Q);
@@ -411,6 +411,21 @@ static int ixgbe_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 	return 0;
 }
 
+/* The groups into the MTA at offset 0, enabled by MCSTCTRL.MFE; it takes any number (a hash: a
+ * few other groups pass too). FCTRL.MPE only when every group is asked for. */
+static int ixgbe_set_mcast(struct nic *n, const uint8_t (*mac)[6], uint32_t cnt)
+{
+	(void)n;
+	bool all = cnt > NIC_MCAST_MAX;
+	iadv_mta_program(&ix.a, mac, all ? 0 : cnt);
+	wr(IXGBE_MCSTCTRL, IXGBE_MCSTCTRL_MFE);
+	if (all)
+		set_bits(IXGBE_FCTRL, IXGBE_FCTRL_MPE);
+	else
+		clear_bits(IXGBE_FCTRL, IXGBE_FCTRL_MPE);
+	return all;
+}
+
 static unsigned ixgbe_slow_poll(struct nic *n)
 {
 	unsigned ev = 0;
@@ -471,6 +486,7 @@ static const struct nic_ops ixgbe_ops = {
 	.slow_poll = ixgbe_slow_poll,
 	.reset = ixgbe_reset,
 	.counters = ixgbe_counters,
+	.set_mcast = ixgbe_set_mcast,
 };
 
 /* The 82599 family (device IDs as Linux ixgbe_type.h lists them). */

@@ -76,8 +76,11 @@
 #define IXGBE_HLREG0_RXCRCSTRP (1u << 1)
 #define IXGBE_HLREG0_TXPADEN (1u << 10)
 #define IXGBE_FCTRL 0x05080             /* RW, filter control, 8.2.3.7.1 */
-#define IXGBE_FCTRL_MPE (1u << 8)       /* accept every multicast */
+#define IXGBE_FCTRL_MPE (1u << 8)       /* accept every multicast, not only the MTA's */
 #define IXGBE_FCTRL_BAM (1u << 10)      /* accept broadcast */
+#define IXGBE_MCSTCTRL 0x05090          /* RW, multicast control, 8.2.3.7 (ixgbe_type.h) */
+#define IXGBE_MCSTCTRL_MO_MASK 3u       /* bits 1:0, the MTA's offset: 0 = address bits 47:36 */
+#define IXGBE_MCSTCTRL_MFE (1u << 2)    /* multicast filter (the MTA) enable */
 #define IXGBE_RXCSUM 0x05000            /* RW, receive checksum control, 8.2.3.7.5 */
 #define IXGBE_RXCSUM_PCSD (1u << 13)    /* descriptor carries the RSS hash */
 #define IXGBE_MRQC_RSS 0x1              /* MRQC.MRQE bits 3:0 = 0001: RSS only, 8.2.3.7.12 */

@@ -83,6 +83,9 @@ static volatile uint32_t reset_asked;
 static uint8_t key_saved[NIC_RSS_KEY_LEN], reta_saved[NIC_RETA_LEN];
 static struct nic_dstats dst;
 static struct prof prof_none;           /* a queue's profile before its core starts it: never on */
+static uint8_t mc_mac[NIC_MCAST_MAX][6];        /* the multicast list asked for (core 0) */
+static uint32_t mc_n = NIC_MCAST_ALL;
+static bool mc_asked_all = true;        /* every group asked for, not a list too long */
 
 uint8_t *nic_rx_buf(uint32_t q, uint32_t id)
 {
@@ -181,6 +184,32 @@ static void rx_refill(uint32_t q)
 	}
 }
 
+/* The kept multicast list to the live device (core 0). */
+static void mcast_apply(void)
+{
+	if (!nic.ops->set_mcast) {
+		dst.mcast_entries = 0;
+		dst.mcast_all = true;
+		return;
+	}
+	bool all = nic.ops->set_mcast(&nic, mc_mac, mc_n) != 0;
+	if (all && !mc_asked_all)
+		dst.mcast_fallbacks++;
+	dst.mcast_entries = all ? 0 : mc_n;
+	dst.mcast_all = all;
+}
+
+void nic_set_mcast(const uint8_t (*mac)[6], uint32_t cnt)
+{
+	mc_asked_all = cnt == NIC_MCAST_ALL;
+	mc_n = cnt > NIC_MCAST_MAX ? NIC_MCAST_ALL : cnt;
+	if (mc_n != NIC_MCAST_ALL)
+		memcpy(mc_mac, mac, 6 * (size_t)mc_n);
+	/* During a reset the restart applies it (reset_step). */
+	if (up && phase == PH_LIVE)
+		mcast_apply();
+}
+
 int nic_start(const uint8_t key[NIC_RSS_KEY_LEN], const uint8_t reta[NIC_RETA_LEN])
 {
 	memcpy(key_saved, key, NIC_RSS_KEY_LEN);
@@ -195,6 +224,7 @@ int nic_start(const uint8_t key[NIC_RSS_KEY_LEN], const uint8_t reta[NIC_RETA_LE
 	int err = nic.ops->start(&nic, key, reta);
 	if (err)
 		return err;
+	mcast_apply();
 	up = true;
 	return 0;
 }
@@ -437,6 +467,7 @@ static void reset_step(void)
 			up = false;
 			return;
 		}
+		mcast_apply();
 		dst.resets++;
 		kprintf("%s0: reset done, %u queue pairs back\n", nic.ops->name, nic.npairs);
 		__atomic_store_n(&phase, PH_LIVE, __ATOMIC_RELEASE);

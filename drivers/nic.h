@@ -24,6 +24,8 @@
 #define NIC_TX_MAX_REFS 8       /* pieces sent in place per frame; a longer chain is copied whole */
 #define NIC_TX_MAX_SEGS (1 + NIC_TX_MAX_REFS)
 #define NIC_MAX_COUNTERS 24     /* named counters a driver reports per queue or for the device */
+#define NIC_MCAST_MAX 32        /* multicast addresses nic_set_mcast keeps; past it, all multicast */
+#define NIC_MCAST_ALL 0xffffffffu       /* set_mcast's count: receive every multicast frame */
 
 /* One piece of a frame to send. */
 struct nic_frag {
@@ -145,6 +147,12 @@ struct nic_ops {
 	/* Named counters of queue q, or of the device with q < 0, into out; returns how many. May be
 	 * called from core 0 for any queue: each value is read once, possibly mid-update. */
 	unsigned (*counters)(struct nic *n, int q, struct nic_counter *out, unsigned max);
+	/* Live, on core 0: receive the multicast frames sent to mac[0..cnt) (broadcast and our own
+	 * address always), or every multicast frame when cnt is NIC_MCAST_ALL. Returns 0 when the
+	 * device filters (a hash filter may let a few other groups through), 1 when it receives all
+	 * multicast: asked for, more addresses than it holds, or a refused command (the driver
+	 * counts why). NULL: the device filters nothing it can be told about. */
+	int (*set_mcast)(struct nic *n, const uint8_t (*mac)[6], uint32_t cnt);
 };
 
 /* A driver as the probe table lists it: the PCI IDs it serves, ending with vendor 0. */
@@ -196,6 +204,9 @@ struct nic_dstats {
 	uint64_t link_down, link_up;    /* link changes seen after boot */
 	uint64_t resets;                /* device resets done while running */
 	uint64_t reset_failed;
+	uint32_t mcast_entries;         /* multicast addresses the device filters on */
+	bool mcast_all;                 /* it receives every multicast frame instead */
+	uint64_t mcast_fallbacks;       /* times a list was asked for and all multicast was set */
 };
 
 struct acpi_info;
@@ -249,6 +260,11 @@ void nic_flush(uint32_t q);
  * without stopping the other cores' loops: their queues pause while the device is reset).
  * Returns NIC_EV_LINK_* seen now. */
 unsigned nic_slow_poll(void);
+/* Core 0: receive multicast for mac[0..cnt) only. NIC_MCAST_ALL: every multicast frame; any other
+ * cnt > NIC_MCAST_MAX (a list too long to keep) too, counted in mcast_fallbacks like a device that
+ * could not take the list. Kept and set again after a device reset; until the first call the
+ * device receives all multicast. */
+void nic_set_mcast(const uint8_t (*mac)[6], uint32_t cnt);
 /* Ask for a device reset (e.g. from a test command); nic_slow_poll carries it out. */
 void nic_request_reset(void);
 

@@ -29,6 +29,7 @@ static struct {
 	bool rss_quirk;                 /* ring every RX doorbell after a queue ran dry (see flush) */
 	uint64_t rx_doorbell[NIC_MAX_QUEUES];   /* read-only while live: any core may ring them */
 	uint64_t ctrl_timeouts, needs_reset, bad_idx_resets;
+	uint64_t mcast_refused;         /* RX mode or MAC table commands the device refused */
 } vn;
 static struct vnet_pair pairs[NIC_MAX_QUEUES];
 
@@ -103,14 +104,14 @@ static int fail(int err, const char *why)
 	return virtio_pci_fail(&vn.t, err, why);
 }
 
-/* MQ and RSS are configured through the control queue, and RSS spreads over several queues;
- * segmentation needs the checksum offload (5.1.3.1). */
+/* MQ, RSS and the RX filter are configured through the control queue, and RSS spreads over
+ * several queues; segmentation needs the checksum offload (5.1.3.1). */
 static uint64_t vnet_prune(uint64_t use)
 {
 	if (!(use & (1ull << VIRTIO_NET_F_CSUM)))
 		use &= ~((1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6));
 	if (!(use & (1ull << VIRTIO_NET_F_CTRL_VQ)))
-		use &= ~((1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_RSS));
+		use &= ~((1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_RSS) | (1ull << VIRTIO_NET_F_CTRL_RX));
 	if (!(use & (1ull << VIRTIO_NET_F_MQ)))
 		use &= ~(1ull << VIRTIO_NET_F_RSS);     /* one queue: nothing to spread */
 	return use;
@@ -153,7 +154,7 @@ static int vnet_attach(struct nic *n, struct pci_dev *d, uint32_t want_pairs)
 	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_F_RING_EVENT_IDX) |
 			(1ull << VIRTIO_NET_F_CTRL_VQ) | (1ull << VIRTIO_NET_F_MQ) | (1ull << VIRTIO_NET_F_CSUM) |
 			(1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_RSS) |
-			(1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6);
+			(1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) | (1ull << VIRTIO_NET_F_CTRL_RX);
 	err = negotiate(want);
 	if (err)
 		return err;
@@ -247,6 +248,55 @@ static int vnet_start(struct nic *n, const uint8_t *key, const uint8_t *reta)
 	}
 	kprintf("vnet0: live, rss %s\n", n->caps.rss ? "on" : "off");
 	return 0;
+}
+
+/* One RX mode switch (5.1.6.5.1); counted when refused. */
+static int rx_mode(uint8_t cmd, bool on)
+{
+	uint8_t v = on;
+	int err = ctrl_cmd(VIRTIO_NET_CTRL_RX, cmd, &v, 1);
+	if (err)
+		vn.mcast_refused++;
+	return err;
+}
+
+/* MAC_TABLE_SET (5.1.6.5.2): no unicast entry (our own address is always received), then the
+ * multicast ones, each table a le32 count and 6 bytes per address. Counted when refused. */
+static int mac_table(const uint8_t (*mac)[6], uint32_t cnt)
+{
+	uint8_t t[4 + 4 + 6 * NIC_MCAST_MAX];
+	put32(t, 0);
+	put32(t + 4, cnt);
+	memcpy(t + 8, mac, 6 * (size_t)cnt);
+	int err = ctrl_cmd(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, t, 8 + 6 * cnt);
+	if (err)
+		vn.mcast_refused++;
+	return err;
+}
+
+/*
+ * The multicast filter. Without VIRTIO_NET_F_CTRL_RX the device cannot be told, and QEMU's stays
+ * promiscuous as every reset leaves it (hw/net/virtio-net.c virtio_net_reset): all multicast
+ * arrives. Broadcast is received either way (only VIRTIO_NET_F_CTRL_RX_EXTRA's NOBCAST, not
+ * negotiated, would stop it). With it: the table (a device holding fewer addresses than sent,
+ * like QEMU's 64 for both tables, receives all multicast instead by itself), ALLMULTI off, and
+ * PROMISC off last, so that a refusal on the way leaves the device receiving too much, never too
+ * little. A refused table turns ALLMULTI on instead; a command that times out breaks the control
+ * queue and the slow path resets the device, after which nic.c sets the filter again.
+ */
+static int vnet_set_mcast(struct nic *n, const uint8_t (*mac)[6], uint32_t cnt)
+{
+	(void)n;
+	if (!has(VIRTIO_NET_F_CTRL_RX))
+		return 1;
+	bool all = cnt > NIC_MCAST_MAX || mac_table(mac, cnt) != 0;
+	if (rx_mode(VIRTIO_NET_CTRL_RX_ALLMULTI, all) != 0) {
+		if (all)
+			return 1;       /* still promiscuous */
+		all = true;             /* ALLMULTI as it was: assume on */
+	}
+	rx_mode(VIRTIO_NET_CTRL_RX_PROMISC, false);
+	return all;
 }
 
 static void vnet_rx_post(struct nic *n, uint32_t q, const uint32_t *ids, uint32_t cnt)
@@ -377,6 +427,7 @@ static unsigned vnet_counters(struct nic *n, int q, struct nic_counter *out, uns
 		C("ctrl_timeouts", vn.ctrl_timeouts);
 		C("needs_reset", vn.needs_reset);
 		C("broken_rings", vn.bad_idx_resets);
+		C("mcast_refused", vn.mcast_refused);
 		return k;
 	}
 	const struct vnet_pair *p = &pairs[q];
@@ -403,6 +454,7 @@ static const struct nic_ops vnet_ops = {
 	.slow_poll = vnet_slow_poll,
 	.reset = vnet_reset,
 	.counters = vnet_counters,
+	.set_mcast = vnet_set_mcast,
 };
 
 static const struct nic_id vnet_ids[] = {

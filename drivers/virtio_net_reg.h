@@ -17,6 +17,7 @@
 #define VIRTIO_NET_F_HOST_TSO6 12               /* ... and over IPv6 */
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_CTRL_RX 18                 /* RX mode and MAC table through the control queue */
 #define VIRTIO_NET_F_MQ 22
 #define VIRTIO_NET_F_RSS 60
 
@@ -38,6 +39,12 @@
  * not what net/flow.c computes, never asked for. */
 
 /* Control virtqueue (5.1.6.5). */
+#define VIRTIO_NET_CTRL_RX 0                    /* 5.1.6.5.1, one byte: 0 off, 1 on */
+#define  VIRTIO_NET_CTRL_RX_PROMISC 0
+#define  VIRTIO_NET_CTRL_RX_ALLMULTI 1
+#define VIRTIO_NET_CTRL_MAC 1                   /* 5.1.6.5.2 */
+#define  VIRTIO_NET_CTRL_MAC_TABLE_SET 0        /* unicast then multicast table, each struct
+						 * virtio_net_ctrl_mac { le32 entries; u8 macs[entries][6]; } */
 #define VIRTIO_NET_CTRL_MQ 4
 #define  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define  VIRTIO_NET_CTRL_MQ_RSS_CONFIG 1        /* also sets the pairs in use (5.1.6.5.7.1) */

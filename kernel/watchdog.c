@@ -61,7 +61,10 @@ void watchdog_check(struct cpu *c, uint64_t now)
 	if (t == c->idx)
 		return;
 	uint64_t loops = *(volatile uint64_t *)&cpus[t].loops;
-	if (t != c->wd_target || loops != c->wd_loops) {
+	/* wd_since 0: nothing seen yet. Without it, the last core's first look at core 0 (target 0
+	 * and loops 0, as zeroed) while core 0 is still in its first iteration would count from
+	 * counter 0, i.e. from power-on, and report a stall at once. */
+	if (!c->wd_since || t != c->wd_target || loops != c->wd_loops) {
 		c->wd_target = t;
 		c->wd_loops = loops;
 		c->wd_since = now;

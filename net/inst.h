@@ -56,6 +56,9 @@ struct net_inst_cfg {
 #define NET_DHCP6_ON 1
 #define NET_DHCP6_AUTO 2
 
+/* Multicast Ethernet addresses an instance keeps for its groups (all-nodes included). */
+#define NET_MCAST_MAX NIC_MCAST_MAX
+
 #define NET_INST_CHUNK (1u << 20)
 #define NET_INST_MIN_MEM (8u << 20)
 
@@ -124,6 +127,8 @@ struct net_inst_stats {
 	uint64_t http_requests, http_2xx, http_3xx, http_4xx, http_bad;
 	uint64_t icmp_echo;                             /* ICMP echo requests answered */
 	uint64_t dhcp6_drop;                            /* DHCPv6 messages malformed, not ours or refusing */
+	uint64_t mcast_drop;                            /* IPv6 multicast frames to a group not joined:
+							 * the NIC's filter let them through */
 };
 
 struct net_inst {
@@ -157,6 +162,10 @@ struct net_inst {
 	void (*set_addr6)(const uint8_t addr[16], uint32_t valid, uint32_t pref);
 	void (*stats)(struct net_inst_stats *out);
 	void (*mem)(struct net_inst_mem *out);
+	/* The Ethernet addresses of the multicast groups joined (all-nodes, each address's
+	 * solicited-node group) into out (NET_MCAST_MAX entries) and their number into *cnt
+	 * (NET_MCAST_MAX + 1: more than fit); returns a count that changes whenever the list does. */
+	uint32_t (*mcast)(uint8_t (*out)[6], uint32_t *cnt);
 	/* The NIC's link went down or came up (core 0): coming up announces the address again
 	 * (gratuitous ARP) and lets DHCP check its lease. */
 	void (*link)(bool up);

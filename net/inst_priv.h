@@ -64,6 +64,14 @@ void inst_tso_flush(void);
 /* inst_tso.c: the NIC read a frame of several segments, or it was dropped: its segments go. */
 void inst_tso_done(void *ref);
 
+/* inst_mcast.c: keep the Ethernet addresses of the groups n joins (its MLD MAC filter). */
+void inst_mcast_start(struct netif *n);
+/* inst_mcast.c: dst (a multicast Ethernet address) is one of a group joined, or the list
+ * overflowed and every group counts as joined. */
+bool inst_mcast_joined(const uint8_t dst[6]);
+/* inst_mcast.c: net_inst.mcast (inst.h). */
+uint32_t inst_mcast_list(uint8_t (*out)[6], uint32_t *cnt);
+
 /* inst_hash.c: the index of this instance's connections (lwipopts.h's pcb hooks). Set up with a
  * bucket per expected connection (rounded up to a power of two, 1024 at least) and room for
  * time_wait connections in TIME_WAIT (the same, 256 at least), from alloc. 0 or ERR_MEM. */

@@ -47,6 +47,7 @@ struct net_core {
 	uint32_t ip6_printed;           /* core 0: the digest whose `pollux: ip6=` lines were printed */
 	uint32_t lease6_seen;           /* lease6.seq this core applied; core 0: its instance's count */
 	uint64_t next_timers, next_slow;
+	uint32_t mcast_gen;             /* core 0: the instance's multicast list last given the NIC */
 	uint64_t steered;               /* frames passed to the core owning their flow */
 	uint64_t forwarded;             /* frames passed to tx_owner to send */
 	uint64_t xring_drops;           /* frames for another core refused (its ring full) */
@@ -84,6 +85,7 @@ static struct {
 static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
 /* The management address and mask (POLLUX_METRICS_ADDR), network order, 0: none. Set in net_init. */
 static uint32_t mgmt_ip, mgmt_mask;
+static bool mcast_all_asked;            /* core 0: the test command `mcast all` is in force */
 
 /* Big rings where frames flow in bulk: from a queue owner that steers, and to the owner that
  * sends for a core without a queue. The rest carry only ARP, DHCP, fragments and ICMP errors. */
@@ -126,10 +128,27 @@ static const struct console_cmd net_stats_cmd = {
 	"stats", "network: per core and queue packets, bytes, drops, TCP connections", net_stats_fn
 };
 
+#if POLLUX_TEST_COMMANDS
+/* Test-only (console, core 0): `mcast all` has the NIC receive every multicast frame, as without
+ * a filter, `mcast` the groups joined again (tests/net/net.py shows the filter drops frames). */
+static void net_mcast_fn(int argc, char **argv)
+{
+	mcast_all_asked = argc > 1 && !strcmp(argv[1], "all");
+	ncores[0].mcast_gen = 0;        /* set again by the next slow path */
+}
+
+static const struct console_cmd net_mcast_cmd = {
+	"mcast", "test only: [all] the NIC receives all multicast, or (no argument) the groups joined", net_mcast_fn
+};
+#endif
+
 int net_init(uint32_t cores)
 {
 	cpu_poll_register(net_poll);    /* returns at once on a core without a NIC queue or instance */
 	console_register(&net_stats_cmd);
+#if POLLUX_TEST_COMMANDS
+	console_register(&net_mcast_cmd);
+#endif
 	if (random_short() && POLLUX_REQUIRE_ENTROPY) {
 		kprintf("net: not serving: the random generators were seeded with %u bits of entropy, %u wanted "
 			"(POLLUX_REQUIRE_ENTROPY)\n", random_info()->bits, RANDOM_WANT_BITS);
@@ -798,6 +817,24 @@ static void lease6_sync(uint32_t me, struct net_core *n)
 /* A stage boundary in poll_body: compiled away in the untimed copy. */
 #define STAGE(s) (timed ? prof_switch(p, (s)) : 0)
 
+/*
+ * Core 0's slow path: the NIC's multicast filter follows the groups core 0's instance joined
+ * (net_inst.mcast). Every instance configures the same addresses from the same MAC and router
+ * advertisements, and the others take core 0's DHCPv6 address, so they join the same groups:
+ * core 0's list stands for all, and the device is programmed here only, never from a data path.
+ * Until the first list the NIC receives all multicast (nic.c).
+ */
+static void mcast_sync(struct net_core *n)
+{
+	uint8_t mac[NET_MCAST_MAX][6];
+	uint32_t cnt;
+	uint32_t gen = n->inst->mcast(mac, &cnt);
+	if (gen == n->mcast_gen)
+		return;
+	n->mcast_gen = gen;
+	nic_set_mcast(mac, mcast_all_asked ? NIC_MCAST_ALL : cnt);
+}
+
 /* One iteration's work; returns the frames it took in. Inlined twice, timed and not (the constant
  * folds every STAGE away in the second), so that with the profile off net.c's own stage boundaries
  * cost nothing; those inside the calls (TX post, reap, refill, the service) keep one branch each. */
@@ -836,6 +873,7 @@ static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, s
 	}
 	if (c->idx == 0 && now >= n->next_slow) {
 		n->next_slow = now + arch_counter_hz() / 1000 * SLOW_POLL_MS;
+		mcast_sync(n);
 		unsigned ev = nic_slow_poll();
 		if (ev & NIC_EV_LINK_DOWN)
 			n->inst->link(false);
@@ -893,11 +931,11 @@ void net_print_stats(void)
 		 "http_req", "http_4xx", "echo", "loops", "max_gap_us", "sack_rec", "sack_rtx", "rto");
 	/* Drops, each where it happened. */
 	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s "
-		 "%7s %7s %7s %7s %8s %7s\n",
+		 "%7s %7s %7s %7s %8s %7s %7s\n",
 		 "core", "q", "rx_bad", "rx_cpy", "rx_emp", "tx_full", "tx_big", "tx_ring", "tx_wait", "xdrops", "fwd_wt",
 		 "fwd_dr", "frag_d", "not_up", "runt", "v6_bad", "refused", "ip_drop", "ip6_drp", "nd_drp", "arp_drp", "udp_drp",
 		 "l4_drop", "reasm",
-		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err", "sack_bad", "dhcp6_d");
+		 "csum_err", "tcp_mem", "tcp_abt", "held_rs", "held_kb", "mem_err", "sack_bad", "dhcp6_d", "mc_drop");
 	/* Connection limits (config header), each time one was applied. */
 	kbprintf(&l, "%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "core", "hdr_tmo", "idle_cls",
 		 "snd_tmo", "evicted", "prt_evct", "snd_evct", "snd_shed", "snd_wait", "cap_ref", "syn_ckie", "ckie_ok",
@@ -925,13 +963,13 @@ void net_print_stats(void)
 			 U(s.sack_recoveries), U(s.sack_rexmits), U(s.tcp_rto));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
 		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %6llu "
-			 "%7llu %7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu %8llu %7llu\n",
+			 "%7llu %7llu %7llu %7llu %7llu %7llu %7llu %6llu %8llu %7llu %7llu %7llu %7llu %7llu %8llu %7llu %7llu\n",
 			 i, n->queue, U(q.rx_drop_bad), U(q.rx_copied), U(q.rx_empty), U(q.tx_full), U(q.tx_drop_big),
 			 U(s.tx_drop_ring), U(s.tx_waited), U(n->xring_drops), U(n->fwd_waits), U(n->fwd_drops), U(n->frag_drops),
 			 U(n->not_up), U(n->runts), U(n->bad_ext), U(s.rx_refused), U(s.ip_drop), U(s.ip6_drop), U(s.nd_drop),
 			 U(s.arp_drop), U(s.udp_drop),
 			 U(s.l4_drop), U(s.reasm_drop), U(s.csum_err), U(s.tcp_drop_mem), U(s.tcp_abort), U(s.held_resets), U(s.held_bytes / 1024),
-			 U(s.mem_err), U(s.sack_bad), U(s.dhcp6_drop));
+			 U(s.mem_err), U(s.sack_bad), U(s.dhcp6_drop), U(s.mcast_drop));
 		kbprintf(&l, "%-4u %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9u\n", i,
 			 U(s.hdr_timeouts), U(s.idle_closed), U(s.send_timeouts), U(s.evicted), U(s.evicted_partial),
 			 U(s.evicted_send), U(s.send_shed), U(s.send_waits), U(s.cap_refused), U(s.syn_cookies),
@@ -966,9 +1004,10 @@ void net_print_stats(void)
 		nic_dstats(&ds);
 		struct nic_counter nc[NIC_MAX_COUNTERS];
 		unsigned k = nic_counters(-1, nc, NIC_MAX_COUNTERS);
-		kbprintf(&x, "nic %s0: link %s link_down=%llu link_up=%llu resets=%llu reset_failed=%llu",
-			 dev->ops->name, dev->link ? "up" : "down", U(ds.link_down), U(ds.link_up), U(ds.resets),
-			 U(ds.reset_failed));
+		kbprintf(&x, "nic %s0: link %s link_down=%llu link_up=%llu resets=%llu reset_failed=%llu "
+			 "mcast_entries=%u mcast_all=%u mcast_fallbacks=%llu", dev->ops->name, dev->link ? "up" : "down",
+			 U(ds.link_down), U(ds.link_up), U(ds.resets), U(ds.reset_failed), ds.mcast_entries,
+			 ds.mcast_all ? 1u : 0u, U(ds.mcast_fallbacks));
 		for (unsigned j = 0; j < k; j++)
 			kbprintf(&x, " %s=%llu", nc[j].name, U(nc[j].value));
 		kbprintf(&x, "\n");

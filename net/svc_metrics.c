@@ -83,6 +83,8 @@ static const struct family families[] = {
 	{ "reasm_drop_total", "IPv4 fragments that could not be reassembled.", OFF(s.reasm_drop), 0, 0 },
 	{ "csum_err_total", "IP, TCP, UDP or ICMP checksums found wrong.", OFF(s.csum_err), 0, 0 },
 	{ "dhcp6_drop_total", "DHCPv6 messages dropped: malformed, not ours, or refusing.", OFF(s.dhcp6_drop), 0, 0 },
+	{ "mcast_drop_total", "IPv6 multicast frames to a group not joined that the NIC's filter let through.",
+	  OFF(s.mcast_drop), 0, 0 },
 	{ "tcp_drop_mem_total", "TCP connections reset for want of memory.", OFF(s.tcp_drop_mem), 0, 0 },
 	{ "tcp_abort_total", "TCP connections given up by the stack or by Pollux.", OFF(s.tcp_abort), 0, 0 },
 	{ "held_resets_total", "Connections reset because the core's held input ran out.", OFF(s.held_resets), 0, 0 },
@@ -140,7 +142,7 @@ enum { P_REQUEST, P_FAMILY, P_NIC, P_INFO, P_DONE };
 
 #define REQ_MAX 1024
 #define OUT_MAX 2048
-#define LINE_MAX 1024           /* the longest piece written at once (the NIC's device state: 700 bytes) */
+#define LINE_MAX 1024           /* the longest piece written at once (the NIC's link and resets: 700 bytes) */
 
 struct mconn {
 	uint8_t phase;
@@ -159,9 +161,22 @@ static void m_help(struct kbuf *b, const char *name, const char *help, bool gaug
 	kbprintf(b, "# HELP pollux_%s %s\n# TYPE pollux_%s %s\n", name, help, name, gauge ? "gauge" : "counter");
 }
 
-/* The NIC: the device's link and resets, then every driver counter of every queue (named by the
- * driver: doorbells rung and saved, bad completions, ...) and of the device (queue -1). Moves to
- * P_INFO and returns false when done. */
+/* The NIC's link and resets (m_nic's first piece). */
+static void m_nic_link(struct kbuf *b, const struct nic *dev, const struct nic_dstats *ds)
+{
+	m_help(b, "nic_link_up", "1 while the NIC reports its link up.", true);
+	kbprintf(b, "pollux_nic_link_up{nic=\"%s\"} %u\n", dev->ops->name, dev->link ? 1u : 0u);
+	m_help(b, "nic_link_changes_total", "Link changes seen after boot, by the state reached.", false);
+	kbprintf(b, "pollux_nic_link_changes_total{to=\"down\"} %llu\npollux_nic_link_changes_total{to=\"up\"} %llu\n",
+		 (unsigned long long)ds->link_down, (unsigned long long)ds->link_up);
+	m_help(b, "nic_resets_total", "Device resets while running, by outcome.", false);
+	kbprintf(b, "pollux_nic_resets_total{result=\"done\"} %llu\npollux_nic_resets_total{result=\"failed\"} %llu\n",
+		 (unsigned long long)ds->resets, (unsigned long long)ds->reset_failed);
+}
+
+/* The NIC: the device's link, resets and multicast filter, then every driver counter of every
+ * queue (named by the driver: doorbells rung and saved, bad completions, ...) and of the device
+ * (queue -1). Moves to P_INFO and returns false when done. */
 static bool m_nic(struct mconn *m, struct kbuf *b)
 {
 	const struct nic *dev = nic_dev();
@@ -171,16 +186,21 @@ static bool m_nic(struct mconn *m, struct kbuf *b)
 		return false;
 	}
 	if (!m->help_done) {
+		/* Two pieces (LINE_MAX each): link and resets, then the multicast filter. */
 		struct nic_dstats ds;
 		nic_dstats(&ds);
-		m_help(b, "nic_link_up", "1 while the NIC reports its link up.", true);
-		kbprintf(b, "pollux_nic_link_up{nic=\"%s\"} %u\n", dev->ops->name, dev->link ? 1u : 0u);
-		m_help(b, "nic_link_changes_total", "Link changes seen after boot, by the state reached.", false);
-		kbprintf(b, "pollux_nic_link_changes_total{to=\"down\"} %llu\npollux_nic_link_changes_total{to=\"up\"} %llu\n",
-			 (unsigned long long)ds.link_down, (unsigned long long)ds.link_up);
-		m_help(b, "nic_resets_total", "Device resets while running, by outcome.", false);
-		kbprintf(b, "pollux_nic_resets_total{result=\"done\"} %llu\npollux_nic_resets_total{result=\"failed\"} %llu\n",
-			 (unsigned long long)ds.resets, (unsigned long long)ds.reset_failed);
+		if (m->sub == 0) {
+			m_nic_link(b, dev, &ds);
+			m->sub = 1;
+			return true;
+		}
+		m_help(b, "nic_mcast_entries", "Multicast addresses the NIC filters on (0 with all multicast).", true);
+		kbprintf(b, "pollux_nic_mcast_entries %u\n", ds.mcast_entries);
+		m_help(b, "nic_mcast_all", "1 while the NIC receives every multicast frame.", true);
+		kbprintf(b, "pollux_nic_mcast_all %u\n", ds.mcast_all ? 1u : 0u);
+		m_help(b, "nic_mcast_fallbacks_total", "Multicast lists the NIC could not hold or refused: all multicast instead.",
+		       false);
+		kbprintf(b, "pollux_nic_mcast_fallbacks_total %llu\n", (unsigned long long)ds.mcast_fallbacks);
 		m_help(b, "nic_driver_total", "The driver's own counters, per queue (-1: the device).", false);
 		m->help_done = true;
 		m->core = 0;

@@ -217,7 +217,8 @@ def metrics_test(host, base, tag=""):
     chk = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
     text = body.decode(errors="replace")
     cores = {m.group(1) for m in re.finditer(r'^pollux_loops_total\{core="(\d+)"', text, re.M)}
-    nic = "pollux_nic_link_up{" in text and 'pollux_nic_driver_total{queue="0",' in text
+    nic = ("pollux_nic_link_up{" in text and 'pollux_nic_driver_total{queue="0",' in text
+           and re.search(r"^pollux_nic_mcast_entries [1-9]", text, re.M) and "\npollux_nic_mcast_all 0\n" in text)
     # The seed's entropy by source: what the boot's random: line credited, in all at least 256 bits.
     seed = {m.group(1): int(m.group(2)) for m in re.finditer(r'^pollux_seed_entropy\{source="([^"]+)"\} (\d+)$',
                                                              text, re.M)}

@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "drivers/intel_adv.h"
 #include "drivers/igb_reg.h"
+#include "iadv_model.h"
 #include "igb_model.h"
 
 #define R(off) GM_R(off)
@@ -43,8 +44,22 @@ static void reset_regs(void)
 	R(IGB_RAL0) = gm_mac[0] | gm_mac[1] << 8 | gm_mac[2] << 16 | (uint32_t)gm_mac[3] << 24;
 	R(IGB_RAH0) = gm_mac[4] | gm_mac[5] << 8 | IADV_RAH_AV;
 	R(IGB_EECD) = IGB_EECD_PRES;
+	for (uint32_t i = 0; i < IADV_MTA_LEN; i++)
+		R(IADV_MTA(i)) = IADV_MODEL_MTA_JUNK;
 	for (uint32_t q = 0; q < GM_NQ; q++)
 		R(IGB_SRRCTL(q)) = 2;   /* 2 KiB buffers, legacy descriptors */
+}
+
+bool gm_rx_accepts(const uint8_t dst[6])
+{
+	uint32_t rctl = R(IGB_RCTL);
+	if (!memcmp(dst, "\xff\xff\xff\xff\xff\xff", 6))
+		return rctl & IGB_RCTL_BAM;
+	if (dst[0] & 1)
+		return (rctl & IGB_RCTL_MPE) || iadv_model_mta_hit(&R(IADV_MTA(0)), rctl >> 12, dst);
+	uint8_t mac[6] = { (uint8_t)R(IGB_RAL0), (uint8_t)(R(IGB_RAL0) >> 8), (uint8_t)(R(IGB_RAL0) >> 16),
+			   (uint8_t)(R(IGB_RAL0) >> 24), (uint8_t)R(IGB_RAH0), (uint8_t)(R(IGB_RAH0) >> 8) };
+	return (rctl & GM_RCTL_UPE) || ((R(IGB_RAH0) & IADV_RAH_AV) && !memcmp(dst, mac, 6));
 }
 
 bool gm_link(void)

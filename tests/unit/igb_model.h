@@ -49,6 +49,11 @@ void gm_init(uint64_t bar0, uint8_t func);
 int gm_violations(void);
 /* Whether the link is up now, as STATUS.LU reports it. */
 bool gm_link(void);
+/* Whether the 82576's receive filter (RCTL.EN aside) takes a frame to dst: broadcast with
+ * RCTL.BAM, multicast with RCTL.MPE or a set MTA bit (RCTL.MO), unicast to receive address 0
+ * (RAH.AV) or with RCTL.UPE. */
+bool gm_rx_accepts(const uint8_t dst[6]);
+#define GM_RCTL_UPE (1u << 3)           /* unicast promiscuous (Linux E1000_RCTL_UPE) */
 /* The queue the 82576's RSS (MRQC, RSSRK, RETA) gives frame f[0..len), and its hash; -1 when no
  * enabled hash applies (the frame goes to the default queue, 0). */
 int gm_rss_queue(const uint8_t *f, uint32_t len, uint32_t *hash_out);

@@ -6,6 +6,7 @@
 #include "drivers/intel_adv.h"
 #include "drivers/ixgbe_reg.h"
 #include "csum.h"
+#include "iadv_model.h"
 #include "ixgbe_model.h"
 
 #define R(off) IM_R(off)
@@ -64,6 +65,8 @@ static void reset_regs(bool link)
 	R(IXGBE_RAL0) = im_mac[0] | im_mac[1] << 8 | im_mac[2] << 16 | (uint32_t)im_mac[3] << 24;
 	R(IXGBE_RAH0) = im_mac[4] | im_mac[5] << 8 | IXGBE_RAH_AV;
 	R(IXGBE_RDRXCTL) = 0x00000880;          /* reset value per 8.2.3.8.8 minus DMAIDONE */
+	for (uint32_t i = 0; i < IADV_MTA_LEN; i++)
+		R(IADV_MTA(i)) = IADV_MODEL_MTA_JUNK;
 	for (uint32_t q = 0; q < NQ; q++) {
 		R(IXGBE_SRRCTL(q)) = 0x00000402;        /* 2 KiB buffers, legacy descriptors */
 		R(IXGBE_DCA_RXCTRL(q)) = 1u << 9 | IXGBE_DCA_RXCTRL_BIT12 | IXGBE_DCA_RXCTRL_DATA_WRO |
@@ -536,7 +539,14 @@ int im_rx(const uint8_t *f, uint32_t len, uint32_t *hash_out)
 	uint8_t mac[6] = { (uint8_t)R(IXGBE_RAL0), (uint8_t)(R(IXGBE_RAL0) >> 8), (uint8_t)(R(IXGBE_RAL0) >> 16),
 			   (uint8_t)(R(IXGBE_RAL0) >> 24), (uint8_t)R(IXGBE_RAH0), (uint8_t)(R(IXGBE_RAH0) >> 8) };
 	bool mcast = (f[0] & 1) && !bcast;
-	if (!(bcast && (R(IXGBE_FCTRL) & IXGBE_FCTRL_BAM)) && !(mcast && (R(IXGBE_FCTRL) & IXGBE_FCTRL_MPE)) &&
+	/* Multicast with FCTRL.MPE, or through the MTA with MCSTCTRL.MFE at its offset */
+	uint32_t mc = R(IXGBE_MCSTCTRL);
+	if (mcast && !(R(IXGBE_FCTRL) & IXGBE_FCTRL_MPE) &&
+	    !((mc & IXGBE_MCSTCTRL_MFE) && iadv_model_mta_hit(&R(IADV_MTA(0)), mc & IXGBE_MCSTCTRL_MO_MASK, f))) {
+		im.rx_dropped_mcast++;
+		return -1;
+	}
+	if (!mcast && !(bcast && (R(IXGBE_FCTRL) & IXGBE_FCTRL_BAM)) &&
 	    !((R(IXGBE_RAH0) & IXGBE_RAH_AV) && !memcmp(f, mac, 6))) {
 		im.rx_dropped_filter++;
 		return -1;

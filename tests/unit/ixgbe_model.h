@@ -63,6 +63,7 @@ struct im_state {
 	int dca_bit12, relaxed_order, rxen_before_secrx_rdy, lnk_rst_link_up, one_reset_after_gio;
 	int early_after_reset, corectl_wrong, corectl_unlocked;
 	int rx_dropped_filter, rx_dropped_disabled;
+	int rx_dropped_mcast;           /* multicast neither FCTRL.MPE nor the MTA let through */
 	uint64_t rx_frames, tx_frames;
 };
 extern struct im_state im;

@@ -109,6 +109,7 @@ static void wire_out(const uint8_t *f, uint32_t len)
 
 /* Client -> device: at once. Each client SYN's queue is remembered by source port. */
 static uint64_t up_frames, up_dropped, dev_took;     /* dev_took: frames given an RX descriptor */
+static uint64_t up_mcast_filtered;      /* the client's DAD and router solicitations, on a filtering NIC */
 static int8_t syn_slot[65536];          /* the device's RX queue slot of the port's last SYN */
 static int cli_tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct nic_txo *o, void *ref)
 {
@@ -123,7 +124,9 @@ static int cli_tx(uint32_t core, const struct nic_frag *f, unsigned n, const str
 	}
 	up_frames++;
 	int slot = dev->rx(fr, len);
-	if (slot < 0)
+	if (slot < 0 && (fr[0] & 1) && memcmp(fr, "\xff\xff\xff\xff\xff\xff", 6))
+		up_mcast_filtered++;    /* IPv6 multicast to a group the device was not told of */
+	else if (slot < 0)
 		up_dropped++;   /* no RX descriptor: the device is being reset, or its ring is full */
 	else
 		dev_took++;
@@ -669,10 +672,10 @@ void nh_scenario(const struct nh_dev *d, const char *name)
 		CHECK(zero_copy > 1000);        /* body pieces sent in place, their pbufs freed by tx_done */
 	CHECK(!strstr(klog, "panic"));
 	printf("    %s: after both resets 64 + 64 new connections served in %.2f + %.2f ms; %u connections, %llu "
-	       "requests answered, %llu frames up (%llu refused by the device), %llu down; RX buffers to the stack "
+	       "requests answered, %llu frames up (%llu refused by the device, %llu multicast filtered), %llu down; RX buffers to the stack "
 	       "%llu, returned %llu; %llu frames with pieces sent in place; %.1f s host time in %.0f ms of ours\n",
 	       name, ms3, ms5, hc_nconns, (unsigned long long)answered, (unsigned long long)up_frames,
-	       (unsigned long long)up_dropped, (unsigned long long)down_frames, (unsigned long long)given,
+	       (unsigned long long)up_dropped, (unsigned long long)up_mcast_filtered, (unsigned long long)down_frames, (unsigned long long)given,
 	       (unsigned long long)returned, (unsigned long long)zero_copy, (double)(host_clock - sim0) / HZ,
 	       wall_ms(&w0));
 	if (test_failed) {

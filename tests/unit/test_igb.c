@@ -214,6 +214,27 @@ static uint32_t rss_frame(uint8_t *f, int kind, uint32_t i, uint16_t sp, uint8_t
 	return (uint32_t)(p + 40 - f);
 }
 
+/* The multicast filter through nic.c: the groups asked for pass the MTA with RCTL.MPE off, a
+ * group not asked for (another hash) and nothing else; broadcast and our address always; every
+ * group with MPE when all multicast is asked for. */
+static void mcast_checks(void)
+{
+	static const uint8_t list[2][6] = { { 0x33, 0x33, 0, 0, 0, 1 }, { 0x33, 0x33, 0xff, 0x12, 0x34, 0x56 } };
+	nic_set_mcast(list, 2);
+	struct nic_dstats ds;
+	nic_dstats(&ds);
+	verdict("mcast: the groups joined pass the MTA, RCTL.MPE off, another group filtered",
+		gm_rx_accepts(list[0]) && gm_rx_accepts(list[1]) && !gm_rx_accepts((const uint8_t *)"\x33\x33\xff\x00\x12\x34") &&
+			!(GM_R(IGB_RCTL) & IGB_RCTL_MPE) && ds.mcast_entries == 2 && !ds.mcast_all);
+	verdict("mcast: broadcast (RCTL.BAM) and our own address still received",
+		gm_rx_accepts((const uint8_t *)"\xff\xff\xff\xff\xff\xff") && gm_rx_accepts(gm_mac));
+	nic_set_mcast(NULL, NIC_MCAST_ALL);
+	nic_dstats(&ds);
+	verdict("mcast: all multicast asked for: RCTL.MPE", gm_rx_accepts((const uint8_t *)"\x33\x33\xff\x00\x12\x34") &&
+		(GM_R(IGB_RCTL) & IGB_RCTL_MPE) && ds.mcast_all);
+	nic_set_mcast(list, 2);
+}
+
 static void test_driver(void)
 {
 	gm_init(BAR0, 0);
@@ -264,6 +285,7 @@ static void test_driver(void)
 	CHECK_EQ(gm.q_enable_refused, 0);
 	CHECK_EQ(gm.tail_refused, 0);
 	CHECK_EQ(gm.irq_unmasked, 0);
+	mcast_checks();
 
 	/* A reset while running: receive and transmit stopped, 10 ms of quiet, CTRL.RST, the same
 	 * bring-up again, the link back. */
@@ -293,5 +315,5 @@ static void test_driver(void)
 
 TEST_MAIN("igb: the 82576 driver through nic.c against a bring-up model on a fake clock with 10 ns spins: "
 	  "reset delays on the counter, MDIC after CFG_DONE under the SW/FW semaphore, the copper PHY "
-	  "powered up, RSS over at most 8 queue pairs (IPv4 and IPv6 fields), fiber/SerDes IDs not claimed",
+	  "powered up, RSS over at most 8 queue pairs (IPv4 and IPv6 fields), the multicast table, fiber/SerDes IDs not claimed",
 	  test_delays(); test_model(); test_rules_alone(); test_serdes_ids(); test_port1(); test_driver())

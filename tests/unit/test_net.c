@@ -86,6 +86,8 @@ static struct fdev {
 	/* what happened */
 	struct nic *n;
 	uint32_t attach_calls, want, start_calls, reset_calls, slow_calls;
+	uint32_t mcast_calls, mcast_cnt;        /* set_mcast: calls, and the last count (and list) */
+	uint8_t mcast[NIC_MCAST_MAX][6];
 	uint32_t wrong_core;            /* device calls off core 0 */
 	bool live;                      /* started and not reset since */
 	uint8_t key[NIC_RSS_KEY_LEN], reta[NIC_RETA_LEN];
@@ -434,6 +436,17 @@ static unsigned fake_counters(struct nic *n, int q, struct nic_counter *out, uns
 	return 1;
 }
 
+static int fake_set_mcast(struct nic *n, const uint8_t (*mac)[6], uint32_t cnt)
+{
+	(void)n;
+	CHECK_EQ(me(), 0);
+	dev.mcast_calls++;
+	dev.mcast_cnt = cnt;
+	if (cnt <= NIC_MCAST_MAX)
+		memcpy(dev.mcast, mac, 6 * (size_t)cnt);
+	return cnt > NIC_MCAST_MAX;
+}
+
 static const struct nic_ops fake_ops = {
 	.name = "fake",
 	.attach = fake_attach,
@@ -447,6 +460,7 @@ static const struct nic_ops fake_ops = {
 	.slow_poll = fake_slow_poll,
 	.reset = fake_reset,
 	.counters = fake_counters,
+	.set_mcast = fake_set_mcast,
 };
 /* drivers/nic.c's probe table names these: the fake is the first, the others serve nothing. */
 static const struct nic_id fake_ids[] = { { 0xfa4e, 0x0001 }, { 0, 0 } };
@@ -485,6 +499,8 @@ static struct finst {
 	uint32_t wrong_core, foreign_frame, addr_asked;
 	bool answer;            /* each frame in is served and answered with a frame out (prof) */
 	uint32_t served;
+	uint8_t mc[3][6];       /* what mcast() reports: nmc addresses (NIC_MCAST_ALL: overflow), gen */
+	uint32_t nmc, mc_gen, mc_asked;
 } fi[NCORES];
 
 static uint64_t fnv(const uint8_t *p, uint32_t n)
@@ -584,6 +600,15 @@ static void fi_set_addr6(uint32_t c, const uint8_t a[16], uint32_t valid, uint32
 	fi_check(c);
 	fi[c].nset6++, memcpy(fi[c].set6, a, 16), fi[c].set6_valid = valid, fi[c].set6_pref = pref;
 }
+static uint32_t fi_mcast(uint32_t c, uint8_t (*out)[6], uint32_t *cnt)
+{
+	fi_check(c);
+	fi[c].mc_asked++;
+	*cnt = fi[c].nmc;
+	if (fi[c].nmc <= 3)
+		memcpy(out, fi[c].mc, 6 * (size_t)fi[c].nmc);
+	return fi[c].mc_gen;
+}
 static void fi_stats(uint32_t c, struct net_inst_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -619,11 +644,12 @@ static void fi_link(uint32_t c, bool up)
 	static void fi_set_addr6##c(const uint8_t a[16], uint32_t v, uint32_t p) { fi_set_addr6(c, a, v, p); } \
 	static void fi_link##c(bool up) { fi_link(c, up); } \
 	static void fi_mem##c(struct net_inst_mem *o) { fi_mem(c, o); } \
+	static uint32_t fi_mcast##c(uint8_t (*o)[6], uint32_t *n) { return fi_mcast(c, o, n); } \
 	static const struct net_inst fi_inst##c = { .init = fi_init##c, .input = fi_input##c, \
 		.input_copy = fi_input_copy##c, .tx_done = fi_tx_done##c, .poll = fi_poll##c, .tx_end = fi_tx_end##c, \
 		.addr = fi_addr##c, \
 		.addr6 = fi_addr6##c, .set_addr = fi_set_addr##c, .stats = fi_stats##c, .link = fi_link##c, .mem = fi_mem##c, \
-		.dhcp6 = fi_dhcp6##c, .set_addr6 = fi_set_addr6##c };
+		.dhcp6 = fi_dhcp6##c, .set_addr6 = fi_set_addr6##c, .mcast = fi_mcast##c };
 FAKE_INST(0)
 FAKE_INST(1)
 FAKE_INST(2)
@@ -1705,6 +1731,37 @@ static void s_link(void)
 	check_invariants();
 }
 
+/* The NIC's multicast filter follows core 0's instance's groups, set from core 0's slow path only
+ * when its list changed; other instances' lists are never asked for. */
+static void s_mcast(void)
+{
+	net_up(&(struct setup){ .pairs = 2, .cores = 4 });
+	struct nic_dstats ds;
+	nic_dstats(&ds);
+	CHECK(ds.mcast_all);                    /* all multicast until the first list */
+	memcpy(fi[0].mc[0], "\x33\x33\x00\x00\x00\x01", 6);
+	memcpy(fi[0].mc[1], "\x33\x33\xff\x12\x34\x56", 6);
+	fi[0].nmc = 2, fi[0].mc_gen = 7;
+	fi[1].nmc = 1, fi[1].mc_gen = 9;
+	uint32_t calls = dev.mcast_calls;
+	run_ms(300);
+	CHECK_EQ(dev.mcast_calls, calls + 1);   /* once, not at every slow poll */
+	CHECK_EQ(dev.mcast_cnt, 2);
+	CHECK(!memcmp(dev.mcast, fi[0].mc, 12));
+	nic_dstats(&ds);
+	CHECK(ds.mcast_entries == 2 && !ds.mcast_all);
+	fi[0].nmc = NET_MCAST_MAX + 1, fi[0].mc_gen = 8;       /* the instance's list overflowed */
+	run_ms(200);
+	CHECK_EQ(dev.mcast_calls, calls + 2);
+	CHECK_EQ(dev.mcast_cnt, NIC_MCAST_ALL);
+	for (uint32_t c = 1; c < 4; c++)
+		CHECK_EQ(fi[c].mc_asked, 0);
+	size_t mark = klen;
+	net_print_stats();
+	CHECK(strstr(klog + mark, "mcast_entries=0 mcast_all=1 mcast_fallbacks=1") != NULL);
+	check_invariants();
+}
+
 /* The start-up order, one queue: a core whose instance is not up is never handed a frame (the
  * receiving core handles it, counted in not_up), and nothing is lost; a core that sends before the
  * queue's owner is up is served once it is. */
@@ -2442,6 +2499,7 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("IPv6 addresses printed once every core has them", s_addr6);
 	harness_run("DHCPv6 address published to every core", s_lease6);
 	harness_run("link events to core 0", s_link);
+	harness_run("multicast filter from core 0's groups", s_mcast);
 	harness_run("start-up order: 1 queue, core 0 late", s_startup_one_queue);
 	harness_run("start-up order: RSS, secondaries first", s_startup_rss);
 	harness_run("no NIC", s_no_nic);

@@ -236,7 +236,7 @@ static void s_bringup(void)
 	uint64_t need = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_RING_EVENT_IDX | 1ull << VIRTIO_NET_F_CTRL_VQ |
 			1ull << VIRTIO_NET_F_MQ | 1ull << VIRTIO_NET_F_RSS | 1ull << VIRTIO_NET_F_CSUM |
 			1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MAC |
-			1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6;
+			1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6 | 1ull << VIRTIO_NET_F_CTRL_RX;
 	CHECK_EQ(vm.features, need);            /* not MRG_RXBUF, RING_PACKED or GUEST_TSO4, also offered */
 	for (int i = 0; i < 9; i++) {
 		CHECK(vm.q[i].enabled);
@@ -259,8 +259,11 @@ static void s_bringup(void)
 	CHECK_EQ(vm.status_log[4], VSTAT_ACKNOWLEDGE | VSTAT_DRIVER | VSTAT_FEATURES_OK | VSTAT_DRIVER_OK);
 	for (int i = 0; i < 8; i += 2)
 		CHECK_EQ(vm.q[i].avail_at_ok, 256);     /* every RX ring full when DRIVER_OK came */
-	CHECK_EQ(vm.st.doorbells, 1);                   /* the RSS command's, nothing before DRIVER_OK */
+	/* The RSS command's, then ALLMULTI on and PROMISC off (all multicast until a list comes);
+	 * nothing before DRIVER_OK. */
+	CHECK_EQ(vm.st.doorbells, 3);
 	CHECK(vm.rss);
+	CHECK(vm.allmulti && !vm.promisc);
 	CHECK_EQ(vm.st.rss_configs, 1);
 	CHECK_EQ(vm.st.pairs_sets, 0);
 	CHECK_EQ(vm.reta_mask, 127);
@@ -486,7 +489,7 @@ static void s_zero_pairs(void)
 	CHECK(klog_has("vnet0: device offers 0 queue pairs: using 1"));
 	const struct nic *n = nic_dev();
 	CHECK(n && !n->caps.rss && n->npairs == 1);
-	CHECK_EQ(vm.st.ctrl_cmds, 0);
+	CHECK_EQ(vm.st.rss_configs + vm.st.pairs_sets, 0);     /* only the RX filter's commands */
 	CHECK_EQ(traffic(1, 60, 5000), 60);
 	nic_request_reset();                    /* a reset with the reduced feature set */
 	slow_path(1, 3);
@@ -694,6 +697,115 @@ static void s_minimal_device(void)
 	CHECK_EQ(vm.st.tx_csum, 0);
 	CHECK_EQ(vm.st.ctrl_cmds, 0);
 	model_clean();
+}
+
+/* ---- multicast filter (VIRTIO_NET_F_CTRL_RX) ---- */
+static const uint8_t mc_joined[6] = { 0x33, 0x33, 0xff, 0x12, 0x34, 0x56 };     /* solicited-node */
+static const uint8_t mc_other[6] = { 0x33, 0x33, 0xff, 0x00, 0x12, 0x34 };
+
+/* A frame to dst (not IP: the unclassified pair 0) in from the wire; returns the frames nic.c
+ * handed up on every queue (each given back). */
+static int mc_arrives(const uint8_t dst[6])
+{
+	uint8_t f[64] = { 0 };
+	memcpy(f, dst, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x02\x88\xb5", 8);
+	vm_rx(f, sizeof(f), false);
+	int got = 0;
+	for (uint32_t q = 0; q < nic_dev()->npairs; q++) {
+		struct nic_rxf rx[4];
+		int k = nic_rx_burst(q, rx, 4);
+		for (int j = 0; j < k; j++, got++)
+			nic_rx_return(q, rx[j].buf);
+	}
+	loop_all(nic_dev()->npairs);
+	return got;
+}
+
+static void s_mcast(void)
+{
+	CHECK_EQ(up(&(struct vm_cfg){ 0 }, 4), 4);
+	CHECK(vm.features & (1ull << VIRTIO_NET_F_CTRL_RX));
+	const uint8_t list[2][6] = { { 0x33, 0x33, 0, 0, 0, 1 }, { 0x33, 0x33, 0xff, 0x12, 0x34, 0x56 } };
+	nic_set_mcast(list, 2);
+	CHECK(!vm.promisc && !vm.allmulti);     /* QEMU starts promiscuous: turned off */
+	CHECK_EQ(vm.nuni, 0);
+	CHECK_EQ(vm.nmulti, 2);
+	struct nic_dstats ds;
+	nic_dstats(&ds);
+	CHECK(ds.mcast_entries == 2 && !ds.mcast_all && ds.mcast_fallbacks == 0);
+	CHECK_EQ(mc_arrives(mc_joined), 1);
+	CHECK_EQ(mc_arrives(mc_other), 0);      /* the device filtered it */
+	CHECK_EQ(vm.st.rx_drop_filter, 1);
+	CHECK_EQ(mc_arrives((const uint8_t *)"\xff\xff\xff\xff\xff\xff"), 1);
+	CHECK_EQ(mc_arrives(vm.mac), 1);
+	/* More than nic.c keeps: every multicast frame, counted. */
+	uint8_t many[NIC_MCAST_MAX + 1][6];
+	for (int i = 0; i <= NIC_MCAST_MAX; i++)
+		memcpy(many[i], "\x33\x33\xff\x00\x00", 5), many[i][5] = (uint8_t)i;
+	nic_set_mcast(many, NIC_MCAST_MAX + 1);
+	CHECK(vm.allmulti && !vm.promisc);
+	CHECK_EQ(mc_arrives(mc_other), 1);
+	nic_dstats(&ds);
+	CHECK(ds.mcast_all && ds.mcast_fallbacks == 1);  /* a list too long: counted */
+	/* Back to two after a device reset: the list is set again. */
+	nic_set_mcast(list, 2);
+	nic_request_reset();
+	for (int i = 0; i < 10; i++) {
+		nic_slow_poll();
+		loop_all(4);
+	}
+	CHECK(klog_has("vnet0: reset done"));
+	CHECK(!vm.promisc && !vm.allmulti && vm.nmulti == 2);
+	CHECK_EQ(mc_arrives(mc_other), 0);
+	CHECK_EQ(mc_arrives(mc_joined), 1);
+	model_clean();
+}
+
+/* A refused MAC table: counted, all multicast instead, nothing lost. */
+static void s_mcast_refused(void)
+{
+	CHECK_EQ(up(&(struct vm_cfg){ .mac_refuse = true }, 4), 4);
+	const uint8_t list[1][6] = { { 0x33, 0x33, 0xff, 0x12, 0x34, 0x56 } };
+	nic_set_mcast(list, 1);
+	struct nic_dstats ds;
+	nic_dstats(&ds);
+	CHECK(ds.mcast_all && ds.mcast_fallbacks == 1);
+	CHECK(counter(-1, "mcast_refused") >= 1 && counter(-1, "mcast_refused") != ~0ull);
+	CHECK(vm.allmulti && !vm.promisc);
+	CHECK_EQ(mc_arrives(mc_other), 1);
+	CHECK_EQ(mc_arrives(mc_joined), 1);
+	model_clean();
+}
+
+/* Without CTRL_RX the device cannot be told: it stays promiscuous, as QEMU starts it. */
+static void s_mcast_no_ctrl_rx(void)
+{
+	CHECK_EQ(up(&(struct vm_cfg){ .features = vm_default_features() & ~(1ull << VIRTIO_NET_F_CTRL_RX) }, 4), 4);
+	const uint8_t list[1][6] = { { 0x33, 0x33, 0xff, 0x12, 0x34, 0x56 } };
+	nic_set_mcast(list, 1);
+	struct nic_dstats ds;
+	nic_dstats(&ds);
+	CHECK(ds.mcast_all && ds.mcast_entries == 0);
+	CHECK(vm.promisc);
+	CHECK_EQ(mc_arrives(mc_other), 1);
+	model_clean();
+}
+
+/* The model refuses MAC tables whose sizes do not add up, as QEMU does. */
+static void s_model_mac_table(void)
+{
+	CHECK_EQ(up(&(struct vm_cfg){ 0 }, 1), 1);
+	uint8_t d[4 + 4 + 12] = { 0 };
+	d[4] = 2;                                       /* 0 unicast, 2 multicast */
+	CHECK_EQ(vm_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, d, sizeof(d)), VIRTIO_NET_OK);
+	CHECK_EQ(vm_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, d, sizeof(d) - 1), 1);    /* short */
+	d[4] = 1;
+	CHECK_EQ(vm_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, d, sizeof(d)), 1);        /* long */
+	d[0] = 0xff;
+	CHECK_EQ(vm_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, d, sizeof(d)), 1);        /* past the end */
+	CHECK_EQ(vm_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, d, 3), 1);
+	CHECK_EQ(vm.nmulti, 2);                 /* only the good one applied */
 }
 
 /* ---- the model refuses what a driver must not do (a driver written by hand) ---- */
@@ -1042,7 +1154,7 @@ static void s_tso_no_csum(void)
 	tso_off(1ull << VIRTIO_NET_F_CSUM);
 }
 
-TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 device model: bring-up, RSS on 4 pairs (IPv4 and IPv6), in place, TCP segmentation offload, EVENT_IDX, hostile values, ctrl timeouts, link, NEEDS_RESET", {
+TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 device model: bring-up, RSS on 4 pairs (IPv4 and IPv6), in place, TCP segmentation offload, EVENT_IDX, hostile values, ctrl timeouts, link, NEEDS_RESET, multicast filter", {
 	alloc_hook = dma_add;
 	harness_fail_report = model_report;
 	harness_run("bring-up order", s_bringup);
@@ -1068,4 +1180,8 @@ TEST_MAIN("test_vnet: virtio-net driver + nic.c against a strict virtio 1.2 devi
 	harness_run("NEEDS_RESET: reset, every queue back", s_needs_reset);
 	harness_run("minimal device: no offloads, 1 pair", s_minimal_device);
 	harness_run("model refuses a wrong driver", s_model_refuses);
+	harness_run("multicast filter: joined groups only", s_mcast);
+	harness_run("multicast filter: MAC table refused, all multicast", s_mcast_refused);
+	harness_run("multicast filter: no CTRL_RX, promiscuous", s_mcast_no_ctrl_rx);
+	harness_run("model refuses malformed MAC tables", s_model_mac_table);
 })

@@ -30,7 +30,7 @@ uint64_t vm_default_features(void)
 {
 	return F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) | F(VIRTIO_F_RING_EVENT_IDX) | F(VIRTIO_NET_F_CTRL_VQ) |
 	       F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_STATUS) |
-	       F(VIRTIO_NET_F_RSS) | F(VM_F_GUEST_TSO4) | F(VM_F_MRG_RXBUF) | F(VM_F_RING_PACKED) |
+	       F(VIRTIO_NET_F_RSS) | F(VIRTIO_NET_F_CTRL_RX) | F(VM_F_GUEST_TSO4) | F(VM_F_MRG_RXBUF) | F(VM_F_RING_PACKED) |
 	       F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6);
 }
 
@@ -318,10 +318,38 @@ static void park(struct vm_q *q)
 	q->parked = avail_idx(q) == q->last_avail;
 }
 
+static bool mac_in(const uint8_t (*t)[6], uint32_t n, const uint8_t *m)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!memcmp(t[i], m, 6))
+			return true;
+	return false;
+}
+
+/* What QEMU's receive_filter lets through (without VLANs or CTRL_RX_EXTRA): everything while
+ * promiscuous; broadcast; multicast with allmulti, an overflowed table or a table hit; unicast
+ * to the device's address, or with an overflowed table or a table hit. */
+static bool rx_filter(const uint8_t *f, uint32_t len)
+{
+	if (vm.promisc)
+		return true;
+	if (len < 6)
+		return false;
+	if (!memcmp(f, "\xff\xff\xff\xff\xff\xff", 6))
+		return true;
+	if (f[0] & 1)
+		return vm.allmulti || vm.multi_overflow || mac_in(vm.multi, vm.nmulti, f);
+	return !memcmp(f, vm.mac, 6) || vm.uni_overflow || mac_in(vm.uni, vm.nuni, f);
+}
+
 int vm_rx(const uint8_t *f, uint32_t len, bool data_valid)
 {
 	if (!(vm.status & VSTAT_DRIVER_OK) || vm.halted || !vm.link) {
 		vm.st.rx_drop_down++;
+		return -1;
+	}
+	if (!rx_filter(f, len)) {
+		vm.st.rx_drop_filter++;
 		return -1;
 	}
 	uint32_t hash = 0;
@@ -553,6 +581,55 @@ static uint8_t ctrl_mq(uint8_t cmd, const uint8_t *d, uint32_t n)
 	return 0;
 }
 
+/* RX mode (5.1.6.5.1): one byte, off or on. */
+static uint8_t ctrl_rx(uint8_t cmd, const uint8_t *d, uint32_t n)
+{
+	if (!has(VIRTIO_NET_F_CTRL_RX) || n != 1)
+		return 1;
+	if (cmd == VIRTIO_NET_CTRL_RX_PROMISC)
+		vm.promisc = d[0] != 0;
+	else if (cmd == VIRTIO_NET_CTRL_RX_ALLMULTI)
+		vm.allmulti = d[0] != 0;
+	else
+		return 1;               /* ALLUNI and the rest need CTRL_RX_EXTRA, not offered */
+	return 0;
+}
+
+/* MAC_TABLE_SET (5.1.6.5.2): two struct virtio_net_ctrl_mac back to back, unicast then multicast,
+ * each le32 entries and entries * 6 bytes; anything else, short or long, is refused as QEMU's
+ * virtio_net_handle_mac does. Past VM_MAC_TABLE the kind overflows (accepted whole). */
+static uint8_t ctrl_mac(uint8_t cmd, const uint8_t *d, uint32_t n)
+{
+	if (!has(VIRTIO_NET_F_CTRL_RX) || cmd != VIRTIO_NET_CTRL_MAC_TABLE_SET || n < 4 || vm.cfg.mac_refuse)
+		return 1;
+	uint32_t nu, nm;
+	memcpy(&nu, d, 4);
+	if (nu > (n - 4) / 6 || 4 + 6 * nu + 4 > n)
+		return 1;
+	memcpy(&nm, d + 4 + 6 * nu, 4);
+	if (nm > n || 4 + 6 * nu + 4 + 6 * (uint64_t)nm != n)
+		return 1;
+	vm.uni_overflow = nu > VM_MAC_TABLE;
+	vm.nuni = vm.uni_overflow ? 0 : nu;
+	memcpy(vm.uni, d + 4, 6 * vm.nuni);
+	vm.multi_overflow = nm > VM_MAC_TABLE - vm.nuni;
+	vm.nmulti = vm.multi_overflow ? 0 : nm;
+	memcpy(vm.multi, d + 4 + 6 * nu + 4, 6 * vm.nmulti);
+	vm.st.mac_table_sets++;
+	return 0;
+}
+
+uint8_t vm_ctrl(uint8_t cls, uint8_t cmd, const uint8_t *d, uint32_t n)
+{
+	uint8_t ack = cls == VIRTIO_NET_CTRL_MQ    ? ctrl_mq(cmd, d, n)
+		    : cls == VIRTIO_NET_CTRL_RX  ? ctrl_rx(cmd, d, n)
+		    : cls == VIRTIO_NET_CTRL_MAC ? ctrl_mac(cmd, d, n)
+						 : 1;
+	if (ack)
+		vm.st.ctrl_refused++;
+	return ack;
+}
+
 /* The held command's readable bytes must stay as they were while the device owns them. */
 static void ctrl_check_held(void)
 {
@@ -608,9 +685,7 @@ static void ctrl_queue(void)
 				vm.ctrl_snap_pa[j] = s[j].addr, vm.ctrl_snap_len[j] = s[j].len;
 			break;
 		}
-		uint8_t ack = cmd[0] == VIRTIO_NET_CTRL_MQ ? ctrl_mq(cmd[1], cmd + 2, len - 2) : 1;
-		if (ack)
-			vm.st.ctrl_refused++;
+		uint8_t ack = vm_ctrl(cmd[0], cmd[1], cmd + 2, len - 2);
 		*(volatile uint8_t *)pa(s[i].addr) = ack;
 		put_used_raw(q, head, 1);
 	}
@@ -698,6 +773,9 @@ static void reset(void)
 	}
 	vm.active_pairs = 1;
 	vm.rss = false;
+	vm.promisc = true;              /* QEMU's virtio_net_reset */
+	vm.allmulti = vm.uni_overflow = vm.multi_overflow = false;
+	vm.nuni = vm.nmulti = 0;
 	vm.ctrl_held = false;
 	vm.nheld = 0;
 	vm.isr = 0;
@@ -711,8 +789,8 @@ static bool features_ok(uint64_t f)
 		return false;           /* 3.1.1 step 5: a subset of what the device offered */
 	if (!(f & F(VIRTIO_F_VERSION_1)))
 		return false;
-	if ((f & (F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_RSS))) && !(f & F(VIRTIO_NET_F_CTRL_VQ)))
-		return false;           /* 5.1.3.1: MQ and RSS need the control queue */
+	if ((f & (F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_RSS) | F(VIRTIO_NET_F_CTRL_RX))) && !(f & F(VIRTIO_NET_F_CTRL_VQ)))
+		return false;           /* 5.1.3.1: MQ, RSS and CTRL_RX need the control queue */
 	if ((f & (F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6))) && !(f & F(VIRTIO_NET_F_CSUM)))
 		return false;           /* 5.1.3.1: segmentation needs the checksum offload */
 	return true;

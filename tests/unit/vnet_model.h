@@ -1,6 +1,7 @@
 /* A host model of a modern virtio-net PCI device (virtio 1.2, transport-pci and 5.1), strict about
  * what a driver may do: PCI function with the vendor capabilities, common/notify/ISR/device config in
- * one memory BAR, split virtqueues, the control queue (MQ pairs, RSS), EVENT_IDX, NEEDS_RESET. */
+ * one memory BAR, split virtqueues, the control queue (MQ pairs, RSS, RX mode and MAC table),
+ * EVENT_IDX, NEEDS_RESET. */
 #ifndef POLLUX_VNET_MODEL_H
 #define POLLUX_VNET_MODEL_H
 
@@ -18,6 +19,8 @@
 #define VM_MAX_PAIRS 8
 #define VM_MAX_Q (2 * VM_MAX_PAIRS + 1)
 #define VM_TABLE_MAX 256                /* indirection entries the model can hold */
+#define VM_MAC_TABLE 64                 /* MAC filter entries, unicast and multicast together (QEMU's
+					 * MAC_TABLE_ENTRIES, hw/net/virtio-net.c) */
 
 /* A device that lies in its capabilities or registers. */
 enum vm_hostile {
@@ -40,6 +43,7 @@ struct vm_cfg {
 	bool tx_poll;                   /* TX taken only by vm_step; avail_event says "do not notify" */
 	bool tx_defer;                  /* TX chains held, read and completed only by vm_tx_release */
 	bool ctrl_hang;                 /* control commands taken and never answered */
+	bool mac_refuse;                /* MAC_TABLE_SET refused (VIRTIO_NET_ERR) */
 	enum vm_hostile hostile;
 };
 
@@ -62,6 +66,8 @@ struct vm_stats {
 	uint64_t rx_frames, rx_drop_nobuf, rx_drop_down, tx_frames, tx_csum, tx_inplace_reads;
 	uint64_t tx_gso;                /* segmentation frames (each segment counts in tx_frames) */
 	uint64_t ctrl_cmds, ctrl_refused, rss_configs, pairs_sets, wild;
+	uint64_t rx_drop_filter;        /* frames the RX filter refused (QEMU's receive_filter) */
+	uint64_t mac_table_sets;
 };
 
 struct vm_wire {
@@ -94,6 +100,12 @@ struct vm_state {
 	uint16_t reta_mask, unclassified;
 	uint16_t reta[VM_TABLE_MAX];
 	uint8_t key[64], key_len;
+	/* The RX filter as QEMU keeps it: promiscuous from every reset until the driver says
+	 * otherwise (VIRTIO_NET_CTRL_RX), all multicast, and the MAC table (uni, then multi); a table
+	 * longer than VM_MAC_TABLE overflows into accepting all of that kind. */
+	bool promisc, allmulti, uni_overflow, multi_overflow;
+	uint8_t uni[VM_MAC_TABLE][6], multi[VM_MAC_TABLE][6];
+	uint32_t nuni, nmulti;
 	/* A control command held forever (ctrl_hang): its readable bytes as taken. */
 	bool ctrl_held;
 	uint16_t ctrl_held_avail;
@@ -137,6 +149,9 @@ void vm_set_link(bool up);
 void vm_set_needs_reset(void);
 /* The one's-complement check of an IPv4 TCP/UDP frame's L4 checksum: 0 when it is correct. */
 uint16_t vm_l4_check(const uint8_t *f, uint32_t len);
+/* A control command's answer (VIRTIO_NET_OK or _ERR) as the control queue would give it, applied
+ * (the model's own checks). */
+uint8_t vm_ctrl(uint8_t cls, uint8_t cmd, const uint8_t *d, uint32_t n);
 /* Raw register access for a hand-written driver (the model's own checks). */
 void vm_notify(uint16_t qi);
 
