@@ -51,15 +51,20 @@ PATHS = ["/", "/style.css", "/pollux.svg", "/index.html"]
 FILES = {"/": "index.html", "/style.css": "style.css", "/pollux.svg": "pollux.svg", "/index.html": "index.html"}
 REQUESTS = 150
 ETH_P_ALL, PACKET_OUTGOING = 3, 4
+SOL_PACKET, PACKET_VNET_HDR = 263, 15
 
 
 class Capture:
     """Every IPv6 frame on tap0 in the router namespace, both directions, in order: (time, outgoing,
-    the frame's first 200 bytes, its length)."""
+    the frame's first 200 bytes, its length, its segment size). The guest sends TCP with
+    segmentation offload: one frame from QEMU's tap may hold many segments, which the kernel cuts
+    only on its way out of the router. Each frame comes with its virtio-net header
+    (PACKET_VNET_HDR), whose gso_size (0: one packet) is the size of the segments it holds."""
 
     def __init__(self, ifname):
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
         self.s.bind((ifname, ETH_P_ALL))
         self.frames, self.stop = [], False
         self.t = threading.Thread(target=self.run, daemon=True)
@@ -69,9 +74,12 @@ class Capture:
         while not self.stop:
             if not select.select([self.s], [], [], 0.2)[0]:
                 continue
-            data, addr = self.s.recvfrom(65536)
+            data, addr = self.s.recvfrom(1 << 17)
+            gso_type, gso_size = data[1], struct.unpack("<H", data[4:6])[0]
+            data = data[10:]
             if len(data) >= 54 and data[12:14] == b"\x86\xdd":
-                self.frames.append((time.time(), addr[2] == PACKET_OUTGOING, data[:200], len(data)))
+                self.frames.append((time.time(), addr[2] == PACKET_OUTGOING, data[:200], len(data),
+                                    gso_size if gso_type else 0))
 
     def close(self):
         self.stop = True
@@ -87,9 +95,10 @@ def analyse(frames, gip6):
     """From the guest (incoming on tap0) and to it (outgoing): the Packet Too Big messages (time, MTU,
     the quoted next header, the quoted packet's client port) and the guest's packets to the client
     in order, each with its time, size, next header, and for TCP (unfragmented or a first fragment)
-    its client port, sequence number and data length; fragments also say what they carry."""
+    its client port, sequence number and data length; fragments also say what they carry. The size
+    of a frame of several segments is that of its largest segment, as it reaches the router's link."""
     ptbs, pkts = [], []
-    for t, out, f, flen in frames:
+    for t, out, f, flen, gso in frames:
         ip = f[14:]
         plen, nh = struct.unpack("!HB", ip[4:7])
         src, dst = ip6_text(ip[8:24]), ip6_text(ip[24:40])
@@ -112,6 +121,8 @@ def analyse(frames, gip6):
             pkt["port"] = struct.unpack("!H", ip[off + 2:off + 4])[0]
             pkt["seq"] = struct.unpack("!I", ip[off + 4:off + 8])[0]
             pkt["data"] = plen - (off - 40) - thl
+            if gso and pkt["data"] > gso:
+                pkt["size"] -= pkt["data"] - gso
         pkts.append(pkt)
     return ptbs, pkts
 
@@ -288,7 +299,7 @@ def main():
                f"after the first Packet Too Big the guest sent the client {len(tcp_after)} TCP packets, "
                f"{len(tcp_frags)} of them IPv6 fragments; " + "; ".join(parts))
         ping_frames = cap.frames[n_tcp:]
-        from_guest = [(f[20], struct.unpack("!H", f[18:20])[0] + 40) for t, out, f, flen in ping_frames
+        from_guest = [(f[20], struct.unpack("!H", f[18:20])[0] + 40) for t, out, f, flen, gso in ping_frames
                       if not out and ip6_text(f[22:38]) == gip6 and ip6_text(f[38:54]) == CLIENT]
         replies = [n for nh, n in from_guest if nh == 44]
         whole = [n for nh, n in from_guest if nh != 44]

@@ -144,7 +144,7 @@ def metric(text, name):
     return sum(float(m.group(1)) for m in re.finditer(r"^%s\{[^}]*\} (\S+)$" % name, text, re.M))
 
 
-def big_test(base, mbase):
+def big_test(base, mbase, tag=""):
     """4 clients of the 20 MB file at once: each byte checked; the frames leave the image in place
     (the NIC reads the file's bytes where they lie: tx_zero_copy moves with the queue owner's own
     frames), and the network memory in use stays far below even one copy of the file. On a NIC that
@@ -192,7 +192,7 @@ def big_test(base, mbase):
             break
     most = max(high) if high else -1
     result(ok == 4 * batches and 0 < most < 8e6 and segs - fwd > 10000 and inplace >= 0.9 * (frames - fwd),
-           "big-file", f"{ok} of {4 * batches} clients got the 20 MB file intact, 4 at once, in {time.time() - t0:.1f} s; "
+           "big-file" + tag, f"{ok} of {4 * batches} clients got the 20 MB file intact, 4 at once, in {time.time() - t0:.1f} s; "
            f"{inplace:.0f} of the {frames - fwd:.0f} frames the queue owner sent itself read in place from the image "
            f"(holding {segs - fwd:.0f} segments; {fwd:.0f} more forwarded by the other core); network memory in use "
            f"at most {most / 1e6:.1f} MB over {len(high)} samples")
@@ -288,7 +288,7 @@ def browser_test(base, tag=""):
            f"Chromium at {base}/: the page says '{said}'; screenshot {shot} ({size} bytes)")
 
 
-def rtt_test(tb, ip):
+def rtt_test(tb, base, tag=""):
     """1 MiB over a path with a round trip of tens of milliseconds (QEMU's filter-buffer on the
     guest's netdev, releasing frames every 20 ms, added from the monitor): faster than any sender
     holding at most 32 segments in flight (lwIP's old window, 46,720 bytes a round trip) could
@@ -298,7 +298,7 @@ def rtt_test(tb, ip):
         # The path's round trip as TCP sees it: the handshake's (curl's time_connect), median of 9.
         conn = []
         for _ in range(9):
-            r = ns("curl", "-s", "-o", "/dev/null", "-w", "%{time_connect}", f"http://{ip}/hello", check=False)
+            r = ns("curl", "-s", "-o", "/dev/null", "-w", "%{time_connect}", f"{base}/hello", check=False)
             try:
                 conn.append(float(r.stdout))
             except ValueError:
@@ -307,7 +307,7 @@ def rtt_test(tb, ip):
         times = []
         for _ in range(3):
             r = ns("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}",
-                   f"http://{ip}/data/1mib.bin", check=False)
+                   f"{base}/data/1mib.bin", check=False)
             f = r.stdout.split()
             if len(f) == 3 and f[0] == "200" and f[1] == str(1 << 20):
                 times.append(float(f[2]))
@@ -315,12 +315,12 @@ def rtt_test(tb, ip):
         bound = (1 << 20) / 46720 * rtt
     finally:
         monitor(tb.mon, "object_del delay")
-    result(rtt >= 0.01 and len(times) == 3 and best < 0.9 * bound, "long-path",
+    result(rtt >= 0.01 and len(times) == 3 and best < 0.9 * bound, "long-path" + tag,
            f"TCP handshake {rtt * 1000:.1f} ms through the delay (median of {len(conn)}); 1 MiB in {best:.2f} s at best of {len(times)} "
            f"(times {', '.join(f'{t:.2f}' for t in times)}); 32 segments a round trip would need {bound:.2f} s")
 
 
-def loss_test(ip):
+def loss_test(base, tag=""):
     """The 20 MB file with 1% of the frames lost each way (nftables in the namespace drops them at
     random on the tap): it arrives intact, within a bound, and the guest retransmitted."""
     rules = "table inet loss {\n chain i { type filter hook input priority 0; iifname \"tap0\" numgen random mod 100 0 " \
@@ -331,19 +331,19 @@ def loss_test(ip):
         f.flush()
         r = ns("nft", "-f", f.name, check=False)
     if r.returncode:
-        result(False, "lossy-path", f"nft could not install the loss rules: {r.stderr.strip()}")
+        result(False, "lossy-path" + tag, f"nft could not install the loss rules: {r.stderr.strip()}")
         return
     try:
         want = hashlib.sha256(open(os.path.join(TREE, "data/big.bin"), "rb").read()).hexdigest()
         t0 = time.time()
-        st, _, body = curl(f"http://{ip}/data/big.bin", timeout=240)
+        st, _, body = curl(f"{base}/data/big.bin", timeout=240)
         took = time.time() - t0
         dropped = re.findall(r"counter packets (\d+)", ns("nft", "list", "table", "inet", "loss", check=False).stdout)
     finally:
         ns("nft", "delete", "table", "inet", "loss", check=False)
     ok = st == 200 and hashlib.sha256(body).hexdigest() == want
     lost = [int(x) for x in dropped]
-    result(ok and len(lost) == 2 and min(lost) > 0 and took < 180, "lossy-path",
+    result(ok and len(lost) == 2 and min(lost) > 0 and took < 180, "lossy-path" + tag,
            f"20 MB at 1% loss each way: {'intact' if ok else f'status {st}, {len(body)} bytes'} in {took:.1f} s, "
            f"frames dropped in / out {lost}")
 
@@ -352,7 +352,8 @@ def ipv6_twins(tb):
     """The same checks over the address the guest took by SLAAC, URLs with [addr]: curl on every file
     under 1 MiB (the 1 MiB and 20 MB files, whose headers come from the same code as the small
     ones', cost tens of seconds under TCG; wget --mirror below fetches them byte for byte over IPv6),
-    wget --mirror, Chromium, and Prometheus scraping [addr]:9100."""
+    four clients of the 20 MB file, the long path and the lossy one, wget --mirror, Chromium, and
+    Prometheus scraping [addr]:9100."""
     ip6 = boot6(tb, result)
     if not ip6:
         return
@@ -360,6 +361,9 @@ def ipv6_twins(tb):
     small = {p: f for p, f in tree_files().items() if os.path.getsize(f) < 1 << 20}
     files_test(base, small, "-v6")
     conditional_test(base, "-v6")
+    big_test(base, f"http://[{ip6}]:9100", "-v6")
+    rtt_test(tb, base, "-v6")
+    loss_test(base, "-v6")
     mirror_test(base, "-v6")
     metrics_test(f"[{ip6}]", base, "-v6")
     browser_test(base, "-v6")
@@ -376,8 +380,8 @@ def main():
         files_test(base, tree_files())
         conditional_test(base)
         big_test(base, f"http://{ip}:9100")
-        rtt_test(tb, ip)
-        loss_test(ip)
+        rtt_test(tb, base)
+        loss_test(base)
         mirror_test(base)
         metrics_test(ip, base)
         browser_test(base)
