@@ -38,7 +38,7 @@ if importlib.util.find_spec("scapy") is None and sys.executable != "/usr/bin/pyt
         and os.path.exists("/usr/bin/python3"):
     os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)   # Debian's python3-scapy
 
-from netns import HOST_IP, HOST_IP6, Results, Testbed, boot, boot6, ns, setns  # noqa: E402
+from netns import HOST_IP, HOST_IP6, Results, Testbed, boot, boot6, family, ns, setns, url  # noqa: E402
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 CONFIG = sys.argv[5] if len(sys.argv) > 5 else "config/default.h"      # the image's, for its limits
@@ -99,14 +99,6 @@ def moved(d, names=None):
     """The counters that moved, as text."""
     keys = names or [k for k in d if not k.startswith("nic.") and k not in ("loops", "max_gap_us")]
     return " ".join(f"{k}+{d[k]}" for k in keys if d.get(k))
-
-
-def url(ip, path="/"):
-    return f"http://[{ip}]{path}" if ":" in ip else f"http://{ip}{path}"
-
-
-def family(ip):
-    return socket.AF_INET6 if ":" in ip else socket.AF_INET
 
 
 def tap_stats():

@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 
-from netns import Results, Testbed, boot, boot6, monitor, ns, setns
+from netns import Results, Testbed, boot, boot6, family, monitor, ns, setns, url
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SERVICE = sys.argv[5] if len(sys.argv) > 5 else "echo"
@@ -62,10 +62,6 @@ def tcp_echo(ip, payload, timeout=30):
     return got
 
 
-def url(ip, path="/"):
-    return f"http://[{ip}]{path}" if ":" in ip else f"http://{ip}{path}"
-
-
 def echo_tests(ip, tag="", flows=64):
     """TCP and UDP echo to ip (either family); tag names the checks' family ("-v6": the IPv6 twins)."""
     rnd = random.Random(7)
@@ -78,7 +74,7 @@ def echo_tests(ip, tag="", flows=64):
         msg = f"flow {i} ".encode() * (i + 1)
         bad += tcp_echo(ip, msg) != msg
     result(bad == 0, "tcp-flows" + tag, f"{flows} connections echoed, {bad} wrong")
-    u = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_DGRAM)
+    u = socket.socket(family(ip), socket.SOCK_DGRAM)
     u.settimeout(3)
     ok = 0
     for i in range(20):
@@ -209,7 +205,7 @@ def stall_test(ip):
     req = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n" * 256
     socks, sent = [], 0
     for i in range(48):
-        s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(family(ip), socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.settimeout(10)
         s.connect((ip, 80))
