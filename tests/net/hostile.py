@@ -572,7 +572,8 @@ def port_scan(h):
     opened = re.findall(r"^(\d+)/tcp\s+open", r.stdout, re.M)
     osl = re.search(r"(Aggressive OS guesses|OS details|No exact OS matches|Too many fingerprints)[^\n]*", r.stdout)
     ok = opened == ["80"] and closed and d.get("l4_drop", 0) >= int(closed.group(1))
-    result(bool(ok), "port-scan" + h.tag, f"nmap{' -6' if h.tag else ''} -sS -O, 1000 ports, in {time.time() - t0:.1f} s: open {opened}, "
+    result(bool(ok), "port-scan" + h.tag,
+           f"nmap{' -6' if h.tag else ''} -sS -O, 1000 ports, in {time.time() - t0:.1f} s: open {opened}, "
            f"closed {closed.group(1) if closed else '?'}; counted {moved(d, RX_DROPS) or 'nothing'}, "
            f"tx+{d.get('tx_pkts', 0)}; {osl.group(0)[:80] if osl else 'no OS result'}")
 
@@ -619,8 +620,8 @@ def half_sent(h, n):
     dm = delta(before, mid)
     held = len(socks)
     cap = LIMITS["POLLUX_MAX_CONNS"] * CORES
-    print(f"half-sent{h.tag}: {n} connections opened in {t_sent - t0:.1f} s, {held} sent half a request, {refused} refused "
-          f"or unanswered; then {moved(dm, ('tcp_acc', 'tcp_open', 'tcp_rst', 'cap_ref', 'evicted', 'prt_evct', 'syn_ckie'))}",
+    print(f"half-sent{h.tag}: {n} connections opened in {t_sent - t0:.1f} s, {held} sent half a request, "
+          f"{refused} refused or unanswered; then {moved(dm, ('tcp_acc', 'tcp_open', 'tcp_rst', 'cap_ref', 'evicted', 'prt_evct', 'syn_ckie'))}",
           flush=True)
     over = n - cap
     made_way = dm.get("cap_ref", 0) + dm.get("evicted", 0) + dm.get("prt_evct", 0)
