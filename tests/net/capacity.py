@@ -189,7 +189,8 @@ def many_test(g, ips, cap):
     print(f"capacity: {nopen} of {n} connections open with their response in {secs:.1f} s ("
           + ", ".join(f"{name(ip)} {got[ip][0]} of {shares[ip]}, {got[ip][1]} failed" for ip in ips)
           + f"); guest tcp_open {after.get('tcp_open')} (tcp6_open {after.get('tcp6_open')}), memory used "
-          f"{after.get('used_kb')} KiB (high {after.get('high_kb')}, taken {after.get('taken_kb')} of {after.get('budget_kb')}), "
+          f"{after.get('used_kb')} KiB (high {after.get('high_kb')}, taken {after.get('taken_kb')} of "
+          f"{after.get('budget_kb')}), "
           f"index {after.get('indexed')} pcbs, {after.get('probes', 0) / 100:.2f} compared per segment; "
           f"pools {after['pools']}", flush=True)
     result(CONNS <= cap, "cap", f"the derived cap ({cap} per core) holds {CONNS} connections")

@@ -621,7 +621,8 @@ def half_sent(h, n):
     held = len(socks)
     cap = LIMITS["POLLUX_MAX_CONNS"] * CORES
     print(f"half-sent{h.tag}: {n} connections opened in {t_sent - t0:.1f} s, {held} sent half a request, "
-          f"{refused} refused or unanswered; then {moved(dm, ('tcp_acc', 'tcp_open', 'tcp_rst', 'cap_ref', 'evicted', 'prt_evct', 'syn_ckie'))}",
+          f"{refused} refused or unanswered; then "
+          f"{moved(dm, ('tcp_acc', 'tcp_open', 'tcp_rst', 'cap_ref', 'evicted', 'prt_evct', 'syn_ckie'))}",
           flush=True)
     over = n - cap
     made_way = dm.get("cap_ref", 0) + dm.get("evicted", 0) + dm.get("prt_evct", 0)
