@@ -93,6 +93,7 @@ struct net_inst_stats {
 	uint64_t tx_frames, tx_bytes, tx_drop_ring;     /* tx ring full, and its backlog too */
 	uint64_t tx_waited;                             /* frames that waited for room in the tx ring */
 	uint64_t tcp_accepted, tcp_open, tcp_drop_mem;
+	uint64_t tcp6_open;                             /* of tcp_open, those over IPv6 */
 	uint64_t tcp_reset;                             /* reset by the peer, or refused by the service */
 	uint64_t tcp_abort;                             /* given up by the stack or by us */
 	uint64_t held_bytes;                            /* input kept for services that have not read it */

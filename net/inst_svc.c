@@ -281,9 +281,10 @@ static void conn_free(struct iconn *ic, int why)
 		pbuf_free(ic->in);
 	held_total -= ic->held;
 	send_total -= ic->queued;
+	st->tcp_open--;
+	st->tcp6_open -= ic->c.peer.family == SVC_INET6;
 	conn_unlink(ic);
 	mem_free(ic);
-	st->tcp_open--;
 }
 
 /* Does the chain hold one of the NIC's buffers (a zero-copy RX pbuf)? */
@@ -651,6 +652,7 @@ static err_t conn_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	st->tcp_open++;
+	st->tcp6_open += ic->c.peer.family == SVC_INET6;
 	conn_append(ic, C_IDLE);
 	tcp_arg(pcb, ic);
 	tcp_recv(pcb, conn_recv);

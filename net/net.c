@@ -926,9 +926,9 @@ void net_print_stats(void)
 			"TCP sequence numbers and the RSS key may be guessable%s\n", random_info()->bits, RANDOM_WANT_BITS,
 			POLLUX_REQUIRE_ENTROPY ? " (not serving: POLLUX_REQUIRE_ENTROPY)" : "");
 	/* Traffic, per core and the queue it owns (-1: none; its frames go through tx_owner's). */
-	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %7s %9s %7s %9s %11s %9s %8s %8s %7s\n", "core", "q",
-		 "rx_pkts", "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp_rst",
-		 "http_req", "http_4xx", "echo", "loops", "max_gap_us", "sack_rec", "sack_rtx", "rto");
+	kbprintf(&t, "%-4s %-3s %10s %12s %10s %12s %9s %9s %7s %7s %9s %7s %9s %7s %9s %11s %9s %8s %8s %7s\n", "core",
+		 "q", "rx_pkts", "rx_bytes", "tx_pkts", "tx_bytes", "steered", "fwd_tx", "tcp_acc", "tcp_open", "tcp6_open",
+		 "tcp_rst", "http_req", "http_4xx", "echo", "loops", "max_gap_us", "sack_rec", "sack_rtx", "rto");
 	/* Drops, each where it happened. */
 	kbprintf(&d, "%-4s %-3s %6s %6s %6s %7s %6s %7s %7s %6s %6s %6s %6s %6s %6s %6s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s "
 		 "%7s %7s %7s %7s %8s %7s %7s\n",
@@ -955,11 +955,11 @@ void net_print_stats(void)
 		const struct nic_qstats q = sm.q;
 		const struct net_inst_mem nm = sm.m;
 		struct cpu *c = &cpus[i];
-		kbprintf(&t, "%-4u %-3d %10llu %12llu %10llu %12llu %9llu %9llu %7llu %7llu %7llu %9llu %7llu %9llu %11llu "
-			 "%9llu %8llu %8llu %7llu\n",
+		kbprintf(&t, "%-4u %-3d %10llu %12llu %10llu %12llu %9llu %9llu %7llu %7llu %9llu %7llu %9llu %7llu "
+			 "%9llu %11llu %9llu %8llu %8llu %7llu\n",
 			 i, n->queue, U(q.rx_packets), U(q.rx_bytes), U(q.tx_packets), U(q.tx_bytes), U(n->steered),
-			 U(n->forwarded), U(s.tcp_accepted), U(s.tcp_open), U(s.tcp_reset), U(s.http_requests),
-			 U(s.http_4xx), U(s.icmp_echo), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000),
+			 U(n->forwarded), U(s.tcp_accepted), U(s.tcp_open), U(s.tcp6_open), U(s.tcp_reset),
+			 U(s.http_requests), U(s.http_4xx), U(s.icmp_echo), U(c->loops), U(ticks_to_ns(c->max_gap) / 1000),
 			 U(s.sack_recoveries), U(s.sack_rexmits), U(s.tcp_rto));
 		c->reset_gen++;         /* a fresh maximum from now on (see `cores`) */
 		kbprintf(&d, "%-4u %-3d %6llu %6llu %6llu %7llu %6llu %7llu %7llu %6llu %6llu %6llu %6llu %6llu %6llu %6llu "

@@ -49,6 +49,7 @@ static const struct family families[] = {
 	{ "forwarded_tx_total", "Frames passed to another core's queue to send.", OFF(c.forwarded), 0, 0 },
 	{ "tcp_accepted_total", "TCP connections accepted.", OFF(s.tcp_accepted), 0, 0 },
 	{ "tcp_open", "TCP connections open.", OFF(s.tcp_open), 1, 0 },
+	{ "tcp6_open", "TCP connections open over IPv6 (also in tcp_open).", OFF(s.tcp6_open), 1, 0 },
 	{ "tcp_reset_total", "TCP connections reset by the peer or refused by the service.", OFF(s.tcp_reset), 0, 0 },
 	{ "requests_total", "Requests the service answered (HTTP: bad ones included).", OFF(s.http_requests), 0, 0 },
 	{ "responses_2xx_total", "Requests answered with success.", OFF(s.http_2xx), 0, 0 },

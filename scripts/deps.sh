@@ -17,6 +17,7 @@ RECIPE=2
 PACKAGES=(ovmf qemu-efi-aarch64 gnu-efi
     gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu mtools dosfstools gdisk
     dpkg-dev newlib-source dnsmasq-base curl wrk iproute2 iputils-ping socat
+    nghttp2-client  # h2load: tests/net/net.py's HTTP load
     python3-scapy hping3 nmap  # tests/net/hostile.py: malformed frames, floods, a port scan
     xz-utils bzip2 make gcc python3 patch
     gzip brotli  # scripts/site.py: the site's precompressed forms

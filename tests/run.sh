@@ -171,8 +171,9 @@ for arch in x86_64 aarch64; do
 	qemu_test "$arch site" tests/net/site.py "$arch" "$O/test-site/pollux.img" 2 1 "$O/site-tree"
 done
 
-# Capacity (tests/net/capacity.py): one vCPU with 1 GiB holds 100,000 keep-alive connections, each
-# answered, a fresh client served meanwhile; then 5,000 half-sent and 2,000 non-reading clients.
+# Capacity (tests/net/capacity.py): one vCPU with 1 GiB holds 100,000 keep-alive connections, half
+# over IPv6, each answered, a fresh client served meanwhile; then 5,000 half-sent and 2,000
+# non-reading clients, half over IPv6.
 echo "== capacity tests (netns + tap, TCG)"
 for arch in x86_64 aarch64; do
 	qemu_test "$arch capacity" tests/net/capacity.py "$arch" "$O/test/pollux.img" 100000
@@ -180,8 +181,9 @@ done
 
 # Hostile traffic (tests/net/hostile.py): malformed frames of every layer, floods while wrk runs
 # (IPv4 with hping3, then IPv6 with tests/net/flood6.py: SYN, UDP, ICMPv6 echo, router advertisements), a
-# port scan, half-sent requests past the connection cap, clients that never read; 4 vCPUs with 2
-# queue pairs (RSS and steering), the HTTP image with short connection limits (config/hostile.h).
+# port scan, half-sent requests past the connection cap, clients that never read (these three over
+# IPv4, then IPv6); 4 vCPUs with 2 queue pairs (RSS and steering), the HTTP image with short
+# connection limits (config/hostile.h).
 echo "== hostile-traffic tests (netns + tap, scapy, hping3, nmap, TCG)"
 for arch in x86_64 aarch64; do
 	qemu_test "$arch hostile" tests/net/hostile.py "$arch" "$O/test-hostile/pollux.img" 4 2 config/hostile.h

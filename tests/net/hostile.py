@@ -4,9 +4,10 @@
 Boots the HTTP image on a multi-queue tap in a network namespace (netns.py), then runs phases,
 each bounded in time: malformed frames of every layer (scapy), SYN/ACK/UDP/ICMP floods while wrk
 runs (hping3, ping -f), a port scan (nmap), thousands of half-sent requests up to the per-core
-connection cap, and clients that never read. After each phase: the console answers, every core
-still runs its loop, nothing crashed, a fresh client gets 200 within a few seconds, ping answers,
-and the `stats` counters of the phase's cause moved.
+connection cap, and clients that never read, these three over IPv4 and then over IPv6 (nmap -6;
+their checks named "-v6"). After each phase: the console answers, every core still runs its loop,
+nothing crashed, a fresh client gets 200 within a few seconds, ping answers, and the `stats`
+counters of the phase's cause moved.
 
 Malformed frames are sent one kind at a time with nothing else on the wire, so the frames that
 reached the guest (rx_pkts + rx_bad) can be matched against the drop counters of their cause; a
@@ -20,6 +21,7 @@ serving its first SLAAC address and holds at most LWIP_IPV6_NUM_ADDRESSES addres
 Usage: hostile.py ARCH IMAGE CORES QUEUES [CONFIG] [v6floods]   (CONFIG: the header the image was
 built with; v6floods: only the IPv6 floods; needs root and Debian's python3-scapy, hping3, nmap)
 """
+import contextlib
 import importlib.util
 import json
 import os
@@ -36,7 +38,7 @@ if importlib.util.find_spec("scapy") is None and sys.executable != "/usr/bin/pyt
         and os.path.exists("/usr/bin/python3"):
     os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)   # Debian's python3-scapy
 
-from netns import HOST_IP, HOST_IP6, Results, Testbed, boot, boot6, ns, setns  # noqa: E402
+from netns import HOST_IP, HOST_IP6, Results, Testbed, boot, boot6, family, ns, setns, url  # noqa: E402
 
 ARCH, IMAGE, CORES, QUEUES = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 CONFIG = sys.argv[5] if len(sys.argv) > 5 else "config/default.h"      # the image's, for its limits
@@ -99,20 +101,23 @@ def moved(d, names=None):
     return " ".join(f"{k}+{d[k]}" for k in keys if d.get(k))
 
 
-def url(ip, path="/"):
-    return f"http://[{ip}]{path}" if ":" in ip else f"http://{ip}{path}"
-
-
 def tap_stats():
     j = json.loads(ns("ip", "-s", "-j", "link", "show", "tap0").stdout)[0]["stats64"]
     return {"tx": j["tx"]["packets"], "tx_drop": j["tx"]["dropped"]}
 
 
 class Health:
+    """The checks after each phase, against ip (via_ipv6() turns them to IPv6 for a while)."""
+
     def __init__(self, tb, ip, log):
         self.g, self.ip, self.log = tb.g, ip, log
         self.loops = [0] * CORES
         self.log_seen = 0
+
+    @property
+    def tag(self):
+        """What the names of a phase's IPv6 twin add ("-v6", as net.py's twins)."""
+        return "-v6" if ":" in self.ip else ""
 
     def cores(self):
         self.g.send("cores")
@@ -482,16 +487,35 @@ def addr_blocks(text):
     return [re.findall(r"pollux: ip6=(\S+)", b) for b in re.findall(r"(?:pollux: ip6=\S+\r?\n)+", text)]
 
 
-def ipv6_floods(h, tb, gmac, hmac, ip6, log):
-    """IPv6 back on the host's tap (its address without DAD), then each IPv6 flood while wrk runs
-    over IPv6. The host's own neighbour discovery and MLD frames are few (SLACK-sized) beside the
-    floods' thousands, and each check asks only half of what the tap delivered."""
-    t0 = time.time()
+def host_ipv6(on):
+    """The host's IPv6 on tap0: off (no neighbour discovery or MLD frames of its own) while IPv4
+    phases count what reaches the guest; on, with its address and no DAD, for the IPv6 phases."""
+    if not on:
+        ns("sysctl", "-qw", "net.ipv6.conf.tap0.disable_ipv6=1", check=False)
+        return
     ns("sysctl", "-qw", "net.ipv6.conf.tap0.accept_dad=0", "net.ipv6.conf.tap0.disable_ipv6=0", check=False)
     ns("ip", "-6", "addr", "add", f"{HOST_IP6}/64", "dev", "tap0", "nodad", check=False)
-    h6 = Health(tb, ip6, log)
-    h6.loops, h6.log_seen = h.loops, h.log_seen
     time.sleep(1)
+
+
+@contextlib.contextmanager
+def via_ipv6(h, ip6):
+    """The phases inside run over IPv6: the host's IPv6 on, h's checks against ip6."""
+    ip = h.ip
+    host_ipv6(True)
+    h.ip = ip6
+    try:
+        yield
+    finally:
+        h.ip = ip
+        host_ipv6(False)
+
+
+def ipv6_floods(h6, tb, gmac, hmac, ip6, log):
+    """Each IPv6 flood while wrk runs over IPv6 (within via_ipv6(h6, ip6)). The host's own neighbour
+    discovery and MLD frames are few (SLACK-sized) beside the floods' thousands, and each check asks
+    only half of what the tap delivered."""
+    t0 = time.time()
     h6.check("ipv6 baseline")
     f6 = ["/usr/bin/python3", FLOOD6, "tap0", gmac, hmac, ip6]
     flood(h6, tb, "syn6", [f6 + ["syn"]], 3, lambda d, sent, lost, tools: flood_count(d, "syn_ckie", sent, lost))
@@ -538,25 +562,23 @@ def ipv6_floods(h, tb, gmac, hmac, ip6, log):
     r = ns("curl", "-6", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", url(ip6, "/hello"), check=False)
     result(r.stdout == "200", "ra6 first-address", f"after the router advertisement flood, curl -6 to the first "
            f"SLAAC address {ip6}: {r.stdout or 'nothing'}")
-    h.loops, h.log_seen = h6.loops, h6.log_seen
-    ns("sysctl", "-qw", "net.ipv6.conf.tap0.disable_ipv6=1", check=False)
     print(f"phase ipv6 floods: {time.time() - t0:.1f} s", flush=True)
 
 
 # ---- port scan ----
 
-def port_scan(h, tb):
+def port_scan(h):
     t0 = time.time()
     before = stats(h.g)
-    r = ns("timeout", "60", "nmap", "-n", "-Pn", "-sS", "-O", "--max-os-tries", "1", "-T4", "--max-retries", "1",
-           "-p", "1-1000",
-           h.ip, check=False)
+    r = ns("timeout", "60", "nmap", *(["-6"] if h.tag else []), "-n", "-Pn", "-sS", "-O", "--max-os-tries", "1",
+           "-T4", "--max-retries", "1", "-p", "1-1000", h.ip, check=False)
     d = delta(before, stats(h.g))
     closed = re.search(r"Not shown: (\d+) closed", r.stdout)
     opened = re.findall(r"^(\d+)/tcp\s+open", r.stdout, re.M)
     osl = re.search(r"(Aggressive OS guesses|OS details|No exact OS matches|Too many fingerprints)[^\n]*", r.stdout)
     ok = opened == ["80"] and closed and d.get("l4_drop", 0) >= int(closed.group(1))
-    result(bool(ok), "port-scan", f"nmap -sS -O, 1000 ports, in {time.time() - t0:.1f} s: open {opened}, "
+    result(bool(ok), "port-scan" + h.tag,
+           f"nmap{' -6' if h.tag else ''} -sS -O, 1000 ports, in {time.time() - t0:.1f} s: open {opened}, "
            f"closed {closed.group(1) if closed else '?'}; counted {moved(d, RX_DROPS) or 'nothing'}, "
            f"tx+{d.get('tx_pkts', 0)}; {osl.group(0)[:80] if osl else 'no OS result'}")
 
@@ -578,7 +600,7 @@ def half_sent(h, n):
     for b in range(0, n, 100):
         batch = []
         for _ in range(min(100, n - b)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(family(h.ip), socket.SOCK_STREAM)
             s.setblocking(False)
             s.connect_ex((h.ip, 80))
             batch.append(s)
@@ -603,21 +625,25 @@ def half_sent(h, n):
     dm = delta(before, mid)
     held = len(socks)
     cap = LIMITS["POLLUX_MAX_CONNS"] * CORES
-    print(f"half-sent: {n} connections opened in {t_sent - t0:.1f} s, {held} sent half a request, {refused} refused "
-          f"or unanswered; then {moved(dm, ('tcp_acc', 'tcp_open', 'tcp_rst', 'cap_ref', 'evicted', 'prt_evct', 'syn_ckie'))}",
+    print(f"half-sent{h.tag}: {n} connections opened in {t_sent - t0:.1f} s, {held} sent half a request, "
+          f"{refused} refused or unanswered; then "
+          f"{moved(dm, ('tcp_acc', 'tcp_open', 'tcp_rst', 'cap_ref', 'evicted', 'prt_evct', 'syn_ckie'))}",
           flush=True)
     over = n - cap
     made_way = dm.get("cap_ref", 0) + dm.get("evicted", 0) + dm.get("prt_evct", 0)
-    result(made_way >= over * 0.5 if over > 0 else True, "half-sent cap",
+    # What the guest holds is all of this phase's family (tcp6_open counts the IPv6 ones).
+    mine = mid.get("tcp6_open", 0) if h.tag else mid.get("tcp_open", 0) - mid.get("tcp6_open", 0)
+    result((made_way >= over * 0.5 if over > 0 else True) and mine == mid.get("tcp_open", -1) > 0,
+           "half-sent cap" + h.tag,
            f"{n} half-sent requests against a cap of {LIMITS['POLLUX_MAX_CONNS']} per core ({cap} in all): "
            f"cap_ref+{dm.get('cap_ref', 0)} evicted+{dm.get('evicted', 0)} prt_evct+{dm.get('prt_evct', 0)} "
-           f"tcp_open now {mid.get('tcp_open')}")
+           f"tcp_open now {mid.get('tcp_open')}, {mine} of them over IPv{6 if h.tag else 4}")
     # A fresh client: at the cap it displaces the request in progress silent the longest, so it is
     # served at once or, at the latest, once the header limit frees the slots.
     first = None
     end = time.time() + LIMITS["POLLUX_HEADER_TIMEOUT_S"] + 10
     while time.time() < end:
-        r = ns("curl", "-s", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}", f"http://{h.ip}/hello", check=False)
+        r = ns("curl", "-s", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}", url(h.ip, "/hello"), check=False)
         if r.stdout == "200":
             first = time.time() - t_sent
             break
@@ -633,13 +659,13 @@ def half_sent(h, n):
     d = delta(mid, after)
     kept = mid.get("tcp_open", 0)      # the half-sent requests the guest held when the burst ended
     result(first is not None and first <= LIMITS["POLLUX_HEADER_TIMEOUT_S"] + 6 and d.get("hdr_tmo", 0) >= kept * 0.9
-           and closed >= held * 0.9, "half-sent header-limit",
+           and closed >= held * 0.9, "half-sent header-limit" + h.tag,
            f"header limit {LIMITS['POLLUX_HEADER_TIMEOUT_S']} s: the guest held {kept}, hdr_tmo+{d.get('hdr_tmo', 0)}; "
            f"{closed} of {held} client sockets closed by the guest within 5 s after; a fresh client served "
            + (f"{first:.1f} s after the burst" if first is not None else "never"))
     for s in socks:
         s.close()
-    print(f"phase half-sent: {time.time() - t0:.1f} s", flush=True)
+    print(f"phase half-sent{h.tag}: {time.time() - t0:.1f} s", flush=True)
 
 
 # ---- clients that never read ----
@@ -650,7 +676,7 @@ def never_read(h, n, secs):
     req = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n" * 256
     socks, sent = [], 0
     for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(family(h.ip), socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.settimeout(5)
         try:
@@ -673,7 +699,7 @@ def never_read(h, n, secs):
             time.sleep(0.3)
     mid = stats(h.g)
     ok_f, code, t = h.fresh()
-    result(ok_f, "never-read fresh client", f"{len(socks)} clients wrote {sent} bytes of pipelined requests in "
+    result(ok_f, "never-read fresh client" + h.tag, f"{len(socks)} clients wrote {sent} bytes of pipelined requests in "
            f"{secs} s and read nothing; meanwhile a fresh curl got {code} in {t:.2f} s; held input now "
            f"{mid.get('held_kb')} KiB, {moved(delta(before, mid), ('held_rs', 'tcp_abt', 'tcp_rst', 'http_req'))}")
     for s in socks:
@@ -688,11 +714,21 @@ def never_read(h, n, secs):
         after = stats(h.g)
         if (after.get("held_kb", 1) == 0 and after.get("tcp_open", 1) <= 2) or time.time() > end:
             break
-    result(after.get("held_kb", 1) == 0 and after.get("tcp_open", 1) <= 2, "never-read gone",
+    result(after.get("held_kb", 1) == 0 and after.get("tcp_open", 1) <= 2, "never-read gone" + h.tag,
            f"{time.time() - t_rst:.1f} s after they reset: held_kb {after.get('held_kb')}, tcp_open "
            f"{after.get('tcp_open')}; over the phase "
            f"{moved(delta(before, after), ('tcp_acc', 'tcp_rst', 'held_rs', 'tcp_abt', 'http_req'))}")
-    print(f"phase never-read: {time.time() - t0:.1f} s", flush=True)
+    print(f"phase never-read{h.tag}: {time.time() - t0:.1f} s", flush=True)
+
+
+def client_phases(h):
+    """The port scan, half-sent requests past the cap and clients that never read, over h's family."""
+    port_scan(h)
+    h.check("port-scan" + h.tag)
+    half_sent(h, max(2000, LIMITS["POLLUX_MAX_CONNS"] * CORES + 1000))
+    h.check("half-sent" + h.tag)
+    never_read(h, 100, 5)
+    h.check("never-read" + h.tag)
 
 
 def read_limits():
@@ -718,7 +754,7 @@ def main():
         ip6 = boot6(tb, result)
         t_boot = time.time() - t_start
         setns()
-        ns("sysctl", "-qw", "net.ipv6.conf.tap0.disable_ipv6=1", check=False)   # no ND/MLD noise
+        host_ipv6(False)
         h = Health(tb, ip, log)
         r = ns("ping", "-c", "3", "-i", "0.2", "-W", "3", ip, check=False)
         result(r.returncode == 0, "ping", "ARP resolves and ICMP echo answers before the hostile phases")
@@ -729,7 +765,8 @@ def main():
         first = stats(tb.g)
         if ONLY_V6:
             if ip6:
-                ipv6_floods(h, tb, gmac, hmac, ip6, log)
+                with via_ipv6(h, ip6):
+                    ipv6_floods(h, tb, gmac, hmac, ip6, log)
             return
 
         malformed(h, tb, gmac, hmac, ip)
@@ -757,17 +794,11 @@ def main():
         flood(h, tb, "icmp", [hp + ["--icmp", ip], ["ping", "-f", "-q", ip]], 3,
               lambda d, sent, lost, tools: flood_count(d, "echo", sent, lost))
         h.check("flood icmp")
+        client_phases(h)
         if ip6:
-            ipv6_floods(h, tb, gmac, hmac, ip6, log)
-
-        port_scan(h, tb)
-        h.check("port-scan")
-
-        half_sent(h, max(2000, LIMITS["POLLUX_MAX_CONNS"] * CORES + 1000))
-        h.check("half-sent")
-
-        never_read(h, 100, 5)
-        h.check("never-read")
+            with via_ipv6(h, ip6):      # the IPv6 floods, then the twins of the phases above
+                ipv6_floods(h, tb, gmac, hmac, ip6, log)
+                client_phases(h)
 
         last = stats(tb.g)
         d = delta(first, last)

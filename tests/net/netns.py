@@ -51,6 +51,16 @@ def ns(*cmd, **kw):
     return sh("ip", "netns", "exec", NS, *cmd, **kw)
 
 
+def url(ip, path="/"):
+    """The HTTP URL of path on ip, of either family."""
+    return f"http://[{ip}]{path}" if ":" in ip else f"http://{ip}{path}"
+
+
+def family(ip):
+    """The socket family of the address ip."""
+    return socket.AF_INET6 if ":" in ip else socket.AF_INET
+
+
 def setns(name=None):
     """Move this process into the namespace (NS, or name) so sockets below are made there."""
     fd = os.open(f"/run/netns/{name or NS}", os.O_RDONLY)
