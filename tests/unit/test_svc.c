@@ -821,12 +821,9 @@ static struct tcp_pcb *server_pcb(const struct cli *k, u16_t port)
 	return NULL;
 }
 
-/*
- * An echo connection from side 1 to port 9 that will get `expect` bytes back, and its server's data
- * segments numbered a, b, c and d lost (0: none), counted with its retransmissions (drop_pcb).
- * Returns the server's pcb, or NULL (checked) when there is none.
- */
-static struct tcp_pcb *lossy_echo(struct cli *k, size_t expect, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+/* An echo connection from side 1 to port 9 that will get `expect` bytes back: the server's pcb, or
+ * NULL (checked) when there is none. */
+static struct tcp_pcb *echo_open(struct cli *k, size_t expect)
 {
 	t.mode = M_ECHO;
 	cli_open(k, &side1, &ip0, 9, expect);
@@ -834,6 +831,14 @@ static struct tcp_pcb *lossy_echo(struct cli *k, size_t expect, uint32_t a, uint
 	CHECK(k->connected);
 	struct tcp_pcb *sp = server_pcb(k, 9);
 	CHECK(sp != NULL);
+	return sp;
+}
+
+/* The same with its server's data segments numbered a, b, c and d lost (0: none), counted with its
+ * retransmissions (drop_pcb). */
+static struct tcp_pcb *lossy_echo(struct cli *k, size_t expect, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	struct tcp_pcb *sp = echo_open(k, expect);
 	if (!sp)
 		return NULL;
 	drop_pcb = sp;
@@ -855,12 +860,7 @@ static void recovery(void)
 {
 	struct cli k;
 	size_t total = 30000;
-	t.mode = M_ECHO;
-	cli_open(&k, &side1, &ip0, 9, total + TAIL);
-	run(20);
-	CHECK(k.connected);
-	struct tcp_pcb *sp = server_pcb(&k, 9);
-	CHECK(sp != NULL);
+	struct tcp_pcb *sp = echo_open(&k, total + TAIL);
 	drop_port = k.pcb->local_port;
 	drop_seen = drop_lost = 0;
 	drop_at[0] = 12, drop_at[1] = 15, drop_at[2] = drop_at[3] = 0;
@@ -1008,12 +1008,7 @@ static void mss_lowered(int resend, int wait)
 	struct cli k;
 	size_t total = 120000;
 	struct net_inst_stats b = st0();
-	t.mode = M_ECHO;
-	cli_open(&k, &side1, &ip0, 9, total + TAIL);
-	run(20);
-	CHECK(k.connected);
-	struct tcp_pcb *sp = server_pcb(&k, 9);
-	CHECK(sp != NULL);
+	struct tcp_pcb *sp = echo_open(&k, total + TAIL);
 	if (!sp)
 		return;
 	CHECK_EQ(sp->mss, TCP_MSS);
