@@ -456,8 +456,8 @@ test: $(DEPS_STAMP) unit
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test TEST_COMMANDS=1 ARCH=x86_64 efi
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test TEST_COMMANDS=1 ARCH=aarch64 efi
 	$(Q)scripts/mkimage.sh $(O)/test/pollux.img $(O)/test/x86_64/BOOTX64.EFI $(O)/test/aarch64/BOOTAA64.EFI
-	$(Q)$(MAKE) --no-print-directory O=$(O)/test-v6 CONFIG=config/v6only.h ARCH=x86_64 efi
-	$(Q)$(MAKE) --no-print-directory O=$(O)/test-v6 CONFIG=config/v6only.h ARCH=aarch64 efi
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test-v6 CONFIG=config/v6only.h TEST_COMMANDS=1 ARCH=x86_64 efi
+	$(Q)$(MAKE) --no-print-directory O=$(O)/test-v6 CONFIG=config/v6only.h TEST_COMMANDS=1 ARCH=aarch64 efi
 	$(Q)scripts/mkimage.sh $(O)/test-v6/pollux.img $(O)/test-v6/x86_64/BOOTX64.EFI $(O)/test-v6/aarch64/BOOTAA64.EFI
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-echo CONFIG=config/echo.h TEST_COMMANDS=1 ARCH=x86_64 efi
 	$(Q)$(MAKE) --no-print-directory O=$(O)/test-echo CONFIG=config/echo.h TEST_COMMANDS=1 ARCH=aarch64 efi
