@@ -18,6 +18,8 @@
 
 /* tcp_recved takes a 16-bit length: the receive window must fit (ours is not scaled). */
 _Static_assert(TCP_WND <= 0xffff && TCP_RCV_SCALE == 0, "the receive window fits in 16 bits");
+/* lwIP counts a connection's queued pbufs in 16 bits. */
+_Static_assert(TCP_SND_QUEUELEN <= 0xffff, "the send queue's length fits in 16 bits");
 
 #define POLL_TICKS 2            /* tcp_poll interval in TCP_SLOW_INTERVAL (500 ms) ticks */
 #define TICK_MS 500             /* the time limits are checked this often */

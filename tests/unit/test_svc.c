@@ -1426,6 +1426,74 @@ static void sack_hostile(void)
 }
 
 /*
+ * Recovery on fewer than three duplicate ACKs (lwIP patch 0019; RFC 6675 5: IsLost(HighACK + 1),
+ * more than two segments' worth SACKed above snd_una). A receiver behind GRO acknowledges a 64 KB
+ * segmentation offload frame once, so after a lost frame the next brings one duplicate ACK that
+ * SACKs tens of segments. The echo of 8,000 bytes is out with the client's acknowledgements lost;
+ * then duplicate ACKs are sent by hand: one SACKing the second and third segments (exactly two
+ * segments' worth: not yet), then one SACKing the second to the fourth. That one begins SACK
+ * recovery and the first segment is sent again at once, with two duplicates where lwIP waited for
+ * three (or, at the end of a transfer, for its retransmission timer). Each also opens the window a
+ * little, as a Linux receiver growing its buffer does: with SACK an ACK that SACKs new data is a
+ * duplicate whatever its window (RFC 6675 2); lwIP took it for a window update and counted none.
+ */
+static void sack_stretch(void)
+{
+	struct cli k;
+	t.mode = M_ECHO;
+	cli_open(&k, &side1, &ip0, 9, 20000 + TAIL);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = server_pcb(&k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	CHECK(sp->flags & TF_SACK);
+	cli_push(&k, pat, 8000);
+	run(1);                                 /* the server has the data and echoes it */
+	cut[9] = true;
+	run(3);                                 /* the client's acknowledgements are lost */
+	uint32_t una = sp->lastack, end[8];
+	unsigned nseg = 0;
+	for (const struct tcp_seg *g = sp->unacked; g && nseg < 8; g = g->next)
+		end[nseg++] = be32((const uint8_t *)&g->tcphdr->seqno) + g->len;
+	CHECK(nseg >= 5);
+	if (nseg < 5)
+		goto out;
+	u16_t wnd = (u16_t)sp->snd_wnd, sport = k.pcb->local_port;
+	uint32_t seq = k.pcb->snd_nxt;
+	struct net_inst_stats b = st0();
+	unsigned q0 = qt;
+	uint8_t o[12];
+	uint32_t two[2] = { end[0], end[2] }, three[2] = { end[0], end[3] };
+	sack_opt(o, two, 1);
+	seg_to0(sport, seq, una, TCP_ACK, (u16_t)(wnd + 500), o, 12);
+	CHECK_EQ(sp->dupacks, 1);
+	CHECK(!(sp->flags & TF_INFR));
+	CHECK_EQ(qt, q0);                       /* nothing sent */
+	sack_opt(o, three, 1);
+	seg_to0(sport, seq, una, TCP_ACK, (u16_t)(wnd + 1000), o, 12);
+	CHECK_EQ(sp->dupacks, 2);
+	CHECK(sp->flags & TF_INFR);
+	struct net_inst_stats a = st0();
+	CHECK_EQ(a.sack_recoveries - b.sack_recoveries, 1);
+	CHECK(a.sack_rexmits - b.sack_rexmits >= 1);
+	CHECK(qt > q0);
+	uint32_t pl = 0, rseq = 0;
+	const uint8_t *th = qt > q0 ? tcp_of(q[q0 % 4096].data, q[q0 % 4096].len, v6, &pl) : NULL;
+	if (th)
+		rseq = be32(th + 4);
+	CHECK(th && rseq == una && pl > 0);     /* the first segment, again */
+	printf("  sack_stretch%s: a duplicate ACK SACKing 2 segments left recovery alone, the next SACKing 3 began it "
+	       "(each opening the window): the first segment sent again after 2 duplicates\n", v6 ? " (IPv6)" : "");
+out:
+	cut[9] = false;
+	k.s->tcp_abort(k.pcb);
+	run(10);
+	free(k.got);
+}
+
+/*
  * A segment exactly 2^31 beyond what the server expects, as any client can send on its own
  * connection. lwIP's TCP_SEQ_BETWEEN(a, b, c) takes signed differences, so for the empty range of
  * a one-byte segment (b = seqno + 1, c = seqno) it holds when a is 2^31 - 1 past b: tcp_receive
@@ -2336,6 +2404,7 @@ static void ipv6_twins(void)
 	syn_cookies();
 	sack_recovery();
 	sack_hostile();
+	sack_stretch();
 	CHECK_EQ(tcp_tx[0], t4);
 	CHECK(tcp_tx[1] - t6 > 100);
 	printf("  ipv6_twins: %llu TCP segments over IPv6, none over IPv4\n", (unsigned long long)(tcp_tx[1] - t6));
@@ -2356,7 +2425,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "something due (a lost answer still retransmitted), and a client back at once on "
 	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), also with a SYN in two IPv4 "
 	  "fragments, a segment 2^31 past the expected one taken as an old duplicate, SACK recovery retransmitting "
-	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, "
+	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, SACK recovery begun by a duplicate ACK SACKing more than two segments (before the third), "
 	  "SACK-permitted only when offered and not on a SYN cookie's connection, a timeout ending fast recovery, "
 	  "the MSS lowered under segments of the old size in flight and unsent (a smaller path MTU): every "
 	  "segment after it fits, sent again at once or after a timeout, the stream and its FIN intact (a FIN "
@@ -2381,6 +2450,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	fin_split();
 	congestion_control();
 	sack_hostile();
+	sack_stretch();
 	far_segment();
 	stall_close();
 	reset();
