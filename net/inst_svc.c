@@ -21,7 +21,7 @@ _Static_assert(TCP_WND <= 0xffff && TCP_RCV_SCALE == 0, "the receive window fits
 /* lwIP counts a connection's queued pbufs in 16 bits. */
 _Static_assert(TCP_SND_QUEUELEN <= 0xffff, "the send queue's length fits in 16 bits");
 
-#define POLL_TICKS 2            /* tcp_poll interval in TCP_SLOW_INTERVAL (500 ms) ticks */
+#define POLL_TICKS (1000 / TCP_SLOW_INTERVAL)   /* tcp_poll interval: 1 s, in lwIP's slow ticks */
 #define TICK_MS 500             /* the time limits are checked this often */
 
 /*
