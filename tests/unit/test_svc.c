@@ -332,6 +332,7 @@ static struct {
 	int mode;               /* for the next connection */
 	bool refuse;            /* accept refuses the next connection */
 	bool stall;             /* M_STALL: consume nothing */
+	bool hold;              /* M_ECHO: consume nothing for now (offered again by the poll) */
 	uint32_t accepts, refused_id, nonzero_state;
 	int shorts, reoffers, reoffer_before_sent, content_bad, room_bad, stall_calls;
 	int sent_calls, sent_zero;
@@ -396,6 +397,11 @@ static long t_data(struct svc_conn *c, void *state, const void *p, size_t len)
 		}
 		svc_send(c, "bye", 3, SVC_COPY);
 		return SVC_CLOSE;       /* with len bytes never consumed */
+	}
+	if (t.hold) {
+		s->was_short = true;
+		s->sent_since = false;
+		return 0;
 	}
 	size_t room = svc_send_room(c);
 	n = svc_send(c, p, len, SVC_COPY);
@@ -1494,6 +1500,75 @@ out:
 }
 
 /*
+ * Slow start after a retransmission timeout (lwIP patch 0021). The client's 20 segments come in
+ * and wait; then their echo begins, the first 10 segments sent, and the client's acknowledgements
+ * are lost until the timer fires: the window falls
+ * to one segment and everything is sent again from the first. Then acknowledgements are sent by
+ * hand as a coalescing receiver sends them: one for the first segment, one for the next two at
+ * once, then one up to the tenth, past what was sent again (the peer held those from before the
+ * timeout). The window grows by what each acknowledges of what was sent again: 2, 4, then 8
+ * segments, not 11 (what the peer held does not count, RFC 3465 2.3). lwIP took 1 SMSS an ACK
+ * after a timeout (2, 3, 4): with one ACK a 64 KB frame, the whole second sending of a flight grew
+ * by one segment a round trip.
+ */
+static void rto_slow_start(void)
+{
+	struct cli k;
+	t.mode = M_ECHO;
+	size_t total = 20u * fam_mss();
+	cli_open(&k, &side1, &ip0, 9, total + TAIL);
+	run(20);
+	CHECK(k.connected);
+	struct tcp_pcb *sp = server_pcb(&k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	t.hold = true;                          /* the data all comes in, and waits */
+	cli_push(&k, pat, total);
+	run(100);
+	CHECK_EQ(k.nsent, total);
+	CHECK_EQ(k.pcb->snd_nxt, k.pcb->lastack);
+	cut[9] = true;                          /* the client's acknowledgements are lost */
+	t.hold = false;
+	for (int i = 0; i < 1500 && !sp->unacked; i++)
+		run(1);                         /* the poll offers it again: echoed */
+	uint32_t una = sp->lastack, end[10];
+	unsigned nseg = 0;
+	for (const struct tcp_seg *g = sp->unacked; g && nseg < 10; g = g->next)
+		end[nseg++] = be32((const uint8_t *)&g->tcphdr->seqno) + g->len;
+	CHECK_EQ(nseg, 10);                     /* the first flight */
+	int ms = 0;
+	for (; ms < 5000 && !(sp->flags & TF_RTO); ms++)
+		run(1);
+	CHECK(sp->flags & TF_RTO);
+	if (nseg != 10 || !(sp->flags & TF_RTO))
+		goto out;
+	u16_t mss = sp->mss;
+	CHECK_EQ(sp->cwnd, mss);
+	CHECK(sp->ssthresh > 4u * mss);        /* slow start at each ACK below */
+	u16_t wnd = (u16_t)sp->snd_wnd, sport = k.pcb->local_port;
+	uint32_t seq = k.pcb->snd_nxt;
+	seg_to0(sport, seq, end[0], TCP_ACK, wnd, NULL, 0);
+	CHECK_EQ(sp->cwnd, 2u * mss);
+	seg_to0(sport, seq, end[2], TCP_ACK, wnd, NULL, 0);     /* two segments at once */
+	CHECK_EQ(sp->cwnd, 4u * mss);
+	CHECK(sp->flags & TF_RTO);
+	/* Sent again so far: up to the seventh segment (4 in flight). Up to the tenth: 4 count. */
+	CHECK(sp->unsent && be32((const uint8_t *)&sp->unsent->tcphdr->seqno) == end[6]);
+	seg_to0(sport, seq, end[9], TCP_ACK, wnd, NULL, 0);
+	CHECK_EQ(sp->cwnd, 8u * mss);
+	CHECK(!(sp->flags & TF_RTO));           /* all that was out at the timeout is acknowledged */
+	(void)una;
+	printf("  rto_slow_start%s: the timeout at %d ms, then the window 1, 2, 4 and 8 segments as ACKs of 1, 2 and 7 "
+	       "segments (4 of them sent again) came\n", v6 ? " (IPv6)" : "", ms);
+out:
+	cut[9] = false;
+	k.s->tcp_abort(k.pcb);
+	run(10);
+	free(k.got);
+}
+
+/*
  * A segment exactly 2^31 beyond what the server expects, as any client can send on its own
  * connection. lwIP's TCP_SEQ_BETWEEN(a, b, c) takes signed differences, so for the empty range of
  * a one-byte segment (b = seqno + 1, c = seqno) it holds when a is 2^31 - 1 past b: tcp_receive
@@ -2415,6 +2490,7 @@ static void ipv6_twins(void)
 	sack_recovery();
 	sack_hostile();
 	sack_stretch();
+	rto_slow_start();
 	CHECK_EQ(tcp_tx[0], t4);
 	CHECK(tcp_tx[1] - t6 > 100);
 	printf("  ipv6_twins: %llu TCP segments over IPv6, none over IPv4\n", (unsigned long long)(tcp_tx[1] - t6));
@@ -2435,7 +2511,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "something due (a lost answer still retransmitted), and a client back at once on "
 	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), also with a SYN in two IPv4 "
 	  "fragments, a segment 2^31 past the expected one taken as an old duplicate, SACK recovery retransmitting "
-	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, SACK recovery begun by a duplicate ACK SACKing more than two segments (before the third), "
+	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, SACK recovery begun by a duplicate ACK SACKing more than two segments (before the third), slow start after a timeout counting what each ACK covers of what was sent again, "
 	  "SACK-permitted only when offered and not on a SYN cookie's connection, a timeout ending fast recovery, "
 	  "the MSS lowered under segments of the old size in flight and unsent (a smaller path MTU): every "
 	  "segment after it fits, sent again at once or after a timeout, the stream and its FIN intact (a FIN "
@@ -2461,6 +2537,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	congestion_control();
 	sack_hostile();
 	sack_stretch();
+	rto_slow_start();
 	far_segment();
 	stall_close();
 	reset();
