@@ -1338,6 +1338,27 @@ static unsigned sacked_segs(const struct tcp_pcb *sp)
 	return n;
 }
 
+/* An echo connection (SACK negotiated) whose server has echoed 8,000 bytes that the client got and
+ * whose acknowledgements are lost (cut[9]: end with cut[9] = false): the server's pcb, or NULL
+ * (checked) when there is none. */
+static struct tcp_pcb *echo_unacked(struct cli *k)
+{
+	t.mode = M_ECHO;
+	cli_open(k, &side1, &ip0, 9, 20000 + TAIL);
+	run(20);
+	CHECK(k->connected);
+	struct tcp_pcb *sp = server_pcb(k, 9);
+	CHECK(sp != NULL);
+	if (!sp)
+		return NULL;
+	CHECK(sp->flags & TF_SACK);
+	cli_push(k, pat, 8000);
+	run(1);                                 /* the server has the data and echoes it */
+	cut[9] = true;
+	run(3);                                 /* the client's acknowledgements are lost */
+	return sp;
+}
+
 /*
  * Hostile SACK blocks (lwIP patch 0009) on a connection that negotiated SACK, with the echo of 8,000
  * bytes sent and unacknowledged (the client's acknowledgements lost): blocks beyond snd_nxt, across
@@ -1349,19 +1370,9 @@ static unsigned sacked_segs(const struct tcp_pcb *sp)
 static void sack_hostile(void)
 {
 	struct cli k;
-	t.mode = M_ECHO;
-	cli_open(&k, &side1, &ip0, 9, 20000 + TAIL);
-	run(20);
-	CHECK(k.connected);
-	struct tcp_pcb *sp = server_pcb(&k, 9);
-	CHECK(sp != NULL);
+	struct tcp_pcb *sp = echo_unacked(&k);
 	if (!sp)
 		return;
-	CHECK(sp->flags & TF_SACK);
-	cli_push(&k, pat, 8000);
-	run(1);                                 /* the server has the data and echoes it */
-	cut[9] = true;
-	run(3);                                 /* the client's acknowledgements are lost */
 	uint32_t una = sp->lastack, nxt = sp->snd_nxt, seq = k.pcb->snd_nxt;
 	CHECK(nxt - una >= 4 * 1460);
 	CHECK(sp->unacked && sp->unacked->next);
@@ -1446,19 +1457,9 @@ static void sack_hostile(void)
 static void sack_stretch(void)
 {
 	struct cli k;
-	t.mode = M_ECHO;
-	cli_open(&k, &side1, &ip0, 9, 20000 + TAIL);
-	run(20);
-	CHECK(k.connected);
-	struct tcp_pcb *sp = server_pcb(&k, 9);
-	CHECK(sp != NULL);
+	struct tcp_pcb *sp = echo_unacked(&k);
 	if (!sp)
 		return;
-	CHECK(sp->flags & TF_SACK);
-	cli_push(&k, pat, 8000);
-	run(1);                                 /* the server has the data and echoes it */
-	cut[9] = true;
-	run(3);                                 /* the client's acknowledgements are lost */
 	uint32_t una = sp->lastack, end[8];
 	unsigned nseg = 0;
 	for (const struct tcp_seg *g = sp->unacked; g && nseg < 8; g = g->next)
