@@ -536,7 +536,8 @@ static int inst_init(const struct net_inst_cfg *c)
 			return e;
 	}
 	inst_svc_prof(cfg.prof_on, cfg.prof_svc, cfg.prof_svc_end);
-	err_t e = inst_svc_start(cfg.svc, cfg.mgmt, cfg.mgmt_ip, mif6 ? cfg.mgmt_ip6 : none, &st, cfg.max_conns, cfg.mem_budget, cfg.send_budget);
+	err_t e = inst_svc_start(cfg.svc, cfg.mgmt, cfg.mgmt_ip, mif6 ? cfg.mgmt_ip6 : none, &st, cfg.max_conns,
+				 cfg.mem_budget, cfg.send_budget);
 	if (e != ERR_OK)
 		return e;
 	struct net_inst_mem m = { 0 };

@@ -2373,8 +2373,9 @@ static void http(void)
 }
 
 /*
- * The IPv6 twins of the TIME_WAIT (with the SYN in two IPv6 fragments), SYN-cookie and SACK
- * scenarios: the same bodies over the instances' link-local addresses, once duplicate address
+ * The IPv6 twins of the management address, TIME_WAIT (with the SYN in two IPv6 fragments),
+ * SYN-cookie and SACK scenarios: the same bodies over the instances' link-local addresses (the
+ * management one over its own /64, where instance 1 takes an address), once duplicate address
  * detection has made them usable. Every TCP segment the instances send meanwhile is IPv6.
  */
 static void ipv6_twins(void)
@@ -2399,7 +2400,8 @@ static void ipv6_twins(void)
 TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with its sender, refusal, "
 	  "segments to a closed port counted (a reset too, never answered), the management port on its own "
 	  "address and the service on the others (ARP answered for it, the other port refused and counted at "
-	  "each), an echo request answered and counted, "
+	  "each) and on its own IPv6 address (through duplicate address detection, resolved and defended by the "
+	  "management netif, the same refusals counted), an echo request answered and counted, "
 	  "backpressure held in the TCP window and offered again after sent, FIN after the last byte, "
 	  "closing with unread input without a reset, poll retries, peer reset, heap exhaustion counted, "
 	  "closed exactly once, HTTP pipelining through a FIN, 413 and 400, and the connection limits (header "
