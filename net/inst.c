@@ -45,6 +45,9 @@ static struct netif nif;
 static struct netif mif;
 static bool mif_on, mif6;              /* mif added; with the IPv6 address */
 static s8_t mif6_slot = -1;            /* its index among mif's IPv6 addresses */
+/* Frames this long at least may be neighbour discovery for mif (ND_TARGET_END with mif6, else
+ * never): with the length a frame for the service's address pays one compare, or two. */
+static uint32_t nd_min = UINT32_MAX;
 static struct net_inst_stats st;
 static uint16_t csum_base;              /* NETIF_CHECKSUM_* for frames nobody vouched for */
 
@@ -110,7 +113,7 @@ static void input_pbuf(struct pbuf *p, uint32_t len, unsigned flags)
 			return;
 		}
 		n = arp_netif(f);
-	} else if (mif6 && len >= ND_TARGET_END && f[20] == IP6_NEXTH_ICMP6 && f[12] == 0x86 && f[13] == 0xdd) {
+	} else if (len >= nd_min && f[20] == IP6_NEXTH_ICMP6 && f[12] == 0x86 && f[13] == 0xdd) {
 		n = nd_netif(f);        /* a frame of TCP or UDP, or of IPv4, is past at f[20] */
 	}
 	st.rx_frames++;
@@ -514,6 +517,7 @@ static int inst_init(const struct net_inst_cfg *c)
 	ip4_addr_set_u32(&gw, cfg.dhcp ? 0 : cfg.gw);
 	static const uint8_t none[16];
 	mif6 = !cfg.no_ip6 && memcmp(cfg.mgmt_ip6, none, 16);
+	nd_min = mif6 ? ND_TARGET_END : UINT32_MAX;
 	if ((cfg.mgmt_ip || mif6) && mgmt_add() != ERR_OK)
 		return ERR_IF;
 	if (!netif_add(&nif, &ip, &mask, &gw, NULL, nif_init, ethernet_input))
