@@ -151,7 +151,7 @@ static const struct console_cmd net_mcast_cmd = {
 static void mgmt6_parse(void)
 {
 	uint32_t len = 0;
-	uint8_t a[16];
+	uint8_t a[16] = { 0 };
 	if (!POLLUX_IPV6) {
 		kprintf("net: POLLUX_METRICS_ADDR6 \"%s\" without POLLUX_IPV6: the IPv6 management address is off\n",
 			POLLUX_METRICS_ADDR6);
