@@ -95,10 +95,16 @@
 /* The management port's own IPv4 address and prefix length, e.g. "198.19.0.10/24" ("": none, the
  * port is answered on the service's addresses). With one, every core answers for it (ARP) beside
  * the service's address, on the same NIC and MAC; the management port is answered on it alone
- * (IPv4), the service on every other address, and a connection to either port at the other's
- * address is refused (RST, counted in l4_drop). A scraper off its subnet is reached through the
- * service's gateway. */
+ * (and on POLLUX_METRICS_ADDR6), the service on every other address, and a connection to either
+ * port at the other's address is refused (RST, counted in l4_drop). A scraper off its subnet is
+ * reached through the service's gateway. */
 #define POLLUX_METRICS_ADDR ""
+/* Its own IPv6 address, a static one with prefix length 64 (lwIP takes a static address's subnet
+ * as an on-link /64), e.g. "fd00:198:19::10/64" ("": none; ignored without POLLUX_IPV6). Either
+ * address or both: every core answers for it (neighbour discovery) once duplicate address
+ * detection has passed, and the same rule holds: the management port on a management address of
+ * either family alone, the service never there. */
+#define POLLUX_METRICS_ADDR6 ""
 
 /* Entropy: the random generators (TCP sequence numbers, SYN cookies, the RSS key) are seeded from
  * the CPU's generator, the firmware's, the SMCCC TRNG and counter jitter, each credited with what

@@ -123,6 +123,9 @@
 #ifndef POLLUX_METRICS_ADDR
 #error "config: POLLUX_METRICS_ADDR must be a string: \"\" or \"a.b.c.d/n\""
 #endif
+#ifndef POLLUX_METRICS_ADDR6
+#error "config: POLLUX_METRICS_ADDR6 must be a string: \"\" or \"x:x::x/64\""
+#endif
 #if !defined(POLLUX_HTTP_ROUTES)
 #error "config: POLLUX_HTTP_ROUTES(R) must be defined (it may expand to nothing)"
 #endif

@@ -13,6 +13,8 @@
 #include "lwip/ip6.h"
 #include "lwip/ethip6.h"
 #include "lwip/memp.h"
+#include "lwip/mld6.h"
+#include "lwip/prot/icmp6.h"
 #include "lwip/prot/ip4.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
@@ -30,8 +32,22 @@ static struct netif nif;
  * mif here, by its target address (input_pbuf). Output takes the first netif whose subnet holds
  * the destination, nif first (mif is added before it, and lwIP puts the newest first), else nif
  * through its gateway: either sends on the one NIC, from the connection's own address.
+ *
+ * The management IPv6 address (cfg.mgmt_ip6) is a static address of mif's too (lwIP takes its
+ * subnet as an on-link /64), through lwIP's duplicate address detection as any address is. ip6_input
+ * accepts on nif what is sent to it for mif; nd6 answers (and defends) only the receiving netif's
+ * addresses, so neighbour solicitations and advertisements whose target it is are handed to mif
+ * (input_pbuf), as ARP is. mif joins the address's solicited-node group (lwIP, on its way through
+ * DAD) so that ip6_input accepts the solicitations there, and nif joins it too: MLD queries reach
+ * nif alone, which then reports it from its link-local address (mif has none: its own reports, at
+ * the join, come from the unspecified address, as RFC 3590 allows while it has none).
  */
 static struct netif mif;
+static bool mif_on, mif6;              /* mif added; with the IPv6 address */
+static s8_t mif6_slot = -1;            /* its index among mif's IPv6 addresses */
+/* Frames this long at least may be neighbour discovery for mif (ND_TARGET_END with mif6, else
+ * never): with the length a frame for the service's address pays one compare, or two. */
+static uint32_t nd_min = UINT32_MAX;
 static struct net_inst_stats st;
 static uint16_t csum_base;              /* NETIF_CHECKSUM_* for frames nobody vouched for */
 
@@ -71,6 +87,21 @@ static struct netif *arp_netif(const uint8_t *f)
 	return cfg.mgmt_ip && tip == cfg.mgmt_ip ? &mif : &nif;
 }
 
+/* Where the ICMPv6 message of an IPv6 packet without extension headers starts, and where a
+ * neighbour solicitation's or advertisement's target address ends (RFC 4861 4.3, 4.4). */
+#define ND_ICMP (SIZEOF_ETH_HDR + IP6_HLEN)
+#define ND_TARGET_END (ND_ICMP + 8 + 16)
+
+/* The netif an ICMPv6 frame (ND_TARGET_END bytes at least) is for: mif when it is a neighbour
+ * solicitation or advertisement whose target is the management IPv6 address. */
+static struct netif *nd_netif(const uint8_t *f)
+{
+	const uint8_t *m = f + ND_ICMP;
+	if (m[0] != ICMP6_TYPE_NS && m[0] != ICMP6_TYPE_NA)
+		return &nif;
+	return memcmp(m + 8, cfg.mgmt_ip6, 16) ? &nif : &mif;
+}
+
 static void input_pbuf(struct pbuf *p, uint32_t len, unsigned flags)
 {
 	const uint8_t *f = p->payload;
@@ -82,6 +113,8 @@ static void input_pbuf(struct pbuf *p, uint32_t len, unsigned flags)
 			return;
 		}
 		n = arp_netif(f);
+	} else if (len >= nd_min && f[20] == IP6_NEXTH_ICMP6 && f[12] == 0x86 && f[13] == 0xdd) {
+		n = nd_netif(f);        /* a frame of TCP or UDP, or of IPv4, is past at f[20] */
 	}
 	st.rx_frames++;
 	st.rx_bytes += len;
@@ -419,8 +452,11 @@ static void inst_mem(struct net_inst_mem *out)
 
 /* ---- entry points ---- */
 
-/* mif, up with the management address: IPv4 only (no IPv6 address, no MLD), no gateway (a scraper
- * off its subnet is reached through nif's). Coming up announces it (gratuitous ARP). */
+/* mif, up with the management addresses: IPv4 (or none: 0.0.0.0, which lwIP neither routes to
+ * nor answers ARP for), and IPv6 (mif6), tentative until lwIP's duplicate address detection
+ * passes (a second or two), else no IPv6 and no MLD; no gateway (a scraper off its subnet is
+ * reached through nif's); no link-local address, so no router solicitations either (lwIP sends
+ * them only from a netif's first address). Coming up announces the IPv4 address (gratuitous ARP). */
 static err_t mgmt_add(void)
 {
 	ip4_addr_t ip, mask;
@@ -430,9 +466,28 @@ static err_t mgmt_add(void)
 		return ERR_IF;
 	mif.name[0] = 'm';
 	mif.name[1] = 'g';
-	mif.flags &= (u8_t)~NETIF_FLAG_MLD6;
+	if (mif6) {
+		ip6_addr_t a;
+		memcpy(a.addr, cfg.mgmt_ip6, 16);
+		ip6_addr_clear_zone(&a);
+		inst_mcast_start(&mif);         /* its solicited-node group into the instance's list */
+		if (netif_add_ip6_address(&mif, &a, &mif6_slot) != ERR_OK)
+			return ERR_IF;
+	} else {
+		mif.flags &= (u8_t)~NETIF_FLAG_MLD6;
+	}
 	netif_set_up(&mif);
+	mif_on = true;
 	return ERR_OK;
+}
+
+/* nif joins the management IPv6 address's solicited-node group too (see mif). */
+static err_t mgmt_join(void)
+{
+	ip6_addr_t sn;
+	ip6_addr_set_solicitednode(&sn, netif_ip6_addr(&mif, mif6_slot)->addr[3]);
+	ip6_addr_assign_zone(&sn, IP6_MULTICAST, &nif);
+	return mld6_joingroup_netif(&nif, &sn);
 }
 
 static int inst_init(const struct net_inst_cfg *c)
@@ -460,7 +515,10 @@ static int inst_init(const struct net_inst_cfg *c)
 	ip4_addr_set_u32(&ip, cfg.dhcp ? 0 : cfg.ip);
 	ip4_addr_set_u32(&mask, cfg.dhcp ? 0 : cfg.mask);
 	ip4_addr_set_u32(&gw, cfg.dhcp ? 0 : cfg.gw);
-	if (cfg.mgmt_ip && mgmt_add() != ERR_OK)
+	static const uint8_t none[16];
+	mif6 = !cfg.no_ip6 && memcmp(cfg.mgmt_ip6, none, 16);
+	nd_min = mif6 ? ND_TARGET_END : UINT32_MAX;
+	if ((cfg.mgmt_ip || mif6) && mgmt_add() != ERR_OK)
 		return ERR_IF;
 	if (!netif_add(&nif, &ip, &mask, &gw, NULL, nif_init, ethernet_input))
 		return ERR_IF;
@@ -471,6 +529,8 @@ static int inst_init(const struct net_inst_cfg *c)
 		nif.ip6_autoconfig_enabled = 1;        /* SLAAC from router advertisements */
 	}
 	netif_set_up(&nif);
+	if (mif6 && mgmt_join() != ERR_OK)
+		return ERR_MEM;
 	err_t e6 = inst_dhcp6_start(&nif, cfg.mac, cfg.no_ip6 ? NET_DHCP6_OFF : cfg.dhcp6);
 	if (e6 != ERR_OK)
 		return e6;
@@ -480,7 +540,8 @@ static int inst_init(const struct net_inst_cfg *c)
 			return e;
 	}
 	inst_svc_prof(cfg.prof_on, cfg.prof_svc, cfg.prof_svc_end);
-	err_t e = inst_svc_start(cfg.svc, cfg.mgmt, cfg.mgmt_ip, &st, cfg.max_conns, cfg.mem_budget, cfg.send_budget);
+	err_t e = inst_svc_start(cfg.svc, cfg.mgmt, cfg.mgmt_ip, mif6 ? cfg.mgmt_ip6 : none, &st, cfg.max_conns,
+				 cfg.mem_budget, cfg.send_budget);
 	if (e != ERR_OK)
 		return e;
 	struct net_inst_mem m = { 0 };
@@ -588,7 +649,7 @@ static void inst_stats(struct net_inst_stats *out)
 
 static void inst_link(bool up)
 {
-	struct netif *mg = cfg.mgmt_ip ? &mif : NULL;
+	struct netif *mg = mif_on ? &mif : NULL;
 	if (up) {
 		netif_set_link_up(&nif);
 		if (mg)
@@ -599,6 +660,14 @@ static void inst_link(bool up)
 		if (mg)
 			netif_set_link_down(mg);
 	}
+}
+
+static int inst_mgmt6(void)
+{
+	if (!mif6)
+		return -1;
+	u8_t s = netif_ip6_addr_state(&mif, mif6_slot);
+	return ip6_addr_isvalid(s) ? 1 : ip6_addr_istentative(s) ? 0 : -1;
 }
 
 /* The only symbol the kernel looks up; renamed per core to lwip<N>_net_inst. */
@@ -618,4 +687,5 @@ const struct net_inst net_inst = {
 	.mem = inst_mem,
 	.mcast = inst_mcast_list,
 	.link = inst_link,
+	.mgmt6 = inst_mgmt6,
 };

@@ -37,6 +37,10 @@ struct net_inst_cfg {
 	/* The management address and mask (network order; 0: none). With one, mgmt answers on it
 	 * alone and svc on every other address; it is answered for (ARP) beside the service's. */
 	uint32_t mgmt_ip, mgmt_mask;
+	/* The management IPv6 address (network order; all zero: none), a static /64 on the same
+	 * management netif: answered for (neighbour discovery) once lwIP's duplicate address
+	 * detection passed; mgmt answers on it too, svc never. Ignored with no_ip6. */
+	uint8_t mgmt_ip6[16];
 	bool csum_offload;              /* the NIC completes TCP/UDP checksums (struct nic_txo) */
 	uint32_t tso_max;               /* with it, the NIC's segmentation frames (caps.tso_max); 0: none */
 	/* Send one Ethernet frame of n pieces. With ref, pieces may be sent in place: returns 1 and
@@ -170,6 +174,9 @@ struct net_inst {
 	/* The NIC's link went down or came up (core 0): coming up announces the address again
 	 * (gratuitous ARP) and lets DHCP check its lease. */
 	void (*link)(bool up);
+	/* The management IPv6 address (net_inst_cfg.mgmt_ip6): 1 in use (duplicate address detection
+	 * passed), 0 not yet, -1 none or never (another node holds it). */
+	int (*mgmt6)(void);
 };
 
 extern const struct net_inst *const lwip_insts[];

@@ -11,9 +11,10 @@ int inst_svc_check(const struct svc *s);
 /* inst_svc.c: listen for s (and mgmt, may be NULL, on its own port) in this instance, counting
  * into stats, with at most conns_max connections open (0: as many as half of budget bytes holds)
  * and send_max bytes written and not acknowledged (0: half of budget). With mgmt_ip (network
- * order; 0: none), mgmt answers on that address alone and s on every other. 0 or an lwIP err_t. */
-int inst_svc_start(const struct svc *s, const struct svc *mgmt, uint32_t mgmt_ip, struct net_inst_stats *stats,
-		   uint32_t conns_max, uint64_t budget, uint64_t send_max);
+ * order; 0: none) or mgmt_ip6 (16 bytes, network order; all zero: none), mgmt answers on those
+ * addresses alone and s on every other. 0 or an lwIP err_t. */
+int inst_svc_start(const struct svc *s, const struct svc *mgmt, uint32_t mgmt_ip, const uint8_t mgmt_ip6[16],
+		   struct net_inst_stats *stats, uint32_t conns_max, uint64_t budget, uint64_t send_max);
 /* inst_svc.c: time the service's callbacks while *on, through enter and end (net_inst_cfg's
  * prof_on, prof_svc, prof_svc_end); on NULL: never. */
 void inst_svc_prof(const bool *on, unsigned (*enter)(void), void (*end)(unsigned back));

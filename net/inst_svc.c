@@ -82,6 +82,8 @@ static uint64_t send_total, send_high;  /* such bytes now, and at most */
 static uint32_t conn_bytes;             /* memory of one idle connection: PCB and state blocks */
 static uint64_t listen_ignored;         /* segments to a listener lwIP ignores without a count */
 static uint32_t mgmt_ip;                /* the management address (network order), 0: none */
+static ip6_addr_t mgmt_ip6;             /* the management IPv6 address, zoneless */
+static bool mgmt4, mgmt6;               /* each of them is set */
 static uint64_t wrong_addr;             /* segments and datagrams refused: sent to the other's address */
 static uint32_t held_total;
 static struct svc_stats sst;            /* this core's counts, kept by the service */
@@ -892,16 +894,19 @@ static err_t timewait_input(struct inst_tw *e, struct tcp_hdr *hdr, struct pbuf 
 }
 
 /*
- * With a management address, the management port is answered on it alone and the service on every
- * other address, so that the network can keep the two apart (a management subnet, routes, ACLs):
- * true when what is being input is for the other one's address (for_mgmt: it reached the
- * management port).
+ * With a management address (IPv4, IPv6 or both), the management port is answered on them alone
+ * and the service on every other address, so that the network can keep the two apart (a
+ * management subnet, routes, ACLs): true when what is being input is for the other one's address
+ * (for_mgmt: it reached the management port). Once per connection (its SYN) or datagram.
  */
 static bool addr_wrong(bool for_mgmt)
 {
+	if (!mgmt4 && !mgmt6)
+		return false;
 	const ip_addr_t *d = ip_current_dest_addr();
-	bool to_mgmt = IP_IS_V4(d) && ip4_addr_get_u32(ip_2_ip4(d)) == mgmt_ip;
-	return mgmt_ip && to_mgmt != for_mgmt;
+	bool to_mgmt = IP_IS_V4(d) ? mgmt4 && ip4_addr_get_u32(ip_2_ip4(d)) == mgmt_ip
+				   : mgmt6 && ip6_addr_cmp_zoneless(ip_2_ip6(d), &mgmt_ip6);
+	return to_mgmt != for_mgmt;
 }
 
 /* A segment for a listener at the wrong address is refused as one for a closed port is (RFC 9293
@@ -1005,8 +1010,8 @@ static int listen_for(const struct svc *s)
 	return ERR_OK;
 }
 
-int inst_svc_start(const struct svc *s, const struct svc *m, uint32_t m_ip, struct net_inst_stats *stats,
-		   uint32_t conns_max, uint64_t budget, uint64_t send_max)
+int inst_svc_start(const struct svc *s, const struct svc *m, uint32_t m_ip, const uint8_t m_ip6[16],
+		   struct net_inst_stats *stats, uint32_t conns_max, uint64_t budget, uint64_t send_max)
 {
 	svc = s;
 	st = stats;
@@ -1014,6 +1019,10 @@ int inst_svc_start(const struct svc *s, const struct svc *m, uint32_t m_ip, stru
 		return ERR_OK;
 	mgmt = m && m->tcp_port && m->tcp_port != s->tcp_port ? m : NULL;
 	mgmt_ip = m_ip;
+	mgmt4 = m_ip != 0;
+	memcpy(mgmt_ip6.addr, m_ip6, 16);
+	ip6_addr_clear_zone(&mgmt_ip6);
+	mgmt6 = !ip6_addr_isany(&mgmt_ip6);
 	/* What an idle connection holds: its PCB (a pool element) and its state, each one block with
 	 * lwIP's size word in front; half the budget goes to these, the rest to buffers in flight. */
 	size_t word = LWIP_MEM_ALIGN_SIZE(sizeof(mem_size_t));

@@ -43,6 +43,8 @@ struct net_core {
 	uint32_t lease_seen;            /* lease.seq this core applied */
 	bool addr_announced;            /* core 0: `pollux: ip=` printed for lease_seen */
 	bool mgmt_announced;            /* core 0: `pollux: mgmt=` printed */
+	volatile int32_t mgmt6_state;   /* this core's instance's mgmt6(): 1 in use, 0 not yet, -1 never */
+	bool mgmt6_announced;           /* core 0: `pollux: mgmt6=` (or why not) printed */
 	volatile uint32_t ip6_sig;      /* a digest of the IPv6 addresses this core's instance uses */
 	uint32_t ip6_printed;           /* core 0: the digest whose `pollux: ip6=` lines were printed */
 	uint32_t lease6_seen;           /* lease6.seq this core applied; core 0: its instance's count */
@@ -83,8 +85,11 @@ static struct {
 	volatile uint32_t valid, pref;
 } lease6;
 static volatile uint32_t link_gen;      /* core 0: bumped at each link change (for `stats`) */
-/* The management address and mask (POLLUX_METRICS_ADDR), network order, 0: none. Set in net_init. */
+/* The management address and mask (POLLUX_METRICS_ADDR), network order, 0: none, and the IPv6 one
+ * (POLLUX_METRICS_ADDR6), all zero: none. Set in net_init. */
 static uint32_t mgmt_ip, mgmt_mask;
+static uint8_t mgmt_ip6[16];
+static bool mgmt6;
 static bool mcast_all_asked;            /* core 0: the test command `mcast all` is in force */
 
 /* Big rings where frames flow in bulk: from a queue owner that steers, and to the owner that
@@ -142,6 +147,33 @@ static const struct console_cmd net_mcast_cmd = {
 };
 #endif
 
+/* POLLUX_METRICS_ADDR6 into mgmt_ip6 (mgmt6), or why not on the console. */
+static void mgmt6_parse(void)
+{
+	uint32_t len = 0;
+	uint8_t a[16] = { 0 };
+	if (!POLLUX_IPV6) {
+		kprintf("net: POLLUX_METRICS_ADDR6 \"%s\" without POLLUX_IPV6: the IPv6 management address is off\n",
+			POLLUX_METRICS_ADDR6);
+		return;
+	}
+	bool ok = net_parse_prefix6(POLLUX_METRICS_ADDR6, a, &len) && len == 64;
+	/* A unicast address of global or unique local scope: not ::, ::1, multicast or link-local
+	 * (mif has no link of its own to scope one to). */
+	static const uint8_t loop[16] = { [15] = 1 };
+	uint8_t any = 0;
+	for (int i = 0; i < 16; i++)
+		any |= a[i];
+	if (!ok || !any || !memcmp(a, loop, 16) || a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)) {
+		kprintf("net: POLLUX_METRICS_ADDR6 \"%s\" is not an IPv6 unicast address with prefix length 64 "
+			"(x:x::x/64; lwIP takes a static address's subnet as /64): the IPv6 management address is off\n",
+			POLLUX_METRICS_ADDR6);
+		return;
+	}
+	memcpy(mgmt_ip6, a, 16);
+	mgmt6 = true;
+}
+
 int net_init(uint32_t cores)
 {
 	cpu_poll_register(net_poll);    /* returns at once on a core without a NIC queue or instance */
@@ -159,6 +191,8 @@ int net_init(uint32_t cores)
 	if (POLLUX_METRICS_PORT && POLLUX_METRICS_ADDR[0] && !net_parse_prefix(POLLUX_METRICS_ADDR, &mgmt_ip, &mgmt_mask))
 		kprintf("net: POLLUX_METRICS_ADDR \"%s\" is not an IPv4 address and prefix length (a.b.c.d/n): "
 			"the management port is off\n", POLLUX_METRICS_ADDR);
+	if (POLLUX_METRICS_PORT && POLLUX_METRICS_ADDR6[0])
+		mgmt6_parse();
 	int pairs = nic_attach(cores);
 	if (pairs <= 0) {
 		kprintf("net: no usable NIC: running without network\n");
@@ -324,7 +358,9 @@ int net_core_init(struct cpu *c)
 		.max_conns = POLLUX_MAX_CONNS,
 		.send_budget = budget / 100 * POLLUX_SEND_MEM_PCT,
 		.svc = &POLLUX_SERVICE,
-		.mgmt = POLLUX_METRICS_PORT && (mgmt_ip || !POLLUX_METRICS_ADDR[0]) ? &svc_metrics : NULL,
+		/* Off when the management addresses asked for are all refused (net_init said why). */
+		.mgmt = POLLUX_METRICS_PORT && (mgmt_ip || mgmt6 || (!POLLUX_METRICS_ADDR[0] && !POLLUX_METRICS_ADDR6[0]))
+				? &svc_metrics : NULL,
 		.mgmt_ip = mgmt_ip,
 		.mgmt_mask = mgmt_mask,
 		.csum_offload = dev->caps.tx_csum,
@@ -337,6 +373,7 @@ int net_core_init(struct cpu *c)
 		.prof_svc_end = prof_svc_end,
 	};
 	memcpy(cfg.mac, dev->mac, 6);
+	memcpy(cfg.mgmt_ip6, mgmt_ip6, 16);
 	/* Only core 0 asks DHCP; the others take its lease (net_poll). */
 	cfg.dhcp = POLLUX_IPV4 && POLLUX_USE_DHCP && c->idx == 0;
 	cfg.no_ip6 = !POLLUX_IPV6;
@@ -404,6 +441,66 @@ uint32_t net_parse_ip(const char *s)
 	}
 	/* Network byte order in memory: first octet at the lowest address (little-endian CPUs). */
 	return parts[0] | parts[1] << 8 | parts[2] << 16 | parts[3] << 24;
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "x:x:x:x:x:x:x:x/n" (n 1..128), with one "::" for a run of zero groups (RFC 4291 2.2: forms 1
+ * and 2, not the dotted IPv4 tail), to the address in network order and n; false, nothing set,
+ * for anything else. */
+bool net_parse_prefix6(const char *s, uint8_t ip[16], uint32_t *len)
+{
+	uint16_t g[8] = { 0 };
+	int n = 0, gap = -1;                    /* groups read; how many stood before "::" */
+	if (s[0] == ':') {
+		if (s[1] != ':')
+			return false;
+		gap = 0;
+		s += 2;
+	}
+	while (*s && *s != '/') {
+		uint32_t v = 0;
+		int digits = 0;
+		for (; digits < 4 && hex_digit(*s) >= 0; s++, digits++)
+			v = v << 4 | (uint32_t)hex_digit(*s);
+		if (!digits || n == 8)
+			return false;
+		g[n++] = (uint16_t)v;
+		if (*s == ':') {
+			s++;
+			if (*s == ':') {
+				if (gap >= 0)
+					return false;   /* a second "::" */
+				gap = n;
+				s++;
+			} else if (!*s || *s == '/') {
+				return false;           /* a lone ':' at the end */
+			}
+		} else if (*s && *s != '/') {
+			return false;
+		}
+	}
+	if (gap < 0 ? n != 8 : n > 7)
+		return false;
+	if (*s++ != '/')
+		return false;
+	uint32_t plen = 0, digits = 0;
+	for (; *s >= '0' && *s <= '9' && digits < 3; s++, digits++)
+		plen = plen * 10 + (uint32_t)(*s - '0');
+	if (*s || !digits || plen < 1 || plen > 128)
+		return false;
+	uint16_t full[8] = { 0 };
+	for (int i = 0; i < n; i++)
+		full[gap >= 0 && i >= gap ? 8 - n + i : i] = g[i];
+	for (int i = 0; i < 8; i++) {
+		ip[2 * i] = (uint8_t)(full[i] >> 8);
+		ip[2 * i + 1] = (uint8_t)full[i];
+	}
+	*len = plen;
+	return true;
 }
 
 /* "a.b.c.d/n" (n 1..32) to an address and mask in network byte order; false when s is anything
@@ -787,6 +884,37 @@ static void mgmt_announce(struct net_core *n)
 	print_ip("pollux: mgmt=", mgmt_ip);
 }
 
+/* Every core: publish its instance's state of the IPv6 management address. Core 0: print it once
+ * every core answers on it (each through its own duplicate address detection), or say once that
+ * another node holds it. */
+static void mgmt6_announce(uint32_t me, struct net_core *n)
+{
+	if (!mgmt6)
+		return;
+	int32_t s = n->inst->mgmt6();
+	if (s != n->mgmt6_state)
+		__atomic_store_n(&n->mgmt6_state, s, __ATOMIC_RELEASE);
+	if (me != 0 || n->mgmt6_announced)
+		return;
+	int32_t least = 1;
+	uint32_t which = 0;
+	for (uint32_t i = 0; i < nnet && least >= 0; i++) {
+		int32_t si = is_up(i) ? __atomic_load_n(&ncores[i].mgmt6_state, __ATOMIC_ACQUIRE) : 0;
+		if (si < least)
+			least = si, which = i;
+	}
+	if (!least)
+		return;
+	char t[40];
+	net_fmt_ip6(t, mgmt_ip6);
+	n->mgmt6_announced = true;
+	if (least > 0)
+		kprintf("pollux: mgmt6=%s\n", t);
+	else
+		kprintf("net: the IPv6 management address %s is taken on the link (duplicate address detection, "
+			"core %u): not answered\n", t, which);
+}
+
 /* Core 0: publish its DHCPv6 address whenever its instance's count moves; the others take it. */
 static void lease6_sync(uint32_t me, struct net_core *n)
 {
@@ -868,6 +996,7 @@ static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, s
 		addr6_sync(c->idx, n);
 		if (c->idx == 0)
 			mgmt_announce(n);
+		mgmt6_announce(c->idx, n);
 		if (n->queue >= 0)
 			frag_expire(n, now);
 	}

@@ -19,6 +19,8 @@ void net_print_stats(void);
 uint32_t net_parse_ip(const char *s);
 /* "a.b.c.d/n" to an address and its mask, network byte order; false (nothing set) if s is not one. */
 bool net_parse_prefix(const char *s, uint32_t *ip, uint32_t *mask);
+/* "x:x::x/n" to an address (16 bytes, network order) and n; false (nothing set) if s is not one. */
+bool net_parse_prefix6(const char *s, uint8_t ip[16], uint32_t *len);
 /* An IPv6 address (16 bytes, network order) as RFC 5952 text. */
 void net_fmt_ip6(char out[40], const uint8_t a[16]);
 

@@ -9,9 +9,10 @@
 #define LWIP_TIMERS 1
 #define LWIP_SOCKET 0
 #define LWIP_NETCONN 0
-/* Not 1: a management address (POLLUX_METRICS_ADDR) is a second netif, lwIP's way of giving an
- * interface a second IPv4 address. With one netif, input looks at no other (ip4_input accepts at
- * the first) and IPv6 routes by its single-netif shortcut; IPv4 output checks its one subnet. */
+/* Not 1: a management address (POLLUX_METRICS_ADDR, POLLUX_METRICS_ADDR6) is a second netif,
+ * lwIP's way of giving an interface a second IPv4 address. With one netif, input looks at no
+ * other (ip4_input accepts at the first) and IPv6 routes by its single-netif shortcut; IPv4 output
+ * checks its one subnet. */
 #define LWIP_SINGLE_NETIF 0
 
 #define LWIP_IPV4 1

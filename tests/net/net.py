@@ -22,12 +22,13 @@ dhcp6: a short run for IPv6 by DHCPv6, as EC2 assigns it: dnsmasq advertises the
 from a range; instead of the service's full tests, the leased address (printed once every core has
 it), dnsmasq's lease (the DUID-LL and IAID sent), curl -6 on the address, its Renew at T1, and no
 DHCPv6 message dropped.
-mgmt: a short run of config/mgmt.h's image, whose management port has its own address (the tap
-has an address on its subnet too): instead of the service's full tests, the address printed,
-/metrics on it (promtool check metrics accepts it, every core answers scrapes, and a counter moves
-from one scrape to the next), HTTP on the service's address, and the management port refused (RST)
-on the service's IPv4 and IPv6 addresses, the HTTP port on the management address, each refusal
-counted.)
+mgmt: a short run of config/mgmt.h's image, whose management port has its own addresses, IPv4 and
+IPv6 (the tap has an address on each subnet too): instead of the service's full tests, each address
+printed (the IPv6 one once every core's duplicate address detection passed), /metrics on each
+(promtool check metrics accepts it, every core answers scrapes over each family, and a counter
+moves from one scrape to the next), HTTP on the service's address, and the management port refused
+(RST) on the service's IPv4 and IPv6 addresses, the HTTP port on both management addresses, each
+refusal counted.)
 """
 import os
 import random
@@ -51,6 +52,7 @@ V6ONLY = "v6only" in OPTS
 DHCP6 = "dhcp6" in OPTS
 MGMT = "mgmt" in OPTS
 MGMT_IP = "198.19.0.10"         # config/mgmt.h's POLLUX_METRICS_ADDR
+MGMT_IP6 = "fd00:198:19::10"    # and its POLLUX_METRICS_ADDR6
 if NIC == "igb":
     QUEUES = min(CORES, 16)
 PREFIX = {"virtio": "vnet", "igb": "igb"}[NIC]
@@ -587,7 +589,8 @@ def refused(ip, port):
 
 def get(ip, port, path):
     """One GET (curl, in the namespace): (status, body), ("", b"") when nothing answered."""
-    r = ns("curl", "-s", "-m", "30", "-o", "-", "-w", "\n%{http_code}", f"http://{ip}:{port}{path}", check=False)
+    host = f"[{ip}]" if ":" in ip else ip
+    r = ns("curl", "-s", "-m", "30", "-o", "-", "-w", "\n%{http_code}", f"http://{host}:{port}{path}", check=False)
     body, _, status = r.stdout.rpartition("\n")
     return (status if r.returncode == 0 else ""), body.encode()
 
@@ -598,27 +601,34 @@ def metric(text, name):
 
 
 def mgmt_tests(tb, ip):
-    """The management port on its own address (config/mgmt.h), and the service on the others."""
+    """The management port on its own addresses (config/mgmt.h), IPv4 and IPv6, and the service on
+    the others."""
     mgmt, out = console_find(tb, r"pollux: mgmt=(\S+)\r?\n", 30)
     result(mgmt == MGMT_IP, "mgmt-addr", f"the management address printed: {mgmt or out[-300:]}")
+    mgmt6, out = console_find(tb, r"pollux: mgmt6=(\S+)\r?\n", 30)
+    result(mgmt6 == MGMT_IP6, "mgmt-addr-v6", "the management IPv6 address printed once every core's duplicate "
+           f"address detection passed: {mgmt6 or out[-300:]}")
     ip6 = boot6(tb, result)
     setns()
-    st, body = get(MGMT_IP, 9100, "/metrics")
-    chk = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
-    first = body.decode(errors="replace")
-    result(st == "200" and chk.returncode == 0 and "pollux_build_info{" in first, "mgmt-metrics",
-           f"/metrics on {MGMT_IP}:9100 -> {st or 'no answer'}, {len(body)} bytes, promtool check metrics exit "
-           f"{chk.returncode} {chk.stdout.decode().strip()[:200]}{chk.stderr.decode().strip()[:200]}")
-    # Scrapes are hashed to cores like any flow: 40 leave none out but with odds of 4 in 100,000 (4 cores).
-    before = accepted(tb.g)
-    codes = [get(MGMT_IP, 9100, "/metrics")[0] for _ in range(40)]
-    after = accepted(tb.g)
-    served = [b - a for a, b in zip(before, after)] if before and after else []
-    result(codes.count("200") == 40 and len(served) == CORES and min(served) > 0, "mgmt-every-core",
-           f"{codes.count('200')} of 40 scrapes answered; connections accepted per core: {served}")
+    first = ""
+    for addr, tag in ((MGMT_IP, ""), (MGMT_IP6, "-v6")):
+        st, body = get(addr, 9100, "/metrics")
+        chk = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+        text = body.decode(errors="replace")
+        first = first or text
+        result(st == "200" and chk.returncode == 0 and "pollux_build_info{" in text, "mgmt-metrics" + tag,
+               f"/metrics on {addr} port 9100 -> {st or 'no answer'}, {len(body)} bytes, promtool check metrics exit "
+               f"{chk.returncode} {chk.stdout.decode().strip()[:200]}{chk.stderr.decode().strip()[:200]}")
+        # Scrapes are hashed to cores like any flow: 40 leave none out but with odds of 4 in 100,000 (4 cores).
+        before = accepted(tb.g)
+        codes = [get(addr, 9100, "/metrics")[0] for _ in range(40)]
+        after = accepted(tb.g)
+        served = [b - a for a, b in zip(before, after)] if before and after else []
+        result(codes.count("200") == 40 and len(served) == CORES and min(served) > 0, "mgmt-every-core" + tag,
+               f"{codes.count('200')} of 40 scrapes on {addr} answered; connections accepted per core: {served}")
     st, _ = get(ip, 80, "/hello")
     result(st == "200", "mgmt-service", f"HTTP on the service address {ip}:80 -> {st or 'no answer'}")
-    wrong = [(ip, 9100), (MGMT_IP, 80)] + ([(ip6, 9100)] if ip6 else [])
+    wrong = [(ip, 9100), (MGMT_IP, 80), (MGMT_IP6, 80)] + ([(ip6, 9100)] if ip6 else [])
     bad = [f"{a}:{p}" for a, p in wrong if not refused(a, p)]
     result(not bad and ip6, "mgmt-refused", "refused (RST): " + ", ".join(f"{a}:{p}" for a, p in wrong)
            + (f"; not refused: {bad}" if bad else "") + ("" if ip6 else "; no IPv6 address to try"))

@@ -24,6 +24,7 @@ PREFIX6 = "fd00:198:18::"       # a unique local /64: dnsmasq advertises it, the
 HOST_IP6 = PREFIX6 + "1"
 DHCP6_RANGE = (PREFIX6 + "100", PREFIX6 + "1ff")       # Testbed(dhcp6=True): DHCPv6 leases from here
 MGMT_HOST_IP = "198.19.0.1"     # Testbed(mgmt=True): the tap's address on config/mgmt.h's management subnet
+MGMT_HOST_IP6 = "fd00:198:19::1"        # and on its management /64
 
 
 class Results:
@@ -91,7 +92,8 @@ class Testbed:
     (router advertisements with the M flag, as EC2 sends) instead of SLAAC. router_lifetime: seconds
     the advertisements name this namespace the default router for (dnsmasq's --ra-param; without it
     dnsmasq says 0 where the namespace has no IPv6 default route, and the guest then reaches only the
-    /64). mgmt: the tap has MGMT_HOST_IP/24 too, on the subnet of config/mgmt.h's management address.
+    /64). mgmt: the tap has MGMT_HOST_IP/24 and MGMT_HOST_IP6/64 too, on the subnets of config/mgmt.h's
+    management addresses.
     tb.netns(): a further namespace, deleted with the first."""
 
     def __init__(self, arch, image, cores, queues, log, static=False, mem="1G", nic="virtio", dhcp6=False,
@@ -124,6 +126,8 @@ class Testbed:
         if self.mgmt:
             ns("ip", "addr", "add", f"{MGMT_HOST_IP}/24", "dev", "tap0")
         ns("ip", "-6", "addr", "add", f"{HOST_IP6}/64", "dev", "tap0", "nodad")
+        if self.mgmt:
+            ns("ip", "-6", "addr", "add", f"{MGMT_HOST_IP6}/64", "dev", "tap0", "nodad")
         ns("ip", "link", "set", "tap0", "up")
         lease = self.leases = f"/tmp/{NS}.leases"
         # IPv4 by DHCP unless the image is static; IPv6 by router advertisements (SLAAC), or with

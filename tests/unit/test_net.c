@@ -1664,6 +1664,42 @@ static void s_parse_prefix(void)
 	}
 }
 
+/* POLLUX_METRICS_ADDR6's form: "x:x::x/n" to an address in network order and n, anything else
+ * refused with nothing set. */
+static void s_parse_prefix6(void)
+{
+	static const struct { const char *s; uint8_t a[16]; uint32_t len; } good[] = {
+		{ "fd00:198:19::10/64", { 0xfd, 0, 1, 0x98, 0, 0x19, [15] = 0x10 }, 64 },
+		{ "2001:DB8:0:0:1:2:3:4/128", { 0x20, 1, 0x0d, 0xb8, [9] = 1, [11] = 2, [13] = 3, [15] = 4 }, 128 },
+		{ "::1/1", { [15] = 1 }, 1 },
+		{ "fe80::/10", { 0xfe, 0x80 }, 10 },
+		{ "1:2:3:4:5:6:7::/64", { 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7 }, 64 },
+		{ "::2:3:4:5:6:7:8/64", { [3] = 2, [5] = 3, [7] = 4, [9] = 5, [11] = 6, [13] = 7, [15] = 8 }, 64 },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/64", { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 64 },
+	};
+	static const char *const bad[] = {
+		"", "fd00::10", "fd00::10/", "fd00::10/0", "fd00::10/129", "fd00::10/0064", "fd00:::10/64",
+		"fd00::1::2/64", "1:2:3:4:5:6:7/64", "1:2:3:4:5:6:7:8:9/64", "1:2:3:4:5:6:7:8::/64",
+		"::1:2:3:4:5:6:7:8/64", "12345::1/64", "fd00:/64", ":fd00::1/64", "fd00::1:/64", "fd00::g/64",
+		"::ffff:198.19.0.10/64", "fd00::1/64/1", "fd00::1 /64", "fd00::1/6a",
+	};
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		uint8_t a[16] = { 0 };
+		uint32_t len = 0;
+		CHECK(net_parse_prefix6(good[i].s, a, &len));
+		CHECK(!memcmp(a, good[i].a, 16));
+		CHECK_EQ(len, good[i].len);
+	}
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t a[16];
+		uint32_t len = 7;
+		memset(a, 7, 16);
+		CHECK(!net_parse_prefix6(bad[i], a, &len));
+		CHECK(len == 7 && a[0] == 7 && a[15] == 7);
+	}
+}
+
 /* (7c) DHCPv6: only core 0 runs the client (its mode from the config); each time its count moves,
  * the others take its address and lifetimes, once, and take the loss of it too. */
 static void s_lease6(void)
@@ -2512,4 +2548,5 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("IPv6, RSS 4 queues: frags, PTB, ND, bad", s_rss_ipv6);
 	harness_run("prof: per-core stage ticks, frames, table; off moves nothing", s_prof);
 	harness_run("POLLUX_METRICS_ADDR parsed, malformed ones refused", s_parse_prefix);
+	harness_run("POLLUX_METRICS_ADDR6 parsed, malformed ones refused", s_parse_prefix6);
 })
