@@ -15,7 +15,9 @@ BENCH_ROUNDS (default 3), BENCH_SECONDS (measured seconds per run, default 8), B
 BENCH_STEER=0 (skip the steering comparison, which needs 2 vCPUs or more), BENCH_SOAK_S (the
 soak's length, run in the first round only: default 600, 60 with BENCH_QUICK; 0 skips it),
 BENCH_ONLY (development: a regular expression; only the sessions whose name it matches run, e.g.
-"pollux http|linux nginx|linux-lat nginx").
+"pollux http|linux nginx|linux-lat nginx"), BENCH_WORKLOADS (development: a regular expression;
+only the HTTP workloads of those sessions whose key it matches run, e.g. "close" for the
+new-connection rows: close, close2, close32, closeab).
 """
 import os
 import re
@@ -41,6 +43,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "3" if QUICK else "8"))
 WARMUP = 1.0 if QUICK else 2.0
 MEM = os.environ.get("BENCH_MEM", "1G")
 STEER = os.environ.get("BENCH_STEER", "1") == "1"
+WORKLOADS = os.environ.get("BENCH_WORKLOADS")   # development: only the HTTP workloads this matches
 STEER_VCPUS = max(2, VCPUS)
 NS = f"pbench{os.getpid()}"
 HOST_IP, LINUX_IP, TESTPMD_IP = "198.18.0.1", "198.18.0.3", "198.18.0.4"
@@ -206,6 +209,22 @@ def http_run(url, close=False, latency=False, warmup=True, conns=CONNS):
     if r["non2xx"] or r["rps"] <= 0:
         raise RuntimeError(f"wrk {url}: {r}")
     return r
+
+
+def ab_run(url, conns):
+    """ApacheBench (apache2-utils) without keep-alive: HTTP/1.0 requests, a new connection for each,
+    conns at once, for SECONDS. Its rate, failed requests and non-2xx answers; a run with either
+    is recorded as one with socket errors (marked in the table)."""
+    ns("ab", "-q", "-n", "1000000", "-c", str(conns), "-t", f"{WARMUP:g}", url, timeout=WARMUP + 60)
+    r = ns("ab", "-q", "-n", "10000000", "-c", str(conns), "-t", f"{SECONDS:g}", "-s", "2", url,
+           timeout=SECONDS + 60)
+    m = re.search(r"Requests per second:\s+([\d.]+)", r.stdout)
+    if not m:
+        raise RuntimeError(f"ab {url}: no rate: {(r.stdout + r.stderr)[-400:]}")
+    failed = re.search(r"Failed requests:\s+(\d+)", r.stdout)
+    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", r.stdout)
+    errors = (int(failed.group(1)) if failed else 0) + (int(non2xx.group(1)) if non2xx else 0)
+    return {"rps": float(m.group(1)), "errors": errors, "non2xx": 0}
 
 
 def udp_run(ip):
@@ -453,8 +472,9 @@ def http_set(system, base, path16k, workloads, what, g=None, base6=None):
     many connections after them, so that its ports do not crowd the runs before; the soak last. A
     workload that fails is noted and the next one runs."""
     lat = f"http-latency-64B-{LAT_CONNS}conn-{LAT_DELAY_MS}ms"
-    for w in ("ka64", "ka64v6", "ka16k", "st16k", "st1m", "lat", "idle", "close", "close2", "sustain", "ka10k", "soak"):
-        if w not in workloads:
+    for w in ("ka64", "ka64v6", "ka16k", "st16k", "st1m", "lat", "idle", "close", "close2", "close32", "closeab",
+              "sustain", "ka10k", "soak"):
+        if w not in workloads or (WORKLOADS and not re.search(WORKLOADS, w)):
             continue
         try:
             if w == "ka64":
@@ -477,6 +497,11 @@ def http_set(system, base, path16k, workloads, what, g=None, base6=None):
                 record(lat, "req/s at that load", system, r["rps"], r["errors"])
             elif w == "close":
                 record_rps("http-conn-per-request-64B", system, http_run(base + "/", close=True))
+            elif w == "close32":
+                # The same with ab's 32 clients (issue 17: which client behaviour each row measures).
+                record_rps("http-conn-per-request-64B-32conn", system, http_run(base + "/", close=True, conns=32))
+            elif w == "closeab":
+                record_rps("http-conn-per-request-64B-ab-32conn", system, ab_run(base + "/", 32))
             elif w == "ka10k":
                 # Many keep-alive clients at once (issue 18): the same requests over 10,000
                 # connections.
@@ -573,7 +598,7 @@ def run_round(net, rnd):
             if base6 and fetch(base6 + "/") != BODIES["64"]:
                 raise RuntimeError(f"Pollux's / over IPv6 ({ip6}) differs from its / over IPv4")
             http_set("pollux", f"http://{ip}", None, ("ka64", "ka64v6", "st16k", "st1m", "lat", "idle", "close", "close2",
-                                                      "sustain", "ka10k")
+                                                      "close32", "closeab", "sustain", "ka10k")
                      + (("soak",) if rnd == 1 and SOAK_S else ()), f"round {rnd} pollux", g, base6)
         finally:
             g.close()
@@ -608,7 +633,7 @@ def run_round(net, rnd):
             r = udp_run(ip)
             record("udp-echo-64B", "pps", system, r["pps"])
             http_set(system, f"http://{ip}", "/16k", ("ka64", "ka64v6", "ka16k", "st16k", "st1m", "lat", "idle", "close",
-                                                      "close2", "sustain", "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
+                                                      "close2", "close32", "closeab", "sustain", "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
                      f"round {rnd} {system}", g, f"http://[{LINUX_IP6}]")
         finally:
             g.close()
@@ -727,7 +752,8 @@ def run_facts(started, qemu_version):
              ("qemu", qemu_version), ("accel", "TCG"), ("kernel", os.path.basename(LINUX["kernel"])[len("vmlinuz-"):]),
              ("vcpus", VCPUS), ("mem", MEM), ("rounds", ROUNDS), ("quick", "yes" if QUICK else "no"),
              ("seconds", f"{SECONDS:g}"), ("warmup", f"{WARMUP:g}"), ("soak_s", SOAK_S),
-             ("steer", "yes" if STEER else "no"), ("only", os.environ.get("BENCH_ONLY", ""))]
+             ("steer", "yes" if STEER else "no"), ("only", os.environ.get("BENCH_ONLY", "")),
+             ("workloads", WORKLOADS or "")]
     facts += [(f"system {s}", LINUX_DESCRIPTION[s]) for s in LINUXES]
     return facts
 

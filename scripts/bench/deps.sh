@@ -11,7 +11,7 @@ log() { echo "bench-deps: $*"; }
 die() { echo "bench-deps: error: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespaces, apt-get)"
 
-HOST_PACKAGES=(qemu-system-x86 ovmf dnsmasq-base iproute2 wrk gnuplot-nox kmod gcc python3 curl nftables)
+HOST_PACKAGES=(qemu-system-x86 ovmf dnsmasq-base iproute2 wrk apache2-utils gnuplot-nox kmod gcc python3 curl nftables)
 # dpdk-testpmd is in dpdk-dev (Debian 12); its Depends are the DPDK libraries (and the header
 # package libdpdk-dev, not needed to run it). librte-net-virtio23 and librte-mempool-ring23 are the
 # plugins testpmd loads for a virtio-net device.

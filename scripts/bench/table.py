@@ -195,6 +195,8 @@ def label(workload):
         (r"http-idle-keepalive-(\d+)conn", lambda m: f"memory per idle keep-alive connection ({int(m[1]):,} held)"),
         (r"http-conn-per-request-64B", "HTTP, new connection per request"),
         (r"http-conn-per-request-64B-ports-reused", "the same again at once (ports reused)"),
+        (r"http-conn-per-request-64B-(\d+)conn", lambda m: f"the same with {m[1]} connections (wrk)"),
+        (r"http-conn-per-request-64B-ab-(\d+)conn", lambda m: f"the same with {m[1]} clients of ab (HTTP/1.0)"),
         (r"http-conn-per-request-64B-(\d+)s", lambda m: f"new connection per request, {m[1]} s without a pause"),
         (r"soak-keepalive-with-churn-(\d+)s", lambda m: f"{m[1]} s soak: keep-alive with churn beside it"),
         (r"udp-echo-64B", "UDP echo, 64 B"),
@@ -245,6 +247,8 @@ def markdown(facts, notes, systems, rows):
         parts.append("no steering rows (`BENCH_STEER=0`)")
     if f.get("only"):
         parts.append(f"only the sessions matching `BENCH_ONLY=\"{f['only']}\"`")
+    if f.get("workloads"):
+        parts.append(f"only the workloads matching `BENCH_WORKLOADS=\"{f['workloads']}\"`")
     if "kernel" in f:
         parts.append(f"Linux {f['kernel']}")
     if "duration_s" in f:
