@@ -45,10 +45,18 @@ struct im_state {
 	 * what it was told, and are ignored (counted in writes_lost, not as the driver's faults). */
 	bool setup_lost;
 	uint64_t writes_lost, outside_resets, driver_resets;
-	uint8_t txbuf[IM_NQ][16384];
+	uint8_t txbuf[IM_NQ][65536 + 512];     /* a TSO frame of 64 KiB at most (the driver's) */
 	uint32_t txlen[IM_NQ];
+	uint32_t ndata[IM_NQ];          /* data descriptors of the frame being gathered */
 	struct im_ctx ctx[IM_NQ];
-	uint32_t first_olinfo[IM_NQ];
+	bool ctx_valid[IM_NQ];          /* a context descriptor came since the queue was set up */
+	uint32_t first_olinfo[IM_NQ], first_cmd[IM_NQ];
+	/* TCP segmentation (DCMD.TSE): frames cut, the segments made of them; frames refused (a
+	 * violation: PAYLEN, context, POPTS, descriptors per frame, checksum field) and the last
+	 * reason. */
+	uint64_t tso_frames, tso_segs;
+	int tso_refused;
+	char tso_why[160];
 	struct im_txframe out[256];
 	uint32_t nout;
 	/* When set, every frame the device transmits, as it leaves (a test's peer on the wire). */
