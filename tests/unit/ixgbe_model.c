@@ -6,8 +6,8 @@
 #include "drivers/intel_adv.h"
 #include "drivers/ixgbe_reg.h"
 #include "csum.h"
-#include "tso.h"
 #include "iadv_model.h"
+#include "iadv_model_tx.h"
 #include "ixgbe_model.h"
 
 #define R(off) IM_R(off)
@@ -63,10 +63,7 @@ static void reset_regs(bool link)
 {
 	uint32_t autoc = R(IXGBE_AUTOC), autoc2 = R(IXGBE_AUTOC2), esdp = R(IXGBE_ESDP);
 	memset(im.reg, 0, sizeof(im.reg));
-	/* The contexts and any frame half gathered are lost with the rings. */
-	memset(im.ctx_valid, 0, sizeof(im.ctx_valid));
-	memset(im.txlen, 0, sizeof(im.txlen));
-	memset(im.ndata, 0, sizeof(im.ndata));
+	iadv_mtx_reset(im.txq, IM_NQ);  /* the contexts and any frame half gathered go with the rings */
 	R(IXGBE_RAL0) = im_mac[0] | im_mac[1] << 8 | im_mac[2] << 16 | (uint32_t)im_mac[3] << 24;
 	R(IXGBE_RAH0) = im_mac[4] | im_mac[5] << 8 | IXGBE_RAH_AV;
 	R(IXGBE_RDRXCTL) = 0x00000880;          /* reset value per 8.2.3.8.8 minus DMAIDONE */
@@ -78,7 +75,6 @@ static void reset_regs(bool link)
 					 IXGBE_DCA_RXCTRL_HEAD_WRO;
 		R(IXGBE_DCA_TXCTRL(q)) = 1u << 9 | IXGBE_DCA_TXCTRL_DESC_WRO | 1u << 13;
 	}
-	memset(im.txlen, 0, sizeof(im.txlen));  /* a frame half read is dropped with the queue */
 	im.secrx_dis_at_us = 0;
 	if (link) {
 		R(IXGBE_AUTOC) = 0x2u << 13;    /* the EEPROM's link mode: 1 Gb/s auto-negotiation */
@@ -289,64 +285,9 @@ static void tx_out(const uint8_t *data, uint32_t len, uint32_t q)
 		im.wire(f->data, f->len);
 }
 
-static void tso_out(const uint8_t *seg, uint32_t len, void *arg)
-{
-	im.tso_segs++;
-	tx_out(seg, len, *(uint32_t *)arg);
-}
-
-static void tso_refuse(const char *why)
-{
-	im.tso_refused++;
-	snprintf(im.tso_why, sizeof(im.tso_why), "%s", why);
-}
-
-/* A frame with DCMD.TSE (7.2.4, TCP segmentation): the context gives the headers' lengths
- * (MACLEN, IPLEN, L4LEN), the segments' payload (MSS) and IPv4 or IPv6 (TUCMD.IPV4); PAYLEN is the
- * TCP payload alone; the TCP checksum field holds the pseudo-header sum without the length. The
- * device cuts the payload in MSS pieces, each behind the header with its lengths, sequence
- * number, identification and checksums (tests/unit/host/tso.h, TSO_INTEL). What it cannot cut
- * (the reference drivers never send it; the datasheet warns of bad frames or a hung queue) is
- * refused: counted in tso_refused, with the reason in tso_why, nothing sent. */
-static void model_tso(uint32_t q, uint32_t ndata)
-{
-	const struct im_ctx *c = &im.ctx[q];
-	uint32_t olinfo = im.first_olinfo[q], len = im.txlen[q];
-	uint32_t maclen = c->vlan_macip_lens >> IADV_CTX_MACLEN_SHIFT & 0x7f, iplen = c->vlan_macip_lens & 0x1ff;
-	uint32_t l4len = c->mss_l4len_idx >> IADV_CTX_L4LEN_SHIFT & 0xff, mss = c->mss_l4len_idx >> IADV_CTX_MSS_SHIFT;
-	uint32_t hdr = maclen + iplen + l4len, paylen = olinfo >> IADV_TXD_PAYLEN_SHIFT;
-	bool v4 = c->type_tucmd_mlhl & IADV_CTX_TUCMD_IPV4;
-	char why[160];
-	if (!im.ctx_valid[q] || !(c->type_tucmd_mlhl & IADV_CTX_TUCMD_L4T_TCP) || mss == 0 || l4len < 12) {
-		snprintf(why, sizeof(why), "TSE without a TCP context with MSS and L4LEN (mss %u l4len %u)", mss, l4len);
-		return tso_refuse(why);
-	}
-	if (!(olinfo & IADV_TXD_TXSM) || (v4 && !(olinfo & IADV_TXD_IXSM))) {
-		snprintf(why, sizeof(why), "TSE without TXSM%s in POPTS (olinfo %#x)", v4 ? " and IXSM" : "", olinfo);
-		return tso_refuse(why);
-	}
-	if (ndata > IADV_TX_MAX_DATA) {
-		snprintf(why, sizeof(why), "%u data descriptors for one TSO frame, more than %u", ndata, IADV_TX_MAX_DATA);
-		return tso_refuse(why);
-	}
-	if (hdr >= 512 || hdr >= len || paylen != len - hdr) {
-		snprintf(why, sizeof(why), "PAYLEN %u with headers of %u in a frame of %u", paylen, hdr, len);
-		return tso_refuse(why);
-	}
-	if (hdr + mss > sizeof(im.out[0].data) - 4) {
-		snprintf(why, sizeof(why), "MSS %u: segments beyond the frame size", mss);
-		return tso_refuse(why);
-	}
-	int n = tso_segment_conv(im.txbuf[q], len, v4 ? TSO_V4 : TSO_V6, (uint16_t)mss, (uint16_t)hdr,
-				 (uint16_t)(maclen + iplen), 16, tso_out, &q, why, sizeof(why), TSO_INTEL);
-	if (n < 0)
-		return tso_refuse(why);
-	im.tso_frames++;
-}
-
-/* Transmit: every descriptor from TDH to TDT (7.2.3): contexts kept, data gathered until EOP,
- * the L4 checksum inserted on TXSM (the field holds the pseudo-header sum), DD written on RS;
- * with TSE, cut into segments (model_tso). */
+/* Transmit: every descriptor from TDH to TDT (7.2.3), through the engine both models share
+ * (tests/unit/iadv_model_tx.h: contexts, gathering to EOP, checksums, segmentation), DD written on
+ * RS. */
 static void model_tx(uint32_t q)
 {
 	uint32_t base = IXGBE_TXQ(q), n = R(base + IADV_Q_LEN) / 16;
@@ -357,48 +298,11 @@ static void model_tx(uint32_t q)
 		uint32_t h = R(base + IADV_Q_H);
 		union iadv_txd *d = &ring[h];
 		uint32_t cmd = d->rd.cmd_type_len;
-		if ((cmd & (0xfu << 20)) == IADV_TXD_DTYP_CTXT) {
-			memcpy(&im.ctx[q], d, 16);
-			im.ctx_valid[q] = true;
-		} else {
-			uint32_t len = cmd & 0xffff;
-			if (len == 0)
-				im.zero_len_desc++;
-			if (im.txlen[q] == 0 && im.ndata[q] == 0) {
-				im.first_olinfo[q] = d->rd.olinfo_status;
-				im.first_cmd[q] = cmd;
-			}
-			im.ndata[q]++;
-			uint8_t *src = dma(d->rd.addr, len);
-			if (src && im.txlen[q] + len <= sizeof(im.txbuf[q])) {
-				memcpy(im.txbuf[q] + im.txlen[q], src, len);
-				im.txlen[q] += len;
-			}
-			if (cmd & IADV_TXD_EOP) {
-				uint32_t flen = im.txlen[q];
-				uint8_t *fr = im.txbuf[q];
-				if ((im.first_olinfo[q] & IADV_TXD_TXSM) && !(im.first_olinfo[q] & IADV_TXD_CC))
-					im.ctx_without_cc++;
-				if (im.first_cmd[q] & IADV_TXD_TSE) {
-					model_tso(q, im.ndata[q]);
-				} else {
-					if (im.first_olinfo[q] & IADV_TXD_TXSM) {
-						uint32_t l3 = im.ctx[q].vlan_macip_lens >> IADV_CTX_MACLEN_SHIFT;
-						uint32_t l4 = l3 + (im.ctx[q].vlan_macip_lens & 0x1ff);
-						uint32_t off = l4 + (im.ctx[q].type_tucmd_mlhl & IADV_CTX_TUCMD_L4T_TCP ? 16 : 6);
-						if (off + 2 <= flen) {  /* the field's pseudo-header sum is summed too */
-							uint16_t c = (uint16_t)~csum16(0, fr + l4, flen - l4);
-							fr[off] = (uint8_t)(c >> 8), fr[off + 1] = (uint8_t)c;
-						}
-					}
-					tx_out(fr, flen, q);
-				}
-				im.txlen[q] = 0;
-				im.ndata[q] = 0;
-				im.tx_frames++;
-				if (cmd & IADV_TXD_RS)
-					d->wb.status |= IADV_TXD_STAT_DD;
-			}
+		const uint8_t *src = (cmd & (0xfu << 20)) == IADV_TXD_DTYP_CTXT ? NULL : dma(d->rd.addr, cmd & 0xffff);
+		if (iadv_mtx_desc(&im.tx, &im.txq[q], q, d, src)) {
+			im.tx_frames++;
+			if (cmd & IADV_TXD_RS)
+				d->wb.status |= IADV_TXD_STAT_DD;
 		}
 		R(base + IADV_Q_H) = (h + 1) % n;
 	}
@@ -736,6 +640,7 @@ void im_lose_setup(void)
 void im_init(uint64_t bar0)
 {
 	memset(&im, 0, sizeof(im));
+	im.tx = (struct iadv_mtx){ .max_data = IADV_TX_MAX_DATA, .need_cc = true, .out = tx_out };
 	reset_regs(true);
 	eeprom_init();
 	im_sfp_insert(false);
@@ -751,8 +656,8 @@ int im_violations(void)
 {
 	return im.write_in_reset + im.irq_unmasked + im.rxq_enable_refused + im.txq_enable_refused + im.tail_refused +
 	       im.rdt_before_enable + im.rxen_without_secrx_dis + im.rxen_before_queues + im.crcstrip_mismatch +
-	       im.rdrxctl_must_be + im.zero_len_desc + im.ctx_without_cc + im.bad_desctype + im.dma_outside +
+	       im.rdrxctl_must_be + im.tx.zero_len + im.tx.no_cc + im.bad_desctype + im.dma_outside +
 	       im.before_init + im.dca_bit12 + im.relaxed_order + im.rxen_before_secrx_rdy + im.lnk_rst_link_up +
 	       im.one_reset_after_gio + im.early_after_reset + im.corectl_wrong + im.corectl_unlocked +
-	       im.tso_refused;
+	       im.tx.tso_refused;
 }

@@ -11,6 +11,7 @@
 #include "drivers/nic.h"
 #include "drivers/pci.h"
 #include "ixgbe_model.h"
+#include "tso_frames.h"
 #include "test.h"
 #include "drvhost.h"
 
@@ -89,57 +90,14 @@ static bool l4_csum_ok(const uint8_t *f, uint32_t len)
 	return csum_fold(csum_add(s, f + 34, l4len)) == 0xffff;
 }
 
-/* ---- TCP segmentation ---- */
-static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v; }
-
-/* A segmentation frame as the network layer builds it (drivers/nic.h): TCP over IPv4 or IPv6 from
- * port 80, sequence number 7000, PSH and ACK, plen payload bytes, the lengths of the whole and the
- * pseudo-header sum over the whole TCP length in the checksum field. Returns its length. */
-static uint32_t tso_frame(uint8_t *f, bool v6, uint32_t plen)
-{
-	uint32_t l4 = v6 ? 54 : 34, tl = 20 + plen;
-	memset(f, 0, l4 + 20);
-	memcpy(f, v6 ? "\x02\x00\x00\x00\x00\x02\x00\x1b\x21\xaa\xbb\xcc\x86\xdd" :
-		       "\x02\x00\x00\x00\x00\x02\x00\x1b\x21\xaa\xbb\xcc\x08\x00", 14);
-	uint8_t *ip = f + 14, *t = f + l4;
-	if (v6) {
-		ip[0] = 0x60, ip[6] = 6, ip[7] = 64, put16(ip + 4, tl);
-		ip[8] = 0xfd, ip[23] = 1, ip[24] = 0xfd, ip[39] = 2;
-	} else {
-		ip[0] = 0x45, ip[6] = 0x40, ip[8] = 64, ip[9] = 6, put16(ip + 2, 20 + tl), put16(ip + 4, 0x1234);
-		memcpy(ip + 12, "\xc6\x12\x00\x32\xc6\x12\x00\x01", 8);
-		put16(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, 20)));
-	}
-	put16(t, 80), put16(t + 2, 5000), t[7] = 0x58, t[6] = 0x1b, t[11] = 99, t[12] = 5 << 4, t[13] = 0x18;
-	put16(t + 14, 8192);
-	for (uint32_t i = 0; i < plen; i++)
-		t[20 + i] = (uint8_t)(i * 13 + i / 251);
-	put16(t + 16, csum_fold(csum_add(tl + 6u, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8)));
-	return l4 + tl;
-}
-
-/* The model sent the segments of f (plen payload bytes in mss pieces) from im.out[first]: each
- * with the header, its lengths, sequence number, identification, PSH on the last only, and right
- * checksums; the bytes in order. */
+/* The segments of f (plen payload bytes in mss pieces) at im.out[first...] (tests/unit/host/tso_frames.h). */
 static void tso_check(const uint8_t *f, bool v6, uint32_t plen, uint32_t mss, uint32_t first)
 {
-	uint32_t l4 = v6 ? 54 : 34, hl = l4 + 20, nseg = (plen + mss - 1) / mss;
+	uint32_t nseg = (plen + mss - 1) / mss;
 	CHECK_EQ(im.nout - first, nseg);
-	uint32_t bad = 0;
-	for (uint32_t k = 0; k < nseg && first + k < im.nout; k++) {
-		const struct im_txframe *w = &im.out[(first + k) % 256];
-		uint32_t pl = k + 1 < nseg ? mss : plen - k * mss;
-		const uint8_t *ip = w->data + 14, *t = w->data + l4;
-		bad += w->len != hl + pl || memcmp(w->data, f, 14) || memcmp(t + 20, f + hl + k * mss, pl);
-		bad += (uint32_t)(t[4] << 24 | t[5] << 16 | t[6] << 8 | t[7]) != 7000 + k * mss;
-		bad += t[13] != (k + 1 < nseg ? 0x10 : 0x18);
-		if (v6)
-			bad += (uint32_t)(ip[4] << 8 | ip[5]) != 20 + pl;
-		else
-			bad += (uint32_t)(ip[2] << 8 | ip[3]) != 40 + pl || (ip[4] << 8 | ip[5]) != 0x1234 + (int)k ||
-			       csum_fold(csum_add(0, ip, 20)) != 0xffff;
-		bad += csum_fold(csum_add(csum_add(20 + pl + 6u, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8), t, 20 + pl)) != 0xffff;
-	}
+	int bad = 0;
+	for (uint32_t k = 0; k < nseg && first + k < im.nout; k++)
+		bad += tso_seg_bad(f, v6, plen, mss, k, im.out[(first + k) % 256].data, im.out[(first + k) % 256].len);
 	CHECK_EQ(bad, 0);
 }
 
@@ -569,7 +527,8 @@ static void test_driver(void)
 	static uint8_t tbig[2][65536];
 	for (int v6 = 0; v6 < 2; v6++) {
 		uint32_t plen = v6 ? 60000 : 3 * 1448 + 500, l4 = v6 ? 54 : 34, hl = l4 + 20;
-		tso_frame(tbig[v6], v6, plen);
+		uint16_t mss = v6 ? 1440 : 1448;        /* segments of 1514 bytes at most */
+		tso_frame(tbig[v6], v6, plen, (const uint8_t *)"\x02\x00\x00\x00\x00\x02", MAC);
 		uint8_t hdr[74];
 		memcpy(hdr, tbig[v6], hl);
 		struct nic_frag tf[1 + NIC_TX_MAX_REFS] = { { tbig[v6], hl } };
@@ -578,13 +537,13 @@ static void test_driver(void)
 			uint32_t from = plen * i / npieces, to = plen * (i + 1) / npieces;
 			tf[1 + i] = (struct nic_frag){ tbig[v6] + hl + from, to - from };
 		}
-		struct nic_txo to = { .csum_start = (uint16_t)l4, .csum_offset = 16, .gso_size = 1448,
+		struct nic_txo to = { .csum_start = (uint16_t)l4, .csum_offset = 16, .gso_size = mss,
 				      .gso = v6 ? NIC_GSO_TCP6 : NIC_GSO_TCP4, .hdr_len = (uint8_t)hl };
 		uint32_t first = im.nout;
 		CHECK_EQ(nic_tx(1, tf, 1 + npieces, &to, tbig[v6]), NIC_TX_INPLACE);
 		nic_flush(1);
-		CHECK_EQ(im.tso_frames, (uint64_t)v6 + 1);
-		tso_check(tbig[v6], v6, plen, 1448, first);
+		CHECK_EQ(im.tx.tso_frames, (uint64_t)v6 + 1);
+		tso_check(tbig[v6], v6, plen, mss, first);
 		CHECK(!memcmp(hdr, tbig[v6], hl));       /* the stack's header untouched */
 	}
 	nic_flush(1);
@@ -592,9 +551,9 @@ static void test_driver(void)
 	struct nic_qstats tq;
 	nic_qstats(1, &tq);
 	CHECK(tq.tx_tso == 2 && tq.tx_tso_segs == 4 + 42);
-	CHECK_EQ(im.tso_segs, 4 + 42);
-	if (im.tso_refused)
-		printf("    model refused a TSO frame: %s\n", im.tso_why);
+	CHECK_EQ(im.tx.tso_segs, 4 + 42);
+	if (im.tx.tso_refused)
+		printf("    model refused a TSO frame: %s\n", im.tx.tso_why);
 	CHECK_EQ(im_violations(), 0);
 
 	/* Link: cable out, cable in, seen by the slow path. */

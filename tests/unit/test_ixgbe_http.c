@@ -104,16 +104,16 @@ static void ix_check_end(void)
 		nic_qstats(q, &st);
 		tso += st.tx_tso, tso_segs += st.tx_tso_segs;
 	}
-	CHECK_EQ(im.tso_refused, 0);
-	CHECK(im.tso_frames <= tso && im.tso_segs <= tso_segs);
+	CHECK_EQ(im.tx.tso_refused, 0);
+	CHECK(im.tx.tso_frames <= tso && im.tx.tso_segs <= tso_segs);
 	if (POLLUX_HTTP_BODY_SIZE >= 4 * 1448)
-		CHECK(im.tso_frames > 0 && im.tso_segs > im.tso_frames);
+		CHECK(im.tx.tso_frames > 0 && im.tx.tso_segs > im.tx.tso_frames);
 	printf("    ixgbe: %llu frames received and %llu sent by the model; %llu driver writes found the set-up lost, "
 	       "%d frames refused with the receive unit off, %llu dropped for want of a descriptor; TSO: %llu frames "
 	       "posted (%llu segments), %llu cut by the model into %llu segments\n",
 	       (unsigned long long)im.rx_frames, (unsigned long long)im.tx_frames, (unsigned long long)im.writes_lost,
 	       im.rx_dropped_disabled, (unsigned long long)nh_counter(-1, "no_buf"), (unsigned long long)tso,
-	       (unsigned long long)tso_segs, (unsigned long long)im.tso_frames, (unsigned long long)im.tso_segs);
+	       (unsigned long long)tso_segs, (unsigned long long)im.tx.tso_frames, (unsigned long long)im.tx.tso_segs);
 }
 
 static void ask_reset(void) { nic_request_reset(); }
