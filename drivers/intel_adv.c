@@ -304,7 +304,8 @@ void iadv_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 	volatile union iadv_txd *desc = r->desc;
 	uint32_t mask = r->size - 1, first = r->next, olinfo = d->len << IADV_TXD_PAYLEN_SHIFT, tse = 0;
 	if (d->o.gso) {
-		/* TCP segmentation (82599 7.2.4, 82576 7.2.4): the context names the headers' lengths,
+		/* TCP segmentation (the header updates as the 82598EB datasheet's 3.5.3.4.7 and the I210's,
+		 * the 82576's successor, 7.2.4.7 describe them): the context names the headers' lengths,
 		 * IPv4 or IPv6 and the MSS; PAYLEN is the TCP payload alone; every data descriptor has
 		 * TSE; POPTS asks for the TCP checksum and, for IPv4, the header checksum of each
 		 * segment. The TCP checksum field must hold the pseudo-header sum without the length,
