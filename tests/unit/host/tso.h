@@ -14,8 +14,8 @@
  * Intel's advanced descriptors (82576 and 82599, TSO_INTEL) differ: the field holds the pseudo-header
  * sum without the TCP length (the length of each segment is not known to software; Linux's igb and
  * ixgbe tso() and OpenBSD's TSO layer leave it so), and the device writes each segment's IPv4 total
- * length or IPv6 payload length from MSS, IPLEN and L4LEN (82598EB datasheet 3.5.3.4.7, header
- * updating, which the 82599's repeats), so the header's own length fields are not read.
+ * length or IPv6 payload length from MSS, IPLEN and L4LEN (82598EB datasheet 3.5.3.4.7 and I210
+ * datasheet 7.2.4.7, header updating), so the header's own length fields are not read.
  */
 #ifndef POLLUX_TSO_H
 #define POLLUX_TSO_H
