@@ -271,8 +271,8 @@ test_tcphash_CFLAGS := $(LWIP_INC)
 # nic.c's probe table names every driver: the Intel ones are linked into the tests that probe
 # with real drivers; test_ixgbe and test_net stand in for the others with drivers serving no ID.
 INTEL_SRCS := drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
-test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/host/drvhost.c tests/unit/host/drvhost.h tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/csum.h
-test_igb_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/host/drvhost.c tests/unit/host/drvhost.h tests/unit/igb_model.c tests/unit/igb_model.h
+test_ixgbe_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/host/drvhost.c tests/unit/host/drvhost.h tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/csum.h tests/unit/host/tso.h tests/unit/iadv_model_tx.h tests/unit/host/tso_frames.h
+test_igb_SRCS := drivers/nic.c $(INTEL_SRCS) tests/unit/host/drvhost.c tests/unit/host/drvhost.h tests/unit/igb_model.c tests/unit/igb_model.h tests/unit/host/csum.h tests/unit/host/tso.h tests/unit/iadv_model_tx.h tests/unit/host/tso_frames.h
 test_ena_SRCS := drivers/ena.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c drivers/pci.c kernel/printf.c net/flow.c \
 	tests/unit/ena_model.c tests/unit/ena_model.h $(HARNESS_SRCS) $(FAKEPCI_SRCS) tests/unit/host/csum.h \
 	$(INTEL_SRCS)
@@ -368,7 +368,7 @@ NIC_HTTP_HDRS := tests/unit/test.h tests/unit/host/stubs.c tests/unit/host/lwip_
 	tests/unit/host/csum.h tests/unit/nic_http.h tests/unit/nic_http_client.h kernel/kernel.h net/net.h net/inst.h \
 	net/service.h drivers/nic.h $(UNIT_SITE)
 test_ena_http_SRCS := tests/unit/ena_model.c tests/unit/ena_model.h
-test_ixgbe_http_SRCS := tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h
+test_ixgbe_http_SRCS := tests/unit/ixgbe_model.c tests/unit/ixgbe_model.h tests/unit/host/tso.h tests/unit/iadv_model_tx.h tests/unit/host/tso_frames.h
 # $(1): the binary, $(2): its test (tests/unit/$(2).c with $(2)_SRCS), $(3): the config header.
 define nic_http_rule
 $(UNIT_DIR)/$(1): tests/unit/$(2).c $(NIC_HTTP_SRCS) $$($(2)_SRCS) $(UNIT_INSTS5) $(UNIT_DIR)/lwip/insts5/insts.c \

@@ -176,7 +176,7 @@ static int igb_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	n->rx_size = POLLUX_RX_RING_SIZE - 1;   /* a full ring would look empty (head == tail) */
 	n->tx_size = POLLUX_TX_RING_SIZE / 2;   /* slots: a frame takes at least a context and a data */
 	n->caps = (struct nic_caps){ .max_pairs = IGB_RSS_QUEUES, .rss = true, .rx_hash = true, .tx_csum = true,
-				     .rx_csum = true, .tx_sg = true, .reta_len = IADV_RETA_LEN };
+				     .rx_csum = true, .tx_sg = true, .reta_len = IADV_RETA_LEN, .tso_max = IADV_TSO_MAX };
 	n->link = igb_link();
 	uint32_t st = iadv_rd(&igb.a, IGB_STATUS);
 	kprintf("igb0: %02x:%02x:%02x:%02x:%02x:%02x, link %s %s Mb/s, %u queue pairs of %u, rings %u/%u\n",

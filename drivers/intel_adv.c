@@ -302,8 +302,33 @@ void iadv_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 	struct iadv_pair *p = &a->pair[q];
 	struct iadv_ring *r = &p->tx;
 	volatile union iadv_txd *desc = r->desc;
-	uint32_t mask = r->size - 1, first = r->next, olinfo = d->len << IADV_TXD_PAYLEN_SHIFT;
-	if (d->o.csum_start > 14) {
+	uint32_t mask = r->size - 1, first = r->next, olinfo = d->len << IADV_TXD_PAYLEN_SHIFT, tse = 0;
+	if (d->o.gso) {
+		/* TCP segmentation (the header updates as the 82598EB datasheet's 3.5.3.4.7 and the I210's,
+		 * the 82576's successor, 7.2.4.7 describe them): the context names the headers' lengths,
+		 * IPv4 or IPv6 and the MSS; PAYLEN is the TCP payload alone; every data descriptor has
+		 * TSE; POPTS asks for the TCP checksum and, for IPv4, the header checksum of each
+		 * segment. The TCP checksum field must hold the pseudo-header sum without the length,
+		 * which the chip adds per segment, where nic.h's frame has it over the whole TCP length:
+		 * taken out here, in the header nic.c copied into the slot (seg[0]). */
+		uint32_t l4 = d->o.csum_start, l4len = (uint32_t)d->o.hdr_len - l4;
+		bool v4 = d->o.gso == NIC_GSO_TCP4;
+		uint8_t *c = d->buf + n->caps.tx_hdr + l4 + 16;
+		uint32_t sum = (uint32_t)(c[0] << 8 | c[1]) + (~(d->len - l4) & 0xffff);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		c[0] = (uint8_t)(sum >> 8), c[1] = (uint8_t)sum;
+		volatile struct iadv_txctx *cx = (volatile void *)&desc[r->next++ & mask];
+		cx->vlan_macip_lens = 14u << IADV_CTX_MACLEN_SHIFT | (l4 - 14);
+		cx->seqnum_seed = 0;
+		cx->type_tucmd_mlhl = IADV_TXD_DTYP_CTXT | IADV_TXD_DEXT | IADV_CTX_TUCMD_L4T_TCP |
+				      (v4 ? IADV_CTX_TUCMD_IPV4 : 0);
+		cx->mss_l4len_idx = (uint32_t)d->o.gso_size << IADV_CTX_MSS_SHIFT | l4len << IADV_CTX_L4LEN_SHIFT;
+		olinfo = (d->len - d->o.hdr_len) << IADV_TXD_PAYLEN_SHIFT | IADV_TXD_TXSM | (v4 ? IADV_TXD_IXSM : 0) |
+			 IADV_TXD_IDX0 | a->chip->tx_olinfo;
+		tse = IADV_TXD_TSE;
+		p->st.tx_ctx++;
+	} else if (d->o.csum_start > 14) {
 		/* One context per offloaded frame: Ethernet header of 14 bytes (no VLAN is ever sent),
 		 * then IPv4 up to csum_start; the offset of the checksum says TCP (16) or UDP (6). */
 		volatile struct iadv_txctx *cx = (volatile void *)&desc[r->next++ & mask];
@@ -326,7 +351,7 @@ void iadv_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 		volatile union iadv_txd *t = &desc[r->next++ & mask];
 		t->rd.addr = d->seg[s].pa;
 		t->rd.olinfo_status = olinfo;
-		t->rd.cmd_type_len = IADV_TXD_DTYP_DATA | IADV_TXD_DEXT | IADV_TXD_IFCS | d->seg[s].len |
+		t->rd.cmd_type_len = IADV_TXD_DTYP_DATA | IADV_TXD_DEXT | IADV_TXD_IFCS | tse | d->seg[s].len |
 				     (s == lastseg ? IADV_TXD_EOP | IADV_TXD_RS : 0);
 	}
 	r->cookie[first & mask] = d->slot;

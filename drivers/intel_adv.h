@@ -48,11 +48,13 @@ union iadv_txd {
 #define IADV_TXD_IFCS (1u << 25)        /* insert the Ethernet CRC */
 #define IADV_TXD_RS (1u << 27)          /* report status: write DD back */
 #define IADV_TXD_DEXT (1u << 29)        /* advanced (extended) descriptor */
+#define IADV_TXD_TSE (1u << 31)         /* TCP segmentation: cut by the context's MSS and L4LEN */
 		uint32_t olinfo_status;
 #define IADV_TXD_IDX0 (0u << 4)         /* context slot 0 */
 #define IADV_TXD_CC (1u << 7)           /* 82599: check the context */
+#define IADV_TXD_IXSM (1u << 8)         /* POPTS: insert the IPv4 header checksum */
 #define IADV_TXD_TXSM (1u << 9)         /* POPTS: insert the L4 checksum */
-#define IADV_TXD_PAYLEN_SHIFT 14
+#define IADV_TXD_PAYLEN_SHIFT 14        /* bits 31:14: frame bytes; with TSE, TCP payload bytes only */
 	} rd;
 	struct {
 		uint64_t rsvd;
@@ -72,6 +74,8 @@ struct iadv_txctx {
 #define IADV_CTX_TUCMD_IPV4 (1u << 10)
 #define IADV_CTX_TUCMD_L4T_TCP (1u << 11)       /* 0: UDP */
 	uint32_t mss_l4len_idx;
+#define IADV_CTX_L4LEN_SHIFT 8          /* bits 15:8: TCP header bytes, with TSE 12..255 */
+#define IADV_CTX_MSS_SHIFT 16           /* bits 31:16: TCP payload bytes of each segment */
 };
 _Static_assert(sizeof(struct iadv_txctx) == 16, "advanced context descriptor is 16 bytes");
 
@@ -147,6 +151,14 @@ struct iadv_pair {
 	bool rx_skip;                   /* in the middle of a multi-descriptor frame: drop to EOP */
 	struct iadv_qstats st;
 } __attribute__((aligned(64)));
+
+/* TCP segmentation (caps.tso_max): one frame of up to 64 KiB (the IPv4 total length's bound; the
+ * chips take 256 KiB) behind its context. The 82599 reads at most 40 data descriptors for one frame
+ * (DPDK's IXGBE_TX_MAX_SEG; the 82576 has no such bound below the ring), nic.c gives at most
+ * NIC_TX_MAX_SEGS pieces. */
+#define IADV_TSO_MAX 65535
+#define IADV_TX_MAX_DATA 40
+_Static_assert(NIC_TX_MAX_SEGS <= IADV_TX_MAX_DATA, "a frame's pieces fit the 82599's descriptors per frame");
 
 /* The engine's share of a driver's softc. */
 struct iadv {

@@ -367,7 +367,7 @@ static int ixgbe_attach(struct nic *n, struct pci_dev *d, uint32_t want)
 	n->rx_size = POLLUX_RX_RING_SIZE - 1;
 	n->tx_size = POLLUX_TX_RING_SIZE / 2;
 	n->caps = (struct nic_caps){ .max_pairs = IXGBE_MAX_QUEUES, .rss = true, .rx_hash = true, .tx_csum = true,
-				     .rx_csum = true, .tx_sg = true, .reta_len = IADV_RETA_LEN };
+				     .rx_csum = true, .tx_sg = true, .reta_len = IADV_RETA_LEN, .tso_max = IADV_TSO_MAX };
 	uint32_t links = rd(IXGBE_LINKS);
 	n->link = links & IXGBE_LINKS_UP;
 	static const char *const speed[4] = { "?", "100 Mb/s", "1 Gb/s", "10 Gb/s" };

@@ -338,7 +338,8 @@ int nic_tx(uint32_t q, const struct nic_frag *f, unsigned n, const struct nic_tx
 	bool gso = o && o->gso;
 	uint32_t most = gso ? nic.caps.tso_max : NIC_BUF_SIZE - (uint32_t)nic.caps.tx_hdr;
 	if (total > most || copied > NIC_BUF_SIZE - (uint32_t)nic.caps.tx_hdr ||
-	    (gso && (!nic.caps.tx_csum || !o->csum_start || !o->gso_size || o->hdr_len >= total))) {
+	    (gso && (!nic.caps.tx_csum || !o->csum_start || !o->gso_size || o->hdr_len >= total ||
+		     copied < o->hdr_len))) {
 		nq->st.tx_drop_big++;
 		return NIC_TX_DROP;
 	}

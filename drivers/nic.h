@@ -39,7 +39,9 @@ struct nic_frag {
  * bytes (Ethernet, IP, TCP) and the payload of several segments, which the NIC cuts into segments
  * of gso_size bytes (the last may be shorter), each with the header, its own sequence number,
  * lengths and checksums; PSH and FIN only on the last. The pseudo-header sum then covers the whole
- * TCP length, as for one big segment. */
+ * TCP length, as for one big segment. The header's hdr_len bytes are in the leading pieces nic.c
+ * copies (each shorter than NIC_TX_REF_MIN; else the frame is dropped, tx_drop_big), so a driver
+ * whose NIC wants another checksum convention (Intel's: without the length) adjusts its slot. */
 #define NIC_GSO_TCP4 1
 #define NIC_GSO_TCP6 2
 struct nic_txo {

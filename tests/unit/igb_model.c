@@ -41,6 +41,7 @@ static bool fw_holds_phy(void) { return now() < gm.fw_phy_until; }
 static void reset_regs(void)
 {
 	memset(gm.reg, 0, sizeof(gm.reg));
+	iadv_mtx_reset(gm.txq, GM_NQ);  /* the contexts and any frame half gathered go with the rings */
 	R(IGB_RAL0) = gm_mac[0] | gm_mac[1] << 8 | gm_mac[2] << 16 | (uint32_t)gm_mac[3] << 24;
 	R(IGB_RAH0) = gm_mac[4] | gm_mac[5] << 8 | IADV_RAH_AV;
 	R(IGB_EECD) = IGB_EECD_PRES;
@@ -143,6 +144,38 @@ static bool q_of(uint32_t off, uint32_t base, uint32_t reg, uint32_t *q)
 	return true;
 }
 
+static void tx_out(const uint8_t *data, uint32_t len, uint32_t q)
+{
+	struct gm_txframe *f = &gm.out[gm.nout++ % 256];
+	f->len = len < 60 && (R(IGB_TCTL) & IGB_TCTL_PSP) ? 60 : len;
+	memset(f->data, 0, sizeof(f->data));
+	memcpy(f->data, data, len < sizeof(f->data) ? len : sizeof(f->data));
+	f->queue = q;
+}
+
+/* Transmit (7.2): every descriptor from TDH to TDT of an enabled queue with TCTL.EN, through the
+ * engine the 82599's model shares (contexts, gathering, checksums, segmentation), DD on RS. The
+ * 82576 has no CC bit and no bound of its own on the data descriptors of one frame. */
+static void model_tx(uint32_t q)
+{
+	uint32_t base = IGB_TXQ(q), n = R(base + IADV_Q_LEN) / 16;
+	uint64_t pa = (uint64_t)R(base + IADV_Q_BAH) << 32 | R(base + IADV_Q_BAL);
+	if (!pa || !n || !(R(IGB_TCTL) & IGB_TCTL_EN) || !(R(base + IADV_Q_DCTL) & IADV_Q_DCTL_ENABLE))
+		return;
+	union iadv_txd *ring = (void *)(uintptr_t)pa;
+	while (R(base + IADV_Q_H) != R(base + IADV_Q_T)) {
+		uint32_t h = R(base + IADV_Q_H);
+		union iadv_txd *d = &ring[h];
+		uint32_t cmd = d->rd.cmd_type_len;
+		const uint8_t *src = NULL;
+		if ((cmd & (0xfu << 20)) != IADV_TXD_DTYP_CTXT && !(src = (const void *)(uintptr_t)d->rd.addr))
+			gm.dma_outside++;
+		if (iadv_mtx_desc(&gm.tx, &gm.txq[q], q, d, src) && (cmd & IADV_TXD_RS))
+			d->wb.status |= IADV_TXD_STAT_DD;
+		R(base + IADV_Q_H) = (h + 1) % n;
+	}
+}
+
 static void reg_write(uint32_t off, uint32_t v)
 {
 	uint32_t q;
@@ -213,6 +246,8 @@ static void reg_write(uint32_t off, uint32_t v)
 		}
 	}
 	R(off) = v;
+	if (q_of(off, IGB_TXQ(0), IADV_Q_T, &q))
+		model_tx(q);
 }
 
 static uint64_t mmio_read(void *ctx, uint64_t off, int size)
@@ -240,6 +275,7 @@ static void mmio_write(void *ctx, uint64_t off, int size, uint64_t v)
 void gm_init(uint64_t bar0, uint8_t func)
 {
 	memset(&gm, 0, sizeof(gm));
+	gm.tx = (struct iadv_mtx){ .out = tx_out };
 	gm.func = func;
 	gm.cfg_done_ns = CFG_DONE_NS;
 	gm.fw_phy_ns = FW_PHY_NS;
@@ -256,7 +292,8 @@ int gm_violations(void)
 {
 	return gm.access_in_reset + gm.reset_not_quiet + gm.mdic_before_cfg_done + gm.mdic_without_sem +
 	       gm.swfw_without_swsm + gm.swfw_took_fw + gm.an_while_powered_down + gm.irq_unmasked +
-	       gm.q_enable_refused + gm.tail_refused + gm.reta_beyond_rss;
+	       gm.q_enable_refused + gm.tail_refused + gm.reta_beyond_rss + gm.tx.zero_len + gm.tx.tso_refused +
+	       gm.dma_outside;
 }
 
 /* ---- RSS (7.1.1.7): which queue a received frame goes to, from MRQC, RSSRK and RETA ---- */

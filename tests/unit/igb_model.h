@@ -2,13 +2,16 @@
  * 82576 datasheet's register descriptions and the order Linux's igb (e1000_82575.c, e1000_mac.c,
  * e1000_phy.c) follows: reset timing on the kernel's counter, the EEPROM auto-read and the
  * management configuration cycle (EEMNGCTL.CFG_DONE), the SW/FW semaphore (SWSM, SW_FW_SYNC)
- * around PHY access through MDIC, the copper PHY's power-down bit, link, queue enables and RSS.
+ * around PHY access through MDIC, the copper PHY's power-down bit, link, queue enables and RSS;
+ * transmit descriptors with checksum and segmentation offload (the engine of the 82599's model).
  * Time is the host counter (host_clock, 1 ns per tick): every register access takes ACCESS_NS. */
 #ifndef POLLUX_IGB_MODEL_H
 #define POLLUX_IGB_MODEL_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "iadv_model_tx.h"
 
 #define GM_BAR_SIZE 0x20000u
 #define GM_NQ 16
@@ -37,6 +40,13 @@ struct gm_state {
 	int an_while_powered_down;      /* auto-negotiation restarted with BMCR.PDOWN set */
 	int irq_unmasked, q_enable_refused, tail_refused, reta_beyond_rss;
 	int mdic_ops;                   /* PHY accesses the model performed */
+	/* Transmit (tests/unit/iadv_model_tx.h, shared with the 82599's model): frames sent, the
+	 * last 256 kept; a descriptor address that is not memory counts in dma_outside. */
+	struct iadv_mtxq txq[GM_NQ];
+	struct iadv_mtx tx;
+	struct gm_txframe { uint32_t len; uint8_t data[2048]; uint32_t queue; } out[256];
+	uint32_t nout;
+	int dma_outside;
 };
 extern struct gm_state gm;
 #define GM_R(off) gm.reg[(off) / 4]

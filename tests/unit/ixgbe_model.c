@@ -7,6 +7,7 @@
 #include "drivers/ixgbe_reg.h"
 #include "csum.h"
 #include "iadv_model.h"
+#include "iadv_model_tx.h"
 #include "ixgbe_model.h"
 
 #define R(off) IM_R(off)
@@ -62,6 +63,7 @@ static void reset_regs(bool link)
 {
 	uint32_t autoc = R(IXGBE_AUTOC), autoc2 = R(IXGBE_AUTOC2), esdp = R(IXGBE_ESDP);
 	memset(im.reg, 0, sizeof(im.reg));
+	iadv_mtx_reset(im.txq, IM_NQ);  /* the contexts and any frame half gathered go with the rings */
 	R(IXGBE_RAL0) = im_mac[0] | im_mac[1] << 8 | im_mac[2] << 16 | (uint32_t)im_mac[3] << 24;
 	R(IXGBE_RAH0) = im_mac[4] | im_mac[5] << 8 | IXGBE_RAH_AV;
 	R(IXGBE_RDRXCTL) = 0x00000880;          /* reset value per 8.2.3.8.8 minus DMAIDONE */
@@ -73,7 +75,6 @@ static void reset_regs(bool link)
 					 IXGBE_DCA_RXCTRL_HEAD_WRO;
 		R(IXGBE_DCA_TXCTRL(q)) = 1u << 9 | IXGBE_DCA_TXCTRL_DESC_WRO | 1u << 13;
 	}
-	memset(im.txlen, 0, sizeof(im.txlen));  /* a frame half read is dropped with the queue */
 	im.secrx_dis_at_us = 0;
 	if (link) {
 		R(IXGBE_AUTOC) = 0x2u << 13;    /* the EEPROM's link mode: 1 Gb/s auto-negotiation */
@@ -273,8 +274,20 @@ static bool q_of(uint32_t off, uint32_t base, uint32_t reg, uint32_t *q)
 	return true;
 }
 
-/* Transmit: every descriptor from TDH to TDT (7.2.3): contexts kept, data gathered until EOP,
- * the L4 checksum inserted on TXSM (the field holds the pseudo-header sum), DD written on RS. */
+static void tx_out(const uint8_t *data, uint32_t len, uint32_t q)
+{
+	struct im_txframe *f = &im.out[im.nout++ % 256];
+	f->len = len < 60 && (R(IXGBE_HLREG0) & IXGBE_HLREG0_TXPADEN) ? 60 : len;
+	memset(f->data, 0, sizeof(f->data));
+	memcpy(f->data, data, len < sizeof(f->data) ? len : sizeof(f->data));
+	f->queue = q;
+	if (im.wire)
+		im.wire(f->data, f->len);
+}
+
+/* Transmit: every descriptor from TDH to TDT (7.2.3), through the engine both models share
+ * (tests/unit/iadv_model_tx.h: contexts, gathering to EOP, checksums, segmentation), DD written on
+ * RS. */
 static void model_tx(uint32_t q)
 {
 	uint32_t base = IXGBE_TXQ(q), n = R(base + IADV_Q_LEN) / 16;
@@ -285,41 +298,11 @@ static void model_tx(uint32_t q)
 		uint32_t h = R(base + IADV_Q_H);
 		union iadv_txd *d = &ring[h];
 		uint32_t cmd = d->rd.cmd_type_len;
-		if ((cmd & (0xfu << 20)) == IADV_TXD_DTYP_CTXT) {
-			memcpy(&im.ctx[q], d, 16);
-		} else {
-			uint32_t len = cmd & 0xffff;
-			if (len == 0)
-				im.zero_len_desc++;
-			if (im.txlen[q] == 0)
-				im.first_olinfo[q] = d->rd.olinfo_status;
-			uint8_t *src = dma(d->rd.addr, len);
-			if (src && im.txlen[q] + len <= sizeof(im.txbuf[q])) {
-				memcpy(im.txbuf[q] + im.txlen[q], src, len);
-				im.txlen[q] += len;
-			}
-			if (cmd & IADV_TXD_EOP) {
-				struct im_txframe *f = &im.out[im.nout++ % 256];
-				f->len = im.txlen[q] < 60 && (R(IXGBE_HLREG0) & IXGBE_HLREG0_TXPADEN) ? 60 : im.txlen[q];
-				memset(f->data, 0, sizeof(f->data));
-				memcpy(f->data, im.txbuf[q], im.txlen[q] < sizeof(f->data) ? im.txlen[q] : sizeof(f->data));
-				f->queue = q;
-				if (im.first_olinfo[q] & IADV_TXD_TXSM) {
-					if (!(im.first_olinfo[q] & IADV_TXD_CC))
-						im.ctx_without_cc++;
-					uint32_t l3 = im.ctx[q].vlan_macip_lens >> IADV_CTX_MACLEN_SHIFT;
-					uint32_t l4 = l3 + (im.ctx[q].vlan_macip_lens & 0x1ff);
-					uint32_t off = l4 + (im.ctx[q].type_tucmd_mlhl & IADV_CTX_TUCMD_L4T_TCP ? 16 : 6);
-					uint16_t c = (uint16_t)~csum16(0, f->data + l4, im.txlen[q] - l4);
-					f->data[off] = (uint8_t)(c >> 8), f->data[off + 1] = (uint8_t)c;
-				}
-				im.txlen[q] = 0;
-				im.tx_frames++;
-				if (cmd & IADV_TXD_RS)
-					d->wb.status |= IADV_TXD_STAT_DD;
-				if (im.wire)
-					im.wire(f->data, f->len);
-			}
+		const uint8_t *src = (cmd & (0xfu << 20)) == IADV_TXD_DTYP_CTXT ? NULL : dma(d->rd.addr, cmd & 0xffff);
+		if (iadv_mtx_desc(&im.tx, &im.txq[q], q, d, src)) {
+			im.tx_frames++;
+			if (cmd & IADV_TXD_RS)
+				d->wb.status |= IADV_TXD_STAT_DD;
 		}
 		R(base + IADV_Q_H) = (h + 1) % n;
 	}
@@ -657,6 +640,7 @@ void im_lose_setup(void)
 void im_init(uint64_t bar0)
 {
 	memset(&im, 0, sizeof(im));
+	im.tx = (struct iadv_mtx){ .max_data = IADV_TX_MAX_DATA, .need_cc = true, .out = tx_out };
 	reset_regs(true);
 	eeprom_init();
 	im_sfp_insert(false);
@@ -672,7 +656,8 @@ int im_violations(void)
 {
 	return im.write_in_reset + im.irq_unmasked + im.rxq_enable_refused + im.txq_enable_refused + im.tail_refused +
 	       im.rdt_before_enable + im.rxen_without_secrx_dis + im.rxen_before_queues + im.crcstrip_mismatch +
-	       im.rdrxctl_must_be + im.zero_len_desc + im.ctx_without_cc + im.bad_desctype + im.dma_outside +
+	       im.rdrxctl_must_be + im.tx.zero_len + im.tx.no_cc + im.bad_desctype + im.dma_outside +
 	       im.before_init + im.dca_bit12 + im.relaxed_order + im.rxen_before_secrx_rdy + im.lnk_rst_link_up +
-	       im.one_reset_after_gio + im.early_after_reset + im.corectl_wrong + im.corectl_unlocked;
+	       im.one_reset_after_gio + im.early_after_reset + im.corectl_wrong + im.corectl_unlocked +
+	       im.tx.tso_refused;
 }

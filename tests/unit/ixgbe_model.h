@@ -7,13 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "iadv_model_tx.h"
+
 #define IM_NQ 64
 #define IM_BAR_SIZE 0x20000u
 
 /* A frame the device transmitted (the last 256 are kept). */
 struct im_txframe { uint32_t len; uint8_t data[2048]; uint32_t queue; };
-
-struct im_ctx { uint32_t vlan_macip_lens, seqnum_seed, type_tucmd_mlhl, mss_l4len_idx; };
 
 struct im_state {
 	uint32_t reg[IM_BAR_SIZE / 4];
@@ -45,10 +45,8 @@ struct im_state {
 	 * what it was told, and are ignored (counted in writes_lost, not as the driver's faults). */
 	bool setup_lost;
 	uint64_t writes_lost, outside_resets, driver_resets;
-	uint8_t txbuf[IM_NQ][16384];
-	uint32_t txlen[IM_NQ];
-	struct im_ctx ctx[IM_NQ];
-	uint32_t first_olinfo[IM_NQ];
+	struct iadv_mtxq txq[IM_NQ];    /* transmit (tests/unit/iadv_model_tx.h) */
+	struct iadv_mtx tx;             /* its rules, segmentation counts and faults */
 	struct im_txframe out[256];
 	uint32_t nout;
 	/* When set, every frame the device transmits, as it leaves (a test's peer on the wire). */
@@ -56,7 +54,7 @@ struct im_state {
 	/* What the driver did wrong, as the datasheet states the rules (im_violations sums them). */
 	int write_in_reset, irq_unmasked, rxq_enable_refused, txq_enable_refused, tail_refused;
 	int rdt_before_enable, rxen_without_secrx_dis, rxen_before_queues, crcstrip_mismatch;
-	int rdrxctl_must_be, zero_len_desc, ctx_without_cc, bad_desctype, dma_outside;
+	int rdrxctl_must_be, bad_desctype, dma_outside;
 	int before_init;
 	/* Issue 14's items, each counted where the datasheet or the shared code says the device
 	 * misbehaves (named in test_ixgbe's output). */

@@ -11,6 +11,7 @@
 #include "drivers/nic.h"
 #include "drivers/pci.h"
 #include "ixgbe_model.h"
+#include "tso_frames.h"
 #include "test.h"
 #include "drvhost.h"
 
@@ -89,6 +90,17 @@ static bool l4_csum_ok(const uint8_t *f, uint32_t len)
 	return csum_fold(csum_add(s, f + 34, l4len)) == 0xffff;
 }
 
+/* The segments of f (plen payload bytes in mss pieces) at im.out[first...] (tests/unit/host/tso_frames.h). */
+static void tso_check(const uint8_t *f, bool v6, uint32_t plen, uint32_t mss, uint32_t first)
+{
+	uint32_t nseg = (plen + mss - 1) / mss;
+	CHECK_EQ(im.nout - first, nseg);
+	int bad = 0;
+	for (uint32_t k = 0; k < nseg && first + k < im.nout; k++)
+		bad += tso_seg_bad(f, v6, plen, mss, k, im.out[(first + k) % 256].data, im.out[(first + k) % 256].len);
+	CHECK_EQ(bad, 0);
+}
+
 static int tx_done_calls;
 static void tx_done(void *ref) { (void)ref; tx_done_calls++; }
 
@@ -104,6 +116,66 @@ static uint64_t counter(int q, const char *name)
 		if (!strcmp(c[i].name, name))
 			return c[i].value;
 	return UINT64_MAX;
+}
+
+/* The transmit engine of both models (tests/unit/iadv_model_tx.h) by hand: a right TSE frame is
+ * cut, and each field a chip needs right is refused when wrong, one at a time. */
+static uint32_t tso_seen;
+static void tso_sink(const uint8_t *f, uint32_t len, uint32_t q) { (void)f, (void)len, (void)q; tso_seen++; }
+
+enum tso_fault { TF_NONE, TF_PAYLEN, TF_NO_MSS, TF_NO_CTX, TF_NO_IXSM, TF_LEN_IN_CSUM, TF_DESCS, TF_BIG_MSS };
+
+/* One IPv4 TSE frame of 4,000 payload bytes in 1,448-byte segments, through a fresh engine with
+ * the 82599's rules, with fault f. Returns the segments sent; *refused the refusals. */
+static uint32_t tso_engine(enum tso_fault f, int *refused)
+{
+	static uint8_t fr[4100];
+	static struct iadv_mtxq s;
+	struct iadv_mtx m = { .max_data = IADV_TX_MAX_DATA, .need_cc = true, .out = tso_sink };
+	iadv_mtx_reset(&s, 1);
+	tso_frame(fr, false, 4000, MAC, MAC);
+	if (f != TF_LEN_IN_CSUM) {      /* Intel's convention: the sum without the length */
+		uint32_t c = csum_add(6, fr + 26, 8);
+		fr[50] = (uint8_t)(csum_fold(c) >> 8), fr[51] = (uint8_t)csum_fold(c);
+	}
+	union iadv_txd d;
+	struct iadv_txctx cx = { 14u << IADV_CTX_MACLEN_SHIFT | 20, 0,
+				 IADV_TXD_DTYP_CTXT | IADV_TXD_DEXT | IADV_CTX_TUCMD_IPV4 | IADV_CTX_TUCMD_L4T_TCP,
+				 (f == TF_NO_MSS ? 0 : f == TF_BIG_MSS ? 1461u : 1448u) << IADV_CTX_MSS_SHIFT | 20u << IADV_CTX_L4LEN_SHIFT };
+	memcpy(&d, &cx, 16);
+	tso_seen = 0;
+	if (f != TF_NO_CTX)
+		iadv_mtx_desc(&m, &s, 0, &d, NULL);
+	uint32_t olinfo = (f == TF_PAYLEN ? 4054u : 4000u) << IADV_TXD_PAYLEN_SHIFT | IADV_TXD_TXSM | IADV_TXD_CC |
+			  (f == TF_NO_IXSM ? 0 : IADV_TXD_IXSM);
+	/* the header, then the payload in pieces: 2, or 41 for the descriptor bound */
+	uint32_t n = f == TF_DESCS ? IADV_TX_MAX_DATA + 1 : 2, off = 0;
+	for (uint32_t i = 0; i <= n; i++) {
+		uint32_t len = i == 0 ? 54 : 54 + 4000 * i / n - off;
+		d.rd.addr = (uint64_t)(uintptr_t)(fr + off);
+		d.rd.olinfo_status = olinfo;
+		d.rd.cmd_type_len = IADV_TXD_DTYP_DATA | IADV_TXD_DEXT | IADV_TXD_IFCS | IADV_TXD_TSE | len |
+				    (i == n ? IADV_TXD_EOP : 0);
+		iadv_mtx_desc(&m, &s, 0, &d, fr + off);
+		off += len;
+	}
+	*refused = m.tso_refused;
+	return tso_seen;
+}
+
+static void test_model_tso(void)
+{
+	int refused;
+	CHECK_EQ(tso_engine(TF_NONE, &refused), 3);
+	CHECK_EQ(refused, 0);
+	static const enum tso_fault faults[] = { TF_PAYLEN, TF_NO_MSS, TF_NO_CTX, TF_NO_IXSM, TF_LEN_IN_CSUM, TF_DESCS,
+						 TF_BIG_MSS };
+	int caught = 0;
+	for (unsigned i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		caught += tso_engine(faults[i], &refused) == 0 && refused == 1;
+	CHECK_EQ(caught, 7);
+	printf("  model: a TSE frame cut in 3; PAYLEN of the whole frame, no MSS, no context, no IXSM, the length "
+	       "in the checksum field, 41 data descriptors, segments of 1,515 bytes: %d of 7 refused\n", caught);
 }
 
 /* The model itself: what the datasheet says the registers do, poked by hand. */
@@ -509,6 +581,41 @@ static void test_driver(void)
 	CHECK_EQ(tx_done_calls, 1);
 	CHECK_EQ(im_violations(), 0);
 
+	/* TCP segmentation: the header copied, the payload in place in 2 and 8 pieces; the model
+	 * (strict: PAYLEN, context, POPTS, descriptors, checksum field) cuts them as the chip does. */
+	CHECK_EQ(nic_dev()->caps.tso_max, IADV_TSO_MAX);
+	static uint8_t tbig[2][65536];
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint32_t plen = v6 ? 60000 : 3 * 1448 + 500, l4 = v6 ? 54 : 34, hl = l4 + 20;
+		uint16_t mss = v6 ? 1440 : 1448;        /* segments of 1514 bytes at most */
+		tso_frame(tbig[v6], v6, plen, (const uint8_t *)"\x02\x00\x00\x00\x00\x02", MAC);
+		uint8_t hdr[74];
+		memcpy(hdr, tbig[v6], hl);
+		struct nic_frag tf[1 + NIC_TX_MAX_REFS] = { { tbig[v6], hl } };
+		uint32_t npieces = v6 ? NIC_TX_MAX_REFS : 2;
+		for (uint32_t i = 0; i < npieces; i++) {
+			uint32_t from = plen * i / npieces, to = plen * (i + 1) / npieces;
+			tf[1 + i] = (struct nic_frag){ tbig[v6] + hl + from, to - from };
+		}
+		struct nic_txo to = { .csum_start = (uint16_t)l4, .csum_offset = 16, .gso_size = mss,
+				      .gso = v6 ? NIC_GSO_TCP6 : NIC_GSO_TCP4, .hdr_len = (uint8_t)hl };
+		uint32_t first = im.nout;
+		CHECK_EQ(nic_tx(1, tf, 1 + npieces, &to, tbig[v6]), NIC_TX_INPLACE);
+		nic_flush(1);
+		CHECK_EQ(im.tx.tso_frames, (uint64_t)v6 + 1);
+		tso_check(tbig[v6], v6, plen, mss, first);
+		CHECK(!memcmp(hdr, tbig[v6], hl));       /* the stack's header untouched */
+	}
+	nic_flush(1);
+	CHECK_EQ(tx_done_calls, 3);
+	struct nic_qstats tq;
+	nic_qstats(1, &tq);
+	CHECK(tq.tx_tso == 2 && tq.tx_tso_segs == 4 + 42);
+	CHECK_EQ(im.tx.tso_segs, 4 + 42);
+	if (im.tx.tso_refused)
+		printf("    model refused a TSO frame: %s\n", im.tx.tso_why);
+	CHECK_EQ(im_violations(), 0);
+
 	/* Link: cable out, cable in, seen by the slow path. */
 	im.cable = false;
 	CHECK_EQ(nic_slow_poll(), NIC_EV_LINK_DOWN);
@@ -578,4 +685,4 @@ TEST_MAIN("ixgbe: the 82599 driver through nic.c against a datasheet model: rese
 	  "waits, queue enables that latch only on a described ring, refused tails, bring-up order, RX/TX "
 	  "descriptors, RSS per key and RETA (IPv4 and IPv6), the multicast table, drop counters, link, bad device values, reset; issue 14's items (DCA bit 12, "
 	  "SFP+ bring-up, device IDs, relaxed ordering, SECRX_RDY, LNK_RST, double reset, time after reset) each named",
-	  test_model_semantics(); test_model_sfp_link(); test_stuck_reset(); test_driver(); test_issue14())
+	  test_model_semantics(); test_model_tso(); test_model_sfp_link(); test_stuck_reset(); test_driver(); test_issue14())

@@ -96,10 +96,24 @@ static void ix_check_end(void)
 	CHECK_EQ(ds.link_down, 1);              /* the reset from outside took the link down */
 	CHECK_EQ(ds.link_up, 1);
 	CHECK(nic_dev() && nic_dev()->link);
+	/* TCP segmentation: every TSE frame the driver posted and the device read was cut (a refused
+	 * one is a violation, above); with a body of several segments, frames of several left. */
+	uint64_t tso = 0, tso_segs = 0;
+	for (uint32_t q = 0; q < NH_CORES; q++) {
+		struct nic_qstats st;
+		nic_qstats(q, &st);
+		tso += st.tx_tso, tso_segs += st.tx_tso_segs;
+	}
+	CHECK_EQ(im.tx.tso_refused, 0);
+	CHECK(im.tx.tso_frames <= tso && im.tx.tso_segs <= tso_segs);
+	if (POLLUX_HTTP_BODY_SIZE >= 4 * 1448)
+		CHECK(im.tx.tso_frames > 0 && im.tx.tso_segs > im.tx.tso_frames);
 	printf("    ixgbe: %llu frames received and %llu sent by the model; %llu driver writes found the set-up lost, "
-	       "%d frames refused with the receive unit off, %llu dropped for want of a descriptor\n",
+	       "%d frames refused with the receive unit off, %llu dropped for want of a descriptor; TSO: %llu frames "
+	       "posted (%llu segments), %llu cut by the model into %llu segments\n",
 	       (unsigned long long)im.rx_frames, (unsigned long long)im.tx_frames, (unsigned long long)im.writes_lost,
-	       im.rx_dropped_disabled, (unsigned long long)nh_counter(-1, "no_buf"));
+	       im.rx_dropped_disabled, (unsigned long long)nh_counter(-1, "no_buf"), (unsigned long long)tso,
+	       (unsigned long long)tso_segs, (unsigned long long)im.tx.tso_frames, (unsigned long long)im.tx.tso_segs);
 }
 
 static void ask_reset(void) { nic_request_reset(); }

@@ -10,6 +10,12 @@
  * IPv6 payload length, PSH and FIN on the last only, and a complete TCP checksum. The TCP checksum
  * field must hold the pseudo-header sum over the whole TCP length, not complemented (Linux's
  * convention for GSO: the device adjusts it per segment).
+ *
+ * Intel's advanced descriptors (82576 and 82599, TSO_INTEL) differ: the field holds the pseudo-header
+ * sum without the TCP length (the length of each segment is not known to software; Linux's igb and
+ * ixgbe tso() and OpenBSD's TSO layer leave it so), and the device writes each segment's IPv4 total
+ * length or IPv6 payload length from MSS, IPLEN and L4LEN (82598EB datasheet 3.5.3.4.7 and I210
+ * datasheet 7.2.4.7, header updating), so the header's own length fields are not read.
  */
 #ifndef POLLUX_TSO_H
 #define POLLUX_TSO_H
@@ -23,14 +29,16 @@
 
 #define TSO_V4 1
 #define TSO_V6 2
+#define TSO_INTEL 1             /* tso_segment_conv: Intel's convention (above) */
 
 /* Cuts f (len bytes) into segments of gso_size payload bytes, calling out(seg, seglen, arg) for
  * each; returns how many, or -1 with why filled in. csum_start/csum_offset are the frame's
  * checksum offload, which segmentation requires. */
-static inline int tso_segment(const uint8_t *f, uint32_t len, int gso, uint16_t gso_size, uint16_t hdr_len,
-			      uint16_t csum_start, uint16_t csum_offset, void (*out)(const uint8_t *, uint32_t, void *),
-			      void *arg, char *why, size_t whylen)
+static inline int tso_segment_conv(const uint8_t *f, uint32_t len, int gso, uint16_t gso_size, uint16_t hdr_len,
+				   uint16_t csum_start, uint16_t csum_offset, void (*out)(const uint8_t *, uint32_t, void *),
+				   void *arg, char *why, size_t whylen, unsigned conv)
 {
+	bool intel = conv & TSO_INTEL;
 	bool v6 = gso == TSO_V6;
 	uint16_t l4 = v6 ? 54 : 34;
 	if (gso != TSO_V4 && gso != TSO_V6)
@@ -45,15 +53,15 @@ static inline int tso_segment(const uint8_t *f, uint32_t len, int gso, uint16_t 
 		return snprintf(why, whylen, "hdr_len %u csum %u+%u for headers of %u, TCP at %u", hdr_len, csum_start,
 				csum_offset, hl, l4), -1;
 	uint32_t iplen = v6 ? 40u + (uint32_t)(ip[4] << 8 | ip[5]) : (uint32_t)(ip[2] << 8 | ip[3]);
-	if (14 + iplen != len)
+	if (!intel && 14 + iplen != len)
 		return snprintf(why, whylen, "IP length %u in a frame of %u", iplen, len), -1;
 	if (!gso_size || len == hl || (t[13] & 0x26))   /* no payload; SYN, RST, URG */
 		return snprintf(why, whylen, "gso_size %u, %u payload bytes, flags %#x", gso_size, len - hl, t[13]), -1;
 	const uint8_t *a = v6 ? ip + 8 : ip + 12;
-	uint16_t want = csum16(len - l4 + 6u, a, v6 ? 32 : 8);
+	uint16_t want = csum16((intel ? 0 : len - l4) + 6u, a, v6 ? 32 : 8);
 	if ((uint16_t)(t[16] << 8 | t[17]) != want)
 		return snprintf(why, whylen, "TCP checksum field %#x, not the pseudo-header sum %#x of %u bytes",
-				t[16] << 8 | t[17], want, len - l4), -1;
+				t[16] << 8 | t[17], want, intel ? 0 : len - l4), -1;
 	uint32_t payload = len - hl, seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
 	uint16_t id = (uint16_t)(ip[4] << 8 | ip[5]);
 	static uint8_t s[14 + 60 + 60 + 65536];
@@ -85,6 +93,14 @@ static inline int tso_segment(const uint8_t *f, uint32_t len, int gso, uint16_t 
 		out(s, hl + pl, arg);
 	}
 	return n;
+}
+
+/* The virtio (Linux GSO) convention. */
+static inline int tso_segment(const uint8_t *f, uint32_t len, int gso, uint16_t gso_size, uint16_t hdr_len,
+			      uint16_t csum_start, uint16_t csum_offset, void (*out)(const uint8_t *, uint32_t, void *),
+			      void *arg, char *why, size_t whylen)
+{
+	return tso_segment_conv(f, len, gso, gso_size, hdr_len, csum_start, csum_offset, out, arg, why, whylen, 0);
 }
 
 #endif
