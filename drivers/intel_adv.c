@@ -330,11 +330,14 @@ void iadv_tx_post(struct nic *n, uint32_t q, const struct nic_txd *d)
 		p->st.tx_ctx++;
 	} else if (d->o.csum_start > 14) {
 		/* One context per offloaded frame: Ethernet header of 14 bytes (no VLAN is ever sent),
-		 * then IPv4 up to csum_start; the offset of the checksum says TCP (16) or UDP (6). */
+		 * then the IP header up to csum_start; the offset of the checksum says TCP (16) or UDP
+		 * (6). TUCMD.IPV4 stays clear: it says IPv4 for the header checksum (IXSM) and for
+		 * segmentation, neither asked here, and the frame may be IPv6, for which Intel's drivers
+		 * clear it (it was set for every frame before). */
 		volatile struct iadv_txctx *cx = (volatile void *)&desc[r->next++ & mask];
 		cx->vlan_macip_lens = 14u << IADV_CTX_MACLEN_SHIFT | (uint32_t)(d->o.csum_start - 14);
 		cx->seqnum_seed = 0;
-		cx->type_tucmd_mlhl = IADV_TXD_DTYP_CTXT | IADV_TXD_DEXT | IADV_CTX_TUCMD_IPV4 |
+		cx->type_tucmd_mlhl = IADV_TXD_DTYP_CTXT | IADV_TXD_DEXT |
 				      (d->o.csum_offset == 16 ? IADV_CTX_TUCMD_L4T_TCP : 0);
 		cx->mss_l4len_idx = 0;
 		olinfo |= IADV_TXD_TXSM | IADV_TXD_IDX0 | a->chip->tx_olinfo;
