@@ -36,6 +36,9 @@ struct iadv_mtx {
 	 * checksum field: the last reason in tso_why; nothing is sent). */
 	int zero_len, no_cc, tso_refused;
 	char tso_why[160];
+	/* A checksum-only frame whose context says IPv4 (TUCMD.IPV4) and which is not: the chip
+	 * would take its IPv6 header for an IPv4 one. */
+	int ip_type_bad;
 };
 
 static inline void iadv_mtx_reset(struct iadv_mtxq *qs, uint32_t n)
@@ -132,6 +135,9 @@ static inline bool iadv_mtx_desc(struct iadv_mtx *m, struct iadv_mtxq *s, uint32
 	if (s->cmd & IADV_TXD_TSE) {
 		iadv_mtx_tso(m, s, q);
 	} else {
+		if ((s->olinfo & IADV_TXD_TXSM) && (s->ctx.type_tucmd_mlhl & IADV_CTX_TUCMD_IPV4) &&
+		    !(s->len >= 14 && s->buf[12] == 0x08 && s->buf[13] == 0x00))
+			m->ip_type_bad++;
 		if (s->olinfo & IADV_TXD_TXSM) {
 			uint32_t l4 = (s->ctx.vlan_macip_lens >> IADV_CTX_MACLEN_SHIFT) + (s->ctx.vlan_macip_lens & 0x1ff);
 			uint32_t off = l4 + (s->ctx.type_tucmd_mlhl & IADV_CTX_TUCMD_L4T_TCP ? 16 : 6);

@@ -292,7 +292,7 @@ int gm_violations(void)
 {
 	return gm.access_in_reset + gm.reset_not_quiet + gm.mdic_before_cfg_done + gm.mdic_without_sem +
 	       gm.swfw_without_swsm + gm.swfw_took_fw + gm.an_while_powered_down + gm.irq_unmasked +
-	       gm.q_enable_refused + gm.tail_refused + gm.reta_beyond_rss + gm.tx.zero_len + gm.tx.tso_refused +
+	       gm.q_enable_refused + gm.tail_refused + gm.reta_beyond_rss + gm.tx.zero_len + gm.tx.tso_refused + gm.tx.ip_type_bad +
 	       gm.dma_outside;
 }
 

@@ -659,5 +659,5 @@ int im_violations(void)
 	       im.rdrxctl_must_be + im.tx.zero_len + im.tx.no_cc + im.bad_desctype + im.dma_outside +
 	       im.before_init + im.dca_bit12 + im.relaxed_order + im.rxen_before_secrx_rdy + im.lnk_rst_link_up +
 	       im.one_reset_after_gio + im.early_after_reset + im.corectl_wrong + im.corectl_unlocked +
-	       im.tx.tso_refused;
+	       im.tx.tso_refused + im.tx.ip_type_bad;
 }
