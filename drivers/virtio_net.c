@@ -309,9 +309,9 @@ static void vnet_rx_post(struct nic *n, uint32_t q, const uint32_t *ids, uint32_
 
 static int vnet_rx_poll(struct nic *n, uint32_t q, struct nic_rxd *out, int max)
 {
-	struct virtq_done done[64];
-	if (max > 64)
-		max = 64;
+	struct virtq_done done[NIC_RX_BURST];
+	if (max > NIC_RX_BURST)
+		max = NIC_RX_BURST;
 	int got = virtq_poll_used(&pairs[q].rx.q, done, max);
 	for (int i = 0; i < got; i++) {
 		uint32_t id = (uint32_t)done[i].cookie, len = done[i].len;      /* clamped by virtq */
