@@ -192,9 +192,9 @@ int net_init(uint32_t cores)
 			core_of[i] = core_of[i % dev->caps.reta_len];
 	/* Frames per RX poll: half a ring, so the device has the other half to fill while a batch goes
 	 * through the stack, and the echoes of a whole batch fit a TX ring of the same size beside
-	 * the last batch's still in flight. Under load every poll ends with a flush and its doorbells,
-	 * which under QEMU wait for the device model's lock however few frames they announce: the
-	 * fewer polls per frame, the fewer doorbells (64 a poll before; README, issue 17). */
+	 * the last batch's still in flight. Under load every poll ends with a flush and its doorbells
+	 * (each a trap to the hypervisor): the more frames a poll takes, the fewer doorbells per frame
+	 * (64 a poll before; README, issue 17's UDP profile). */
 	rx_batch = dev->rx_size / 2 < NIC_RX_BURST ? dev->rx_size / 2 : NIC_RX_BURST;
 	if (!rx_batch)
 		rx_batch = 1;
