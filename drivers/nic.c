@@ -240,11 +240,11 @@ void nic_queue_start(uint32_t q, void (*tx_done)(void *ref))
 int nic_rx_burst(uint32_t q, struct nic_rxf *out, int max)
 {
 	struct nic_queue *nq = &queues[q];
-	struct nic_rxd d[64];
+	struct nic_rxd d[NIC_RX_BURST];
 	if (phase != PH_LIVE)
 		return 0;
-	if (max > 64)
-		max = 64;
+	if (max > NIC_RX_BURST)
+		max = NIC_RX_BURST;
 	int got = nic.ops->rx_poll(&nic, q, d, max), n = 0;
 	uint32_t room = NIC_BUF_SIZE - (uint32_t)nic.caps.rx_hdr;
 	for (int i = 0; i < got; i++) {

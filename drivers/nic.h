@@ -23,6 +23,7 @@
 #define NIC_TX_REF_MIN 256      /* TX pieces this long are sent in place, shorter ones copied */
 #define NIC_TX_MAX_REFS 8       /* pieces sent in place per frame; a longer chain is copied whole */
 #define NIC_TX_MAX_SEGS (1 + NIC_TX_MAX_REFS)
+#define NIC_RX_BURST 256        /* most frames one nic_rx_burst takes (QEMU's whole virtio-net ring) */
 #define NIC_MAX_COUNTERS 24     /* named counters a driver reports per queue or for the device */
 #define NIC_MCAST_MAX 32        /* multicast addresses nic_set_mcast keeps; past it, all multicast */
 #define NIC_MCAST_ALL 0xffffffffu       /* set_mcast's count: receive every multicast frame */

@@ -309,9 +309,9 @@ static void vnet_rx_post(struct nic *n, uint32_t q, const uint32_t *ids, uint32_
 
 static int vnet_rx_poll(struct nic *n, uint32_t q, struct nic_rxd *out, int max)
 {
-	struct virtq_done done[64];
-	if (max > 64)
-		max = 64;
+	struct virtq_done done[NIC_RX_BURST];
+	if (max > NIC_RX_BURST)
+		max = NIC_RX_BURST;
 	int got = virtq_poll_used(&pairs[q].rx.q, done, max);
 	for (int i = 0; i < got; i++) {
 		uint32_t id = (uint32_t)done[i].cookie, len = done[i].len;      /* clamped by virtq */
@@ -435,6 +435,9 @@ static unsigned vnet_counters(struct nic *n, int q, struct nic_counter *out, uns
 	C("doorbells", r->notifies + t->notifies + p->rx.past.notifies + p->tx.past.notifies);
 	C("db_saved", r->notifies_suppressed + t->notifies_suppressed + p->rx.past.notifies_suppressed +
 			      p->tx.past.notifies_suppressed);
+	C("rx_bells", r->notifies + p->rx.past.notifies);
+	C("tx_bells", t->notifies + p->tx.past.notifies);
+	C("tx_saved", t->notifies_suppressed + p->tx.past.notifies_suppressed);
 	C("bad_used", r->bad_used + r->bad_len + t->bad_used + t->bad_len + p->rx.past.bad_used + p->tx.past.bad_used);
 	C("bad_idx", r->bad_idx + t->bad_idx + p->rx.past.bad_idx + p->tx.past.bad_idx);
 #undef C

@@ -11,7 +11,6 @@
 #include "flow.h"
 #include "../drivers/nic.h"
 
-#define NET_BATCH 64            /* frames per RX poll */
 #define XRING_SMALL 16          /* ARP and DHCP between two cores that both own a queue */
 #define XRING_BIG 256           /* software steering and forwarded TX */
 #define XF_TX 0x100             /* ring slot flag: a frame for the consumer to transmit */
@@ -70,6 +69,7 @@ static struct net_core ncores[POLLUX_MAX_CORES];
 static uint32_t nnet;                   /* cores taking part */
 static uint32_t npairs;
 static bool steer;                      /* owners steer every flow in software */
+static uint32_t rx_batch;               /* frames per RX poll (net_init: half an RX ring) */
 static struct flow_key flow_key;        /* read-only after net_init, like core_of */
 static uint8_t core_of[NIC_RETA_LEN];
 /* Core 0 publishes the address (DHCP lease or static) under a sequence count; every core takes
@@ -224,6 +224,15 @@ int net_init(uint32_t cores)
 	if (dev->caps.rss && dev->caps.reta_len < NIC_RETA_LEN)
 		for (uint32_t i = dev->caps.reta_len; i < NIC_RETA_LEN; i++)
 			core_of[i] = core_of[i % dev->caps.reta_len];
+	/* Frames per RX poll: half a ring, so the device has the other half to fill while a batch goes
+	 * through the stack, and the echoes of a whole batch fit a TX ring of the same size beside
+	 * the last batch's still in flight. Under load every poll ends with a flush and its doorbells
+	 * (each a trap to the hypervisor): the more frames a poll takes, the fewer doorbells per frame
+	 * (64 a poll before; README, issue 17's UDP profile). */
+	rx_batch = dev->rx_size / 2 < NIC_RX_BURST ? dev->rx_size / 2 : NIC_RX_BURST;
+	if (!rx_batch)
+		rx_batch = 1;
+	kprintf("net: up to %u frames per RX poll (half of %u RX descriptors)\n", rx_batch, dev->rx_size);
 	/* Steer in software unless the NIC puts each flow on the queue of the core serving it. */
 	steer = npairs < cores || (npairs > 1 && !dev->caps.rss);
 	if (rings_init()) {
@@ -972,9 +981,9 @@ static inline __attribute__((always_inline)) uint32_t poll_body(struct cpu *c, s
 	uint32_t frames = 0;
 	unsigned back;
 	if (n->queue >= 0) {
-		struct nic_rxf f[NET_BATCH];
+		struct nic_rxf f[NIC_RX_BURST];
 		back = STAGE(PROF_RX);
-		int got = nic_rx_burst((uint32_t)n->queue, f, NET_BATCH);
+		int got = nic_rx_burst((uint32_t)n->queue, f, (int)rx_batch);
 		STAGE(back);
 		if (got > 0)    /* when frames arrive, and their length: the generators' next reseed */
 			random_stir(now ^ (uint64_t)got << 56 ^ (uint64_t)f[0].len << 40);

@@ -17,7 +17,10 @@ soak's length, run in the first round only: default 600, 60 with BENCH_QUICK; 0 
 BENCH_ONLY (development: a regular expression; only the sessions whose name it matches run, e.g.
 "pollux http|linux nginx|linux-lat nginx"), BENCH_WORKLOADS (development: a regular expression;
 only the HTTP workloads of those sessions whose key it matches run, e.g. "close" for the
-new-connection rows: close, close2, close32, closeab).
+new-connection rows: close, close2, close32, closeab), BENCH_ECHO_ALSO (development: names of
+further echo images under OUT, e.g. "pollux-echo-before", each run in a session of its own right
+after Pollux's echo in every round, its rate logged and written to OUT/results-echo-also.tsv, not to
+the table: a before/after comparison interleaved in one run).
 """
 import os
 import re
@@ -620,6 +623,16 @@ def run_round(net, rnd):
         finally:
             g.close()
 
+    def pollux_echo_also(name):
+        g, ip = boot_pollux(net, name, V, V, f"r{rnd}-{name}")
+        try:
+            r = udp_run(ip)
+            log(f"{name}: UDP echo 64 B {r['pps']} pps (BENCH_ECHO_ALSO, not in the table)")
+            with open(os.path.join(OUT, "results-echo-also.tsv"), "a") as f:
+                f.write(f"{rnd}\t{name}\t{r['pps']}\t{os.getloadavg()[0]:.2f}\n")
+        finally:
+            g.close()
+
     def linux_nginx(system):
         if not os.path.exists(LINUX["initrd"]) or LINUX.get("bodies") != {"64", "16k"}:
             make_initrd()
@@ -711,7 +724,9 @@ def run_round(net, rnd):
     # the device itself: one configuration is enough for it).
     plan = [(pollux_http64, "pollux http 64B"), (pollux_http16k, "pollux http 16KiB")]
     plan += [(lambda s=s: linux_nginx(s), f"{s} nginx+udpecho") for s in LINUXES]
-    plan += [(pollux_echo, "pollux udp echo"), (testpmd, "linux testpmd")]
+    plan += [(pollux_echo, "pollux udp echo")]
+    plan += [(lambda n=n: pollux_echo_also(n), f"pollux udp echo {n}") for n in os.environ.get("BENCH_ECHO_ALSO", "").split()]
+    plan += [(testpmd, "linux testpmd")]
     for d in DELAYS_MS:
         plan += [(lambda d=d: long_path("pollux", d), f"pollux long path {d} ms")]
         plan += [(lambda d=d, s=s: long_path(s, d), f"{s} long path {d} ms") for s in LINUXES]
@@ -862,6 +877,9 @@ def main():
         f.truncate(1 << 20)
     if os.path.exists(LINUX["initrd"]):
         os.unlink(LINUX["initrd"])
+    also = os.path.join(OUT, "results-echo-also.tsv")
+    if os.path.exists(also):
+        os.unlink(also)
     qemu_version = sh("qemu-system-x86_64", "--version").stdout.splitlines()[0]
     log(f"{ROUNDS} round(s), {VCPUS} vCPU, {SECONDS:g} s per run; Linux {os.path.basename(LINUX['kernel'])}; "
         f"{qemu_version}")
