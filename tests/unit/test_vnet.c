@@ -12,6 +12,7 @@
 #include "test.h"
 #include "harness.h"
 #include "csum.h"
+#include "tso_frames.h"
 
 /* ---- kernel services: tests/unit/host/harness.c; every allocation is memory the device may reach ---- */
 static void dma_add(void *p, uint64_t size, uint32_t core)
@@ -1026,28 +1027,14 @@ static uint8_t big[2][70000] __attribute__((aligned(64)));
 /* A segmentation frame in f: TCP over IPv4 or IPv6, plen payload bytes from sequence number 7000,
  * PSH and ACK, its checksum field the pseudo-header sum over the whole TCP length (psum_ok) or a
  * wrong one. Returns the frame's length. */
-static uint32_t tso_frame(uint8_t *f, bool v6, uint32_t plen, bool psum_ok)
+static uint32_t vnet_tso_frame(uint8_t *f, bool v6, uint32_t plen, bool psum_ok)
 {
-	uint32_t l4 = v6 ? 54 : 34, tl = 20 + plen;
-	memset(f, 0, l4 + 20);
-	memcpy(f, v6 ? "\x52\x54\x00\x12\x34\x56\x02\x00\x00\x00\x00\x02\x86\xdd" :
-		       "\x52\x54\x00\x12\x34\x56\x02\x00\x00\x00\x00\x02\x08\x00", 14);
-	uint8_t *ip = f + 14, *t = f + l4;
-	if (v6) {
-		ip[0] = 0x60, ip[6] = 6, ip[7] = 64, be16(ip + 4, tl);
-		ip[8] = 0xfd, ip[23] = 1, ip[24] = 0xfd, ip[39] = 2;
-	} else {
-		ip[0] = 0x45, ip[6] = 0x40, ip[8] = 64, ip[9] = 6, be16(ip + 2, 20 + tl), be16(ip + 4, 0x1234);
-		be32(ip + 12, ip4(198, 19, 0, 2)), be32(ip + 16, ip4(198, 18, 0, 1));
-		be16(ip + 10, (uint16_t)~csum16(0, ip, 20));
-	}
-	be16(t, 80), be16(t + 2, 5000), be32(t + 4, 7000), be32(t + 8, 99), t[12] = 5 << 4, t[13] = 0x18;
-	be16(t + 14, 8192);
-	for (uint32_t i = 0; i < plen; i++)
-		t[20 + i] = (uint8_t)(i * 13 + i / 251);
-	uint16_t ps = csum16(tl + 6u, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8);
-	be16(t + 16, psum_ok ? ps : (uint16_t)~ps);
-	return l4 + tl;
+	uint32_t len = tso_frame(f, v6, plen, (const uint8_t *)"\x52\x54\x00\x12\x34\x56",
+				 (const uint8_t *)"\x02\x00\x00\x00\x00\x02");
+	uint8_t *c = f + (v6 ? 54 : 34) + 16;
+	if (!psum_ok)
+		c[0] = (uint8_t)~c[0], c[1] = (uint8_t)~c[1];
+	return len;
 }
 
 /* The wire has the segments of f (payload plen in gso_size pieces), each whole and checked. */
@@ -1086,7 +1073,7 @@ static void s_tso(void)
 	vm_dma_add(big, sizeof(big));
 	for (int v6 = 0; v6 < 2; v6++) {
 		uint32_t plen = v6 ? 60000 : 3 * 1448 + 500;
-		tso_frame(big[v6], v6, plen, true);
+		vnet_tso_frame(big[v6], v6, plen, true);
 		uint16_t l4 = v6 ? 54 : 34;
 		struct nic_frag fr[2] = { { big[v6], l4 + 20u }, { big[v6] + l4 + 20, plen } };
 		struct nic_txo o = { .csum_start = l4, .csum_offset = 16, .gso_size = 1448,
@@ -1108,7 +1095,7 @@ static void s_tso(void)
 static int tso_send(bool psum_ok)
 {
 	vm_dma_add(big, sizeof(big));
-	tso_frame(big[0], false, 4000, psum_ok);
+	vnet_tso_frame(big[0], false, 4000, psum_ok);
 	struct nic_frag fr[2] = { { big[0], 54 }, { big[0] + 54, 4000 } };
 	struct nic_txo o = { .csum_start = 34, .csum_offset = 16, .gso_size = 1448, .gso = NIC_GSO_TCP4, .hdr_len = 54 };
 	int r = nic_tx(0, fr, 2, &o, (void *)1);
