@@ -83,7 +83,7 @@ static uint32_t conn_bytes;             /* memory of one idle connection: PCB an
 static uint64_t listen_ignored;         /* segments to a listener lwIP ignores without a count */
 static uint32_t mgmt_ip;                /* the management address (network order), 0: none */
 static ip6_addr_t mgmt_ip6;             /* the management IPv6 address, zoneless */
-static bool mgmt4, mgmt6;               /* each of them is set */
+static bool mgmt6;                      /* it is set */
 static uint64_t wrong_addr;             /* segments and datagrams refused: sent to the other's address */
 static uint32_t held_total;
 static struct svc_stats sst;            /* this core's counts, kept by the service */
@@ -901,10 +901,10 @@ static err_t timewait_input(struct inst_tw *e, struct tcp_hdr *hdr, struct pbuf 
  */
 static bool addr_wrong(bool for_mgmt)
 {
-	if (!mgmt4 && !mgmt6)
+	if (!mgmt_ip && !mgmt6)
 		return false;
 	const ip_addr_t *d = ip_current_dest_addr();
-	bool to_mgmt = IP_IS_V4(d) ? mgmt4 && ip4_addr_get_u32(ip_2_ip4(d)) == mgmt_ip
+	bool to_mgmt = IP_IS_V4(d) ? mgmt_ip && ip4_addr_get_u32(ip_2_ip4(d)) == mgmt_ip
 				   : mgmt6 && ip6_addr_cmp_zoneless(ip_2_ip6(d), &mgmt_ip6);
 	return to_mgmt != for_mgmt;
 }
@@ -1019,7 +1019,6 @@ int inst_svc_start(const struct svc *s, const struct svc *m, uint32_t m_ip, cons
 		return ERR_OK;
 	mgmt = m && m->tcp_port && m->tcp_port != s->tcp_port ? m : NULL;
 	mgmt_ip = m_ip;
-	mgmt4 = m_ip != 0;
 	memcpy(mgmt_ip6.addr, m_ip6, 16);
 	ip6_addr_clear_zone(&mgmt_ip6);
 	mgmt6 = !ip6_addr_isany(&mgmt_ip6);
