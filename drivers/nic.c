@@ -163,12 +163,20 @@ static int queue_alloc(uint32_t q)
 	return 0;
 }
 
-/* Post as many waiting buffers as the ring has room for, oldest first (each buffer of the pool
- * comes round in turn), in one batch: two calls where the list wraps. */
-static void rx_refill(uint32_t q)
+/*
+ * Post as many waiting buffers as the ring has room for, oldest first (each buffer of the pool
+ * comes round in turn), in one batch: two calls where the list wraps. Unless all is set, only
+ * once the ring lacks a quarter of its buffers: each post is a doorbell or a tail write the device
+ * acts on (QEMU's virtio-net asks for an RX doorbell after every frame it places, so posting each
+ * loop's few buffers rang one a loop), and three quarters of a ring take any burst a loop leaves.
+ * A ring down to its floor of half lacks more than a quarter: it is always filled.
+ */
+static void rx_refill(uint32_t q, bool all)
 {
 	struct nic_queue *nq = &queues[q];
 	uint32_t n = nic.rx_size - nq->posted;
+	if (!all && n < nic_rx_refill_batch(nic.rx_size))
+		return;
 	if (n > nq->nrefill)
 		n = nq->nrefill;
 	while (n) {
@@ -219,7 +227,7 @@ int nic_start(const uint8_t key[NIC_RSS_KEY_LEN], const uint8_t reta[NIC_RETA_LE
 			kprintf("%s0: no memory for queue %u's buffers\n", nic.ops->name, q);
 			return -1;
 		}
-		rx_refill(q);
+		rx_refill(q, true);
 	}
 	int err = nic.ops->start(&nic, key, reta);
 	if (err)
@@ -413,7 +421,7 @@ static void queue_phase(uint32_t q, uint32_t ph)
 				refill_push(nq, b);
 			}
 		nq->posted = 0;
-		rx_refill(q);
+		rx_refill(q, true);
 	}
 	__atomic_store_n(&nq->ack, ph, __ATOMIC_RELEASE);
 }
@@ -430,7 +438,7 @@ void nic_flush(uint32_t q)
 		nq->ack = PH_LIVE;
 	/* The caller charges the doorbell; the refill is RX's, the reap its own. */
 	unsigned back = prof_enter(nq->prof, PROF_RX);
-	rx_refill(q);
+	rx_refill(q, false);
 	prof_leave(nq->prof, back);
 	tx_reap(q);
 	nic.ops->flush(&nic, q);
@@ -499,6 +507,7 @@ unsigned nic_slow_poll(void)
 void nic_qstats(uint32_t q, struct nic_qstats *out)
 {
 	*out = queues[q].st;
+	out->rx_held = queues[q].held;
 }
 
 void nic_dstats(struct nic_dstats *out)

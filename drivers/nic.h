@@ -24,6 +24,12 @@
 #define NIC_TX_MAX_REFS 8       /* pieces sent in place per frame; a longer chain is copied whole */
 #define NIC_TX_MAX_SEGS (1 + NIC_TX_MAX_REFS)
 #define NIC_RX_BURST 256        /* most frames one nic_rx_burst takes (QEMU's whole virtio-net ring) */
+/* Returned RX buffers go back to the device once this many wait, or at once when it is down to half
+ * of its ring (nic_flush): a post is a doorbell or a tail write. */
+static inline uint32_t nic_rx_refill_batch(uint32_t rx_size)
+{
+	return rx_size >= 4 ? rx_size / 4 : 1;
+}
 #define NIC_MAX_COUNTERS 24     /* named counters a driver reports per queue or for the device */
 #define NIC_MCAST_MAX 32        /* multicast addresses nic_set_mcast keeps; past it, all multicast */
 #define NIC_MCAST_ALL 0xffffffffu       /* set_mcast's count: receive every multicast frame */
@@ -200,6 +206,7 @@ struct nic_qstats {
 	uint64_t tx_full;               /* TX ring full: the caller keeps the frame or drops it */
 	uint64_t tx_drop_big;           /* frame larger than a slot (or than caps.tso_max) */
 	uint64_t tx_tso, tx_tso_segs;   /* segmentation frames, and the segments the NIC made of them */
+	uint64_t rx_held;               /* now: RX buffers the network layer holds (a gauge) */
 };
 
 /* Device-wide counters. */

@@ -518,17 +518,19 @@ static void test_driver(void)
 	uint32_t tail = R(b + IADV_Q_T);
 	ring[tail].wb.status_error = IADV_RXD_DD | IADV_RXD_EOP;
 	ring[tail].wb.length = 60;
-	int fed = 0;
-	for (int i = 0; i < POLLUX_RX_RING_SIZE - 1; i++)       /* use every posted buffer */
+	/* nic.c refills a quarter ring at a time: the device holds more than three quarters of it */
+	int posted = (int)((tail + POLLUX_RX_RING_SIZE - R(b + IADV_Q_H)) % POLLUX_RX_RING_SIZE), fed = 0;
+	CHECK(posted > POLLUX_RX_RING_SIZE - 1 - (int)nic_rx_refill_batch(POLLUX_RX_RING_SIZE - 1));
+	for (int i = 0; i < posted; i++)                        /* use every posted buffer */
 		fed += im_rx(f, len, NULL) == 0;
-	CHECK_EQ(fed, POLLUX_RX_RING_SIZE - 1);
+	CHECK_EQ(fed, posted);
 	int total = 0;
 	while ((got = nic_rx_burst(0, r, 8)) > 0) {
 		total += got;
 		for (int i = 0; i < got; i++)
 			nic_rx_return(0, r[i].buf);
 	}
-	CHECK_EQ(total, POLLUX_RX_RING_SIZE - 1);
+	CHECK_EQ(total, posted);
 	CHECK_EQ(counter(0, "stray_wb"), 1);
 	/* The ring empty: the device drops and counts; the slow path reads it into no_buf. */
 	CHECK_EQ(im_rx(f, len, NULL), -2);

@@ -74,7 +74,7 @@ struct fq {
 	struct wframe wire[WIRE];
 	uint32_t nwire;
 	bool tx_stall;                  /* the device finishes nothing: its ring fills */
-	uint32_t rx_polls, flushes, min_posted;
+	uint32_t rx_polls, flushes, min_posted, posts;
 	uint32_t wrong_core, double_post, overfill, foreign_buf, tx_overrun, bad_slot, dead_calls;
 };
 
@@ -275,6 +275,7 @@ static void fake_rx_post(struct nic *n, uint32_t q, const uint32_t *ids, uint32_
 	/* the owner posts, or core 0 while filling every ring before the first start */
 	if (me() != q && !(me() == 0 && dev.start_calls == 0))
 		fq->wrong_core++;
+	fq->posts++;
 	for (uint32_t i = 0; i < cnt; i++) {
 		uint32_t id = ids[i];
 		if (id >= IDS || id >= 2 * n->rx_size || fq->state[id]) {
@@ -1153,7 +1154,10 @@ static void frag_steer(const struct frag_fam *fm, struct frag_flow *w)
 	settle();
 	CHECK_EQ(where(f[1], l[1], NULL), -1);
 	CHECK_EQ(where(f[2], l[2], NULL), -1);
-	CHECK_EQ(dev.q[w->qa].vt - dev.q[w->qa].vh + dev.q[w->qa].npend, dev.rx_size);
+	struct nic_qstats qs;
+	nic_qstats(w->qa, &qs);
+	CHECK_EQ(qs.rx_held, 0);
+	CHECK(dev.rx_size - (dev.q[w->qa].vt - dev.q[w->qa].vh + dev.q[w->qa].npend) < nic_rx_refill_batch(dev.rx_size));
 	host_clock += HZ;       /* within the 2 s a datagram is remembered */
 	wire_in(f[0], l[0]);
 	settle();
@@ -1414,6 +1418,30 @@ static void s_low_water(void)
 	}
 	nic_qstats(1, &qs);
 	CHECK_EQ(qs.rx_copied, 160 - hold_max);
+	check_invariants();
+}
+
+/* (4b) Returned buffers go back to the device a quarter ring at a time, not a few every loop: one
+ * frame a loop for 40 loops posts twice (64-buffer ring: after 16 and 32), and the device keeps at
+ * least three quarters of its ring meanwhile. */
+static void s_rx_refill_batch(void)
+{
+	net_up(&(struct setup){ .pairs = 1, .cores = 1, .rx_size = 64 });
+	struct fq *fq = &dev.q[0];
+	uint32_t posts = fq->posts;
+	fq->min_posted = ~0u;
+	static uint8_t f[128];
+	for (uint32_t i = 0; i < 40; i++) {
+		uint32_t len = l4_frame(f, 17, PEER(i), US, (uint16_t)(100 + i), 7, 20);
+		inject(0, f, len);
+		loop_once();
+		CHECK(where(f, len, NULL) == 0);
+	}
+	CHECK_EQ(nic_rx_refill_batch(64), 16);
+	CHECK_EQ(fi[0].nrx, 40);
+	CHECK_EQ(fq->posts - posts, 2);
+	CHECK(fq->min_posted >= 64 - 16 && fq->min_posted < 64);
+	CHECK_EQ(fq->vt - fq->vh + fq->npend, 64 - 8);  /* 8 returned since the last post, waiting */
 	check_invariants();
 }
 
@@ -2529,6 +2557,7 @@ TEST_MAIN("test_net: net/net.c on a fake NIC: steering, TX hand-off with a full 
 	harness_run("32-entry NIC table, 3 cores", s_short_reta);
 	harness_run("ARP to every core, replies to the others", s_arp);
 	harness_run("low-water copy path", s_low_water);
+	harness_run("RX buffers posted a quarter ring at a time", s_rx_refill_batch);
 	harness_run("TX hand-off, full TX ring, full cross ring", s_tx_handoff);
 	harness_run("DHCP replies to core 0", s_dhcp);
 	harness_run("lease published to every core", s_lease);

@@ -409,9 +409,12 @@ static void s_event_idx(void)
 	CHECK_EQ(txdb, 1);                      /* only the first frame, before the device's first look */
 	CHECK(saved >= 196);
 	CHECK_EQ(vm.st.spurious_tx_doorbells, 0);
-	/* 300 frames of flows on pair 0 before anyone polls: 256 land, 44 find the ring empty. */
+	/* 300 frames of flows on pair 0 before anyone polls: as many land as the ring holds (nic.c
+	 * refills it a quarter at a time: 193 to 256 buffers), the rest find it empty. */
 	uint8_t f[1600];
 	int sent = 0, landed = 0;
+	int posted = (uint16_t)(*(volatile uint16_t *)(uintptr_t)(vm.q[0].avail + 2) - vm.q[0].last_avail);
+	CHECK(posted > 256 - (int)nic_rx_refill_batch(256) && posted <= 256);
 	uint16_t port0 = 0;
 	for (int i = 0; sent < 300; i++) {
 		uint32_t len = frame(f, false, ip4(198, 18, 9, 9), ip4(198, 19, 0, 2), (uint16_t)(20000 + i), 80, 100, true);
@@ -421,8 +424,8 @@ static void s_event_idx(void)
 		sent++;
 		landed += vm_rx(f, len, true) == 0;
 	}
-	CHECK_EQ(landed, 256);
-	CHECK_EQ(vm.st.rx_drop_nobuf, 44);
+	CHECK_EQ(landed, posted);
+	CHECK_EQ(vm.st.rx_drop_nobuf, (uint64_t)(300 - posted));
 	CHECK(vm.q[0].parked);
 	uint64_t db0 = vm.q[0].doorbells;
 	int got = 0;
@@ -432,7 +435,7 @@ static void s_event_idx(void)
 		for (int i = 0; i < k; i++)
 			nic_rx_return(0, rx[i].buf);
 	}
-	CHECK_EQ(got, 256);
+	CHECK_EQ(got, posted);
 	struct nic_qstats st;
 	nic_qstats(0, &st);
 	CHECK_EQ(st.rx_empty, 1);
