@@ -9,6 +9,7 @@ loop's profile table. A measurement, not a test: not part of make test or make b
        (4 flows of 200 datagrams of 64 B in flight), built into build/prof-tools.
 
 Usage: prof.py ARCH IMAGE [SECONDS] [http|udp]     (root: it makes a network namespace)
+PROF_NIC=igb: on QEMU's igb instead of virtio-net.
 """
 import os
 import re
@@ -52,7 +53,7 @@ def main():
     load = udp if MODE == "udp" else None
     result = Results(f"prof {ARCH}")
     log = os.path.join(os.path.dirname(IMAGE), f"prof-{ARCH}.log")
-    with Testbed(ARCH, IMAGE, 1, 1, log) as tb:
+    with Testbed(ARCH, IMAGE, 1, 1, log, nic=os.environ.get("PROF_NIC", "virtio")) as tb:
         ip = boot(tb, result)
         if not ip:
             return 1
