@@ -1,4 +1,6 @@
 /* HTTP/1.1 static responder: incremental parsing, ordered responses, backpressure (see http.h). */
+#include <string.h>
+
 #include "kernel.h"
 #include "http.h"
 #include "site.h"
@@ -145,16 +147,18 @@ struct http_hb {
 	size_t n;
 };
 
+/* Whole pieces at a time (a header is a dozen of them, built for every answer), cut at the end. */
 static void hb_mem(struct http_hb *b, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && b->n < HTTP_HEAD_MAX; i++)
-		b->p[b->n++] = s[i];
+	if (n > HTTP_HEAD_MAX - b->n)
+		n = HTTP_HEAD_MAX - b->n;
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
 }
 
 static void hb_str(struct http_hb *b, const char *s)
 {
-	while (*s && b->n < HTTP_HEAD_MAX)
-		b->p[b->n++] = *s++;
+	hb_mem(b, s, strlen(s));
 }
 
 static void hb_dec(struct http_hb *b, uint64_t v)

@@ -63,6 +63,9 @@ static struct {
 	uint32_t last;                  /* the last segment's payload */
 	uint8_t flags;                  /* TCP flags, PSH gathered */
 	uint8_t ack_wnd[8];             /* the last segment's ACK and window */
+	struct pbuf *one;               /* a segment held alone (a reference), no batch begun for it */
+	struct nic_txo one_o;
+	struct seg one_s;
 } tso;
 
 _Static_assert(_Alignof(struct tso_batch) >= 2, "a batch's address has its low bit free");
@@ -71,6 +74,7 @@ int inst_tso_init(uint32_t max, void *(*alloc)(size_t bytes))
 {
 	tso.max = max > 0xffff ? 0xffff : max;
 	tso.b = tso.free = NULL;
+	tso.one = NULL;
 	if (!tso.max)
 		return ERR_OK;
 	for (unsigned k = 0; k < TSO_BATCHES; k += 64) {      /* in blocks a size class holds */
@@ -209,20 +213,47 @@ static void hold(struct pbuf *p, const struct nic_txo *o, const struct seg *s)
 	tso.last = s->payload;
 }
 
+/* The segment held alone leaves as any frame. */
+static void one_out(void)
+{
+	struct pbuf *q = tso.one;
+	tso.one = NULL;
+	inst_tx_out(q, &tso.one_o);
+	pbuf_free(q);
+}
+
+/*
+ * A segment is first held alone, at the cost of a reference: most answers are one segment, and a
+ * batch (its header copied, its key made) pays only when a second segment follows. The second
+ * begins the batch with the first when it continues it.
+ */
 bool inst_tso_add(struct pbuf *p, const struct nic_txo *o)
 {
 	if (!tso.max)
 		return false;
 	struct seg s;
 	bool tcp = seg_of(p, o, &s);
+	if (tso.one) {
+		struct pbuf *q = tso.one;
+		if (tcp && s.seq == tso.one_s.seq + tso.one_s.payload && start(q, &tso.one_s)) {
+			tso.one = NULL;
+			hold(q, &tso.one_o, &tso.one_s);
+			pbuf_free(q);           /* hold took the batch's own reference */
+		} else {
+			one_out();
+		}
+	}
 	if (tcp && tso.b && joins(p, &s)) {
 		hold(p, o, &s);
 		return true;
 	}
 	inst_tso_flush();
-	if (!tcp || !start(p, &s))
+	if (!tcp)
 		return false;
-	hold(p, o, &s);
+	pbuf_ref(p);
+	tso.one = p;
+	tso.one_o = *o;
+	tso.one_s = s;
 	return true;
 }
 
@@ -271,6 +302,8 @@ static void give_back(struct tso_batch *b)
 
 void inst_tso_flush(void)
 {
+	if (tso.one)
+		one_out();
 	struct tso_batch *b = tso.b;
 	if (!b)
 		return;
