@@ -66,6 +66,7 @@ SOAK_S = int(os.environ.get("BENCH_SOAK_S", "60" if QUICK else "600"))
 SOAK_STEP = 10 if QUICK else 60         # the soak's keep-alive rate is measured per step
 SOAK_CHURN = 4                          # connections of the churn beside it, one per request
 UDP_FLOWS, UDP_WINDOW = 4, int(os.environ.get("BENCH_UDP_WINDOW", "200"))
+UDP_RTT_GAP_US = 1000           # the round-trip row: one datagram in flight, 1 ms between them
 BOOT_TIMEOUT = 300
 # The Linux guest's configurations (table.SYSTEMS): linux, tuned for throughput as README says;
 # linux-lat, the same with what the kernel's documentation gives for low-latency polling: the idle
@@ -240,6 +241,21 @@ def udp_run(ip):
     if bad or echoes == 0:
         raise RuntimeError(f"udp echo: {echoes} echoes, {bad} wrong")
     return {"pps": pps, "refills": refills}
+
+
+def udp_rtt(ip):
+    """The UDP round trip at low load (scripts/bench/udprtt.c): p50 and p99 in ms."""
+    r = ns(os.path.join(TOOLS, "udprtt"), ip, "7", f"{SECONDS:g}", f"{WARMUP:g}", str(UDP_RTT_GAP_US), "64",
+           timeout=SECONDS + WARMUP + 30)
+    m = re.search(r"p50_us=([\d.]+) p90_us=([\d.]+) p99_us=([\d.]+) n=(\d+) lost=(\d+) bad=(\d+)", r.stdout)
+    if not m or int(m.group(4)) == 0 or int(m.group(6)):
+        raise RuntimeError("udprtt: " + r.stdout + r.stderr)
+    return {"p50": float(m.group(1)) / 1000, "p99": float(m.group(3)) / 1000, "lost": int(m.group(5))}
+
+
+def record_rtt(workload, system, r):
+    record(workload, "p50 ms", system, r["p50"])
+    record(workload, "p99 ms", system, r["p99"])
 
 
 def fetch(url):
@@ -620,6 +636,9 @@ def run_round(net, rnd):
             r = udp_run(ip)
             record("udp-echo-64B", "pps", "pollux", r["pps"])
             record("udp-echo-64B-vs-testpmd", "pps", "pollux", r["pps"])
+            r = udp_rtt(ip)
+            record_rtt("udp-rtt-64B", "pollux", r)
+            record_rtt("udp-rtt-64B-vs-testpmd", "pollux", r)
         finally:
             g.close()
 
@@ -645,6 +664,7 @@ def run_round(net, rnd):
             site_check(f"http://{ip}", "nginx")
             r = udp_run(ip)
             record("udp-echo-64B", "pps", system, r["pps"])
+            record_rtt("udp-rtt-64B", system, udp_rtt(ip))
             http_set(system, f"http://{ip}", "/16k", ("ka64", "ka64v6", "ka16k", "st16k", "st1m", "lat", "idle", "close",
                                                       "close2", "close32", "closeab", "sustain", "ka10k") + (("soak",) if rnd == 1 and SOAK_S else ()),
                      f"round {rnd} {system}", g, f"http://[{LINUX_IP6}]")
@@ -705,6 +725,7 @@ def run_round(net, rnd):
         try:
             r = udp_run(ip)
             record("udp-echo-64B-vs-testpmd", "pps", "linux", r["pps"])
+            record_rtt("udp-rtt-64B-vs-testpmd", "linux", udp_rtt(ip))
         finally:
             g.close()
 
@@ -865,6 +886,7 @@ def main():
     os.makedirs(os.path.join(OUT, "linux"), exist_ok=True)
     sysroot = os.path.join(OUT, "sysroot")
     sh("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", f"{TOOLS}/udprate", f"{HERE}/udprate.c")
+    sh("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", f"{TOOLS}/udprtt", f"{HERE}/udprtt.c")
     sh("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-pthread", "-o", f"{TOOLS}/udpecho",
        f"{HERE}/udpecho.c")
     sh(sys.executable, f"{HERE}/initramfs.py", sysroot, f"{TOOLS}/udpecho", os.path.join(OUT, "linux", "base.cpio"),

@@ -201,6 +201,8 @@ def label(workload):
         (r"soak-keepalive-with-churn-(\d+)s", lambda m: f"{m[1]} s soak: keep-alive with churn beside it"),
         (r"udp-echo-64B", "UDP echo, 64 B"),
         (r"udp-echo-64B-vs-testpmd", "UDP echo, 64 B, against testpmd (DPDK, in the Linux column)"),
+        (r"udp-rtt-64B", "UDP round trip at low load, 64 B (one in flight, 1 ms between)"),
+        (r"udp-rtt-64B-vs-testpmd", "the same against testpmd (in the Linux column): the device's floor"),
         (r"path-delay-(\d+)ms", lambda m: f"path delayed {m[1]} ms (QEMU filter-buffer)"),
         (r"http-file-(\d+)(MiB|MB)-delay(\d+)ms(?:-loss(\d+)pct)?",
          lambda m: f"{m[1]} {m[2]}, delay {m[3]} ms" + (f", {m[4]}% loss each way" if m[4] else "")),
