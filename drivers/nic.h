@@ -24,8 +24,8 @@
 #define NIC_TX_MAX_REFS 8       /* pieces sent in place per frame; a longer chain is copied whole */
 #define NIC_TX_MAX_SEGS (1 + NIC_TX_MAX_REFS)
 #define NIC_RX_BURST 256        /* most frames one nic_rx_burst takes (QEMU's whole virtio-net ring) */
-/* Returned RX buffers go back to the device once this many wait, or at once when it is down to half
- * of its ring (nic_flush): a post is a doorbell or a tail write. */
+/* Returned RX buffers go back to the device (nic_flush) once its ring lacks this many: a post is a
+ * doorbell or a tail write. */
 static inline uint32_t nic_rx_refill_batch(uint32_t rx_size)
 {
 	return rx_size >= 4 ? rx_size / 4 : 1;
