@@ -580,6 +580,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (getenv("FUZZ_RX_STATS"))
 		print_stats();
+	/* A link change the input asked for waits for the next slow poll, and for the end of a reset
+	 * the input also asked for: delivered first, or a link that goes down during the teardown stays
+	 * down (the link-local address's duplicate detection then never ends, and the heap is not
+	 * back to its level after boot). */
+	for (int i = 0; i < 100 && dev.next_ev; i++)
+		advance_ms(100);
 	if (!dev.n->link) {
 		dev.next_ev = NIC_EV_LINK_UP;
 		advance_ms(200);
