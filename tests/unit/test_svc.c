@@ -72,8 +72,6 @@ static bool narrowed;
 extern __typeof__(tcp_mss_lower) lwip0_tcp_mss_lower, lwip1_tcp_mss_lower;
 /* Instance 1's data segments from port c1_port: the most data one carried (fin_split). */
 static uint16_t c1_port;
-static uint16_t probe_port;             /* instance 1's segments to this port: when, and how long */
-static uint32_t probe_n, probe_at[64], probe_len[64];
 static uint32_t c1_max;
 
 static uint32_t be32(const uint8_t *p)
@@ -164,10 +162,6 @@ static int tx(uint32_t core, const struct nic_frag *f, unsigned n, const struct 
 		uint32_t data = (d[16] << 8 | d[17]) - 20u - (d[46] >> 4) * 4u;
 		if (data > c1_max)
 			c1_max = data;
-	}
-	if (core == 1 && th && probe_port && be16(th + 2) == probe_port && probe_n < 64) {
-		probe_at[probe_n] = now_ms;
-		probe_len[probe_n++] = pl;
 	}
 	if (core == 1 && th && cut[be16(th + 2)]) {
 		qt--;                   /* lost on the wire */
@@ -2407,54 +2401,6 @@ static void quiet_timers(void)
 	end_clients(k, N);
 }
 
-/*
- * A client that stops reading with answers still queued for it is probed 1.5, 3 and 6 s after its
- * window closed, as at lwIP's default 500 ms tick, not five times as often at Pollux's 100 ms tick
- * (lwIP patch 0022): thousands of clients that stop at once cost no more probes than before.
- */
-static void persist_probes(void)
-{
-	static const char full[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
-	static char many[600 * (sizeof(full) - 1) + 1];
-	for (int i = 0; i < 600; i++)
-		memcpy(many + i * (sizeof(full) - 1), full, sizeof(full) - 1);
-	struct cli k;
-	cli_open(&k, &side0, &ip1, POLLUX_HTTP_PORT, 1 << 20);
-	run(5);
-	k.paused = true;
-	for (int i = 0; i < 40 && k.nsent < sizeof(many) - 1; i++) {
-		cli_push(&k, (const uint8_t *)many, sizeof(many) - 1);
-		run(5);
-	}
-	CHECK_EQ(k.nsent, sizeof(many) - 1);
-	run(300);
-	struct tcp_pcb *sp = NULL;
-	for (struct tcp_pcb *p = lwip1_tcp_active_pcbs; p; p = p->next)
-		if (p->remote_port == k.pcb->local_port)
-			sp = p;
-	CHECK(sp && sp->unsent && sp->persist_backoff > 0);     /* answers wait for the window */
-	probe_n = 0;
-	probe_port = k.pcb->local_port;
-	run(13000);
-	probe_port = 0;
-	/* What was left of the window filled at the first probe's time (the persist timer's first
-	 * slot), then three 1-byte probes at the next slots. */
-	uint32_t n = probe_n;
-	CHECK_EQ(n, 4);
-	int gap[3] = { 0 };
-	for (uint32_t i = 1; i < n && i < 4; i++) {
-		gap[i - 1] = (int)(probe_at[i] - probe_at[i - 1]);
-		CHECK_EQ(probe_len[i], 1);
-	}
-	CHECK(gap[0] >= 1500 - TCP_SLOW_INTERVAL && gap[0] <= 1500 + TCP_SLOW_INTERVAL);
-	CHECK(gap[1] >= 3000 - TCP_SLOW_INTERVAL && gap[1] <= 3000 + TCP_SLOW_INTERVAL);
-	CHECK(gap[2] >= 6000 - TCP_SLOW_INTERVAL && gap[2] <= 6000 + TCP_SLOW_INTERVAL);
-	printf("  persist_probes: %u segments to a client that stopped reading in 13 s, the probes %d, %d and %d ms "
-	       "apart\n", n, gap[0], gap[1], gap[2]);
-	CHECK(!k.err);
-	end_clients(&k, 1);
-}
-
 /* A client that asks again and again and reads nothing: its window fills and the answers queue. */
 static void cli_flood(struct cli *k)
 {
@@ -2576,7 +2522,6 @@ static void http(void)
 	syn_cookies();
 	cap_order();
 	quiet_timers();
-	persist_probes();
 	send_budget();
 	cap_send();
 }
@@ -2620,7 +2565,7 @@ TEST_MAIN("test_svc: proves the service API over lwIP: contract checks, UDP with
 	  "real client connected through a cookie with its MSS, the cap displacing the idle-longest then the "
 	  "silent-longest request then a peer that takes nothing, a non-reading peer reset after the send timeout, the "
 	  "send budget resetting the stalled sender holding the most), lwIP's timers visiting only connections with "
-	  "something due (a lost answer still retransmitted), zero-window probes 1.5, 3 and 6 s apart at a 100 ms tick, and a client back at once on "
+	  "something due (a lost answer still retransmitted), and a client back at once on "
 	  "the ports of a connection in TIME_WAIT (a small entry, not a pcb), also with a SYN in two IPv4 "
 	  "fragments, a segment 2^31 past the expected one taken as an old duplicate, SACK recovery retransmitting "
 	  "exactly the holes of one flight before the first is acknowledged, hostile SACK blocks ignored and counted, SACK recovery begun by a duplicate ACK SACKing more than two segments (before the third), slow start after a timeout counting what each ACK covers of what was sent again, "
