@@ -50,14 +50,6 @@ static const struct http_route http_err_301 = { 0, "text/plain", "Moved Permanen
 static const struct http_route http_err_416 = { 0, "text/plain", "Range Not Satisfiable\n", 22 };
 static const struct http_route http_none = { 0, "", "", 0 };      /* 304: no body */
 
-static size_t http_strlen(const char *s)
-{
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
 void http_init(void)
 {
 	static const char pat[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+";
@@ -69,7 +61,7 @@ void http_init(void)
 		assert(r->path[0] == '/');
 		for (const char *p = r->path; *p; p++)
 			assert(*p > 0x20 && *p < 0x7f && *p != '?');
-		assert(http_strlen(r->type) <= HTTP_TYPE_MAX);
+		assert(strlen(r->type) <= HTTP_TYPE_MAX);
 		for (const char *p = r->type; *p; p++)
 			assert(*p >= 0x20 && *p < 0x7f);
 	}
@@ -597,7 +589,7 @@ static bool http_elem(const struct http_val *v, size_t *i, const char **e, size_
 /* If-None-Match names this ETag (weak comparison, RFC 9110 13.1.2), or is "*". */
 static bool http_inm(const struct http_val *v, const char *etag)
 {
-	size_t i = 0, en, tl = http_strlen(etag);
+	size_t i = 0, en, tl = strlen(etag);
 	const char *e;
 	while (http_elem(v, &i, &e, &en)) {
 		if (en == 1 && e[0] == '*')
@@ -708,8 +700,8 @@ static void http_file(struct http_conn *c, struct http_out *out, const struct si
 	/* A range only for GET, one Range line, and an If-Range that still holds (an ETag compared
 	 * strongly, or the exact Last-Modified date). */
 	if (q->range.p && q->range.lines == 1 && !(flags & HTTP_RF_HEAD) &&
-	    (!q->if_range.p || (q->if_range.n == http_strlen(fm->etag) && http_eq(q->if_range.p, q->if_range.n, fm->etag)) ||
-	     (q->if_range.n == http_strlen(f->lastmod) && http_eq(q->if_range.p, q->if_range.n, f->lastmod)))) {
+	    (!q->if_range.p || (q->if_range.n == strlen(fm->etag) && http_eq(q->if_range.p, q->if_range.n, fm->etag)) ||
+	     (q->if_range.n == strlen(f->lastmod) && http_eq(q->if_range.p, q->if_range.n, f->lastmod)))) {
 		int r = http_range(&q->range, fm->len, &off, &n);
 		if (r < 0) {
 			http_respond(c, out, 416, &http_err_416, flags);
