@@ -19,6 +19,11 @@
  * each segment's). The segments' pbufs are held (a reference each: lwIP retransmits no segment
  * another holds) until the NIC has read the frame, then freed together. With no room in the ring
  * the frame waits in the instance's backlog as one entry, so a backlog does not undo the batching.
+ *
+ * Most segments come already whole: lwIP makes segments of several MSS of what a service writes by
+ * reference (its LWIP_TCP_TSO, lwIP patch 0022), flagged PBUF_FLAG_TSO, and tells the MSS to cut
+ * them at (inst_tcp_seg_gso) before each. Such a segment is a frame on its own or the start of
+ * one, and segments join a frame while every one before them is whole MSS.
  */
 #include <string.h>
 
@@ -48,6 +53,7 @@ struct tso_batch {
 /* A TCP segment as lwIP built it: headers in the first piece. */
 struct seg {
 	uint16_t l4, hlen;              /* TCP header offset; all headers' length */
+	uint16_t gso;                   /* a segment of several MSS (lwIP's LWIP_TCP_TSO): the MSS; else 0 */
 	uint32_t payload, seq;
 	uint8_t flags;
 	bool v6;
@@ -60,7 +66,10 @@ static struct {
 	struct seg first;
 	uint8_t key[TSO_HDR];           /* its header with the fields segments differ in cleared */
 	uint32_t next_seq, bytes;       /* the sequence number that continues it; frame bytes */
-	uint32_t last;                  /* the last segment's payload */
+	uint32_t segs;                  /* the segments the NIC makes of it */
+	uint16_t gso;                   /* the payload of each of them but the last */
+	bool aligned;                   /* every payload so far a multiple of gso: the next may join */
+	uint16_t gso_next;              /* the MSS of the data segment lwIP sends next (inst_tcp_seg_gso) */
 	uint8_t flags;                  /* TCP flags, PSH gathered */
 	uint8_t ack_wnd[8];             /* the last segment's ACK and window */
 	struct pbuf *one;               /* a segment held alone (a reference), no batch begun for it */
@@ -75,6 +84,7 @@ int inst_tso_init(uint32_t max, void *(*alloc)(size_t bytes))
 	tso.max = max > 0xffff ? 0xffff : max;
 	tso.b = tso.free = NULL;
 	tso.one = NULL;
+	tso.gso_next = 0;
 	if (!tso.max)
 		return ERR_OK;
 	for (unsigned k = 0; k < TSO_BATCHES; k += 64) {      /* in blocks a size class holds */
@@ -112,6 +122,7 @@ static bool seg_of(const struct pbuf *p, const struct nic_txo *o, struct seg *s)
 		return false;
 	s->flags = t[13];
 	s->seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+	s->gso = (p->flags & PBUF_FLAG_TSO) && tso.gso_next && s->payload > tso.gso_next ? tso.gso_next : 0;
 	return (s->flags & ~(TCP_ACK | TCP_PSH)) == 0 && (s->flags & TCP_ACK);
 }
 
@@ -181,6 +192,9 @@ static bool start(struct pbuf *p, const struct seg *s)
 	tso.first = *s;
 	key_of(tso.key, p->payload, s);
 	tso.bytes = s->hlen;
+	tso.segs = 0;
+	tso.gso = s->gso ? s->gso : (uint16_t)s->payload;
+	tso.aligned = true;
 	tso.flags = 0;
 	return true;
 }
@@ -189,8 +203,9 @@ static bool start(struct pbuf *p, const struct seg *s)
 static bool joins(const struct pbuf *p, const struct seg *s)
 {
 	const struct seg *a = &tso.first;
-	if (s->hlen != a->hlen || s->v6 != a->v6 || s->seq != tso.next_seq || tso.last != a->payload ||
-	    s->payload > a->payload || tso.b->n == TSO_SEGS || tso.bytes + s->payload > tso.max)
+	if (s->hlen != a->hlen || s->v6 != a->v6 || s->seq != tso.next_seq || !tso.aligned ||
+	    (s->gso ? s->gso != tso.gso : s->payload > tso.gso) || tso.b->n == TSO_SEGS ||
+	    tso.bytes + s->payload > tso.max)
 		return false;
 	uint8_t k[TSO_HDR];
 	key_of(k, p->payload, s);
@@ -210,7 +225,8 @@ static void hold(struct pbuf *p, const struct nic_txo *o, const struct seg *s)
 	tso.flags |= s->flags;
 	tso.next_seq = s->seq + s->payload;
 	tso.bytes += s->payload;
-	tso.last = s->payload;
+	tso.segs += (s->payload + tso.gso - 1) / tso.gso;
+	tso.aligned = s->payload % tso.gso == 0;
 }
 
 /* The segment held alone leaves as any frame. */
@@ -250,6 +266,14 @@ bool inst_tso_add(struct pbuf *p, const struct nic_txo *o)
 	inst_tso_flush();
 	if (!tcp)
 		return false;
+	if (s.gso) {
+		/* several MSS: only ever as a frame the NIC cuts; with no batch free it is refused,
+		 * counted as too long (tx_drop_big), and lwIP's retransmission sends it in MSS pieces */
+		if (!start(p, &s))
+			return false;
+		hold(p, o, &s);
+		return true;
+	}
 	pbuf_ref(p);
 	tso.one = p;
 	tso.one_o = *o;
@@ -286,18 +310,29 @@ static void finish(struct tso_batch *b)
 		sum = (sum & 0xffff) + (sum >> 16);
 	t[16] = (uint8_t)(sum >> 8);
 	t[17] = (uint8_t)sum;
-	b->fr.o = (struct nic_txo){ .csum_start = s->l4, .csum_offset = 16, .gso_size = (uint16_t)s->payload,
+	b->fr.o = (struct nic_txo){ .csum_start = s->l4, .csum_offset = 16, .gso_size = tso.gso,
 				    .gso = s->v6 ? NIC_GSO_TCP6 : NIC_GSO_TCP4, .hdr_len = (uint8_t)s->hlen };
-	b->fr.segs = b->n;
-	b->fr.wire = 0;
-	for (unsigned i = 0; i < b->n; i++)
-		b->fr.wire += b->p[i]->tot_len;
+	b->fr.segs = tso.segs;
+	b->fr.wire = tso.bytes - s->hlen + tso.segs * s->hlen;
 }
 
 static void give_back(struct tso_batch *b)
 {
 	b->next = tso.free;
 	tso.free = b;
+}
+
+/* lwIP's hooks for segments of several MSS (LWIP_TCP_TSO, lwipopts.h): the TCP payload and
+ * options a frame may carry (0: no TSO), and the MSS of the data segment it sends next. */
+unsigned inst_tcp_tso_max(const struct tcp_pcb *pcb)
+{
+	(void)pcb;
+	return tso.max ? tso.max - (SIZEOF_ETH_HDR + IP6_HLEN + TCP_HLEN) : 0;
+}
+
+void inst_tcp_seg_gso(unsigned short mss)
+{
+	tso.gso_next = mss;
 }
 
 void inst_tso_flush(void)
@@ -308,7 +343,7 @@ void inst_tso_flush(void)
 	if (!b)
 		return;
 	tso.b = NULL;
-	if (b->n > 1) {
+	if (b->n > 1 || tso.first.gso) {
 		finish(b);
 		inst_tx_batch((void *)((uintptr_t)b | 1));      /* held until inst_tso_done */
 		return;

@@ -138,6 +138,16 @@ struct tcp_pcb *inst_tcp_lookup(unsigned short rport, unsigned short lport, cons
 #define TCP_SNDLOWAT (16 * TCP_MSS)          /* for sockets only; lwIP wants it in 16 bits */
 #define LWIP_TCP_CALC_INITIAL_CWND(mss) \
 	((tcpwnd_size_t)LWIP_MIN(10U * (mss), LWIP_MAX(2U * (mss), 14600U)))
+/* Segments of several MSS (patch 0022): what a service writes by reference (the site's files)
+ * leaves lwIP in segments of up to 64 KiB when the NIC cuts them (net/inst_tso.c), so a 16 KiB
+ * answer is one segment to make, send, hold and free, not twelve. inst_tcp_tso_max is 0 on a NIC
+ * without TSO (ENA here): segments of one MSS, as before. */
+#define LWIP_TCP_TSO 1
+#define LWIP_HOOK_TCP_TSO_MAX(pcb) inst_tcp_tso_max(pcb)
+#define LWIP_HOOK_TCP_SEG_GSO(pcb, mss) inst_tcp_seg_gso(mss)
+unsigned inst_tcp_tso_max(const struct tcp_pcb *pcb);
+void inst_tcp_seg_gso(unsigned short mss);
+
 /* Congestion avoidance and ssthresh on loss (patch 0013's hooks, net/inst_cc.c): CUBIC (RFC 9438,
  * net/tcp_cubic.c: its 20 bytes of state in every pcb) or lwIP's Reno, as POLLUX_TCP_CC says.
  * Slow start is lwIP's. */

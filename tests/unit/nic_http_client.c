@@ -182,9 +182,15 @@ uint32_t hc_close_all(void)
 	return refused;
 }
 
+static struct stats_ *const hc_stats[5] = { &lwip0_lwip_stats, &lwip1_lwip_stats, &lwip2_lwip_stats,
+					    &lwip3_lwip_stats, &lwip4_lwip_stats };
+
 uint32_t hc_heap_used(uint32_t i)
 {
-	static struct stats_ *const s[5] = { &lwip0_lwip_stats, &lwip1_lwip_stats, &lwip2_lwip_stats, &lwip3_lwip_stats,
-					     &lwip4_lwip_stats };
-	return i < 5 ? (uint32_t)s[i]->mem.used : 0;
+	return i < 5 ? (uint32_t)hc_stats[i]->mem.used : 0;
+}
+
+uint32_t hc_tcp_xmit(uint32_t i)
+{
+	return i < 5 ? (uint32_t)hc_stats[i]->tcp.xmit : 0;
 }

@@ -50,6 +50,8 @@ bool hc_done(const struct hc_conn *k);
 uint32_t hc_close_all(void);
 /* The lwIP heap bytes in use of instance copy i (0..4). */
 uint32_t hc_heap_used(uint32_t i);
+/* The TCP segments instance i's lwIP sent (tcp_output_segment: data, SYN and FIN, not bare ACKs). */
+uint32_t hc_tcp_xmit(uint32_t i);
 
 extern const struct net_inst lwip4_net_inst;
 
