@@ -351,6 +351,13 @@ $(UNIT_DIR)/test_svc_asan: tests/unit/test_svc.c $(test_svc_SRCS) $(UNIT_AINSTS)
 		tests/unit/host/stubs.c tests/unit/host/lwip_port.c net/service.h $(UNIT_SITE)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_ASAN) $(LWIP_INC) tests/unit/test_svc.c $(test_svc_SRCS) \
 		tests/unit/host/stubs.c tests/unit/host/lwip_port.c $(UNIT_AINSTS) -o $@
+# test_svc_tso: test_svc again (with AddressSanitizer) with the server on a NIC with checksum and
+# segmentation offload: its echo by reference in segments of several MSS (lwIP patch 0022), cut by
+# the test's wire, through every loss, SACK and path-MTU scenario.
+$(UNIT_DIR)/test_svc_tso: tests/unit/test_svc.c $(test_svc_SRCS) $(UNIT_AINSTS) tests/unit/test.h tests/unit/host/tso.h \
+		tests/unit/host/stubs.c tests/unit/host/lwip_port.c net/service.h $(UNIT_SITE)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_ASAN) -DSVC_TSO=1 $(LWIP_INC) tests/unit/test_svc.c $(test_svc_SRCS) \
+		tests/unit/host/stubs.c tests/unit/host/lwip_port.c $(UNIT_AINSTS) -o $@
 # What one core spends on its timers and per request with 1,000 and with 20,000 connections open
 # (host build, an in-memory wire): issue 18's profile. Not part of make test: it measures.
 prof: $(UNIT_DIR)/prof_conns
@@ -383,7 +390,7 @@ $(eval $(call nic_http_rule,test_ena_http16k,test_ena_http,config/bench16k.h))
 $(eval $(call nic_http_rule,test_ixgbe_http,test_ixgbe_http,config/bench64.h))
 $(eval $(call nic_http_rule,test_ixgbe_http16k,test_ixgbe_http,config/bench16k.h))
 
-unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_dhcp6_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_svc_asan \
+unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_dhcp6_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_svc_asan $(UNIT_DIR)/test_svc_tso \
 	$(UNIT_DIR)/test_ena_http $(UNIT_DIR)/test_ena_http16k $(UNIT_DIR)/test_ixgbe_http $(UNIT_DIR)/test_ixgbe_http16k
 
 # Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's

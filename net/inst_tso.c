@@ -7,10 +7,11 @@
  * after an ACK, a response of many segments) are held here and leave as one frame.
  *
  * A segment joins the batch when it continues it: the same connection (the same Ethernet, IP and
- * TCP header but for lengths, identification, checksums, sequence number, ACK, window and PSH),
- * the next sequence number, flags ACK and PSH only, every segment before it full (the first's
+ * TCP header but for lengths, identification, checksums, sequence number, ACK, window and flags),
+ * the next sequence number, flags ACK and PSH only (a FIN may end the frame: nothing joins behind
+ * it, and the NIC sets it on the last segment only), every segment before it full (the first's
  * payload, gso_size) and itself no longer; the frame stays within tso_max, TSO_SEGS segments and
- * the NIC's pieces. Anything else (another connection, a pure ACK, a SYN or FIN, an IPv6
+ * the NIC's pieces. Anything else (another connection, a pure ACK, a SYN, an IPv6
  * fragment, ARP) sends the batch first, so frames leave in the order lwIP made them; and the batch
  * leaves at the latest at the end of the loop iteration (net_inst.tx_end), before the doorbell.
  *
@@ -123,7 +124,7 @@ static bool seg_of(const struct pbuf *p, const struct nic_txo *o, struct seg *s)
 	s->flags = t[13];
 	s->seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
 	s->gso = (p->flags & PBUF_FLAG_TSO) && tso.gso_next && s->payload > tso.gso_next ? tso.gso_next : 0;
-	return (s->flags & ~(TCP_ACK | TCP_PSH)) == 0 && (s->flags & TCP_ACK);
+	return (s->flags & ~(TCP_ACK | TCP_PSH | TCP_FIN)) == 0 && (s->flags & TCP_ACK);
 }
 
 /* The header with what differs between one connection's segments cleared. */
@@ -203,7 +204,7 @@ static bool start(struct pbuf *p, const struct seg *s)
 static bool joins(const struct pbuf *p, const struct seg *s)
 {
 	const struct seg *a = &tso.first;
-	if (s->hlen != a->hlen || s->v6 != a->v6 || s->seq != tso.next_seq || !tso.aligned ||
+	if (s->hlen != a->hlen || s->v6 != a->v6 || s->seq != tso.next_seq || !tso.aligned || (tso.flags & TCP_FIN) ||
 	    (s->gso ? s->gso != tso.gso : s->payload > tso.gso) || tso.b->n == TSO_SEGS ||
 	    tso.bytes + s->payload > tso.max)
 		return false;
