@@ -5,6 +5,9 @@
     table.py --readme [README] RESULTS   rewrite README's region between the markers
                                          <!-- bench-table begin ... --> and <!-- bench-table end -->
                                          (README: the project's README.md; `make bench-readme`)
+    table.py --from-runs DIR             write DIR/results.tsv again from DIR/results-runs.tsv (every
+                                         round's values), keeping its facts, notes and errors: for a
+                                         run whose results.tsv a table could not be made from
 
 RESULTS is a results directory (build/bench by default) or its results.tsv. bench.py writes
 results.tsv (write_tsv) and results.md (markdown) at the end of every run, so a table can be made
@@ -76,7 +79,9 @@ def write_tsv(path, facts, rows, systems=SYSTEMS, notes=()):
         f.write("\t".join(columns(systems)) + "\n")
         for r in rows:
             vals = {s: r["values"].get(s) or [] for s in systems}
-            med = {s: statistics.median(v) if v else None for s, v in vals.items()}
+            # the medians as written (3 places): the ratio and its Linux are what the file's own
+            # medians give, a tie there going to the first Linux as read_tsv checks it
+            med = {s: round(statistics.median(v), 3) if v else None for s, v in vals.items()}
             ratio, against = compare(r["metric"], med[systems[0]], {s: med[s] for s in systems[1:]})
             cells = [r["workload"], r["metric"], *(_num(med[s]) for s in systems), _num(ratio), against or ""]
             cells += [_num(f(vals[s])) if vals[s] else "" for s in systems for f in (min, max)]
@@ -316,9 +321,46 @@ def rewrite_readme(readme, text):
         f.write("\n".join(new))
 
 
+def from_runs(d):
+    """Rewrite d/results.tsv from d/results-runs.tsv (workload, metric, system, the rounds' values
+    comma-separated), keeping the facts, notes, rows' order and socket errors of d/results.tsv."""
+    tsv, runs = os.path.join(d, "results.tsv"), os.path.join(d, "results-runs.tsv")
+    facts, notes, header = [], [], None
+    errors, order = {}, []
+    for line in open(tsv).read().split("\n"):
+        if header is None and line.startswith("# note: "):
+            notes.append(line[len("# note: "):])
+        elif header is None and line.startswith("#"):
+            m = re.match(r"#\s*(\w[\w -]*?):\s?(.*)$", line)
+            if m:
+                facts.append((m.group(1), m.group(2)))
+        elif header is None:
+            header = line.split("\t")
+        elif line:
+            c = dict(zip(header, line.split("\t")))
+            order.append((c["workload"], c["metric"]))
+            errors[order[-1]] = {s: int(c[f"{s}_errors"] or 0) for s in SYSTEMS}
+    values = {}
+    for line in open(runs).read().split("\n")[1:]:
+        if line:
+            wl, metric, system, vals = line.split("\t")
+            values.setdefault((wl, metric), {})[system] = [float(v) for v in vals.split(",") if v]
+    if header is None or set(values) != set(order):
+        raise TableError(f"{runs}: not the rows of {tsv}")
+    write_tsv(tsv, facts, [{"workload": wl, "metric": m, "values": values[(wl, m)], "errors": errors[(wl, m)]}
+                           for wl, m in order], notes=notes)
+
+
 def main(argv):
     args = list(argv)
     readme = None
+    if len(args) == 2 and args[0] == "--from-runs":
+        try:
+            from_runs(args[1])
+            print(f"table.py: {os.path.join(args[1], 'results.tsv')} written again from results-runs.tsv")
+        except (TableError, OSError, ValueError, KeyError) as e:
+            sys.exit(f"table.py: error: {e}")
+        return
     if args and args[0] == "--readme":
         args.pop(0)
         readme = args.pop(0) if len(args) == 2 else os.path.join(ROOT, "README.md")

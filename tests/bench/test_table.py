@@ -106,12 +106,35 @@ with tempfile.TemporaryDirectory() as d:
     check(a["ratio"] == 6.667 and a["against"] == "linux-lat" and a["errors"] == {"pollux": 0, "linux": 0, "linux-lat": 3},
           "ratio against the better Linux, errors", repr(a))
     check(b["med"]["pollux"] == 0.123 and b["med"]["linux-lat"] is None and b["against"] == "linux"
-          and b["ratio"] == 0.062, "rounded to 3 places; a missing value stays missing", repr(b))
+          and b["ratio"] == 0.061, "rounded to 3 places (the ratio of the written medians, 0.123 / 2); a missing "
+          "value stays missing", repr(b))
     qmd = table.markdown(f, notes, systems, got)
     check("1 round of 3 s (`BENCH_QUICK=1`)" in " ".join(qmd.split()), "a quick run says so", qmd)
     check('BENCH_ONLY="pollux http"' in qmd and "commit `ffffffffffff`," in qmd and "uncommitted" not in qmd,
           "BENCH_ONLY, a clean tree", qmd)
     check("200 [100..300]" in qmd and "30 [20..40] !" in qmd, "cells of the written file", qmd)
+
+    # Two Linux medians that differ only past the third place: the file's medians tie, and the
+    # ratio is against the first Linux, as read_tsv checks (a run of 2026-12-07 wrote the other
+    # one and its table could not be made); --from-runs writes such a file again from its rounds.
+    tie = [{"workload": "http-file-20MB-delay50ms", "metric": "s to download",
+            "values": {"pollux": [1.2], "linux": [1.4018], "linux-lat": [1.4016]}, "errors": {"linux": 1}}]
+    table.write_tsv(path, fx, tie, notes=["kept"])
+    try:
+        _, _, _, got = table.read_tsv(path)
+        check(got[0]["against"] == "linux" and got[0]["ratio"] == 0.856, "a tie in the written medians", repr(got))
+    except table.TableError as e:
+        check(False, "a tie in the written medians", str(e))
+    with open(os.path.join(d, "results-runs.tsv"), "w") as fh:
+        fh.write("workload\tmetric\tsystem\tvalues\nhttp-file-20MB-delay50ms\ts to download\tpollux\t1.2,1.0,1.1\n"
+                 "http-file-20MB-delay50ms\ts to download\tlinux\t1.402\n"
+                 "http-file-20MB-delay50ms\ts to download\tlinux-lat\t1.3,1.5\n")
+    r = run("--from-runs", d)
+    f2, notes2, _, got = table.read_tsv(path)
+    check(r.returncode == 0 and got[0]["med"] == {"pollux": 1.1, "linux": 1.402, "linux-lat": 1.4}
+          and got[0]["min"]["pollux"] == 1.0 and got[0]["against"] == "linux-lat" and got[0]["errors"]["linux"] == 1
+          and notes2 == ["kept"] and f2["commit"] == "f" * 40, "--from-runs: the rounds again, facts and errors kept",
+          repr((r.stderr, got, notes2)))
 
     # README: the region between the markers is rewritten, the rest kept; twice gives the same.
     readme = os.path.join(d, "README.md")
