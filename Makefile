@@ -68,7 +68,7 @@ BOOT_SRCS := boot/efimap.c boot/layers.c
 EFI_SRCS := boot/efi_main.c
 KERNEL_SRCS := kernel/main.c kernel/acpi.c kernel/pagetable.c kernel/mem.c kernel/mempool.c \
 	kernel/printf.c kernel/console.c kernel/conbuf.c kernel/cmdline.c kernel/cpu.c kernel/prof.c kernel/time.c kernel/random.c \
-	kernel/watchdog.c
+	kernel/watchdog.c kernel/string.c
 DRIVER_SRCS := drivers/drivers.c drivers/uart.c drivers/pci.c drivers/virtq.c drivers/nic.c drivers/virtio_net.c drivers/virtio_pci.c drivers/virtio_rng.c drivers/ena.c \
 	drivers/intel_adv.c drivers/igb.c drivers/ixgbe.c
 ARCH_SRCS := arch/$(ARCH)/cpu.c arch/$(ARCH)/pte.c
@@ -158,10 +158,17 @@ $(B)/$(EFI_NAME): $(B)/pollux.so
 	$(Q)$(OBJCOPY) -j .text -j .rodata -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 		-j .rel.* -j .rela.* -j .reloc $(OBJCOPY_FMT) $< $@
 
-$(B)/pollux.so: $(OBJS) $(LDS) scripts/check-image.py
+# gnu-efi's libefi, with its byte-at-a-time memcpy and memset weakened: kernel/string.c's are the
+# image's (libefi's init.o, which InitializeLib pulls in, would otherwise win over newlib's and ours).
+LIBEFI := $(firstword $(wildcard $(GNUEFI)/lib/libefi.a) /usr/lib/libefi.a)
+$(B)/libefi.a: $(LIBEFI) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) --weaken-symbol=memcpy --weaken-symbol=memset $(LIBEFI) $@
+
+$(B)/pollux.so: $(OBJS) $(B)/libefi.a $(LDS) scripts/check-image.py
 	@echo "  LD      $@"
 	$(Q)$(LD) $(LDFLAGS) $(GNUEFI)/lib/crt0-efi-$(ARCH).o $(OBJS) -o $@.tmp \
-		-L$(GNUEFI)/lib -lefi -lgnuefi $(NEWLIB)/lib/libc.a $(LIBGCC)
+		$(B)/libefi.a -L$(GNUEFI)/lib -lgnuefi $(NEWLIB)/lib/libc.a $(LIBGCC)
 	$(Q)python3 scripts/check-image.py $(NM) $(READELF) $@.tmp
 	$(Q)mv $@.tmp $@
 
@@ -390,7 +397,18 @@ $(eval $(call nic_http_rule,test_ena_http16k,test_ena_http,config/bench16k.h))
 $(eval $(call nic_http_rule,test_ixgbe_http,test_ixgbe_http,config/bench64.h))
 $(eval $(call nic_http_rule,test_ixgbe_http16k,test_ixgbe_http,config/bench16k.h))
 
-unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_dhcp6_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_svc_asan $(UNIT_DIR)/test_svc_tso \
+# kernel/string.c twice, as the kernel builds it (-O2), under other names: with words read unaligned
+# (x86-64), and with words read only where aligned (AArch64: UBSan's alignment check, fatal, stands
+# in for the alignment the host does not enforce), each against the host's libc.
+$(UNIT_DIR)/string_%.o: kernel/string.c tests/unit/host/arch_inline.h Makefile
+	@mkdir -p $(UNIT_DIR)
+	$(Q)$(HOSTCC) $(filter-out -O1,$(UNIT_CFLAGS)) -O2 -ffreestanding -DARCH_UNALIGNED_WORDS=$(if $(filter u,$*),1,0) \
+		$(if $(filter a,$*),-fsanitize=alignment -fno-sanitize-recover=alignment) -Dmemcpy=$*_memcpy \
+		-Dmemmove=$*_memmove -Dmemset=$*_memset -c $< -o $@
+$(UNIT_DIR)/test_string: tests/unit/test_string.c tests/unit/test.h $(UNIT_DIR)/string_u.o $(UNIT_DIR)/string_a.o
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -fsanitize=alignment $(filter %.c %.o,$^) -o $@
+
+unit: $(UNIT_TESTS:%=$(UNIT_DIR)/%) $(UNIT_DIR)/test_string $(UNIT_DIR)/test_lwip_inst $(UNIT_DIR)/test_dhcp6_inst $(UNIT_DIR)/test_svc $(UNIT_DIR)/test_svc_asan $(UNIT_DIR)/test_svc_tso \
 	$(UNIT_DIR)/test_ena_http $(UNIT_DIR)/test_ena_http16k $(UNIT_DIR)/test_ixgbe_http $(UNIT_DIR)/test_ixgbe_http16k
 
 # Fuzzing (libFuzzer with AddressSanitizer and UBSan, Debian's clang): the HTTP parser, the virtqueue's

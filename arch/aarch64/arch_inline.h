@@ -117,6 +117,10 @@ static inline uint64_t arch_counter(void)
 /* A hint that this core spins; lets an SMT sibling or a hypervisor run something else. */
 static inline void arch_relax(void) { __asm__ volatile("yield" ::: "memory"); }
 
+/* kernel/string.c reads words only where aligned: the image is built -mstrict-align, and the
+ * firmware's boot services run it before our own SCTLR (alignment checks off) is in place. */
+#define ARCH_UNALIGNED_WORDS 0
+
 /* AArch64 has no I/O port space: everything is memory mapped (arch_inb and the rest panic). */
 static inline bool arch_port_io(void) { return false; }
 

@@ -39,6 +39,9 @@ static inline uint64_t arch_counter(void)
 
 static inline void arch_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
+/* Unaligned loads of cacheable memory cost what aligned ones do (kernel/string.c reads words so). */
+#define ARCH_UNALIGNED_WORDS 1
+
 /* x86 has an I/O port space (arch_inb and the rest in arch.h). */
 static inline bool arch_port_io(void) { return true; }
 

@@ -9,6 +9,10 @@ extern uint64_t host_clock;
 extern uint64_t (*host_counter)(void);
 static inline uint64_t arch_counter(void) { return host_counter ? host_counter() : host_clock++; }
 static inline void arch_relax(void) {}
+/* kernel/string.c's word access: as x86-64's, unless a build says otherwise (test_string builds both). */
+#ifndef ARCH_UNALIGNED_WORDS
+#define ARCH_UNALIGNED_WORDS 1
+#endif
 /* Whether the machine played has port I/O: false (as on AArch64) unless a test sets it; the port
  * functions of arch.h are then the test's (tests/unit/host/fakepci.c models PCI's 0xCF8/0xCFC). */
 extern bool host_port_io;
