@@ -184,7 +184,7 @@ $(B)/net/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/a
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -Werror -Wextra,$(KCFLAGS)) $(LWIP_INC) -c $< -o $@
 INST_GLUE := inst inst_svc inst_hash inst_mcast dhcp6 inst_dhcp6 inst_cc tcp_cubic inst_tso
-$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/tcp_cubic.h Makefile \
+$(INST_GLUE:%=$(B)/net/%.o): $(B)/net/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/port/arch/cc.h net/tcp_cubic.h Makefile \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -309,7 +309,7 @@ UNIT_LWIP_OBJS := $(LWIP_SRCS:$(LWIPDIR)/%.c=$(UNIT_DIR)/lwip/%.o) $(INST_GLUE:%
 $(UNIT_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/port/arch/cc.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(LWIP_INC) -c $< -o $@
-$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/tcp_cubic.h \
+$(INST_GLUE:%=$(UNIT_DIR)/lwip/%.o): $(UNIT_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h net/port/lwipopts.h net/port/arch/cc.h net/tcp_cubic.h \
 		$(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(LWIP_INC) -c $< -o $@
@@ -345,7 +345,7 @@ $(UNIT_DIR)/lwip-asan/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h ne
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wno-address $(UNIT_ASAN) $(LWIP_INC) -c $< -o $@
 $(INST_GLUE:%=$(UNIT_DIR)/lwip-asan/%.o): $(UNIT_DIR)/lwip-asan/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h \
-		net/port/lwipopts.h net/tcp_cubic.h $(DEPS_STAMP)
+		net/port/lwipopts.h net/port/arch/cc.h net/tcp_cubic.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_ASAN) $(LWIP_INC) -c $< -o $@
 $(UNIT_DIR)/lwip-asan/inst_all.o: $(UNIT_ALWIP_OBJS)
@@ -464,7 +464,7 @@ $(FUZZ_DIR)/lwip/%.o: $(LWIPDIR)/%.c net/port/lwipopts.h net/tcp_cubic.h net/por
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=gnu11 -w $(FUZZ_OBJ_FLAGS) -c $< -o $@
 $(INST_GLUE:%=$(FUZZ_DIR)/lwip/%.o): $(FUZZ_DIR)/lwip/%.o: net/%.c net/inst.h net/inst_priv.h net/dhcp6.h net/service.h \
-		net/port/lwipopts.h net/tcp_cubic.h $(DEPS_STAMP)
+		net/port/lwipopts.h net/port/arch/cc.h net/tcp_cubic.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(FUZZ_OBJ_FLAGS) -DPOLLUX_CONFIG_FILE='"config/default.h"' \
 		-I. -Ikernel -Itests/unit/host -c $< -o $@

@@ -8,6 +8,12 @@
 /* Both our targets are little-endian; say so rather than depend on a libc header. */
 #define BYTE_ORDER LITTLE_ENDIAN
 
+/* Byte order in place, one instruction: lwIP's own lwip_htons and lwip_htonl (def.c) are functions,
+ * called for every header field of every frame, and each call and return costs more than the swap
+ * (under QEMU's TCG a return is a lookup of where to go). def.c leaves them out when defined here. */
+#define lwip_htons(x) ((uint16_t)__builtin_bswap16((uint16_t)(x)))
+#define lwip_htonl(x) ((uint32_t)__builtin_bswap32((uint32_t)(x)))
+
 /* newlib has inttypes.h, limits.h and ctype.h; lwIP's own errno values serve NO_SYS builds. */
 #define LWIP_PROVIDE_ERRNO 1
 
