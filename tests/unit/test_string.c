@@ -21,6 +21,16 @@ void *a_memset(void *dst, int c, size_t n);
 static _Alignas(64) unsigned char src[MAXLEN + 2 * SLACK], dst[MAXLEN + 2 * SLACK], want[MAXLEN + 2 * SLACK];
 static unsigned wrong;          /* cases that differed (each also counted as a failed check once below) */
 
+/* One case's verdict: fn returned its destination (dst + SLACK + doff) and left dst equal to want. */
+static void verdict(const char *fn, const void *r, size_t doff, size_t len, long so_or_value)
+{
+	if (r == dst + SLACK + doff && !memcmp(dst, want, sizeof(dst)))
+		return;
+	if (wrong++ < 8)
+		fprintf(stderr, "  %s: length %zu, destination offset %zu, source offset or value %ld differs\n", fn, len,
+			doff, so_or_value);
+}
+
 static void copy_case(void *(*fn)(void *restrict, const void *restrict, size_t), size_t len, size_t so,
 		      size_t doff)
 {
@@ -29,12 +39,7 @@ static void copy_case(void *(*fn)(void *restrict, const void *restrict, size_t),
 	memset(dst, GUARD, sizeof(dst));
 	memset(want, GUARD, sizeof(want));
 	memcpy(want + SLACK + doff, src + SLACK + so, len);
-	void *r = fn(dst + SLACK + doff, src + SLACK + so, len);
-	if (r != dst + SLACK + doff || memcmp(dst, want, sizeof(dst))) {
-		if (wrong++ < 8)
-			fprintf(stderr, "  memcpy: length %zu, source offset %zu, destination offset %zu differs\n", len, so,
-				doff);
-	}
+	verdict("memcpy", fn(dst + SLACK + doff, src + SLACK + so, len), doff, len, (long)so);
 }
 
 /* memmove within one buffer: source and destination up to 40 bytes apart either way, so most overlap. */
@@ -43,12 +48,7 @@ static void move_case(void *(*fn)(void *, const void *, size_t), size_t len, siz
 	for (size_t i = 0; i < sizeof(dst); i++)
 		dst[i] = want[i] = (unsigned char)(i * 13 + len);
 	memmove(want + SLACK + doff, want + SLACK + so, len);
-	void *r = fn(dst + SLACK + doff, dst + SLACK + so, len);
-	if (r != dst + SLACK + doff || memcmp(dst, want, sizeof(dst))) {
-		if (wrong++ < 8)
-			fprintf(stderr, "  memmove: length %zu, source offset %zu, destination offset %zu differs\n", len, so,
-				doff);
-	}
+	verdict("memmove", fn(dst + SLACK + doff, dst + SLACK + so, len), doff, len, (long)so);
 }
 
 static void set_case(void *(*fn)(void *, int, size_t), size_t len, size_t doff, int c)
@@ -56,11 +56,7 @@ static void set_case(void *(*fn)(void *, int, size_t), size_t len, size_t doff, 
 	memset(dst, GUARD, sizeof(dst));
 	memset(want, GUARD, sizeof(want));
 	memset(want + SLACK + doff, c, len);
-	void *r = fn(dst + SLACK + doff, c, len);
-	if (r != dst + SLACK + doff || memcmp(dst, want, sizeof(dst))) {
-		if (wrong++ < 8)
-			fprintf(stderr, "  memset: length %zu, offset %zu, value %d differs\n", len, doff, c);
-	}
+	verdict("memset", fn(dst + SLACK + doff, c, len), doff, len, c);
 }
 
 static void both(const char *what, void *(*cpy)(void *restrict, const void *restrict, size_t),
