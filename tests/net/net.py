@@ -166,11 +166,14 @@ def http_tests(g, ip, tag="", n=3000, wrk_s=10):
 
 def h2load_test(g, ip, tag, n=1600):
     """h2load (HTTP/1.1: Pollux speaks no HTTP/2): n requests over 8 keep-alive connections a core,
-    every one answered 2xx, and every core accepted some of them (32 flows over 4 cores leave one
-    without a flow once in thousands of runs)."""
+    every one answered 2xx, and every core accepted some of them. The flows' source ports are
+    consecutive, and the Toeplitz hash is linear in their bits: for some of the keys a boot draws,
+    such a run of ports reaches only half the queues (a CI run saw [0, 19, 13, 0] on igb). A core
+    left without a flow gets a second batch from the ports that follow, and must be reached by the
+    two together."""
     clients = 8 * CORES
     before = accepted(g)
-    r = ns("timeout", "60", "h2load", "--h1", "-n", str(n), "-c", str(clients), url(ip, "/hello"), check=False)
+    r = h2load(ip, n, clients)
     m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
                   r"(\d+) errored, (\d+) timeout", r.stdout)
     codes = re.search(r"status codes: (\d+) 2xx", r.stdout)
@@ -178,7 +181,15 @@ def h2load_test(g, ip, tag, n=1600):
     result(got == [n] * 4 + [0] * 3 and codes and int(codes.group(1)) == n, "h2load" + tag,
            f"h2load --h1, {clients} connections: " + (m.group(0) if m else "no result: " + (r.stdout + r.stderr)[-300:])
            + (f"; {codes.group(1)} 2xx" if codes else ""))
+    now = accepted(g)
+    if before and now and not all(b > a for a, b in zip(before, now)):
+        h2load(ip, n, clients)
+        clients *= 2
     spread(g, "h2load-every-core" + tag, before, f"h2load's {clients} connections")
+
+
+def h2load(ip, n, clients):
+    return ns("timeout", "60", "h2load", "--h1", "-n", str(n), "-c", str(clients), url(ip, "/hello"), check=False)
 
 
 def spread(g, name, before, what):
