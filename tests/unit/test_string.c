@@ -1,7 +1,7 @@
-/* Host test of kernel/string.c: memcpy, memmove (overlapping either way) and memset, built as the kernel builds them both ways (words
- * read unaligned, as on x86-64; words read only where aligned, as on AArch64), give byte for byte
- * what the host's libc gives, for every length to 300 at every pair of offsets in a word, and touch
- * nothing outside the bytes they were given. */
+/* Host test of kernel/string.c: memcpy, memmove (overlapping either way) and memset, built as the
+ * kernel builds them both ways (words read unaligned, as on x86-64; words read only where aligned,
+ * as on AArch64), give byte for byte what the host's libc gives, for every length to 300 at every
+ * pair of offsets in a word, and touch nothing outside the bytes they were given. */
 #include <stddef.h>
 #include <stdint.h>
 
